@@ -1,0 +1,82 @@
+"""Engines for the two backends: PostgreSQL (psycopg 3, pooled) and embedded SQLite (aiosqlite).
+
+Every statement sent to the database bumps the counter of the request it belongs to, so that
+request logs and tests can show how many statements one GraphQL request cost.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+@dataclass
+class StatementCounter:
+    count: int = 0
+
+
+_current_counter: contextvars.ContextVar[StatementCounter | None] = contextvars.ContextVar(
+    "wanjia_statement_counter", default=None
+)
+
+
+@contextmanager
+def counting_statements() -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    token = _current_counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _current_counter.reset(token)
+
+
+def _count_statement(*_: object) -> None:
+    counter = _current_counter.get()
+    if counter is not None:
+        counter.count += 1
+
+
+def is_postgresql(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
+    else:
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    return engine
+
+
+WRITES = "wanjia_writes"
+
+
+def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
+    # The sqlite3 module's own transaction handling breaks SAVEPOINT; take it over (below).
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets readers go on while one writer writes; the foreign-key pragma is off by default.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    # A transaction that will write takes the write lock up front: a deferred one that upgrades
+    # later can fail at once with "database is locked" instead of waiting its turn.
+    immediate = connection.get_execution_options().get(WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

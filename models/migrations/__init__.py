@@ -1,0 +1,45 @@
+"""Alembic migrations: the only way any schema is created, on both backends, tests included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+
+
+def alembic_config(url: str, *, app_role: str | None = None) -> Config:
+    """`app_role` is the PostgreSQL role the application connects as; migrations grant it
+    read/write on every table, since it owns none of them."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["app_role"] = app_role
+    return config
+
+
+def upgrade(url: str, revision: str = "head", *, app_role: str | None = None) -> None:
+    command.upgrade(alembic_config(url, app_role=app_role), revision)
+
+
+def downgrade(url: str, revision: str = "base", *, app_role: str | None = None) -> None:
+    command.downgrade(alembic_config(url, app_role=app_role), revision)
+
+
+def head_revision() -> str:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync_connection: MigrationContext.configure(sync_connection).get_current_revision()
+        )

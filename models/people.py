@@ -1,0 +1,136 @@
+"""People: login identities, their roles and scopes, and residents' registration.
+
+Phone and ID numbers are personal data: they are stored whole (a login needs the phone) and
+shown through `mask_phone` / `mask_id_number` to anyone who has no need for the whole value.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TenantOwned, utcnow
+
+
+def _enum_column(enum_type: type[enum.Enum]) -> Enum:
+    return Enum(
+        enum_type,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Role(enum.StrEnum):
+    RESIDENT = "resident"
+    GRID_WORKER = "grid_worker"
+    STAFF = "staff"
+    COMMUNITY_ADMIN = "community_admin"
+    TENANT_ADMIN = "tenant_admin"
+    PLATFORM_ADMIN = "platform_admin"
+
+
+class ResidentStatus(enum.StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class User(TenantOwned, Base):
+    """A login identity inside one tenant; the same phone may exist in two tenants."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "phone"),)
+
+    phone: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoleGrant(TenantOwned, Base):
+    """One role of a user, with its scope: a community for community admins, a department for
+    staff. Grid workers' scope is the grids whose `worker_id` names them."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "role", "community_id", "department_id"),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "department_id"], ["departments.tenant_id", "departments.id"]
+        ),
+        CheckConstraint(
+            "(role = 'community_admin') = (community_id IS NOT NULL)", name="community_scope"
+        ),
+        CheckConstraint("(role = 'staff') = (department_id IS NOT NULL)", name="department_scope"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    role: Mapped[Role] = mapped_column(_enum_column(Role))
+    community_id: Mapped[uuid.UUID | None] = mapped_column()
+    department_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class ResidentProfile(TenantOwned, Base):
+    """A resident's registration: where they say they live, and the grid worker's verdict.
+
+    Shares its id with the user. The building gives the grid and so the resident's own grid
+    worker (专属网格员); the household is linked when the grid worker verifies them.
+    """
+
+    __tablename__ = "resident_profiles"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "building_id"], ["buildings.tenant_id", "buildings.id"]
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "household_id"], ["households.tenant_id", "households.id"]
+        ),
+    )
+
+    building_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    room: Mapped[str] = mapped_column(String(32))
+    household_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    status: Mapped[ResidentStatus] = mapped_column(
+        _enum_column(ResidentStatus), default=ResidentStatus.PENDING
+    )
+    rejection_reason: Mapped[str | None] = mapped_column(String(200))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+
+
+MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_phone(raw: str) -> str | None:
+    """Digits of a mainland mobile number, or None if it is not one."""
+    digits = re.sub(r"[\s-]", "", raw).removeprefix("+86")
+    return digits if MAINLAND_MOBILE.match(digits) else None
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+
+
+def mask_id_number(id_number: str) -> str:
+    return f"{id_number[:3]}{'*' * (len(id_number) - 7)}{id_number[-4:]}" if len(id_number) > 7 else "****"

@@ -1,0 +1,143 @@
+"""Signing in: login with lock-out, refresh-token rotation with reuse detection, logout.
+
+Failed logins are counted here, per account and per call, so ten aliased `login` fields in one
+request count as ten attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from models.auth import RefreshToken
+from models.people import Role, RoleGrant, User, normalise_phone
+from resolvers.errors import DomainError, Issue, fail
+from resolvers.permissions import ANYONE, allowed_to, session_of
+from tenants.context import RequestContext
+from tenants.tokens import Viewer, issue_access_token
+
+INVALID_CREDENTIALS = "手机号或密码错误。"
+INVALID_REFRESH = "登录状态已失效，请重新登录。"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _viewer(ctx: RequestContext, user_id: uuid.UUID) -> Viewer:
+    assert ctx.tenant is not None
+    grants = (
+        await session_of(ctx).execute(
+            select(RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id).where(
+                RoleGrant.user_id == user_id
+            )
+        )
+    ).all()
+    return Viewer(
+        user_id=user_id,
+        tenant_id=ctx.tenant.id,
+        roles=frozenset(Role(g.role) for g in grants),
+        community_ids=frozenset(g.community_id for g in grants if g.community_id),
+        department_ids=frozenset(g.department_id for g in grants if g.department_id),
+    )
+
+
+async def issue_tokens(ctx: RequestContext, user_id: uuid.UUID, family_id: uuid.UUID | None = None) -> Tokens:
+    now = ctx.clock()
+    settings = ctx.settings
+    refresh = secrets.token_urlsafe(32)
+    session_of(ctx).add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family_id or uuid.uuid4(),
+            token_hash=_digest(refresh),
+            issued_at=now,
+            expires_at=now + timedelta(days=settings.refresh_token_days),
+        )
+    )
+    await session_of(ctx).flush()
+    access = issue_access_token(
+        await _viewer(ctx, user_id),
+        secret=settings.secret_key or "",
+        now=now,
+        ttl=timedelta(seconds=settings.access_token_seconds),
+    )
+    return Tokens(access_token=access, refresh_token=refresh, expires_in=settings.access_token_seconds)
+
+
+@allowed_to(ANYONE)
+async def login(ctx: RequestContext, phone: str, password: str) -> Tokens:
+    session = session_of(ctx)
+    settings = ctx.settings
+    now = ctx.clock()
+    normalised = normalise_phone(phone)
+    user = await session.scalar(select(User).where(User.phone == normalised)) if normalised else None
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise fail("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。")
+    password_ok = ctx.passwords.verify(user.password_hash if user else None, password)
+    if user is None or not password_ok or not user.is_active:
+        failures = 1
+        if user is not None:
+            user.failed_logins += 1
+            failures = user.failed_logins
+            if failures >= settings.login_max_failures:
+                user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+                user.failed_logins = 0
+            await session.flush()
+        # Each failure in a row costs the caller a little more time.
+        await asyncio.sleep(settings.login_failure_delay_seconds * min(failures, 10))
+        raise DomainError(Issue("INVALID_CREDENTIALS", INVALID_CREDENTIALS), keep_changes=True)
+    user.failed_logins = 0
+    user.locked_until = None
+    return await issue_tokens(ctx, user.id)
+
+
+async def _revoke_family(ctx: RequestContext, family_id: uuid.UUID) -> None:
+    await session_of(ctx).execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.clock())
+    )
+
+
+@allowed_to(ANYONE)
+async def refresh(ctx: RequestContext, refresh_token: str) -> Tokens:
+    """Rotates the refresh token. Presenting one already used means it was copied: the whole
+    family of tokens from that login is revoked, the thief's and the owner's alike."""
+    session = session_of(ctx)
+    now = ctx.clock()
+    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token)))
+    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+        raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
+    if stored.used_at is not None:
+        await _revoke_family(ctx, stored.family_id)
+        raise DomainError(Issue("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken"), keep_changes=True)
+    active = await session.scalar(select(User.is_active).where(User.id == stored.user_id))
+    if not active:
+        raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
+    stored.used_at = now
+    return await issue_tokens(ctx, stored.user_id, stored.family_id)
+
+
+@allowed_to(ANYONE)
+async def logout(ctx: RequestContext, refresh_token: str) -> None:
+    """Revokes the token's family. An unknown token succeeds too: nothing to reveal."""
+    stored = await session_of(ctx).scalar(
+        select(RefreshToken.family_id).where(RefreshToken.token_hash == _digest(refresh_token))
+    )
+    if stored is not None:
+        await _revoke_family(ctx, stored)

@@ -1,0 +1,59 @@
+"""Per-request DataLoaders: nested fields ask for one thing each, the loader batches them into
+one statement per kind per request."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select
+from sqlalchemy.orm import InstrumentedAttribute
+from strawberry.dataloader import DataLoader
+
+from resolvers.pagination import Page, PageRequest, paginate_per_parent
+from resolvers.permissions import session_of
+from tenants.context import RequestContext
+
+Batch = Callable[..., Awaitable[Sequence[Any]]]
+
+
+def loader(ctx: RequestContext, batch: Batch, *variant: Hashable) -> DataLoader[Any, Any]:
+    """The request's loader calling `batch(ctx, keys, *variant)`, made on first use. A variant
+    (such as the page asked for) gets a loader of its own."""
+    key = (batch, *variant)
+    if key not in ctx.loaders:
+
+        async def load(keys: list[Any]) -> Sequence[Any]:
+            return await batch(ctx, keys, *variant)
+
+        ctx.loaders[key] = DataLoader(load_fn=load)
+    return ctx.loaders[key]
+
+
+def batch_by_key(stmt: Select[Any], key: InstrumentedAttribute[Any]) -> Batch:
+    """A batch function (for `loader`) fetching the rows of `stmt` whose `key` is among the keys."""
+
+    async def batch(ctx: RequestContext, keys: list[Any]) -> list[Row[Any] | None]:
+        return await rows_by_key(ctx, stmt, key, keys)
+
+    return batch
+
+
+async def rows_by_key(
+    ctx: RequestContext, stmt: Select[Any], key: InstrumentedAttribute[Any], keys: list[Any]
+) -> list[Row[Any] | None]:
+    rows = (await session_of(ctx).execute(stmt.where(key.in_(keys)))).all()
+    found = {getattr(row, key.key): row for row in rows}
+    return [found.get(k) for k in keys]
+
+
+async def pages_by_parent(
+    ctx: RequestContext,
+    stmt: Select[Any],
+    parent: InstrumentedAttribute[Any],
+    order: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+    parent_ids: list[Any],
+) -> list[Page]:
+    pages = await paginate_per_parent(session_of(ctx), stmt, parent, parent_ids, order, page)
+    return [pages[parent_id] for parent_id in parent_ids]

@@ -1,0 +1,143 @@
+"""Keyset pagination, the one way every list is paged.
+
+A cursor is the sort key of the last row seen, so paging stays correct and fast while rows are
+added, and it works unchanged for nested lists batched across many parents (window function
+per parent). Cursors are opaque to clients and carry nothing but that key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from resolvers.errors import fail
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row[Any]]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _python_value(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    python_type = column.type.python_type
+    if python_type is uuid.UUID:
+        return uuid.UUID(value)
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    return python_type(value)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_json_value(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, order: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(values, list) or len(values) != len(order):
+            raise ValueError
+        return [_python_value(column, value) for column, value in zip(order, values, strict=True)]
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+        raise fail("INVALID_CURSOR", "分页游标无效。", "after") from error
+
+
+def check_page_size(first: int, maximum: int) -> None:
+    if not 1 <= first <= maximum:
+        raise fail("INVALID", f"每页条数应为 1–{maximum}。", "first")
+
+
+def _after(stmt: Select[Any], order: Sequence[InstrumentedAttribute[Any]], after: str | None) -> Select[Any]:
+    if after is None:
+        return stmt
+    return stmt.where(tuple_(*order) > tuple_(*_decode_cursor(after, order)))
+
+
+def _sort_keys(order: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    # Labelled, because select() drops a column it already has and the cursor needs them all.
+    return [column.label(f"sort_key_{i}") for i, column in enumerate(order)]
+
+
+def _page(rows: list[Row[Any]], page: PageRequest, width: int) -> Page:
+    visible = rows[: page.first]
+    return Page(
+        rows=visible,
+        cursors=[encode_cursor(row[-width:]) for row in visible],
+        has_next_page=len(rows) > page.first,
+        has_previous_page=page.after is not None,
+    )
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    order: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+) -> Page:
+    """`order` ends with a unique column (the id). Its values are added as the last columns of
+    each row to make the cursor."""
+    stmt = (
+        _after(stmt, order, page.after)
+        .add_columns(*_sort_keys(order))
+        .order_by(*order)
+        .limit(page.first + 1)
+    )
+    rows = list((await session.execute(stmt)).all())
+    return _page(rows, page, len(order))
+
+
+async def paginate_per_parent(
+    session: AsyncSession,
+    stmt: Select[Any],
+    parent: InstrumentedAttribute[Any],
+    parent_ids: Sequence[Any],
+    order: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+) -> dict[Any, Page]:
+    """One statement for the pages of many parents' children (a DataLoader's batch)."""
+    sort_keys = _sort_keys(order)
+    position = func.row_number().over(partition_by=parent, order_by=list(order)).label("position")
+    ranked = (
+        _after(stmt, order, page.after)
+        .add_columns(parent.label("batch_parent"), *sort_keys, position)
+        .where(parent.in_(parent_ids))
+        .subquery()
+    )
+    keys = [ranked.c[key.name] for key in sort_keys]
+    outer = (
+        select(*[column for column in ranked.c if column.name != "position"])
+        .where(ranked.c.position <= page.first + 1)
+        .order_by(ranked.c.batch_parent, *keys)
+    )
+    grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
+    for row in (await session.execute(outer)).all():
+        grouped[row.batch_parent].append(row)
+    return {parent_id: _page(rows, page, len(order)) for parent_id, rows in grouped.items()}

@@ -1,0 +1,246 @@
+"""People: who I am, residents registering themselves, and grid workers verifying them.
+
+Who may see a resident (../shared/DOMAIN.md): the resident; the grid worker of their grid
+(phone and ID masked); the admin of their community; the tenant admin.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, false, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from models.organisation import Building, Grid, Household
+from models.people import (
+    ResidentProfile,
+    ResidentStatus,
+    Role,
+    RoleGrant,
+    User,
+    mask_phone,
+    normalise_phone,
+)
+from models.passwords import MIN_PASSWORD_LENGTH
+from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
+from resolvers.loaders import batch_by_key, loader
+from resolvers.organisation import checked
+from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from tenants.context import RequestContext
+from tenants.tokens import Viewer
+
+RESIDENT = (
+    select(
+        ResidentProfile.id,
+        User.name,
+        User.phone,
+        ResidentProfile.status,
+        ResidentProfile.building_id,
+        ResidentProfile.room,
+        ResidentProfile.household_id,
+        ResidentProfile.rejection_reason,
+        ResidentProfile.registered_at,
+        Grid.id.label("grid_id"),
+        Grid.worker_id,
+        Grid.community_id,
+    )
+    .join(User, (User.tenant_id == ResidentProfile.tenant_id) & (User.id == ResidentProfile.id))
+    .join(
+        Building,
+        (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id),
+    )
+    .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
+)
+PERSON = select(User.id, User.name, User.phone)
+GRANT = select(RoleGrant.user_id, RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id)
+
+
+def _residents_in_scope(viewer: Viewer) -> ColumnElement[bool]:
+    if Role.TENANT_ADMIN in viewer.roles:
+        return ResidentProfile.id.is_not(None)
+    conditions: list[ColumnElement[bool]] = []
+    if Role.COMMUNITY_ADMIN in viewer.roles:
+        conditions.append(Grid.community_id.in_(viewer.community_ids))
+    if Role.GRID_WORKER in viewer.roles:
+        conditions.append(Grid.worker_id == viewer.user_id)
+    if Role.RESIDENT in viewer.roles:
+        conditions.append(ResidentProfile.id == viewer.user_id)
+    return or_(false(), *conditions)
+
+
+def sees_full_contact(ctx: RequestContext, person_id: uuid.UUID, community_id: uuid.UUID | None) -> bool:
+    """Whole phone numbers go to the person themself and to admins over them; everyone else,
+    grid workers included, gets them masked."""
+    viewer = ctx.viewer
+    if viewer is None:
+        return False
+    return (
+        viewer.user_id == person_id
+        or Role.TENANT_ADMIN in viewer.roles
+        or (community_id is not None and community_id in viewer.community_ids)
+    )
+
+
+def shown_phone(ctx: RequestContext, person_id: uuid.UUID, phone: str, community_id: uuid.UUID | None = None) -> str:
+    return phone if sees_full_contact(ctx, person_id, community_id) else mask_phone(phone)
+
+
+_people = batch_by_key(PERSON, User.id)
+
+
+async def _grants(ctx: RequestContext, user_ids: list[uuid.UUID]) -> list[list[Row[Any]]]:
+    rows = (await session_of(ctx).execute(GRANT.where(RoleGrant.user_id.in_(user_ids)))).all()
+    by_user: dict[uuid.UUID, list[Row[Any]]] = {user_id: [] for user_id in user_ids}
+    for row in rows:
+        by_user[row.user_id].append(row)
+    return [by_user[user_id] for user_id in user_ids]
+
+
+@allowed_to(ANYONE)
+async def me(ctx: RequestContext) -> Row[Any] | None:
+    if ctx.viewer is None:
+        return None
+    return await loader(ctx, _people).load(ctx.viewer.user_id)
+
+
+async def grants_of(ctx: RequestContext, user_id: uuid.UUID) -> list[Row[Any]]:
+    """Only ever called for the caller themself (`me`); roles of others are not shown."""
+    if ctx.viewer is None or ctx.viewer.user_id != user_id:
+        return []
+    return await loader(ctx, _grants).load(user_id)
+
+
+@allowed_to(ANYONE)
+async def person(ctx: RequestContext, person_id: uuid.UUID) -> Row[Any] | None:
+    """Name and contact of a person the caller is shown (a grid's worker): signed-in callers
+    only, since grid workers are staff, not public figures."""
+    if ctx.viewer is None:
+        return None
+    return await loader(ctx, _people).load(person_id)
+
+
+async def _residents(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
+    stmt = RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.id.in_(ids))
+    found = {row.id: row for row in (await session_of(ctx).execute(stmt)).all()}
+    return [found.get(i) for i in ids]
+
+
+@allowed_to(Role.RESIDENT, Role.GRID_WORKER, *ADMINS)
+async def resident(ctx: RequestContext, resident_id: uuid.UUID) -> Row[Any] | None:
+    """A resident the caller may see, or None: out of scope looks exactly like not there."""
+    viewer = viewer_of(ctx)
+    return await loader(ctx, _residents, viewer).load(resident_id)
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def residents_awaiting_review(ctx: RequestContext, page: PageRequest) -> Page:
+    viewer = viewer_of(ctx)
+    stmt = RESIDENT.where(
+        _residents_in_scope(viewer), ResidentProfile.status == ResidentStatus.PENDING
+    )
+    return await paginate(session_of(ctx), stmt, (ResidentProfile.id,), checked(ctx, page))
+
+
+@allowed_to(ANYONE)
+async def register_resident(
+    ctx: RequestContext, *, phone: str, password: str, name: str, building_id: uuid.UUID | None, room: str
+) -> uuid.UUID:
+    """A resident signs up and may use resident features at once; their grid worker then
+    verifies where they live. Returns the new resident's id."""
+    session = session_of(ctx)
+    check = InputCheck()
+    normalised = normalise_phone(phone)
+    check.require(normalised is not None, "phone", "请输入有效的手机号码。")
+    check.require(len(password) >= MIN_PASSWORD_LENGTH, "password", f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
+    check.require(len(password) <= 128, "password", "密码不能超过 128 位。")
+    name = check.text(name, "name", "姓名", max_length=50)
+    room = check.text(room, "room", "房号", max_length=32)
+    building_exists = building_id is not None and (
+        await session.scalar(select(Building.id).where(Building.id == building_id))
+    ) is not None
+    check.require(building_exists, "buildingId", "请从列表中选择所在楼栋。")
+    if normalised is not None:
+        taken = await session.scalar(select(User.id).where(User.phone == normalised))
+        check.require(taken is None, "phone", "该手机号已注册，请直接登录。", "PHONE_TAKEN")
+    check.done()
+
+    user = User(phone=normalised, name=name, password_hash=ctx.passwords.hash(password))
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # the same phone registering twice at the same moment
+        raise fail("PHONE_TAKEN", "该手机号已注册，请直接登录。", "phone") from error
+    session.add_all(
+        [
+            RoleGrant(user_id=user.id, role=Role.RESIDENT),
+            ResidentProfile(id=user.id, building_id=building_id, room=room),
+        ]
+    )
+    await session.flush()
+    return user.id
+
+
+async def _pending_in_scope(ctx: RequestContext, resident_id: uuid.UUID) -> ResidentProfile:
+    viewer = viewer_of(ctx)
+    session = session_of(ctx)
+    profile = await session.scalar(
+        select(ResidentProfile)
+        .join(Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id))
+        .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
+        .where(ResidentProfile.id == resident_id, _residents_in_scope(viewer))
+    )
+    if profile is None:
+        raise not_found("居民", "residentId")
+    if profile.status != ResidentStatus.PENDING:
+        raise DomainError(
+            Issue("ALREADY_REVIEWED", f"该居民已审核（{_STATUS_NAMES[profile.status]}），不能重复审核。", "residentId")
+        )
+    return profile
+
+
+_STATUS_NAMES = {
+    ResidentStatus.PENDING: "待审核",
+    ResidentStatus.VERIFIED: "已核实",
+    ResidentStatus.REJECTED: "已驳回",
+}
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def verify_resident(ctx: RequestContext, resident_id: uuid.UUID) -> uuid.UUID:
+    """Links the resident to the household of their building and room, creating it if new."""
+    session = session_of(ctx)
+    profile = await _pending_in_scope(ctx, resident_id)
+    household_id = await session.scalar(
+        select(Household.id).where(Household.building_id == profile.building_id, Household.room == profile.room)
+    )
+    if household_id is None:
+        household = Household(building_id=profile.building_id, room=profile.room)
+        session.add(household)
+        await session.flush()
+        household_id = household.id
+    profile.household_id = household_id
+    profile.status = ResidentStatus.VERIFIED
+    profile.reviewed_at = ctx.clock()
+    await session.flush()
+    return profile.id
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def reject_resident(ctx: RequestContext, resident_id: uuid.UUID, reason: str) -> uuid.UUID:
+    check = InputCheck()
+    reason = check.text(reason, "reason", "驳回理由", min_length=2, max_length=200)
+    check.done()
+    profile = await _pending_in_scope(ctx, resident_id)
+    profile.status = ResidentStatus.REJECTED
+    profile.rejection_reason = reason
+    profile.reviewed_at = ctx.clock()
+    await session_of(ctx).flush()
+    return profile.id
+
+
+async def resident_as_registered(ctx: RequestContext, resident_id: uuid.UUID) -> Row[Any] | None:
+    """The resident just registered in this same request, for its payload: the anonymous caller
+    has no token yet to be scoped by."""
+    return (await session_of(ctx).execute(RESIDENT.where(ResidentProfile.id == resident_id))).one_or_none()

@@ -1,0 +1,63 @@
+"""The one permission mechanism: use cases declare who may call them with `@allowed_to`.
+
+A refused caller learns only that they may not: never whether the thing they asked about
+exists in another tenant or another scope.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.people import Role
+from resolvers.errors import fail
+from tenants.context import RequestContext
+from tenants.tokens import Viewer
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ADMINS = (Role.COMMUNITY_ADMIN, Role.TENANT_ADMIN)
+ANYONE = None
+
+
+def session_of(ctx: RequestContext) -> AsyncSession:
+    if ctx.tenant is None or ctx.session is None:
+        raise fail("TENANT_REQUIRED", "请通过 X-Tenant 请求头或子域名指明街道。")
+    return ctx.session
+
+
+def viewer_of(ctx: RequestContext) -> Viewer:
+    session_of(ctx)
+    if ctx.viewer is None:
+        raise fail("UNAUTHENTICATED", "请先登录。")
+    return ctx.viewer
+
+
+def allowed_to(
+    *roles: Role | None,
+) -> Callable[
+    [Callable[Concatenate[RequestContext, P], Awaitable[R]]],
+    Callable[Concatenate[RequestContext, P], Awaitable[R]],
+]:
+    """`@allowed_to(ANYONE)`: any caller of a named tenant, signed in or not;
+    `@allowed_to(Role.X, ...)`: signed-in callers holding one of these roles."""
+
+    def decorate(
+        use_case: Callable[Concatenate[RequestContext, P], Awaitable[R]],
+    ) -> Callable[Concatenate[RequestContext, P], Awaitable[R]]:
+        @functools.wraps(use_case)
+        async def guarded(ctx: RequestContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if ANYONE in roles:
+                session_of(ctx)
+            elif not viewer_of(ctx).has_any(*roles):  # type: ignore[arg-type]
+                raise fail("FORBIDDEN", "没有权限执行此操作。")
+            return await use_case(ctx, *args, **kwargs)
+
+        guarded.allowed_roles = roles  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate

@@ -1,0 +1,84 @@
+"""The assembled schema: every domain's Query and Mutation merged, with the protections on."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from schema import auth, organisation, people, tenants
+from schema.extensions import PresentErrors, TenantTransaction, is_expected
+
+SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
+logger = logging.getLogger("wanjia.errors")
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(description="Any object by its global id; null if it is not there or not yours to see.")
+
+
+Query = merge_types("Query", (NodeQuery, tenants.Query, people.Query, organisation.Query))
+Mutation = merge_types("Mutation", (auth.Mutation, people.Mutation))
+
+
+@dataclass(frozen=True)
+class Protections:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    production: bool = False
+
+
+class WanjiaSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Logs only what is ours to fix, with its stack; never the query's variables."""
+        request_id = getattr(execution_context.context, "request_id", "-") if execution_context else "-"
+        for error in errors:
+            if not is_expected(error):
+                logger.error(
+                    "unexpected error in %s (request %s)",
+                    ".".join(str(p) for p in error.path or []),
+                    request_id,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        ParserCache(maxsize=512),
+        QueryDepthLimiter(max_depth=protections.max_depth),
+        MaxAliasesLimiter(max_alias_count=protections.max_aliases),
+        MaxTokensLimiter(max_token_count=protections.max_tokens),
+        ValidationCache(maxsize=512),
+        TenantTransaction,
+        PresentErrors,
+    ]
+    if protections.production:
+        extensions.insert(0, DisableIntrospection())
+    return WanjiaSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )
+
+
+def printed_sdl() -> str:
+    return build_schema().as_str() + "\n"

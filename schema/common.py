@@ -1,0 +1,124 @@
+"""What every domain's schema module shares: errors, connections, ids, times, mutations."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info as StrawberryInfo
+
+from resolvers.errors import DomainError, Issue
+from resolvers.pagination import Page, PageRequest
+from tenants.context import RequestContext
+
+Info = StrawberryInfo[RequestContext, None]
+T = TypeVar("T")
+NodeT = TypeVar("NodeT")
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai(moment: datetime | None) -> datetime | None:
+    """Stored in UTC, shown in China Standard Time."""
+    return moment.astimezone(SHANGHAI) if moment is not None else None
+
+
+@strawberry.type(description="A problem with the input, in the caller's terms.")
+class UserError:
+    field: str | None = strawberry.field(description="Input field at fault, if one is.")
+    code: str = strawberry.field(description="Machine-readable code, e.g. INVALID, NOT_FOUND.")
+    message: str = strawberry.field(description="Chinese message to show to the user.")
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError(field=i.field, code=i.code, message=i.message) for i in error.issues]
+
+
+@dataclass
+class Outcome(Generic[T]):
+    value: T | None
+    errors: list[UserError]
+
+
+async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
+    """Runs one mutation in a savepoint: an expected failure becomes `errors` and leaves the
+    database as it was (unless the use case asks to keep what it recorded, e.g. a failed
+    login); an unexpected one is rolled back and re-raised, to be masked."""
+    session = info.context.session
+    if session is None:
+        try:
+            return Outcome(await action(), [])
+        except DomainError as error:
+            return Outcome(None, user_errors(error))
+    savepoint = await session.begin_nested()
+    try:
+        value = await action()
+    except DomainError as error:
+        if error.keep_changes:
+            await savepoint.commit()
+        else:
+            await savepoint.rollback()
+        return Outcome(None, user_errors(error))
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    await savepoint.commit()
+    return Outcome(value, [])
+
+
+def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:
+    return PageRequest(first=first if first is not None else info.context.settings.default_page_size, after=after)
+
+
+def connection(page: Page, to_node: Callable[[Any], NodeT]) -> relay.Connection[NodeT]:
+    edges = [relay.Edge(node=to_node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
+    return relay.Connection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+    )
+
+
+def decode_id(global_id: relay.GlobalID, type_name: str, field: str) -> uuid.UUID:
+    """The id inside a global id of the expected type; anything else is the caller's error."""
+    try:
+        if global_id.type_name != type_name:
+            raise ValueError
+        return uuid.UUID(global_id.node_id)
+    except ValueError as error:
+        raise DomainError(Issue("INVALID_ID", "编号无效。", field)) from error
+
+
+def node_uuids(node_ids: Sequence[str]) -> list[uuid.UUID | None]:
+    parsed: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            parsed.append(uuid.UUID(node_id))
+        except ValueError:
+            parsed.append(None)
+    return parsed
+
+
+async def nodes_by_id(
+    node_ids: Sequence[str],
+    fetch: Callable[[uuid.UUID], Awaitable[Any]],
+    to_node: Callable[[Any], NodeT],
+) -> list[NodeT | None]:
+    """Node lookups answer null for an id that is malformed, elsewhere, or not the caller's to
+    see: all three look the same from outside."""
+    async def lookup(node_id: uuid.UUID | None) -> Any:
+        return await fetch(node_id) if node_id is not None else None
+
+    rows = await asyncio.gather(*(lookup(node_id) for node_id in node_uuids(node_ids)))
+    return [to_node(row) if row is not None else None for row in rows]

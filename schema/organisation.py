@@ -1,0 +1,127 @@
+"""Communities, grids, buildings and departments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from resolvers import organisation, people
+from schema.common import Info, connection, nodes_by_id, page_request
+
+
+@strawberry.type(description="社区: a neighbourhood committee area of the street office.")
+class Community(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    code: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> Community:
+        return cls(id=row.id, code=row.code, name=row.name)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Community | None]:
+        return await nodes_by_id(list(node_ids), lambda i: organisation.community(info.context, i), cls.from_row)
+
+    @strawberry.field(description="The community's grids, by code.")
+    async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Grid]:
+        page = await organisation.grids_of_community(info.context, self.id, page_request(info, first, after))
+        return connection(page, Grid.from_row)
+
+
+@strawberry.type(description="Contact of a person shown to the caller; the phone is masked unless the caller may see it whole.")
+class Person:
+    name: str
+    phone: str
+
+
+def person_from_row(info: Info, row: Any) -> Person:
+    return Person(name=row.name, phone=people.shown_phone(info.context, row.id, row.phone))
+
+
+@strawberry.type(description="网格: the smallest management cell, served by one grid worker.")
+class Grid(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    code: str
+    name: str
+    community_id: strawberry.Private[uuid.UUID]
+    worker_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Grid:
+        return cls(id=row.id, code=row.code, name=row.name, community_id=row.community_id, worker_id=row.worker_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Grid | None]:
+        return await nodes_by_id(list(node_ids), lambda i: organisation.grid(info.context, i), cls.from_row)
+
+    @strawberry.field
+    async def community(self, info: Info) -> Community:
+        return Community.from_row(await organisation.community(info.context, self.community_id))
+
+    @strawberry.field(description="The grid worker (专属网格员); null for anonymous callers or a grid without one.")
+    async def worker(self, info: Info) -> Person | None:
+        if self.worker_id is None:
+            return None
+        row = await people.person(info.context, self.worker_id)
+        return person_from_row(info, row) if row is not None else None
+
+    @strawberry.field(description="The grid's buildings, by code.")
+    async def buildings(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Building]:
+        page = await organisation.buildings_of_grid(info.context, self.id, page_request(info, first, after))
+        return connection(page, Building.from_row)
+
+
+@strawberry.type(description="楼栋: a residential building inside a grid.")
+class Building(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    code: str
+    name: str
+    units: int
+    grid_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Building:
+        return cls(id=row.id, code=row.code, name=row.name, units=row.units, grid_id=row.grid_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Building | None]:
+        return await nodes_by_id(list(node_ids), lambda i: organisation.building(info.context, i), cls.from_row)
+
+    @strawberry.field
+    async def grid(self, info: Info) -> Grid:
+        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+
+
+@strawberry.type(description="职能部门: a government unit that takes dispatched work.")
+class Department(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    code: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> Department:
+        return cls(id=row.id, code=row.code, name=row.name)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Department | None]:
+        return await nodes_by_id(list(node_ids), lambda i: organisation.department(info.context, i), cls.from_row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The street office's communities, by code. Public.")
+    async def communities(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Community]:
+        return connection(await organisation.list_communities(info.context, page_request(info, first, after)), Community.from_row)
+
+    @strawberry.field(description="The street office's departments, by code. Public.")
+    async def departments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Department]:
+        return connection(await organisation.list_departments(info.context, page_request(info, first, after)), Department.from_row)

@@ -1,0 +1,213 @@
+"""Me, residents, and the grid worker's review of new residents."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from models.people import ResidentStatus, Role
+from resolvers import auth, organisation, people
+from schema.auth import AuthTokens
+from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.organisation import Building, Community, Department, Grid, Person, person_from_row
+
+
+@strawberry.enum(name="Role", description="A role a user holds in the street office.")
+class RoleType(enum.Enum):
+    RESIDENT = strawberry.enum_value(Role.RESIDENT.value, description="居民")
+    GRID_WORKER = strawberry.enum_value(Role.GRID_WORKER.value, description="网格员")
+    STAFF = strawberry.enum_value(Role.STAFF.value, description="职能部门工作人员")
+    COMMUNITY_ADMIN = strawberry.enum_value(Role.COMMUNITY_ADMIN.value, description="社区管理员")
+    TENANT_ADMIN = strawberry.enum_value(Role.TENANT_ADMIN.value, description="街道管理员")
+    PLATFORM_ADMIN = strawberry.enum_value(Role.PLATFORM_ADMIN.value, description="平台管理员")
+
+
+@strawberry.enum(name="ResidentStatus", description="Where a resident's registration stands.")
+class ResidentStatusType(enum.Enum):
+    PENDING = strawberry.enum_value(ResidentStatus.PENDING.value, description="待网格员核实")
+    VERIFIED = strawberry.enum_value(ResidentStatus.VERIFIED.value, description="已核实")
+    REJECTED = strawberry.enum_value(ResidentStatus.REJECTED.value, description="已驳回")
+
+
+@strawberry.type(description="One role of the caller, with its scope.")
+class RoleGrant:
+    role: RoleType
+    community_id: strawberry.Private[uuid.UUID | None]
+    department_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="The community a community admin administers.")
+    async def community(self, info: Info) -> Community | None:
+        if self.community_id is None:
+            return None
+        row = await organisation.community(info.context, self.community_id)
+        return Community.from_row(row) if row else None
+
+    @strawberry.field(description="The department a staff member works in.")
+    async def department(self, info: Info) -> Department | None:
+        if self.department_id is None:
+            return None
+        row = await organisation.department(info.context, self.department_id)
+        return Department.from_row(row) if row else None
+
+
+@strawberry.type(description="居民: a registered resident, as the caller is allowed to see them.")
+class Resident(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    name: str
+    phone: str = strawberry.field(description="Masked (138****1234) unless the caller is the resident or an admin over them.")
+    status: ResidentStatusType
+    room: str
+    rejection_reason: str | None = strawberry.field(description="Why the grid worker rejected the registration.")
+    registered_at: datetime
+    building_id: strawberry.Private[uuid.UUID]
+    grid_id: strawberry.Private[uuid.UUID]
+    worker_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, info: Info, row: Any) -> Resident:
+        return cls(
+            id=row.id,
+            name=row.name,
+            phone=people.shown_phone(info.context, row.id, row.phone, row.community_id),
+            status=ResidentStatusType(row.status),
+            room=row.room,
+            rejection_reason=row.rejection_reason,
+            registered_at=shanghai(row.registered_at),
+            building_id=row.building_id,
+            grid_id=row.grid_id,
+            worker_id=row.worker_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Resident | None]:
+        return await nodes_by_id(list(node_ids), lambda i: people.resident(info.context, i), lambda r: cls.from_row(info, r))
+
+    @strawberry.field
+    async def building(self, info: Info) -> Building:
+        return Building.from_row(await organisation.building(info.context, self.building_id))
+
+    @strawberry.field
+    async def grid(self, info: Info) -> Grid:
+        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+
+    @strawberry.field(description="The resident's own grid worker (专属网格员).")
+    async def grid_worker(self, info: Info) -> Person | None:
+        if self.worker_id is None:
+            return None
+        row = await people.person(info.context, self.worker_id)
+        return person_from_row(info, row) if row else None
+
+
+@strawberry.type(description="The signed-in caller.")
+class Me:
+    id: strawberry.ID
+    name: str
+    phone: str
+    user_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The caller's roles and their scopes.")
+    async def roles(self, info: Info) -> list[RoleGrant]:
+        grants = await people.grants_of(info.context, self.user_id)
+        return [RoleGrant(role=RoleType(g.role), community_id=g.community_id, department_id=g.department_id) for g in grants]
+
+    @strawberry.field(description="The caller's resident registration, if they are a resident.")
+    async def resident(self, info: Info) -> Resident | None:
+        row = await people.resident(info.context, self.user_id) if Role.RESIDENT in info.context.viewer.roles else None
+        return Resident.from_row(info, row) if row else None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in caller, or null when anonymous.")
+    async def me(self, info: Info) -> Me | None:
+        row = await people.me(info.context)
+        if row is None:
+            return None
+        return Me(id=strawberry.ID(str(relay.to_base64("User", row.id))), name=row.name, phone=row.phone, user_id=row.id)
+
+    @strawberry.field(description="Residents awaiting verification in the caller's grids or community (grid workers and admins).")
+    async def residents_awaiting_review(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Resident]:
+        page = await people.residents_awaiting_review(info.context, page_request(info, first, after))
+        return connection(page, lambda row: Resident.from_row(info, row))
+
+
+@strawberry.input(description="A resident's self-registration.")
+class RegisterResidentInput:
+    phone: str = strawberry.field(description="Mainland mobile number; the login name within this street office.")
+    password: str = strawberry.field(description="At least 8 characters.")
+    name: str
+    building_id: relay.GlobalID = strawberry.field(description="A building of this street office (from `communities → grids → buildings`).")
+    room: str = strawberry.field(description="Room number, e.g. 3-502.")
+
+
+@strawberry.type
+class RegisterResidentPayload:
+    resident: Resident | None
+    tokens: AuthTokens | None = strawberry.field(description="Signed in at once: residents may use resident features before verification.")
+    errors: list[UserError]
+
+
+@strawberry.input
+class VerifyResidentInput:
+    resident_id: relay.GlobalID
+
+
+@strawberry.input
+class RejectResidentInput:
+    resident_id: relay.GlobalID
+    reason: str = strawberry.field(description="Shown to the resident (2–200 characters).")
+
+
+@strawberry.type
+class ReviewResidentPayload:
+    resident: Resident | None
+    errors: list[UserError]
+
+
+async def _resident_node(info: Info, resident_id: uuid.UUID | None) -> Resident | None:
+    if resident_id is None:
+        return None
+    row = await people.resident(info.context, resident_id)
+    return Resident.from_row(info, row) if row else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A resident registers with phone, password, name and where they live. Anonymous, names the street office by X-Tenant.")
+    async def register_resident(self, info: Info, input: RegisterResidentInput) -> RegisterResidentPayload:
+        async def register() -> tuple[uuid.UUID, auth.Tokens]:
+            building_id = decode_id(input.building_id, "Building", "buildingId")
+            resident_id = await people.register_resident(
+                info.context, phone=input.phone, password=input.password, name=input.name, building_id=building_id, room=input.room
+            )
+            return resident_id, await auth.issue_tokens(info.context, resident_id)
+
+        outcome = await attempt(info, register)
+        if outcome.value is None:
+            return RegisterResidentPayload(resident=None, tokens=None, errors=outcome.errors)
+        resident_id, tokens = outcome.value
+        row = await people.resident_as_registered(info.context, resident_id)
+        return RegisterResidentPayload(resident=Resident.from_row(info, row), tokens=AuthTokens.from_tokens(tokens), errors=[])
+
+    @strawberry.mutation(description="A grid worker (or admin) confirms a resident's address, linking them to the household of their room.")
+    async def verify_resident(self, info: Info, input: VerifyResidentInput) -> ReviewResidentPayload:
+        outcome = await attempt(
+            info, lambda: people.verify_resident(info.context, decode_id(input.resident_id, "Resident", "residentId"))
+        )
+        return ReviewResidentPayload(resident=await _resident_node(info, outcome.value), errors=outcome.errors)
+
+    @strawberry.mutation(description="A grid worker (or admin) rejects a registration, with a reason the resident sees.")
+    async def reject_resident(self, info: Info, input: RejectResidentInput) -> ReviewResidentPayload:
+        outcome = await attempt(
+            info,
+            lambda: people.reject_resident(info.context, decode_id(input.resident_id, "Resident", "residentId"), input.reason),
+        )
+        return ReviewResidentPayload(resident=await _resident_node(info, outcome.value), errors=outcome.errors)

@@ -1,0 +1,90 @@
+"""The ASGI application: the GraphQL endpoint, GraphiQL's assets, health and readiness."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from models.base import utcnow
+from models.database import create_engine
+from models.migrations import current_revision, head_revision
+from models.passwords import Passwords
+from schema.build import Protections, build_schema
+from server.graphiql import graphiql_asset
+from server.http import GraphQLEndpoint, Services
+from server.observability import BodySizeLimit, RequestLog
+from server.settings import Settings, load_settings
+from tenants.directory import TenantDirectory
+from tenants.sessions import session_factory
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    scope_queries: bool = True,
+    clock: Callable[[], datetime] = utcnow,
+) -> Starlette:
+    """`scope_queries=False` exists for the isolation tests only (see tenants.sessions)."""
+    settings = settings or load_settings()
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    services = Services(
+        settings=settings,
+        sessions=session_factory(engine, scope_queries=scope_queries),
+        directory=TenantDirectory(engine),
+        passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+        clock=clock,
+    )
+    schema = build_schema(
+        Protections(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            production=settings.is_production,
+        )
+    )
+    graphql = GraphQLEndpoint(schema, services)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            revision = await current_revision(engine)
+        except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        if revision != head_revision():
+            return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/graphiql/{name}", graphiql_asset),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.engine = engine
+    return app

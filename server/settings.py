@@ -1,0 +1,75 @@
+"""Settings come from `WANJIA_*` environment variables, with safe defaults for local use.
+
+Production mode (`WANJIA_ENV=production`) refuses to start without a real secret and turns off
+introspection and the IDE, because those defaults only make sense on a developer's machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET = "wanjia-development-secret-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WANJIA_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'wanjia.db'}"
+    # Migrations run as the role that owns the tables; the app connects as one that does not,
+    # so row-level security binds it. Defaults to `database_url` (SQLite has no roles).
+    migration_database_url: str | None = None
+    database_pool_size: int = 10
+
+    secret_key: str | None = None
+    access_token_seconds: int = 15 * 60
+    refresh_token_days: int = 30
+
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    login_failure_delay_seconds: float = 0.2
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 64 * 1024
+
+    # Subdomain tenancy: with base_domain "wanjia.gov.cn", host "wanqinglu.wanjia.gov.cn" names
+    # tenant "wanqinglu".
+    base_domain: str | None = None
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_body_bytes: int = 1024 * 1024
+    max_page_size: int = 100
+    default_page_size: int = 20
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _require_secret_in_production(self) -> Settings:
+        if self.secret_key is None:
+            if self.env == "production":
+                raise ValueError("WANJIA_SECRET_KEY must be set when WANJIA_ENV=production")
+            self.secret_key = DEVELOPMENT_SECRET
+        elif self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("WANJIA_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+__all__ = ["PROJECT_ROOT", "Settings", "load_settings"]

@@ -1,0 +1,42 @@
+"""What every resolver receives: the request's tenant, caller, scoped session, clock and loaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.passwords import Passwords
+from tenants.directory import TenantInfo
+from tenants.tokens import Viewer
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class RequestContext:
+    request_id: str
+    settings: Settings
+    clock: Clock
+    passwords: Passwords
+    tenant: TenantInfo | None
+    viewer: Viewer | None
+    sessions: async_sessionmaker[AsyncSession]
+    # Opened for the operation's execution (schema.extensions.TenantTransaction), else None.
+    session: AsyncSession | None = None
+    # Per-request DataLoaders, created on first use by resolvers.loaders.
+    loaders: dict[Any, Any] = field(default_factory=dict)
+    # The HTTP request and response, for the schema layer only (headers, status).
+    request: Any = None
+    response: Any = None
+
+    @property
+    def tenant_id(self) -> uuid.UUID | None:
+        return self.tenant.id if self.tenant else None

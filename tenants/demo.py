@@ -1,0 +1,92 @@
+"""Demo data: the shipped street offices, their residents and households (Faker, zh_CN), and a
+signed-in account for every role, so GraphiQL shows a living system."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from faker import Faker
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.base import new_id, utcnow
+from models.organisation import Building, Household
+from models.passwords import Passwords
+from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
+from tenants.manifests import MANIFESTS_DIR, load_manifest
+from tenants.onboarding import Progress, onboard
+from tenants.sessions import open_session
+
+DEMO_PASSWORD = "Wanjia@2026"
+# The same phone registered in both street offices: one person, two separate accounts.
+DEMO_RESIDENT_PHONE = "13800138000"
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    manifest: str
+    residents: int
+    phone_prefix: str
+
+
+DEMO_TENANTS = (
+    DemoTenant("wanqinglu.toml", residents=300, phone_prefix="1370472"),
+    DemoTenant("qingshanlu.toml", residents=60, phone_prefix="1370473"),
+)
+
+
+async def load_demo(
+    sessions: async_sessionmaker[AsyncSession], passwords: Passwords, progress: Progress = lambda _: None
+) -> list[str]:
+    """Onboards the demo street offices and gives each its residents (once). Returns slugs."""
+    resident_hash = passwords.hash(DEMO_PASSWORD)
+    slugs = []
+    for demo in DEMO_TENANTS:
+        manifest = load_manifest(MANIFESTS_DIR / demo.manifest)
+        report = await onboard(sessions, manifest, passwords, progress)
+        async with open_session(sessions, report.tenant_id) as session, session.begin():
+            if not await session.scalar(select(func.count()).select_from(ResidentProfile)):
+                await _add_residents(session, demo, resident_hash)
+        slugs.append(manifest.slug)
+    return slugs
+
+
+async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash: str) -> None:
+    fake = Faker("zh_CN")
+    fake.seed_instance(demo.phone_prefix)
+    chooser = random.Random(demo.phone_prefix)
+    buildings = (await session.execute(select(Building.id, Building.units))).all()
+    households: dict[tuple[object, str], Household] = {}
+    dependents: list[object] = []
+    now = utcnow()
+    for n in range(demo.residents + 1):
+        building = chooser.choice(buildings)
+        room = f"{chooser.randint(1, building.units)}-{chooser.randint(1, 6)}0{chooser.randint(1, 4)}"
+        phone = DEMO_RESIDENT_PHONE if n == 0 else f"{demo.phone_prefix}{n:04d}"
+        # Most residents are verified; about one in eight still waits for their grid worker.
+        pending = n != 0 and chooser.random() < 0.125
+        household = None
+        if not pending:
+            household = households.get((building.id, room))
+            if household is None:
+                household = Household(id=new_id(), building_id=building.id, room=room)
+                households[(building.id, room)] = household
+                session.add(household)
+        user = User(id=new_id(), phone=phone, name=fake.name(), password_hash=password_hash)
+        session.add(user)
+        dependents += [
+            RoleGrant(id=new_id(), user_id=user.id, role=Role.RESIDENT),
+            ResidentProfile(
+                id=user.id,
+                building_id=building.id,
+                room=room,
+                household_id=household.id if household else None,
+                status=ResidentStatus.PENDING if pending else ResidentStatus.VERIFIED,
+                reviewed_at=None if pending else now,
+            ),
+        ]
+    # No ORM relationships tell the unit of work the order, so parents are flushed first.
+    await session.flush()
+    session.add_all(dependents)
+    await session.flush()

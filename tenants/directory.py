@@ -1,0 +1,121 @@
+"""Finding the request's tenant: by the verified token, by `X-Tenant`, or by subdomain.
+
+A token of tenant A that names tenant B gets exactly the answer a tenant that does not exist
+gets, so a caller learns nothing about which other tenants exist.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models.tenants import Tenant, TenantStatus
+from tenants.tokens import InvalidToken, Viewer, read_access_token
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class TenantNotFound(Exception):
+    """The named tenant does not exist, is suspended, or is not the caller's."""
+
+
+class NotAuthenticated(Exception):
+    """The bearer token is malformed, forged or expired."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant: TenantInfo | None
+    viewer: Viewer | None
+
+
+class TenantDirectory:
+    """Active tenants by slug and id, cached briefly: every request asks, tenants rarely change."""
+
+    def __init__(self, engine: AsyncEngine, *, ttl_seconds: float = 30.0) -> None:
+        self._engine = engine
+        self._ttl = ttl_seconds
+        self._loaded_at = float("-inf")
+        self._by_slug: dict[str, TenantInfo] = {}
+        self._by_id: dict[uuid.UUID, TenantInfo] = {}
+
+    def forget(self) -> None:
+        self._loaded_at = float("-inf")
+
+    async def _refresh_if_stale(self) -> None:
+        if time.monotonic() - self._loaded_at < self._ttl:
+            return
+        async with self._engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(Tenant.id, Tenant.slug, Tenant.name).where(
+                        Tenant.status == TenantStatus.ACTIVE
+                    )
+                )
+            ).all()
+        tenants = [TenantInfo(id=row.id, slug=row.slug, name=row.name) for row in rows]
+        self._by_slug = {t.slug: t for t in tenants}
+        self._by_id = {t.id: t for t in tenants}
+        self._loaded_at = time.monotonic()
+
+    async def by_slug(self, slug: str) -> TenantInfo | None:
+        await self._refresh_if_stale()
+        return self._by_slug.get(slug)
+
+    async def by_id(self, tenant_id: uuid.UUID) -> TenantInfo | None:
+        await self._refresh_if_stale()
+        return self._by_id.get(tenant_id)
+
+    async def identify(
+        self,
+        *,
+        authorization: str | None,
+        tenant_header: str | None,
+        host: str | None,
+        base_domain: str | None,
+        secret: str,
+    ) -> Caller:
+        named_slug = tenant_header or _subdomain(host, base_domain)
+        named = await self.by_slug(named_slug) if named_slug else None
+        if named_slug and named is None:
+            raise TenantNotFound
+        token = _bearer(authorization)
+        if token is None:
+            return Caller(tenant=named, viewer=None)
+        try:
+            viewer = read_access_token(token, secret=secret)
+        except InvalidToken as error:
+            raise NotAuthenticated from error
+        own = await self.by_id(viewer.tenant_id)
+        if own is None or (named is not None and named.id != own.id):
+            raise TenantNotFound
+        return Caller(tenant=own, viewer=viewer)
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated
+    return token.strip()
+
+
+def _subdomain(host: str | None, base_domain: str | None) -> str | None:
+    if not host or not base_domain:
+        return None
+    hostname = host.split(":", 1)[0].lower()
+    suffix = "." + base_domain.lower()
+    if not hostname.endswith(suffix):
+        return None
+    label = hostname[: -len(suffix)]
+    return label if label and "." not in label else None

@@ -1,0 +1,204 @@
+"""Tenant manifests: a street office described in one TOML file, checked before anything is
+written. Problems are reported as `file: key.path: what is wrong`, all of them at once."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from models.people import normalise_phone
+
+MANIFESTS_DIR = Path(__file__).resolve().parent / "manifests"
+
+Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BuildingSpec(_Strict):
+    code: Code
+    name: Name
+    units: int = Field(default=1, ge=1, le=50)
+
+
+class GridSpec(_Strict):
+    code: Code
+    name: Name
+    worker: str | None = Field(default=None, description="Phone of a staff account holding the grid_worker role.")
+    buildings: list[BuildingSpec] = []
+
+
+class RoomSpec(_Strict):
+    name: Name
+    capacity: int = Field(ge=1, le=1000)
+    facilities: list[Annotated[str, Field(min_length=1, max_length=50)]] = []
+    requires_approval: bool = True
+
+
+class CommunitySpec(_Strict):
+    code: Code
+    name: Name
+    grids: list[GridSpec] = []
+    rooms: list[RoomSpec] = []
+
+
+class DepartmentSpec(_Strict):
+    code: Code
+    name: Name
+
+
+class CategorySpec(_Strict):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    acknowledge_hours: int = Field(ge=1, le=24 * 30)
+    resolve_days: int = Field(ge=1, le=365)
+    default_department: str | None = None
+
+
+class GrantSpec(_Strict):
+    role: Literal["grid_worker", "staff", "community_admin", "tenant_admin"]
+    community: str | None = None
+    department: str | None = None
+
+
+class StaffSpec(_Strict):
+    phone: str
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    roles: list[GrantSpec] = Field(min_length=1)
+    initial_password: str | None = Field(
+        default=None, min_length=8, description="Set when the account is created, never changed afterwards."
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        normalised = normalise_phone(value)
+        if normalised is None:
+            raise ValueError("不是有效的手机号码")
+        return normalised
+
+
+class Manifest(_Strict):
+    slug: Annotated[str, Field(min_length=2, max_length=63, pattern=r"^[a-z][a-z0-9-]*$")]
+    name: Name
+    departments: list[DepartmentSpec] = []
+    categories: list[CategorySpec] = []
+    communities: list[CommunitySpec] = Field(min_length=1)
+    staff: list[StaffSpec] = []
+
+    def size(self) -> int:
+        """Rows the manifest describes, for a progress bar."""
+        return (
+            len(self.departments)
+            + len(self.categories)
+            + len(self.staff)
+            + sum(1 + len(c.rooms) + sum(1 + len(g.buildings) for g in c.grids) for c in self.communities)
+        )
+
+
+class ManifestError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+_MESSAGES = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不认识的键",
+    "string_too_short": "不能为空或太短",
+    "string_too_long": "太长",
+    "string_pattern_mismatch": "格式不对（只能用字母、数字、- 和 _）",
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表",
+    "too_short": "至少要有一项",
+    "greater_than_equal": "太小",
+    "less_than_equal": "太大",
+    "literal_error": "取值不对",
+}
+
+
+def _path(location: tuple[str | int, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(根)"
+
+
+def _describe(error: dict) -> str:  # type: ignore[type-arg]
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    message = _MESSAGES.get(error["type"], error["msg"])
+    if error["type"] == "literal_error":
+        message += f"：应为 {error['ctx']['expected']}"
+    return message
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ManifestError([f"{path}: 无法读取：{error}"]) from error
+    except tomllib.TOMLDecodeError as error:
+        raise ManifestError([f"{path}: TOML 格式错误：{error}"]) from error
+    return parse_manifest(data, str(path))
+
+
+def parse_manifest(data: dict, source: str) -> Manifest:  # type: ignore[type-arg]
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as error:
+        raise ManifestError([f"{source}: {_path(e['loc'])}: {_describe(e)}" for e in error.errors()]) from error
+    problems = [f"{source}: {path}: {what}" for path, what in _cross_reference_problems(manifest)]
+    if problems:
+        raise ManifestError(problems)
+    return manifest
+
+
+def _duplicates(path: str, codes: list[str]) -> list[tuple[str, str]]:
+    return [(path, f"“{code}”重复出现") for code, n in Counter(codes).items() if n > 1]
+
+
+def _cross_reference_problems(m: Manifest) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    departments = {d.code for d in m.departments}
+    communities = {c.code for c in m.communities}
+    grid_workers = {s.phone for s in m.staff if any(g.role == "grid_worker" for g in s.roles)}
+    problems += _duplicates("departments", [d.code for d in m.departments])
+    problems += _duplicates("categories", [c.code for c in m.categories])
+    problems += _duplicates("communities", [c.code for c in m.communities])
+    problems += _duplicates("communities[].grids", [g.code for c in m.communities for g in c.grids])
+    problems += _duplicates(
+        "communities[].grids[].buildings", [b.code for c in m.communities for g in c.grids for b in g.buildings]
+    )
+    problems += _duplicates("staff", [s.phone for s in m.staff])
+    for i, category in enumerate(m.categories):
+        if category.default_department and category.default_department not in departments:
+            problems.append((f"categories[{i}].default_department", f"没有代码为“{category.default_department}”的部门"))
+    for i, community in enumerate(m.communities):
+        problems += _duplicates(f"communities[{i}].rooms", [r.name for r in community.rooms])
+        for j, grid in enumerate(community.grids):
+            if grid.worker is not None and normalise_phone(grid.worker) not in grid_workers:
+                problems.append((f"communities[{i}].grids[{j}].worker", "不是 staff 中具有 grid_worker 角色的手机号"))
+    for i, member in enumerate(m.staff):
+        for j, grant in enumerate(member.roles):
+            where = f"staff[{i}].roles[{j}]"
+            if grant.role == "community_admin" and grant.community not in communities:
+                problems.append((f"{where}.community", "社区管理员须指明 communities 中的社区代码"))
+            if grant.role == "staff" and grant.department not in departments:
+                problems.append((f"{where}.department", "部门工作人员须指明 departments 中的部门代码"))
+            if grant.role not in ("community_admin",) and grant.community is not None:
+                problems.append((f"{where}.community", "只有 community_admin 角色才有社区范围"))
+            if grant.role != "staff" and grant.department is not None:
+                problems.append((f"{where}.department", "只有 staff 角色才有部门范围"))
+    return problems

@@ -1,0 +1,186 @@
+"""Onboarding a street office from its manifest: idempotent, in one transaction.
+
+Rows are matched by natural keys (codes, phones, room names), so re-running a manifest changes
+nothing and editing it updates exactly what changed. Rows missing from the manifest are left
+alone: deleting a community with its history is not something a config file should do.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.base import TenantOwned, new_id
+from models.bookings import Room
+from models.complaints import ComplaintCategory
+from models.organisation import Building, Community, Department, Grid
+from models.passwords import Passwords
+from models.people import Role, RoleGrant, User
+from models.tenants import Tenant
+from tenants.manifests import Manifest
+from tenants.sessions import bind_tenant, open_session
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class OnboardingReport:
+    tenant_id: uuid.UUID
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class _Sync:
+    """Creates or updates rows of one table by natural key, counting what it did."""
+
+    def __init__(self, session: AsyncSession, report: OnboardingReport, progress: Progress) -> None:
+        self.session = session
+        self.report = report
+        self.progress = progress
+
+    async def existing(self, model: type[TenantOwned], key: Sequence[str]) -> dict[tuple[Any, ...], Any]:
+        rows = (await self.session.scalars(select(model))).all()
+        return {tuple(getattr(row, k) for k in key): row for row in rows}
+
+    def put(self, existing: dict[tuple[Any, ...], Any], model: type, key: dict[str, Any], values: dict[str, Any]) -> Any:
+        row = existing.get(tuple(key.values()))
+        if row is None:
+            row = model(id=new_id(), **key, **values)
+            self.session.add(row)
+            existing[tuple(key.values())] = row
+            self.report.created += 1
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+        self.progress(1)
+        return row
+
+
+async def onboard(
+    sessions: async_sessionmaker[AsyncSession],
+    manifest: Manifest,
+    passwords: Passwords,
+    progress: Progress = lambda _: None,
+) -> OnboardingReport:
+    async with open_session(sessions, None) as session, session.begin():
+        tenant = await session.scalar(select(Tenant).where(Tenant.slug == manifest.slug))
+        if tenant is None:
+            tenant = Tenant(id=new_id(), slug=manifest.slug, name=manifest.name, settings={})
+            session.add(tenant)
+            report = OnboardingReport(tenant.id, created=1)
+        else:
+            report = OnboardingReport(tenant.id, updated=int(tenant.name != manifest.name), unchanged=int(tenant.name == manifest.name))
+            tenant.name = manifest.name
+        await session.flush()
+        await bind_tenant(session, tenant.id)
+        # No ORM relationships tell the unit of work which table goes first, so _apply flushes
+        # each level before the next refers to it.
+        await _apply(_Sync(session, report, progress), manifest, passwords)
+    return report
+
+
+async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
+    session = sync.session
+    departments = await sync.existing(Department, ["code"])
+    for d in m.departments:
+        sync.put(departments, Department, {"code": d.code}, {"name": d.name})
+    communities = await sync.existing(Community, ["code"])
+    for c in m.communities:
+        sync.put(communities, Community, {"code": c.code}, {"name": c.name})
+    await session.flush()
+
+    users = await sync.existing(User, ["phone"])
+    for member in m.staff:
+        is_new = (member.phone,) not in users
+        user = sync.put(users, User, {"phone": member.phone}, {"name": member.name})
+        if is_new:
+            # Without an initial password the account exists but cannot sign in until one is set.
+            user.password_hash = passwords.hash(member.initial_password or secrets.token_urlsafe(32))
+    await session.flush()
+    await _sync_grants(sync, m, users, communities, departments)
+
+    grids = await sync.existing(Grid, ["code"])
+    for c in m.communities:
+        community_id = communities[(c.code,)].id
+        for g in c.grids:
+            worker_id = users[(g.worker,)].id if g.worker else None
+            sync.put(grids, Grid, {"code": g.code}, {"name": g.name, "community_id": community_id, "worker_id": worker_id})
+    await session.flush()
+    buildings = await sync.existing(Building, ["code"])
+    for c in m.communities:
+        for g in c.grids:
+            for b in g.buildings:
+                grid_id = grids[(g.code,)].id
+                sync.put(buildings, Building, {"code": b.code}, {"name": b.name, "units": b.units, "grid_id": grid_id})
+    await session.flush()
+
+    categories = await sync.existing(ComplaintCategory, ["code"])
+    for cat in m.categories:
+        department = departments[(cat.default_department,)].id if cat.default_department else None
+        sync.put(
+            categories,
+            ComplaintCategory,
+            {"code": cat.code},
+            {
+                "name": cat.name,
+                "acknowledge_hours": cat.acknowledge_hours,
+                "resolve_days": cat.resolve_days,
+                "default_department_id": department,
+            },
+        )
+    rooms = await sync.existing(Room, ["community_id", "name"])
+    for c in m.communities:
+        for r in c.rooms:
+            sync.put(
+                rooms,
+                Room,
+                {"community_id": communities[(c.code,)].id, "name": r.name},
+                {"capacity": r.capacity, "facilities": list(r.facilities), "requires_approval": r.requires_approval},
+            )
+    await session.flush()
+
+
+async def _sync_grants(
+    sync: _Sync,
+    m: Manifest,
+    users: dict[tuple[Any, ...], Any],
+    communities: dict[tuple[Any, ...], Any],
+    departments: dict[tuple[Any, ...], Any],
+) -> None:
+    """Staff named in the manifest hold exactly the roles it lists."""
+    session = sync.session
+    existing = await sync.existing(RoleGrant, ["user_id", "role", "community_id", "department_id"])
+    for member in m.staff:
+        user_id = users[(member.phone,)].id
+        wanted = {
+            (
+                user_id,
+                Role(g.role),
+                communities[(g.community,)].id if g.community else None,
+                departments[(g.department,)].id if g.department else None,
+            )
+            for g in member.roles
+        }
+        for key, grant in list(existing.items()):
+            if key[0] == user_id and key not in wanted:
+                await session.delete(grant)
+                del existing[key]
+                sync.report.updated += 1
+        for user, role, community_id, department_id in sorted(wanted, key=str):
+            sync.put(
+                existing,
+                RoleGrant,
+                {"user_id": user, "role": role, "community_id": community_id, "department_id": department_id},
+                {},
+            )
+    await session.flush()

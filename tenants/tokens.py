@@ -1,0 +1,64 @@
+"""Access tokens: short-lived JWTs (HS256 only; the algorithm is never taken from the token)
+carrying the user, the tenant and the user's roles with their scopes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import jwt
+
+from models.people import Role
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is calling: the verified claims of their access token."""
+
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    roles: frozenset[Role]
+    community_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    department_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    def has_any(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+def issue_access_token(viewer: Viewer, *, secret: str, now: datetime, ttl: timedelta) -> str:
+    claims = {
+        "sub": str(viewer.user_id),
+        "tid": str(viewer.tenant_id),
+        "roles": sorted(viewer.roles),
+        "communities": sorted(str(c) for c in viewer.community_ids),
+        "departments": sorted(str(d) for d in viewer.department_ids),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_access_token(token: str, *, secret: str) -> Viewer:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "tid", "exp", "typ"]}
+        )
+        if claims["typ"] != "access":
+            raise InvalidToken("not an access token")
+        return Viewer(
+            user_id=uuid.UUID(claims["sub"]),
+            tenant_id=uuid.UUID(claims["tid"]),
+            roles=frozenset(Role(r) for r in claims.get("roles", [])),
+            community_ids=frozenset(uuid.UUID(c) for c in claims.get("communities", [])),
+            department_ids=frozenset(uuid.UUID(d) for d in claims.get("departments", [])),
+        )
+    except (jwt.PyJWTError, ValueError, KeyError) as error:
+        raise InvalidToken(str(error)) from error
