@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +30,19 @@ SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 logger = logging.getLogger("wanjia.errors")
 
 
-@strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(description="Any object by its global id; null if it is not there or not yours to see.")
+def _root_types() -> tuple[type, type]:
+    """Made anew for every schema: strawberry binds `relay.node()` to the first schema built
+    from it, and the app and the tests build several with different protections."""
 
+    @strawberry.type
+    class NodeQuery:
+        node: relay.Node | None = relay.node(
+            description="Any object by its global id; null if it is not there or not yours to see."
+        )
 
-Query = merge_types("Query", (NodeQuery, tenants.Query, people.Query, organisation.Query))
-Mutation = merge_types("Mutation", (auth.Mutation, people.Mutation))
+    query = merge_types("Query", (NodeQuery, tenants.Query, people.Query, organisation.Query))
+    mutation = merge_types("Mutation", (auth.Mutation, people.Mutation))
+    return query, mutation
 
 
 @dataclass(frozen=True)
@@ -61,20 +68,21 @@ class WanjiaSchema(strawberry.Schema):
 
 
 def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        ParserCache(maxsize=512),
-        QueryDepthLimiter(max_depth=protections.max_depth),
-        MaxAliasesLimiter(max_alias_count=protections.max_aliases),
-        MaxTokensLimiter(max_token_count=protections.max_tokens),
-        ValidationCache(maxsize=512),
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=protections.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=protections.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=protections.max_tokens),
+        lambda: ValidationCache(maxsize=512),
         TenantTransaction,
         PresentErrors,
     ]
     if protections.production:
-        extensions.insert(0, DisableIntrospection())
+        extensions.insert(0, DisableIntrospection)
+    query, mutation = _root_types()
     return WanjiaSchema(
-        query=Query,
-        mutation=Mutation,
+        query=query,
+        mutation=mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )

@@ -1,0 +1,57 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+GRAPHIQL := server/graphiql
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test install install-test assets schema clean
+
+run: install assets
+	$(BIN)/wanjia migrate
+	$(BIN)/wanjia demo --if-empty
+	$(BIN)/wanjia serve
+
+# The suite runs twice: against PostgreSQL (production) and against SQLite (embedded default).
+test: install-test assets $(CHROMIUM)
+	$(BIN)/python -m tests.provision --check
+	WANJIA_TEST_BACKEND=postgresql $(BIN)/pytest
+	WANJIA_TEST_BACKEND=sqlite $(BIN)/pytest
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.created pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+# GraphiQL's JS/CSS from the npm registry, pinned by the lockfile, served by the app itself.
+assets: $(GRAPHIQL)/node_modules/.package-lock.json
+
+$(GRAPHIQL)/node_modules/.package-lock.json: $(GRAPHIQL)/package-lock.json
+	cd $(GRAPHIQL) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The GraphiQL test drives a real headless Chromium (Debian's package).
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "make test needs Chromium at $(CHROMIUM) for the GraphiQL browser test:"; \
+		echo "  install Debian's chromium package (sudo apt-get install chromium), or set CHROMIUM=/path/to/chromium"; \
+		exit 1; \
+	fi
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+schema: install
+	$(BIN)/wanjia schema export
+
+clean:
+	rm -rf $(VENV) $(GRAPHIQL)/node_modules var

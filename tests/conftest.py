@@ -1,0 +1,165 @@
+"""The suite runs once per backend: WANJIA_TEST_BACKEND=postgresql or sqlite (make test runs both)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from models.organisation import Building, Community, Grid
+from server.app import create_app
+from server.settings import Settings
+from tenants.manifests import parse_manifest
+from tenants.onboarding import onboard
+from tenants.sessions import open_session
+from tests.provision import ProvisionedDatabase, create_database, drop_postgres_database, migrate
+from tests.support import PASSWORD, Api, Clock, TenantHandle
+
+BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
+if BACKEND not in ("postgresql", "sqlite"):
+    raise pytest.UsageError(f"WANJIA_TEST_BACKEND must be postgresql or sqlite, not {BACKEND!r}")
+
+# Row-level security is PostgreSQL's; on SQLite there is nothing for those tests to test.
+collect_ignore = [] if BACKEND == "postgresql" else ["test_row_level_security.py"]
+
+
+def pytest_report_header() -> str:
+    return f"wanjia test backend: {BACKEND}"
+
+
+def staff(phone: str, name: str, *roles: dict[str, str]) -> dict[str, object]:
+    return {"phone": phone, "name": name, "roles": list(roles), "initial_password": PASSWORD}
+
+
+ALPHA = {
+    "slug": "alpha",
+    "name": "阿尔法街道",
+    "departments": [{"code": "justice", "name": "司法所"}],
+    "categories": [{"code": "environment", "name": "环境卫生", "acknowledge_hours": 4, "resolve_days": 3}],
+    "communities": [
+        {
+            "code": "A1",
+            "name": "东风社区",
+            "grids": [
+                {"code": "A1-G1", "name": "东风一网格", "worker": "13900000011", "buildings": [{"code": "A1-G1-B1", "name": "1号楼", "units": 2}, {"code": "A1-G1-B2", "name": "2号楼"}]},
+                {"code": "A1-G2", "name": "东风二网格", "worker": "13900000012", "buildings": [{"code": "A1-G2-B1", "name": "3号楼"}]},
+            ],
+            "rooms": [{"name": "活动室", "capacity": 30}],
+        },
+        {
+            "code": "A2",
+            "name": "西湖社区",
+            "grids": [{"code": "A2-G1", "name": "西湖一网格", "worker": "13900000013", "buildings": [{"code": "A2-G1-B1", "name": "5号楼"}]}],
+        },
+    ],
+    "staff": [
+        staff("13900000001", "街道管理员甲", {"role": "tenant_admin"}),
+        staff("13900000002", "社区管理员甲", {"role": "community_admin", "community": "A1"}),
+        staff("13900000011", "网格员一", {"role": "grid_worker"}),
+        staff("13900000012", "网格员二", {"role": "grid_worker"}),
+        staff("13900000013", "网格员三", {"role": "grid_worker"}),
+        staff("13900000021", "司法所干部", {"role": "staff", "department": "justice"}),
+    ],
+}
+
+# The same phones as in ALPHA belong to other people here: accounts are per street office.
+BETA = {
+    "slug": "beta",
+    "name": "贝塔街道",
+    "departments": [{"code": "police", "name": "派出所"}],
+    "communities": [
+        {
+            "code": "B1",
+            "name": "南山社区",
+            "grids": [{"code": "B1-G1", "name": "南山一网格", "worker": "13900000011", "buildings": [{"code": "B1-G1-B1", "name": "9号楼"}]}],
+        }
+    ],
+    "staff": [
+        staff("13900000001", "街道管理员乙", {"role": "tenant_admin"}),
+        staff("13900000011", "网格员乙", {"role": "grid_worker"}),
+    ],
+}
+
+TENANT_ADMIN = "13900000001"
+COMMUNITY_ADMIN = "13900000002"
+WORKER_1 = "13900000011"
+WORKER_2 = "13900000012"
+WORKER_3 = "13900000013"
+STAFF = "13900000021"
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvisionedDatabase]:
+    created = create_database(BACKEND, "wanjia_test", tmp_path_factory.mktemp("db"))
+    migrate(created)
+    yield created
+    if created.backend == "postgresql":
+        drop_postgres_database("wanjia_test")
+
+
+@pytest.fixture(scope="session")
+def clock() -> Clock:
+    return Clock()
+
+
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+        "login_failure_delay_seconds": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(database: ProvisionedDatabase) -> Settings:
+    return settings_for(database.app_url)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[Starlette]:
+    application = create_app(settings, clock=clock.now)
+    yield application
+    await application.state.engine.dispose()
+
+
+async def _handle(app: Starlette, manifest: dict[str, object]) -> TenantHandle:
+    services = app.state.services
+    report = await onboard(services.sessions, parse_manifest(manifest, "test"), services.passwords)
+    services.directory.forget()
+    handle = TenantHandle(slug=str(manifest["slug"]), id=report.tenant_id)
+    async with open_session(services.sessions, report.tenant_id) as session:
+        handle.communities = dict((await session.execute(select(Community.code, Community.id))).all())
+        handle.grids = dict((await session.execute(select(Grid.code, Grid.id))).all())
+        handle.buildings = dict((await session.execute(select(Building.code, Building.id))).all())
+    return handle
+
+
+@pytest.fixture(scope="session")
+async def alpha(app: Starlette) -> TenantHandle:
+    return await _handle(app, ALPHA)
+
+
+@pytest.fixture(scope="session")
+async def beta(app: Starlette) -> TenantHandle:
+    return await _handle(app, BETA)
+
+
+@pytest.fixture(scope="session")
+async def api(app: Starlette, alpha: TenantHandle, beta: TenantHandle) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
