@@ -116,7 +116,7 @@ def tenants_onboard(manifest_file: Path = typer.Argument(..., help="The tenant's
         manifest = load_manifest(manifest_file)
     except ManifestError as error:
         for problem in error.problems:
-            console.print(problem, style="red", markup=False, highlight=False)
+            typer.echo(problem, err=True)
         raise typer.Exit(1) from error
 
     async def work(sessions, passwords):  # type: ignore[no-untyped-def]
@@ -164,3 +164,7 @@ def schema_export(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

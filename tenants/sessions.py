@@ -2,7 +2,7 @@
 
 1. Application: every ORM statement run through a `ScopedTenantSession` gets
    `tenant_id = <request's tenant>` added for every tenant-owned entity in it (so no resolver
-   has to remember), and new rows get the tenant stamped on flush.
+   has to remember). New rows get the tenant stamped on flush in every tenant session.
 2. PostgreSQL: every transaction begins with `set_config('app.tenant_id', ..., true)`, which the
    row-level security policies read. `true` makes it transaction-local: a session-level SET
    would survive on the pooled connection into the next request, maybe another tenant's.
@@ -27,7 +27,8 @@ class CrossTenantWrite(RuntimeError):
 
 
 class TenantSession(Session):
-    """Sets the row-level-security tenant at the start of every transaction."""
+    """Sets the row-level-security tenant at the start of every transaction, and stamps the
+    tenant on new rows."""
 
 
 @event.listens_for(TenantSession, "after_begin")
@@ -43,7 +44,7 @@ def _set_database_tenant(
 
 
 class ScopedTenantSession(TenantSession):
-    """Also filters every ORM statement by tenant and stamps new rows."""
+    """Also filters every ORM statement by tenant."""
 
 
 @event.listens_for(ScopedTenantSession, "do_orm_execute")
@@ -68,7 +69,7 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     )
 
 
-@event.listens_for(ScopedTenantSession, "before_flush")
+@event.listens_for(TenantSession, "before_flush")
 def _stamp_tenant(session: Session, _context: object, _instances: object) -> None:
     tenant_id = session.info.get(TENANT_KEY)
     for row in [*session.new, *session.dirty]:

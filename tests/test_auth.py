@@ -1,0 +1,117 @@
+"""Signing in: login, lock-out, refresh rotation with reuse detection, logout, tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from tests.conftest import COMMUNITY_ADMIN, STAFF, WORKER_2
+from tests.support import PASSWORD, Api, Clock, TenantHandle, fresh_phone
+
+ME = "{ me { name phone roles { role community { code } department { name } } } }"
+REFRESH = "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { tokens { accessToken refreshToken } errors { field code message } } }"
+LOGOUT = "mutation($t: String!) { logout(input: {refreshToken: $t}) { ok errors { code } } }"
+
+
+async def test_staff_sign_in_and_see_their_roles_and_scopes(api: Api) -> None:
+    admin = await api.data(ME, token=await api.token("alpha", COMMUNITY_ADMIN))
+    assert admin["me"] == {
+        "name": "社区管理员甲",
+        "phone": COMMUNITY_ADMIN,
+        "roles": [{"role": "COMMUNITY_ADMIN", "community": {"code": "A1"}, "department": None}],
+    }
+    staff = await api.data(ME, token=await api.token("alpha", STAFF))
+    assert staff["me"]["roles"] == [{"role": "STAFF", "community": None, "department": {"name": "司法所"}}]
+
+
+async def test_access_tokens_are_short_lived_hs256_jwts(api: Api) -> None:
+    result = await api.login("alpha", WORKER_2)
+    header = jwt.get_unverified_header(result["tokens"]["accessToken"])
+    claims = jwt.decode(result["tokens"]["accessToken"], options={"verify_signature": False})
+    assert header["alg"] == "HS256"
+    assert claims["exp"] - claims["iat"] == result["tokens"]["expiresIn"] == 15 * 60
+
+
+async def test_wrong_password_and_unknown_phone_get_the_same_answer(api: Api) -> None:
+    wrong = await api.login("alpha", WORKER_2, "not-the-password")
+    unknown = await api.login("alpha", "13111111111", "not-the-password")
+    assert wrong == unknown == {"tokens": None, "errors": [{"field": None, "code": "INVALID_CREDENTIALS", "message": "手机号或密码错误。"}]}
+
+
+async def test_ten_aliased_logins_count_as_ten_attempts_and_lock_the_account(api: Api, alpha: TenantHandle) -> None:
+    phone = fresh_phone()
+    assert not (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], phone=phone))["errors"]
+    attempts = " ".join(
+        f'a{i}: login(input: {{phone: "{phone}", password: "wrong-password-{i}"}}) {{ errors {{ code }} }}' for i in range(10)
+    )
+    body = await api.data(f"mutation {{ {attempts} }}", tenant="alpha")
+    codes = [body[f"a{i}"]["errors"][0]["code"] for i in range(10)]
+    assert codes == ["INVALID_CREDENTIALS"] * 5 + ["ACCOUNT_LOCKED"] * 5
+    # Locked means locked: the right password does not get in either, until the lock ends.
+    assert (await api.login("alpha", phone))["errors"][0]["code"] == "ACCOUNT_LOCKED"
+
+
+async def test_the_lock_lifts_after_its_time(api: Api, alpha: TenantHandle, clock: Clock) -> None:
+    phone = fresh_phone()
+    await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], phone=phone)
+    for _ in range(5):
+        await api.login("alpha", phone, "wrong-password")
+    assert (await api.login("alpha", phone))["errors"][0]["code"] == "ACCOUNT_LOCKED"
+    clock.offset = timedelta(minutes=16)
+    try:
+        assert (await api.login("alpha", phone))["errors"] == []
+    finally:
+        clock.offset = timedelta()
+
+
+async def test_refresh_rotates_and_reusing_a_spent_token_revokes_the_whole_chain(api: Api) -> None:
+    first = (await api.login("alpha", WORKER_2))["tokens"]
+    second = (await api.data(REFRESH, {"t": first["refreshToken"]}, tenant="alpha"))["refreshToken"]
+    assert second["errors"] == [] and second["tokens"]["refreshToken"] != first["refreshToken"]
+    third = (await api.data(REFRESH, {"t": second["tokens"]["refreshToken"]}, tenant="alpha"))["refreshToken"]
+    assert third["errors"] == []
+    # Someone replays the first token: it is refused, and so is the newest one of the chain.
+    replay = (await api.data(REFRESH, {"t": first["refreshToken"]}, tenant="alpha"))["refreshToken"]
+    assert replay["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+    newest = (await api.data(REFRESH, {"t": third["tokens"]["refreshToken"]}, tenant="alpha"))["refreshToken"]
+    assert newest["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_logout_revokes_the_refresh_token(api: Api) -> None:
+    tokens = (await api.login("alpha", WORKER_2))["tokens"]
+    assert (await api.data(LOGOUT, {"t": tokens["refreshToken"]}, tenant="alpha"))["logout"] == {"ok": True, "errors": []}
+    refused = (await api.data(REFRESH, {"t": tokens["refreshToken"]}, tenant="alpha"))["refreshToken"]
+    assert refused["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_a_refresh_token_does_not_work_in_another_tenant(api: Api) -> None:
+    tokens = (await api.login("alpha", WORKER_2))["tokens"]
+    refused = (await api.data(REFRESH, {"t": tokens["refreshToken"]}, tenant="beta"))["refreshToken"]
+    assert refused["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_forged_or_expired_tokens_are_401(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+    claims = {"sub": "01000000-0000-7000-8000-000000000000", "tid": "01000000-0000-7000-8000-000000000000", "typ": "access"}
+    now = datetime.now(UTC)
+    forged = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, "another-secret-another-secret-123", algorithm="HS256")
+    expired = jwt.encode({**claims, "exp": now - timedelta(minutes=1)}, settings.secret_key, algorithm="HS256")
+    unsigned = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, None, algorithm="none")
+    for token in (forged, expired, unsigned, "not-a-jwt"):
+        response = await api.post("{ me { name } }", token=token)
+        assert response.status_code == 401, token
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_anonymous_me_is_null(api: Api) -> None:
+    assert await api.data("{ me { name } }", tenant="alpha") == {"me": None}
+
+
+async def test_password_never_reaches_the_request_log(api: Api, caplog) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level("INFO", logger="wanjia.requests"):
+        await api.login("alpha", WORKER_2, PASSWORD)
+    lines = [r.msg for r in caplog.records if r.name == "wanjia.requests"]
+    assert len(lines) == 1
+    assert PASSWORD not in str(lines) and WORKER_2 not in str(lines)
+    assert {"request_id", "tenant", "operation", "duration_ms", "sql_statements", "status"} <= set(lines[0])
+    assert lines[0]["tenant"] == "alpha" and lines[0]["sql_statements"] > 0

@@ -1,0 +1,75 @@
+"""Every tenant-owned table, as the database has it, keeps the tenancy invariants. A new table
+that forgets one fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, Inspector
+
+from models.database import create_engine
+from tests.provision import ProvisionedDatabase
+
+GLOBAL_TABLES = {"tenants", "alembic_version"}
+
+
+@pytest.fixture(scope="module")
+async def catalog(database: ProvisionedDatabase) -> dict[str, dict[str, Any]]:
+    engine = create_engine(database.owner_url)
+
+    def read(connection: Connection) -> dict[str, dict[str, Any]]:
+        inspector: Inspector = inspect(connection)
+        return {
+            table: {
+                "columns": {c["name"]: c for c in inspector.get_columns(table)},
+                "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+                "foreign_keys": inspector.get_foreign_keys(table),
+                "unique": [u["column_names"] for u in inspector.get_unique_constraints(table)]
+                + [i["column_names"] for i in inspector.get_indexes(table) if i["unique"]],
+            }
+            for table in inspector.get_table_names()
+            if table not in GLOBAL_TABLES
+        }
+
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(read)
+    await engine.dispose()
+    return tables
+
+
+def tables(catalog: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    assert len(catalog) >= 10, "the catalog looks empty: were migrations run?"
+    yield from sorted(catalog.items())
+
+
+def test_every_table_has_a_non_null_tenant_id_leading_its_primary_key(catalog: dict[str, dict[str, Any]]) -> None:
+    for table, info in tables(catalog):
+        assert "tenant_id" in info["columns"], table
+        assert info["columns"]["tenant_id"]["nullable"] is False, table
+        assert info["primary_key"][0] == "tenant_id", table
+
+
+def test_every_foreign_key_between_tenant_tables_carries_tenant_id(catalog: dict[str, dict[str, Any]]) -> None:
+    for table, info in tables(catalog):
+        for key in info["foreign_keys"]:
+            if key["referred_table"] == "tenants":
+                assert key["constrained_columns"] == ["tenant_id"], table
+                continue
+            pairs = dict(zip(key["constrained_columns"], key["referred_columns"], strict=True))
+            assert pairs.get("tenant_id") == "tenant_id", f"{table} -> {key['referred_table']}"
+
+
+def test_every_unique_constraint_includes_tenant_id(catalog: dict[str, dict[str, Any]]) -> None:
+    for table, info in tables(catalog):
+        for columns in info["unique"]:
+            assert "tenant_id" in columns, f"{table}: unique {columns}"
+
+
+def test_ids_are_uuids_not_sequences(catalog: dict[str, dict[str, Any]]) -> None:
+    for table, info in tables(catalog):
+        column = info["columns"]["id"]
+        assert "INT" not in str(column["type"]).upper(), table
+        assert not column.get("autoincrement") is True, table

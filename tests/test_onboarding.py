@@ -1,0 +1,108 @@
+"""Onboarding from manifests: idempotent, all-or-nothing, errors as `file: key.path: what`."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models.organisation import Building, Community, Grid
+from models.tenants import Tenant
+from tenants.manifests import MANIFESTS_DIR, ManifestError, load_manifest, parse_manifest
+from tenants.onboarding import onboard
+from tests.conftest import ALPHA
+from tests.provision import ProvisionedDatabase
+from tests.support import Api
+
+
+def gamma(**changes: object) -> dict:  # type: ignore[type-arg]
+    manifest = copy.deepcopy(ALPHA)
+    manifest.update({"slug": "gamma", "name": "伽马街道", **changes})
+    return manifest
+
+
+async def count(app, model: type) -> int:  # type: ignore[no-untyped-def]
+    async with app.state.services.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_rerunning_a_manifest_changes_nothing_and_an_edit_updates_only_that(app, api: Api) -> None:  # type: ignore[no-untyped-def]
+    services = app.state.services
+    first = await onboard(services.sessions, parse_manifest(gamma(), "gamma.toml"), services.passwords)
+    assert first.created > 0
+    again = await onboard(services.sessions, parse_manifest(gamma(), "gamma.toml"), services.passwords)
+    assert (again.created, again.updated) == (0, 0) and again.unchanged == first.created
+    edited = gamma()
+    edited["communities"][1]["name"] = "西湖新社区"
+    third = await onboard(services.sessions, parse_manifest(edited, "gamma.toml"), services.passwords)
+    assert (third.created, third.updated) == (0, 1)
+    services.directory.forget()
+    data = await api.data("{ communities(first: 10) { edges { node { name } } } }", tenant="gamma")
+    assert {e["node"]["name"] for e in data["communities"]["edges"]} == {"东风社区", "西湖新社区"}
+
+
+def test_bad_input_is_reported_as_file_key_path_and_reason() -> None:
+    broken = gamma()
+    broken["communities"][0]["grids"][1]["code"] = ""
+    broken["communities"][1]["grids"][0]["worker"] = "13900009999"
+    broken["staff"][1]["roles"][0]["community"] = "ZZ"
+    with pytest.raises(ManifestError) as error:
+        parse_manifest(broken, "gamma.toml")
+    assert error.value.problems[0].startswith("gamma.toml: communities[0].grids[1].code: ")
+    broken["communities"][0]["grids"][1]["code"] = "A1-G2"
+    with pytest.raises(ManifestError) as error:
+        parse_manifest(broken, "gamma.toml")
+    assert error.value.problems == [
+        "gamma.toml: communities[1].grids[0].worker: 不是 staff 中具有 grid_worker 角色的手机号",
+        "gamma.toml: staff[1].roles[0].community: 社区管理员须指明 communities 中的社区代码",
+    ]
+
+
+async def test_onboarding_that_fails_halfway_writes_nothing(app) -> None:  # type: ignore[no-untyped-def]
+    services = app.state.services
+    manifest = parse_manifest(gamma(slug="delta", name="德尔塔街道"), "delta.toml")
+    written = 0
+
+    def crash_halfway(step: int) -> None:
+        nonlocal written
+        written += step
+        if written > manifest.size() // 2:
+            raise RuntimeError("connection lost")
+
+    before = [await count(app, model) for model in (Tenant, Community, Grid, Building)]
+    with pytest.raises(RuntimeError):
+        await onboard(services.sessions, manifest, services.passwords, crash_halfway)
+    assert [await count(app, model) for model in (Tenant, Community, Grid, Building)] == before
+
+
+@pytest.mark.parametrize("manifest", sorted(p.name for p in MANIFESTS_DIR.glob("*.toml")))
+def test_shipped_manifests_are_valid(manifest: str) -> None:
+    loaded = load_manifest(MANIFESTS_DIR / manifest)
+    assert loaded.communities and loaded.staff
+
+
+def test_wanqinglu_is_shaped_like_the_source_story() -> None:
+    wanqinglu = load_manifest(MANIFESTS_DIR / "wanqinglu.toml")
+    assert len(wanqinglu.communities) == 7
+    assert sum(len(c.grids) for c in wanqinglu.communities) == 96
+    assert len(wanqinglu.departments) == 5
+    assert {c.name for c in wanqinglu.categories} == {"环境卫生", "物业管理", "基础设施", "城市管理", "疫情防控", "其他"}
+
+
+def test_the_cli_onboards_and_reports_bad_files(database: ProvisionedDatabase, tmp_path: Path) -> None:
+    env = {**os.environ, "WANJIA_DATABASE_URL": database.app_url, "WANJIA_ARGON2_TIME_COST": "1", "WANJIA_ARGON2_MEMORY_KIB": "64"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('slug = "Bad Slug"\nname = "坏"\n', encoding="utf-8")
+    failed = subprocess.run([sys.executable, "-m", "server.cli", "tenants", "onboard", str(bad)], env=env, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines() == [f"{bad}: slug: 格式不对（只能用字母、数字、- 和 _）", f"{bad}: communities: 缺少此项"]
+    good = MANIFESTS_DIR / "qingshanlu.toml"
+    done = subprocess.run([sys.executable, "-m", "server.cli", "tenants", "onboard", str(good)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([sys.executable, "-m", "server.cli", "tenants", "list"], env=env, capture_output=True, text=True)
+    assert "qingshanlu" in listed.stdout

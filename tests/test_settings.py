@@ -1,0 +1,25 @@
+"""Safe defaults for local use; production refuses to start on a missing or weak secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.settings import DEVELOPMENT_SECRET, Settings
+
+
+def test_development_gets_a_local_secret_and_the_embedded_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WANJIA_ENV", "WANJIA_SECRET_KEY", "WANJIA_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.secret_key == DEVELOPMENT_SECRET
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_production_without_a_secret_is_a_start_up_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANJIA_SECRET_KEY", raising=False)
+    monkeypatch.setenv("WANJIA_ENV", "production")
+    with pytest.raises(ValueError, match="WANJIA_SECRET_KEY"):
+        Settings()
+    monkeypatch.setenv("WANJIA_SECRET_KEY", "short")
+    with pytest.raises(ValueError, match="32 characters"):
+        Settings()
