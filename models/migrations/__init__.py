@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from models.database import ensure_sqlite_directory
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
 
@@ -24,6 +26,7 @@ def alembic_config(url: str, *, app_role: str | None = None) -> Config:
 
 
 def upgrade(url: str, revision: str = "head", *, app_role: str | None = None) -> None:
+    ensure_sqlite_directory(url)
     command.upgrade(alembic_config(url, app_role=app_role), revision)
 
 
