@@ -56,16 +56,18 @@ async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash:
     fake = Faker("zh_CN")
     fake.seed_instance(demo.phone_prefix)
     chooser = random.Random(demo.phone_prefix)
-    buildings = (await session.execute(select(Building.id, Building.units))).all()
+    buildings = (await session.execute(select(Building.id, Building.units).order_by(Building.code))).all()
     households: dict[tuple[object, str], Household] = {}
     dependents: list[object] = []
     now = utcnow()
     for n in range(demo.residents + 1):
-        building = chooser.choice(buildings)
+        # The first few live in the first grid (the README's demo grid worker) and wait for
+        # verification; of the rest, about one in eight still waits.
+        first_grid = 1 <= n <= 3
+        building = buildings[0] if first_grid else chooser.choice(buildings)
         room = f"{chooser.randint(1, building.units)}-{chooser.randint(1, 6)}0{chooser.randint(1, 4)}"
         phone = DEMO_RESIDENT_PHONE if n == 0 else f"{demo.phone_prefix}{n:04d}"
-        # Most residents are verified; about one in eight still waits for their grid worker.
-        pending = n != 0 and chooser.random() < 0.125
+        pending = first_grid or (n != 0 and chooser.random() < 0.125)
         household = None
         if not pending:
             household = households.get((building.id, room))
