@@ -47,16 +47,18 @@ async def load_demo(
         report = await onboard(sessions, manifest, passwords, progress)
         async with open_session(sessions, report.tenant_id) as session, session.begin():
             if not await session.scalar(select(func.count()).select_from(ResidentProfile)):
-                await _add_residents(session, demo, resident_hash)
+                first_building = manifest.communities[0].grids[0].buildings[0].code
+                await _add_residents(session, demo, resident_hash, first_building)
         slugs.append(manifest.slug)
     return slugs
 
 
-async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash: str) -> None:
+async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash: str, first_building: str) -> None:
     fake = Faker("zh_CN")
     fake.seed_instance(demo.phone_prefix)
     chooser = random.Random(demo.phone_prefix)
-    buildings = (await session.execute(select(Building.id, Building.units).order_by(Building.code))).all()
+    buildings = (await session.execute(select(Building.id, Building.units, Building.code).order_by(Building.code))).all()
+    demo_building = next(b for b in buildings if b.code == first_building)
     households: dict[tuple[object, str], Household] = {}
     dependents: list[object] = []
     now = utcnow()
@@ -64,7 +66,7 @@ async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash:
         # The first few live in the first grid (the README's demo grid worker) and wait for
         # verification; of the rest, about one in eight still waits.
         first_grid = 1 <= n <= 3
-        building = buildings[0] if first_grid else chooser.choice(buildings)
+        building = demo_building if first_grid else chooser.choice(buildings)
         room = f"{chooser.randint(1, building.units)}-{chooser.randint(1, 6)}0{chooser.randint(1, 4)}"
         phone = DEMO_RESIDENT_PHONE if n == 0 else f"{demo.phone_prefix}{n:04d}"
         pending = first_grid or (n != 0 and chooser.random() < 0.125)
