@@ -42,7 +42,13 @@ RESIDENT = (
         ResidentProfile.household_id,
         ResidentProfile.rejection_reason,
         ResidentProfile.registered_at,
+        # To-one relations joined into the list query itself: no second round trip for them.
+        Building.code.label("building_code"),
+        Building.name.label("building_name"),
+        Building.units.label("building_units"),
         Grid.id.label("grid_id"),
+        Grid.code.label("grid_code"),
+        Grid.name.label("grid_name"),
         Grid.worker_id,
         Grid.community_id,
     )

@@ -11,6 +11,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -68,17 +69,22 @@ class WanjiaSchema(strawberry.Schema):
 
 
 def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
+    # The limiters make a new rule class per instance; built once here, the rules stay the same
+    # objects from request to request, so ValidationCache (keyed by them) can hit.
+    limiters = [
+        QueryDepthLimiter(max_depth=protections.max_depth),
+        MaxAliasesLimiter(max_alias_count=protections.max_aliases),
+        *([DisableIntrospection()] if protections.production else []),
+    ]
+    rules = [rule for limiter in limiters for rule in limiter.validation_rules]
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=protections.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=protections.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=protections.max_tokens),
+        lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
         TenantTransaction,
         PresentErrors,
     ]
-    if protections.production:
-        extensions.insert(0, DisableIntrospection)
     query, mutation = _root_types()
     return WanjiaSchema(
         query=query,

@@ -65,8 +65,8 @@ class Resident(relay.Node):
     room: str
     rejection_reason: str | None = strawberry.field(description="Why the grid worker rejected the registration.")
     registered_at: datetime
-    building_id: strawberry.Private[uuid.UUID]
-    grid_id: strawberry.Private[uuid.UUID]
+    building: Building
+    grid: Grid
     worker_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
@@ -79,22 +79,18 @@ class Resident(relay.Node):
             room=row.room,
             rejection_reason=row.rejection_reason,
             registered_at=shanghai(row.registered_at),
-            building_id=row.building_id,
-            grid_id=row.grid_id,
+            building=Building(
+                id=row.building_id, code=row.building_code, name=row.building_name, units=row.building_units, grid_id=row.grid_id
+            ),
+            grid=Grid(
+                id=row.grid_id, code=row.grid_code, name=row.grid_name, community_id=row.community_id, worker_id=row.worker_id
+            ),
             worker_id=row.worker_id,
         )
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Resident | None]:
         return await nodes_by_id(list(node_ids), lambda i: people.resident(info.context, i), lambda r: cls.from_row(info, r))
-
-    @strawberry.field
-    async def building(self, info: Info) -> Building:
-        return Building.from_row(await organisation.building(info.context, self.building_id))
-
-    @strawberry.field
-    async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
 
     @strawberry.field(description="The resident's own grid worker (专属网格员).")
     async def grid_worker(self, info: Info) -> Person | None:
