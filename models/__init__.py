@@ -3,19 +3,24 @@
 from models.auth import RefreshToken
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room
-from models.complaints import ComplaintCategory
+from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.tenants import Tenant, TenantStatus
 
 __all__ = [
+    "Attachment",
     "Base",
     "Building",
     "Community",
+    "Complaint",
     "ComplaintCategory",
+    "ComplaintEvent",
     "Department",
     "Grid",
     "Household",
+    "Notification",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",

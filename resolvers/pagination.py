@@ -75,10 +75,13 @@ def check_page_size(first: int, maximum: int) -> None:
         raise fail("INVALID", f"每页条数应为 1–{maximum}。", "first")
 
 
-def _after(stmt: Select[Any], order: Sequence[InstrumentedAttribute[Any]], after: str | None) -> Select[Any]:
+def _after(
+    stmt: Select[Any], order: Sequence[InstrumentedAttribute[Any]], after: str | None, descending: bool = False
+) -> Select[Any]:
     if after is None:
         return stmt
-    return stmt.where(tuple_(*order) > tuple_(*_decode_cursor(after, order)))
+    key, seen = tuple_(*order), tuple_(*_decode_cursor(after, order))
+    return stmt.where(key < seen if descending else key > seen)
 
 
 def _sort_keys(order: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
@@ -101,13 +104,15 @@ async def paginate(
     stmt: Select[Any],
     order: Sequence[InstrumentedAttribute[Any]],
     page: PageRequest,
+    *,
+    descending: bool = False,
 ) -> Page:
     """`order` ends with a unique column (the id). Its values are added as the last columns of
-    each row to make the cursor."""
+    each row to make the cursor. `descending` pages newest first (ids are time-ordered)."""
     stmt = (
-        _after(stmt, order, page.after)
+        _after(stmt, order, page.after, descending)
         .add_columns(*_sort_keys(order))
-        .order_by(*order)
+        .order_by(*(column.desc() for column in order) if descending else order)
         .limit(page.first + 1)
     )
     rows = list((await session.execute(stmt)).all())

@@ -24,7 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema import auth, organisation, people, tenants
+from schema import auth, complaints, notifications, organisation, people, tenants
 from schema.extensions import PresentErrors, TenantTransaction, is_expected
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -41,8 +41,10 @@ def _root_types() -> tuple[type, type]:
             description="Any object by its global id; null if it is not there or not yours to see."
         )
 
-    query = merge_types("Query", (NodeQuery, tenants.Query, people.Query, organisation.Query))
-    mutation = merge_types("Mutation", (auth.Mutation, people.Mutation))
+    query = merge_types(
+        "Query", (NodeQuery, tenants.Query, people.Query, organisation.Query, complaints.Query, notifications.Query)
+    )
+    mutation = merge_types("Mutation", (auth.Mutation, people.Mutation, complaints.Mutation, notifications.Mutation))
     return query, mutation
 
 
@@ -89,6 +91,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
     return WanjiaSchema(
         query=query,
         mutation=mutation,
+        subscription=notifications.Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -10,16 +11,19 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from models.base import utcnow
+from models.broker import broker_for
 from models.database import create_engine
 from models.migrations import current_revision, head_revision
 from models.passwords import Passwords
+from models.storage import LocalDirectoryStorage, signature_valid
 from schema.build import Protections, build_schema
 from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, Services
+from server.jobs import run_periodically
 from server.observability import BodySizeLimit, RequestLog
 from server.settings import Settings, load_settings
 from tenants.directory import TenantDirectory
@@ -31,8 +35,10 @@ def create_app(
     *,
     scope_queries: bool = True,
     clock: Callable[[], datetime] = utcnow,
+    run_jobs: bool = False,
 ) -> Starlette:
-    """`scope_queries=False` exists for the isolation tests only (see tenants.sessions)."""
+    """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
+    `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
     settings = settings or load_settings()
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     services = Services(
@@ -40,6 +46,8 @@ def create_app(
         sessions=session_factory(engine, scope_queries=scope_queries),
         directory=TenantDirectory(engine),
         passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+        broker=broker_for(settings.database_url),
+        storage=LocalDirectoryStorage(settings.upload_dir),
         clock=clock,
     )
     schema = build_schema(
@@ -66,9 +74,24 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
         return JSONResponse({"status": "ok"})
 
+    async def download(request: Request) -> Response:
+        key = request.path_params["key"]
+        params = request.query_params
+        valid = signature_valid(key, params.get("expires", ""), params.get("signature", ""), secret=settings.secret_key or "")
+        path = services.storage.path_of(key) if valid else None
+        if path is None:
+            return JSONResponse({"errors": [{"message": "链接无效或已过期。", "extensions": {"code": "NOT_FOUND"}}]}, 404)
+        return FileResponse(path, headers={"Cache-Control": "private, max-age=60"})
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(run_periodically(services, settings.jobs_interval_seconds)) if run_jobs else None
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+        await services.broker.close()
         await engine.dispose()
 
     app = Starlette(
@@ -76,15 +99,21 @@ def create_app(
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/graphiql/{name}", graphiql_asset),
+            Route("/files/{key:path}", download),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         middleware=[
             Middleware(RequestLog),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_request_bytes),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
     app.state.engine = engine
     return app
+
+
+def create_served_app() -> Starlette:
+    """What `wanjia serve` runs: the app with the periodic sweeps inside it."""
+    return create_app(run_jobs=True)

@@ -32,8 +32,10 @@ app = typer.Typer(
 )
 tenants_app = typer.Typer(help="Onboard and list street offices (tenants).", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema's printed SDL.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Periodic work (overdue complaints, auto-close), safe to run from cron.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(schema_app, name="schema")
+app.add_typer(jobs_app, name="jobs")
 console = Console()
 T = TypeVar("T")
 
@@ -87,7 +89,7 @@ def serve(
 
     configure_logging(settings.log_level)
     console.print(f"万家 GraphQL: http://{host}:{port}/graphql")
-    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=None, access_log=False)
+    uvicorn.run("server.app:create_served_app", factory=True, host=host, port=port, workers=workers, log_config=None, access_log=False)
 
 
 @app.command()
@@ -143,6 +145,26 @@ def tenants_list() -> None:
     for row in _with_database(settings, work):
         table.add_row(row.slug, row.name, row.status.value)
     console.print(table)
+
+
+@jobs_app.command("run")
+def jobs_run() -> None:
+    """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones."""
+    from server.app import create_app
+    from server.jobs import run_jobs
+
+    settings = _settings()
+
+    async def work() -> None:
+        app = create_app(settings)
+        try:
+            reports = await run_jobs(app.state.services)
+        finally:
+            await app.state.engine.dispose()
+        for slug, report in sorted(reports.items()):
+            console.print(f"{slug}：标记超期 {report.marked_overdue}，自动关闭 {report.closed}")
+
+    asyncio.run(work())
 
 
 @schema_app.command("export")

@@ -20,9 +20,11 @@ from typing import Any
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.base import BaseSchema
@@ -30,14 +32,19 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from models.broker import Broker
 from models.passwords import Passwords
+from models.storage import Storage
 from server.graphiql import graphiql_page
 from server.settings import Settings
 from tenants.context import RequestContext
-from tenants.directory import NotAuthenticated, TenantDirectory, TenantNotFound
+from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+# A browser sends a multipart form to any site without asking first; a custom header makes it
+# ask (a CORS preflight), so a forged upload from another site never reaches a mutation.
+UPLOAD_GUARD_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     directory: TenantDirectory
     passwords: Passwords
+    broker: Broker
+    storage: Storage
     clock: Callable[[], datetime]
 
 
@@ -72,7 +81,12 @@ def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 class GraphQLEndpoint(GraphQL):
     def __init__(self, schema: BaseSchema, services: Services) -> None:
-        super().__init__(schema, graphql_ide=None if services.settings.is_production else "graphiql")
+        super().__init__(
+            schema,
+            graphql_ide=None if services.settings.is_production else "graphiql",
+            multipart_uploads_enabled=True,
+            subscription_protocols=("graphql-transport-ws",),
+        )
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,23 +125,34 @@ class GraphQLEndpoint(GraphQL):
         body = error_body(error.reason, codes.get(error.status_code, "BAD_REQUEST"))
         return JSONResponse(body, error.status_code, headers=headers, media_type=media_type)
 
-    async def get_context(self, request: Request, response: Response) -> RequestContext:  # type: ignore[override]
-        services = self.services
-        settings = services.settings
-        caller = await services.directory.identify(
-            authorization=request.headers.get("authorization"),
-            tenant_header=request.headers.get("x-tenant"),
-            host=request.headers.get("host"),
+    async def _identify(self, authorization: str | None, tenant: str | None, host: str | None) -> Caller:
+        settings = self.services.settings
+        return await self.services.directory.identify(
+            authorization=authorization,
+            tenant_header=tenant,
+            host=host,
             base_domain=settings.base_domain,
             secret=settings.secret_key or "",
         )
-        request.state.tenant = caller.tenant.slug if caller.tenant else None
-        request.state.graphql_response = response
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:  # type: ignore[override]
+        services = self.services
+        if isinstance(request, WebSocket):
+            # Subscriptions sign in with connection_init's payload (on_ws_connect): browsers cannot
+            # set headers on a websocket.
+            caller = Caller(tenant=None, viewer=None)
+        else:
+            headers = request.headers
+            caller = await self._identify(headers.get("authorization"), headers.get("x-tenant"), headers.get("host"))
+            request.state.tenant = caller.tenant.slug if caller.tenant else None
+            request.state.graphql_response = response
         return RequestContext(
             request_id=getattr(request.state, "request_id", None) or uuid.uuid4().hex,
-            settings=settings,
+            settings=services.settings,
             clock=services.clock,
             passwords=services.passwords,
+            broker=services.broker,
+            storage=services.storage,
             tenant=caller.tenant,
             viewer=caller.viewer,
             sessions=services.sessions,
@@ -135,11 +160,29 @@ class GraphQLEndpoint(GraphQL):
             response=response,
         )
 
+    async def on_ws_connect(self, context: RequestContext) -> None:  # type: ignore[override]
+        params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
+        handshake = context.request.headers
+        try:
+            caller = await self._identify(
+                params.get("authorization") or handshake.get("authorization"),
+                params.get("x-tenant") or handshake.get("x-tenant"),
+                handshake.get("host"),
+            )
+        except (TenantNotFound, NotAuthenticated) as error:
+            raise ConnectionRejectionError from error
+        if caller.viewer is None:
+            raise ConnectionRejectionError
+        context.tenant, context.viewer = caller.tenant, caller.viewer
+
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
             content_type = (request.content_type or "").split(";")[0].strip().lower()
-            if content_type != JSON and not (self.multipart_uploads_enabled and content_type == "multipart/form-data"):
-                raise HTTPException(415, "请求体须为 application/json。")
+            if content_type == "multipart/form-data":
+                if not any(request.headers.get(name) for name in UPLOAD_GUARD_HEADERS):
+                    raise HTTPException(400, "上传文件的请求须带 GraphQL-Require-Preflight 请求头。")
+            elif content_type != JSON:
+                raise HTTPException(415, "请求体须为 application/json（上传文件时为 multipart/form-data）。")
         return await super().parse_http_body(request)
 
     async def execute_single(  # noqa: PLR0917

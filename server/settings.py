@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     default_page_size: int = 20
 
+    upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = 100 * 1024 * 1024
+    max_attachments: int = 9
+    max_upload_request_bytes: int = 300 * 1024 * 1024
+    download_url_seconds: int = 300
+
+    # How often `wanjia serve` sweeps for overdue and unconfirmed complaints.
+    jobs_interval_seconds: int = 300
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.broker import Broker
 from models.passwords import Passwords
+from models.storage import Storage
 from tenants.directory import TenantInfo
+from tenants.sessions import open_session
 from tenants.tokens import Viewer
 
 if TYPE_CHECKING:
@@ -26,6 +30,8 @@ class RequestContext:
     settings: Settings
     clock: Clock
     passwords: Passwords
+    broker: Broker
+    storage: Storage
     tenant: TenantInfo | None
     viewer: Viewer | None
     sessions: async_sessionmaker[AsyncSession]
@@ -36,7 +42,20 @@ class RequestContext:
     # The HTTP request and response, for the schema layer only (headers, status).
     request: Any = None
     response: Any = None
+    # A websocket's connection_init payload (subscriptions sign in with it).
+    connection_params: dict[str, Any] | None = None
 
     @property
     def tenant_id(self) -> uuid.UUID | None:
         return self.tenant.id if self.tenant else None
+
+    @contextlib.asynccontextmanager
+    async def short_session(self) -> AsyncIterator[AsyncSession]:
+        """A session of its own for one read outside an operation's transaction (a
+        subscription's events arrive long after its operation started)."""
+        async with open_session(self.sessions, self.tenant_id) as session:
+            self.session = session
+            try:
+                yield session
+            finally:
+                self.session = None

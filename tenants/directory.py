@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,6 +23,7 @@ class TenantInfo:
     id: uuid.UUID
     slug: str
     name: str
+    settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 class TenantNotFound(Exception):
@@ -57,15 +59,19 @@ class TenantDirectory:
         async with self._engine.connect() as connection:
             rows = (
                 await connection.execute(
-                    select(Tenant.id, Tenant.slug, Tenant.name).where(
+                    select(Tenant.id, Tenant.slug, Tenant.name, Tenant.settings).where(
                         Tenant.status == TenantStatus.ACTIVE
                     )
                 )
             ).all()
-        tenants = [TenantInfo(id=row.id, slug=row.slug, name=row.name) for row in rows]
+        tenants = [TenantInfo(id=row.id, slug=row.slug, name=row.name, settings=row.settings or {}) for row in rows]
         self._by_slug = {t.slug: t for t in tenants}
         self._by_id = {t.id: t for t in tenants}
         self._loaded_at = time.monotonic()
+
+    async def all(self) -> list[TenantInfo]:
+        await self._refresh_if_stale()
+        return list(self._by_id.values())
 
     async def by_slug(self, slug: str) -> TenantInfo | None:
         await self._refresh_if_stale()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -85,9 +86,18 @@ class StaffSpec(_Strict):
         return normalised
 
 
+class SettingsSpec(_Strict):
+    complaint_auto_close_days: int = Field(default=7, ge=1, le=90, description="Resolved items close after this many days unconfirmed.")
+    complaint_reopen_days: int = Field(default=7, ge=1, le=90, description="How long after resolution a resident may reopen.")
+    calendar_overrides: dict[date, Literal["work", "off"]] = Field(
+        default_factory=dict, description="Days that differ from the official calendar for this office."
+    )
+
+
 class Manifest(_Strict):
     slug: Annotated[str, Field(min_length=2, max_length=63, pattern=r"^[a-z][a-z0-9-]*$")]
     name: Name
+    settings: SettingsSpec = SettingsSpec()
     departments: list[DepartmentSpec] = []
     categories: list[CategorySpec] = []
     communities: list[CommunitySpec] = Field(min_length=1)
@@ -125,6 +135,8 @@ _MESSAGES = {
     "greater_than_equal": "太小",
     "less_than_equal": "太大",
     "literal_error": "取值不对",
+    "date_from_datetime_parsing": "应为日期（如 2026-10-09）",
+    "date_parsing": "应为日期（如 2026-10-09）",
 }
 
 

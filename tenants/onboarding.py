@@ -74,13 +74,16 @@ async def onboard(
 ) -> OnboardingReport:
     async with open_session(sessions, None) as session, session.begin():
         tenant = await session.scalar(select(Tenant).where(Tenant.slug == manifest.slug))
+        settings = manifest.settings.model_dump(mode="json")
         if tenant is None:
-            tenant = Tenant(id=new_id(), slug=manifest.slug, name=manifest.name, settings={})
+            tenant = Tenant(id=new_id(), slug=manifest.slug, name=manifest.name, settings=settings)
             session.add(tenant)
             report = OnboardingReport(tenant.id, created=1)
         else:
-            report = OnboardingReport(tenant.id, updated=int(tenant.name != manifest.name), unchanged=int(tenant.name == manifest.name))
+            changed = (tenant.name, tenant.settings) != (manifest.name, settings)
+            report = OnboardingReport(tenant.id, updated=int(changed), unchanged=int(not changed))
             tenant.name = manifest.name
+            tenant.settings = settings
         await session.flush()
         await bind_tenant(session, tenant.id)
         # No ORM relationships tell the unit of work which table goes first, so _apply flushes

@@ -1,0 +1,865 @@
+"""Complaints: a resident's report routed to their grid worker, handled, perhaps dispatched to a
+department, resolved, and confirmed and rated by the resident: every step on a timeline, every
+step allowed only to the party that owns it (models.complaints.RULES).
+
+Who sees which complaints (../shared/DOMAIN.md): residents their own; grid workers those of
+their grids and those they handle; staff those dispatched to their department; community
+admins their community's; tenant admins all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Row, and_, event, false, func, or_, select, true
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import StaleDataError
+
+from models.calendar import WorkingCalendar, parse_overrides
+from models.complaints import (
+    ACTION_NAMES,
+    OPEN,
+    STATUS_NAMES,
+    Action,
+    Attachment,
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintSource,
+    ComplaintStatus,
+    Party,
+    TransitionRefused,
+    next_status,
+)
+from models.media import Media, identify, without_location
+from models.organisation import Building, Department, Grid
+from models.people import ResidentProfile, Role, User
+from models.storage import signed_url
+from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
+from resolvers.loaders import batch_by_key, loader, pages_by_parent
+from resolvers.notifications import admins_of, notify, staff_of
+from resolvers.organisation import checked
+from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.people import resident as visible_resident
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from tenants.context import RequestContext
+from tenants.tokens import Viewer
+
+ResidentUser = aliased(User, name="resident_user")
+HandlerUser = aliased(User, name="handler_user")
+
+COMPLAINT = (
+    select(
+        Complaint.id,
+        Complaint.title,
+        Complaint.content,
+        Complaint.status,
+        Complaint.source,
+        Complaint.is_public,
+        Complaint.address,
+        Complaint.latitude,
+        Complaint.longitude,
+        Complaint.resolution,
+        Complaint.rating,
+        Complaint.feedback,
+        Complaint.acknowledge_due_at,
+        Complaint.resolve_due_at,
+        Complaint.acknowledged_at,
+        Complaint.resolved_at,
+        Complaint.closed_at,
+        Complaint.submitted_at,
+        Complaint.updated_at,
+        Complaint.resident_id,
+        Complaint.handler_id,
+        Complaint.department_id,
+        Complaint.department_accepted_at,
+        Complaint.building_id,
+        Complaint.grid_id,
+        Complaint.community_id,
+        Complaint.category_id,
+        # To-one relations joined into the list query itself.
+        ComplaintCategory.code.label("category_code"),
+        ComplaintCategory.name.label("category_name"),
+        ComplaintCategory.acknowledge_hours.label("category_acknowledge_hours"),
+        ComplaintCategory.resolve_days.label("category_resolve_days"),
+        Grid.code.label("grid_code"),
+        Grid.name.label("grid_name"),
+        Grid.worker_id.label("grid_worker_id"),
+        ResidentUser.name.label("resident_name"),
+        ResidentUser.phone.label("resident_phone"),
+        HandlerUser.name.label("handler_name"),
+        HandlerUser.phone.label("handler_phone"),
+    )
+    .join(
+        ComplaintCategory,
+        (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
+    )
+    .join(Grid, (Grid.tenant_id == Complaint.tenant_id) & (Grid.id == Complaint.grid_id))
+    .outerjoin(ResidentUser, (ResidentUser.tenant_id == Complaint.tenant_id) & (ResidentUser.id == Complaint.resident_id))
+    .outerjoin(HandlerUser, (HandlerUser.tenant_id == Complaint.tenant_id) & (HandlerUser.id == Complaint.handler_id))
+)
+CATEGORY = select(
+    ComplaintCategory.id,
+    ComplaintCategory.code,
+    ComplaintCategory.name,
+    ComplaintCategory.acknowledge_hours,
+    ComplaintCategory.resolve_days,
+    ComplaintCategory.default_department_id,
+)
+EVENT = select(
+    ComplaintEvent.id,
+    ComplaintEvent.complaint_id,
+    ComplaintEvent.action,
+    ComplaintEvent.actor_id,
+    ComplaintEvent.from_status,
+    ComplaintEvent.to_status,
+    ComplaintEvent.note,
+    ComplaintEvent.created_at,
+    User.name.label("actor_name"),
+).outerjoin(User, (User.tenant_id == ComplaintEvent.tenant_id) & (User.id == ComplaintEvent.actor_id))
+ATTACHMENT = select(
+    Attachment.id,
+    Attachment.complaint_id,
+    Attachment.event_id,
+    Attachment.kind,
+    Attachment.content_type,
+    Attachment.size,
+    Attachment.storage_key,
+    Attachment.created_at,
+)
+
+TITLE_MAX = 50
+CONTENT_MAX = 1000
+NOTE_MAX = 1000
+
+
+class UploadedFile(Protocol):
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a new complaint says and where it is."""
+
+    title: str
+    content: str
+    category_id: uuid.UUID | None
+    building_id: uuid.UUID | None = None
+    address: str | None = None
+    grid_id: uuid.UUID | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    is_public: bool = False
+
+
+@dataclass(frozen=True)
+class Filter:
+    statuses: tuple[ComplaintStatus, ...] = ()
+    category_id: uuid.UUID | None = None
+    overdue: bool | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    search: str | None = None
+
+
+@dataclass
+class SweepReport:
+    marked_overdue: int = 0
+    closed: int = 0
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    media: Media
+    data: bytes = field(repr=False)
+
+
+def calendar_of(ctx: RequestContext) -> WorkingCalendar:
+    settings = ctx.tenant.settings if ctx.tenant else {}
+    return WorkingCalendar(parse_overrides(settings.get("calendar_overrides")))
+
+
+def _tenant_setting(ctx: RequestContext, name: str, default: int) -> int:
+    return int((ctx.tenant.settings if ctx.tenant else {}).get(name, default))
+
+
+# --- who sees what, who is who --------------------------------------------------------------
+
+
+def in_scope(viewer: Viewer) -> ColumnElement[bool]:
+    if Role.TENANT_ADMIN in viewer.roles:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if Role.COMMUNITY_ADMIN in viewer.roles:
+        conditions.append(Complaint.community_id.in_(viewer.community_ids))
+    if Role.GRID_WORKER in viewer.roles:
+        my_grids = select(Grid.id).where(Grid.worker_id == viewer.user_id)
+        conditions += [Complaint.handler_id == viewer.user_id, Complaint.grid_id.in_(my_grids)]
+    if Role.STAFF in viewer.roles:
+        conditions.append(Complaint.department_id.in_(viewer.department_ids))
+    if Role.RESIDENT in viewer.roles:
+        conditions.append(Complaint.resident_id == viewer.user_id)
+    return or_(false(), *conditions)
+
+
+def parties(viewer: Viewer, complaint: Complaint) -> set[Party]:
+    found: set[Party] = set()
+    if Role.RESIDENT in viewer.roles and complaint.resident_id == viewer.user_id:
+        found.add(Party.RESIDENT)
+    if Role.GRID_WORKER in viewer.roles and complaint.handler_id == viewer.user_id:
+        found.add(Party.HANDLER)
+    if Role.STAFF in viewer.roles and complaint.department_id in viewer.department_ids:
+        found.add(Party.DEPARTMENT)
+    if Role.TENANT_ADMIN in viewer.roles or complaint.community_id in viewer.community_ids:
+        found.add(Party.ADMIN)
+    return found
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Complaint.status.in_(OPEN),
+        or_(
+            Complaint.resolve_due_at < now,
+            and_(Complaint.status == ComplaintStatus.SUBMITTED, Complaint.acknowledge_due_at < now),
+        ),
+    )
+
+
+def is_overdue(row: Any, now: datetime) -> bool:
+    if row.status not in OPEN:
+        return False
+    return row.resolve_due_at < now or (row.status == ComplaintStatus.SUBMITTED and row.acknowledge_due_at < now)
+
+
+# --- categories ------------------------------------------------------------------------------
+
+_categories = batch_by_key(CATEGORY, ComplaintCategory.id)
+
+
+@allowed_to(ANYONE)
+async def list_categories(ctx: RequestContext, page: PageRequest) -> Page:
+    return await paginate(session_of(ctx), CATEGORY, (ComplaintCategory.code, ComplaintCategory.id), checked(ctx, page))
+
+
+@allowed_to(ANYONE)
+async def category(ctx: RequestContext, category_id: uuid.UUID) -> Row[Any] | None:
+    return await loader(ctx, _categories).load(category_id)
+
+
+@allowed_to(Role.TENANT_ADMIN)
+async def update_category(
+    ctx: RequestContext,
+    category_id: uuid.UUID,
+    *,
+    name: str,
+    acknowledge_hours: int,
+    resolve_days: int,
+    default_department_id: uuid.UUID | None,
+) -> uuid.UUID:
+    """New deadlines apply to complaints submitted from now on."""
+    session = session_of(ctx)
+    check = InputCheck()
+    name = check.text(name, "name", "类别名称", max_length=50)
+    check.require(1 <= acknowledge_hours <= 720, "acknowledgeHours", "受理时限应为 1–720 个工作小时。")
+    check.require(1 <= resolve_days <= 365, "resolveDays", "办结时限应为 1–365 个工作日。")
+    if default_department_id is not None:
+        exists = await session.scalar(select(Department.id).where(Department.id == default_department_id))
+        check.require(exists is not None, "defaultDepartmentId", "请从列表中选择职能部门。")
+    found = await session.get(ComplaintCategory, (ctx.tenant_id, category_id))
+    check.require(found is not None, "categoryId", "未找到该诉求类别。", "NOT_FOUND")
+    check.done()
+    assert found is not None
+    found.name = name
+    found.acknowledge_hours = acknowledge_hours
+    found.resolve_days = resolve_days
+    found.default_department_id = default_department_id
+    await session.flush()
+    return found.id
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
+    stmt = COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer))
+    found = {row.id: row for row in (await session_of(ctx).execute(stmt)).all()}
+    return [found.get(i) for i in ids]
+
+
+@allowed_to(*Role)
+async def complaint(ctx: RequestContext, complaint_id: uuid.UUID) -> Row[Any] | None:
+    """A complaint the caller may see, or None: out of scope looks exactly like not there."""
+    viewer = viewer_of(ctx)
+    return await loader(ctx, _complaints, viewer).load(complaint_id)
+
+
+def _filtered(stmt: Any, query: Filter, now: datetime) -> Any:
+    if query.statuses:
+        stmt = stmt.where(Complaint.status.in_(query.statuses))
+    if query.category_id is not None:
+        stmt = stmt.where(Complaint.category_id == query.category_id)
+    if query.overdue is not None:
+        condition = overdue_condition(now)
+        stmt = stmt.where(condition if query.overdue else ~condition)
+    if query.submitted_from is not None:
+        stmt = stmt.where(Complaint.submitted_at >= query.submitted_from)
+    if query.submitted_to is not None:
+        stmt = stmt.where(Complaint.submitted_at < query.submitted_to)
+    if query.search:
+        text = query.search.strip()
+        stmt = stmt.where(or_(Complaint.title.contains(text, autoescape=True), Complaint.content.contains(text, autoescape=True)))
+    return stmt
+
+
+@allowed_to(*Role)
+async def list_complaints(ctx: RequestContext, query: Filter, page: PageRequest, *, by_deadline: bool) -> Page:
+    """The caller's complaints: a resident's own, a grid worker's inbox, a department's work
+    orders, an admin's community or tenant. By deadline (soonest first) or newest first."""
+    check = InputCheck()
+    if query.search is not None:
+        check.text(query.search, "filter.search", "搜索词", max_length=50)
+    check.done()
+    stmt = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
+    if by_deadline:
+        return await paginate(session_of(ctx), stmt, (Complaint.resolve_due_at, Complaint.id), checked(ctx, page))
+    return await paginate(session_of(ctx), stmt, (Complaint.id,), checked(ctx, page), descending=True)
+
+
+@allowed_to(*Role)
+async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, int], int]:
+    """For a badge: how many of the caller's complaints are in each status, and how many overdue."""
+    session = session_of(ctx)
+    scope = in_scope(viewer_of(ctx))
+    rows = (await session.execute(select(Complaint.status, func.count()).where(scope).group_by(Complaint.status))).all()
+    overdue = await session.scalar(select(func.count()).where(scope, overdue_condition(ctx.clock())))
+    return {ComplaintStatus(status): count for status, count in rows}, int(overdue or 0)
+
+
+@allowed_to(ANYONE)
+async def public_feed(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page:
+    """晒一晒: resolved items their residents allowed to be shown, without who reported them."""
+    stmt = select(
+        Complaint.id,
+        Complaint.title,
+        Complaint.content,
+        Complaint.resolution,
+        Complaint.resolved_at,
+        Complaint.rating,
+        ComplaintCategory.name.label("category_name"),
+    ).join(
+        ComplaintCategory,
+        (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
+    ).where(
+        Complaint.community_id == community_id,
+        Complaint.is_public.is_(True),
+        Complaint.status.in_((ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)),
+    )
+    return await paginate(session_of(ctx), stmt, (Complaint.id,), checked(ctx, page), descending=True)
+
+
+async def _timelines(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
+    return await pages_by_parent(ctx, EVENT, ComplaintEvent.complaint_id, (ComplaintEvent.id,), page, ids)
+
+
+async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageRequest) -> Page:
+    """Only reached through a complaint the caller could see."""
+    return await loader(ctx, _timelines, checked(ctx, page)).load(complaint_id)
+
+
+async def _attachments(ctx: RequestContext, ids: list[uuid.UUID]) -> list[list[Row[Any]]]:
+    rows = (await session_of(ctx).execute(ATTACHMENT.where(Attachment.complaint_id.in_(ids)).order_by(Attachment.id))).all()
+    grouped: dict[uuid.UUID, list[Row[Any]]] = {i: [] for i in ids}
+    for row in rows:
+        grouped[row.complaint_id].append(row)
+    return [grouped[i] for i in ids]
+
+
+async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[Row[Any]]:
+    """Only reached through a complaint the caller could see."""
+    return await loader(ctx, _attachments).load(complaint_id)
+
+
+def download_url(ctx: RequestContext, storage_key: str) -> str:
+    """A short-lived signed URL; handed out only with an attachment the caller may see."""
+    return signed_url(storage_key, secret=ctx.settings.secret_key or "", seconds=ctx.settings.download_url_seconds)
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+async def _read_uploads(ctx: RequestContext, uploads: Sequence[UploadedFile]) -> list[_Accepted]:
+    settings = ctx.settings
+    if len(uploads) > settings.max_attachments:
+        raise fail("TOO_MANY_FILES", f"最多上传 {settings.max_attachments} 个文件。", "attachments")
+    accepted: list[_Accepted] = []
+    issues: list[Issue] = []
+    for index, upload in enumerate(uploads):
+        field_name = f"attachments.{index}"
+        data = await upload.read(settings.max_video_bytes + 1)
+        media = identify(data[:8192])
+        if media is None:
+            issues.append(Issue("UNSUPPORTED_FILE", "只能上传图片（JPEG、PNG、WebP、HEIC）或短视频（MP4、MOV）。", field_name))
+            continue
+        limit = settings.max_image_bytes if media.kind.value == "image" else settings.max_video_bytes
+        if len(data) > limit:
+            issues.append(Issue("FILE_TOO_LARGE", f"文件超过 {limit // (1024 * 1024)} MB 的上限。", field_name))
+            continue
+        accepted.append(_Accepted(media, data))
+    if issues:
+        raise DomainError(*issues)
+    try:
+        return [_Accepted(a.media, without_location(a.data, a.media)) for a in accepted]
+    except (OSError, ValueError, SyntaxError) as error:
+        raise fail("UNSUPPORTED_FILE", "图片文件已损坏，无法读取。", "attachments") from error
+
+
+async def _store(ctx: RequestContext, complaint_id: uuid.UUID, event_id: uuid.UUID, files: list[_Accepted]) -> None:
+    """Writes the files, then their rows. If anything fails, the files written go too: a
+    rejected upload leaves no file behind."""
+    if not files:
+        return
+    assert ctx.tenant is not None and ctx.viewer is not None
+    session = session_of(ctx)
+    written: list[str] = []
+    try:
+        for accepted in files:
+            attachment_id = uuid.uuid4()
+            key = f"{ctx.tenant.id}/{complaint_id}/{attachment_id}.{accepted.media.extension}"
+            ctx.storage.save(key, accepted.data)
+            written.append(key)
+            session.add(
+                Attachment(
+                    complaint_id=complaint_id,
+                    event_id=event_id,
+                    kind=accepted.media.kind,
+                    content_type=accepted.media.content_type,
+                    size=len(accepted.data),
+                    storage_key=key,
+                    uploaded_by_id=ctx.viewer.user_id,
+                    created_at=ctx.clock(),
+                )
+            )
+        await session.flush()
+    except BaseException:
+        _remove(ctx, written)
+        raise
+    # Should the request's transaction still fail to commit, the files go with it.
+    transaction = session.sync_session
+    event.listen(transaction, "after_rollback", lambda _: _remove(ctx, written), once=True)
+
+
+def _remove(ctx: RequestContext, keys: list[str]) -> None:
+    for key in keys:
+        ctx.storage.delete(key)
+
+
+def _check_draft(check: InputCheck, draft: Draft) -> tuple[str, str, str | None]:
+    title = check.text(draft.title, "title", "标题", max_length=TITLE_MAX)
+    content = check.text(draft.content, "content", "内容", max_length=CONTENT_MAX)
+    address = draft.address.strip() if draft.address else None
+    if address is not None:
+        check.text(address, "address", "地址", max_length=200)
+    if (draft.latitude is None) != (draft.longitude is None):
+        check.require(False, "latitude", "经纬度须同时提供。")
+    elif draft.latitude is not None and draft.longitude is not None:
+        # Mainland China's extent, WGS-84; a point outside it is a client error.
+        check.require(3.8 <= draft.latitude <= 53.6, "latitude", "纬度不在有效范围内。")
+        check.require(73.4 <= draft.longitude <= 135.1, "longitude", "经度不在有效范围内。")
+    return title, content, address
+
+
+async def _routing(ctx: RequestContext, check: InputCheck, draft: Draft, home_building: uuid.UUID | None) -> tuple[uuid.UUID | None, Row[Any] | None]:
+    """The building (if any) and the grid the complaint goes to: the building's grid; else the
+    grid named with an address; else the resident's own building's grid."""
+    session = session_of(ctx)
+    building_id = draft.building_id
+    if building_id is None and draft.grid_id is None:
+        building_id = home_building
+    grid_id = draft.grid_id
+    if building_id is not None:
+        grid_id = await session.scalar(select(Building.grid_id).where(Building.id == building_id))
+        check.require(grid_id is not None, "buildingId", "请从列表中选择楼栋。")
+    elif grid_id is None:
+        check.require(False, "buildingId", "请选择楼栋，或填写地址并选择网格。")
+    grid = None
+    if grid_id is not None:
+        grid = (await session.execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))).one_or_none()
+        check.require(grid is not None, "gridId", "请从列表中选择网格。")
+    if draft.building_id is None and draft.grid_id is not None:
+        check.require(bool(draft.address and draft.address.strip()), "address", "不在楼栋内的事项请填写地址。")
+    return building_id, grid
+
+
+async def _create(
+    ctx: RequestContext,
+    draft: Draft,
+    uploads: Sequence[UploadedFile],
+    *,
+    resident_id: uuid.UUID | None,
+    home_building: uuid.UUID | None,
+    source: ComplaintSource,
+) -> uuid.UUID:
+    session = session_of(ctx)
+    viewer = viewer_of(ctx)
+    check = InputCheck()
+    title, content, address = _check_draft(check, draft)
+    category = None
+    if draft.category_id is not None:
+        category = await session.get(ComplaintCategory, (ctx.tenant_id, draft.category_id))
+    check.require(category is not None, "categoryId", "请从列表中选择诉求类别。")
+    building_id, grid = await _routing(ctx, check, draft, home_building)
+    check.done()
+    files = await _read_uploads(ctx, uploads)
+    assert category is not None and grid is not None
+
+    now = ctx.clock()
+    calendar = calendar_of(ctx)
+    item = Complaint(
+        resident_id=resident_id,
+        filed_by_id=viewer.user_id,
+        source=source,
+        category_id=category.id,
+        title=title,
+        content=content,
+        building_id=building_id,
+        address=address,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        grid_id=grid.id,
+        community_id=grid.community_id,
+        handler_id=grid.worker_id,
+        is_public=draft.is_public,
+        acknowledge_due_at=calendar.working_hours_after(now, category.acknowledge_hours),
+        resolve_due_at=calendar.working_days_after(now, category.resolve_days),
+        submitted_at=now,
+        updated_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    event = ComplaintEvent(
+        complaint_id=item.id, action=Action.SUBMIT, actor_id=viewer.user_id, to_status=ComplaintStatus.SUBMITTED, created_at=now
+    )
+    session.add(event)
+    await session.flush()
+    # A grid without a worker falls to the community's admins.
+    recipients = [grid.worker_id] if grid.worker_id else await admins_of(ctx, grid.community_id)
+    await notify(ctx, recipients, kind="complaint_new", title="新的诉求", body=f"“{title}”待受理。", complaint_id=item.id)
+    await _store(ctx, item.id, event.id, files)
+    return item.id
+
+
+@allowed_to(Role.RESIDENT)
+async def submit(ctx: RequestContext, draft: Draft, uploads: Sequence[UploadedFile]) -> uuid.UUID:
+    viewer = viewer_of(ctx)
+    home = await session_of(ctx).scalar(select(ResidentProfile.building_id).where(ResidentProfile.id == viewer.user_id))
+    return await _create(ctx, draft, uploads, resident_id=viewer.user_id, home_building=home, source=ComplaintSource.APP)
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def file_on_behalf(
+    ctx: RequestContext, draft: Draft, uploads: Sequence[UploadedFile], *, resident_id: uuid.UUID | None, source: ComplaintSource
+) -> uuid.UUID:
+    """A grid worker or admin files a complaint heard by phone or on a visit, or found on an
+    inspection (then with no resident)."""
+    home = None
+    if resident_id is not None:
+        found = await visible_resident(ctx, resident_id)
+        if found is None:
+            raise not_found("居民", "residentId")
+        home = found.building_id
+    if source is ComplaintSource.APP:
+        raise fail("INVALID", "代为登记的来源应为电话、走访或巡查。", "source")
+    return await _create(ctx, draft, uploads, resident_id=resident_id, home_building=home, source=source)
+
+
+# --- the lifecycle ---------------------------------------------------------------------------
+
+
+async def _visible(ctx: RequestContext, complaint_id: uuid.UUID) -> Complaint:
+    viewer = viewer_of(ctx)
+    found = await session_of(ctx).scalar(select(Complaint).where(Complaint.id == complaint_id, in_scope(viewer)))
+    if found is None:
+        raise not_found("诉求", "complaintId")
+    return found
+
+
+async def _act(
+    ctx: RequestContext,
+    complaint_id: uuid.UUID,
+    action: Action,
+    *,
+    note: str | None = None,
+    change: Callable[[Complaint], None] = lambda _: None,
+) -> tuple[Complaint, ComplaintEvent]:
+    """Checks the step is this caller's to take now, takes it, and writes it on the timeline.
+    Two people acting on the same item at once: the second's write finds the version changed
+    (or, on SQLite, waits and then sees the new state) and is refused."""
+    session = session_of(ctx)
+    item = await _visible(ctx, complaint_id)
+    before = item.status
+    try:
+        after = next_status(action, before, parties(viewer_of(ctx), item))
+    except TransitionRefused as refused:
+        if refused.reason == "party":
+            raise fail("FORBIDDEN", f"您不能对该诉求执行“{ACTION_NAMES[action]}”。") from refused
+        raise fail(
+            "INVALID_TRANSITION",
+            f"该诉求当前状态为“{STATUS_NAMES[before]}”，不能{ACTION_NAMES[action]}。",
+            "complaintId",
+        ) from refused
+    now = ctx.clock()
+    item.status = after
+    item.updated_at = now
+    change(item)
+    event = ComplaintEvent(
+        complaint_id=item.id, action=action, actor_id=viewer_of(ctx).user_id, from_status=before, to_status=after, note=note, created_at=now
+    )
+    session.add(event)
+    try:
+        await session.flush()
+    except StaleDataError as error:
+        raise fail("CONFLICT", "该诉求刚刚被他人处理，请刷新后重试。", "complaintId") from error
+    return item, event
+
+
+def _note(check: InputCheck, value: str | None, field_name: str, label: str, *, required: bool) -> str | None:
+    if value is None or not value.strip():
+        check.require(not required, field_name, f"请填写{label}。")
+        return None
+    return check.text(value, field_name, label, max_length=NOTE_MAX)
+
+
+async def _tell_resident(ctx: RequestContext, item: Complaint, what: str) -> None:
+    await notify(ctx, [item.resident_id], kind="complaint_status", title="诉求进展", body=f"您的诉求“{item.title}”{what}。", complaint_id=item.id)
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
+    def acknowledge(item: Complaint) -> None:
+        item.acknowledged_at = ctx.clock()
+        item.handler_id = item.handler_id or viewer_of(ctx).user_id
+
+    item, _ = await _act(ctx, complaint_id, Action.ACCEPT, change=acknowledge)
+    await _tell_resident(ctx, item, "已受理")
+    return item.id
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def start_work(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
+    item, _ = await _act(ctx, complaint_id, Action.START_WORK)
+    await _tell_resident(ctx, item, "正在处理")
+    return item.id
+
+
+@allowed_to(Role.GRID_WORKER, Role.STAFF, *ADMINS)
+async def resolve(ctx: RequestContext, complaint_id: uuid.UUID, reply: str, uploads: Sequence[UploadedFile]) -> uuid.UUID:
+    check = InputCheck()
+    reply_text = _note(check, reply, "reply", "办理结果", required=True)
+    check.done()
+    files = await _read_uploads(ctx, uploads)
+    current = await _visible(ctx, complaint_id)
+    if current.status == ComplaintStatus.DISPATCHED and current.department_accepted_at is None:
+        raise fail("INVALID_TRANSITION", "部门尚未签收该工单，签收后才能办结。", "complaintId")
+
+    def record(item: Complaint) -> None:
+        item.resolution = reply_text
+        item.resolved_at = ctx.clock()
+
+    item, event = await _act(ctx, complaint_id, Action.RESOLVE, note=reply_text, change=record)
+    await _tell_resident(ctx, item, "已办结，请确认并评价")
+    await _store(ctx, item.id, event.id, files)
+    return item.id
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def reject(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> uuid.UUID:
+    check = InputCheck()
+    reason_text = _note(check, reason, "reason", "不予受理的理由", required=True)
+    check.done()
+    item, _ = await _act(ctx, complaint_id, Action.REJECT, note=reason_text)
+    await _tell_resident(ctx, item, f"不予受理：{reason_text}")
+    return item.id
+
+
+def _due_in(check: InputCheck, days: int, field_name: str) -> int:
+    check.require(1 <= days <= 60, field_name, "期限应为 1–60 个工作日。")
+    return days
+
+
+@allowed_to(Role.GRID_WORKER, *ADMINS)
+async def dispatch(ctx: RequestContext, complaint_id: uuid.UUID, department_id: uuid.UUID | None, due_in_days: int, note: str | None) -> uuid.UUID:
+    """立项派单: made a work order and sent to a department, with a new resolve deadline."""
+    check = InputCheck()
+    note_text = _note(check, note, "note", "派单说明", required=False)
+    _due_in(check, due_in_days, "dueInWorkingDays")
+    department = None
+    if department_id is not None:
+        department = await session_of(ctx).scalar(select(Department.id).where(Department.id == department_id))
+    check.require(department is not None, "departmentId", "请从列表中选择职能部门。")
+    check.done()
+    assert department is not None
+
+    def send(item: Complaint) -> None:
+        item.department_id = department
+        item.department_accepted_at = None
+        item.resolve_due_at = calendar_of(ctx).working_days_after(ctx.clock(), due_in_days)
+        item.overdue_at = None
+
+    item, _ = await _act(ctx, complaint_id, Action.DISPATCH, note=note_text, change=send)
+    await notify(ctx, await staff_of(ctx, department), kind="complaint_dispatched", title="新的派单", body=f"“{item.title}”已派至本部门。", complaint_id=item.id)
+    await _tell_resident(ctx, item, "已转交职能部门办理")
+    return item.id
+
+
+@allowed_to(Role.STAFF)
+async def department_accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
+    current = await _visible(ctx, complaint_id)
+    if current.department_accepted_at is not None:
+        raise fail("INVALID_TRANSITION", "该工单已签收。", "complaintId")
+
+    def sign(item: Complaint) -> None:
+        item.department_accepted_at = ctx.clock()
+
+    item, _ = await _act(ctx, complaint_id, Action.DEPARTMENT_ACCEPT, change=sign)
+    await notify(ctx, [item.handler_id], kind="complaint_status", title="部门已签收", body=f"“{item.title}”已由职能部门签收。", complaint_id=item.id)
+    return item.id
+
+
+@allowed_to(Role.STAFF)
+async def return_to_grid(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> uuid.UUID:
+    check = InputCheck()
+    reason_text = _note(check, reason, "reason", "退回理由", required=True)
+    check.done()
+
+    def back(item: Complaint) -> None:
+        item.department_id = None
+        item.department_accepted_at = None
+
+    item, _ = await _act(ctx, complaint_id, Action.RETURN_TO_GRID, note=reason_text, change=back)
+    await notify(ctx, [item.handler_id], kind="complaint_returned", title="工单被退回", body=f"“{item.title}”被部门退回：{reason_text}", complaint_id=item.id)
+    return item.id
+
+
+@allowed_to(*ADMINS)
+async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.UUID, note: str | None) -> uuid.UUID:
+    """Moves the item to another grid, and so to that grid's worker."""
+    viewer = viewer_of(ctx)
+    check = InputCheck()
+    note_text = _note(check, note, "note", "改派说明", required=False)
+    grid = (await session_of(ctx).execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))).one_or_none()
+    allowed = grid is not None and (Role.TENANT_ADMIN in viewer.roles or grid.community_id in viewer.community_ids)
+    check.require(allowed, "gridId", "请从您管理范围内的网格中选择。")
+    check.require(grid is None or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
+    check.done()
+    assert grid is not None
+
+    def move(item: Complaint) -> None:
+        item.grid_id = grid.id
+        item.community_id = grid.community_id
+        item.handler_id = grid.worker_id
+
+    item, _ = await _act(ctx, complaint_id, Action.REASSIGN, note=note_text, change=move)
+    await notify(ctx, [grid.worker_id], kind="complaint_new", title="改派给您的诉求", body=f"“{item.title}”已改派给您。", complaint_id=item.id)
+    return item.id
+
+
+@allowed_to(*ADMINS)
+async def supervise(ctx: RequestContext, complaint_id: uuid.UUID, note: str, due_in_days: int) -> uuid.UUID:
+    """督办: an admin's note and a new deadline, sent to whoever holds the item."""
+    check = InputCheck()
+    note_text = _note(check, note, "note", "督办意见", required=True)
+    _due_in(check, due_in_days, "dueInWorkingDays")
+    check.done()
+
+    def escalate(item: Complaint) -> None:
+        item.resolve_due_at = calendar_of(ctx).working_days_after(ctx.clock(), due_in_days)
+        item.overdue_at = None
+
+    item, _ = await _act(ctx, complaint_id, Action.SUPERVISE, note=note_text, change=escalate)
+    holders = [item.handler_id] + (await staff_of(ctx, item.department_id) if item.department_id else [])
+    await notify(ctx, holders, kind="complaint_supervised", title="督办", body=f"“{item.title}”被督办：{note_text}", complaint_id=item.id)
+    return item.id
+
+
+@allowed_to(Role.RESIDENT)
+async def confirm(ctx: RequestContext, complaint_id: uuid.UUID, rating: int, comment: str | None) -> uuid.UUID:
+    check = InputCheck()
+    check.require(1 <= rating <= 5, "rating", "评分应为 1–5 分。")
+    comment_text = _note(check, comment, "comment", "评价", required=False)
+    if comment_text is not None:
+        check.require(len(comment_text) <= 500, "comment", "评价不能超过 500 个字符。")
+    check.done()
+
+    def close(item: Complaint) -> None:
+        item.rating = rating
+        item.feedback = comment_text
+        item.closed_at = ctx.clock()
+
+    item, _ = await _act(ctx, complaint_id, Action.CONFIRM, note=comment_text, change=close)
+    await notify(ctx, [item.handler_id], kind="complaint_confirmed", title="居民已评价", body=f"“{item.title}”获评 {rating} 分。", complaint_id=item.id)
+    return item.id
+
+
+@allowed_to(Role.RESIDENT)
+async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> uuid.UUID:
+    check = InputCheck()
+    reason_text = _note(check, reason, "reason", "重新办理的理由", required=True)
+    check.done()
+    window = _tenant_setting(ctx, "complaint_reopen_days", 7)
+    current = await _visible(ctx, complaint_id)
+    if current.resolved_at is not None and ctx.clock() - current.resolved_at > timedelta(days=window):
+        raise fail("REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId")
+    item, _ = await _act(ctx, complaint_id, Action.REOPEN, note=reason_text)
+    await notify(ctx, [item.handler_id], kind="complaint_reopened", title="诉求被退回重办", body=f"“{item.title}”：{reason_text}", complaint_id=item.id)
+    return item.id
+
+
+@allowed_to(Role.RESIDENT)
+async def withdraw(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
+    item, _ = await _act(ctx, complaint_id, Action.WITHDRAW)
+    await notify(ctx, [item.handler_id], kind="complaint_withdrawn", title="诉求已撤回", body=f"“{item.title}”已被居民撤回。", complaint_id=item.id)
+    return item.id
+
+
+# --- the periodic sweep ----------------------------------------------------------------------
+
+
+async def sweep(ctx: RequestContext) -> SweepReport:
+    """Run by `wanjia jobs run` for one tenant, as the system: flags overdue items once (timeline
+    and notifications to the handler and the admins) and closes resolved items left unconfirmed
+    past the tenant's limit. Safe to run any number of times."""
+    session = session_of(ctx)
+    now = ctx.clock()
+    report = SweepReport()
+    overdue = (await session.scalars(select(Complaint).where(overdue_condition(now), Complaint.overdue_at.is_(None)))).all()
+    for item in overdue:
+        item.overdue_at = now
+        session.add(
+            ComplaintEvent(complaint_id=item.id, action=Action.MARK_OVERDUE, from_status=item.status, to_status=item.status, note="已超过办理期限", created_at=now)
+        )
+        recipients = [item.handler_id, *(await admins_of(ctx, item.community_id))]
+        if item.department_id:
+            recipients += await staff_of(ctx, item.department_id)
+        await notify(ctx, recipients, kind="complaint_overdue", title="诉求超期", body=f"“{item.title}”已超过办理期限。", complaint_id=item.id)
+        report.marked_overdue += 1
+    limit = now - timedelta(days=_tenant_setting(ctx, "complaint_auto_close_days", 7))
+    unconfirmed = (
+        await session.scalars(select(Complaint).where(Complaint.status == ComplaintStatus.RESOLVED, Complaint.resolved_at < limit))
+    ).all()
+    for item in unconfirmed:
+        item.status = ComplaintStatus.CLOSED
+        item.closed_at = now
+        item.updated_at = now
+        session.add(
+            ComplaintEvent(complaint_id=item.id, action=Action.AUTO_CLOSE, from_status=ComplaintStatus.RESOLVED, to_status=ComplaintStatus.CLOSED, note="居民未在期限内确认，自动关闭", created_at=now)
+        )
+        await notify(ctx, [item.resident_id], kind="complaint_status", title="诉求进展", body=f"您的诉求“{item.title}”已自动关闭。", complaint_id=item.id)
+        report.closed += 1
+    await session.flush()
+    return report

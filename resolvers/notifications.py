@@ -1,0 +1,104 @@
+"""Notifications: created for the people who must act or would want to know, persisted, and
+pushed live to whoever of them is connected."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+
+from models.broker import Delivery
+from models.notifications import Notification
+from models.people import Role, RoleGrant
+from resolvers.organisation import checked
+from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.permissions import ANYONE, allowed_to, session_of, viewer_of
+from tenants.context import RequestContext
+
+NOTIFICATION = select(
+    Notification.id,
+    Notification.kind,
+    Notification.title,
+    Notification.body,
+    Notification.complaint_id,
+    Notification.created_at,
+    Notification.read_at,
+)
+
+
+async def notify(
+    ctx: RequestContext,
+    recipients: Iterable[uuid.UUID | None],
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    complaint_id: uuid.UUID | None = None,
+) -> None:
+    session = session_of(ctx)
+    assert ctx.tenant is not None
+    acting = ctx.viewer.user_id if ctx.viewer else None
+    # Nobody is told about what they did themselves.
+    unique = {r for r in recipients if r is not None and r != acting}
+    rows = [
+        Notification(recipient_id=r, kind=kind, title=title[:100], body=body[:500], complaint_id=complaint_id, created_at=ctx.clock())
+        for r in sorted(unique)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    for row in rows:
+        await ctx.broker.publish(session, Delivery(ctx.tenant.id, row.recipient_id, row.id))
+
+
+async def admins_of(ctx: RequestContext, community_id: uuid.UUID) -> list[uuid.UUID]:
+    """The community's admins and the tenant's admins."""
+    stmt = select(RoleGrant.user_id).where(
+        ((RoleGrant.role == Role.COMMUNITY_ADMIN) & (RoleGrant.community_id == community_id))
+        | (RoleGrant.role == Role.TENANT_ADMIN)
+    )
+    return list((await session_of(ctx).scalars(stmt)).all())
+
+
+async def staff_of(ctx: RequestContext, department_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(RoleGrant.user_id).where(RoleGrant.role == Role.STAFF, RoleGrant.department_id == department_id)
+    return list((await session_of(ctx).scalars(stmt)).all())
+
+
+@allowed_to(*Role)
+async def my_notifications(ctx: RequestContext, page: PageRequest, unread_only: bool) -> Page:
+    stmt = NOTIFICATION.where(Notification.recipient_id == viewer_of(ctx).user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return await paginate(session_of(ctx), stmt, (Notification.id,), checked(ctx, page), descending=True)
+
+
+@allowed_to(*Role)
+async def unread_count(ctx: RequestContext) -> int:
+    stmt = select(func.count()).where(Notification.recipient_id == viewer_of(ctx).user_id, Notification.read_at.is_(None))
+    return int(await session_of(ctx).scalar(stmt) or 0)
+
+
+@allowed_to(*Role)
+async def mark_read(ctx: RequestContext, notification_ids: list[uuid.UUID] | None) -> int:
+    """Marks the caller's own notifications read (all of them when no ids are given); ids of
+    others' notifications are ignored, not reported."""
+    stmt = (
+        update(Notification)
+        .where(Notification.recipient_id == viewer_of(ctx).user_id, Notification.read_at.is_(None))
+        .values(read_at=ctx.clock())
+    )
+    if notification_ids is not None:
+        stmt = stmt.where(Notification.id.in_(notification_ids))
+    result = await session_of(ctx).execute(stmt)
+    return int(result.rowcount or 0)
+
+
+@allowed_to(ANYONE)
+async def delivered(ctx: RequestContext, notification_id: uuid.UUID) -> Row[Any] | None:
+    """The notification a live delivery points at, if it is the caller's."""
+    if ctx.viewer is None:
+        return None
+    stmt = NOTIFICATION.where(Notification.id == notification_id, Notification.recipient_id == ctx.viewer.user_id)
+    return (await session_of(ctx).execute(stmt)).one_or_none()

@@ -1,0 +1,61 @@
+"""Periodic work: `wanjia jobs run` (from cron) and the loop inside `wanjia serve`.
+
+Each tenant is swept in its own transaction, as the system. Every sweep is idempotent, so two
+runs overlapping, or a run right after another, change nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import asdict
+
+from models.database import WRITES
+from resolvers import complaints
+from server.http import Services
+from tenants.context import RequestContext
+from tenants.directory import TenantInfo
+from tenants.sessions import open_session
+
+logger = logging.getLogger("wanjia.jobs")
+
+
+async def sweep_tenant(services: Services, tenant: TenantInfo) -> complaints.SweepReport:
+    ctx = RequestContext(
+        request_id=f"job-{uuid.uuid4().hex}",
+        settings=services.settings,
+        clock=services.clock,
+        passwords=services.passwords,
+        broker=services.broker,
+        storage=services.storage,
+        tenant=tenant,
+        viewer=None,
+        sessions=services.sessions,
+    )
+    async with open_session(services.sessions, tenant.id) as session:
+        ctx.session = session
+        await session.connection(execution_options={WRITES: True})
+        report = await complaints.sweep(ctx)
+        await session.commit()
+    return report
+
+
+async def run_jobs(services: Services) -> dict[str, complaints.SweepReport]:
+    services.directory.forget()
+    reports = {}
+    for tenant in await services.directory.all():
+        try:
+            reports[tenant.slug] = report = await sweep_tenant(services, tenant)
+        except Exception:
+            logger.exception("sweep failed for tenant %s", tenant.slug)
+            continue
+        if report.marked_overdue or report.closed:
+            logger.info({"event": "sweep", "tenant": tenant.slug, **asdict(report)})
+    return reports
+
+
+async def run_periodically(services: Services, interval_seconds: float) -> None:
+    while True:
+        await run_jobs(services)
+        await asyncio.sleep(interval_seconds)
