@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -121,8 +125,8 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def settings(database: ProvisionedDatabase) -> Settings:
-    return settings_for(database.app_url)
+def settings(database: ProvisionedDatabase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return settings_for(database.app_url, upload_dir=tmp_path_factory.mktemp("uploads"))
 
 
 @pytest.fixture(scope="session")
@@ -160,6 +164,38 @@ async def api(app: Starlette, alpha: TenantHandle, beta: TenantHandle) -> AsyncI
         yield Api(client)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
-def project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+def live_server(database: ProvisionedDatabase, settings: Settings, alpha: TenantHandle, tmp_path: Path) -> Iterator[str]:
+    """The app served by uvicorn in a process of its own, on the test database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "WANJIA_ENV": "test",
+        "WANJIA_DATABASE_URL": database.app_url,
+        "WANJIA_SECRET_KEY": settings.secret_key or "",
+        "WANJIA_UPLOAD_DIR": str(tmp_path / "uploads"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

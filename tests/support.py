@@ -3,8 +3,11 @@ a clock tests can move."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,13 +20,30 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 class Clock:
-    """Real time unless a test moves it; injected into the app as its only clock."""
+    """Real time unless a test moves or stops it; injected into the app as its only clock."""
 
     def __init__(self) -> None:
         self.offset = timedelta()
+        self.stopped_at: datetime | None = None
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.stopped_at or datetime.now(UTC) + self.offset
+
+    @contextlib.contextmanager
+    def later(self, delta: timedelta) -> Iterator[None]:
+        self.offset = delta
+        try:
+            yield
+        finally:
+            self.offset = timedelta()
+
+    @contextlib.contextmanager
+    def at(self, moment: datetime) -> Iterator[None]:
+        self.stopped_at = moment
+        try:
+            yield
+        finally:
+            self.stopped_at = None
 
 
 _phones = itertools.count(1)
@@ -68,6 +88,30 @@ class Api:
             sent["Authorization"] = f"Bearer {token}"
         sent.update(headers or {})
         return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
+
+    async def upload(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+        *,
+        token: str,
+        guarded: bool = True,
+    ) -> httpx.Response:
+        """A GraphQL multipart request: `files` maps variable paths to (name, bytes, declared type)."""
+        paths = list(files)
+        headers = {"Accept": GRAPHQL_RESPONSE, "Authorization": f"Bearer {token}"}
+        if guarded:
+            headers["GraphQL-Require-Preflight"] = "1"
+        return await self.client.post(
+            "/graphql",
+            data={
+                "operations": json.dumps({"query": query, "variables": variables}),
+                "map": json.dumps({str(i): [f"variables.{path}"] for i, path in enumerate(paths)}),
+            },
+            files={str(i): files[path] for i, path in enumerate(paths)},
+            headers=headers,
+        )
 
     async def run(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         """The response body of an operation that must not fail at the HTTP level."""

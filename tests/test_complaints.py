@@ -1,0 +1,323 @@
+"""Complaints through the endpoint: each path of the lifecycle as the right roles, every wrong
+role refused, deadlines in working days, the periodic sweep, and the race between two people."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1, WORKER_2, WORKER_3
+from tests.support import Api, Clock, TenantHandle, gid
+
+FIELDS = """id title status overdue resolveDueAt acknowledgeDueAt resolution rating
+  handler { name } resident { name phone } grid { code } category { name resolveDays }
+  department { name } timeline(first: 20) { edges { node { action actorName fromStatus toStatus note } } }"""
+PAYLOAD = f"complaint {{ {FIELDS} }} errors {{ field code message }}"
+SUBMIT = f"mutation($input: SubmitComplaintInput!) {{ submitComplaint(input: $input) {{ {PAYLOAD} }} }}"
+LIST = f"query($filter: ComplaintFilter, $order: ComplaintOrder! = DEADLINE) {{ complaints(filter: $filter, order: $order, first: 100) {{ edges {{ node {{ {FIELDS} }} }} }} }}"
+
+
+def step(name: str, input_type: str = "ComplaintStepInput") -> str:
+    return f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {PAYLOAD} }} }}"
+
+
+@pytest.fixture(scope="module")
+async def category(api: Api) -> str:
+    data = await api.data("{ complaintCategories(first: 10) { edges { node { id code } } } }", tenant="alpha")
+    return next(e["node"]["id"] for e in data["complaintCategories"]["edges"] if e["node"]["code"] == "environment")
+
+
+@pytest.fixture(scope="module")
+async def justice(api: Api) -> str:
+    data = await api.data("{ departments(first: 10) { edges { node { id name } } } }", tenant="alpha")
+    return data["departments"]["edges"][0]["node"]["id"]
+
+
+class Story:
+    """A resident of grid A1-G1 and the people around their complaints."""
+
+    def __init__(self, api: Api, resident_token: str, category: str) -> None:
+        self.api = api
+        self.resident = resident_token
+        self.category = category
+
+    async def submit(self, **draft: Any) -> dict[str, Any]:
+        complaint = {"title": "楼道堆放杂物", "content": "3单元楼道堆满纸箱，存在消防隐患。", "categoryId": self.category, **draft}
+        result = (await self.api.data(SUBMIT, {"input": {"complaint": complaint}}, token=self.resident))["submitComplaint"]
+        return result
+
+    async def act(self, token: str, name: str, complaint_id: str, input_type: str = "ComplaintStepInput", **fields: Any) -> dict[str, Any]:
+        data = await self.api.data(step(name, input_type), {"input": {"complaintId": complaint_id, **fields}}, token=token)
+        return data[name]
+
+    async def as_role(self, phone: str) -> str:
+        return await self.api.token("alpha", phone)
+
+
+@pytest.fixture
+async def story(api: Api, alpha: TenantHandle, category: str) -> Story:
+    registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="王大妈")
+    return Story(api, registered["tokens"]["accessToken"], category)
+
+
+def actions(complaint: dict[str, Any]) -> list[str]:
+    return [e["node"]["action"] for e in complaint["timeline"]["edges"]]
+
+
+async def test_a_submitted_complaint_goes_to_the_grid_worker_of_the_residents_building(story: Story) -> None:
+    result = await story.submit()
+    assert result["errors"] == []
+    complaint = result["complaint"]
+    assert complaint["status"] == "SUBMITTED" and complaint["grid"]["code"] == "A1-G1"
+    assert complaint["handler"]["name"] == "网格员一" and complaint["resident"]["name"] == "王大妈"
+    assert actions(complaint) == ["SUBMIT"]
+    worker = await story.as_role(WORKER_1)
+    inbox = await story.api.data(LIST, token=worker)
+    assert complaint["id"] in [e["node"]["id"] for e in inbox["complaints"]["edges"]]
+    notes = await story.api.data("{ notifications(first: 50) { edges { node { kind complaintId } } } unreadNotificationCount }", token=worker)
+    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [e["node"] for e in notes["notifications"]["edges"]]
+
+
+async def test_only_those_in_scope_see_a_complaint(story: Story, api: Api) -> None:
+    complaint = (await story.submit())["complaint"]
+    query = "query($id: ID!) { node(id: $id) { ... on Complaint { title resident { phone } } } }"
+    seen = {}
+    for phone in (WORKER_1, WORKER_2, WORKER_3, STAFF, COMMUNITY_ADMIN, TENANT_ADMIN):
+        seen[phone] = (await api.data(query, {"id": complaint["id"]}, token=await story.as_role(phone)))["node"]
+    assert seen[WORKER_2] is None and seen[WORKER_3] is None and seen[STAFF] is None
+    assert "****" in seen[WORKER_1]["resident"]["phone"]
+    assert "****" not in seen[COMMUNITY_ADMIN]["resident"]["phone"] and "****" not in seen[TENANT_ADMIN]["resident"]["phone"]
+    other = await api.register_resident("alpha", (await _building(api)), name="邻居")
+    assert (await api.data(query, {"id": complaint["id"]}, token=other["tokens"]["accessToken"]))["node"] is None
+    beta_admin = await api.token("beta", TENANT_ADMIN)
+    assert (await api.data(query, {"id": complaint["id"]}, token=beta_admin))["node"] is None
+
+
+async def _building(api: Api) -> Any:
+    data = await api.data("{ communities(first: 1) { edges { node { grids(first: 1) { edges { node { buildings(first: 1) { edges { node { id } } } } } } } } } }", tenant="alpha")
+    from strawberry.relay import from_base64
+
+    return from_base64(data["communities"]["edges"][0]["node"]["grids"]["edges"][0]["node"]["buildings"]["edges"][0]["node"]["id"])[1]
+
+
+async def test_the_grid_worker_handles_it_and_the_resident_confirms_and_rates(story: Story) -> None:
+    complaint_id = (await story.submit())["complaint"]["id"]
+    worker = await story.as_role(WORKER_1)
+    assert (await story.act(worker, "acceptComplaint", complaint_id))["complaint"]["status"] == "ACCEPTED"
+    assert (await story.act(worker, "startComplaintWork", complaint_id))["complaint"]["status"] == "IN_PROGRESS"
+    resolved = await story.act(worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已联系物业清理完毕。")
+    assert resolved["complaint"]["status"] == "RESOLVED" and resolved["complaint"]["resolution"] == "已联系物业清理完毕。"
+    closed = await story.act(story.resident, "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5, comment="很满意")
+    assert closed["errors"] == [] and closed["complaint"]["status"] == "CLOSED" and closed["complaint"]["rating"] == 5
+    assert actions(closed["complaint"]) == ["SUBMIT", "ACCEPT", "START_WORK", "RESOLVE", "CONFIRM"]
+    kinds = await story.api.data("{ notifications(first: 50) { edges { node { kind body } } } }", token=story.resident)
+    assert len([e for e in kinds["notifications"]["edges"] if e["node"]["kind"] == "complaint_status"]) == 3
+
+
+async def test_a_work_order_goes_to_the_department_and_back(story: Story, justice: str) -> None:
+    complaint_id = (await story.submit())["complaint"]["id"]
+    worker, staff = await story.as_role(WORKER_1), await story.as_role(STAFF)
+    await story.act(worker, "acceptComplaint", complaint_id)
+    dispatched = await story.act(worker, "dispatchComplaint", complaint_id, "DispatchComplaintInput", departmentId=justice, dueInWorkingDays=5, note="涉及纠纷调解")
+    assert dispatched["complaint"]["status"] == "DISPATCHED" and dispatched["complaint"]["department"]["name"] == "司法所"
+    early = await story.act(staff, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已调解")
+    assert early["errors"][0]["code"] == "INVALID_TRANSITION"
+    returned = await story.act(staff, "returnComplaintToGrid", complaint_id, "ComplaintReasonInput", reason="不属于本部门职责")
+    # Sent back, it is no longer the department's to see.
+    assert returned == {"complaint": None, "errors": []}
+    back = (await story.api.data("query($id: ID!) { node(id: $id) { ... on Complaint { status department { name } } } }", {"id": complaint_id}, token=worker))["node"]
+    assert back == {"status": "IN_PROGRESS", "department": None}
+    await story.act(worker, "dispatchComplaint", complaint_id, "DispatchComplaintInput", departmentId=justice, dueInWorkingDays=5)
+    assert (await story.act(staff, "acceptWorkOrder", complaint_id))["errors"] == []
+    resolved = await story.act(staff, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="双方已达成调解协议。")
+    assert resolved["complaint"]["status"] == "RESOLVED"
+    assert actions(resolved["complaint"]) == ["SUBMIT", "ACCEPT", "DISPATCH", "RETURN_TO_GRID", "DISPATCH", "DEPARTMENT_ACCEPT", "RESOLVE"]
+
+
+async def test_wrong_roles_are_refused_and_nothing_changes(story: Story, justice: str) -> None:
+    complaint_id = (await story.submit())["complaint"]["id"]
+    refusals = [
+        (story.resident, "acceptComplaint", "FORBIDDEN"),
+        (await story.as_role(WORKER_2), "acceptComplaint", "NOT_FOUND"),
+        (await story.as_role(STAFF), "acceptComplaint", "FORBIDDEN"),
+        (await story.as_role(WORKER_1), "withdrawComplaint", "FORBIDDEN"),
+        (await story.api.token("beta", WORKER_1), "acceptComplaint", "NOT_FOUND"),
+    ]
+    for token, mutation, code in refusals:
+        result = await story.act(token, mutation, complaint_id)
+        assert result["complaint"] is None and result["errors"][0]["code"] == code, (mutation, result)
+    staff_dispatch = await story.act(await story.as_role(STAFF), "dispatchComplaint", complaint_id, "DispatchComplaintInput", departmentId=justice, dueInWorkingDays=3)
+    assert staff_dispatch["errors"][0]["code"] == "FORBIDDEN"
+    worker_supervise = await story.act(await story.as_role(WORKER_1), "superviseComplaint", complaint_id, "SuperviseComplaintInput", note="快", dueInWorkingDays=1)
+    assert worker_supervise["errors"][0]["code"] == "FORBIDDEN"
+    state = await story.api.data(LIST, {"filter": {"statuses": ["SUBMITTED"]}}, token=story.resident)
+    mine = [e["node"] for e in state["complaints"]["edges"] if e["node"]["id"] == complaint_id]
+    assert mine and actions(mine[0]) == ["SUBMIT"]
+
+
+async def test_an_illegal_step_names_the_current_state(story: Story) -> None:
+    complaint_id = (await story.submit())["complaint"]["id"]
+    result = await story.act(story.resident, "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5)
+    assert result["errors"] == [{"field": "complaintId", "code": "INVALID_TRANSITION", "message": "该诉求当前状态为“待受理”，不能确认评价。"}]
+
+
+async def test_the_resident_withdraws_before_acceptance_but_not_after(story: Story) -> None:
+    first = (await story.submit())["complaint"]["id"]
+    assert (await story.act(story.resident, "withdrawComplaint", first))["complaint"]["status"] == "WITHDRAWN"
+    second = (await story.submit())["complaint"]["id"]
+    await story.act(await story.as_role(WORKER_1), "acceptComplaint", second)
+    assert (await story.act(story.resident, "withdrawComplaint", second))["errors"][0]["code"] == "INVALID_TRANSITION"
+
+
+async def test_rejection_needs_a_reason_the_resident_sees(story: Story) -> None:
+    complaint_id = (await story.submit())["complaint"]["id"]
+    worker = await story.as_role(WORKER_1)
+    empty = await story.act(worker, "rejectComplaint", complaint_id, "ComplaintReasonInput", reason="  ")
+    assert empty["errors"][0]["field"] == "reason"
+    rejected = await story.act(worker, "rejectComplaint", complaint_id, "ComplaintReasonInput", reason="属于私人纠纷，请通过司法途径解决")
+    assert rejected["complaint"]["status"] == "REJECTED"
+    assert rejected["complaint"]["timeline"]["edges"][-1]["node"]["note"] == "属于私人纠纷，请通过司法途径解决"
+
+
+async def _resolved(story: Story) -> str:
+    complaint_id = (await story.submit())["complaint"]["id"]
+    worker = await story.as_role(WORKER_1)
+    for name in ("acceptComplaint", "startComplaintWork"):
+        await story.act(worker, name, complaint_id)
+    await story.act(worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已处理")
+    return complaint_id
+
+
+async def test_an_unsatisfied_resident_reopens_within_the_window_only(story: Story, clock: Clock) -> None:
+    complaint_id = await _resolved(story)
+    reopened = await story.act(story.resident, "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="杂物又堆回来了")
+    assert reopened["complaint"]["status"] == "REOPENED"
+    worker = await story.as_role(WORKER_1)
+    assert (await story.act(worker, "startComplaintWork", complaint_id))["complaint"]["status"] == "IN_PROGRESS"
+    await story.act(worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="再次清理")
+    with clock.later(timedelta(days=8)):
+        late = await story.act(story.resident, "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="还是不行")
+    assert late["errors"][0]["code"] == "REOPEN_WINDOW_PASSED"
+
+
+async def test_an_admin_reassigns_to_another_grid_and_supervises(story: Story, api: Api, alpha: TenantHandle) -> None:
+    complaint_id = (await story.submit())["complaint"]["id"]
+    admin = await story.as_role(COMMUNITY_ADMIN)
+    moved = await story.act(admin, "reassignComplaint", complaint_id, "ReassignComplaintInput", gridId=gid("Grid", alpha.grids["A1-G2"]), note="属于二网格")
+    assert moved["complaint"]["grid"]["code"] == "A1-G2" and moved["complaint"]["handler"]["name"] == "网格员二"
+    outside = await story.act(admin, "reassignComplaint", complaint_id, "ReassignComplaintInput", gridId=gid("Grid", alpha.grids["A2-G1"]))
+    assert outside["errors"][0]["field"] == "gridId"
+    assert (await story.act(await story.as_role(WORKER_1), "acceptComplaint", complaint_id))["errors"][0]["code"] == "NOT_FOUND"
+    supervised = await story.act(admin, "superviseComplaint", complaint_id, "SuperviseComplaintInput", note="请今天内处理", dueInWorkingDays=1)
+    assert supervised["errors"] == [] and actions(supervised["complaint"])[-1] == "SUPERVISE"
+    worker_2 = await story.as_role(WORKER_2)
+    notes = await api.data("{ notifications(first: 50) { edges { node { kind } } } }", token=worker_2)
+    assert {"complaint_new", "complaint_supervised"} <= {e["node"]["kind"] for e in notes["notifications"]["edges"]}
+
+
+async def test_bad_input_is_explained_field_by_field_and_nothing_is_written(story: Story) -> None:
+    before = await story.api.data("{ complaintCounts { total } }", token=story.resident)
+    result = await story.submit(title="", content="x" * 1001, categoryId=gid("ComplaintCategory", "01000000-0000-7000-8000-000000000000"), latitude=10.0)
+    assert result["complaint"] is None
+    assert {e["field"] for e in result["errors"]} == {"title", "content", "categoryId", "latitude"}
+    assert await story.api.data("{ complaintCounts { total } }", token=story.resident) == before
+
+
+async def test_an_address_outside_a_building_needs_a_grid(story: Story, alpha: TenantHandle) -> None:
+    result = await story.submit(address="东风路与青年路交叉口", gridId=gid("Grid", alpha.grids["A2-G1"]), latitude=40.65, longitude=109.84)
+    assert result["errors"] == [] and result["complaint"]["grid"]["code"] == "A2-G1"
+    assert result["complaint"]["handler"]["name"] == "网格员三"
+
+
+async def test_inbox_filters_search_and_sorts_by_deadline(story: Story) -> None:
+    marker = "井盖松动"
+    first = (await story.submit(title=f"{marker}一号"))["complaint"]["id"]
+    second = (await story.submit(title=f"{marker}二号"))["complaint"]["id"]
+    worker = await story.as_role(WORKER_1)
+    await story.act(worker, "acceptComplaint", second)
+    found = await story.api.data(LIST, {"filter": {"search": marker}}, token=worker)
+    assert [e["node"]["id"] for e in found["complaints"]["edges"]] == [first, second]
+    accepted = await story.api.data(LIST, {"filter": {"search": marker, "statuses": ["ACCEPTED"]}}, token=worker)
+    assert [e["node"]["id"] for e in accepted["complaints"]["edges"]] == [second]
+    newest = await story.api.data(LIST, {"filter": {"search": marker}, "order": "NEWEST"}, token=worker)
+    assert [e["node"]["id"] for e in newest["complaints"]["edges"]] == [second, first]
+    counts = await story.api.data("{ complaintCounts { byStatus { status count } overdue total } }", token=story.resident)
+    assert counts["complaintCounts"]["total"] == sum(s["count"] for s in counts["complaintCounts"]["byStatus"])
+
+
+async def test_the_public_feed_shows_resolved_items_allowed_public_without_the_resident(story: Story, api: Api, alpha: TenantHandle) -> None:
+    shown = (await story.submit(title="路灯不亮已修好", isPublic=True))["complaint"]["id"]
+    worker = await story.as_role(WORKER_1)
+    for name in ("acceptComplaint", "startComplaintWork"):
+        await story.act(worker, name, shown)
+    await story.act(worker, "resolveComplaint", shown, "ResolveComplaintInput", reply="已更换灯泡")
+    hidden = await _resolved(story)
+    assert hidden
+    query = "query($c: ID!) { publicComplaints(communityId: $c, first: 100) { edges { node { title resolution categoryName } } } }"
+    feed = await api.data(query, {"c": gid("Community", alpha.communities["A1"])}, tenant="alpha")
+    titles = [e["node"]["title"] for e in feed["publicComplaints"]["edges"]]
+    assert "路灯不亮已修好" in titles and "楼道堆放杂物" not in titles
+    assert "王大妈" not in str(feed)
+
+
+async def test_deadlines_count_working_days_across_the_national_day_holiday(story: Story, clock: Clock) -> None:
+    # Submitted 10:00 on Wednesday 30 September 2026; 1–7 October is the holiday and Saturday
+    # 10 October a make-up working day. Three working days: 8, 9 and 10 October.
+    with clock.at(datetime(2026, 9, 30, 2, 0, tzinfo=UTC)):
+        complaint = (await story.submit())["complaint"]
+    assert complaint["resolveDueAt"] == "2026-10-10T17:00:00+08:00"
+    assert complaint["acknowledgeDueAt"] == "2026-09-30T14:00:00+08:00"
+    assert complaint["category"]["resolveDays"] == 3
+
+
+async def test_the_sweep_flags_overdue_once_and_closes_unconfirmed(story: Story, app, api: Api, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    from server.jobs import run_jobs
+
+    overdue_id = (await story.submit(title="超期测试"))["complaint"]["id"]
+    resolved_id = await _resolved(story)
+    with clock.later(timedelta(days=30)):
+        await run_jobs(app.state.services)
+        await run_jobs(app.state.services)
+        worker = await story.as_role(WORKER_1)
+        item = (await api.data("query($id: ID!) { node(id: $id) { ... on Complaint { overdue timeline(first: 20) { edges { node { action } } } } } }", {"id": overdue_id}, token=worker))["node"]
+        closed = (await api.data("query($id: ID!) { node(id: $id) { ... on Complaint { status timeline(first: 20) { edges { node { action actorName } } } } } }", {"id": resolved_id}, token=story.resident))["node"]
+    assert item["overdue"] is True and actions(item).count("MARK_OVERDUE") == 1
+    assert closed["status"] == "CLOSED" and closed["timeline"]["edges"][-1]["node"] == {"action": "AUTO_CLOSE", "actorName": None}
+    admin_notes = await api.data("{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=await story.as_role(TENANT_ADMIN))
+    overdue_notes = [e for e in admin_notes["notifications"]["edges"] if e["node"] == {"kind": "complaint_overdue", "complaintId": overdue_id}]
+    assert len(overdue_notes) == 1
+
+
+async def test_people_accepting_at_once_exactly_one_wins(story: Story, app) -> None:  # type: ignore[no-untyped-def]
+    complaint_id = (await story.submit())["complaint"]["id"]
+    tokens = [await story.as_role(phone) for phone in (WORKER_1, COMMUNITY_ADMIN, TENANT_ADMIN)] * 2
+    results = await asyncio.gather(*(story.act(token, "acceptComplaint", complaint_id) for token in tokens))
+    winners = [r for r in results if not r["errors"]]
+    losers = [r for r in results if r["errors"]]
+    assert len(winners) == 1 and len(losers) == 5
+    # Refused either at the write (the version moved under it) or at the read (already accepted).
+    assert {r["errors"][0]["code"] for r in losers} <= {"CONFLICT", "INVALID_TRANSITION"}
+    assert actions(winners[0]["complaint"]).count("ACCEPT") == 1
+
+
+async def test_notifications_are_marked_read(story: Story, api: Api) -> None:
+    await story.submit()
+    worker = await story.as_role(WORKER_1)
+    before = (await api.data("{ unreadNotificationCount }", token=worker))["unreadNotificationCount"]
+    assert before > 0
+    marked = await api.data("mutation { markNotificationsRead(input: {}) { marked unreadCount errors { code } } }", token=worker)
+    assert marked["markNotificationsRead"] == {"marked": before, "unreadCount": 0, "errors": []}
+
+
+async def test_a_tenant_admin_edits_a_category_and_others_cannot(api: Api, category: str) -> None:
+    mutation = "mutation($input: UpdateComplaintCategoryInput!) { updateComplaintCategory(input: $input) { category { name resolveDays } errors { field code } } }"
+    edit = {"categoryId": category, "name": "环境卫生", "acknowledgeHours": 4, "resolveDays": 3}
+    worker = await api.data(mutation, {"input": edit}, token=await api.token("alpha", WORKER_1))
+    assert worker["updateComplaintCategory"]["errors"][0]["code"] == "FORBIDDEN"
+    bad = await api.data(mutation, {"input": {**edit, "resolveDays": 0}}, token=await api.token("alpha", TENANT_ADMIN))
+    assert bad["updateComplaintCategory"]["errors"] == [{"field": "resolveDays", "code": "INVALID"}]
+    good = await api.data(mutation, {"input": edit}, token=await api.token("alpha", TENANT_ADMIN))
+    assert good["updateComplaintCategory"] == {"category": {"name": "环境卫生", "resolveDays": 3}, "errors": []}
