@@ -1,5 +1,5 @@
-"""Demo data: the shipped street offices, their residents and households (Faker, zh_CN), and a
-signed-in account for every role, so GraphiQL shows a living system."""
+"""Demo data: the shipped street offices, their residents and households (Faker, zh_CN), their
+complaints, and a signed-in account for every role, so GraphiQL shows a living system."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from models.base import new_id, utcnow
 from models.organisation import Building, Household
 from models.passwords import Passwords
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
+from tenants.demo_complaints import add_complaints
 from tenants.manifests import MANIFESTS_DIR, load_manifest
 from tenants.onboarding import Progress, onboard
 from tenants.sessions import open_session
@@ -27,12 +28,13 @@ DEMO_RESIDENT_PHONE = "13800138000"
 class DemoTenant:
     manifest: str
     residents: int
+    complaints: int
     phone_prefix: str
 
 
 DEMO_TENANTS = (
-    DemoTenant("wanqinglu.toml", residents=300, phone_prefix="1370472"),
-    DemoTenant("qingshanlu.toml", residents=60, phone_prefix="1370473"),
+    DemoTenant("wanqinglu.toml", residents=300, complaints=300, phone_prefix="1370472"),
+    DemoTenant("qingshanlu.toml", residents=60, complaints=60, phone_prefix="1370473"),
 )
 
 
@@ -49,6 +51,7 @@ async def load_demo(
             if not await session.scalar(select(func.count()).select_from(ResidentProfile)):
                 first_building = manifest.communities[0].grids[0].buildings[0].code
                 await _add_residents(session, demo, resident_hash, first_building)
+                await add_complaints(session, demo.complaints, seed=demo.phone_prefix)
         slugs.append(manifest.slug)
     return slugs
 

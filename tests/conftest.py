@@ -58,7 +58,10 @@ ALPHA = {
         {
             "code": "A2",
             "name": "西湖社区",
-            "grids": [{"code": "A2-G1", "name": "西湖一网格", "worker": "13900000013", "buildings": [{"code": "A2-G1-B1", "name": "5号楼"}]}],
+            "grids": [
+                {"code": "A2-G1", "name": "西湖一网格", "worker": "13900000013", "buildings": [{"code": "A2-G1-B1", "name": "5号楼"}]},
+                {"code": "A2-G2", "name": "西湖二网格", "buildings": [{"code": "A2-G2-B1", "name": "7号楼"}]},
+            ],
         },
     ],
     "staff": [

@@ -321,3 +321,64 @@ async def test_a_tenant_admin_edits_a_category_and_others_cannot(api: Api, categ
     assert bad["updateComplaintCategory"]["errors"] == [{"field": "resolveDays", "code": "INVALID"}]
     good = await api.data(mutation, {"input": edit}, token=await api.token("alpha", TENANT_ADMIN))
     assert good["updateComplaintCategory"] == {"category": {"name": "环境卫生", "resolveDays": 3}, "errors": []}
+
+
+async def test_a_grid_without_a_worker_falls_to_the_admins(api: Api, alpha: TenantHandle, category: str) -> None:
+    resident = await api.register_resident("alpha", alpha.buildings["A2-G2-B1"])
+    story = Story(api, resident["tokens"]["accessToken"], category)
+    complaint = (await story.submit(title="无人网格的诉求"))["complaint"]
+    assert complaint["handler"] is None
+    admin = await api.token("alpha", TENANT_ADMIN)
+    notes = await api.data("{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=admin)
+    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [e["node"] for e in notes["notifications"]["edges"]]
+    accepted = await story.act(admin, "acceptComplaint", complaint["id"])
+    assert accepted["complaint"]["status"] == "ACCEPTED"
+
+
+FILE = f"mutation($input: FileComplaintInput!) {{ fileComplaint(input: $input) {{ {PAYLOAD} }} }}"
+
+
+async def test_a_grid_worker_files_for_a_resident_by_phone_and_from_an_inspection(api: Api, alpha: TenantHandle, category: str) -> None:
+    registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B2"], name="赵大爷")
+    worker = await api.token("alpha", WORKER_1)
+    by_phone = {"source": "PHONE", "residentId": registered["resident"]["id"], "complaint": {"title": "暖气不热", "content": "电话反映家中暖气温度低。", "categoryId": category}}
+    filed = (await api.data(FILE, {"input": by_phone}, token=worker))["fileComplaint"]
+    assert filed["errors"] == [] and filed["complaint"]["resident"]["name"] == "赵大爷"
+    mine = await api.data(LIST, token=registered["tokens"]["accessToken"])
+    assert filed["complaint"]["id"] in [e["node"]["id"] for e in mine["complaints"]["edges"]]
+    inspection = {"source": "INSPECTION", "complaint": {"title": "护栏破损", "content": "巡查发现小区北侧护栏破损。", "categoryId": category, "address": "小区北侧", "gridId": gid("Grid", alpha.grids["A1-G1"])}}
+    found = (await api.data(FILE, {"input": inspection}, token=worker))["fileComplaint"]
+    assert found["errors"] == [] and found["complaint"]["resident"] is None
+    resident_try = (await api.data(FILE, {"input": inspection}, token=registered["tokens"]["accessToken"]))["fileComplaint"]
+    assert resident_try["errors"][0]["code"] == "FORBIDDEN"
+    as_app = (await api.data(FILE, {"input": {**inspection, "source": "APP"}}, token=worker))["fileComplaint"]
+    assert as_app["errors"][0]["field"] == "source"
+
+
+async def test_the_complaint_list_costs_the_same_statements_whatever_its_length(story: Story) -> None:
+    from models.database import counting_statements
+
+    for _ in range(3):
+        await story.submit()
+    admin = await story.as_role(TENANT_ADMIN)
+    query = """query($n: Int!) { complaints(first: $n) { edges { node { title community { name } building { name }
+      department { name } handler { name } resident { phone } category { name } timeline(first: 5) { edges { node { action } } }
+      attachments { url } } } } }"""
+
+    async def statements(n: int) -> int:
+        with counting_statements() as counter:
+            await story.api.data(query, {"n": n}, token=admin)
+        return counter.count
+
+    assert await statements(1) == await statements(3) == await statements(20)
+
+
+def test_the_jobs_command_sweeps_every_tenant(database, settings) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WANJIA_DATABASE_URL": database.app_url, "WANJIA_SECRET_KEY": settings.secret_key}
+    done = subprocess.run([sys.executable, "-m", "server.cli", "jobs", "run"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "alpha：" in done.stdout and "beta：" in done.stdout
