@@ -57,6 +57,21 @@ class Services:
     storage: Storage
     clock: Callable[[], datetime]
 
+    def context(self, request_id: str, caller: Caller, request: Any = None, response: Any = None) -> RequestContext:
+        return RequestContext(
+            request_id=request_id,
+            settings=self.settings,
+            clock=self.clock,
+            passwords=self.passwords,
+            broker=self.broker,
+            storage=self.storage,
+            tenant=caller.tenant,
+            viewer=caller.viewer,
+            sessions=self.sessions,
+            request=request,
+            response=response,
+        )
+
 
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an Accept header, or None when none can be served."""
@@ -146,19 +161,8 @@ class GraphQLEndpoint(GraphQL):
             caller = await self._identify(headers.get("authorization"), headers.get("x-tenant"), headers.get("host"))
             request.state.tenant = caller.tenant.slug if caller.tenant else None
             request.state.graphql_response = response
-        return RequestContext(
-            request_id=getattr(request.state, "request_id", None) or uuid.uuid4().hex,
-            settings=services.settings,
-            clock=services.clock,
-            passwords=services.passwords,
-            broker=services.broker,
-            storage=services.storage,
-            tenant=caller.tenant,
-            viewer=caller.viewer,
-            sessions=services.sessions,
-            request=request,
-            response=response,
-        )
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+        return services.context(request_id, caller, request, response)
 
     async def on_ws_connect(self, context: RequestContext) -> None:  # type: ignore[override]
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}

@@ -14,25 +14,14 @@ from dataclasses import asdict
 from models.database import WRITES
 from resolvers import complaints
 from server.http import Services
-from tenants.context import RequestContext
-from tenants.directory import TenantInfo
+from tenants.directory import Caller, TenantInfo
 from tenants.sessions import open_session
 
 logger = logging.getLogger("wanjia.jobs")
 
 
 async def sweep_tenant(services: Services, tenant: TenantInfo) -> complaints.SweepReport:
-    ctx = RequestContext(
-        request_id=f"job-{uuid.uuid4().hex}",
-        settings=services.settings,
-        clock=services.clock,
-        passwords=services.passwords,
-        broker=services.broker,
-        storage=services.storage,
-        tenant=tenant,
-        viewer=None,
-        sessions=services.sessions,
-    )
+    ctx = services.context(f"job-{uuid.uuid4().hex}", Caller(tenant=tenant, viewer=None))
     async with open_session(services.sessions, tenant.id) as session:
         ctx.session = session
         await session.connection(execution_options={WRITES: True})
