@@ -2,7 +2,8 @@
 
 from models.auth import RefreshToken
 from models.base import Base, TenantOwned, new_id, utcnow
-from models.bookings import Room
+from models.appointments import Appointment, AppointmentEvent, AppointmentType
+from models.bookings import Room, RoomBooking
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
@@ -10,6 +11,9 @@ from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.tenants import Tenant, TenantStatus
 
 __all__ = [
+    "Appointment",
+    "AppointmentEvent",
+    "AppointmentType",
     "Attachment",
     "Base",
     "Building",
@@ -27,6 +31,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "Room",
+    "RoomBooking",
     "Tenant",
     "TenantOwned",
     "TenantStatus",

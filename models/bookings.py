@@ -1,13 +1,37 @@
-"""Bookings (预约服务). For now: the rooms a community offers."""
+"""Room bookings (预约服务): community rooms booked without double booking.
+
+A room's rules (opening hours, notice, horizon, duration, quota) are checked here as pure
+functions of the room and the request; overlap is prevented by the database (an exclusion
+constraint on PostgreSQL) or by a serialized write transaction (SQLite).
+"""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned
+from models.base import Base, TenantOwned, utcnow
+from models.calendar import SHANGHAI
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _enum(enum_type: type[enum.Enum]) -> Enum:
+    return Enum(enum_type, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members])
 
 
 class Room(TenantOwned, Base):
@@ -25,3 +49,146 @@ class Room(TenantOwned, Base):
     capacity: Mapped[int] = mapped_column(Integer)
     facilities: Mapped[list] = mapped_column(JSON, default=list)
     requires_approval: Mapped[bool] = mapped_column(default=True)
+    # {"mon": ["09:00-12:00", "14:00-18:00"], ...}; a day not listed is closed.
+    opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    closed_dates: Mapped[list] = mapped_column(JSON, default=list)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    min_notice_hours: Mapped[int] = mapped_column(Integer, default=2)
+    max_days_ahead: Mapped[int] = mapped_column(Integer, default=14)
+    max_duration_minutes: Mapped[int] = mapped_column(Integer, default=240)
+    weekly_quota_hours: Mapped[int] = mapped_column(Integer, default=6)
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    CHECKED_IN = "checked_in"
+    NO_SHOW = "no_show"
+    COMPLETED = "completed"
+
+
+# The states that hold a slot: the exclusion constraint covers exactly these.
+HOLDING = (BookingStatus.PENDING, BookingStatus.APPROVED)
+
+BOOKING_STATUS_NAMES = {
+    BookingStatus.PENDING: "待审核",
+    BookingStatus.APPROVED: "已通过",
+    BookingStatus.REJECTED: "未通过",
+    BookingStatus.CANCELLED: "已取消",
+    BookingStatus.CHECKED_IN: "已签到",
+    BookingStatus.NO_SHOW: "未到场",
+    BookingStatus.COMPLETED: "已完成",
+}
+
+
+class RoomBooking(TenantOwned, Base):
+    __tablename__ = "room_bookings"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "room_id"], ["rooms.tenant_id", "rooms.id"]),
+        ForeignKeyConstraint(["tenant_id", "resident_id"], ["users.tenant_id", "users.id"]),
+        ForeignKeyConstraint(["tenant_id", "decided_by_id"], ["users.tenant_id", "users.id"]),
+        CheckConstraint("starts_at < ends_at", name="ends_after_start"),
+        CheckConstraint("attendees > 0", name="attendees_positive"),
+        Index("ix_room_bookings_room_time", "tenant_id", "room_id", "starts_at"),
+        Index("ix_room_bookings_resident", "tenant_id", "resident_id", "starts_at"),
+        Index("ix_room_bookings_series", "tenant_id", "series_id"),
+    )
+
+    room_id: Mapped[uuid.UUID] = mapped_column()
+    resident_id: Mapped[uuid.UUID] = mapped_column()
+    series_id: Mapped[uuid.UUID | None] = mapped_column()
+    purpose: Mapped[str] = mapped_column(String(200))
+    attendees: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus))
+    answer_due_at: Mapped[datetime | None] = mapped_column()
+    overdue_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# --- room rules ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoomRules:
+    opening_hours: dict[str, list[str]]
+    closed_dates: frozenset[date]
+    slot_minutes: int
+    min_notice_hours: int
+    max_days_ahead: int
+    max_duration_minutes: int
+    capacity: int
+
+    @classmethod
+    def of(cls, room: Room) -> RoomRules:
+        return cls(
+            opening_hours=room.opening_hours or {},
+            closed_dates=frozenset(date.fromisoformat(d) for d in room.closed_dates or []),
+            slot_minutes=room.slot_minutes,
+            min_notice_hours=room.min_notice_hours,
+            max_days_ahead=room.max_days_ahead,
+            max_duration_minutes=room.max_duration_minutes,
+            capacity=room.capacity,
+        )
+
+    def opening_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        if day in self.closed_dates:
+            return []
+        intervals = []
+        for span in self.opening_hours.get(WEEKDAYS[day.weekday()], []):
+            opens, closes = (time.fromisoformat(t) for t in span.split("-"))
+            intervals.append((datetime.combine(day, opens, SHANGHAI), datetime.combine(day, closes, SHANGHAI)))
+        return intervals
+
+    def problems(self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime) -> list[tuple[str, str, str]]:
+        """(field, code, message) for each rule the request breaks."""
+        found: list[tuple[str, str, str]] = []
+        local_start, local_end = starts_at.astimezone(SHANGHAI), ends_at.astimezone(SHANGHAI)
+        if ends_at <= starts_at:
+            return [("endsAt", "INVALID", "结束时间须晚于开始时间。")]
+        if attendees < 1 or attendees > self.capacity:
+            found.append(("attendees", "OVER_CAPACITY", f"该活动室最多容纳 {self.capacity} 人。"))
+        if (local_start.minute % self.slot_minutes or local_end.minute % self.slot_minutes
+                or local_start.second or local_end.second or local_start.microsecond or local_end.microsecond):
+            found.append(("startsAt", "NOT_ON_SLOT", f"请按 {self.slot_minutes} 分钟的时段预约。"))
+        if ends_at - starts_at > timedelta(minutes=self.max_duration_minutes):
+            found.append(("endsAt", "TOO_LONG", f"单次预约不能超过 {self.max_duration_minutes // 60} 小时。"))
+        if starts_at < now + timedelta(hours=self.min_notice_hours):
+            found.append(("startsAt", "TOO_SOON", f"请至少提前 {self.min_notice_hours} 小时预约。"))
+        if starts_at > now + timedelta(days=self.max_days_ahead):
+            found.append(("startsAt", "TOO_FAR_AHEAD", f"最多只能预约 {self.max_days_ahead} 天内的时段。"))
+        day = local_start.date()
+        if day in self.closed_dates:
+            found.append(("startsAt", "CLOSED", f"{day.isoformat()} 活动室不开放。"))
+        elif not any(opens <= local_start and local_end <= closes for opens, closes in self.opening_intervals(day)):
+            found.append(("startsAt", "OUTSIDE_OPENING_HOURS", "所选时段不在开放时间内。"))
+        return found
+
+    def free_slots(self, day: date, taken: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+        """The day's slots of `slot_minutes` inside opening hours that overlap no taken range."""
+        step = timedelta(minutes=self.slot_minutes)
+        free = []
+        for opens, closes in self.opening_intervals(day):
+            start = opens
+            while start + step <= closes:
+                end = start + step
+                if not any(s < end and start < e for s, e in taken):
+                    free.append((start, end))
+                start = end
+        return free
+
+
+def week_of(moment: datetime) -> tuple[datetime, datetime]:
+    """The Monday-to-Monday week (China Standard Time) containing `moment`."""
+    local = moment.astimezone(SHANGHAI)
+    monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(0), SHANGHAI)
+    return monday, monday + timedelta(days=7)

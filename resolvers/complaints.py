@@ -19,7 +19,6 @@ from sqlalchemy import ColumnElement, Row, and_, event, false, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
-from models.calendar import WorkingCalendar, parse_overrides
 from models.complaints import (
     ACTION_NAMES,
     OPEN,
@@ -39,6 +38,7 @@ from models.media import Media, identify, without_location
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, Role, User
 from models.storage import signed_url
+from resolvers.deadlines import calendar_of, tenant_setting
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
@@ -178,15 +178,6 @@ class SweepReport:
 class _Accepted:
     media: Media
     data: bytes = field(repr=False)
-
-
-def calendar_of(ctx: RequestContext) -> WorkingCalendar:
-    settings = ctx.tenant.settings if ctx.tenant else {}
-    return WorkingCalendar(parse_overrides(settings.get("calendar_overrides")))
-
-
-def _tenant_setting(ctx: RequestContext, name: str, default: int) -> int:
-    return int((ctx.tenant.settings if ctx.tenant else {}).get(name, default))
 
 
 # --- who sees what, who is who --------------------------------------------------------------
@@ -811,7 +802,7 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     check = InputCheck()
     reason_text = _note(check, reason, "reason", "重新办理的理由", required=True)
     check.done()
-    window = _tenant_setting(ctx, "complaint_reopen_days", 7)
+    window = int(tenant_setting(ctx, "complaint_reopen_days", 7))
     current = await _visible(ctx, complaint_id)
     if current.resolved_at is not None and ctx.clock() - current.resolved_at > timedelta(days=window):
         raise fail("REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId")
@@ -848,7 +839,7 @@ async def sweep(ctx: RequestContext) -> SweepReport:
             recipients += await staff_of(ctx, item.department_id)
         await notify(ctx, recipients, kind="complaint_overdue", title="诉求超期", body=f"“{item.title}”已超过办理期限。", complaint_id=item.id)
         report.marked_overdue += 1
-    limit = now - timedelta(days=_tenant_setting(ctx, "complaint_auto_close_days", 7))
+    limit = now - timedelta(days=int(tenant_setting(ctx, "complaint_auto_close_days", 7)))
     unconfirmed = (
         await session.scalars(select(Complaint).where(Complaint.status == ComplaintStatus.RESOLVED, Complaint.resolved_at < limit))
     ).all()

@@ -250,3 +250,20 @@ async def resident_as_registered(ctx: RequestContext, resident_id: uuid.UUID) ->
     """The resident just registered in this same request, for its payload: the anonymous caller
     has no token yet to be scoped by."""
     return (await session_of(ctx).execute(RESIDENT.where(ResidentProfile.id == resident_id))).one_or_none()
+
+
+STAFF_MEMBER = select(User.id, User.name, RoleGrant.department_id).join(
+    RoleGrant, (RoleGrant.tenant_id == User.tenant_id) & (RoleGrant.user_id == User.id)
+).where(RoleGrant.role == Role.STAFF)
+
+
+@allowed_to(*ADMINS)
+async def list_staff(ctx: RequestContext, department_id: uuid.UUID | None, page: PageRequest) -> Page:
+    """Department staff, for admins choosing whom to give an appointment (分拣)."""
+    stmt = STAFF_MEMBER if department_id is None else STAFF_MEMBER.where(RoleGrant.department_id == department_id)
+    return await paginate(session_of(ctx), stmt, (RoleGrant.id,), checked(ctx, page))
+
+
+@allowed_to(*ADMINS)
+async def staff_member(ctx: RequestContext, user_id: uuid.UUID) -> Row[Any] | None:
+    return (await session_of(ctx).execute(STAFF_MEMBER.where(User.id == user_id).limit(1))).one_or_none()

@@ -24,7 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema import auth, complaints, notifications, organisation, people, tenants
+from schema import appointments, auth, bookings, complaints, notifications, organisation, people, tenants
 from schema.extensions import PresentErrors, TenantTransaction, is_expected
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -42,9 +42,29 @@ def _root_types() -> tuple[type, type]:
         )
 
     query = merge_types(
-        "Query", (NodeQuery, tenants.Query, people.Query, organisation.Query, complaints.Query, notifications.Query)
+        "Query",
+        (
+            NodeQuery,
+            tenants.Query,
+            people.Query,
+            organisation.Query,
+            complaints.Query,
+            bookings.Query,
+            appointments.Query,
+            notifications.Query,
+        ),
     )
-    mutation = merge_types("Mutation", (auth.Mutation, people.Mutation, complaints.Mutation, notifications.Mutation))
+    mutation = merge_types(
+        "Mutation",
+        (
+            auth.Mutation,
+            people.Mutation,
+            complaints.Mutation,
+            bookings.Mutation,
+            appointments.Mutation,
+            notifications.Mutation,
+        ),
+    )
     return query, mutation
 
 

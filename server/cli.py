@@ -162,7 +162,10 @@ def jobs_run() -> None:
         finally:
             await app.state.engine.dispose()
         for slug, report in sorted(reports.items()):
-            console.print(f"{slug}：标记超期 {report.marked_overdue}，自动关闭 {report.closed}")
+            console.print(
+                f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
+                f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}"
+            )
 
     asyncio.run(work())
 

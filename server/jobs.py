@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from models.database import WRITES
-from resolvers import complaints
+from resolvers import appointments, bookings, complaints
 from server.http import Services
 from tenants.directory import Caller, TenantInfo
 from tenants.sessions import open_session
@@ -20,17 +20,33 @@ from tenants.sessions import open_session
 logger = logging.getLogger("wanjia.jobs")
 
 
-async def sweep_tenant(services: Services, tenant: TenantInfo) -> complaints.SweepReport:
+@dataclass
+class SweepReport:
+    complaints: complaints.SweepReport
+    bookings_overdue: int
+    appointments_overdue: int
+
+    @property
+    def anything(self) -> bool:
+        c = self.complaints
+        return bool(c.marked_overdue or c.closed or self.bookings_overdue or self.appointments_overdue)
+
+
+async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
     ctx = services.context(f"job-{uuid.uuid4().hex}", Caller(tenant=tenant, viewer=None))
     async with open_session(services.sessions, tenant.id) as session:
         ctx.session = session
         await session.connection(execution_options={WRITES: True})
-        report = await complaints.sweep(ctx)
+        report = SweepReport(
+            complaints=await complaints.sweep(ctx),
+            bookings_overdue=await bookings.sweep(ctx),
+            appointments_overdue=await appointments.sweep(ctx),
+        )
         await session.commit()
     return report
 
 
-async def run_jobs(services: Services) -> dict[str, complaints.SweepReport]:
+async def run_jobs(services: Services) -> dict[str, SweepReport]:
     services.directory.forget()
     reports = {}
     for tenant in await services.directory.all():
@@ -39,7 +55,7 @@ async def run_jobs(services: Services) -> dict[str, complaints.SweepReport]:
         except Exception:
             logger.exception("sweep failed for tenant %s", tenant.slug)
             continue
-        if report.marked_overdue or report.closed:
+        if report.anything:
             logger.info({"event": "sweep", "tenant": tenant.slug, **asdict(report)})
     return reports
 

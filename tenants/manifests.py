@@ -36,11 +36,47 @@ class GridSpec(_Strict):
     buildings: list[BuildingSpec] = []
 
 
+Span = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class RoomSpec(_Strict):
     name: Name
     capacity: int = Field(ge=1, le=1000)
     facilities: list[Annotated[str, Field(min_length=1, max_length=50)]] = []
     requires_approval: bool = True
+    opening_hours: dict[Weekday, list[Span]] = Field(
+        default_factory=lambda: {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+        description='Per weekday, e.g. mon = ["09:00-12:00", "14:00-18:00"]; a day not listed is closed.',
+    )
+    closed_dates: list[date] = []
+    slot_minutes: Literal[15, 30, 60] = 30
+    min_notice_hours: int = Field(default=2, ge=0, le=24 * 14)
+    max_days_ahead: int = Field(default=14, ge=1, le=180)
+    max_duration_minutes: int = Field(default=240, ge=15, le=24 * 60)
+    weekly_quota_hours: int = Field(default=6, ge=1, le=24 * 7)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _spans_in_order(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, spans in value.items():
+            for span in spans:
+                opens, closes = span.split("-")
+                if opens >= closes:
+                    raise ValueError(f"{day} 的开放时段 {span} 结束须晚于开始")
+        return value
+
+
+class RoomRef(_Strict):
+    community: str
+    name: str
+
+
+class AppointmentTypeSpec(_Strict):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    department: str | None = None
+    room: RoomRef | None = None
 
 
 class CommunitySpec(_Strict):
@@ -101,6 +137,7 @@ class Manifest(_Strict):
     departments: list[DepartmentSpec] = []
     categories: list[CategorySpec] = []
     communities: list[CommunitySpec] = Field(min_length=1)
+    appointment_types: list[AppointmentTypeSpec] = []
     staff: list[StaffSpec] = []
 
     def size(self) -> int:
@@ -109,6 +146,7 @@ class Manifest(_Strict):
             len(self.departments)
             + len(self.categories)
             + len(self.staff)
+            + len(self.appointment_types)
             + sum(1 + len(c.rooms) + sum(1 + len(g.buildings) for g in c.grids) for c in self.communities)
         )
 
@@ -137,6 +175,7 @@ _MESSAGES = {
     "literal_error": "取值不对",
     "date_from_datetime_parsing": "应为日期（如 2026-10-09）",
     "date_parsing": "应为日期（如 2026-10-09）",
+    "dict_type": "应为表",
 }
 
 
@@ -194,6 +233,15 @@ def _cross_reference_problems(m: Manifest) -> list[tuple[str, str]]:
         "communities[].grids[].buildings", [b.code for c in m.communities for g in c.grids for b in g.buildings]
     )
     problems += _duplicates("staff", [s.phone for s in m.staff])
+    problems += _duplicates("appointment_types", [t.code for t in m.appointment_types])
+    rooms = {(c.code, r.name) for c in m.communities for r in c.rooms}
+    for i, kind in enumerate(m.appointment_types):
+        if kind.department is None and kind.room is None:
+            problems.append((f"appointment_types[{i}]", "须指明办理部门（department）或功能室（room）"))
+        if kind.department is not None and kind.department not in departments:
+            problems.append((f"appointment_types[{i}].department", f"没有代码为“{kind.department}”的部门"))
+        if kind.room is not None and (kind.room.community, kind.room.name) not in rooms:
+            problems.append((f"appointment_types[{i}].room", "communities 中没有这个功能室"))
     for i, category in enumerate(m.categories):
         if category.default_department and category.default_department not in departments:
             problems.append((f"categories[{i}].default_department", f"没有代码为“{category.default_department}”的部门"))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.base import TenantOwned, new_id
+from models.appointments import AppointmentType
 from models.bookings import Room
 from models.complaints import ComplaintCategory
 from models.organisation import Building, Community, Department, Grid
@@ -148,8 +149,14 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
                 rooms,
                 Room,
                 {"community_id": communities[(c.code,)].id, "name": r.name},
-                {"capacity": r.capacity, "facilities": list(r.facilities), "requires_approval": r.requires_approval},
+                r.model_dump(mode="json", exclude={"name"}),
             )
+    await session.flush()
+    kinds = await sync.existing(AppointmentType, ["code"])
+    for kind in m.appointment_types:
+        room_id = rooms[(communities[(kind.room.community,)].id, kind.room.name)].id if kind.room else None
+        department_id = departments[(kind.department,)].id if kind.department else None
+        sync.put(kinds, AppointmentType, {"code": kind.code}, {"name": kind.name, "department_id": department_id, "room_id": room_id})
     await session.flush()
 
 

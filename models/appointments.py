@@ -1,0 +1,128 @@
+"""Service appointments (预约服务): people's mediation, legal aid, notary, judge workstation,
+petition reception, psychological counselling. Triaged to a staff member (分拣), who contacts
+the resident within one working day, agrees a time and records the outcome."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TenantOwned, utcnow
+
+
+def _enum(enum_type: type[enum.Enum]) -> Enum:
+    return Enum(enum_type, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members])
+
+
+class AppointmentType(TenantOwned, Base):
+    """人民调解, 法律援助, 公证服务, …: each handled by a department or in a function room."""
+
+    __tablename__ = "appointment_types"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code"),
+        ForeignKeyConstraint(["tenant_id", "department_id"], ["departments.tenant_id", "departments.id"]),
+        ForeignKeyConstraint(["tenant_id", "room_id"], ["rooms.tenant_id", "rooms.id"]),
+    )
+
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(50))
+    department_id: Mapped[uuid.UUID | None] = mapped_column()
+    room_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class AppointmentStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    ASSIGNED = "assigned"
+    CONTACTED = "contacted"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+APPOINTMENT_STATUS_NAMES = {
+    AppointmentStatus.SUBMITTED: "待分拣",
+    AppointmentStatus.ASSIGNED: "已分派",
+    AppointmentStatus.CONTACTED: "已联系",
+    AppointmentStatus.SCHEDULED: "已约定时间",
+    AppointmentStatus.COMPLETED: "已办结",
+    AppointmentStatus.CANCELLED: "已取消",
+}
+
+APPOINTMENT_STEPS = {
+    # action: (from states, to state)
+    "assign": ({AppointmentStatus.SUBMITTED, AppointmentStatus.ASSIGNED}, AppointmentStatus.ASSIGNED),
+    "contact": ({AppointmentStatus.ASSIGNED}, AppointmentStatus.CONTACTED),
+    "schedule": ({AppointmentStatus.CONTACTED, AppointmentStatus.SCHEDULED}, AppointmentStatus.SCHEDULED),
+    "complete": ({AppointmentStatus.SCHEDULED}, AppointmentStatus.COMPLETED),
+    "cancel": (
+        {AppointmentStatus.SUBMITTED, AppointmentStatus.ASSIGNED, AppointmentStatus.CONTACTED, AppointmentStatus.SCHEDULED},
+        AppointmentStatus.CANCELLED,
+    ),
+    "mark_overdue": ({AppointmentStatus.ASSIGNED}, AppointmentStatus.ASSIGNED),
+}
+
+APPOINTMENT_STEP_NAMES = {
+    "submit": "提交预约",
+    "assign": "分拣",
+    "contact": "联系居民",
+    "schedule": "约定时间",
+    "complete": "办结",
+    "cancel": "取消",
+    "mark_overdue": "超时未联系",
+}
+
+
+class Appointment(TenantOwned, Base):
+    """A resident's request for a service. Its description and notes are confidential: only
+    the resident, the assigned staff member and admins read them."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "type_id"], ["appointment_types.tenant_id", "appointment_types.id"]),
+        ForeignKeyConstraint(["tenant_id", "resident_id"], ["users.tenant_id", "users.id"]),
+        ForeignKeyConstraint(["tenant_id", "assignee_id"], ["users.tenant_id", "users.id"]),
+        ForeignKeyConstraint(["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]),
+        Index("ix_appointments_queue", "tenant_id", "status", "contact_due_at"),
+        Index("ix_appointments_assignee", "tenant_id", "assignee_id", "status"),
+        Index("ix_appointments_resident", "tenant_id", "resident_id", "id"),
+    )
+
+    type_id: Mapped[uuid.UUID] = mapped_column()
+    resident_id: Mapped[uuid.UUID] = mapped_column()
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    description: Mapped[str] = mapped_column(String(500))
+    preferred_times: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus), default=AppointmentStatus.SUBMITTED)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column()
+    contact_due_at: Mapped[datetime | None] = mapped_column()
+    contacted_at: Mapped[datetime | None] = mapped_column()
+    contact_method: Mapped[str | None] = mapped_column(String(16))
+    scheduled_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(1000))
+    overdue_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AppointmentEvent(TenantOwned, Base):
+    __tablename__ = "appointment_events"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "actor_id"], ["users.tenant_id", "users.id"]),
+        Index("ix_appointment_events_appointment", "tenant_id", "appointment_id", "id"),
+    )
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column()
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    from_status: Mapped[AppointmentStatus | None] = mapped_column(_enum(AppointmentStatus))
+    to_status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,344 @@
+"""Service appointments: a resident asks; an admin triages it to a staff member (分拣); the
+staff member contacts the resident within one working day (else it is overdue and
+supervised), agrees a time, and records the outcome.
+
+Descriptions and notes are confidential: the resident, the assigned staff member and admins
+see appointments at all; grid workers and other staff do not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import StaleDataError
+
+from models.appointments import (
+    APPOINTMENT_STATUS_NAMES,
+    APPOINTMENT_STEP_NAMES,
+    APPOINTMENT_STEPS,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    AppointmentType,
+)
+from models.organisation import Building, Grid
+from models.people import ResidentProfile, Role, RoleGrant, User
+from resolvers.deadlines import calendar_of
+from resolvers.errors import InputCheck, fail, not_found
+from resolvers.loaders import batch_by_key, loader, pages_by_parent
+from resolvers.notifications import admins_of, notify
+from resolvers.organisation import checked
+from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from tenants.context import RequestContext
+from tenants.tokens import Viewer
+
+Resident = aliased(User, name="appointment_resident")
+Assignee = aliased(User, name="appointment_assignee")
+
+KIND = select(AppointmentType.id, AppointmentType.code, AppointmentType.name, AppointmentType.department_id, AppointmentType.room_id)
+APPOINTMENT = (
+    select(
+        Appointment.id,
+        Appointment.type_id,
+        Appointment.resident_id,
+        Appointment.community_id,
+        Appointment.description,
+        Appointment.preferred_times,
+        Appointment.status,
+        Appointment.assignee_id,
+        Appointment.contact_due_at,
+        Appointment.contacted_at,
+        Appointment.contact_method,
+        Appointment.scheduled_at,
+        Appointment.outcome,
+        Appointment.created_at,
+        Appointment.updated_at,
+        AppointmentType.name.label("type_name"),
+        AppointmentType.department_id.label("type_department_id"),
+        Resident.name.label("resident_name"),
+        Resident.phone.label("resident_phone"),
+        Assignee.name.label("assignee_name"),
+    )
+    .join(AppointmentType, (AppointmentType.tenant_id == Appointment.tenant_id) & (AppointmentType.id == Appointment.type_id))
+    .join(Resident, (Resident.tenant_id == Appointment.tenant_id) & (Resident.id == Appointment.resident_id))
+    .outerjoin(Assignee, (Assignee.tenant_id == Appointment.tenant_id) & (Assignee.id == Appointment.assignee_id))
+)
+EVENT = select(
+    AppointmentEvent.id,
+    AppointmentEvent.appointment_id,
+    AppointmentEvent.action,
+    AppointmentEvent.from_status,
+    AppointmentEvent.to_status,
+    AppointmentEvent.note,
+    AppointmentEvent.created_at,
+    User.name.label("actor_name"),
+).outerjoin(User, (User.tenant_id == AppointmentEvent.tenant_id) & (User.id == AppointmentEvent.actor_id))
+
+CONTACT_WITHIN_HOURS = 8  # one working day
+CONTACT_METHODS = {"phone": "电话", "visit": "上门", "sms": "短信", "wechat": "微信"}
+
+
+@dataclass(frozen=True)
+class AppointmentFilter:
+    statuses: tuple[AppointmentStatus, ...] = ()
+    unassigned: bool | None = None
+    overdue: bool | None = None
+
+
+# --- types -----------------------------------------------------------------------------------
+
+_kinds = batch_by_key(KIND, AppointmentType.id)
+
+
+@allowed_to(ANYONE)
+async def list_types(ctx: RequestContext, page: PageRequest) -> Page:
+    return await paginate(session_of(ctx), KIND, (AppointmentType.code, AppointmentType.id), checked(ctx, page))
+
+
+@allowed_to(ANYONE)
+async def kind(ctx: RequestContext, type_id: uuid.UUID) -> Row[Any] | None:
+    return await loader(ctx, _kinds).load(type_id)
+
+
+# --- who sees which --------------------------------------------------------------------------
+
+
+def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
+    if Role.TENANT_ADMIN in viewer.roles:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if Role.COMMUNITY_ADMIN in viewer.roles:
+        conditions.append(Appointment.community_id.in_(viewer.community_ids))
+    if Role.STAFF in viewer.roles:
+        conditions.append(Appointment.assignee_id == viewer.user_id)
+    if Role.RESIDENT in viewer.roles:
+        conditions.append(Appointment.resident_id == viewer.user_id)
+    return or_(false(), *conditions)
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return and_(Appointment.status == AppointmentStatus.ASSIGNED, Appointment.contact_due_at < now)
+
+
+def is_overdue(row: Any, now: datetime) -> bool:
+    return row.status == AppointmentStatus.ASSIGNED and row.contact_due_at is not None and row.contact_due_at < now
+
+
+async def _appointments(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
+    rows = (await session_of(ctx).execute(APPOINTMENT.where(Appointment.id.in_(ids), _in_scope(viewer)))).all()
+    found = {row.id: row for row in rows}
+    return [found.get(i) for i in ids]
+
+
+@allowed_to(Role.RESIDENT, Role.STAFF, *ADMINS)
+async def appointment(ctx: RequestContext, appointment_id: uuid.UUID) -> Row[Any] | None:
+    viewer = viewer_of(ctx)
+    return await loader(ctx, _appointments, viewer).load(appointment_id)
+
+
+@allowed_to(Role.RESIDENT, Role.STAFF, *ADMINS)
+async def list_appointments(ctx: RequestContext, query: AppointmentFilter, page: PageRequest) -> Page:
+    """A resident's own; a staff member's assigned; admins' queues (unassigned, overdue)."""
+    stmt = APPOINTMENT.where(_in_scope(viewer_of(ctx)))
+    if query.statuses:
+        stmt = stmt.where(Appointment.status.in_(query.statuses))
+    if query.unassigned is not None:
+        stmt = stmt.where(Appointment.assignee_id.is_(None) if query.unassigned else Appointment.assignee_id.is_not(None))
+    if query.overdue is not None:
+        condition = _overdue(ctx.clock())
+        stmt = stmt.where(condition if query.overdue else ~condition)
+    return await paginate(session_of(ctx), stmt, (Appointment.id,), checked(ctx, page), descending=True)
+
+
+async def _timelines(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
+    return await pages_by_parent(ctx, EVENT, AppointmentEvent.appointment_id, (AppointmentEvent.id,), page, ids)
+
+
+async def timeline(ctx: RequestContext, appointment_id: uuid.UUID, page: PageRequest) -> Page:
+    """Only reached through an appointment the caller could see."""
+    return await loader(ctx, _timelines, checked(ctx, page)).load(appointment_id)
+
+
+# --- requesting and handling -----------------------------------------------------------------
+
+
+@allowed_to(Role.RESIDENT)
+async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, preferred_times: list[str]) -> uuid.UUID:
+    session = session_of(ctx)
+    viewer = viewer_of(ctx)
+    check = InputCheck()
+    text = check.text(description, "description", "情况说明", min_length=5, max_length=500)
+    times = [t.strip() for t in preferred_times if t.strip()]
+    check.require(1 <= len(times) <= 5, "preferredTimes", "请填写 1–5 个方便的时间。")
+    check.require(all(len(t) <= 50 for t in times), "preferredTimes", "每个时间说明不超过 50 个字符。")
+    found = await kind(ctx, type_id)
+    check.require(found is not None, "typeId", "请从列表中选择预约事项。")
+    community_id = await session.scalar(
+        select(Grid.community_id)
+        .join(Building, (Building.tenant_id == Grid.tenant_id) & (Building.grid_id == Grid.id))
+        .join(ResidentProfile, (ResidentProfile.tenant_id == Building.tenant_id) & (ResidentProfile.building_id == Building.id))
+        .where(ResidentProfile.id == viewer.user_id)
+    )
+    check.require(community_id is not None, "typeId", "请先完成居民登记。")
+    check.done()
+    now = ctx.clock()
+    item = Appointment(type_id=type_id, resident_id=viewer.user_id, community_id=community_id, description=text, preferred_times=times, created_at=now, updated_at=now)
+    session.add(item)
+    await session.flush()
+    session.add(AppointmentEvent(appointment_id=item.id, action="submit", actor_id=viewer.user_id, to_status=AppointmentStatus.SUBMITTED, created_at=now))
+    await session.flush()
+    await notify(ctx, await admins_of(ctx, community_id), kind="appointment_new", title="新的预约待分拣", body=f"{found.name}：待分拣")
+    return item.id
+
+
+async def _step(
+    ctx: RequestContext,
+    appointment_id: uuid.UUID,
+    action: str,
+    *,
+    may: Callable[[Viewer, Appointment], bool],
+    note: str | None = None,
+    change: Callable[[Appointment], None] = lambda _: None,
+) -> Appointment:
+    session = session_of(ctx)
+    viewer = viewer_of(ctx)
+    visible = await appointment(ctx, appointment_id)
+    if visible is None:
+        raise not_found("预约", "appointmentId")
+    item = await session.get(Appointment, (ctx.tenant_id, appointment_id))
+    assert item is not None
+    if not may(viewer, item):
+        raise fail("FORBIDDEN", f"您不能对该预约执行“{APPOINTMENT_STEP_NAMES[action]}”。")
+    sources, target = APPOINTMENT_STEPS[action]
+    if item.status not in sources:
+        raise fail(
+            "INVALID_TRANSITION",
+            f"该预约当前状态为“{APPOINTMENT_STATUS_NAMES[item.status]}”，不能{APPOINTMENT_STEP_NAMES[action]}。",
+            "appointmentId",
+        )
+    before = item.status
+    now = ctx.clock()
+    item.status = target
+    item.updated_at = now
+    change(item)
+    session.add(AppointmentEvent(appointment_id=item.id, action=action, actor_id=viewer.user_id, from_status=before, to_status=target, note=note, created_at=now))
+    try:
+        await session.flush()
+    except StaleDataError as error:
+        raise fail("CONFLICT", "该预约刚刚被他人处理，请刷新后重试。", "appointmentId") from error
+    return item
+
+
+def _admin(viewer: Viewer, item: Appointment) -> bool:
+    return Role.TENANT_ADMIN in viewer.roles or item.community_id in viewer.community_ids
+
+
+def _assignee(viewer: Viewer, item: Appointment) -> bool:
+    return item.assignee_id == viewer.user_id
+
+
+def _resident(viewer: Viewer, item: Appointment) -> bool:
+    return item.resident_id == viewer.user_id
+
+
+@allowed_to(*ADMINS)
+async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.UUID) -> uuid.UUID:
+    """分拣: to a staff member (of the type's department, when it has one)."""
+    session = session_of(ctx)
+    visible = await appointment(ctx, appointment_id)
+    grants = select(RoleGrant.department_id).where(RoleGrant.user_id == staff_id, RoleGrant.role == Role.STAFF)
+    departments = set((await session.scalars(grants)).all())
+    department = visible.type_department_id if visible else None
+    suitable = bool(departments) and (department is None or department in departments)
+    if visible is not None and not suitable:
+        raise fail("INVALID", "请选择承办该事项的部门工作人员。", "staffId")
+
+    def hand_over(item: Appointment) -> None:
+        item.assignee_id = staff_id
+        item.contact_due_at = calendar_of(ctx).working_hours_after(ctx.clock(), CONTACT_WITHIN_HOURS)
+        item.overdue_at = None
+
+    item = await _step(ctx, appointment_id, "assign", may=_admin, change=hand_over)
+    await notify(ctx, [staff_id], kind="appointment_assigned", title="新的预约任务", body=f"{visible.type_name}：请在一个工作日内联系居民。")
+    await notify(ctx, [item.resident_id], kind="appointment_status", title="预约进展", body=f"您的{visible.type_name}预约已安排工作人员，将尽快与您联系。")
+    return item.id
+
+
+@allowed_to(Role.STAFF)
+async def record_contact(ctx: RequestContext, appointment_id: uuid.UUID, contacted_at: datetime, method: str, note: str | None) -> uuid.UUID:
+    check = InputCheck()
+    check.require(method in CONTACT_METHODS, "method", "联系方式应为电话、上门、短信或微信。")
+    check.require(contacted_at <= ctx.clock(), "contactedAt", "联系时间不能晚于现在。")
+    text = check.text(note, "note", "联系记录", max_length=1000) if note and note.strip() else None
+    check.done()
+
+    def record(item: Appointment) -> None:
+        item.contacted_at = contacted_at
+        item.contact_method = method
+
+    item = await _step(ctx, appointment_id, "contact", may=_assignee, note=text, change=record)
+    return item.id
+
+
+@allowed_to(Role.STAFF)
+async def schedule(ctx: RequestContext, appointment_id: uuid.UUID, at: datetime, note: str | None) -> uuid.UUID:
+    check = InputCheck()
+    check.require(at > ctx.clock(), "scheduledAt", "约定时间须晚于现在。")
+    text = check.text(note, "note", "说明", max_length=1000) if note and note.strip() else None
+    check.done()
+
+    def agree(item: Appointment) -> None:
+        item.scheduled_at = at
+
+    item = await _step(ctx, appointment_id, "schedule", may=_assignee, note=text, change=agree)
+    await notify(ctx, [item.resident_id], kind="appointment_status", title="预约时间已确定", body="您的预约时间已确定，请按时前往。")
+    return item.id
+
+
+@allowed_to(Role.STAFF)
+async def complete(ctx: RequestContext, appointment_id: uuid.UUID, outcome: str) -> uuid.UUID:
+    check = InputCheck()
+    text = check.text(outcome, "outcome", "办理结果", max_length=1000)
+    check.done()
+
+    def finish(item: Appointment) -> None:
+        item.outcome = text
+
+    item = await _step(ctx, appointment_id, "complete", may=_assignee, note=text, change=finish)
+    await notify(ctx, [item.resident_id], kind="appointment_status", title="预约已办结", body="您的预约事项已办结。")
+    return item.id
+
+
+@allowed_to(Role.RESIDENT, Role.STAFF, *ADMINS)
+async def cancel(ctx: RequestContext, appointment_id: uuid.UUID, reason: str) -> uuid.UUID:
+    check = InputCheck()
+    text = check.text(reason, "reason", "取消理由", max_length=200)
+    check.done()
+    item = await _step(
+        ctx, appointment_id, "cancel", may=lambda v, i: _resident(v, i) or _assignee(v, i) or _admin(v, i), note=text
+    )
+    await notify(ctx, [item.resident_id, item.assignee_id], kind="appointment_cancelled", title="预约已取消", body=f"预约已取消：{text}")
+    return item.id
+
+
+async def sweep(ctx: RequestContext) -> int:
+    """Assigned appointments not contacted within one working day: flagged once, and the
+    staff member and the admins told (督办)."""
+    session = session_of(ctx)
+    now = ctx.clock()
+    late = (await session.scalars(select(Appointment).where(_overdue(now), Appointment.overdue_at.is_(None)))).all()
+    for item in late:
+        item.overdue_at = now
+        session.add(
+            AppointmentEvent(appointment_id=item.id, action="mark_overdue", from_status=item.status, to_status=item.status, note="超过一个工作日未联系居民", created_at=now)
+        )
+        await notify(ctx, [item.assignee_id, *(await admins_of(ctx, item.community_id))], kind="appointment_overdue", title="预约超时未联系", body="有预约超过一个工作日未联系居民，请督办。")
+    await session.flush()
+    return len(late)

@@ -1,0 +1,456 @@
+"""Rooms and room bookings: free slots, requests checked against the room's rules, approval,
+cancellation and check-in, and never two bookings holding one slot.
+
+Overlap is refused twice: a check before writing (for a clear answer naming the dates), and the
+database itself (PostgreSQL's exclusion constraint, whose violation 23P01 becomes the same
+BOOKING_CONFLICT; on SQLite the write transaction is taken up front, so requests queue).
+Neither answer says who holds the slot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, false, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from models.bookings import BOOKING_STATUS_NAMES, HOLDING, BookingStatus, Room, RoomBooking, RoomRules, week_of
+from models.calendar import SHANGHAI
+from models.people import Role, User
+from resolvers.deadlines import calendar_of
+from resolvers.errors import DomainError, InputCheck, fail, not_found
+from resolvers.loaders import batch_by_key, loader
+from resolvers.notifications import admins_of, notify
+from resolvers.organisation import checked
+from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from tenants.context import RequestContext
+from tenants.tokens import Viewer
+
+ROOM = select(
+    Room.id,
+    Room.community_id,
+    Room.name,
+    Room.capacity,
+    Room.facilities,
+    Room.requires_approval,
+    Room.opening_hours,
+    Room.closed_dates,
+    Room.slot_minutes,
+    Room.min_notice_hours,
+    Room.max_days_ahead,
+    Room.max_duration_minutes,
+    Room.weekly_quota_hours,
+)
+BOOKING = (
+    select(
+        RoomBooking.id,
+        RoomBooking.room_id,
+        RoomBooking.resident_id,
+        RoomBooking.series_id,
+        RoomBooking.purpose,
+        RoomBooking.attendees,
+        RoomBooking.starts_at,
+        RoomBooking.ends_at,
+        RoomBooking.status,
+        RoomBooking.answer_due_at,
+        RoomBooking.reason,
+        RoomBooking.decided_at,
+        RoomBooking.created_at,
+        Room.name.label("room_name"),
+        Room.community_id,
+        User.name.label("resident_name"),
+        User.phone.label("resident_phone"),
+    )
+    .join(Room, (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id))
+    .join(User, (User.tenant_id == RoomBooking.tenant_id) & (User.id == RoomBooking.resident_id))
+)
+
+MAX_OCCURRENCES = 26
+MAX_RANGE_DAYS = 31
+CHECK_IN_EARLY = timedelta(minutes=15)
+ANSWER_WITHIN_HOURS = 8  # one working day
+EXCLUSION_VIOLATION = "23P01"
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    statuses: tuple[BookingStatus, ...] = ()
+    room_id: uuid.UUID | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    room_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    purpose: str
+    attendees: int
+    repeat_weekly_until: date | None = None
+
+
+# --- rooms -----------------------------------------------------------------------------------
+
+_rooms = batch_by_key(ROOM, Room.id)
+
+
+@allowed_to(ANYONE)
+async def list_rooms(ctx: RequestContext, community_id: uuid.UUID | None, page: PageRequest) -> Page:
+    stmt = ROOM if community_id is None else ROOM.where(Room.community_id == community_id)
+    return await paginate(session_of(ctx), stmt, (Room.name, Room.id), checked(ctx, page))
+
+
+@allowed_to(ANYONE)
+async def room(ctx: RequestContext, room_id: uuid.UUID) -> Row[Any] | None:
+    return await loader(ctx, _rooms).load(room_id)
+
+
+def _rules(room_row: Any) -> RoomRules:
+    return RoomRules.of(room_row)
+
+
+@allowed_to(ANYONE)
+async def free_slots(ctx: RequestContext, room_id: uuid.UUID, first_day: date, last_day: date) -> list[tuple[datetime, datetime]]:
+    """The room's bookable slots from `first_day` to `last_day` (China Standard Time dates)."""
+    check = InputCheck()
+    check.require(first_day <= last_day, "to", "结束日期不能早于开始日期。")
+    check.require((last_day - first_day).days < MAX_RANGE_DAYS, "to", f"一次最多查询 {MAX_RANGE_DAYS} 天。")
+    check.done()
+    found = await room(ctx, room_id)
+    if found is None:
+        raise not_found("活动室", "roomId")
+    rules = _rules(found)
+    window_start = datetime.combine(first_day, datetime.min.time(), SHANGHAI)
+    window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), SHANGHAI)
+    taken = [
+        (row.starts_at, row.ends_at)
+        for row in (
+            await session_of(ctx).execute(
+                select(RoomBooking.starts_at, RoomBooking.ends_at).where(
+                    RoomBooking.room_id == room_id,
+                    RoomBooking.status.in_(HOLDING),
+                    RoomBooking.starts_at < window_end,
+                    RoomBooking.ends_at > window_start,
+                )
+            )
+        ).all()
+    ]
+    now = ctx.clock()
+    earliest = now + timedelta(hours=rules.min_notice_hours)
+    latest = now + timedelta(days=rules.max_days_ahead)
+    slots = []
+    day = first_day
+    while day <= last_day:
+        slots += [(s, e) for s, e in rules.free_slots(day, taken) if earliest <= s <= latest]
+        day += timedelta(days=1)
+    return slots
+
+
+# --- who sees which bookings -----------------------------------------------------------------
+
+
+def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
+    if Role.TENANT_ADMIN in viewer.roles:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if Role.COMMUNITY_ADMIN in viewer.roles:
+        conditions.append(Room.community_id.in_(viewer.community_ids))
+    if Role.RESIDENT in viewer.roles:
+        conditions.append(RoomBooking.resident_id == viewer.user_id)
+    return or_(false(), *conditions)
+
+
+def _is_admin_of(viewer: Viewer, community_id: uuid.UUID) -> bool:
+    return Role.TENANT_ADMIN in viewer.roles or community_id in viewer.community_ids
+
+
+async def _bookings(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
+    rows = (await session_of(ctx).execute(BOOKING.where(RoomBooking.id.in_(ids), _in_scope(viewer)))).all()
+    found = {row.id: row for row in rows}
+    return [found.get(i) for i in ids]
+
+
+@allowed_to(Role.RESIDENT, *ADMINS)
+async def booking(ctx: RequestContext, booking_id: uuid.UUID) -> Row[Any] | None:
+    viewer = viewer_of(ctx)
+    return await loader(ctx, _bookings, viewer).load(booking_id)
+
+
+@allowed_to(Role.RESIDENT, *ADMINS)
+async def list_bookings(ctx: RequestContext, query: BookingFilter, page: PageRequest) -> Page:
+    """A resident's own bookings; for admins, their community's (a room's calendar with
+    `room_id` and a time range, the approval queue with status PENDING)."""
+    stmt = BOOKING.where(_in_scope(viewer_of(ctx)))
+    if query.statuses:
+        stmt = stmt.where(RoomBooking.status.in_(query.statuses))
+    if query.room_id is not None:
+        stmt = stmt.where(RoomBooking.room_id == query.room_id)
+    if query.starts_from is not None:
+        stmt = stmt.where(RoomBooking.starts_at >= query.starts_from)
+    if query.starts_before is not None:
+        stmt = stmt.where(RoomBooking.starts_at < query.starts_before)
+    return await paginate(session_of(ctx), stmt, (RoomBooking.starts_at, RoomBooking.id), checked(ctx, page))
+
+
+# --- requesting ------------------------------------------------------------------------------
+
+
+def _occurrences(request: BookingRequest, check: InputCheck) -> list[tuple[datetime, datetime]]:
+    first = [(request.starts_at, request.ends_at)]
+    if request.repeat_weekly_until is None:
+        return first
+    local_day = request.starts_at.astimezone(SHANGHAI).date()
+    if not check.require(request.repeat_weekly_until >= local_day, "repeatWeeklyUntil", "重复截止日期不能早于首次日期。"):
+        return first
+    weeks = (request.repeat_weekly_until - local_day).days // 7 + 1
+    if not check.require(weeks <= MAX_OCCURRENCES, "repeatWeeklyUntil", f"每周重复的预约最多 {MAX_OCCURRENCES} 次。"):
+        return first
+    return [(request.starts_at + timedelta(weeks=k), request.ends_at + timedelta(weeks=k)) for k in range(weeks)]
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).date().isoformat()
+
+
+async def _quota_problems(ctx: RequestContext, room_row: Any, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]) -> list[str]:
+    """The weeks (by Monday) in which these slots would take the resident over the room's quota."""
+    quota = timedelta(hours=room_row.weekly_quota_hours)
+    wanted: dict[datetime, timedelta] = defaultdict(timedelta)
+    for starts, ends in slots:
+        wanted[week_of(starts)[0]] += ends - starts
+    over = []
+    for monday, duration in sorted(wanted.items()):
+        rows = (
+            await session_of(ctx).execute(
+                select(RoomBooking.starts_at, RoomBooking.ends_at).where(
+                    RoomBooking.room_id == room_row.id,
+                    RoomBooking.resident_id == resident_id,
+                    RoomBooking.status.in_(HOLDING),
+                    RoomBooking.starts_at >= monday,
+                    RoomBooking.starts_at < monday + timedelta(days=7),
+                )
+            )
+        ).all()
+        if sum((r.ends_at - r.starts_at for r in rows), timedelta()) + duration > quota:
+            over.append(monday.date().isoformat())
+    return over
+
+
+async def _clashes(ctx: RequestContext, room_id: uuid.UUID, slots: list[tuple[datetime, datetime]]) -> list[str]:
+    overlapping = or_(*[(RoomBooking.starts_at < ends) & (RoomBooking.ends_at > starts) for starts, ends in slots])
+    taken = (
+        await session_of(ctx).execute(
+            select(RoomBooking.starts_at, RoomBooking.ends_at).where(
+                RoomBooking.room_id == room_id, RoomBooking.status.in_(HOLDING), overlapping
+            )
+        )
+    ).all()
+    return sorted({_day(s) for s, e in slots if any(t.starts_at < e and s < t.ends_at for t in taken)})
+
+
+def _conflict(days: list[str]) -> DomainError:
+    return fail("BOOKING_CONFLICT", f"以下日期的所选时段已被预约：{'、'.join(days)}。" if days else "所选时段已被预约。", "startsAt")
+
+
+@allowed_to(Role.RESIDENT)
+async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.UUID:
+    """Books a room for one slot, or every week until a date (accepted or refused as a whole).
+    Returns the (first) booking's id."""
+    session = session_of(ctx)
+    viewer = viewer_of(ctx)
+    now = ctx.clock()
+    check = InputCheck()
+    purpose = check.text(request.purpose, "purpose", "用途", max_length=200)
+    room_row = await room(ctx, request.room_id)
+    if room_row is None:
+        raise not_found("活动室", "roomId")
+    slots = _occurrences(request, check)
+    check.done()
+    rules = _rules(room_row)
+    for starts, ends in slots:
+        for field_name, code, message in rules.problems(starts, ends, request.attendees, now):
+            prefix = f"{_day(starts)}：" if len(slots) > 1 else ""
+            check.require(False, field_name, prefix + message, code)
+    check.done()
+    over_quota = await _quota_problems(ctx, room_row, viewer.user_id, slots)
+    if over_quota:
+        raise fail(
+            "QUOTA_EXCEEDED",
+            f"超过每周 {room_row.weekly_quota_hours} 小时的预约额度（自 {'、'.join(over_quota)} 起的一周）。",
+            "endsAt",
+        )
+    clashes = await _clashes(ctx, request.room_id, slots)
+    if clashes:
+        raise _conflict(clashes if len(slots) > 1 else [])
+
+    pending = room_row.requires_approval
+    series_id = uuid.uuid4() if len(slots) > 1 else None
+    rows = [
+        RoomBooking(
+            room_id=request.room_id,
+            resident_id=viewer.user_id,
+            series_id=series_id,
+            purpose=purpose,
+            attendees=request.attendees,
+            starts_at=starts,
+            ends_at=ends,
+            status=BookingStatus.PENDING if pending else BookingStatus.APPROVED,
+            answer_due_at=calendar_of(ctx).working_hours_after(now, ANSWER_WITHIN_HOURS) if pending else None,
+            created_at=now,
+        )
+        for starts, ends in slots
+    ]
+    session.add_all(rows)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise _conflict([]) from error
+        raise
+    if pending:
+        await notify(
+            ctx,
+            await admins_of(ctx, room_row.community_id),
+            kind="booking_pending",
+            title="活动室预约待审核",
+            body=f"{room_row.name}：{_day(rows[0].starts_at)} 起 {len(rows)} 次，{purpose}",
+        )
+    return rows[0].id
+
+
+# --- deciding and using ----------------------------------------------------------------------
+
+
+async def _own_or_admin(ctx: RequestContext, booking_id: uuid.UUID) -> tuple[RoomBooking, Any, bool]:
+    """The booking (ORM, for writing), its room, and whether the caller is an admin over it."""
+    found = await booking(ctx, booking_id)
+    if found is None:
+        raise not_found("预约", "bookingId")
+    row = await session_of(ctx).get(RoomBooking, (ctx.tenant_id, booking_id))
+    assert row is not None
+    return row, found, _is_admin_of(viewer_of(ctx), found.community_id)
+
+
+def _require_status(row: RoomBooking, allowed: set[BookingStatus], doing: str) -> None:
+    if row.status not in allowed:
+        raise fail("INVALID_TRANSITION", f"该预约当前状态为“{BOOKING_STATUS_NAMES[row.status]}”，不能{doing}。", "bookingId")
+
+
+async def _save(ctx: RequestContext) -> None:
+    try:
+        await session_of(ctx).flush()
+    except StaleDataError as error:
+        raise fail("CONFLICT", "该预约刚刚被他人处理，请刷新后重试。", "bookingId") from error
+
+
+@allowed_to(*ADMINS)
+async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, reason: str | None) -> uuid.UUID:
+    """Approves or rejects a pending request; for a weekly series, every pending date of it."""
+    check = InputCheck()
+    if not approve:
+        reason = check.text(reason or "", "reason", "不通过的理由", max_length=200)
+    check.done()
+    row, found, is_admin = await _own_or_admin(ctx, booking_id)
+    if not is_admin:
+        raise fail("FORBIDDEN", "没有权限审核该预约。")
+    _require_status(row, {BookingStatus.PENDING}, "审核")
+    together = [row]
+    if row.series_id is not None:
+        together = list(
+            (await session_of(ctx).scalars(select(RoomBooking).where(RoomBooking.series_id == row.series_id, RoomBooking.status == BookingStatus.PENDING))).all()
+        )
+    now = ctx.clock()
+    for each in together:
+        each.status = BookingStatus.APPROVED if approve else BookingStatus.REJECTED
+        each.reason = None if approve else reason
+        each.decided_by_id = viewer_of(ctx).user_id
+        each.decided_at = now
+    await _save(ctx)
+    verdict = "已通过" if approve else f"未通过：{reason}"
+    await notify(ctx, [row.resident_id], kind="booking_decided", title="活动室预约结果", body=f"您预约的{found.room_name}（{_day(row.starts_at)}）{verdict}")
+    return row.id
+
+
+@allowed_to(Role.RESIDENT, *ADMINS)
+async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None) -> uuid.UUID:
+    """A resident cancels their own booking before it starts; an admin cancels any, with a reason."""
+    row, found, is_admin = await _own_or_admin(ctx, booking_id)
+    mine = row.resident_id == viewer_of(ctx).user_id
+    check = InputCheck()
+    if not mine:
+        reason = check.text(reason or "", "reason", "取消理由", max_length=200)
+    check.done()
+    _require_status(row, set(HOLDING), "取消")
+    if mine and not is_admin and row.starts_at <= ctx.clock():
+        raise fail("TOO_LATE", "预约已开始，不能再取消。", "bookingId")
+    row.status = BookingStatus.CANCELLED
+    row.reason = reason
+    row.decided_at = ctx.clock()
+    await _save(ctx)
+    if not mine:
+        await notify(ctx, [row.resident_id], kind="booking_cancelled", title="活动室预约被取消", body=f"您预约的{found.room_name}（{_day(row.starts_at)}）已取消：{reason}")
+    return row.id
+
+
+@allowed_to(Role.RESIDENT, *ADMINS)
+async def check_in(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
+    row, _, _ = await _own_or_admin(ctx, booking_id)
+    _require_status(row, {BookingStatus.APPROVED}, "签到")
+    now = ctx.clock()
+    if not row.starts_at - CHECK_IN_EARLY <= now <= row.ends_at:
+        raise fail("NOT_NOW", "只能在预约开始前 15 分钟至结束前签到。", "bookingId")
+    row.status = BookingStatus.CHECKED_IN
+    await _save(ctx)
+    return row.id
+
+
+@allowed_to(*ADMINS)
+async def mark_no_show(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
+    row, _, is_admin = await _own_or_admin(ctx, booking_id)
+    if not is_admin:
+        raise fail("FORBIDDEN", "没有权限执行此操作。")
+    _require_status(row, {BookingStatus.APPROVED}, "记为未到场")
+    if ctx.clock() < row.starts_at + CHECK_IN_EARLY:
+        raise fail("NOT_NOW", "预约开始 15 分钟后仍未签到，才能记为未到场。", "bookingId")
+    row.status = BookingStatus.NO_SHOW
+    await _save(ctx)
+    return row.id
+
+
+@allowed_to(*ADMINS)
+async def complete(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
+    row, _, is_admin = await _own_or_admin(ctx, booking_id)
+    if not is_admin:
+        raise fail("FORBIDDEN", "没有权限执行此操作。")
+    _require_status(row, {BookingStatus.CHECKED_IN}, "记为已完成")
+    row.status = BookingStatus.COMPLETED
+    await _save(ctx)
+    return row.id
+
+
+async def sweep(ctx: RequestContext) -> int:
+    """Pending requests not answered within one working day: the admins are told, once."""
+    session = session_of(ctx)
+    now = ctx.clock()
+    late = (
+        await session.scalars(
+            select(RoomBooking).where(
+                RoomBooking.status == BookingStatus.PENDING, RoomBooking.answer_due_at < now, RoomBooking.overdue_at.is_(None)
+            )
+        )
+    ).all()
+    for row in late:
+        row.overdue_at = now
+        community_id = await session.scalar(select(Room.community_id).where(Room.id == row.room_id))
+        await notify(ctx, await admins_of(ctx, community_id), kind="booking_overdue", title="活动室预约超时未审核", body=f"{_day(row.starts_at)} 的预约已超过一个工作日未答复。")
+    await session.flush()
+    return len(late)
+
+

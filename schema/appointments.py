@@ -1,0 +1,278 @@
+"""Service appointments: types, the resident's request, triage and follow-up."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from models.appointments import APPOINTMENT_STATUS_NAMES, APPOINTMENT_STEP_NAMES, AppointmentStatus
+from resolvers import appointments, organisation, people
+from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.organisation import Department, Person
+
+P = AppointmentStatus
+
+
+@strawberry.enum(name="AppointmentStatus", description="Where an appointment stands.")
+class AppointmentStatusType(enum.Enum):
+    SUBMITTED = strawberry.enum_value(P.SUBMITTED.value, description=APPOINTMENT_STATUS_NAMES[P.SUBMITTED])
+    ASSIGNED = strawberry.enum_value(P.ASSIGNED.value, description=APPOINTMENT_STATUS_NAMES[P.ASSIGNED])
+    CONTACTED = strawberry.enum_value(P.CONTACTED.value, description=APPOINTMENT_STATUS_NAMES[P.CONTACTED])
+    SCHEDULED = strawberry.enum_value(P.SCHEDULED.value, description=APPOINTMENT_STATUS_NAMES[P.SCHEDULED])
+    COMPLETED = strawberry.enum_value(P.COMPLETED.value, description=APPOINTMENT_STATUS_NAMES[P.COMPLETED])
+    CANCELLED = strawberry.enum_value(P.CANCELLED.value, description=APPOINTMENT_STATUS_NAMES[P.CANCELLED])
+
+
+@strawberry.enum(description="How the staff member reached the resident.")
+class ContactMethod(enum.Enum):
+    PHONE = strawberry.enum_value("phone", description="电话")
+    VISIT = strawberry.enum_value("visit", description="上门")
+    SMS = strawberry.enum_value("sms", description="短信")
+    WECHAT = strawberry.enum_value("wechat", description="微信")
+
+
+@strawberry.type(description="预约事项: a kind of service residents can ask for. Public.")
+class AppointmentType(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    code: str
+    name: str
+    department_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> AppointmentType:
+        return cls(id=row.id, code=row.code, name=row.name, department_id=row.department_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[AppointmentType | None]:
+        return await nodes_by_id(list(node_ids), lambda i: appointments.kind(info.context, i), cls.from_row)
+
+    @strawberry.field(description="The department that handles it, if one does.")
+    async def department(self, info: Info) -> Department | None:
+        if self.department_id is None:
+            return None
+        return Department.from_row(await organisation.department(info.context, self.department_id))
+
+
+@strawberry.type(description="A department staff member, for admins triaging appointments.")
+class StaffMember(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    name: str
+    department_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> StaffMember:
+        return cls(id=row.id, name=row.name, department_id=row.department_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[StaffMember | None]:
+        return await nodes_by_id(list(node_ids), lambda i: people.staff_member(info.context, i), cls.from_row)
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        if self.department_id is None:
+            return None
+        return Department.from_row(await organisation.department(info.context, self.department_id))
+
+
+@strawberry.type(description="One step on an appointment's timeline.")
+class AppointmentEvent:
+    action: str = strawberry.field(description=f"One of: {', '.join(f'{k} ({v})' for k, v in APPOINTMENT_STEP_NAMES.items())}.")
+    actor_name: str | None
+    from_status: AppointmentStatusType | None
+    to_status: AppointmentStatusType
+    note: str | None
+    at: datetime
+
+
+@strawberry.type(description="预约: a resident's request for a service. Confidential: only the resident, the assigned staff member and admins see it.")
+class Appointment(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    type_name: str
+    description: str
+    preferred_times: list[str]
+    status: AppointmentStatusType
+    contact_due_at: datetime | None = strawberry.field(description="Assigned appointments are contacted within one working day.")
+    overdue: bool
+    contacted_at: datetime | None
+    contact_method: ContactMethod | None
+    scheduled_at: datetime | None
+    outcome: str | None
+    created_at: datetime
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, info: Info, row: Any) -> Appointment:
+        return cls(
+            id=row.id,
+            type_name=row.type_name,
+            description=row.description,
+            preferred_times=list(row.preferred_times or []),
+            status=AppointmentStatusType(row.status),
+            contact_due_at=shanghai(row.contact_due_at),
+            overdue=appointments.is_overdue(row, info.context.clock()),
+            contacted_at=shanghai(row.contacted_at),
+            contact_method=ContactMethod(row.contact_method) if row.contact_method else None,
+            scheduled_at=shanghai(row.scheduled_at),
+            outcome=row.outcome,
+            created_at=shanghai(row.created_at),
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Appointment | None]:
+        return await nodes_by_id(list(node_ids), lambda i: appointments.appointment(info.context, i), lambda r: cls.from_row(info, r))
+
+    @strawberry.field
+    def resident(self, info: Info) -> Person:
+        phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
+        return Person(name=self.row.resident_name, phone=phone)
+
+    @strawberry.field(description="The staff member it is assigned to.")
+    def assignee_name(self) -> str | None:
+        return self.row.assignee_name
+
+    @strawberry.field(description="Every step so far, oldest first.")
+    async def timeline(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[AppointmentEvent]:
+        page = await appointments.timeline(info.context, self.id, page_request(info, first, after))
+        return connection(
+            page,
+            lambda e: AppointmentEvent(
+                action=e.action,
+                actor_name=e.actor_name,
+                from_status=AppointmentStatusType(e.from_status) if e.from_status else None,
+                to_status=AppointmentStatusType(e.to_status),
+                note=e.note,
+                at=shanghai(e.created_at),
+            ),
+        )
+
+
+@strawberry.input
+class AppointmentFilter:
+    statuses: list[AppointmentStatusType] | None = None
+    unassigned: bool | None = None
+    overdue: bool | None = strawberry.field(default=None, description="Assigned and not contacted within one working day.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The kinds of appointment residents can ask for. Public.")
+    async def appointment_types(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[AppointmentType]:
+        return connection(await appointments.list_types(info.context, page_request(info, first, after)), AppointmentType.from_row)
+
+    @strawberry.field(description="A resident's own appointments; a staff member's assigned ones; admins' community or street office (queues: unassigned, overdue). Newest first.")
+    async def appointments(
+        self, info: Info, filter: AppointmentFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Appointment]:
+        query = appointments.AppointmentFilter()
+        if filter is not None:
+            query = appointments.AppointmentFilter(
+                statuses=tuple(AppointmentStatus(s.value) for s in filter.statuses or ()),
+                unassigned=filter.unassigned,
+                overdue=filter.overdue,
+            )
+        page = await appointments.list_appointments(info.context, query, page_request(info, first, after))
+        return connection(page, lambda row: Appointment.from_row(info, row))
+
+    @strawberry.field(description="Department staff (admins only), to triage appointments to.")
+    async def staff_members(
+        self, info: Info, department_id: relay.GlobalID | None = None, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[StaffMember]:
+        department = decode_id(department_id, "Department", "departmentId") if department_id else None
+        return connection(await people.list_staff(info.context, department, page_request(info, first, after)), StaffMember.from_row)
+
+
+@strawberry.input
+class RequestAppointmentInput:
+    type_id: relay.GlobalID
+    description: str = strawberry.field(description="The situation, 5–500 characters. Confidential.")
+    preferred_times: list[str] = strawberry.field(description="1–5 times that suit, e.g. 工作日上午.")
+
+
+@strawberry.input
+class AssignAppointmentInput:
+    appointment_id: relay.GlobalID
+    staff_id: relay.GlobalID = strawberry.field(description="A StaffMember of the type's department, if it has one.")
+
+
+@strawberry.input
+class RecordAppointmentContactInput:
+    appointment_id: relay.GlobalID
+    contacted_at: datetime
+    method: ContactMethod
+    note: str | None = None
+
+
+@strawberry.input
+class ScheduleAppointmentInput:
+    appointment_id: relay.GlobalID
+    scheduled_at: datetime
+    note: str | None = None
+
+
+@strawberry.input
+class CompleteAppointmentInput:
+    appointment_id: relay.GlobalID
+    outcome: str
+
+
+@strawberry.input
+class CancelAppointmentInput:
+    appointment_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class AppointmentPayload:
+    appointment: Appointment | None
+    errors: list[UserError]
+
+
+async def _respond(info: Info, action: Callable[[], Awaitable[uuid.UUID]]) -> AppointmentPayload:
+    outcome = await attempt(info, action)
+    row = await appointments.appointment(info.context, outcome.value) if outcome.value else None
+    return AppointmentPayload(appointment=Appointment.from_row(info, row) if row else None, errors=outcome.errors)
+
+
+def _id(value: relay.GlobalID) -> uuid.UUID:
+    return decode_id(value, "Appointment", "appointmentId")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A resident asks for a service appointment.")
+    async def request_appointment(self, info: Info, input: RequestAppointmentInput) -> AppointmentPayload:
+        return await _respond(
+            info,
+            lambda: appointments.request(info.context, decode_id(input.type_id, "AppointmentType", "typeId"), input.description, input.preferred_times),
+        )
+
+    @strawberry.mutation(description="分拣: an admin gives the appointment to a staff member, who must contact the resident within one working day.")
+    async def assign_appointment(self, info: Info, input: AssignAppointmentInput) -> AppointmentPayload:
+        return await _respond(
+            info, lambda: appointments.assign(info.context, _id(input.appointment_id), decode_id(input.staff_id, "StaffMember", "staffId"))
+        )
+
+    @strawberry.mutation(description="The assigned staff member records when and how they reached the resident.")
+    async def record_appointment_contact(self, info: Info, input: RecordAppointmentContactInput) -> AppointmentPayload:
+        return await _respond(
+            info, lambda: appointments.record_contact(info.context, _id(input.appointment_id), input.contacted_at, input.method.value, input.note)
+        )
+
+    @strawberry.mutation(description="The assigned staff member records the agreed time.")
+    async def schedule_appointment(self, info: Info, input: ScheduleAppointmentInput) -> AppointmentPayload:
+        return await _respond(info, lambda: appointments.schedule(info.context, _id(input.appointment_id), input.scheduled_at, input.note))
+
+    @strawberry.mutation(description="The assigned staff member records the outcome.")
+    async def complete_appointment(self, info: Info, input: CompleteAppointmentInput) -> AppointmentPayload:
+        return await _respond(info, lambda: appointments.complete(info.context, _id(input.appointment_id), input.outcome))
+
+    @strawberry.mutation(description="The resident, the assigned staff member or an admin cancels, with a reason.")
+    async def cancel_appointment(self, info: Info, input: CancelAppointmentInput) -> AppointmentPayload:
+        return await _respond(info, lambda: appointments.cancel(info.context, _id(input.appointment_id), input.reason))

@@ -1,0 +1,242 @@
+"""Rooms, their free slots, and room bookings."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from models.bookings import BOOKING_STATUS_NAMES, BookingStatus
+from resolvers import bookings, organisation, people
+from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.organisation import Community, Person
+
+B = BookingStatus
+
+
+@strawberry.enum(name="BookingStatus", description="Where a room booking stands.")
+class BookingStatusType(enum.Enum):
+    PENDING = strawberry.enum_value(B.PENDING.value, description=BOOKING_STATUS_NAMES[B.PENDING])
+    APPROVED = strawberry.enum_value(B.APPROVED.value, description=BOOKING_STATUS_NAMES[B.APPROVED])
+    REJECTED = strawberry.enum_value(B.REJECTED.value, description=BOOKING_STATUS_NAMES[B.REJECTED])
+    CANCELLED = strawberry.enum_value(B.CANCELLED.value, description=BOOKING_STATUS_NAMES[B.CANCELLED])
+    CHECKED_IN = strawberry.enum_value(B.CHECKED_IN.value, description=BOOKING_STATUS_NAMES[B.CHECKED_IN])
+    NO_SHOW = strawberry.enum_value(B.NO_SHOW.value, description=BOOKING_STATUS_NAMES[B.NO_SHOW])
+    COMPLETED = strawberry.enum_value(B.COMPLETED.value, description=BOOKING_STATUS_NAMES[B.COMPLETED])
+
+
+@strawberry.type(description="A free slot of a room.")
+class Slot:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@strawberry.type(description="活动室 / 功能室: a community room residents can book.")
+class Room(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    name: str
+    capacity: int
+    facilities: list[str]
+    requires_approval: bool
+    opening_hours: JSON = strawberry.field(description='Per weekday, e.g. {"mon": ["09:00-12:00", "14:00-18:00"]}.')
+    closed_dates: list[date]
+    slot_minutes: int
+    min_notice_hours: int
+    max_days_ahead: int
+    max_duration_minutes: int
+    weekly_quota_hours: int = strawberry.field(description="Hours one resident may hold per week.")
+    community_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Room:
+        return cls(
+            id=row.id,
+            name=row.name,
+            capacity=row.capacity,
+            facilities=list(row.facilities or []),
+            requires_approval=row.requires_approval,
+            opening_hours=row.opening_hours or {},
+            closed_dates=[date.fromisoformat(d) for d in row.closed_dates or []],
+            slot_minutes=row.slot_minutes,
+            min_notice_hours=row.min_notice_hours,
+            max_days_ahead=row.max_days_ahead,
+            max_duration_minutes=row.max_duration_minutes,
+            weekly_quota_hours=row.weekly_quota_hours,
+            community_id=row.community_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Room | None]:
+        return await nodes_by_id(list(node_ids), lambda i: bookings.room(info.context, i), cls.from_row)
+
+    @strawberry.field
+    async def community(self, info: Info) -> Community:
+        return Community.from_row(await organisation.community(info.context, self.community_id))
+
+    @strawberry.field(description="Bookable slots between two dates (China Standard Time, at most 31 days). Public.")
+    async def free_slots(self, info: Info, from_date: date, to_date: date) -> list[Slot]:
+        slots = await bookings.free_slots(info.context, self.id, from_date, to_date)
+        return [Slot(starts_at=shanghai(s), ends_at=shanghai(e)) for s, e in slots]
+
+
+@strawberry.type(description="A booking of a room: the resident's own, or any in an admin's community.")
+class RoomBooking(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    purpose: str
+    attendees: int
+    starts_at: datetime
+    ends_at: datetime
+    status: BookingStatusType
+    reason: str | None = strawberry.field(description="Why it was rejected or cancelled.")
+    answer_due_at: datetime | None = strawberry.field(description="A pending request is answered within one working day.")
+    recurring: bool = strawberry.field(description="Part of a weekly series.")
+    created_at: datetime
+    row: strawberry.Private[Any]
+
+    @classmethod
+    def from_row(cls, info: Info, row: Any) -> RoomBooking:
+        return cls(
+            id=row.id,
+            purpose=row.purpose,
+            attendees=row.attendees,
+            starts_at=shanghai(row.starts_at),
+            ends_at=shanghai(row.ends_at),
+            status=BookingStatusType(row.status),
+            reason=row.reason,
+            answer_due_at=shanghai(row.answer_due_at),
+            recurring=row.series_id is not None,
+            created_at=shanghai(row.created_at),
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[RoomBooking | None]:
+        return await nodes_by_id(list(node_ids), lambda i: bookings.booking(info.context, i), lambda r: cls.from_row(info, r))
+
+    @strawberry.field
+    async def room(self, info: Info) -> Room:
+        return Room.from_row(await bookings.room(info.context, self.row.room_id))
+
+    @strawberry.field(description="Who booked; phone masked unless the caller is them or an admin over them.")
+    def resident(self, info: Info) -> Person:
+        phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
+        return Person(name=self.row.resident_name, phone=phone)
+
+
+@strawberry.input
+class RoomBookingFilter:
+    statuses: list[BookingStatusType] | None = None
+    room_id: relay.GlobalID | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The street office's rooms, optionally of one community. Public.")
+    async def rooms(
+        self, info: Info, community_id: relay.GlobalID | None = None, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Room]:
+        community = decode_id(community_id, "Community", "communityId") if community_id else None
+        return connection(await bookings.list_rooms(info.context, community, page_request(info, first, after)), Room.from_row)
+
+    @strawberry.field(description="A resident's own bookings; an admin's community's (a room's calendar, the approval queue), by start time.")
+    async def room_bookings(
+        self, info: Info, filter: RoomBookingFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[RoomBooking]:
+        query = bookings.BookingFilter()
+        if filter is not None:
+            query = bookings.BookingFilter(
+                statuses=tuple(BookingStatus(s.value) for s in filter.statuses or ()),
+                room_id=decode_id(filter.room_id, "Room", "filter.roomId") if filter.room_id else None,
+                starts_from=filter.starts_from,
+                starts_before=filter.starts_before,
+            )
+        page = await bookings.list_bookings(info.context, query, page_request(info, first, after))
+        return connection(page, lambda row: RoomBooking.from_row(info, row))
+
+
+@strawberry.input(description="A booking request. With repeatWeeklyUntil, the same slot every week until that date, accepted or refused as a whole.")
+class RequestRoomBookingInput:
+    room_id: relay.GlobalID
+    starts_at: datetime
+    ends_at: datetime
+    purpose: str
+    attendees: int
+    repeat_weekly_until: date | None = None
+
+
+@strawberry.input
+class RoomBookingStepInput:
+    booking_id: relay.GlobalID
+
+
+@strawberry.input
+class RoomBookingReasonInput:
+    booking_id: relay.GlobalID
+    reason: str | None = strawberry.field(default=None, description="Required of admins rejecting or cancelling; shown to the resident.")
+
+
+@strawberry.type
+class RoomBookingPayload:
+    booking: RoomBooking | None
+    errors: list[UserError]
+
+
+async def _respond(info: Info, action: Callable[[], Awaitable[uuid.UUID]]) -> RoomBookingPayload:
+    outcome = await attempt(info, action)
+    row = await bookings.booking(info.context, outcome.value) if outcome.value else None
+    return RoomBookingPayload(booking=RoomBooking.from_row(info, row) if row else None, errors=outcome.errors)
+
+
+def _booking_id(value: relay.GlobalID) -> uuid.UUID:
+    return decode_id(value, "RoomBooking", "bookingId")
+
+
+def _step(use_case: Callable[..., Awaitable[uuid.UUID]]) -> Callable[[Info, RoomBookingStepInput], Awaitable[RoomBookingPayload]]:
+    async def run(info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: use_case(info.context, _booking_id(input.booking_id)))
+
+    return run
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A resident requests a room. Checked against opening hours, closed dates, notice, horizon, duration, capacity, the weekly quota and other bookings.")
+    async def request_room_booking(self, info: Info, input: RequestRoomBookingInput) -> RoomBookingPayload:
+        return await _respond(
+            info,
+            lambda: bookings.request_booking(
+                info.context,
+                bookings.BookingRequest(
+                    room_id=decode_id(input.room_id, "Room", "roomId"),
+                    starts_at=input.starts_at,
+                    ends_at=input.ends_at,
+                    purpose=input.purpose,
+                    attendees=input.attendees,
+                    repeat_weekly_until=input.repeat_weekly_until,
+                ),
+            ),
+        )
+
+    @strawberry.mutation(description="A community admin approves a pending request (a weekly series as a whole).")
+    async def approve_room_booking(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.decide(info.context, _booking_id(input.booking_id), approve=True, reason=None))
+
+    @strawberry.mutation(description="A community admin rejects a pending request, with a reason.")
+    async def reject_room_booking(self, info: Info, input: RoomBookingReasonInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.decide(info.context, _booking_id(input.booking_id), approve=False, reason=input.reason))
+
+    @strawberry.mutation(description="The resident cancels before the start; an admin cancels with a reason.")
+    async def cancel_room_booking(self, info: Info, input: RoomBookingReasonInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.cancel(info.context, _booking_id(input.booking_id), input.reason))
+
+    check_in_room_booking = strawberry.mutation(_step(bookings.check_in), description="Check in, from 15 minutes before the start (the resident or an admin).")
+    mark_room_booking_no_show = strawberry.mutation(_step(bookings.mark_no_show), description="An admin records that nobody came.")
+    complete_room_booking = strawberry.mutation(_step(bookings.complete), description="An admin records a checked-in booking as completed.")
