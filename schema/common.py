@@ -61,15 +61,19 @@ async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
     try:
         value = await action()
     except DomainError as error:
+        info.context.loaders.clear()
         if error.keep_changes:
             await savepoint.commit()
         else:
             await savepoint.rollback()
         return Outcome(None, user_errors(error))
     except BaseException:
+        info.context.loaders.clear()
         await savepoint.rollback()
         raise
     await savepoint.commit()
+    # What loaders cached before the write is stale now; the payload must show the new state.
+    info.context.loaders.clear()
     return Outcome(value, [])
 
 

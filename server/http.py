@@ -148,6 +148,7 @@ class GraphQLEndpoint(GraphQL):
             host=host,
             base_domain=settings.base_domain,
             secret=settings.secret_key or "",
+            now=self.services.clock(),
         )
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:  # type: ignore[override]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,7 @@ class TenantDirectory:
         host: str | None,
         base_domain: str | None,
         secret: str,
+        now: datetime,
     ) -> Caller:
         named_slug = tenant_header or _subdomain(host, base_domain)
         named = await self.by_slug(named_slug) if named_slug else None
@@ -98,7 +100,7 @@ class TenantDirectory:
         if token is None:
             return Caller(tenant=named, viewer=None)
         try:
-            viewer = read_access_token(token, secret=secret)
+            viewer = read_access_token(token, secret=secret, now=now)
         except InvalidToken as error:
             raise NotAuthenticated from error
         own = await self.by_id(viewer.tenant_id)

@@ -43,8 +43,12 @@ def staff(phone: str, name: str, *roles: dict[str, str]) -> dict[str, object]:
 ALPHA = {
     "slug": "alpha",
     "name": "阿尔法街道",
-    "departments": [{"code": "justice", "name": "司法所"}],
+    "departments": [{"code": "justice", "name": "司法所"}, {"code": "civil", "name": "民政办"}],
     "categories": [{"code": "environment", "name": "环境卫生", "acknowledge_hours": 4, "resolve_days": 3}],
+    "appointment_types": [
+        {"code": "mediation", "name": "人民调解", "department": "justice"},
+        {"code": "counselling", "name": "心理咨询", "room": {"community": "A1", "name": "调解室"}},
+    ],
     "communities": [
         {
             "code": "A1",
@@ -53,7 +57,30 @@ ALPHA = {
                 {"code": "A1-G1", "name": "东风一网格", "worker": "13900000011", "buildings": [{"code": "A1-G1-B1", "name": "1号楼", "units": 2}, {"code": "A1-G1-B2", "name": "2号楼"}]},
                 {"code": "A1-G2", "name": "东风二网格", "worker": "13900000012", "buildings": [{"code": "A1-G2-B1", "name": "3号楼"}]},
             ],
-            "rooms": [{"name": "活动室", "capacity": 30}],
+            "rooms": [
+                {
+                    "name": "活动室",
+                    "capacity": 30,
+                    "requires_approval": False,
+                    "opening_hours": {d: ["08:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                    "closed_dates": ["2026-12-05"],
+                    "slot_minutes": 30,
+                    "min_notice_hours": 2,
+                    "max_days_ahead": 14,
+                    "max_duration_minutes": 180,
+                    "weekly_quota_hours": 6,
+                },
+                {
+                    "name": "调解室",
+                    "capacity": 8,
+                    "opening_hours": {d: ["09:00-12:00", "13:30-17:30"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                    "slot_minutes": 60,
+                    "min_notice_hours": 24,
+                    "max_days_ahead": 60,
+                    "max_duration_minutes": 120,
+                    "weekly_quota_hours": 20,
+                },
+            ],
         },
         {
             "code": "A2",
@@ -71,6 +98,7 @@ ALPHA = {
         staff("13900000012", "网格员二", {"role": "grid_worker"}),
         staff("13900000013", "网格员三", {"role": "grid_worker"}),
         staff("13900000021", "司法所干部", {"role": "staff", "department": "justice"}),
+        staff("13900000022", "民政办干部", {"role": "staff", "department": "civil"}),
     ],
 }
 
@@ -98,6 +126,7 @@ WORKER_1 = "13900000011"
 WORKER_2 = "13900000012"
 WORKER_3 = "13900000013"
 STAFF = "13900000021"
+OTHER_STAFF = "13900000022"
 
 
 @pytest.fixture(scope="session")
@@ -162,9 +191,9 @@ async def beta(app: Starlette) -> TenantHandle:
 
 
 @pytest.fixture(scope="session")
-async def api(app: Starlette, alpha: TenantHandle, beta: TenantHandle) -> AsyncIterator[Api]:
+async def api(app: Starlette, clock: Clock, alpha: TenantHandle, beta: TenantHandle) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-        yield Api(client)
+        yield Api(client, clock)
 
 
 def _free_port() -> int:

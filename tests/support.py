@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 from strawberry.relay import to_base64
 
 PASSWORD = "Test@2026pw"
@@ -68,8 +69,9 @@ class TenantHandle:
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, clock: Clock | None = None) -> None:
         self.client = client
+        self.clock = clock
         self._tokens: dict[tuple[str, str], str] = {}
 
     async def post(
@@ -132,8 +134,14 @@ class Api:
         )
         return body["login"]
 
+    def _expired(self, token: str) -> bool:
+        """By the app's clock, which tests move: a token from "yesterday" no longer works."""
+        now = self.clock.now() if self.clock else datetime.now(UTC)
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return claims["exp"] <= now.timestamp() or claims["iat"] > now.timestamp()
+
     async def token(self, tenant: str, phone: str, password: str = PASSWORD) -> str:
-        if (tenant, phone) not in self._tokens:
+        if (tenant, phone) not in self._tokens or self._expired(self._tokens[(tenant, phone)]):
             result = await self.login(tenant, phone, password)
             assert not result["errors"], result
             self._tokens[(tenant, phone)] = result["tokens"]["accessToken"]

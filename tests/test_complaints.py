@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1, WORKER_2, WORKER_3
-from tests.support import Api, Clock, TenantHandle, gid
+from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
 
 FIELDS = """id title status overdue resolveDueAt acknowledgeDueAt resolution rating
   handler { name } resident { name phone } grid { code } category { name resolveDays }
@@ -32,21 +32,24 @@ async def category(api: Api) -> str:
 
 @pytest.fixture(scope="module")
 async def justice(api: Api) -> str:
-    data = await api.data("{ departments(first: 10) { edges { node { id name } } } }", tenant="alpha")
-    return data["departments"]["edges"][0]["node"]["id"]
+    data = await api.data("{ departments(first: 10) { edges { node { id code } } } }", tenant="alpha")
+    return next(e["node"]["id"] for e in data["departments"]["edges"] if e["node"]["code"] == "justice")
 
 
 class Story:
     """A resident of grid A1-G1 and the people around their complaints."""
 
-    def __init__(self, api: Api, resident_token: str, category: str) -> None:
+    def __init__(self, api: Api, resident_phone: str, category: str) -> None:
         self.api = api
-        self.resident = resident_token
+        self.phone = resident_phone
         self.category = category
+
+    async def resident(self) -> str:
+        return await self.api.token("alpha", self.phone)
 
     async def submit(self, **draft: Any) -> dict[str, Any]:
         complaint = {"title": "楼道堆放杂物", "content": "3单元楼道堆满纸箱，存在消防隐患。", "categoryId": self.category, **draft}
-        result = (await self.api.data(SUBMIT, {"input": {"complaint": complaint}}, token=self.resident))["submitComplaint"]
+        result = (await self.api.data(SUBMIT, {"input": {"complaint": complaint}}, token=await self.resident()))["submitComplaint"]
         return result
 
     async def act(self, token: str, name: str, complaint_id: str, input_type: str = "ComplaintStepInput", **fields: Any) -> dict[str, Any]:
@@ -59,8 +62,9 @@ class Story:
 
 @pytest.fixture
 async def story(api: Api, alpha: TenantHandle, category: str) -> Story:
-    registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="王大妈")
-    return Story(api, registered["tokens"]["accessToken"], category)
+    phone = fresh_phone()
+    assert (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="王大妈", phone=phone))["errors"] == []
+    return Story(api, phone, category)
 
 
 def actions(complaint: dict[str, Any]) -> list[str]:
@@ -110,10 +114,10 @@ async def test_the_grid_worker_handles_it_and_the_resident_confirms_and_rates(st
     assert (await story.act(worker, "startComplaintWork", complaint_id))["complaint"]["status"] == "IN_PROGRESS"
     resolved = await story.act(worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已联系物业清理完毕。")
     assert resolved["complaint"]["status"] == "RESOLVED" and resolved["complaint"]["resolution"] == "已联系物业清理完毕。"
-    closed = await story.act(story.resident, "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5, comment="很满意")
+    closed = await story.act(await story.resident(), "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5, comment="很满意")
     assert closed["errors"] == [] and closed["complaint"]["status"] == "CLOSED" and closed["complaint"]["rating"] == 5
     assert actions(closed["complaint"]) == ["SUBMIT", "ACCEPT", "START_WORK", "RESOLVE", "CONFIRM"]
-    kinds = await story.api.data("{ notifications(first: 50) { edges { node { kind body } } } }", token=story.resident)
+    kinds = await story.api.data("{ notifications(first: 50) { edges { node { kind body } } } }", token=await story.resident())
     assert len([e for e in kinds["notifications"]["edges"] if e["node"]["kind"] == "complaint_status"]) == 3
 
 
@@ -140,7 +144,7 @@ async def test_a_work_order_goes_to_the_department_and_back(story: Story, justic
 async def test_wrong_roles_are_refused_and_nothing_changes(story: Story, justice: str) -> None:
     complaint_id = (await story.submit())["complaint"]["id"]
     refusals = [
-        (story.resident, "acceptComplaint", "FORBIDDEN"),
+        (await story.resident(), "acceptComplaint", "FORBIDDEN"),
         (await story.as_role(WORKER_2), "acceptComplaint", "NOT_FOUND"),
         (await story.as_role(STAFF), "acceptComplaint", "FORBIDDEN"),
         (await story.as_role(WORKER_1), "withdrawComplaint", "FORBIDDEN"),
@@ -153,23 +157,23 @@ async def test_wrong_roles_are_refused_and_nothing_changes(story: Story, justice
     assert staff_dispatch["errors"][0]["code"] == "FORBIDDEN"
     worker_supervise = await story.act(await story.as_role(WORKER_1), "superviseComplaint", complaint_id, "SuperviseComplaintInput", note="快", dueInWorkingDays=1)
     assert worker_supervise["errors"][0]["code"] == "FORBIDDEN"
-    state = await story.api.data(LIST, {"filter": {"statuses": ["SUBMITTED"]}}, token=story.resident)
+    state = await story.api.data(LIST, {"filter": {"statuses": ["SUBMITTED"]}}, token=await story.resident())
     mine = [e["node"] for e in state["complaints"]["edges"] if e["node"]["id"] == complaint_id]
     assert mine and actions(mine[0]) == ["SUBMIT"]
 
 
 async def test_an_illegal_step_names_the_current_state(story: Story) -> None:
     complaint_id = (await story.submit())["complaint"]["id"]
-    result = await story.act(story.resident, "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5)
+    result = await story.act(await story.resident(), "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5)
     assert result["errors"] == [{"field": "complaintId", "code": "INVALID_TRANSITION", "message": "该诉求当前状态为“待受理”，不能确认评价。"}]
 
 
 async def test_the_resident_withdraws_before_acceptance_but_not_after(story: Story) -> None:
     first = (await story.submit())["complaint"]["id"]
-    assert (await story.act(story.resident, "withdrawComplaint", first))["complaint"]["status"] == "WITHDRAWN"
+    assert (await story.act(await story.resident(), "withdrawComplaint", first))["complaint"]["status"] == "WITHDRAWN"
     second = (await story.submit())["complaint"]["id"]
     await story.act(await story.as_role(WORKER_1), "acceptComplaint", second)
-    assert (await story.act(story.resident, "withdrawComplaint", second))["errors"][0]["code"] == "INVALID_TRANSITION"
+    assert (await story.act(await story.resident(), "withdrawComplaint", second))["errors"][0]["code"] == "INVALID_TRANSITION"
 
 
 async def test_rejection_needs_a_reason_the_resident_sees(story: Story) -> None:
@@ -193,13 +197,13 @@ async def _resolved(story: Story) -> str:
 
 async def test_an_unsatisfied_resident_reopens_within_the_window_only(story: Story, clock: Clock) -> None:
     complaint_id = await _resolved(story)
-    reopened = await story.act(story.resident, "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="杂物又堆回来了")
+    reopened = await story.act(await story.resident(), "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="杂物又堆回来了")
     assert reopened["complaint"]["status"] == "REOPENED"
     worker = await story.as_role(WORKER_1)
     assert (await story.act(worker, "startComplaintWork", complaint_id))["complaint"]["status"] == "IN_PROGRESS"
     await story.act(worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="再次清理")
     with clock.later(timedelta(days=8)):
-        late = await story.act(story.resident, "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="还是不行")
+        late = await story.act(await story.resident(), "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="还是不行")
     assert late["errors"][0]["code"] == "REOPEN_WINDOW_PASSED"
 
 
@@ -219,11 +223,11 @@ async def test_an_admin_reassigns_to_another_grid_and_supervises(story: Story, a
 
 
 async def test_bad_input_is_explained_field_by_field_and_nothing_is_written(story: Story) -> None:
-    before = await story.api.data("{ complaintCounts { total } }", token=story.resident)
+    before = await story.api.data("{ complaintCounts { total } }", token=await story.resident())
     result = await story.submit(title="", content="x" * 1001, categoryId=gid("ComplaintCategory", "01000000-0000-7000-8000-000000000000"), latitude=10.0)
     assert result["complaint"] is None
     assert {e["field"] for e in result["errors"]} == {"title", "content", "categoryId", "latitude"}
-    assert await story.api.data("{ complaintCounts { total } }", token=story.resident) == before
+    assert await story.api.data("{ complaintCounts { total } }", token=await story.resident()) == before
 
 
 async def test_an_address_outside_a_building_needs_a_grid(story: Story, alpha: TenantHandle) -> None:
@@ -244,7 +248,7 @@ async def test_inbox_filters_search_and_sorts_by_deadline(story: Story) -> None:
     assert [e["node"]["id"] for e in accepted["complaints"]["edges"]] == [second]
     newest = await story.api.data(LIST, {"filter": {"search": marker}, "order": "NEWEST"}, token=worker)
     assert [e["node"]["id"] for e in newest["complaints"]["edges"]] == [second, first]
-    counts = await story.api.data("{ complaintCounts { byStatus { status count } overdue total } }", token=story.resident)
+    counts = await story.api.data("{ complaintCounts { byStatus { status count } overdue total } }", token=await story.resident())
     assert counts["complaintCounts"]["total"] == sum(s["count"] for s in counts["complaintCounts"]["byStatus"])
 
 
@@ -283,7 +287,7 @@ async def test_the_sweep_flags_overdue_once_and_closes_unconfirmed(story: Story,
         await run_jobs(app.state.services)
         worker = await story.as_role(WORKER_1)
         item = (await api.data("query($id: ID!) { node(id: $id) { ... on Complaint { overdue timeline(first: 20) { edges { node { action } } } } } }", {"id": overdue_id}, token=worker))["node"]
-        closed = (await api.data("query($id: ID!) { node(id: $id) { ... on Complaint { status timeline(first: 20) { edges { node { action actorName } } } } } }", {"id": resolved_id}, token=story.resident))["node"]
+        closed = (await api.data("query($id: ID!) { node(id: $id) { ... on Complaint { status timeline(first: 20) { edges { node { action actorName } } } } } }", {"id": resolved_id}, token=await story.resident()))["node"]
     assert item["overdue"] is True and actions(item).count("MARK_OVERDUE") == 1
     assert closed["status"] == "CLOSED" and closed["timeline"]["edges"][-1]["node"] == {"action": "AUTO_CLOSE", "actorName": None}
     admin_notes = await api.data("{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=await story.as_role(TENANT_ADMIN))
@@ -324,8 +328,9 @@ async def test_a_tenant_admin_edits_a_category_and_others_cannot(api: Api, categ
 
 
 async def test_a_grid_without_a_worker_falls_to_the_admins(api: Api, alpha: TenantHandle, category: str) -> None:
-    resident = await api.register_resident("alpha", alpha.buildings["A2-G2-B1"])
-    story = Story(api, resident["tokens"]["accessToken"], category)
+    phone = fresh_phone()
+    await api.register_resident("alpha", alpha.buildings["A2-G2-B1"], phone=phone)
+    story = Story(api, phone, category)
     complaint = (await story.submit(title="无人网格的诉求"))["complaint"]
     assert complaint["handler"] is None
     admin = await api.token("alpha", TENANT_ADMIN)

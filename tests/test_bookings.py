@@ -1,0 +1,218 @@
+"""Rooms and bookings through the endpoint: every rule, approval, cancellation and check-in,
+and no double booking under concurrent requests. "Now" is Tuesday 1 December 2026, 09:00."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1
+from tests.support import Api, Clock, TenantHandle, fresh_phone
+
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+BOOKING = "booking { id status startsAt endsAt reason answerDueAt recurring room { name } resident { name phone } } errors { field code message }"
+REQUEST = f"mutation($input: RequestRoomBookingInput!) {{ requestRoomBooking(input: $input) {{ {BOOKING} }} }}"
+
+
+def at(day: int, hour: int, minute: int = 0) -> str:
+    return f"2026-12-{day:02d}T{hour:02d}:{minute:02d}:00+08:00"
+
+
+def step(name: str, input_type: str = "RoomBookingStepInput") -> str:
+    return f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {BOOKING} }} }}"
+
+
+@pytest.fixture(autouse=True)
+def frozen(clock: Clock) -> Iterator[None]:
+    with clock.at(NOW):
+        yield
+
+
+@pytest.fixture(scope="module")
+async def rooms(api: Api, alpha: TenantHandle) -> dict[str, str]:
+    data = await api.data("{ rooms(first: 10) { edges { node { id name } } } }", tenant="alpha")
+    return {e["node"]["name"]: e["node"]["id"] for e in data["rooms"]["edges"]}
+
+
+async def resident(api: Api, alpha: TenantHandle, name: str = "刘阿姨") -> str:
+    phone = fresh_phone()
+    assert (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name=name, phone=phone))["errors"] == []
+    return phone
+
+
+async def request(api: Api, phone: str, room: str, starts: str, ends: str, **extra: Any) -> dict[str, Any]:
+    values = {"roomId": room, "startsAt": starts, "endsAt": ends, "purpose": "广场舞排练", "attendees": 12, **extra}
+    return (await api.data(REQUEST, {"input": values}, token=await api.token("alpha", phone)))["requestRoomBooking"]
+
+
+async def free(api: Api, room: str, day: int) -> list[str]:
+    query = "query($id: ID!, $d: Date!) { node(id: $id) { ... on Room { freeSlots(fromDate: $d, toDate: $d) { startsAt } } } }"
+    data = await api.data(query, {"id": room, "d": f"2026-12-{day:02d}"}, tenant="alpha")
+    return [s["startsAt"] for s in data["node"]["freeSlots"]]
+
+
+async def test_anyone_sees_rooms_and_free_slots_and_a_booking_takes_its_slot(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    before = await free(api, rooms["活动室"], 3)
+    assert before[0] == at(3, 8) and before[-1] == at(3, 20, 30) and len(before) == 26
+    result = await request(api, await resident(api, alpha), rooms["活动室"], at(3, 10), at(3, 11))
+    assert result["errors"] == [] and result["booking"]["status"] == "APPROVED"
+    after = await free(api, rooms["活动室"], 3)
+    assert at(3, 10) not in after and at(3, 10, 30) not in after and at(3, 11) in after
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "extra", "code"),
+    [
+        (at(3, 20, 30), at(3, 21, 30), {}, "OUTSIDE_OPENING_HOURS"),
+        (at(5, 10), at(5, 11), {}, "CLOSED"),
+        (at(1, 10), at(1, 11), {}, "TOO_SOON"),
+        (at(20, 10), at(20, 11), {}, "TOO_FAR_AHEAD"),
+        (at(3, 12), at(3, 16), {}, "TOO_LONG"),
+        (at(3, 12), at(3, 13), {"attendees": 31}, "OVER_CAPACITY"),
+        (at(3, 12, 15), at(3, 13, 15), {}, "NOT_ON_SLOT"),
+        (at(3, 13), at(3, 12), {}, "INVALID"),
+    ],
+)
+async def test_each_room_rule_is_a_clear_error_and_writes_nothing(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str], starts: str, ends: str, extra: dict[str, Any], code: str
+) -> None:
+    phone = await resident(api, alpha)
+    result = await request(api, phone, rooms["活动室"], starts, ends, **extra)
+    assert result["booking"] is None and code in [e["code"] for e in result["errors"]]
+    assert (await api.data("{ roomBookings(first: 10) { edges { node { id } } } }", token=await api.token("alpha", phone)))["roomBookings"]["edges"] == []
+
+
+async def test_the_weekly_quota_counts_what_the_resident_already_holds(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    phone = await resident(api, alpha)
+    assert (await request(api, phone, rooms["活动室"], at(2, 8), at(2, 11)))["errors"] == []
+    assert (await request(api, phone, rooms["活动室"], at(4, 8), at(4, 11)))["errors"] == []
+    over = await request(api, phone, rooms["活动室"], at(6, 8), at(6, 9))
+    assert over["errors"][0]["code"] == "QUOTA_EXCEEDED"
+
+
+async def test_an_overlap_is_refused_without_saying_who_holds_the_slot_and_back_to_back_is_fine(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    holder = await resident(api, alpha, name="钱先生")
+    assert (await request(api, holder, rooms["活动室"], at(4, 14), at(4, 15)))["errors"] == []
+    other = await resident(api, alpha)
+    clash = await request(api, other, rooms["活动室"], at(4, 14, 30), at(4, 15, 30))
+    assert clash["errors"] == [{"field": "startsAt", "code": "BOOKING_CONFLICT", "message": "所选时段已被预约。"}]
+    assert (await request(api, other, rooms["活动室"], at(4, 15), at(4, 16)))["errors"] == []
+
+
+async def test_twenty_concurrent_requests_for_one_slot_exactly_one_wins(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    phone = await resident(api, alpha)
+    attempts = [request(api, phone, rooms["活动室"], at(6, 10, 30 * (i % 2)), at(6, 11, 30 * (i % 2))) for i in range(20)]
+    results = await asyncio.gather(*attempts)
+    assert len([r for r in results if not r["errors"]]) == 1
+    assert {r["errors"][0]["code"] for r in results if r["errors"]} == {"BOOKING_CONFLICT"}
+    back_to_back = await asyncio.gather(
+        request(api, phone, rooms["活动室"], at(6, 14), at(6, 15)), request(api, phone, rooms["活动室"], at(6, 15), at(6, 16))
+    )
+    assert [r["errors"] for r in back_to_back] == [[], []]
+
+
+async def test_a_room_needing_approval_waits_for_the_community_admin(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    phone = await resident(api, alpha)
+    pending = await request(api, phone, rooms["调解室"], at(3, 9), at(3, 10), attendees=4)
+    booking_id = pending["booking"]["id"]
+    # Answered within one working day: eight working hours from 09:00 on a Tuesday.
+    assert pending["booking"]["status"] == "PENDING" and pending["booking"]["answerDueAt"] == at(1, 17)
+    approve = step("approveRoomBooking")
+    for who, code in ((await api.token("alpha", phone), "FORBIDDEN"), (await api.token("alpha", WORKER_1), "FORBIDDEN"), (await api.token("beta", TENANT_ADMIN), "NOT_FOUND")):
+        refused = (await api.data(approve, {"input": {"bookingId": booking_id}}, token=who))["approveRoomBooking"]
+        assert refused["errors"][0]["code"] == code
+    queue = await api.data("{ roomBookings(first: 100, filter: {statuses: [PENDING]}) { edges { node { id resident { phone } } } } }", token=await api.token("alpha", COMMUNITY_ADMIN))
+    assert booking_id in [e["node"]["id"] for e in queue["roomBookings"]["edges"]]
+    approved = (await api.data(approve, {"input": {"bookingId": booking_id}}, token=await api.token("alpha", COMMUNITY_ADMIN)))["approveRoomBooking"]
+    assert approved["booking"]["status"] == "APPROVED"
+    notes = await api.data("{ notifications(first: 10) { edges { node { kind body } } } }", token=await api.token("alpha", phone))
+    assert notes["notifications"]["edges"][0]["node"]["kind"] == "booking_decided"
+
+
+async def test_rejection_needs_a_reason(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    phone = await resident(api, alpha)
+    booking_id = (await request(api, phone, rooms["调解室"], at(3, 10), at(3, 11), attendees=2))["booking"]["id"]
+    admin = await api.token("alpha", COMMUNITY_ADMIN)
+    reject = step("rejectRoomBooking", "RoomBookingReasonInput")
+    assert (await api.data(reject, {"input": {"bookingId": booking_id}}, token=admin))["rejectRoomBooking"]["errors"][0]["field"] == "reason"
+    done = (await api.data(reject, {"input": {"bookingId": booking_id, "reason": "当天有街道会议"}}, token=admin))["rejectRoomBooking"]
+    assert done["booking"]["status"] == "REJECTED" and done["booking"]["reason"] == "当天有街道会议"
+
+
+async def test_a_weekly_series_is_accepted_or_refused_as_a_whole(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    dancers = await resident(api, alpha, name="舞蹈队长")
+    series = await request(api, dancers, rooms["调解室"], at(9, 15), at(9, 16), attendees=6, repeatWeeklyUntil="2026-12-23")
+    assert series["errors"] == [] and series["booking"]["recurring"] is True
+    approved = await api.data(step("approveRoomBooking"), {"input": {"bookingId": series["booking"]["id"]}}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    assert approved["approveRoomBooking"]["errors"] == []
+    mine = await api.data("{ roomBookings(first: 10) { edges { node { status startsAt } } } }", token=await api.token("alpha", dancers))
+    assert [(e["node"]["status"], e["node"]["startsAt"]) for e in mine["roomBookings"]["edges"]] == [("APPROVED", at(d, 15)) for d in (9, 16, 23)]
+    choir = await resident(api, alpha, name="合唱队长")
+    clash = await request(api, choir, rooms["调解室"], at(16, 15), at(16, 16), attendees=6, repeatWeeklyUntil="2026-12-30")
+    assert clash["errors"] == [{"field": "startsAt", "code": "BOOKING_CONFLICT", "message": "以下日期的所选时段已被预约：2026-12-16、2026-12-23。"}]
+    assert (await api.data("{ roomBookings(first: 10) { edges { node { id } } } }", token=await api.token("alpha", choir)))["roomBookings"]["edges"] == []
+
+
+async def test_cancel_check_in_no_show_and_complete(api: Api, alpha: TenantHandle, rooms: dict[str, str], clock: Clock) -> None:
+    phone = await resident(api, alpha)
+    first = (await request(api, phone, rooms["活动室"], at(2, 18), at(2, 19)))["booking"]["id"]
+    second = (await request(api, phone, rooms["活动室"], at(2, 19), at(2, 20)))["booking"]["id"]
+    third = (await request(api, phone, rooms["活动室"], at(2, 20), at(2, 21)))["booking"]["id"]
+    cancel = step("cancelRoomBooking", "RoomBookingReasonInput")
+    cancelled = await api.data(cancel, {"input": {"bookingId": third}}, token=await api.token("alpha", phone))
+    assert cancelled["cancelRoomBooking"]["booking"]["status"] == "CANCELLED"
+    assert at(2, 20) in await free(api, rooms["活动室"], 2)
+    with clock.at(datetime(2026, 12, 2, 9, 50, tzinfo=UTC)):  # 17:50, ten minutes before the first
+        token, admin = await api.token("alpha", phone), await api.token("alpha", COMMUNITY_ADMIN)
+        checked = (await api.data(step("checkInRoomBooking"), {"input": {"bookingId": first}}, token=token))["checkInRoomBooking"]
+        assert checked["booking"]["status"] == "CHECKED_IN"
+        early = (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=admin))["markRoomBookingNoShow"]
+        assert early["errors"][0]["code"] == "NOT_NOW"
+    with clock.at(datetime(2026, 12, 2, 11, 20, tzinfo=UTC)):  # 19:20
+        token, admin = await api.token("alpha", phone), await api.token("alpha", COMMUNITY_ADMIN)
+        assert (await api.data(cancel, {"input": {"bookingId": second}}, token=token))["cancelRoomBooking"]["errors"][0]["code"] == "TOO_LATE"
+        assert (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=token))["markRoomBookingNoShow"]["errors"][0]["code"] == "FORBIDDEN"
+        no_show = (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=admin))["markRoomBookingNoShow"]
+        assert no_show["booking"]["status"] == "NO_SHOW"
+        done = (await api.data(step("completeRoomBooking"), {"input": {"bookingId": first}}, token=admin))["completeRoomBooking"]
+        assert done["booking"]["status"] == "COMPLETED"
+
+
+async def test_an_admin_cancels_only_with_a_reason(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    booking_id = (await request(api, await resident(api, alpha), rooms["活动室"], at(7, 9), at(7, 10)))["booking"]["id"]
+    admin = await api.token("alpha", TENANT_ADMIN)
+    cancel = step("cancelRoomBooking", "RoomBookingReasonInput")
+    assert (await api.data(cancel, {"input": {"bookingId": booking_id}}, token=admin))["cancelRoomBooking"]["errors"][0]["field"] == "reason"
+    done = (await api.data(cancel, {"input": {"bookingId": booking_id, "reason": "场地维修"}}, token=admin))["cancelRoomBooking"]
+    assert done["booking"]["status"] == "CANCELLED"
+
+
+async def test_a_request_unanswered_for_a_working_day_alerts_the_admins_once(api: Api, app, alpha: TenantHandle, rooms: dict[str, str], clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    from server.jobs import run_jobs
+
+    assert (await request(api, await resident(api, alpha), rooms["调解室"], at(4, 14), at(4, 15), attendees=3))["errors"] == []
+    count = "{ notifications(first: 100) { edges { node { kind } } } }"
+
+    async def overdue_notes() -> int:
+        admin = await api.token("alpha", COMMUNITY_ADMIN)
+        return [e["node"]["kind"] for e in (await api.data(count, token=admin))["notifications"]["edges"]].count("booking_overdue")
+
+    before = await overdue_notes()
+    with clock.at(NOW + timedelta(days=2)):
+        await run_jobs(app.state.services)
+        after_first = await overdue_notes()
+        await run_jobs(app.state.services)
+    assert after_first > before and await overdue_notes() == after_first
+
+
+async def test_bookings_are_private_to_their_resident_and_the_admins(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    booking_id = (await request(api, await resident(api, alpha), rooms["活动室"], at(8, 9), at(8, 10)))["booking"]["id"]
+    query = "query($id: ID!) { node(id: $id) { ... on RoomBooking { purpose } } }"
+    assert (await api.data(query, {"id": booking_id}, token=await api.token("alpha", await resident(api, alpha))))["node"] is None
+    assert (await api.data(query, {"id": booking_id}, token=await api.token("beta", TENANT_ADMIN)))["node"] is None
+    body = await api.run("{ roomBookings(first: 5) { edges { node { id } } } }", token=await api.token("alpha", WORKER_1))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
