@@ -120,9 +120,15 @@ async def nodes_by_id(
     to_node: Callable[[Any], NodeT],
 ) -> list[NodeT | None]:
     """Node lookups answer null for an id that is malformed, elsewhere, or not the caller's to
-    see: all three look the same from outside."""
+    see (their role may not see that type at all): all of these look the same from outside."""
+
     async def lookup(node_id: uuid.UUID | None) -> Any:
-        return await fetch(node_id) if node_id is not None else None
+        if node_id is None:
+            return None
+        try:
+            return await fetch(node_id)
+        except DomainError:
+            return None
 
     rows = await asyncio.gather(*(lookup(node_id) for node_id in node_uuids(node_ids)))
     return [to_node(row) if row is not None else None for row in rows]
