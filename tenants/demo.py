@@ -1,5 +1,6 @@
 """Demo data: the shipped street offices, their residents and households (Faker, zh_CN), their
-complaints, and a signed-in account for every role, so GraphiQL shows a living system."""
+complaints, room bookings and appointments, and a signed-in account for every role, so GraphiQL
+shows a living system."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from models.base import new_id, utcnow
 from models.organisation import Building, Household
 from models.passwords import Passwords
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
+from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
 from tenants.manifests import MANIFESTS_DIR, load_manifest
 from tenants.onboarding import Progress, onboard
@@ -52,6 +54,8 @@ async def load_demo(
                 first_building = manifest.communities[0].grids[0].buildings[0].code
                 await _add_residents(session, demo, resident_hash, first_building)
                 await add_complaints(session, demo.complaints, seed=demo.phone_prefix)
+                await add_bookings(session, seed=demo.phone_prefix)
+                await add_appointments(session, seed=demo.phone_prefix)
         slugs.append(manifest.slug)
     return slugs
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 from alembic import context
 from sqlalchemy import text
@@ -45,6 +46,18 @@ async def _run_online() -> None:
     await engine.dispose()
 
 
+def _run_to_completion() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_online())
+        return
+    # Called from async code (an async test fixture, say): this loop is busy, so another
+    # thread gets a loop of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, _run_online()).result()
+
+
 if context.is_offline_mode():
     raise SystemExit("offline migrations are not supported; run `wanjia migrate`")
-asyncio.run(_run_online())
+_run_to_completion()
