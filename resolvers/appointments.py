@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,7 +35,7 @@ from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
-from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -111,16 +111,14 @@ async def kind(ctx: RequestContext, type_id: uuid.UUID) -> Row[Any] | None:
 
 
 def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
-    if Role.TENANT_ADMIN in viewer.roles:
-        return true()
-    conditions: list[ColumnElement[bool]] = []
-    if Role.COMMUNITY_ADMIN in viewer.roles:
-        conditions.append(Appointment.community_id.in_(viewer.community_ids))
-    if Role.STAFF in viewer.roles:
-        conditions.append(Appointment.assignee_id == viewer.user_id)
-    if Role.RESIDENT in viewer.roles:
-        conditions.append(Appointment.resident_id == viewer.user_id)
-    return or_(false(), *conditions)
+    return visible_rows(
+        viewer,
+        {
+            Role.COMMUNITY_ADMIN: lambda v: Appointment.community_id.in_(v.community_ids),
+            Role.STAFF: lambda v: Appointment.assignee_id == v.user_id,
+            Role.RESIDENT: lambda v: Appointment.resident_id == v.user_id,
+        },
+    )
 
 
 def _overdue(now: datetime) -> ColumnElement[bool]:

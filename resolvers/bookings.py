@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -28,7 +28,7 @@ from resolvers.loaders import batch_by_key, loader
 from resolvers.notifications import admins_of, notify
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
-from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -157,14 +157,13 @@ async def free_slots(ctx: RequestContext, room_id: uuid.UUID, first_day: date, l
 
 
 def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
-    if Role.TENANT_ADMIN in viewer.roles:
-        return true()
-    conditions: list[ColumnElement[bool]] = []
-    if Role.COMMUNITY_ADMIN in viewer.roles:
-        conditions.append(Room.community_id.in_(viewer.community_ids))
-    if Role.RESIDENT in viewer.roles:
-        conditions.append(RoomBooking.resident_id == viewer.user_id)
-    return or_(false(), *conditions)
+    return visible_rows(
+        viewer,
+        {
+            Role.COMMUNITY_ADMIN: lambda v: Room.community_id.in_(v.community_ids),
+            Role.RESIDENT: lambda v: RoomBooking.resident_id == v.user_id,
+        },
+    )
 
 
 def _is_admin_of(viewer: Viewer, community_id: uuid.UUID) -> bool:
@@ -328,14 +327,18 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
 # --- deciding and using ----------------------------------------------------------------------
 
 
-async def _own_or_admin(ctx: RequestContext, booking_id: uuid.UUID) -> tuple[RoomBooking, Any, bool]:
-    """The booking (ORM, for writing), its room, and whether the caller is an admin over it."""
+async def _own_or_admin(ctx: RequestContext, booking_id: uuid.UUID, *, admins_only: bool = False) -> tuple[RoomBooking, Any, bool]:
+    """The booking (ORM, for writing), its row as shown, and whether the caller is an admin
+    over it. Not the caller's to see: NOT_FOUND; seen but `admins_only` and not one: FORBIDDEN."""
     found = await booking(ctx, booking_id)
     if found is None:
         raise not_found("预约", "bookingId")
+    is_admin = _is_admin_of(viewer_of(ctx), found.community_id)
+    if admins_only and not is_admin:
+        raise fail("FORBIDDEN", "没有权限执行此操作。")
     row = await session_of(ctx).get(RoomBooking, (ctx.tenant_id, booking_id))
     assert row is not None
-    return row, found, _is_admin_of(viewer_of(ctx), found.community_id)
+    return row, found, is_admin
 
 
 def _require_status(row: RoomBooking, allowed: set[BookingStatus], doing: str) -> None:
@@ -357,9 +360,7 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
     if not approve:
         reason = check.text(reason or "", "reason", "不通过的理由", max_length=200)
     check.done()
-    row, found, is_admin = await _own_or_admin(ctx, booking_id)
-    if not is_admin:
-        raise fail("FORBIDDEN", "没有权限审核该预约。")
+    row, found, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
     _require_status(row, {BookingStatus.PENDING}, "审核")
     together = [row]
     if row.series_id is not None:
@@ -413,9 +414,7 @@ async def check_in(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
 
 @allowed_to(*ADMINS)
 async def mark_no_show(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, is_admin = await _own_or_admin(ctx, booking_id)
-    if not is_admin:
-        raise fail("FORBIDDEN", "没有权限执行此操作。")
+    row, _, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
     _require_status(row, {BookingStatus.APPROVED}, "记为未到场")
     if ctx.clock() < row.starts_at + CHECK_IN_EARLY:
         raise fail("NOT_NOW", "预约开始 15 分钟后仍未签到，才能记为未到场。", "bookingId")
@@ -426,9 +425,7 @@ async def mark_no_show(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
 
 @allowed_to(*ADMINS)
 async def complete(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, is_admin = await _own_or_admin(ctx, booking_id)
-    if not is_admin:
-        raise fail("FORBIDDEN", "没有权限执行此操作。")
+    row, _, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
     _require_status(row, {BookingStatus.CHECKED_IN}, "记为已完成")
     row.status = BookingStatus.COMPLETED
     await _save(ctx)

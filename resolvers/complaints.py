@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, and_, event, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, event, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -45,7 +45,7 @@ from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.people import resident as visible_resident
-from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -184,19 +184,18 @@ class _Accepted:
 
 
 def in_scope(viewer: Viewer) -> ColumnElement[bool]:
-    if Role.TENANT_ADMIN in viewer.roles:
-        return true()
-    conditions: list[ColumnElement[bool]] = []
-    if Role.COMMUNITY_ADMIN in viewer.roles:
-        conditions.append(Complaint.community_id.in_(viewer.community_ids))
-    if Role.GRID_WORKER in viewer.roles:
-        my_grids = select(Grid.id).where(Grid.worker_id == viewer.user_id)
-        conditions += [Complaint.handler_id == viewer.user_id, Complaint.grid_id.in_(my_grids)]
-    if Role.STAFF in viewer.roles:
-        conditions.append(Complaint.department_id.in_(viewer.department_ids))
-    if Role.RESIDENT in viewer.roles:
-        conditions.append(Complaint.resident_id == viewer.user_id)
-    return or_(false(), *conditions)
+    return visible_rows(
+        viewer,
+        {
+            Role.COMMUNITY_ADMIN: lambda v: Complaint.community_id.in_(v.community_ids),
+            Role.GRID_WORKER: lambda v: or_(
+                Complaint.handler_id == v.user_id,
+                Complaint.grid_id.in_(select(Grid.id).where(Grid.worker_id == v.user_id)),
+            ),
+            Role.STAFF: lambda v: Complaint.department_id.in_(v.department_ids),
+            Role.RESIDENT: lambda v: Complaint.resident_id == v.user_id,
+        },
+    )
 
 
 def parties(viewer: Viewer, complaint: Complaint) -> set[Party]:

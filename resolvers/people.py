@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, false, or_, select
+from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.exc import IntegrityError
 
 from models.organisation import Building, Grid, Household
@@ -27,7 +27,7 @@ from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, loader
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
-from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
+from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -64,16 +64,14 @@ GRANT = select(RoleGrant.user_id, RoleGrant.role, RoleGrant.community_id, RoleGr
 
 
 def _residents_in_scope(viewer: Viewer) -> ColumnElement[bool]:
-    if Role.TENANT_ADMIN in viewer.roles:
-        return ResidentProfile.id.is_not(None)
-    conditions: list[ColumnElement[bool]] = []
-    if Role.COMMUNITY_ADMIN in viewer.roles:
-        conditions.append(Grid.community_id.in_(viewer.community_ids))
-    if Role.GRID_WORKER in viewer.roles:
-        conditions.append(Grid.worker_id == viewer.user_id)
-    if Role.RESIDENT in viewer.roles:
-        conditions.append(ResidentProfile.id == viewer.user_id)
-    return or_(false(), *conditions)
+    return visible_rows(
+        viewer,
+        {
+            Role.COMMUNITY_ADMIN: lambda v: Grid.community_id.in_(v.community_ids),
+            Role.GRID_WORKER: lambda v: Grid.worker_id == v.user_id,
+            Role.RESIDENT: lambda v: ResidentProfile.id == v.user_id,
+        },
+    )
 
 
 def sees_full_contact(ctx: RequestContext, person_id: uuid.UUID, community_id: uuid.UUID | None) -> bool:

@@ -7,9 +7,10 @@ exists in another tenant or another scope.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import Role
@@ -61,3 +62,11 @@ def allowed_to(
         return guarded
 
     return decorate
+
+
+def visible_rows(viewer: Viewer, by_role: Mapping[Role, Callable[[Viewer], ColumnElement[bool]]]) -> ColumnElement[bool]:
+    """The one way a list is scoped to its caller: a tenant admin sees every row of the tenant;
+    anyone else the rows that any of their roles grants (`by_role`), and nothing otherwise."""
+    if Role.TENANT_ADMIN in viewer.roles:
+        return true()
+    return or_(false(), *(condition(viewer) for role, condition in by_role.items() if role in viewer.roles))
