@@ -9,6 +9,7 @@ Neither answer says who holds the slot.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sqlalchemy import ColumnElement, Row, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from models.bookings import BOOKING_STATUS_NAMES, HOLDING, BookingStatus, Room, RoomBooking, RoomRules, week_of
+from models.bookings import BOOKING_STATUS_NAMES, HOLDING, WEEKDAYS, BookingStatus, Room, RoomBooking, RoomRules, week_of
 from models.calendar import SHANGHAI
 from models.people import Role, User
 from resolvers.deadlines import calendar_of
@@ -451,3 +452,68 @@ async def sweep(ctx: RequestContext) -> int:
     return len(late)
 
 
+
+
+@dataclass(frozen=True)
+class RoomSettings:
+    name: str
+    capacity: int
+    facilities: list[str]
+    requires_approval: bool
+    opening_hours: dict[str, list[str]]
+    closed_dates: list[date]
+    slot_minutes: int
+    min_notice_hours: int
+    max_days_ahead: int
+    max_duration_minutes: int
+    weekly_quota_hours: int
+
+
+SPAN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+def _check_opening_hours(check: InputCheck, hours: dict[str, list[str]]) -> None:
+    for day, spans in hours.items():
+        if not check.require(day in WEEKDAYS, "openingHours", f"“{day}”不是星期（mon–sun）。"):
+            continue
+        for span in spans:
+            well_formed = bool(SPAN.match(span)) and span.split("-")[0] < span.split("-")[1]
+            check.require(well_formed, "openingHours", f"开放时段“{span}”格式应为 09:00-12:00，且结束晚于开始。")
+
+
+@allowed_to(*ADMINS)
+async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSettings) -> uuid.UUID:
+    """An admin of the room's community (or the tenant admin) edits its rules. Bookings already
+    made are kept; the new rules apply to requests from now on."""
+    found = await room(ctx, room_id)
+    if found is None or not _is_admin_of(viewer_of(ctx), found.community_id):
+        raise not_found("活动室", "roomId")
+    check = InputCheck()
+    name = check.text(settings.name, "name", "名称", max_length=100)
+    check.require(1 <= settings.capacity <= 1000, "capacity", "容纳人数应为 1–1000。")
+    check.require(all(0 < len(f.strip()) <= 50 for f in settings.facilities), "facilities", "每项设施 1–50 个字符。")
+    _check_opening_hours(check, settings.opening_hours)
+    check.require(settings.slot_minutes in (15, 30, 60), "slotMinutes", "时段长度应为 15、30 或 60 分钟。")
+    check.require(0 <= settings.min_notice_hours <= 336, "minNoticeHours", "提前预约时间应为 0–336 小时。")
+    check.require(1 <= settings.max_days_ahead <= 180, "maxDaysAhead", "可预约天数应为 1–180 天。")
+    check.require(15 <= settings.max_duration_minutes <= 1440, "maxDurationMinutes", "单次时长应为 15–1440 分钟。")
+    check.require(1 <= settings.weekly_quota_hours <= 168, "weeklyQuotaHours", "每周额度应为 1–168 小时。")
+    check.done()
+    row = await session_of(ctx).get(Room, (ctx.tenant_id, room_id))
+    assert row is not None
+    row.name = name
+    row.capacity = settings.capacity
+    row.facilities = [f.strip() for f in settings.facilities]
+    row.requires_approval = settings.requires_approval
+    row.opening_hours = settings.opening_hours
+    row.closed_dates = sorted(d.isoformat() for d in set(settings.closed_dates))
+    row.slot_minutes = settings.slot_minutes
+    row.min_notice_hours = settings.min_notice_hours
+    row.max_days_ahead = settings.max_days_ahead
+    row.max_duration_minutes = settings.max_duration_minutes
+    row.weekly_quota_hours = settings.weekly_quota_hours
+    try:
+        await session_of(ctx).flush()
+    except IntegrityError as error:
+        raise fail("NAME_TAKEN", "本社区已有同名活动室。", "name") from error
+    return row.id

@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 
 from models.bookings import BOOKING_STATUS_NAMES, BookingStatus
 from resolvers import bookings, organisation, people
+from resolvers.errors import DomainError, Issue
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
 from schema.organisation import Community, Person
 
@@ -183,6 +184,34 @@ class RoomBookingReasonInput:
     reason: str | None = strawberry.field(default=None, description="Required of admins rejecting or cancelling; shown to the resident.")
 
 
+@strawberry.input(description="All of a room's settings, as the admin's form sends them.")
+class UpdateRoomInput:
+    room_id: relay.GlobalID
+    name: str
+    capacity: int
+    facilities: list[str]
+    requires_approval: bool
+    opening_hours: JSON = strawberry.field(description='Per weekday, e.g. {"mon": ["09:00-12:00", "14:00-18:00"]}; a day not listed is closed.')
+    closed_dates: list[date]
+    slot_minutes: int = strawberry.field(description="15, 30 or 60.")
+    min_notice_hours: int
+    max_days_ahead: int
+    max_duration_minutes: int
+    weekly_quota_hours: int
+
+
+@strawberry.type
+class RoomPayload:
+    room: Room | None
+    errors: list[UserError]
+
+
+def _opening_hours(value: object) -> dict[str, list[str]]:
+    if not isinstance(value, dict) or not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()):
+        raise DomainError(Issue("INVALID", "开放时间应为 {\"mon\": [\"09:00-12:00\"]} 的形式。", "openingHours"))
+    return {str(k): list(v) for k, v in value.items()}
+
+
 @strawberry.type
 class RoomBookingPayload:
     booking: RoomBooking | None
@@ -208,6 +237,28 @@ def _step(use_case: Callable[..., Awaitable[uuid.UUID]]) -> Callable[[Info, Room
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="An admin of the room's community edits its name, capacity and booking rules.")
+    async def update_room(self, info: Info, input: UpdateRoomInput) -> RoomPayload:
+        async def update() -> uuid.UUID:
+            settings = bookings.RoomSettings(
+                name=input.name,
+                capacity=input.capacity,
+                facilities=input.facilities,
+                requires_approval=input.requires_approval,
+                opening_hours=_opening_hours(input.opening_hours),
+                closed_dates=input.closed_dates,
+                slot_minutes=input.slot_minutes,
+                min_notice_hours=input.min_notice_hours,
+                max_days_ahead=input.max_days_ahead,
+                max_duration_minutes=input.max_duration_minutes,
+                weekly_quota_hours=input.weekly_quota_hours,
+            )
+            return await bookings.update_room(info.context, decode_id(input.room_id, "Room", "roomId"), settings)
+
+        outcome = await attempt(info, update)
+        row = await bookings.room(info.context, outcome.value) if outcome.value else None
+        return RoomPayload(room=Room.from_row(row) if row else None, errors=outcome.errors)
+
     @strawberry.mutation(description="A resident requests a room. Checked against opening hours, closed dates, notice, horizon, duration, capacity, the weekly quota and other bookings.")
     async def request_room_booking(self, info: Info, input: RequestRoomBookingInput) -> RoomBookingPayload:
         return await _respond(

@@ -216,3 +216,30 @@ async def test_bookings_are_private_to_their_resident_and_the_admins(api: Api, a
     assert (await api.data(query, {"id": booking_id}, token=await api.token("beta", TENANT_ADMIN)))["node"] is None
     body = await api.run("{ roomBookings(first: 5) { edges { node { id } } } }", token=await api.token("alpha", WORKER_1))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+UPDATE_ROOM = """mutation($input: UpdateRoomInput!) { updateRoom(input: $input) {
+  room { name capacity openingHours slotMinutes closedDates } errors { field code } } }"""
+
+
+def room_settings(room_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "roomId": room_id, "name": "活动室", "capacity": 30, "facilities": ["音响"], "requiresApproval": False,
+        "openingHours": {d: ["08:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+        "closedDates": ["2026-12-05"], "slotMinutes": 30, "minNoticeHours": 2, "maxDaysAhead": 14,
+        "maxDurationMinutes": 180, "weeklyQuotaHours": 6, **changes,
+    }
+
+
+async def test_admins_edit_a_room_and_others_cannot(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+    bad = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=0, slotMinutes=7, openingHours={"mon": ["21:00-08:00"]})}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    assert {e["field"] for e in bad["updateRoom"]["errors"]} == {"capacity", "slotMinutes", "openingHours"}
+    for who, code in ((await resident(api, alpha), "FORBIDDEN"), (WORKER_1, "FORBIDDEN")):
+        refused = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=99)}, token=await api.token("alpha", who))
+        assert refused["updateRoom"]["errors"][0]["code"] == code
+    foreign = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("beta", TENANT_ADMIN))
+    assert foreign["updateRoom"]["errors"][0]["code"] == "NOT_FOUND"
+    good = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=35)}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    assert good["updateRoom"]["errors"] == [] and good["updateRoom"]["room"]["capacity"] == 35
+    restored = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    assert restored["updateRoom"]["room"]["capacity"] == 30
