@@ -21,7 +21,6 @@ import chinese_calendar
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY_STARTS = time(9, 0)
 DAY_ENDS = time(17, 0)
-HOURS_PER_DAY = 8
 
 logger = logging.getLogger("wanjia.calendar")
 _years_warned: set[int] = set()

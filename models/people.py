@@ -132,5 +132,19 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
+ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_DIGITS = "10X98765432"
+
+
+def normalise_id_number(raw: str) -> str | None:
+    """An 18-character resident identity card number with a valid check digit, or None."""
+    value = raw.strip().upper()
+    if not ID_NUMBER.match(value):
+        return None
+    check = ID_CHECK_DIGITS[sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True)) % 11]
+    return value if value[17] == check else None
+
+
 def mask_id_number(id_number: str) -> str:
     return f"{id_number[:3]}{'*' * (len(id_number) - 7)}{id_number[-4:]}" if len(id_number) > 7 else "****"

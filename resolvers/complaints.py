@@ -138,8 +138,6 @@ NOTE_MAX = 1000
 
 
 class UploadedFile(Protocol):
-    filename: str | None
-
     async def read(self, size: int = -1) -> bytes: ...
 
 

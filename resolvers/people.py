@@ -19,7 +19,9 @@ from models.people import (
     Role,
     RoleGrant,
     User,
+    mask_id_number,
     mask_phone,
+    normalise_id_number,
     normalise_phone,
 )
 from models.passwords import MIN_PASSWORD_LENGTH
@@ -42,6 +44,7 @@ RESIDENT = (
         ResidentProfile.household_id,
         ResidentProfile.rejection_reason,
         ResidentProfile.registered_at,
+        ResidentProfile.id_number,
         # To-one relations joined into the list query itself: no second round trip for them.
         Building.code.label("building_code"),
         Building.name.label("building_name"),
@@ -89,6 +92,12 @@ def sees_full_contact(ctx: RequestContext, person_id: uuid.UUID, community_id: u
 
 def shown_phone(ctx: RequestContext, person_id: uuid.UUID, phone: str, community_id: uuid.UUID | None = None) -> str:
     return phone if sees_full_contact(ctx, person_id, community_id) else mask_phone(phone)
+
+
+def shown_id_number(ctx: RequestContext, person_id: uuid.UUID, id_number: str | None, community_id: uuid.UUID) -> str | None:
+    if id_number is None:
+        return None
+    return id_number if sees_full_contact(ctx, person_id, community_id) else mask_id_number(id_number)
 
 
 _people = batch_by_key(PERSON, User.id)
@@ -149,7 +158,14 @@ async def residents_awaiting_review(ctx: RequestContext, page: PageRequest) -> P
 
 @allowed_to(ANYONE)
 async def register_resident(
-    ctx: RequestContext, *, phone: str, password: str, name: str, building_id: uuid.UUID | None, room: str
+    ctx: RequestContext,
+    *,
+    phone: str,
+    password: str,
+    name: str,
+    building_id: uuid.UUID | None,
+    room: str,
+    id_number: str | None = None,
 ) -> uuid.UUID:
     """A resident signs up and may use resident features at once; their grid worker then
     verifies where they live. Returns the new resident's id."""
@@ -161,6 +177,8 @@ async def register_resident(
     check.require(len(password) <= 128, "password", "密码不能超过 128 位。")
     name = check.text(name, "name", "姓名", max_length=50)
     room = check.text(room, "room", "房号", max_length=32)
+    checked_id_number = normalise_id_number(id_number) if id_number else None
+    check.require(not id_number or checked_id_number is not None, "idNumber", "身份证号码有误，请核对。")
     building_exists = building_id is not None and (
         await session.scalar(select(Building.id).where(Building.id == building_id))
     ) is not None
@@ -179,7 +197,7 @@ async def register_resident(
     session.add_all(
         [
             RoleGrant(user_id=user.id, role=Role.RESIDENT),
-            ResidentProfile(id=user.id, building_id=building_id, room=room),
+            ResidentProfile(id=user.id, building_id=building_id, room=room, id_number=checked_id_number),
         ]
     )
     await session.flush()

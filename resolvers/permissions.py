@@ -58,7 +58,6 @@ def allowed_to(
                 raise fail("FORBIDDEN", "没有权限执行此操作。")
             return await use_case(ctx, *args, **kwargs)
 
-        guarded.allowed_roles = roles  # type: ignore[attr-defined]
         return guarded
 
     return decorate

@@ -61,6 +61,7 @@ class Resident(relay.Node):
     id: relay.NodeID[uuid.UUID]
     name: str
     phone: str = strawberry.field(description="Masked (138****1234) unless the caller is the resident or an admin over them.")
+    id_number: str | None = strawberry.field(description="Identity card number, masked like the phone; null if not given.")
     status: ResidentStatusType
     room: str
     rejection_reason: str | None = strawberry.field(description="Why the grid worker rejected the registration.")
@@ -75,6 +76,7 @@ class Resident(relay.Node):
             id=row.id,
             name=row.name,
             phone=people.shown_phone(info.context, row.id, row.phone, row.community_id),
+            id_number=people.shown_id_number(info.context, row.id, row.id_number, row.community_id),
             status=ResidentStatusType(row.status),
             room=row.room,
             rejection_reason=row.rejection_reason,
@@ -142,6 +144,7 @@ class RegisterResidentInput:
     name: str
     building_id: relay.GlobalID = strawberry.field(description="A building of this street office (from `communities → grids → buildings`).")
     room: str = strawberry.field(description="Room number, e.g. 3-502.")
+    id_number: str | None = strawberry.field(default=None, description="Optional identity card number (18 characters, checked).")
 
 
 @strawberry.type
@@ -182,7 +185,13 @@ class Mutation:
         async def register() -> tuple[uuid.UUID, auth.Tokens]:
             building_id = decode_id(input.building_id, "Building", "buildingId")
             resident_id = await people.register_resident(
-                info.context, phone=input.phone, password=input.password, name=input.name, building_id=building_id, room=input.room
+                info.context,
+                phone=input.phone,
+                password=input.password,
+                name=input.name,
+                building_id=building_id,
+                room=input.room,
+                id_number=input.id_number,
             )
             return resident_id, await auth.issue_tokens(info.context, resident_id)
 

@@ -141,3 +141,18 @@ async def test_a_resident_is_visible_to_themself_but_not_to_another_resident(api
 async def test_a_malformed_id_is_an_input_error(api: Api) -> None:
     result = (await api.data(VERIFY, {"id": gid("Community", "x")}, token=await api.token("alpha", WORKER_1)))["verifyResident"]
     assert result["errors"] == [{"field": "residentId", "code": "INVALID_ID", "message": "编号无效。"}]
+
+
+async def test_an_identity_number_is_checked_and_shown_masked_to_the_grid_worker(api: Api, alpha: TenantHandle) -> None:
+    mutation = """mutation($input: RegisterResidentInput!) { registerResident(input: $input) {
+      resident { id } tokens { accessToken } errors { field code } } }"""
+    values = {"phone": fresh_phone(), "password": "Test@2026pw", "name": "周先生", "buildingId": gid("Building", alpha.buildings["A1-G1-B1"]), "room": "1-101"}
+    wrong = await api.data(mutation, {"input": {**values, "idNumber": "150203199001011235"}}, tenant="alpha")
+    assert wrong["registerResident"]["errors"] == [{"field": "idNumber", "code": "INVALID"}]
+    done = (await api.data(mutation, {"input": {**values, "idNumber": "15020319900101103x"}}, tenant="alpha"))["registerResident"]
+    assert done["errors"] == []
+    query = "query($id: ID!) { node(id: $id) { ... on Resident { idNumber } } }"
+    own = await api.data(query, {"id": done["resident"]["id"]}, token=done["tokens"]["accessToken"])
+    worker = await api.data(query, {"id": done["resident"]["id"]}, token=await api.token("alpha", WORKER_1))
+    assert own["node"]["idNumber"] == "15020319900101103X"
+    assert worker["node"]["idNumber"] == "150***********103X"
