@@ -248,6 +248,11 @@ async def test_inbox_filters_search_and_sorts_by_deadline(story: Story) -> None:
     assert [e["node"]["id"] for e in accepted["complaints"]["edges"]] == [second]
     newest = await story.api.data(LIST, {"filter": {"search": marker}, "order": "NEWEST"}, token=worker)
     assert [e["node"]["id"] for e in newest["complaints"]["edges"]] == [second, first]
+    paged = "query($after: String) { complaints(first: 1, after: $after, filter: {search: \"%s\"}) { edges { node { id } } pageInfo { endCursor hasNextPage } } }" % marker
+    page_one = (await story.api.data(paged, token=worker))["complaints"]
+    page_two = (await story.api.data(paged, {"after": page_one["pageInfo"]["endCursor"]}, token=worker))["complaints"]
+    assert [page_one["edges"][0]["node"]["id"], page_two["edges"][0]["node"]["id"]] == [first, second]
+    assert page_one["pageInfo"]["hasNextPage"] and not page_two["pageInfo"]["hasNextPage"]
     counts = await story.api.data("{ complaintCounts { byStatus { status count } overdue total } }", token=await story.resident())
     assert counts["complaintCounts"]["total"] == sum(s["count"] for s in counts["complaintCounts"]["byStatus"])
 
