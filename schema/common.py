@@ -61,20 +61,17 @@ async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
     try:
         value = await action()
     except DomainError as error:
-        info.context.loaders.clear()
-        if error.keep_changes:
-            await savepoint.commit()
-        else:
-            await savepoint.rollback()
+        await (savepoint.commit() if error.keep_changes else savepoint.rollback())
         return Outcome(None, user_errors(error))
     except BaseException:
-        info.context.loaders.clear()
         await savepoint.rollback()
         raise
-    await savepoint.commit()
-    # What loaders cached before the write is stale now; the payload must show the new state.
-    info.context.loaders.clear()
-    return Outcome(value, [])
+    else:
+        await savepoint.commit()
+        return Outcome(value, [])
+    finally:
+        # What loaders cached before the write may be stale now; the payload must show the new state.
+        info.context.loaders.clear()
 
 
 def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:

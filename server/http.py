@@ -80,14 +80,24 @@ def negotiate(accept: str | None) -> str | None:
     offered = set()
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
-        if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
-            continue
-        offered.add(media.lower())
+        if _quality(params) > 0:
+            offered.add(media.lower())
     if GRAPHQL_RESPONSE in offered:
         return GRAPHQL_RESPONSE
     if offered & {JSON, "application/*", "*/*"}:
         return JSON
     return None
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:

@@ -164,3 +164,10 @@ async def test_the_ide_page_loads_only_from_this_server(api: Api) -> None:
     for asset in ("react.js", "react-dom.js", "graphiql.js", "graphiql.css"):
         assert (await api.client.get(f"/graphiql/{asset}")).status_code == 200, asset
     assert (await api.client.get("/graphiql/../../settings.py")).status_code == 404
+
+
+async def test_a_media_type_refused_with_q_zero_is_not_served(api: Api) -> None:
+    response = await post(api, {"query": "{ tenant { slug } }"}, accept=f"{GRAPHQL_RESPONSE};q=0, application/json")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(JSON)
+    refused = await post(api, {"query": "{ tenant { slug } }"}, accept="application/json;q=0")
+    assert refused.status_code == 406
