@@ -40,7 +40,7 @@ from models.people import ResidentProfile, Role, User
 from models.storage import signed_url
 from resolvers.deadlines import calendar_of, tenant_setting
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
-from resolvers.loaders import batch_by_key, loader, pages_by_parent
+from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
@@ -360,12 +360,7 @@ async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageReque
     return await loader(ctx, _timelines, checked(ctx, page)).load(complaint_id)
 
 
-async def _attachments(ctx: RequestContext, ids: list[uuid.UUID]) -> list[list[Row[Any]]]:
-    rows = (await session_of(ctx).execute(ATTACHMENT.where(Attachment.complaint_id.in_(ids)).order_by(Attachment.id))).all()
-    grouped: dict[uuid.UUID, list[Row[Any]]] = {i: [] for i in ids}
-    for row in rows:
-        grouped[row.complaint_id].append(row)
-    return [grouped[i] for i in ids]
+_attachments = groups_by_key(ATTACHMENT.order_by(Attachment.id), Attachment.complaint_id)
 
 
 async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[Row[Any]]:

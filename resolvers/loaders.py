@@ -39,6 +39,18 @@ def batch_by_key(stmt: Select[Any], key: InstrumentedAttribute[Any]) -> Batch:
     return batch
 
 
+def groups_by_key(stmt: Select[Any], key: InstrumentedAttribute[Any]) -> Batch:
+    """A batch function (for `loader`) fetching, for each key, the list of rows of `stmt` with it."""
+
+    async def batch(ctx: RequestContext, keys: list[Any]) -> list[list[Row[Any]]]:
+        grouped: dict[Any, list[Row[Any]]] = {k: [] for k in keys}
+        for row in (await session_of(ctx).execute(stmt.where(key.in_(keys)))).all():
+            grouped[getattr(row, key.key)].append(row)
+        return [grouped[k] for k in keys]
+
+    return batch
+
+
 async def rows_by_key(
     ctx: RequestContext, stmt: Select[Any], key: InstrumentedAttribute[Any], keys: list[Any]
 ) -> list[Row[Any] | None]:

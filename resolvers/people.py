@@ -26,7 +26,7 @@ from models.people import (
 )
 from models.passwords import MIN_PASSWORD_LENGTH
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
-from resolvers.loaders import batch_by_key, loader
+from resolvers.loaders import batch_by_key, groups_by_key, loader
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
@@ -103,12 +103,7 @@ def shown_id_number(ctx: RequestContext, person_id: uuid.UUID, id_number: str | 
 _people = batch_by_key(PERSON, User.id)
 
 
-async def _grants(ctx: RequestContext, user_ids: list[uuid.UUID]) -> list[list[Row[Any]]]:
-    rows = (await session_of(ctx).execute(GRANT.where(RoleGrant.user_id.in_(user_ids)))).all()
-    by_user: dict[uuid.UUID, list[Row[Any]]] = {user_id: [] for user_id in user_ids}
-    for row in rows:
-        by_user[row.user_id].append(row)
-    return [by_user[user_id] for user_id in user_ids]
+_grants = groups_by_key(GRANT, RoleGrant.user_id)
 
 
 @allowed_to(ANYONE)
