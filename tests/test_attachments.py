@@ -148,3 +148,25 @@ async def test_a_short_video_is_accepted_whatever_its_name(api: Api, resident: s
     [attachment] = response.json()["data"]["submitComplaint"]["complaint"]["attachments"]
     assert attachment["kind"] == "VIDEO" and attachment["contentType"] == "video/mp4"
     assert (await api.client.get(attachment["url"])).content == short_video()
+
+
+def heic_with_location() -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    image = Image.new("RGB", (16, 16), "purple")
+    exif = Image.Exif()
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (40.0, 39.0, 0.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, "HEIF", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+async def test_an_iphone_photo_loses_its_location_too(api: Api, resident: str, category: str) -> None:
+    original = heic_with_location()
+    response = await api.upload(SUBMIT, draft(category, 1), {"input.complaint.attachments.0": ("IMG_0001.HEIC", original, "image/heic")}, token=resident)
+    [attachment] = response.json()["data"]["submitComplaint"]["complaint"]["attachments"]
+    assert attachment["contentType"] == "image/heic"
+    stored = (await api.client.get(attachment["url"])).content
+    assert GPS_IFD in Image.open(io.BytesIO(original)).getexif()
+    assert GPS_IFD not in Image.open(io.BytesIO(stored)).getexif()
