@@ -9,18 +9,20 @@ from datetime import datetime
 from sqlalchemy import ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, utcnow
+from models.base import Base, TenantOwned, tenant_index, utcnow
 
 
 class RefreshToken(TenantOwned, Base):
     __tablename__ = "refresh_tokens"
     __table_args__ = (
+        tenant_index("user_id"),
+        tenant_index("family_id"),
         UniqueConstraint("tenant_id", "token_hash"),
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    family_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column()
+    family_id: Mapped[uuid.UUID] = mapped_column()
     token_hash: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, utcnow
+from models.base import Base, TenantOwned, tenant_index, utcnow
 from models.calendar import SHANGHAI
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,6 +37,7 @@ def _enum(enum_type: type[enum.Enum]) -> Enum:
 class Room(TenantOwned, Base):
     __tablename__ = "rooms"
     __table_args__ = (
+        tenant_index("community_id"),
         UniqueConstraint("tenant_id", "community_id", "name"),
         ForeignKeyConstraint(
             ["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]
@@ -44,7 +45,7 @@ class Room(TenantOwned, Base):
         CheckConstraint("capacity > 0", name="capacity_positive"),
     )
 
-    community_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    community_id: Mapped[uuid.UUID] = mapped_column()
     name: Mapped[str] = mapped_column(String(100))
     capacity: Mapped[int] = mapped_column(Integer)
     facilities: Mapped[list] = mapped_column(JSON, default=list)

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import ForeignKeyConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned
+from models.base import Base, TenantOwned, tenant_index
 
 
 class Community(TenantOwned, Base):
@@ -25,6 +25,8 @@ class Grid(TenantOwned, Base):
 
     __tablename__ = "grids"
     __table_args__ = (
+        tenant_index("community_id"),
+        tenant_index("worker_id"),
         UniqueConstraint("tenant_id", "code"),
         ForeignKeyConstraint(
             ["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]
@@ -32,10 +34,10 @@ class Grid(TenantOwned, Base):
         ForeignKeyConstraint(["tenant_id", "worker_id"], ["users.tenant_id", "users.id"]),
     )
 
-    community_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    community_id: Mapped[uuid.UUID] = mapped_column()
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
-    worker_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    worker_id: Mapped[uuid.UUID | None] = mapped_column()
 
 
 class Building(TenantOwned, Base):
@@ -43,11 +45,12 @@ class Building(TenantOwned, Base):
 
     __tablename__ = "buildings"
     __table_args__ = (
+        tenant_index("grid_id"),
         UniqueConstraint("tenant_id", "code"),
         ForeignKeyConstraint(["tenant_id", "grid_id"], ["grids.tenant_id", "grids.id"]),
     )
 
-    grid_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    grid_id: Mapped[uuid.UUID] = mapped_column()
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     units: Mapped[int] = mapped_column(Integer, default=1)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, utcnow
+from models.base import Base, TenantOwned, tenant_index, utcnow
 
 
 def _enum_column(enum_type: type[enum.Enum]) -> Enum:
@@ -69,6 +69,7 @@ class RoleGrant(TenantOwned, Base):
 
     __tablename__ = "role_grants"
     __table_args__ = (
+        tenant_index("user_id"),
         UniqueConstraint("tenant_id", "user_id", "role", "community_id", "department_id"),
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(
@@ -83,7 +84,7 @@ class RoleGrant(TenantOwned, Base):
         CheckConstraint("(role = 'staff') = (department_id IS NOT NULL)", name="department_scope"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column()
     role: Mapped[Role] = mapped_column(_enum_column(Role))
     community_id: Mapped[uuid.UUID | None] = mapped_column()
     department_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -98,6 +99,8 @@ class ResidentProfile(TenantOwned, Base):
 
     __tablename__ = "resident_profiles"
     __table_args__ = (
+        tenant_index("building_id"),
+        tenant_index("household_id"),
         ForeignKeyConstraint(["tenant_id", "id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(
             ["tenant_id", "building_id"], ["buildings.tenant_id", "buildings.id"]
@@ -107,9 +110,9 @@ class ResidentProfile(TenantOwned, Base):
         ),
     )
 
-    building_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    building_id: Mapped[uuid.UUID] = mapped_column()
     room: Mapped[str] = mapped_column(String(32))
-    household_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    household_id: Mapped[uuid.UUID | None] = mapped_column()
     status: Mapped[ResidentStatus] = mapped_column(
         _enum_column(ResidentStatus), default=ResidentStatus.PENDING
     )

@@ -73,3 +73,28 @@ def test_ids_are_uuids_not_sequences(catalog: dict[str, dict[str, Any]]) -> None
         column = info["columns"]["id"]
         assert "INT" not in str(column["type"]).upper(), table
         assert not column.get("autoincrement") is True, table
+
+
+@pytest.fixture(scope="module")
+async def indexes(database: ProvisionedDatabase) -> dict[str, list[list[str]]]:
+    engine = create_engine(database.owner_url)
+
+    def read(connection: Connection) -> dict[str, list[list[str]]]:
+        inspector: Inspector = inspect(connection)
+        return {
+            table: [index["column_names"] for index in inspector.get_indexes(table)]
+            for table in inspector.get_table_names()
+            if table not in GLOBAL_TABLES
+        }
+
+    async with engine.connect() as connection:
+        found = await connection.run_sync(read)
+    await engine.dispose()
+    return found
+
+
+def test_every_index_leads_with_tenant_id(indexes: dict[str, list[list[str]]]) -> None:
+    assert any(indexes.values())
+    for table, columns in sorted(indexes.items()):
+        for index_columns in columns:
+            assert index_columns[0] == "tenant_id", f"{table}: index on {index_columns}"
