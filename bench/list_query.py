@@ -1,9 +1,16 @@
 """Requests per second for a list of up to 50 residents with two nested objects each, over real
-HTTP against `wanjia serve` on this machine. Prints figures; asserts nothing.
+HTTP against one uvicorn process on this machine. Prints figures; asserts nothing.
 
     .venv/bin/python bench/list_query.py [--seconds 10] [--concurrency 8] [--url http://127.0.0.1:8000]
 
-Without --url it starts its own server on the demo database (run `make run` once first).
+Without --url it starts its own server on the database in WANJIA_DATABASE_URL (default: the
+embedded demo database; run `make run` once first). For PostgreSQL, load the demo there
+(`wanjia migrate && wanjia demo`) and let autovacuum analyze it, or run ANALYZE, first.
+
+Measured here (2 cores, 42 items, concurrency 8): SQLite 38 req/s before the validation cache
+worked and to-one relations were joined into the list query, 100 after; PostgreSQL 15 req/s
+with single-column foreign-key indexes and fresh statistics, 115 with tenant-leading indexes,
+145 once analyzed.
 """
 
 from __future__ import annotations
