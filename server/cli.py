@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from models import migrations
 from models.database import create_engine, is_postgresql
 from models.passwords import Passwords
-from models.tenants import Tenant
+from models.tenants import Tenant, TenantStatus
 from schema.build import SDL_PATH, printed_sdl
 from server.settings import Settings, load_settings
 from tenants.demo import load_demo
@@ -130,6 +130,35 @@ def tenants_onboard(manifest_file: Path = typer.Argument(..., help="The tenant's
     console.print(
         f"{manifest.name}（{manifest.slug}）：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}。"
     )
+
+
+def _set_status(slug: str, status: TenantStatus) -> None:
+    settings = _settings()
+
+    async def work(sessions, _passwords) -> bool:  # type: ignore[no-untyped-def]
+        async with sessions() as session, session.begin():
+            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+            if tenant is None:
+                return False
+            tenant.status = status
+            return True
+
+    if not _with_database(settings, work):
+        console.print(f"没有 slug 为“{slug}”的街道。", style="red")
+        raise typer.Exit(1)
+    console.print(f"{slug}：{'已暂停服务' if status == TenantStatus.SUSPENDED else '已恢复服务'}（各服务进程在 30 秒内生效）。")
+
+
+@tenants_app.command("suspend")
+def tenants_suspend(slug: str = typer.Argument(..., help="The street office's slug.")) -> None:
+    """Stop serving a street office: its requests answer as for an unknown tenant. Data is kept."""
+    _set_status(slug, TenantStatus.SUSPENDED)
+
+
+@tenants_app.command("resume")
+def tenants_resume(slug: str = typer.Argument(..., help="The street office's slug.")) -> None:
+    """Serve a suspended street office again."""
+    _set_status(slug, TenantStatus.ACTIVE)
 
 
 @tenants_app.command("list")

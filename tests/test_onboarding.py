@@ -106,3 +106,35 @@ def test_the_cli_onboards_and_reports_bad_files(database: ProvisionedDatabase, t
     assert done.returncode == 0, done.stderr
     listed = subprocess.run([sys.executable, "-m", "server.cli", "tenants", "list"], env=env, capture_output=True, text=True)
     assert "qingshanlu" in listed.stdout
+
+
+def test_a_suspended_street_office_answers_as_unknown_until_resumed(database: ProvisionedDatabase) -> None:
+    import asyncio
+
+    import httpx
+
+    from server.app import create_app
+    from tests.conftest import settings_for
+
+    env = {**os.environ, "WANJIA_DATABASE_URL": database.app_url, "WANJIA_ARGON2_TIME_COST": "1", "WANJIA_ARGON2_MEMORY_KIB": "64"}
+    subprocess.run([sys.executable, "-m", "server.cli", "tenants", "onboard", str(MANIFESTS_DIR / "qingshanlu.toml")], env=env, check=True, capture_output=True)
+
+    def status() -> int:
+        async def ask() -> int:
+            app = create_app(settings_for(database.app_url))
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                response = await client.post("/graphql", json={"query": "{ tenant { name } }"}, headers={"X-Tenant": "qingshanlu"})
+            await app.state.engine.dispose()
+            return response.status_code
+
+        return asyncio.run(ask())
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "server.cli", "tenants", *args], env=env, capture_output=True, text=True)
+
+    assert status() == 200
+    assert cli("suspend", "qingshanlu").returncode == 0
+    assert status() == 404
+    assert cli("resume", "qingshanlu").returncode == 0
+    assert status() == 200
+    assert cli("suspend", "no-such-office").returncode == 1
