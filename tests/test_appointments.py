@@ -93,6 +93,8 @@ async def test_only_admins_triage_and_only_to_the_types_department(api: Api, alp
     for who in (resident, STAFF, WORKER_1):
         refused = await do(api, who, "assignAppointment", "AssignAppointmentInput", appointmentId=appointment_id, staffId=staff_ids["司法所干部"])
         assert refused["errors"][0]["code"] == "FORBIDDEN"
+    foreign = await do(api, await api.token("beta", TENANT_ADMIN), "assignAppointment", "AssignAppointmentInput", appointmentId=appointment_id, staffId=staff_ids["司法所干部"])
+    assert foreign["errors"][0]["code"] == "NOT_FOUND"
     wrong = await do(api, COMMUNITY_ADMIN, "assignAppointment", "AssignAppointmentInput", appointmentId=appointment_id, staffId=staff_ids["民政办干部"])
     assert wrong["errors"] == [{"field": "staffId", "code": "INVALID", "message": "请选择承办该事项的部门工作人员。"}]
     _, counselling = await ask(api, alpha, kinds, "counselling")

@@ -94,10 +94,15 @@ async def test_the_weekly_quota_counts_what_the_resident_already_holds(api: Api,
     assert over["errors"][0]["code"] == "QUOTA_EXCEEDED"
 
 
-async def test_an_overlap_is_refused_without_saying_who_holds_the_slot_and_back_to_back_is_fine(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_an_overlap_is_refused_without_saying_who_holds_the_slot_and_back_to_back_is_fine(api: Api, alpha: TenantHandle, beta: TenantHandle, rooms: dict[str, str]) -> None:
     holder = await resident(api, alpha, name="钱先生")
     assert (await request(api, holder, rooms["活动室"], at(4, 14), at(4, 15)))["errors"] == []
     other = await resident(api, alpha)
+    beta_resident = fresh_phone()
+    await api.register_resident("beta", beta.buildings["B1-G1-B1"], phone=beta_resident)
+    values = {"roomId": rooms["活动室"], "startsAt": at(4, 16), "endsAt": at(4, 17), "purpose": "越界", "attendees": 2}
+    foreign = await api.data(REQUEST, {"input": values}, token=await api.token("beta", beta_resident))
+    assert foreign["requestRoomBooking"]["errors"][0]["code"] == "NOT_FOUND"
     clash = await request(api, other, rooms["活动室"], at(4, 14, 30), at(4, 15, 30))
     assert clash["errors"] == [{"field": "startsAt", "code": "BOOKING_CONFLICT", "message": "所选时段已被预约。"}]
     assert (await request(api, other, rooms["活动室"], at(4, 15), at(4, 16)))["errors"] == []

@@ -328,6 +328,8 @@ async def test_a_tenant_admin_edits_a_category_and_others_cannot(api: Api, categ
     assert worker["updateComplaintCategory"]["errors"][0]["code"] == "FORBIDDEN"
     bad = await api.data(mutation, {"input": {**edit, "resolveDays": 0}}, token=await api.token("alpha", TENANT_ADMIN))
     assert bad["updateComplaintCategory"]["errors"] == [{"field": "resolveDays", "code": "INVALID"}]
+    foreign = await api.data(mutation, {"input": edit}, token=await api.token("beta", TENANT_ADMIN))
+    assert foreign["updateComplaintCategory"]["errors"] == [{"field": "categoryId", "code": "NOT_FOUND"}]
     good = await api.data(mutation, {"input": edit}, token=await api.token("alpha", TENANT_ADMIN))
     assert good["updateComplaintCategory"] == {"category": {"name": "环境卫生", "resolveDays": 3}, "errors": []}
 
