@@ -8,14 +8,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, utcnow
-
-
-def _enum(enum_type: type[enum.Enum]) -> Enum:
-    return Enum(enum_type, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members])
+from models.base import Base, TenantOwned, enum_column, utcnow
 
 
 class AppointmentType(TenantOwned, Base):
@@ -96,7 +92,7 @@ class Appointment(TenantOwned, Base):
     community_id: Mapped[uuid.UUID] = mapped_column()
     description: Mapped[str] = mapped_column(String(500))
     preferred_times: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus), default=AppointmentStatus.SUBMITTED)
+    status: Mapped[AppointmentStatus] = mapped_column(enum_column(AppointmentStatus), default=AppointmentStatus.SUBMITTED)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column()
     contact_due_at: Mapped[datetime | None] = mapped_column()
     contacted_at: Mapped[datetime | None] = mapped_column()
@@ -122,7 +118,7 @@ class AppointmentEvent(TenantOwned, Base):
     appointment_id: Mapped[uuid.UUID] = mapped_column()
     action: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
-    from_status: Mapped[AppointmentStatus | None] = mapped_column(_enum(AppointmentStatus))
-    to_status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus))
+    from_status: Mapped[AppointmentStatus | None] = mapped_column(enum_column(AppointmentStatus))
+    to_status: Mapped[AppointmentStatus] = mapped_column(enum_column(AppointmentStatus))
     note: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

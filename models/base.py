@@ -7,11 +7,12 @@ schema can be distributed by `tenant_id` (Citus) without change.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, datetime
 
 import uuid6
-from sqlalchemy import DateTime, ForeignKey, Index, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, MetaData, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 
@@ -68,6 +69,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime, uuid.UUID: Uuid}
+
+
+def enum_column(enum_type: type[enum.Enum], length: int = 32) -> Enum:
+    """Enums stored as their values in a plain string column: a new member needs no ALTER TYPE,
+    and SQLite and PostgreSQL store them alike."""
+    return Enum(enum_type, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members])
 
 
 def tenant_index(*columns: str) -> Index:

@@ -11,11 +11,11 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -24,14 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, tenant_index, utcnow
+from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
 from models.calendar import SHANGHAI
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _enum(enum_type: type[enum.Enum]) -> Enum:
-    return Enum(enum_type, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members])
 
 
 class Room(TenantOwned, Base):
@@ -104,7 +100,7 @@ class RoomBooking(TenantOwned, Base):
     attendees: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
-    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus))
+    status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus))
     answer_due_at: Mapped[datetime | None] = mapped_column()
     overdue_at: Mapped[datetime | None] = mapped_column()
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -130,7 +126,8 @@ class RoomRules:
     capacity: int
 
     @classmethod
-    def of(cls, room: Room) -> RoomRules:
+    def of(cls, room: Any) -> RoomRules:
+        """From a Room or a row of its columns."""
         return cls(
             opening_hours=room.opening_hours or {},
             closed_dates=frozenset(date.fromisoformat(d) for d in room.closed_dates or []),

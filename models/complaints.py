@@ -15,7 +15,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     Float,
     ForeignKeyConstraint,
     Index,
@@ -26,11 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, utcnow
-
-
-def _enum(enum_type: type[enum.Enum]) -> Enum:
-    return Enum(enum_type, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members])
+from models.base import Base, TenantOwned, enum_column, utcnow
 
 
 class ComplaintCategory(TenantOwned, Base):
@@ -221,7 +216,7 @@ class Complaint(TenantOwned, Base):
 
     resident_id: Mapped[uuid.UUID | None] = mapped_column()
     filed_by_id: Mapped[uuid.UUID] = mapped_column()
-    source: Mapped[ComplaintSource] = mapped_column(_enum(ComplaintSource))
+    source: Mapped[ComplaintSource] = mapped_column(enum_column(ComplaintSource))
     category_id: Mapped[uuid.UUID] = mapped_column()
     title: Mapped[str] = mapped_column(String(50))
     content: Mapped[str] = mapped_column(Text)
@@ -234,7 +229,7 @@ class Complaint(TenantOwned, Base):
     handler_id: Mapped[uuid.UUID | None] = mapped_column()
     department_id: Mapped[uuid.UUID | None] = mapped_column()
     department_accepted_at: Mapped[datetime | None] = mapped_column()
-    status: Mapped[ComplaintStatus] = mapped_column(_enum(ComplaintStatus), default=ComplaintStatus.SUBMITTED)
+    status: Mapped[ComplaintStatus] = mapped_column(enum_column(ComplaintStatus), default=ComplaintStatus.SUBMITTED)
     is_public: Mapped[bool] = mapped_column(default=False)
     acknowledge_due_at: Mapped[datetime] = mapped_column()
     resolve_due_at: Mapped[datetime] = mapped_column()
@@ -264,10 +259,10 @@ class ComplaintEvent(TenantOwned, Base):
     )
 
     complaint_id: Mapped[uuid.UUID] = mapped_column()
-    action: Mapped[Action] = mapped_column(_enum(Action))
+    action: Mapped[Action] = mapped_column(enum_column(Action))
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
-    from_status: Mapped[ComplaintStatus | None] = mapped_column(_enum(ComplaintStatus))
-    to_status: Mapped[ComplaintStatus] = mapped_column(_enum(ComplaintStatus))
+    from_status: Mapped[ComplaintStatus | None] = mapped_column(enum_column(ComplaintStatus))
+    to_status: Mapped[ComplaintStatus] = mapped_column(enum_column(ComplaintStatus))
     note: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -291,7 +286,7 @@ class Attachment(TenantOwned, Base):
 
     complaint_id: Mapped[uuid.UUID] = mapped_column()
     event_id: Mapped[uuid.UUID | None] = mapped_column()
-    kind: Mapped[AttachmentKind] = mapped_column(_enum(AttachmentKind))
+    kind: Mapped[AttachmentKind] = mapped_column(enum_column(AttachmentKind))
     content_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(200))

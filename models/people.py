@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKeyConstraint,
     Integer,
     String,
@@ -21,16 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, tenant_index, utcnow
-
-
-def _enum_column(enum_type: type[enum.Enum]) -> Enum:
-    return Enum(
-        enum_type,
-        native_enum=False,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-    )
+from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
 
 
 class Role(enum.StrEnum):
@@ -85,7 +75,7 @@ class RoleGrant(TenantOwned, Base):
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column()
-    role: Mapped[Role] = mapped_column(_enum_column(Role))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     community_id: Mapped[uuid.UUID | None] = mapped_column()
     department_id: Mapped[uuid.UUID | None] = mapped_column()
 
@@ -114,7 +104,7 @@ class ResidentProfile(TenantOwned, Base):
     room: Mapped[str] = mapped_column(String(32))
     household_id: Mapped[uuid.UUID | None] = mapped_column()
     status: Mapped[ResidentStatus] = mapped_column(
-        _enum_column(ResidentStatus), default=ResidentStatus.PENDING
+        enum_column(ResidentStatus), default=ResidentStatus.PENDING
     )
     rejection_reason: Mapped[str | None] = mapped_column(String(200))
     id_number: Mapped[str | None] = mapped_column(String(18))

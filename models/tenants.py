@@ -6,10 +6,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, new_id, utcnow
+from models.base import Base, enum_column, new_id, utcnow
 
 
 class TenantStatus(enum.StrEnum):
@@ -24,7 +24,7 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     status: Mapped[TenantStatus] = mapped_column(
-        Enum(TenantStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_column(TenantStatus, length=16),
         default=TenantStatus.ACTIVE,
     )
     settings: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -207,11 +207,9 @@ async def _step(
 ) -> Appointment:
     session = session_of(ctx)
     viewer = viewer_of(ctx)
-    visible = await appointment(ctx, appointment_id)
-    if visible is None:
+    item = await session.scalar(select(Appointment).where(Appointment.id == appointment_id, _in_scope(viewer)))
+    if item is None:
         raise not_found("预约", "appointmentId")
-    item = await session.get(Appointment, (ctx.tenant_id, appointment_id))
-    assert item is not None
     if not may(viewer, item):
         raise fail("FORBIDDEN", f"您不能对该预约执行“{APPOINTMENT_STEP_NAMES[action]}”。")
     sources, target = APPOINTMENT_STEPS[action]

@@ -113,10 +113,6 @@ async def room(ctx: RequestContext, room_id: uuid.UUID) -> Row[Any] | None:
     return await loader(ctx, _rooms).load(room_id)
 
 
-def _rules(room_row: Any) -> RoomRules:
-    return RoomRules.of(room_row)
-
-
 @allowed_to(ANYONE)
 async def free_slots(ctx: RequestContext, room_id: uuid.UUID, first_day: date, last_day: date) -> list[tuple[datetime, datetime]]:
     """The room's bookable slots from `first_day` to `last_day` (China Standard Time dates)."""
@@ -127,7 +123,7 @@ async def free_slots(ctx: RequestContext, room_id: uuid.UUID, first_day: date, l
     found = await room(ctx, room_id)
     if found is None:
         raise not_found("活动室", "roomId")
-    rules = _rules(found)
+    rules = RoomRules.of(found)
     window_start = datetime.combine(first_day, datetime.min.time(), SHANGHAI)
     window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), SHANGHAI)
     taken = [
@@ -221,26 +217,27 @@ def _day(moment: datetime) -> str:
 
 async def _quota_problems(ctx: RequestContext, room_row: Any, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]) -> list[str]:
     """The weeks (by Monday) in which these slots would take the resident over the room's quota."""
-    quota = timedelta(hours=room_row.weekly_quota_hours)
-    wanted: dict[datetime, timedelta] = defaultdict(timedelta)
+    held: dict[datetime, timedelta] = defaultdict(timedelta)
     for starts, ends in slots:
-        wanted[week_of(starts)[0]] += ends - starts
-    over = []
-    for monday, duration in sorted(wanted.items()):
-        rows = (
-            await session_of(ctx).execute(
-                select(RoomBooking.starts_at, RoomBooking.ends_at).where(
-                    RoomBooking.room_id == room_row.id,
-                    RoomBooking.resident_id == resident_id,
-                    RoomBooking.status.in_(HOLDING),
-                    RoomBooking.starts_at >= monday,
-                    RoomBooking.starts_at < monday + timedelta(days=7),
-                )
+        held[week_of(starts)[0]] += ends - starts
+    first_monday, last_monday = min(held), max(held)
+    already = (
+        await session_of(ctx).execute(
+            select(RoomBooking.starts_at, RoomBooking.ends_at).where(
+                RoomBooking.room_id == room_row.id,
+                RoomBooking.resident_id == resident_id,
+                RoomBooking.status.in_(HOLDING),
+                RoomBooking.starts_at >= first_monday,
+                RoomBooking.starts_at < last_monday + timedelta(days=7),
             )
-        ).all()
-        if sum((r.ends_at - r.starts_at for r in rows), timedelta()) + duration > quota:
-            over.append(monday.date().isoformat())
-    return over
+        )
+    ).all()
+    for booked in already:
+        monday = week_of(booked.starts_at)[0]
+        if monday in held:
+            held[monday] += booked.ends_at - booked.starts_at
+    quota = timedelta(hours=room_row.weekly_quota_hours)
+    return [monday.date().isoformat() for monday, total in sorted(held.items()) if total > quota]
 
 
 async def _clashes(ctx: RequestContext, room_id: uuid.UUID, slots: list[tuple[datetime, datetime]]) -> list[str]:
@@ -273,7 +270,7 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
         raise not_found("活动室", "roomId")
     slots = _occurrences(request, check)
     check.done()
-    rules = _rules(room_row)
+    rules = RoomRules.of(room_row)
     for starts, ends in slots:
         for field_name, code, message in rules.problems(starts, ends, request.attendees, now):
             prefix = f"{_day(starts)}：" if len(slots) > 1 else ""
@@ -328,18 +325,23 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
 # --- deciding and using ----------------------------------------------------------------------
 
 
-async def _own_or_admin(ctx: RequestContext, booking_id: uuid.UUID, *, admins_only: bool = False) -> tuple[RoomBooking, Any, bool]:
-    """The booking (ORM, for writing), its row as shown, and whether the caller is an admin
-    over it. Not the caller's to see: NOT_FOUND; seen but `admins_only` and not one: FORBIDDEN."""
-    found = await booking(ctx, booking_id)
+async def _own_or_admin(ctx: RequestContext, booking_id: uuid.UUID, *, admins_only: bool = False) -> tuple[RoomBooking, str, bool]:
+    """The booking (to write to), its room's name, and whether the caller is an admin over it.
+    Not the caller's to see: NOT_FOUND; seen but `admins_only` and not one: FORBIDDEN."""
+    viewer = viewer_of(ctx)
+    stmt = (
+        select(RoomBooking, Room.name, Room.community_id)
+        .join(Room, (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id))
+        .where(RoomBooking.id == booking_id, _in_scope(viewer))
+    )
+    found = (await session_of(ctx).execute(stmt)).one_or_none()
     if found is None:
         raise not_found("预约", "bookingId")
-    is_admin = _is_admin_of(viewer_of(ctx), found.community_id)
+    row, room_name, community_id = found
+    is_admin = _is_admin_of(viewer, community_id)
     if admins_only and not is_admin:
         raise fail("FORBIDDEN", "没有权限执行此操作。")
-    row = await session_of(ctx).get(RoomBooking, (ctx.tenant_id, booking_id))
-    assert row is not None
-    return row, found, is_admin
+    return row, room_name, is_admin
 
 
 def _require_status(row: RoomBooking, allowed: set[BookingStatus], doing: str) -> None:
@@ -361,7 +363,7 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
     if not approve:
         reason = check.text(reason or "", "reason", "不通过的理由", max_length=200)
     check.done()
-    row, found, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
+    row, room_name, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
     _require_status(row, {BookingStatus.PENDING}, "审核")
     together = [row]
     if row.series_id is not None:
@@ -376,14 +378,14 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
         each.decided_at = now
     await _save(ctx)
     verdict = "已通过" if approve else f"未通过：{reason}"
-    await notify(ctx, [row.resident_id], kind="booking_decided", title="活动室预约结果", body=f"您预约的{found.room_name}（{_day(row.starts_at)}）{verdict}")
+    await notify(ctx, [row.resident_id], kind="booking_decided", title="活动室预约结果", body=f"您预约的{room_name}（{_day(row.starts_at)}）{verdict}")
     return row.id
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
 async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None) -> uuid.UUID:
     """A resident cancels their own booking before it starts; an admin cancels any, with a reason."""
-    row, found, is_admin = await _own_or_admin(ctx, booking_id)
+    row, room_name, is_admin = await _own_or_admin(ctx, booking_id)
     mine = row.resident_id == viewer_of(ctx).user_id
     check = InputCheck()
     if not mine:
@@ -397,7 +399,7 @@ async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None)
     row.decided_at = ctx.clock()
     await _save(ctx)
     if not mine:
-        await notify(ctx, [row.resident_id], kind="booking_cancelled", title="活动室预约被取消", body=f"您预约的{found.room_name}（{_day(row.starts_at)}）已取消：{reason}")
+        await notify(ctx, [row.resident_id], kind="booking_cancelled", title="活动室预约被取消", body=f"您预约的{room_name}（{_day(row.starts_at)}）已取消：{reason}")
     return row.id
 
 
@@ -446,7 +448,7 @@ async def sweep(ctx: RequestContext) -> int:
     ).all()
     for row in late:
         row.overdue_at = now
-        community_id = await session.scalar(select(Room.community_id).where(Room.id == row.room_id))
+        community_id = (await room(ctx, row.room_id)).community_id
         await notify(ctx, await admins_of(ctx, community_id), kind="booking_overdue", title="活动室预约超时未审核", body=f"{_day(row.starts_at)} 的预约已超过一个工作日未答复。")
     await session.flush()
     return len(late)

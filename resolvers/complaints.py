@@ -578,9 +578,11 @@ async def _act(
     action: Action,
     *,
     note: str | None = None,
+    guard: Callable[[Complaint], None] = lambda _: None,
     change: Callable[[Complaint], None] = lambda _: None,
 ) -> tuple[Complaint, ComplaintEvent]:
-    """Checks the step is this caller's to take now, takes it, and writes it on the timeline.
+    """Checks the step is this caller's to take now (and passes `guard`, a step's own rule,
+    which raises), takes it, and writes it on the timeline.
     Two people acting on the same item at once: the second's write finds the version changed
     (or, on SQLite, waits and then sees the new state) and is refused."""
     session = session_of(ctx)
@@ -596,6 +598,7 @@ async def _act(
             f"该诉求当前状态为“{STATUS_NAMES[before]}”，不能{ACTION_NAMES[action]}。",
             "complaintId",
         ) from refused
+    guard(item)
     now = ctx.clock()
     item.status = after
     item.updated_at = now
@@ -646,15 +649,16 @@ async def resolve(ctx: RequestContext, complaint_id: uuid.UUID, reply: str, uplo
     reply_text = _note(check, reply, "reply", "办理结果", required=True)
     check.done()
     files = await _read_uploads(ctx, uploads)
-    current = await _visible(ctx, complaint_id)
-    if current.status == ComplaintStatus.DISPATCHED and current.department_accepted_at is None:
-        raise fail("INVALID_TRANSITION", "部门尚未签收该工单，签收后才能办结。", "complaintId")
+
+    def signed_for(item: Complaint) -> None:
+        if item.status == ComplaintStatus.DISPATCHED and item.department_accepted_at is None:
+            raise fail("INVALID_TRANSITION", "部门尚未签收该工单，签收后才能办结。", "complaintId")
 
     def record(item: Complaint) -> None:
         item.resolution = reply_text
         item.resolved_at = ctx.clock()
 
-    item, event = await _act(ctx, complaint_id, Action.RESOLVE, note=reply_text, change=record)
+    item, event = await _act(ctx, complaint_id, Action.RESOLVE, note=reply_text, guard=signed_for, change=record)
     await _tell_resident(ctx, item, "已办结，请确认并评价")
     await _store(ctx, item.id, event.id, files)
     return item.id
@@ -702,14 +706,14 @@ async def dispatch(ctx: RequestContext, complaint_id: uuid.UUID, department_id: 
 
 @allowed_to(Role.STAFF)
 async def department_accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
-    current = await _visible(ctx, complaint_id)
-    if current.department_accepted_at is not None:
-        raise fail("INVALID_TRANSITION", "该工单已签收。", "complaintId")
+    def not_yet_signed(item: Complaint) -> None:
+        if item.department_accepted_at is not None:
+            raise fail("INVALID_TRANSITION", "该工单已签收。", "complaintId")
 
     def sign(item: Complaint) -> None:
         item.department_accepted_at = ctx.clock()
 
-    item, _ = await _act(ctx, complaint_id, Action.DEPARTMENT_ACCEPT, change=sign)
+    item, _ = await _act(ctx, complaint_id, Action.DEPARTMENT_ACCEPT, guard=not_yet_signed, change=sign)
     await notify(ctx, [item.handler_id], kind="complaint_status", title="部门已签收", body=f"“{item.title}”已由职能部门签收。", complaint_id=item.id)
     return item.id
 
@@ -795,10 +799,12 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     reason_text = _note(check, reason, "reason", "重新办理的理由", required=True)
     check.done()
     window = int(tenant_setting(ctx, "complaint_reopen_days", 7))
-    current = await _visible(ctx, complaint_id)
-    if current.resolved_at is not None and ctx.clock() - current.resolved_at > timedelta(days=window):
-        raise fail("REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId")
-    item, _ = await _act(ctx, complaint_id, Action.REOPEN, note=reason_text)
+
+    def within_window(item: Complaint) -> None:
+        if item.resolved_at is not None and ctx.clock() - item.resolved_at > timedelta(days=window):
+            raise fail("REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId")
+
+    item, _ = await _act(ctx, complaint_id, Action.REOPEN, note=reason_text, guard=within_window)
     await notify(ctx, [item.handler_id], kind="complaint_reopened", title="诉求被退回重办", body=f"“{item.title}”：{reason_text}", complaint_id=item.id)
     return item.id
 

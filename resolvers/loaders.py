@@ -31,10 +31,12 @@ def loader(ctx: RequestContext, batch: Batch, *variant: Hashable) -> DataLoader[
 
 
 def batch_by_key(stmt: Select[Any], key: InstrumentedAttribute[Any]) -> Batch:
-    """A batch function (for `loader`) fetching the rows of `stmt` whose `key` is among the keys."""
+    """A batch function (for `loader`) fetching the row of `stmt` with each key, or None."""
 
     async def batch(ctx: RequestContext, keys: list[Any]) -> list[Row[Any] | None]:
-        return await rows_by_key(ctx, stmt, key, keys)
+        rows = (await session_of(ctx).execute(stmt.where(key.in_(keys)))).all()
+        found = {getattr(row, key.key): row for row in rows}
+        return [found.get(k) for k in keys]
 
     return batch
 
@@ -49,14 +51,6 @@ def groups_by_key(stmt: Select[Any], key: InstrumentedAttribute[Any]) -> Batch:
         return [grouped[k] for k in keys]
 
     return batch
-
-
-async def rows_by_key(
-    ctx: RequestContext, stmt: Select[Any], key: InstrumentedAttribute[Any], keys: list[Any]
-) -> list[Row[Any] | None]:
-    rows = (await session_of(ctx).execute(stmt.where(key.in_(keys)))).all()
-    found = {getattr(row, key.key): row for row in rows}
-    return [found.get(k) for k in keys]
 
 
 async def pages_by_parent(

@@ -12,6 +12,7 @@ from sqlalchemy import Row, func, select, update
 from models.broker import Delivery
 from models.notifications import Notification
 from models.people import Role, RoleGrant
+from resolvers.loaders import groups_by_key, loader
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ANYONE, allowed_to, session_of, viewer_of
@@ -52,18 +53,29 @@ async def notify(
         await ctx.broker.publish(session, Delivery(ctx.tenant.id, row.recipient_id, row.id))
 
 
+async def _admins(ctx: RequestContext, community_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
+    rows = (
+        await session_of(ctx).execute(
+            select(RoleGrant.user_id, RoleGrant.role, RoleGrant.community_id).where(
+                ((RoleGrant.role == Role.COMMUNITY_ADMIN) & RoleGrant.community_id.in_(community_ids))
+                | (RoleGrant.role == Role.TENANT_ADMIN)
+            )
+        )
+    ).all()
+    tenant_admins = [r.user_id for r in rows if r.role == Role.TENANT_ADMIN]
+    return [[r.user_id for r in rows if r.community_id == c] + tenant_admins for c in community_ids]
+
+
+_staff = groups_by_key(select(RoleGrant.department_id, RoleGrant.user_id).where(RoleGrant.role == Role.STAFF), RoleGrant.department_id)
+
+
 async def admins_of(ctx: RequestContext, community_id: uuid.UUID) -> list[uuid.UUID]:
     """The community's admins and the tenant's admins."""
-    stmt = select(RoleGrant.user_id).where(
-        ((RoleGrant.role == Role.COMMUNITY_ADMIN) & (RoleGrant.community_id == community_id))
-        | (RoleGrant.role == Role.TENANT_ADMIN)
-    )
-    return list((await session_of(ctx).scalars(stmt)).all())
+    return await loader(ctx, _admins).load(community_id)
 
 
 async def staff_of(ctx: RequestContext, department_id: uuid.UUID) -> list[uuid.UUID]:
-    stmt = select(RoleGrant.user_id).where(RoleGrant.role == Role.STAFF, RoleGrant.department_id == department_id)
-    return list((await session_of(ctx).scalars(stmt)).all())
+    return [row.user_id for row in await loader(ctx, _staff).load(department_id)]
 
 
 @allowed_to(*Role)

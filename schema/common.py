@@ -101,7 +101,7 @@ def decode_id(global_id: relay.GlobalID, type_name: str, field: str) -> uuid.UUI
         raise DomainError(Issue("INVALID_ID", "编号无效。", field)) from error
 
 
-def node_uuids(node_ids: Sequence[str]) -> list[uuid.UUID | None]:
+def _node_uuids(node_ids: Sequence[str]) -> list[uuid.UUID | None]:
     parsed: list[uuid.UUID | None] = []
     for node_id in node_ids:
         try:
@@ -127,5 +127,5 @@ async def nodes_by_id(
         except DomainError:
             return None
 
-    rows = await asyncio.gather(*(lookup(node_id) for node_id in node_uuids(node_ids)))
+    rows = await asyncio.gather(*(lookup(node_id) for node_id in _node_uuids(node_ids)))
     return [to_node(row) if row is not None else None for row in rows]

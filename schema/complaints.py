@@ -464,10 +464,6 @@ def _with_reason(use_case: Callable[..., Awaitable[uuid.UUID]]) -> Callable[[Inf
     return run
 
 
-def _source(value: ComplaintSourceType) -> ComplaintSource:
-    return ComplaintSource(value.value)
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="A tenant admin edits a complaint category: its name, deadlines and default department.")
@@ -499,7 +495,7 @@ class Mutation:
                 _draft(input.complaint),
                 input.complaint.attachments,
                 resident_id=_optional_id(input.resident_id, "Resident", "residentId"),
-                source=_source(input.source),
+                source=ComplaintSource(input.source.value),
             ),
         )
 

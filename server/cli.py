@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -19,6 +20,9 @@ from models.database import create_engine, is_postgresql
 from models.passwords import Passwords
 from models.tenants import Tenant, TenantStatus
 from schema.build import SDL_PATH, printed_sdl
+from server.app import create_app
+from server.jobs import run_jobs
+from server.observability import configure_logging
 from server.settings import Settings, load_settings
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
@@ -82,11 +86,7 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
     """Serve the GraphQL API (and GraphiQL outside production) with uvicorn."""
-    import uvicorn
-
     settings = _settings()
-    from server.observability import configure_logging
-
     configure_logging(settings.log_level)
     console.print(f"万家 GraphQL: http://{host}:{port}/graphql")
     uvicorn.run("server.app:create_served_app", factory=True, host=host, port=port, workers=workers, log_config=None, access_log=False)
@@ -179,9 +179,6 @@ def tenants_list() -> None:
 @jobs_app.command("run")
 def jobs_run() -> None:
     """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones."""
-    from server.app import create_app
-    from server.jobs import run_jobs
-
     settings = _settings()
 
     async def work() -> None:
