@@ -59,8 +59,12 @@ async def hammer(url: str, seconds: float, concurrency: int) -> None:
         elapsed = time.perf_counter() - started
     latencies.sort()
     print(f"items per response: {items}")
-    print(f"requests: {len(latencies)} in {elapsed:.1f}s -> {len(latencies) / elapsed:.1f} req/s (concurrency {concurrency})")
-    print(f"latency ms: p50 {1000 * statistics.median(latencies):.1f}  p95 {1000 * latencies[int(0.95 * len(latencies))]:.1f}")
+    print(
+        f"requests: {len(latencies)} in {elapsed:.1f}s -> {len(latencies) / elapsed:.1f} req/s (concurrency {concurrency})"
+    )
+    print(
+        f"latency ms: p50 {1000 * statistics.median(latencies):.1f}  p95 {1000 * latencies[int(0.95 * len(latencies))]:.1f}"
+    )
 
 
 def main() -> None:
@@ -74,7 +78,17 @@ def main() -> None:
         return
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env={**os.environ, "WANJIA_LOG_LEVEL": "WARNING"},
     )
     try:

@@ -1,8 +1,8 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
+from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.auth import RefreshToken
 from models.base import Base, TenantOwned, new_id, utcnow
-from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.bookings import Room, RoomBooking
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
 from models.notifications import Notification

@@ -55,7 +55,12 @@ APPOINTMENT_STEPS = {
     "schedule": ({AppointmentStatus.CONTACTED, AppointmentStatus.SCHEDULED}, AppointmentStatus.SCHEDULED),
     "complete": ({AppointmentStatus.SCHEDULED}, AppointmentStatus.COMPLETED),
     "cancel": (
-        {AppointmentStatus.SUBMITTED, AppointmentStatus.ASSIGNED, AppointmentStatus.CONTACTED, AppointmentStatus.SCHEDULED},
+        {
+            AppointmentStatus.SUBMITTED,
+            AppointmentStatus.ASSIGNED,
+            AppointmentStatus.CONTACTED,
+            AppointmentStatus.SCHEDULED,
+        },
         AppointmentStatus.CANCELLED,
     ),
     "mark_overdue": ({AppointmentStatus.ASSIGNED}, AppointmentStatus.ASSIGNED),
@@ -92,7 +97,9 @@ class Appointment(TenantOwned, Base):
     community_id: Mapped[uuid.UUID] = mapped_column()
     description: Mapped[str] = mapped_column(String(500))
     preferred_times: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[AppointmentStatus] = mapped_column(enum_column(AppointmentStatus), default=AppointmentStatus.SUBMITTED)
+    status: Mapped[AppointmentStatus] = mapped_column(
+        enum_column(AppointmentStatus), default=AppointmentStatus.SUBMITTED
+    )
     assignee_id: Mapped[uuid.UUID | None] = mapped_column()
     contact_due_at: Mapped[datetime | None] = mapped_column()
     contacted_at: Mapped[datetime | None] = mapped_column()
@@ -110,7 +117,9 @@ class Appointment(TenantOwned, Base):
 class AppointmentEvent(TenantOwned, Base):
     __tablename__ = "appointment_events"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"], ondelete="CASCADE"
+        ),
         ForeignKeyConstraint(["tenant_id", "actor_id"], ["users.tenant_id", "users.id"]),
         Index("ix_appointment_events_appointment", "tenant_id", "appointment_id", "id"),
     )

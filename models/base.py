@@ -16,7 +16,6 @@ from sqlalchemy import DateTime, Enum, ForeignKey, Index, MetaData, TypeDecorato
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 
-
 def _columns_but_tenant(constraint: object, _table: object) -> str:
     """Names constraints by their columns less `tenant_id`, which every one carries; keeps names
     under PostgreSQL's 63-character limit and unique when two keys point at one table."""
@@ -88,8 +87,6 @@ class TenantOwned:
 
     @declared_attr
     def tenant_id(cls) -> Mapped[uuid.UUID]:
-        return mapped_column(
-            ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, sort_order=-2
-        )
+        return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, sort_order=-2)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-1)

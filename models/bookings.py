@@ -35,9 +35,7 @@ class Room(TenantOwned, Base):
     __table_args__ = (
         tenant_index("community_id"),
         UniqueConstraint("tenant_id", "community_id", "name"),
-        ForeignKeyConstraint(
-            ["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]
-        ),
+        ForeignKeyConstraint(["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]),
         CheckConstraint("capacity > 0", name="capacity_positive"),
     )
 
@@ -147,7 +145,9 @@ class RoomRules:
             intervals.append((datetime.combine(day, opens, SHANGHAI), datetime.combine(day, closes, SHANGHAI)))
         return intervals
 
-    def problems(self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime) -> list[tuple[str, str, str]]:
+    def problems(
+        self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime
+    ) -> list[tuple[str, str, str]]:
         """(field, code, message) for each rule the request breaks."""
         found: list[tuple[str, str, str]] = []
         local_start, local_end = starts_at.astimezone(SHANGHAI), ends_at.astimezone(SHANGHAI)
@@ -155,8 +155,14 @@ class RoomRules:
             return [("endsAt", "INVALID", "结束时间须晚于开始时间。")]
         if attendees < 1 or attendees > self.capacity:
             found.append(("attendees", "OVER_CAPACITY", f"该活动室最多容纳 {self.capacity} 人。"))
-        if (local_start.minute % self.slot_minutes or local_end.minute % self.slot_minutes
-                or local_start.second or local_end.second or local_start.microsecond or local_end.microsecond):
+        if (
+            local_start.minute % self.slot_minutes
+            or local_end.minute % self.slot_minutes
+            or local_start.second
+            or local_end.second
+            or local_start.microsecond
+            or local_end.microsecond
+        ):
             found.append(("startsAt", "NOT_ON_SLOT", f"请按 {self.slot_minutes} 分钟的时段预约。"))
         if ends_at - starts_at > timedelta(minutes=self.max_duration_minutes):
             found.append(("endsAt", "TOO_LONG", f"单次预约不能超过 {self.max_duration_minutes // 60} 小时。"))

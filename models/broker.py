@@ -57,7 +57,9 @@ class _Hub:
             queue.put_nowait(delivery)
 
     @contextlib.asynccontextmanager
-    async def subscription(self, tenant_id: uuid.UUID, recipient_id: uuid.UUID) -> AsyncIterator[asyncio.Queue[Delivery]]:
+    async def subscription(
+        self, tenant_id: uuid.UUID, recipient_id: uuid.UUID
+    ) -> AsyncIterator[asyncio.Queue[Delivery]]:
         queue: asyncio.Queue[Delivery] = asyncio.Queue()
         key = (tenant_id, recipient_id)
         self._queues[key].add(queue)
@@ -93,7 +95,9 @@ class LocalBroker:
         if event.contains(session, "after_commit", self._flush_after_commit):
             event.remove(session, "after_commit", self._flush_after_commit)
 
-    def subscription(self, tenant_id: uuid.UUID, recipient_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[asyncio.Queue[Delivery]]:
+    def subscription(
+        self, tenant_id: uuid.UUID, recipient_id: uuid.UUID
+    ) -> contextlib.AbstractAsyncContextManager[asyncio.Queue[Delivery]]:
         return self.hub.subscription(tenant_id, recipient_id)
 
     async def close(self) -> None:
@@ -134,7 +138,9 @@ class PostgresBroker:
         await self._listening.wait()
 
     @contextlib.asynccontextmanager
-    async def subscription(self, tenant_id: uuid.UUID, recipient_id: uuid.UUID) -> AsyncIterator[asyncio.Queue[Delivery]]:
+    async def subscription(
+        self, tenant_id: uuid.UUID, recipient_id: uuid.UUID
+    ) -> AsyncIterator[asyncio.Queue[Delivery]]:
         await self.ready()
         async with self.hub.subscription(tenant_id, recipient_id) as queue:
             yield queue

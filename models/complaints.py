@@ -34,9 +34,7 @@ class ComplaintCategory(TenantOwned, Base):
     __tablename__ = "complaint_categories"
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
-        ForeignKeyConstraint(
-            ["tenant_id", "default_department_id"], ["departments.tenant_id", "departments.id"]
-        ),
+        ForeignKeyConstraint(["tenant_id", "default_department_id"], ["departments.tenant_id", "departments.id"]),
         CheckConstraint("acknowledge_hours > 0", name="acknowledge_positive"),
         CheckConstraint("resolve_days > 0", name="resolve_positive"),
     )
@@ -253,7 +251,9 @@ class ComplaintEvent(TenantOwned, Base):
 
     __tablename__ = "complaint_events"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"
+        ),
         ForeignKeyConstraint(["tenant_id", "actor_id"], ["users.tenant_id", "users.id"]),
         Index("ix_complaint_events_complaint", "tenant_id", "complaint_id", "id"),
     )
@@ -278,7 +278,9 @@ class Attachment(TenantOwned, Base):
     __tablename__ = "attachments"
     __table_args__ = (
         UniqueConstraint("tenant_id", "storage_key"),
-        ForeignKeyConstraint(["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"
+        ),
         ForeignKeyConstraint(["tenant_id", "event_id"], ["complaint_events.tenant_id", "complaint_events.id"]),
         ForeignKeyConstraint(["tenant_id", "uploaded_by_id"], ["users.tenant_id", "users.id"]),
         Index("ix_attachments_complaint", "tenant_id", "complaint_id"),

@@ -16,7 +16,9 @@ class Notification(TenantOwned, Base):
     __tablename__ = "notifications"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "recipient_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"
+        ),
         Index("ix_notifications_inbox", "tenant_id", "recipient_id", "read_at", "id"),
     )
 

@@ -28,9 +28,7 @@ class Grid(TenantOwned, Base):
         tenant_index("community_id"),
         tenant_index("worker_id"),
         UniqueConstraint("tenant_id", "code"),
-        ForeignKeyConstraint(
-            ["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]
-        ),
+        ForeignKeyConstraint(["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]),
         ForeignKeyConstraint(["tenant_id", "worker_id"], ["users.tenant_id", "users.id"]),
     )
 
@@ -62,9 +60,7 @@ class Household(TenantOwned, Base):
     __tablename__ = "households"
     __table_args__ = (
         UniqueConstraint("tenant_id", "building_id", "room"),
-        ForeignKeyConstraint(
-            ["tenant_id", "building_id"], ["buildings.tenant_id", "buildings.id"]
-        ),
+        ForeignKeyConstraint(["tenant_id", "building_id"], ["buildings.tenant_id", "buildings.id"]),
     )
 
     building_id: Mapped[uuid.UUID] = mapped_column()

@@ -62,15 +62,9 @@ class RoleGrant(TenantOwned, Base):
         tenant_index("user_id"),
         UniqueConstraint("tenant_id", "user_id", "role", "community_id", "department_id"),
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(
-            ["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "department_id"], ["departments.tenant_id", "departments.id"]
-        ),
-        CheckConstraint(
-            "(role = 'community_admin') = (community_id IS NOT NULL)", name="community_scope"
-        ),
+        ForeignKeyConstraint(["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]),
+        ForeignKeyConstraint(["tenant_id", "department_id"], ["departments.tenant_id", "departments.id"]),
+        CheckConstraint("(role = 'community_admin') = (community_id IS NOT NULL)", name="community_scope"),
         CheckConstraint("(role = 'staff') = (department_id IS NOT NULL)", name="department_scope"),
     )
 
@@ -92,20 +86,14 @@ class ResidentProfile(TenantOwned, Base):
         tenant_index("building_id"),
         tenant_index("household_id"),
         ForeignKeyConstraint(["tenant_id", "id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(
-            ["tenant_id", "building_id"], ["buildings.tenant_id", "buildings.id"]
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "household_id"], ["households.tenant_id", "households.id"]
-        ),
+        ForeignKeyConstraint(["tenant_id", "building_id"], ["buildings.tenant_id", "buildings.id"]),
+        ForeignKeyConstraint(["tenant_id", "household_id"], ["households.tenant_id", "households.id"]),
     )
 
     building_id: Mapped[uuid.UUID] = mapped_column()
     room: Mapped[str] = mapped_column(String(32))
     household_id: Mapped[uuid.UUID | None] = mapped_column()
-    status: Mapped[ResidentStatus] = mapped_column(
-        enum_column(ResidentStatus), default=ResidentStatus.PENDING
-    )
+    status: Mapped[ResidentStatus] = mapped_column(enum_column(ResidentStatus), default=ResidentStatus.PENDING)
     rejection_reason: Mapped[str | None] = mapped_column(String(200))
     id_number: Mapped[str | None] = mapped_column(String(18))
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)

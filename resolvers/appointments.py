@@ -42,7 +42,13 @@ from tenants.tokens import Viewer
 Resident = aliased(User, name="appointment_resident")
 Assignee = aliased(User, name="appointment_assignee")
 
-KIND = select(AppointmentType.id, AppointmentType.code, AppointmentType.name, AppointmentType.department_id, AppointmentType.room_id)
+KIND = select(
+    AppointmentType.id,
+    AppointmentType.code,
+    AppointmentType.name,
+    AppointmentType.department_id,
+    AppointmentType.room_id,
+)
 APPOINTMENT = (
     select(
         Appointment.id,
@@ -66,7 +72,10 @@ APPOINTMENT = (
         Resident.phone.label("resident_phone"),
         Assignee.name.label("assignee_name"),
     )
-    .join(AppointmentType, (AppointmentType.tenant_id == Appointment.tenant_id) & (AppointmentType.id == Appointment.type_id))
+    .join(
+        AppointmentType,
+        (AppointmentType.tenant_id == Appointment.tenant_id) & (AppointmentType.id == Appointment.type_id),
+    )
     .join(Resident, (Resident.tenant_id == Appointment.tenant_id) & (Resident.id == Appointment.resident_id))
     .outerjoin(Assignee, (Assignee.tenant_id == Appointment.tenant_id) & (Assignee.id == Appointment.assignee_id))
 )
@@ -148,7 +157,9 @@ async def list_appointments(ctx: RequestContext, query: AppointmentFilter, page:
     if query.statuses:
         stmt = stmt.where(Appointment.status.in_(query.statuses))
     if query.unassigned is not None:
-        stmt = stmt.where(Appointment.assignee_id.is_(None) if query.unassigned else Appointment.assignee_id.is_not(None))
+        stmt = stmt.where(
+            Appointment.assignee_id.is_(None) if query.unassigned else Appointment.assignee_id.is_not(None)
+        )
     if query.overdue is not None:
         condition = _overdue(ctx.clock())
         stmt = stmt.where(condition if query.overdue else ~condition)
@@ -181,18 +192,43 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     community_id = await session.scalar(
         select(Grid.community_id)
         .join(Building, (Building.tenant_id == Grid.tenant_id) & (Building.grid_id == Grid.id))
-        .join(ResidentProfile, (ResidentProfile.tenant_id == Building.tenant_id) & (ResidentProfile.building_id == Building.id))
+        .join(
+            ResidentProfile,
+            (ResidentProfile.tenant_id == Building.tenant_id) & (ResidentProfile.building_id == Building.id),
+        )
         .where(ResidentProfile.id == viewer.user_id)
     )
     check.require(community_id is not None, "typeId", "请先完成居民登记。")
     check.done()
     now = ctx.clock()
-    item = Appointment(type_id=type_id, resident_id=viewer.user_id, community_id=community_id, description=text, preferred_times=times, created_at=now, updated_at=now)
+    item = Appointment(
+        type_id=type_id,
+        resident_id=viewer.user_id,
+        community_id=community_id,
+        description=text,
+        preferred_times=times,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(item)
     await session.flush()
-    session.add(AppointmentEvent(appointment_id=item.id, action="submit", actor_id=viewer.user_id, to_status=AppointmentStatus.SUBMITTED, created_at=now))
+    session.add(
+        AppointmentEvent(
+            appointment_id=item.id,
+            action="submit",
+            actor_id=viewer.user_id,
+            to_status=AppointmentStatus.SUBMITTED,
+            created_at=now,
+        )
+    )
     await session.flush()
-    await notify(ctx, await admins_of(ctx, community_id), kind="appointment_new", title="新的预约待分拣", body=f"{found.name}：待分拣")
+    await notify(
+        ctx,
+        await admins_of(ctx, community_id),
+        kind="appointment_new",
+        title="新的预约待分拣",
+        body=f"{found.name}：待分拣",
+    )
     return item.id
 
 
@@ -224,7 +260,17 @@ async def _step(
     item.status = target
     item.updated_at = now
     change(item)
-    session.add(AppointmentEvent(appointment_id=item.id, action=action, actor_id=viewer.user_id, from_status=before, to_status=target, note=note, created_at=now))
+    session.add(
+        AppointmentEvent(
+            appointment_id=item.id,
+            action=action,
+            actor_id=viewer.user_id,
+            from_status=before,
+            to_status=target,
+            note=note,
+            created_at=now,
+        )
+    )
     try:
         await session.flush()
     except StaleDataError as error:
@@ -262,13 +308,27 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
         item.overdue_at = None
 
     item = await _step(ctx, appointment_id, "assign", may=_admin, change=hand_over)
-    await notify(ctx, [staff_id], kind="appointment_assigned", title="新的预约任务", body=f"{visible.type_name}：请在一个工作日内联系居民。")
-    await notify(ctx, [item.resident_id], kind="appointment_status", title="预约进展", body=f"您的{visible.type_name}预约已安排工作人员，将尽快与您联系。")
+    await notify(
+        ctx,
+        [staff_id],
+        kind="appointment_assigned",
+        title="新的预约任务",
+        body=f"{visible.type_name}：请在一个工作日内联系居民。",
+    )
+    await notify(
+        ctx,
+        [item.resident_id],
+        kind="appointment_status",
+        title="预约进展",
+        body=f"您的{visible.type_name}预约已安排工作人员，将尽快与您联系。",
+    )
     return item.id
 
 
 @allowed_to(Role.STAFF)
-async def record_contact(ctx: RequestContext, appointment_id: uuid.UUID, contacted_at: datetime, method: str, note: str | None) -> uuid.UUID:
+async def record_contact(
+    ctx: RequestContext, appointment_id: uuid.UUID, contacted_at: datetime, method: str, note: str | None
+) -> uuid.UUID:
     check = InputCheck()
     check.require(method in CONTACT_METHODS, "method", "联系方式应为电话、上门、短信或微信。")
     check.require(contacted_at <= ctx.clock(), "contactedAt", "联系时间不能晚于现在。")
@@ -294,7 +354,13 @@ async def schedule(ctx: RequestContext, appointment_id: uuid.UUID, at: datetime,
         item.scheduled_at = at
 
     item = await _step(ctx, appointment_id, "schedule", may=_assignee, note=text, change=agree)
-    await notify(ctx, [item.resident_id], kind="appointment_status", title="预约时间已确定", body="您的预约时间已确定，请按时前往。")
+    await notify(
+        ctx,
+        [item.resident_id],
+        kind="appointment_status",
+        title="预约时间已确定",
+        body="您的预约时间已确定，请按时前往。",
+    )
     return item.id
 
 
@@ -320,7 +386,13 @@ async def cancel(ctx: RequestContext, appointment_id: uuid.UUID, reason: str) ->
     item = await _step(
         ctx, appointment_id, "cancel", may=lambda v, i: _resident(v, i) or _assignee(v, i) or _admin(v, i), note=text
     )
-    await notify(ctx, [item.resident_id, item.assignee_id], kind="appointment_cancelled", title="预约已取消", body=f"预约已取消：{text}")
+    await notify(
+        ctx,
+        [item.resident_id, item.assignee_id],
+        kind="appointment_cancelled",
+        title="预约已取消",
+        body=f"预约已取消：{text}",
+    )
     return item.id
 
 
@@ -333,8 +405,21 @@ async def sweep(ctx: RequestContext) -> int:
     for item in late:
         item.overdue_at = now
         session.add(
-            AppointmentEvent(appointment_id=item.id, action="mark_overdue", from_status=item.status, to_status=item.status, note="超过一个工作日未联系居民", created_at=now)
+            AppointmentEvent(
+                appointment_id=item.id,
+                action="mark_overdue",
+                from_status=item.status,
+                to_status=item.status,
+                note="超过一个工作日未联系居民",
+                created_at=now,
+            )
         )
-        await notify(ctx, [item.assignee_id, *(await admins_of(ctx, item.community_id))], kind="appointment_overdue", title="预约超时未联系", body="有预约超过一个工作日未联系居民，请督办。")
+        await notify(
+            ctx,
+            [item.assignee_id, *(await admins_of(ctx, item.community_id))],
+            kind="appointment_overdue",
+            title="预约超时未联系",
+            body="有预约超过一个工作日未联系居民，请督办。",
+        )
     await session.flush()
     return len(late)

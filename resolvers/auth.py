@@ -41,9 +41,7 @@ async def _viewer(ctx: RequestContext, user_id: uuid.UUID) -> Viewer:
     assert ctx.tenant is not None
     grants = (
         await session_of(ctx).execute(
-            select(RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id).where(
-                RoleGrant.user_id == user_id
-            )
+            select(RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id).where(RoleGrant.user_id == user_id)
         )
     ).all()
     return Viewer(

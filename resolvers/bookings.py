@@ -20,7 +20,16 @@ from sqlalchemy import ColumnElement, Row, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from models.bookings import BOOKING_STATUS_NAMES, HOLDING, WEEKDAYS, BookingStatus, Room, RoomBooking, RoomRules, week_of
+from models.bookings import (
+    BOOKING_STATUS_NAMES,
+    HOLDING,
+    WEEKDAYS,
+    BookingStatus,
+    Room,
+    RoomBooking,
+    RoomRules,
+    week_of,
+)
 from models.calendar import SHANGHAI
 from models.people import Role, User
 from resolvers.deadlines import calendar_of
@@ -114,7 +123,9 @@ async def room(ctx: RequestContext, room_id: uuid.UUID) -> Row[Any] | None:
 
 
 @allowed_to(ANYONE)
-async def free_slots(ctx: RequestContext, room_id: uuid.UUID, first_day: date, last_day: date) -> list[tuple[datetime, datetime]]:
+async def free_slots(
+    ctx: RequestContext, room_id: uuid.UUID, first_day: date, last_day: date
+) -> list[tuple[datetime, datetime]]:
     """The room's bookable slots from `first_day` to `last_day` (China Standard Time dates)."""
     check = InputCheck()
     check.require(first_day <= last_day, "to", "结束日期不能早于开始日期。")
@@ -203,7 +214,9 @@ def _occurrences(request: BookingRequest, check: InputCheck) -> list[tuple[datet
     if request.repeat_weekly_until is None:
         return first
     local_day = request.starts_at.astimezone(SHANGHAI).date()
-    if not check.require(request.repeat_weekly_until >= local_day, "repeatWeeklyUntil", "重复截止日期不能早于首次日期。"):
+    if not check.require(
+        request.repeat_weekly_until >= local_day, "repeatWeeklyUntil", "重复截止日期不能早于首次日期。"
+    ):
         return first
     weeks = (request.repeat_weekly_until - local_day).days // 7 + 1
     if not check.require(weeks <= MAX_OCCURRENCES, "repeatWeeklyUntil", f"每周重复的预约最多 {MAX_OCCURRENCES} 次。"):
@@ -215,7 +228,9 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).date().isoformat()
 
 
-async def _quota_problems(ctx: RequestContext, room_row: Any, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]) -> list[str]:
+async def _quota_problems(
+    ctx: RequestContext, room_row: Any, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]
+) -> list[str]:
     """The weeks (by Monday) in which these slots would take the resident over the room's quota."""
     held: dict[datetime, timedelta] = defaultdict(timedelta)
     for starts, ends in slots:
@@ -253,7 +268,11 @@ async def _clashes(ctx: RequestContext, room_id: uuid.UUID, slots: list[tuple[da
 
 
 def _conflict(days: list[str]) -> DomainError:
-    return fail("BOOKING_CONFLICT", f"以下日期的所选时段已被预约：{'、'.join(days)}。" if days else "所选时段已被预约。", "startsAt")
+    return fail(
+        "BOOKING_CONFLICT",
+        f"以下日期的所选时段已被预约：{'、'.join(days)}。" if days else "所选时段已被预约。",
+        "startsAt",
+    )
 
 
 @allowed_to(Role.RESIDENT)
@@ -325,7 +344,9 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
 # --- deciding and using ----------------------------------------------------------------------
 
 
-async def _own_or_admin(ctx: RequestContext, booking_id: uuid.UUID, *, admins_only: bool = False) -> tuple[RoomBooking, str, bool]:
+async def _own_or_admin(
+    ctx: RequestContext, booking_id: uuid.UUID, *, admins_only: bool = False
+) -> tuple[RoomBooking, str, bool]:
     """The booking (to write to), its room's name, and whether the caller is an admin over it.
     Not the caller's to see: NOT_FOUND; seen but `admins_only` and not one: FORBIDDEN."""
     viewer = viewer_of(ctx)
@@ -346,7 +367,9 @@ async def _own_or_admin(ctx: RequestContext, booking_id: uuid.UUID, *, admins_on
 
 def _require_status(row: RoomBooking, allowed: set[BookingStatus], doing: str) -> None:
     if row.status not in allowed:
-        raise fail("INVALID_TRANSITION", f"该预约当前状态为“{BOOKING_STATUS_NAMES[row.status]}”，不能{doing}。", "bookingId")
+        raise fail(
+            "INVALID_TRANSITION", f"该预约当前状态为“{BOOKING_STATUS_NAMES[row.status]}”，不能{doing}。", "bookingId"
+        )
 
 
 async def _save(ctx: RequestContext) -> None:
@@ -368,7 +391,13 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
     together = [row]
     if row.series_id is not None:
         together = list(
-            (await session_of(ctx).scalars(select(RoomBooking).where(RoomBooking.series_id == row.series_id, RoomBooking.status == BookingStatus.PENDING))).all()
+            (
+                await session_of(ctx).scalars(
+                    select(RoomBooking).where(
+                        RoomBooking.series_id == row.series_id, RoomBooking.status == BookingStatus.PENDING
+                    )
+                )
+            ).all()
         )
     now = ctx.clock()
     for each in together:
@@ -378,7 +407,13 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
         each.decided_at = now
     await _save(ctx)
     verdict = "已通过" if approve else f"未通过：{reason}"
-    await notify(ctx, [row.resident_id], kind="booking_decided", title="活动室预约结果", body=f"您预约的{room_name}（{_day(row.starts_at)}）{verdict}")
+    await notify(
+        ctx,
+        [row.resident_id],
+        kind="booking_decided",
+        title="活动室预约结果",
+        body=f"您预约的{room_name}（{_day(row.starts_at)}）{verdict}",
+    )
     return row.id
 
 
@@ -399,7 +434,13 @@ async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None)
     row.decided_at = ctx.clock()
     await _save(ctx)
     if not mine:
-        await notify(ctx, [row.resident_id], kind="booking_cancelled", title="活动室预约被取消", body=f"您预约的{room_name}（{_day(row.starts_at)}）已取消：{reason}")
+        await notify(
+            ctx,
+            [row.resident_id],
+            kind="booking_cancelled",
+            title="活动室预约被取消",
+            body=f"您预约的{room_name}（{_day(row.starts_at)}）已取消：{reason}",
+        )
     return row.id
 
 
@@ -442,18 +483,24 @@ async def sweep(ctx: RequestContext) -> int:
     late = (
         await session.scalars(
             select(RoomBooking).where(
-                RoomBooking.status == BookingStatus.PENDING, RoomBooking.answer_due_at < now, RoomBooking.overdue_at.is_(None)
+                RoomBooking.status == BookingStatus.PENDING,
+                RoomBooking.answer_due_at < now,
+                RoomBooking.overdue_at.is_(None),
             )
         )
     ).all()
     for row in late:
         row.overdue_at = now
         community_id = (await room(ctx, row.room_id)).community_id
-        await notify(ctx, await admins_of(ctx, community_id), kind="booking_overdue", title="活动室预约超时未审核", body=f"{_day(row.starts_at)} 的预约已超过一个工作日未答复。")
+        await notify(
+            ctx,
+            await admins_of(ctx, community_id),
+            kind="booking_overdue",
+            title="活动室预约超时未审核",
+            body=f"{_day(row.starts_at)} 的预约已超过一个工作日未答复。",
+        )
     await session.flush()
     return len(late)
-
-
 
 
 @dataclass(frozen=True)

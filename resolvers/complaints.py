@@ -99,7 +99,9 @@ COMPLAINT = (
         (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
     )
     .join(Grid, (Grid.tenant_id == Complaint.tenant_id) & (Grid.id == Complaint.grid_id))
-    .outerjoin(ResidentUser, (ResidentUser.tenant_id == Complaint.tenant_id) & (ResidentUser.id == Complaint.resident_id))
+    .outerjoin(
+        ResidentUser, (ResidentUser.tenant_id == Complaint.tenant_id) & (ResidentUser.id == Complaint.resident_id)
+    )
     .outerjoin(HandlerUser, (HandlerUser.tenant_id == Complaint.tenant_id) & (HandlerUser.id == Complaint.handler_id))
 )
 CATEGORY = select(
@@ -301,7 +303,9 @@ def _filtered(stmt: Any, query: Filter, now: datetime) -> Any:
         stmt = stmt.where(Complaint.submitted_at < query.submitted_to)
     if query.search:
         text = query.search.strip()
-        stmt = stmt.where(or_(Complaint.title.contains(text, autoescape=True), Complaint.content.contains(text, autoescape=True)))
+        stmt = stmt.where(
+            or_(Complaint.title.contains(text, autoescape=True), Complaint.content.contains(text, autoescape=True))
+        )
     return stmt
 
 
@@ -332,21 +336,25 @@ async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, i
 @allowed_to(ANYONE)
 async def public_feed(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page:
     """晒一晒: resolved items their residents allowed to be shown, without who reported them."""
-    stmt = select(
-        Complaint.id,
-        Complaint.title,
-        Complaint.content,
-        Complaint.resolution,
-        Complaint.resolved_at,
-        Complaint.rating,
-        ComplaintCategory.name.label("category_name"),
-    ).join(
-        ComplaintCategory,
-        (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
-    ).where(
-        Complaint.community_id == community_id,
-        Complaint.is_public.is_(True),
-        Complaint.status.in_((ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)),
+    stmt = (
+        select(
+            Complaint.id,
+            Complaint.title,
+            Complaint.content,
+            Complaint.resolution,
+            Complaint.resolved_at,
+            Complaint.rating,
+            ComplaintCategory.name.label("category_name"),
+        )
+        .join(
+            ComplaintCategory,
+            (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
+        )
+        .where(
+            Complaint.community_id == community_id,
+            Complaint.is_public.is_(True),
+            Complaint.status.in_((ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)),
+        )
     )
     return await paginate(session_of(ctx), stmt, (Complaint.id,), checked(ctx, page), descending=True)
 
@@ -387,7 +395,9 @@ async def _read_uploads(ctx: RequestContext, uploads: Sequence[UploadedFile]) ->
         data = await upload.read(settings.max_video_bytes + 1)
         media = identify(data[:8192])
         if media is None:
-            issues.append(Issue("UNSUPPORTED_FILE", "只能上传图片（JPEG、PNG、WebP、HEIC）或短视频（MP4、MOV）。", field_name))
+            issues.append(
+                Issue("UNSUPPORTED_FILE", "只能上传图片（JPEG、PNG、WebP、HEIC）或短视频（MP4、MOV）。", field_name)
+            )
             continue
         limit = settings.max_image_bytes if media.kind.value == "image" else settings.max_video_bytes
         if len(data) > limit:
@@ -457,7 +467,9 @@ def _check_draft(check: InputCheck, draft: Draft) -> tuple[str, str, str | None]
     return title, content, address
 
 
-async def _routing(ctx: RequestContext, check: InputCheck, draft: Draft, home_building: uuid.UUID | None) -> tuple[uuid.UUID | None, Row[Any] | None]:
+async def _routing(
+    ctx: RequestContext, check: InputCheck, draft: Draft, home_building: uuid.UUID | None
+) -> tuple[uuid.UUID | None, Row[Any] | None]:
     """The building (if any) and the grid the complaint goes to: the building's grid; else the
     grid named with an address; else the resident's own building's grid."""
     session = session_of(ctx)
@@ -472,7 +484,9 @@ async def _routing(ctx: RequestContext, check: InputCheck, draft: Draft, home_bu
         check.require(False, "buildingId", "请选择楼栋，或填写地址并选择网格。")
     grid = None
     if grid_id is not None:
-        grid = (await session.execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))).one_or_none()
+        grid = (
+            await session.execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))
+        ).one_or_none()
         check.require(grid is not None, "gridId", "请从列表中选择网格。")
     if draft.building_id is None and draft.grid_id is not None:
         check.require(bool(draft.address and draft.address.strip()), "address", "不在楼栋内的事项请填写地址。")
@@ -526,13 +540,19 @@ async def _create(
     session.add(item)
     await session.flush()
     event = ComplaintEvent(
-        complaint_id=item.id, action=Action.SUBMIT, actor_id=viewer.user_id, to_status=ComplaintStatus.SUBMITTED, created_at=now
+        complaint_id=item.id,
+        action=Action.SUBMIT,
+        actor_id=viewer.user_id,
+        to_status=ComplaintStatus.SUBMITTED,
+        created_at=now,
     )
     session.add(event)
     await session.flush()
     # A grid without a worker falls to the community's admins.
     recipients = [grid.worker_id] if grid.worker_id else await admins_of(ctx, grid.community_id)
-    await notify(ctx, recipients, kind="complaint_new", title="新的诉求", body=f"“{title}”待受理。", complaint_id=item.id)
+    await notify(
+        ctx, recipients, kind="complaint_new", title="新的诉求", body=f"“{title}”待受理。", complaint_id=item.id
+    )
     await _store(ctx, item.id, event.id, files)
     return item.id
 
@@ -541,12 +561,19 @@ async def _create(
 async def submit(ctx: RequestContext, draft: Draft, uploads: Sequence[UploadedFile]) -> uuid.UUID:
     viewer = viewer_of(ctx)
     home = await session_of(ctx).scalar(select(ResidentProfile.building_id).where(ResidentProfile.id == viewer.user_id))
-    return await _create(ctx, draft, uploads, resident_id=viewer.user_id, home_building=home, source=ComplaintSource.APP)
+    return await _create(
+        ctx, draft, uploads, resident_id=viewer.user_id, home_building=home, source=ComplaintSource.APP
+    )
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
 async def file_on_behalf(
-    ctx: RequestContext, draft: Draft, uploads: Sequence[UploadedFile], *, resident_id: uuid.UUID | None, source: ComplaintSource
+    ctx: RequestContext,
+    draft: Draft,
+    uploads: Sequence[UploadedFile],
+    *,
+    resident_id: uuid.UUID | None,
+    source: ComplaintSource,
 ) -> uuid.UUID:
     """A grid worker or admin files a complaint heard by phone or on a visit, or found on an
     inspection (then with no resident)."""
@@ -604,7 +631,13 @@ async def _act(
     item.updated_at = now
     change(item)
     event = ComplaintEvent(
-        complaint_id=item.id, action=action, actor_id=viewer_of(ctx).user_id, from_status=before, to_status=after, note=note, created_at=now
+        complaint_id=item.id,
+        action=action,
+        actor_id=viewer_of(ctx).user_id,
+        from_status=before,
+        to_status=after,
+        note=note,
+        created_at=now,
     )
     session.add(event)
     try:
@@ -622,7 +655,14 @@ def _note(check: InputCheck, value: str | None, field_name: str, label: str, *, 
 
 
 async def _tell_resident(ctx: RequestContext, item: Complaint, what: str) -> None:
-    await notify(ctx, [item.resident_id], kind="complaint_status", title="诉求进展", body=f"您的诉求“{item.title}”{what}。", complaint_id=item.id)
+    await notify(
+        ctx,
+        [item.resident_id],
+        kind="complaint_status",
+        title="诉求进展",
+        body=f"您的诉求“{item.title}”{what}。",
+        complaint_id=item.id,
+    )
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
@@ -644,7 +684,9 @@ async def start_work(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
 
 
 @allowed_to(Role.GRID_WORKER, Role.STAFF, *ADMINS)
-async def resolve(ctx: RequestContext, complaint_id: uuid.UUID, reply: str, uploads: Sequence[UploadedFile]) -> uuid.UUID:
+async def resolve(
+    ctx: RequestContext, complaint_id: uuid.UUID, reply: str, uploads: Sequence[UploadedFile]
+) -> uuid.UUID:
     check = InputCheck()
     reply_text = _note(check, reply, "reply", "办理结果", required=True)
     check.done()
@@ -680,7 +722,9 @@ def _due_in(check: InputCheck, days: int, field_name: str) -> int:
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
-async def dispatch(ctx: RequestContext, complaint_id: uuid.UUID, department_id: uuid.UUID | None, due_in_days: int, note: str | None) -> uuid.UUID:
+async def dispatch(
+    ctx: RequestContext, complaint_id: uuid.UUID, department_id: uuid.UUID | None, due_in_days: int, note: str | None
+) -> uuid.UUID:
     """立项派单: made a work order and sent to a department, with a new resolve deadline."""
     check = InputCheck()
     note_text = _note(check, note, "note", "派单说明", required=False)
@@ -699,7 +743,14 @@ async def dispatch(ctx: RequestContext, complaint_id: uuid.UUID, department_id: 
         item.overdue_at = None
 
     item, _ = await _act(ctx, complaint_id, Action.DISPATCH, note=note_text, change=send)
-    await notify(ctx, await staff_of(ctx, department), kind="complaint_dispatched", title="新的派单", body=f"“{item.title}”已派至本部门。", complaint_id=item.id)
+    await notify(
+        ctx,
+        await staff_of(ctx, department),
+        kind="complaint_dispatched",
+        title="新的派单",
+        body=f"“{item.title}”已派至本部门。",
+        complaint_id=item.id,
+    )
     await _tell_resident(ctx, item, "已转交职能部门办理")
     return item.id
 
@@ -714,7 +765,14 @@ async def department_accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uui
         item.department_accepted_at = ctx.clock()
 
     item, _ = await _act(ctx, complaint_id, Action.DEPARTMENT_ACCEPT, guard=not_yet_signed, change=sign)
-    await notify(ctx, [item.handler_id], kind="complaint_status", title="部门已签收", body=f"“{item.title}”已由职能部门签收。", complaint_id=item.id)
+    await notify(
+        ctx,
+        [item.handler_id],
+        kind="complaint_status",
+        title="部门已签收",
+        body=f"“{item.title}”已由职能部门签收。",
+        complaint_id=item.id,
+    )
     return item.id
 
 
@@ -729,7 +787,14 @@ async def return_to_grid(ctx: RequestContext, complaint_id: uuid.UUID, reason: s
         item.department_accepted_at = None
 
     item, _ = await _act(ctx, complaint_id, Action.RETURN_TO_GRID, note=reason_text, change=back)
-    await notify(ctx, [item.handler_id], kind="complaint_returned", title="工单被退回", body=f"“{item.title}”被部门退回：{reason_text}", complaint_id=item.id)
+    await notify(
+        ctx,
+        [item.handler_id],
+        kind="complaint_returned",
+        title="工单被退回",
+        body=f"“{item.title}”被部门退回：{reason_text}",
+        complaint_id=item.id,
+    )
     return item.id
 
 
@@ -739,7 +804,9 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
     viewer = viewer_of(ctx)
     check = InputCheck()
     note_text = _note(check, note, "note", "改派说明", required=False)
-    grid = (await session_of(ctx).execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))).one_or_none()
+    grid = (
+        await session_of(ctx).execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))
+    ).one_or_none()
     allowed = grid is not None and (Role.TENANT_ADMIN in viewer.roles or grid.community_id in viewer.community_ids)
     check.require(allowed, "gridId", "请从您管理范围内的网格中选择。")
     check.require(grid is None or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
@@ -752,7 +819,14 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
         item.handler_id = grid.worker_id
 
     item, _ = await _act(ctx, complaint_id, Action.REASSIGN, note=note_text, change=move)
-    await notify(ctx, [grid.worker_id], kind="complaint_new", title="改派给您的诉求", body=f"“{item.title}”已改派给您。", complaint_id=item.id)
+    await notify(
+        ctx,
+        [grid.worker_id],
+        kind="complaint_new",
+        title="改派给您的诉求",
+        body=f"“{item.title}”已改派给您。",
+        complaint_id=item.id,
+    )
     return item.id
 
 
@@ -770,7 +844,14 @@ async def supervise(ctx: RequestContext, complaint_id: uuid.UUID, note: str, due
 
     item, _ = await _act(ctx, complaint_id, Action.SUPERVISE, note=note_text, change=escalate)
     holders = [item.handler_id] + (await staff_of(ctx, item.department_id) if item.department_id else [])
-    await notify(ctx, holders, kind="complaint_supervised", title="督办", body=f"“{item.title}”被督办：{note_text}", complaint_id=item.id)
+    await notify(
+        ctx,
+        holders,
+        kind="complaint_supervised",
+        title="督办",
+        body=f"“{item.title}”被督办：{note_text}",
+        complaint_id=item.id,
+    )
     return item.id
 
 
@@ -789,7 +870,14 @@ async def confirm(ctx: RequestContext, complaint_id: uuid.UUID, rating: int, com
         item.closed_at = ctx.clock()
 
     item, _ = await _act(ctx, complaint_id, Action.CONFIRM, note=comment_text, change=close)
-    await notify(ctx, [item.handler_id], kind="complaint_confirmed", title="居民已评价", body=f"“{item.title}”获评 {rating} 分。", complaint_id=item.id)
+    await notify(
+        ctx,
+        [item.handler_id],
+        kind="complaint_confirmed",
+        title="居民已评价",
+        body=f"“{item.title}”获评 {rating} 分。",
+        complaint_id=item.id,
+    )
     return item.id
 
 
@@ -802,17 +890,33 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
 
     def within_window(item: Complaint) -> None:
         if item.resolved_at is not None and ctx.clock() - item.resolved_at > timedelta(days=window):
-            raise fail("REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId")
+            raise fail(
+                "REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId"
+            )
 
     item, _ = await _act(ctx, complaint_id, Action.REOPEN, note=reason_text, guard=within_window)
-    await notify(ctx, [item.handler_id], kind="complaint_reopened", title="诉求被退回重办", body=f"“{item.title}”：{reason_text}", complaint_id=item.id)
+    await notify(
+        ctx,
+        [item.handler_id],
+        kind="complaint_reopened",
+        title="诉求被退回重办",
+        body=f"“{item.title}”：{reason_text}",
+        complaint_id=item.id,
+    )
     return item.id
 
 
 @allowed_to(Role.RESIDENT)
 async def withdraw(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
     item, _ = await _act(ctx, complaint_id, Action.WITHDRAW)
-    await notify(ctx, [item.handler_id], kind="complaint_withdrawn", title="诉求已撤回", body=f"“{item.title}”已被居民撤回。", complaint_id=item.id)
+    await notify(
+        ctx,
+        [item.handler_id],
+        kind="complaint_withdrawn",
+        title="诉求已撤回",
+        body=f"“{item.title}”已被居民撤回。",
+        complaint_id=item.id,
+    )
     return item.id
 
 
@@ -826,29 +930,61 @@ async def sweep(ctx: RequestContext) -> SweepReport:
     session = session_of(ctx)
     now = ctx.clock()
     report = SweepReport()
-    overdue = (await session.scalars(select(Complaint).where(overdue_condition(now), Complaint.overdue_at.is_(None)))).all()
+    overdue = (
+        await session.scalars(select(Complaint).where(overdue_condition(now), Complaint.overdue_at.is_(None)))
+    ).all()
     for item in overdue:
         item.overdue_at = now
         session.add(
-            ComplaintEvent(complaint_id=item.id, action=Action.MARK_OVERDUE, from_status=item.status, to_status=item.status, note="已超过办理期限", created_at=now)
+            ComplaintEvent(
+                complaint_id=item.id,
+                action=Action.MARK_OVERDUE,
+                from_status=item.status,
+                to_status=item.status,
+                note="已超过办理期限",
+                created_at=now,
+            )
         )
         recipients = [item.handler_id, *(await admins_of(ctx, item.community_id))]
         if item.department_id:
             recipients += await staff_of(ctx, item.department_id)
-        await notify(ctx, recipients, kind="complaint_overdue", title="诉求超期", body=f"“{item.title}”已超过办理期限。", complaint_id=item.id)
+        await notify(
+            ctx,
+            recipients,
+            kind="complaint_overdue",
+            title="诉求超期",
+            body=f"“{item.title}”已超过办理期限。",
+            complaint_id=item.id,
+        )
         report.marked_overdue += 1
     limit = now - timedelta(days=int(tenant_setting(ctx, "complaint_auto_close_days", 7)))
     unconfirmed = (
-        await session.scalars(select(Complaint).where(Complaint.status == ComplaintStatus.RESOLVED, Complaint.resolved_at < limit))
+        await session.scalars(
+            select(Complaint).where(Complaint.status == ComplaintStatus.RESOLVED, Complaint.resolved_at < limit)
+        )
     ).all()
     for item in unconfirmed:
         item.status = ComplaintStatus.CLOSED
         item.closed_at = now
         item.updated_at = now
         session.add(
-            ComplaintEvent(complaint_id=item.id, action=Action.AUTO_CLOSE, from_status=ComplaintStatus.RESOLVED, to_status=ComplaintStatus.CLOSED, note="居民未在期限内确认，自动关闭", created_at=now)
+            ComplaintEvent(
+                complaint_id=item.id,
+                action=Action.AUTO_CLOSE,
+                from_status=ComplaintStatus.RESOLVED,
+                to_status=ComplaintStatus.CLOSED,
+                note="居民未在期限内确认，自动关闭",
+                created_at=now,
+            )
         )
-        await notify(ctx, [item.resident_id], kind="complaint_status", title="诉求进展", body=f"您的诉求“{item.title}”已自动关闭。", complaint_id=item.id)
+        await notify(
+            ctx,
+            [item.resident_id],
+            kind="complaint_status",
+            title="诉求进展",
+            body=f"您的诉求“{item.title}”已自动关闭。",
+            complaint_id=item.id,
+        )
         report.closed += 1
     await session.flush()
     return report

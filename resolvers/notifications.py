@@ -44,7 +44,14 @@ async def notify(
     # Nobody is told about what they did themselves.
     unique = {r for r in recipients if r is not None and r != acting}
     rows = [
-        Notification(recipient_id=r, kind=kind, title=title[:100], body=body[:500], complaint_id=complaint_id, created_at=ctx.clock())
+        Notification(
+            recipient_id=r,
+            kind=kind,
+            title=title[:100],
+            body=body[:500],
+            complaint_id=complaint_id,
+            created_at=ctx.clock(),
+        )
         for r in sorted(unique)
     ]
     session.add_all(rows)
@@ -66,7 +73,9 @@ async def _admins(ctx: RequestContext, community_ids: list[uuid.UUID]) -> list[l
     return [[r.user_id for r in rows if r.community_id == c] + tenant_admins for c in community_ids]
 
 
-_staff = groups_by_key(select(RoleGrant.department_id, RoleGrant.user_id).where(RoleGrant.role == Role.STAFF), RoleGrant.department_id)
+_staff = groups_by_key(
+    select(RoleGrant.department_id, RoleGrant.user_id).where(RoleGrant.role == Role.STAFF), RoleGrant.department_id
+)
 
 
 async def admins_of(ctx: RequestContext, community_id: uuid.UUID) -> list[uuid.UUID]:
@@ -88,7 +97,9 @@ async def my_notifications(ctx: RequestContext, page: PageRequest, unread_only: 
 
 @allowed_to(*Role)
 async def unread_count(ctx: RequestContext) -> int:
-    stmt = select(func.count()).where(Notification.recipient_id == viewer_of(ctx).user_id, Notification.read_at.is_(None))
+    stmt = select(func.count()).where(
+        Notification.recipient_id == viewer_of(ctx).user_id, Notification.read_at.is_(None)
+    )
     return int(await session_of(ctx).scalar(stmt) or 0)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.exc import IntegrityError
 
 from models.organisation import Building, Grid, Household
+from models.passwords import MIN_PASSWORD_LENGTH
 from models.people import (
     ResidentProfile,
     ResidentStatus,
@@ -24,7 +25,6 @@ from models.people import (
     normalise_id_number,
     normalise_phone,
 )
-from models.passwords import MIN_PASSWORD_LENGTH
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader
 from resolvers.organisation import checked
@@ -94,7 +94,9 @@ def shown_phone(ctx: RequestContext, person_id: uuid.UUID, phone: str, community
     return phone if sees_full_contact(ctx, person_id, community_id) else mask_phone(phone)
 
 
-def shown_id_number(ctx: RequestContext, person_id: uuid.UUID, id_number: str | None, community_id: uuid.UUID) -> str | None:
+def shown_id_number(
+    ctx: RequestContext, person_id: uuid.UUID, id_number: str | None, community_id: uuid.UUID
+) -> str | None:
     if id_number is None:
         return None
     return id_number if sees_full_contact(ctx, person_id, community_id) else mask_id_number(id_number)
@@ -145,9 +147,7 @@ async def resident(ctx: RequestContext, resident_id: uuid.UUID) -> Row[Any] | No
 @allowed_to(Role.GRID_WORKER, *ADMINS)
 async def residents_awaiting_review(ctx: RequestContext, page: PageRequest) -> Page:
     viewer = viewer_of(ctx)
-    stmt = RESIDENT.where(
-        _residents_in_scope(viewer), ResidentProfile.status == ResidentStatus.PENDING
-    )
+    stmt = RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.status == ResidentStatus.PENDING)
     return await paginate(session_of(ctx), stmt, (ResidentProfile.id,), checked(ctx, page))
 
 
@@ -174,9 +174,10 @@ async def register_resident(
     room = check.text(room, "room", "房号", max_length=32)
     checked_id_number = normalise_id_number(id_number) if id_number else None
     check.require(not id_number or checked_id_number is not None, "idNumber", "身份证号码有误，请核对。")
-    building_exists = building_id is not None and (
-        await session.scalar(select(Building.id).where(Building.id == building_id))
-    ) is not None
+    building_exists = (
+        building_id is not None
+        and (await session.scalar(select(Building.id).where(Building.id == building_id))) is not None
+    )
     check.require(building_exists, "buildingId", "请从列表中选择所在楼栋。")
     if normalised is not None:
         taken = await session.scalar(select(User.id).where(User.phone == normalised))
@@ -204,7 +205,9 @@ async def _pending_in_scope(ctx: RequestContext, resident_id: uuid.UUID) -> Resi
     session = session_of(ctx)
     profile = await session.scalar(
         select(ResidentProfile)
-        .join(Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id))
+        .join(
+            Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id)
+        )
         .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
         .where(ResidentProfile.id == resident_id, _residents_in_scope(viewer))
     )
@@ -263,9 +266,11 @@ async def resident_as_registered(ctx: RequestContext, resident_id: uuid.UUID) ->
     return (await session_of(ctx).execute(RESIDENT.where(ResidentProfile.id == resident_id))).one_or_none()
 
 
-STAFF_MEMBER = select(User.id, User.name, RoleGrant.department_id).join(
-    RoleGrant, (RoleGrant.tenant_id == User.tenant_id) & (RoleGrant.user_id == User.id)
-).where(RoleGrant.role == Role.STAFF)
+STAFF_MEMBER = (
+    select(User.id, User.name, RoleGrant.department_id)
+    .join(RoleGrant, (RoleGrant.tenant_id == User.tenant_id) & (RoleGrant.user_id == User.id))
+    .where(RoleGrant.role == Role.STAFF)
+)
 
 
 @allowed_to(*ADMINS)

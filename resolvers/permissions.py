@@ -63,7 +63,9 @@ def allowed_to(
     return decorate
 
 
-def visible_rows(viewer: Viewer, by_role: Mapping[Role, Callable[[Viewer], ColumnElement[bool]]]) -> ColumnElement[bool]:
+def visible_rows(
+    viewer: Viewer, by_role: Mapping[Role, Callable[[Viewer], ColumnElement[bool]]]
+) -> ColumnElement[bool]:
     """The one way a list is scoped to its caller: a tenant admin sees every row of the tenant;
     anyone else the rows that any of their roles grants (`by_role`), and nothing otherwise."""
     if Role.TENANT_ADMIN in viewer.roles:

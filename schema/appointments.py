@@ -49,7 +49,9 @@ class AppointmentType(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name, department_id=row.department_id)
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[AppointmentType | None]:
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[AppointmentType | None]:
         return await nodes_by_id(list(node_ids), lambda i: appointments.kind(info.context, i), cls.from_row)
 
     @strawberry.field(description="The department that handles it, if one does.")
@@ -70,7 +72,9 @@ class StaffMember(relay.Node):
         return cls(id=row.id, name=row.name, department_id=row.department_id)
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[StaffMember | None]:
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[StaffMember | None]:
         return await nodes_by_id(list(node_ids), lambda i: people.staff_member(info.context, i), cls.from_row)
 
     @strawberry.field
@@ -82,7 +86,9 @@ class StaffMember(relay.Node):
 
 @strawberry.type(description="One step on an appointment's timeline.")
 class AppointmentEvent:
-    action: str = strawberry.field(description=f"One of: {', '.join(f'{k} ({v})' for k, v in APPOINTMENT_STEP_NAMES.items())}.")
+    action: str = strawberry.field(
+        description=f"One of: {', '.join(f'{k} ({v})' for k, v in APPOINTMENT_STEP_NAMES.items())}."
+    )
     actor_name: str | None
     from_status: AppointmentStatusType | None
     to_status: AppointmentStatusType
@@ -90,14 +96,18 @@ class AppointmentEvent:
     at: datetime
 
 
-@strawberry.type(description="预约: a resident's request for a service. Confidential: only the resident, the assigned staff member and admins see it.")
+@strawberry.type(
+    description="预约: a resident's request for a service. Confidential: only the resident, the assigned staff member and admins see it."
+)
 class Appointment(relay.Node):
     id: relay.NodeID[uuid.UUID]
     type_name: str
     description: str
     preferred_times: list[str]
     status: AppointmentStatusType
-    contact_due_at: datetime | None = strawberry.field(description="Assigned appointments are contacted within one working day.")
+    contact_due_at: datetime | None = strawberry.field(
+        description="Assigned appointments are contacted within one working day."
+    )
     overdue: bool
     contacted_at: datetime | None
     contact_method: ContactMethod | None
@@ -125,8 +135,12 @@ class Appointment(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Appointment | None]:
-        return await nodes_by_id(list(node_ids), lambda i: appointments.appointment(info.context, i), lambda r: cls.from_row(info, r))
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Appointment | None]:
+        return await nodes_by_id(
+            list(node_ids), lambda i: appointments.appointment(info.context, i), lambda r: cls.from_row(info, r)
+        )
 
     @strawberry.field
     def resident(self, info: Info) -> Person:
@@ -138,7 +152,9 @@ class Appointment(relay.Node):
         return self.row.assignee_name
 
     @strawberry.field(description="Every step so far, oldest first.")
-    async def timeline(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[AppointmentEvent]:
+    async def timeline(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[AppointmentEvent]:
         page = await appointments.timeline(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -157,16 +173,24 @@ class Appointment(relay.Node):
 class AppointmentFilter:
     statuses: list[AppointmentStatusType] | None = None
     unassigned: bool | None = None
-    overdue: bool | None = strawberry.field(default=None, description="Assigned and not contacted within one working day.")
+    overdue: bool | None = strawberry.field(
+        default=None, description="Assigned and not contacted within one working day."
+    )
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="The kinds of appointment residents can ask for. Public.")
-    async def appointment_types(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[AppointmentType]:
-        return connection(await appointments.list_types(info.context, page_request(info, first, after)), AppointmentType.from_row)
+    async def appointment_types(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[AppointmentType]:
+        return connection(
+            await appointments.list_types(info.context, page_request(info, first, after)), AppointmentType.from_row
+        )
 
-    @strawberry.field(description="A resident's own appointments; a staff member's assigned ones; admins' community or street office (queues: unassigned, overdue). Newest first.")
+    @strawberry.field(
+        description="A resident's own appointments; a staff member's assigned ones; admins' community or street office (queues: unassigned, overdue). Newest first."
+    )
     async def appointments(
         self, info: Info, filter: AppointmentFilter | None = None, first: int | None = None, after: str | None = None
     ) -> relay.Connection[Appointment]:
@@ -182,10 +206,16 @@ class Query:
 
     @strawberry.field(description="Department staff (admins only), to triage appointments to.")
     async def staff_members(
-        self, info: Info, department_id: relay.GlobalID | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        department_id: relay.GlobalID | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> relay.Connection[StaffMember]:
         department = decode_id(department_id, "Department", "departmentId") if department_id else None
-        return connection(await people.list_staff(info.context, department, page_request(info, first, after)), StaffMember.from_row)
+        return connection(
+            await people.list_staff(info.context, department, page_request(info, first, after)), StaffMember.from_row
+        )
 
 
 @strawberry.input
@@ -250,28 +280,45 @@ class Mutation:
     async def request_appointment(self, info: Info, input: RequestAppointmentInput) -> AppointmentPayload:
         return await _respond(
             info,
-            lambda: appointments.request(info.context, decode_id(input.type_id, "AppointmentType", "typeId"), input.description, input.preferred_times),
+            lambda: appointments.request(
+                info.context,
+                decode_id(input.type_id, "AppointmentType", "typeId"),
+                input.description,
+                input.preferred_times,
+            ),
         )
 
-    @strawberry.mutation(description="分拣: an admin gives the appointment to a staff member, who must contact the resident within one working day.")
+    @strawberry.mutation(
+        description="分拣: an admin gives the appointment to a staff member, who must contact the resident within one working day."
+    )
     async def assign_appointment(self, info: Info, input: AssignAppointmentInput) -> AppointmentPayload:
         return await _respond(
-            info, lambda: appointments.assign(info.context, _id(input.appointment_id), decode_id(input.staff_id, "StaffMember", "staffId"))
+            info,
+            lambda: appointments.assign(
+                info.context, _id(input.appointment_id), decode_id(input.staff_id, "StaffMember", "staffId")
+            ),
         )
 
     @strawberry.mutation(description="The assigned staff member records when and how they reached the resident.")
     async def record_appointment_contact(self, info: Info, input: RecordAppointmentContactInput) -> AppointmentPayload:
         return await _respond(
-            info, lambda: appointments.record_contact(info.context, _id(input.appointment_id), input.contacted_at, input.method.value, input.note)
+            info,
+            lambda: appointments.record_contact(
+                info.context, _id(input.appointment_id), input.contacted_at, input.method.value, input.note
+            ),
         )
 
     @strawberry.mutation(description="The assigned staff member records the agreed time.")
     async def schedule_appointment(self, info: Info, input: ScheduleAppointmentInput) -> AppointmentPayload:
-        return await _respond(info, lambda: appointments.schedule(info.context, _id(input.appointment_id), input.scheduled_at, input.note))
+        return await _respond(
+            info, lambda: appointments.schedule(info.context, _id(input.appointment_id), input.scheduled_at, input.note)
+        )
 
     @strawberry.mutation(description="The assigned staff member records the outcome.")
     async def complete_appointment(self, info: Info, input: CompleteAppointmentInput) -> AppointmentPayload:
-        return await _respond(info, lambda: appointments.complete(info.context, _id(input.appointment_id), input.outcome))
+        return await _respond(
+            info, lambda: appointments.complete(info.context, _id(input.appointment_id), input.outcome)
+        )
 
     @strawberry.mutation(description="The resident, the assigned staff member or an admin cancels, with a reason.")
     async def cancel_appointment(self, info: Info, input: CancelAppointmentInput) -> AppointmentPayload:

@@ -11,7 +11,9 @@ from schema.common import Info, Outcome, UserError, attempt
 @strawberry.type(description="Tokens of a signed-in session. Send the access token as `Authorization: Bearer …`.")
 class AuthTokens:
     access_token: str
-    refresh_token: str = strawberry.field(description="Single use: `refreshToken` answers a new pair and retires this one.")
+    refresh_token: str = strawberry.field(
+        description="Single use: `refreshToken` answers a new pair and retires this one."
+    )
     expires_in: int = strawberry.field(description="Seconds until the access token expires.")
 
     @classmethod
@@ -49,15 +51,21 @@ def _payload(outcome: Outcome[auth.Tokens]) -> AuthPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Sign in with phone and password in the street office named by X-Tenant. Repeated failures slow down and then lock the account for a while.")
+    @strawberry.mutation(
+        description="Sign in with phone and password in the street office named by X-Tenant. Repeated failures slow down and then lock the account for a while."
+    )
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         return _payload(await attempt(info, lambda: auth.login(info.context, input.phone, input.password)))
 
-    @strawberry.mutation(description="Exchange a refresh token for a new pair. Reusing a spent refresh token signs out every session of that login.")
+    @strawberry.mutation(
+        description="Exchange a refresh token for a new pair. Reusing a spent refresh token signs out every session of that login."
+    )
     async def refresh_token(self, info: Info, input: RefreshTokenInput) -> AuthPayload:
         return _payload(await attempt(info, lambda: auth.refresh(info.context, input.refresh_token)))
 
-    @strawberry.mutation(description="Sign out: the refresh token and every token rotated from the same login stop working.")
+    @strawberry.mutation(
+        description="Sign out: the refresh token and every token rotated from the same login stop working."
+    )
     async def logout(self, info: Info, input: RefreshTokenInput) -> LogoutPayload:
         outcome = await attempt(info, lambda: auth.logout(info.context, input.refresh_token))
         return LogoutPayload(ok=not outcome.errors, errors=outcome.errors)

@@ -95,7 +95,9 @@ class RoomBooking(relay.Node):
     ends_at: datetime
     status: BookingStatusType
     reason: str | None = strawberry.field(description="Why it was rejected or cancelled.")
-    answer_due_at: datetime | None = strawberry.field(description="A pending request is answered within one working day.")
+    answer_due_at: datetime | None = strawberry.field(
+        description="A pending request is answered within one working day."
+    )
     recurring: bool = strawberry.field(description="Part of a weekly series.")
     created_at: datetime
     row: strawberry.Private[Any]
@@ -117,8 +119,12 @@ class RoomBooking(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[RoomBooking | None]:
-        return await nodes_by_id(list(node_ids), lambda i: bookings.booking(info.context, i), lambda r: cls.from_row(info, r))
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[RoomBooking | None]:
+        return await nodes_by_id(
+            list(node_ids), lambda i: bookings.booking(info.context, i), lambda r: cls.from_row(info, r)
+        )
 
     @strawberry.field
     async def room(self, info: Info) -> Room:
@@ -145,9 +151,13 @@ class Query:
         self, info: Info, community_id: relay.GlobalID | None = None, first: int | None = None, after: str | None = None
     ) -> relay.Connection[Room]:
         community = decode_id(community_id, "Community", "communityId") if community_id else None
-        return connection(await bookings.list_rooms(info.context, community, page_request(info, first, after)), Room.from_row)
+        return connection(
+            await bookings.list_rooms(info.context, community, page_request(info, first, after)), Room.from_row
+        )
 
-    @strawberry.field(description="A resident's own bookings; an admin's community's (a room's calendar, the approval queue), by start time.")
+    @strawberry.field(
+        description="A resident's own bookings; an admin's community's (a room's calendar, the approval queue), by start time."
+    )
     async def room_bookings(
         self, info: Info, filter: RoomBookingFilter | None = None, first: int | None = None, after: str | None = None
     ) -> relay.Connection[RoomBooking]:
@@ -163,7 +173,9 @@ class Query:
         return connection(page, lambda row: RoomBooking.from_row(info, row))
 
 
-@strawberry.input(description="A booking request. With repeatWeeklyUntil, the same slot every week until that date, accepted or refused as a whole.")
+@strawberry.input(
+    description="A booking request. With repeatWeeklyUntil, the same slot every week until that date, accepted or refused as a whole."
+)
 class RequestRoomBookingInput:
     room_id: relay.GlobalID
     starts_at: datetime
@@ -181,7 +193,9 @@ class RoomBookingStepInput:
 @strawberry.input
 class RoomBookingReasonInput:
     booking_id: relay.GlobalID
-    reason: str | None = strawberry.field(default=None, description="Required of admins rejecting or cancelling; shown to the resident.")
+    reason: str | None = strawberry.field(
+        default=None, description="Required of admins rejecting or cancelling; shown to the resident."
+    )
 
 
 @strawberry.input(description="All of a room's settings, as the admin's form sends them.")
@@ -191,7 +205,9 @@ class UpdateRoomInput:
     capacity: int
     facilities: list[str]
     requires_approval: bool
-    opening_hours: JSON = strawberry.field(description='Per weekday, e.g. {"mon": ["09:00-12:00", "14:00-18:00"]}; a day not listed is closed.')
+    opening_hours: JSON = strawberry.field(
+        description='Per weekday, e.g. {"mon": ["09:00-12:00", "14:00-18:00"]}; a day not listed is closed.'
+    )
     closed_dates: list[date]
     slot_minutes: int = strawberry.field(description="15, 30 or 60.")
     min_notice_hours: int
@@ -207,8 +223,10 @@ class RoomPayload:
 
 
 def _opening_hours(value: object) -> dict[str, list[str]]:
-    if not isinstance(value, dict) or not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()):
-        raise DomainError(Issue("INVALID", "开放时间应为 {\"mon\": [\"09:00-12:00\"]} 的形式。", "openingHours"))
+    if not isinstance(value, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()
+    ):
+        raise DomainError(Issue("INVALID", '开放时间应为 {"mon": ["09:00-12:00"]} 的形式。', "openingHours"))
     return {str(k): list(v) for k, v in value.items()}
 
 
@@ -228,7 +246,9 @@ def _booking_id(value: relay.GlobalID) -> uuid.UUID:
     return decode_id(value, "RoomBooking", "bookingId")
 
 
-def _step(use_case: Callable[..., Awaitable[uuid.UUID]]) -> Callable[[Info, RoomBookingStepInput], Awaitable[RoomBookingPayload]]:
+def _step(
+    use_case: Callable[..., Awaitable[uuid.UUID]],
+) -> Callable[[Info, RoomBookingStepInput], Awaitable[RoomBookingPayload]]:
     async def run(info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
         return await _respond(info, lambda: use_case(info.context, _booking_id(input.booking_id)))
 
@@ -259,7 +279,9 @@ class Mutation:
         row = await bookings.room(info.context, outcome.value) if outcome.value else None
         return RoomPayload(room=Room.from_row(row) if row else None, errors=outcome.errors)
 
-    @strawberry.mutation(description="A resident requests a room. Checked against opening hours, closed dates, notice, horizon, duration, capacity, the weekly quota and other bookings.")
+    @strawberry.mutation(
+        description="A resident requests a room. Checked against opening hours, closed dates, notice, horizon, duration, capacity, the weekly quota and other bookings."
+    )
     async def request_room_booking(self, info: Info, input: RequestRoomBookingInput) -> RoomBookingPayload:
         return await _respond(
             info,
@@ -278,16 +300,27 @@ class Mutation:
 
     @strawberry.mutation(description="A community admin approves a pending request (a weekly series as a whole).")
     async def approve_room_booking(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
-        return await _respond(info, lambda: bookings.decide(info.context, _booking_id(input.booking_id), approve=True, reason=None))
+        return await _respond(
+            info, lambda: bookings.decide(info.context, _booking_id(input.booking_id), approve=True, reason=None)
+        )
 
     @strawberry.mutation(description="A community admin rejects a pending request, with a reason.")
     async def reject_room_booking(self, info: Info, input: RoomBookingReasonInput) -> RoomBookingPayload:
-        return await _respond(info, lambda: bookings.decide(info.context, _booking_id(input.booking_id), approve=False, reason=input.reason))
+        return await _respond(
+            info,
+            lambda: bookings.decide(info.context, _booking_id(input.booking_id), approve=False, reason=input.reason),
+        )
 
     @strawberry.mutation(description="The resident cancels before the start; an admin cancels with a reason.")
     async def cancel_room_booking(self, info: Info, input: RoomBookingReasonInput) -> RoomBookingPayload:
         return await _respond(info, lambda: bookings.cancel(info.context, _booking_id(input.booking_id), input.reason))
 
-    check_in_room_booking = strawberry.mutation(_step(bookings.check_in), description="Check in, from 15 minutes before the start (the resident or an admin).")
-    mark_room_booking_no_show = strawberry.mutation(_step(bookings.mark_no_show), description="An admin records that nobody came.")
-    complete_room_booking = strawberry.mutation(_step(bookings.complete), description="An admin records a checked-in booking as completed.")
+    check_in_room_booking = strawberry.mutation(
+        _step(bookings.check_in), description="Check in, from 15 minutes before the start (the resident or an admin)."
+    )
+    mark_room_booking_no_show = strawberry.mutation(
+        _step(bookings.mark_no_show), description="An admin records that nobody came."
+    )
+    complete_room_booking = strawberry.mutation(
+        _step(bookings.complete), description="An admin records a checked-in booking as completed."
+    )

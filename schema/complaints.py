@@ -83,10 +83,18 @@ class ComplaintCategory(relay.Node):
 
     @classmethod
     def from_row(cls, row: Any) -> ComplaintCategory:
-        return cls(id=row.id, code=row.code, name=row.name, acknowledge_hours=row.acknowledge_hours, resolve_days=row.resolve_days)
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            acknowledge_hours=row.acknowledge_hours,
+            resolve_days=row.resolve_days,
+        )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[ComplaintCategory | None]:
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ComplaintCategory | None]:
         return await nodes_by_id(list(node_ids), lambda i: complaints.category(info.context, i), cls.from_row)
 
 
@@ -151,7 +159,13 @@ class Complaint(relay.Node):
                 acknowledge_hours=row.category_acknowledge_hours,
                 resolve_days=row.category_resolve_days,
             ),
-            grid=Grid(id=row.grid_id, code=row.grid_code, name=row.grid_name, community_id=row.community_id, worker_id=row.grid_worker_id),
+            grid=Grid(
+                id=row.grid_id,
+                code=row.grid_code,
+                name=row.grid_name,
+                community_id=row.community_id,
+                worker_id=row.grid_worker_id,
+            ),
             address=row.address,
             latitude=row.latitude,
             longitude=row.longitude,
@@ -170,10 +184,16 @@ class Complaint(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Complaint | None]:
-        return await nodes_by_id(list(node_ids), lambda i: complaints.complaint(info.context, i), lambda r: cls.from_row(info, r))
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Complaint | None]:
+        return await nodes_by_id(
+            list(node_ids), lambda i: complaints.complaint(info.context, i), lambda r: cls.from_row(info, r)
+        )
 
-    @strawberry.field(description="Who reported it; phone masked unless the caller is that resident or an admin over them. Null for items found on inspection.")
+    @strawberry.field(
+        description="Who reported it; phone masked unless the caller is that resident or an admin over them. Null for items found on inspection."
+    )
     def resident(self, info: Info) -> Person | None:
         if self.row.resident_id is None:
             return None
@@ -184,7 +204,10 @@ class Complaint(relay.Node):
     def handler(self, info: Info) -> Person | None:
         if self.row.handler_id is None:
             return None
-        return Person(name=self.row.handler_name, phone=people.shown_phone(info.context, self.row.handler_id, self.row.handler_phone))
+        return Person(
+            name=self.row.handler_name,
+            phone=people.shown_phone(info.context, self.row.handler_id, self.row.handler_phone),
+        )
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
@@ -203,7 +226,9 @@ class Complaint(relay.Node):
         return Department.from_row(await organisation.department(info.context, self.row.department_id))
 
     @strawberry.field(description="Every step so far, oldest first.")
-    async def timeline(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[TimelineEvent]:
+    async def timeline(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[TimelineEvent]:
         page = await complaints.timeline(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -270,7 +295,9 @@ def _filter(value: ComplaintFilter | None) -> complaints.Filter:
         return complaints.Filter()
     return complaints.Filter(
         statuses=tuple(ComplaintStatus(s.value) for s in value.statuses or ()),
-        category_id=decode_id(value.category_id, "ComplaintCategory", "filter.categoryId") if value.category_id else None,
+        category_id=decode_id(value.category_id, "ComplaintCategory", "filter.categoryId")
+        if value.category_id
+        else None,
         overdue=value.overdue,
         submitted_from=value.submitted_from,
         submitted_to=value.submitted_to,
@@ -281,10 +308,16 @@ def _filter(value: ComplaintFilter | None) -> complaints.Filter:
 @strawberry.type
 class Query:
     @strawberry.field(description="The street office's complaint categories. Public.")
-    async def complaint_categories(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[ComplaintCategory]:
-        return connection(await complaints.list_categories(info.context, page_request(info, first, after)), ComplaintCategory.from_row)
+    async def complaint_categories(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[ComplaintCategory]:
+        return connection(
+            await complaints.list_categories(info.context, page_request(info, first, after)), ComplaintCategory.from_row
+        )
 
-    @strawberry.field(description="The caller's complaints: a resident's own, a grid worker's grids, a department's work orders, an admin's community or street office.")
+    @strawberry.field(
+        description="The caller's complaints: a resident's own, a grid worker's grids, a department's work orders, an admin's community or street office."
+    )
     async def complaints(
         self,
         info: Info,
@@ -294,7 +327,10 @@ class Query:
         after: str | None = None,
     ) -> relay.Connection[Complaint]:
         page = await complaints.list_complaints(
-            info.context, _filter(filter), page_request(info, first, after), by_deadline=order == ComplaintOrder.DEADLINE
+            info.context,
+            _filter(filter),
+            page_request(info, first, after),
+            by_deadline=order == ComplaintOrder.DEADLINE,
         )
         return connection(page, lambda row: Complaint.from_row(info, row))
 
@@ -317,7 +353,12 @@ class Query:
         return connection(
             page,
             lambda r: PublicComplaint(
-                title=r.title, content=r.content, category_name=r.category_name, resolution=r.resolution, resolved_at=shanghai(r.resolved_at), rating=r.rating
+                title=r.title,
+                content=r.content,
+                category_name=r.category_name,
+                resolution=r.resolution,
+                resolved_at=shanghai(r.resolved_at),
+                rating=r.rating,
             ),
         )
 
@@ -363,7 +404,9 @@ def _optional_id(value: relay.GlobalID | None, type_name: str, field: str) -> uu
     return decode_id(value, type_name, field) if value is not None else None
 
 
-@strawberry.input(description="What the problem is and where. Without a building, give an address and the grid it is in; with neither, the resident's own building is used.")
+@strawberry.input(
+    description="What the problem is and where. Without a building, give an address and the grid it is in; with neither, the resident's own building is used."
+)
 class ComplaintDraftInput:
     title: str = strawberry.field(description="At most 50 characters.")
     content: str = strawberry.field(description="At most 1000 characters.")
@@ -374,7 +417,10 @@ class ComplaintDraftInput:
     latitude: float | None = None
     longitude: float | None = None
     is_public: bool = False
-    attachments: list[Upload] = strawberry.field(default_factory=list, description="Photos (JPEG, PNG, WebP, HEIC) and short videos (MP4, MOV), sent as a GraphQL multipart request.")
+    attachments: list[Upload] = strawberry.field(
+        default_factory=list,
+        description="Photos (JPEG, PNG, WebP, HEIC) and short videos (MP4, MOV), sent as a GraphQL multipart request.",
+    )
 
 
 def _draft(value: ComplaintDraftInput) -> complaints.Draft:
@@ -400,7 +446,9 @@ class SubmitComplaintInput:
 class FileComplaintInput:
     complaint: ComplaintDraftInput
     source: ComplaintSourceType = strawberry.field(description="PHONE, VISIT or INSPECTION.")
-    resident_id: relay.GlobalID | None = strawberry.field(default=None, description="The resident it is filed for; none for an inspection finding.")
+    resident_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The resident it is filed for; none for an inspection finding."
+    )
 
 
 @strawberry.input
@@ -450,14 +498,18 @@ class ConfirmComplaintInput:
     comment: str | None = None
 
 
-def _step(use_case: Callable[..., Awaitable[uuid.UUID]]) -> Callable[[Info, ComplaintStepInput], Awaitable[ComplaintPayload]]:
+def _step(
+    use_case: Callable[..., Awaitable[uuid.UUID]],
+) -> Callable[[Info, ComplaintStepInput], Awaitable[ComplaintPayload]]:
     async def run(info: Info, input: ComplaintStepInput) -> ComplaintPayload:
         return await _respond(info, lambda: use_case(info.context, _complaint_id(input.complaint_id)))
 
     return run
 
 
-def _with_reason(use_case: Callable[..., Awaitable[uuid.UUID]]) -> Callable[[Info, ComplaintReasonInput], Awaitable[ComplaintPayload]]:
+def _with_reason(
+    use_case: Callable[..., Awaitable[uuid.UUID]],
+) -> Callable[[Info, ComplaintReasonInput], Awaitable[ComplaintPayload]]:
     async def run(info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
         return await _respond(info, lambda: use_case(info.context, _complaint_id(input.complaint_id), input.reason))
 
@@ -466,8 +518,12 @@ def _with_reason(use_case: Callable[..., Awaitable[uuid.UUID]]) -> Callable[[Inf
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="A tenant admin edits a complaint category: its name, deadlines and default department.")
-    async def update_complaint_category(self, info: Info, input: UpdateComplaintCategoryInput) -> ComplaintCategoryPayload:
+    @strawberry.mutation(
+        description="A tenant admin edits a complaint category: its name, deadlines and default department."
+    )
+    async def update_complaint_category(
+        self, info: Info, input: UpdateComplaintCategoryInput
+    ) -> ComplaintCategoryPayload:
         outcome = await attempt(
             info,
             lambda: complaints.update_category(
@@ -480,13 +536,21 @@ class Mutation:
             ),
         )
         row = await complaints.category(info.context, outcome.value) if outcome.value else None
-        return ComplaintCategoryPayload(category=ComplaintCategory.from_row(row) if row else None, errors=outcome.errors)
+        return ComplaintCategoryPayload(
+            category=ComplaintCategory.from_row(row) if row else None, errors=outcome.errors
+        )
 
-    @strawberry.mutation(description="A resident reports a problem, with photos or a short video. Goes to the grid worker of the place.")
+    @strawberry.mutation(
+        description="A resident reports a problem, with photos or a short video. Goes to the grid worker of the place."
+    )
     async def submit_complaint(self, info: Info, input: SubmitComplaintInput) -> ComplaintPayload:
-        return await _respond(info, lambda: complaints.submit(info.context, _draft(input.complaint), input.complaint.attachments))
+        return await _respond(
+            info, lambda: complaints.submit(info.context, _draft(input.complaint), input.complaint.attachments)
+        )
 
-    @strawberry.mutation(description="A grid worker or admin files a complaint heard by phone or on a visit, or found on an inspection.")
+    @strawberry.mutation(
+        description="A grid worker or admin files a complaint heard by phone or on a visit, or found on an inspection."
+    )
     async def file_complaint(self, info: Info, input: FileComplaintInput) -> ComplaintPayload:
         return await _respond(
             info,
@@ -499,19 +563,43 @@ class Mutation:
             ),
         )
 
-    accept_complaint = strawberry.mutation(_step(complaints.accept), description="The grid worker takes the complaint (受理).")
-    start_complaint_work = strawberry.mutation(_step(complaints.start_work), description="The handler starts working on it.")
-    accept_work_order = strawberry.mutation(_step(complaints.department_accept), description="Department staff sign for a dispatched work order (签收).")
-    withdraw_complaint = strawberry.mutation(_step(complaints.withdraw), description="The resident withdraws it before it is accepted.")
-    reject_complaint = strawberry.mutation(_with_reason(complaints.reject), description="The handler or an admin declines it, with a reason the resident sees.")
-    return_complaint_to_grid = strawberry.mutation(_with_reason(complaints.return_to_grid), description="Department staff send a work order back to the grid worker, with a reason.")
-    reopen_complaint = strawberry.mutation(_with_reason(complaints.reopen), description="An unsatisfied resident sends a resolved complaint back, within the street office's window.")
+    accept_complaint = strawberry.mutation(
+        _step(complaints.accept), description="The grid worker takes the complaint (受理)."
+    )
+    start_complaint_work = strawberry.mutation(
+        _step(complaints.start_work), description="The handler starts working on it."
+    )
+    accept_work_order = strawberry.mutation(
+        _step(complaints.department_accept), description="Department staff sign for a dispatched work order (签收)."
+    )
+    withdraw_complaint = strawberry.mutation(
+        _step(complaints.withdraw), description="The resident withdraws it before it is accepted."
+    )
+    reject_complaint = strawberry.mutation(
+        _with_reason(complaints.reject),
+        description="The handler or an admin declines it, with a reason the resident sees.",
+    )
+    return_complaint_to_grid = strawberry.mutation(
+        _with_reason(complaints.return_to_grid),
+        description="Department staff send a work order back to the grid worker, with a reason.",
+    )
+    reopen_complaint = strawberry.mutation(
+        _with_reason(complaints.reopen),
+        description="An unsatisfied resident sends a resolved complaint back, within the street office's window.",
+    )
 
-    @strawberry.mutation(description="The handler (or, for a work order, department staff) resolves it with a reply and photos.")
+    @strawberry.mutation(
+        description="The handler (or, for a work order, department staff) resolves it with a reply and photos."
+    )
     async def resolve_complaint(self, info: Info, input: ResolveComplaintInput) -> ComplaintPayload:
-        return await _respond(info, lambda: complaints.resolve(info.context, _complaint_id(input.complaint_id), input.reply, input.attachments))
+        return await _respond(
+            info,
+            lambda: complaints.resolve(info.context, _complaint_id(input.complaint_id), input.reply, input.attachments),
+        )
 
-    @strawberry.mutation(description="立项派单: make it a work order for a department, with a deadline in working days.")
+    @strawberry.mutation(
+        description="立项派单: make it a work order for a department, with a deadline in working days."
+    )
     async def dispatch_complaint(self, info: Info, input: DispatchComplaintInput) -> ComplaintPayload:
         return await _respond(
             info,
@@ -528,17 +616,23 @@ class Mutation:
     async def reassign_complaint(self, info: Info, input: ReassignComplaintInput) -> ComplaintPayload:
         return await _respond(
             info,
-            lambda: complaints.reassign(info.context, _complaint_id(input.complaint_id), decode_id(input.grid_id, "Grid", "gridId"), input.note),
+            lambda: complaints.reassign(
+                info.context, _complaint_id(input.complaint_id), decode_id(input.grid_id, "Grid", "gridId"), input.note
+            ),
         )
 
     @strawberry.mutation(description="督办: an admin's note and a new deadline for whoever holds it.")
     async def supervise_complaint(self, info: Info, input: SuperviseComplaintInput) -> ComplaintPayload:
         return await _respond(
-            info, lambda: complaints.supervise(info.context, _complaint_id(input.complaint_id), input.note, input.due_in_working_days)
+            info,
+            lambda: complaints.supervise(
+                info.context, _complaint_id(input.complaint_id), input.note, input.due_in_working_days
+            ),
         )
 
     @strawberry.mutation(description="The resident confirms the outcome and rates it 1–5; the complaint closes.")
     async def confirm_complaint(self, info: Info, input: ConfirmComplaintInput) -> ComplaintPayload:
-        return await _respond(info, lambda: complaints.confirm(info.context, _complaint_id(input.complaint_id), input.rating, input.comment))
-
-
+        return await _respond(
+            info,
+            lambda: complaints.confirm(info.context, _complaint_id(input.complaint_id), input.rating, input.comment),
+        )

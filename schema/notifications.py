@@ -17,7 +17,9 @@ from schema.common import Info, UserError, attempt, connection, decode_id, page_
 @strawberry.type(description="Something the caller must act on or would want to know.")
 class Notification:
     id: strawberry.ID
-    kind: str = strawberry.field(description="complaint_new, complaint_status, complaint_dispatched, complaint_overdue, …")
+    kind: str = strawberry.field(
+        description="complaint_new, complaint_status, complaint_dispatched, complaint_overdue, …"
+    )
     title: str
     body: str
     complaint_id: strawberry.ID | None = strawberry.field(description="Global id of the complaint it is about, if any.")
@@ -53,7 +55,9 @@ class Query:
 
 @strawberry.input
 class MarkNotificationsReadInput:
-    notification_ids: list[relay.GlobalID] | None = strawberry.field(default=None, description="Which to mark; all of the caller's when omitted.")
+    notification_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Which to mark; all of the caller's when omitted."
+    )
 
 
 @strawberry.type
@@ -66,7 +70,9 @@ class MarkNotificationsReadPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Marks the caller's notifications read.")
-    async def mark_notifications_read(self, info: Info, input: MarkNotificationsReadInput) -> MarkNotificationsReadPayload:
+    async def mark_notifications_read(
+        self, info: Info, input: MarkNotificationsReadInput
+    ) -> MarkNotificationsReadPayload:
         async def mark() -> int:
             ids = None
             if input.notification_ids is not None:
@@ -80,7 +86,9 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="The caller's new notifications as they happen (graphql-transport-ws; sign in with an `Authorization` entry in connection_init's payload).")
+    @strawberry.subscription(
+        description="The caller's new notifications as they happen (graphql-transport-ws; sign in with an `Authorization` entry in connection_init's payload)."
+    )
     async def notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
         ctx = info.context
         if ctx.viewer is None or ctx.tenant is None:

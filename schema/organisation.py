@@ -24,7 +24,9 @@ class Community(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Community | None]:
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Community | None]:
         return await nodes_by_id(list(node_ids), lambda i: organisation.community(info.context, i), cls.from_row)
 
     @strawberry.field(description="The community's grids, by code.")
@@ -33,7 +35,9 @@ class Community(relay.Node):
         return connection(page, Grid.from_row)
 
 
-@strawberry.type(description="Contact of a person shown to the caller; the phone is masked unless the caller may see it whole.")
+@strawberry.type(
+    description="Contact of a person shown to the caller; the phone is masked unless the caller may see it whole."
+)
 class Person:
     name: str
     phone: str
@@ -71,7 +75,9 @@ class Grid(relay.Node):
         return person_from_row(info, row) if row is not None else None
 
     @strawberry.field(description="The grid's buildings, by code.")
-    async def buildings(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Building]:
+    async def buildings(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Building]:
         page = await organisation.buildings_of_grid(info.context, self.id, page_request(info, first, after))
         return connection(page, Building.from_row)
 
@@ -89,7 +95,9 @@ class Building(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name, units=row.units, grid_id=row.grid_id)
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Building | None]:
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Building | None]:
         return await nodes_by_id(list(node_ids), lambda i: organisation.building(info.context, i), cls.from_row)
 
     @strawberry.field
@@ -108,7 +116,9 @@ class Department(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Department | None]:
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Department | None]:
         return await nodes_by_id(list(node_ids), lambda i: organisation.department(info.context, i), cls.from_row)
 
 
@@ -118,10 +128,14 @@ class Query:
     async def communities(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[Community]:
-        return connection(await organisation.list_communities(info.context, page_request(info, first, after)), Community.from_row)
+        return connection(
+            await organisation.list_communities(info.context, page_request(info, first, after)), Community.from_row
+        )
 
     @strawberry.field(description="The street office's departments, by code. Public.")
     async def departments(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[Department]:
-        return connection(await organisation.list_departments(info.context, page_request(info, first, after)), Department.from_row)
+        return connection(
+            await organisation.list_departments(info.context, page_request(info, first, after)), Department.from_row
+        )

@@ -60,8 +60,12 @@ class RoleGrant:
 class Resident(relay.Node):
     id: relay.NodeID[uuid.UUID]
     name: str
-    phone: str = strawberry.field(description="Masked (138****1234) unless the caller is the resident or an admin over them.")
-    id_number: str | None = strawberry.field(description="Identity card number, masked like the phone; null if not given.")
+    phone: str = strawberry.field(
+        description="Masked (138****1234) unless the caller is the resident or an admin over them."
+    )
+    id_number: str | None = strawberry.field(
+        description="Identity card number, masked like the phone; null if not given."
+    )
     status: ResidentStatusType
     room: str
     rejection_reason: str | None = strawberry.field(description="Why the grid worker rejected the registration.")
@@ -82,17 +86,29 @@ class Resident(relay.Node):
             rejection_reason=row.rejection_reason,
             registered_at=shanghai(row.registered_at),
             building=Building(
-                id=row.building_id, code=row.building_code, name=row.building_name, units=row.building_units, grid_id=row.grid_id
+                id=row.building_id,
+                code=row.building_code,
+                name=row.building_name,
+                units=row.building_units,
+                grid_id=row.grid_id,
             ),
             grid=Grid(
-                id=row.grid_id, code=row.grid_code, name=row.grid_name, community_id=row.community_id, worker_id=row.worker_id
+                id=row.grid_id,
+                code=row.grid_code,
+                name=row.grid_name,
+                community_id=row.community_id,
+                worker_id=row.worker_id,
             ),
             worker_id=row.worker_id,
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Resident | None]:
-        return await nodes_by_id(list(node_ids), lambda i: people.resident(info.context, i), lambda r: cls.from_row(info, r))
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Resident | None]:
+        return await nodes_by_id(
+            list(node_ids), lambda i: people.resident(info.context, i), lambda r: cls.from_row(info, r)
+        )
 
     @strawberry.field(description="The resident's own grid worker (专属网格员).")
     async def grid_worker(self, info: Info) -> Person | None:
@@ -112,7 +128,9 @@ class Me:
     @strawberry.field(description="The caller's roles and their scopes.")
     async def roles(self, info: Info) -> list[RoleGrant]:
         grants = await people.grants_of(info.context, self.user_id)
-        return [RoleGrant(role=RoleType(g.role), community_id=g.community_id, department_id=g.department_id) for g in grants]
+        return [
+            RoleGrant(role=RoleType(g.role), community_id=g.community_id, department_id=g.department_id) for g in grants
+        ]
 
     @strawberry.field(description="The caller's resident registration, if they are a resident.")
     async def resident(self, info: Info) -> Resident | None:
@@ -127,9 +145,13 @@ class Query:
         row = await people.me(info.context)
         if row is None:
             return None
-        return Me(id=strawberry.ID(str(relay.to_base64("User", row.id))), name=row.name, phone=row.phone, user_id=row.id)
+        return Me(
+            id=strawberry.ID(str(relay.to_base64("User", row.id))), name=row.name, phone=row.phone, user_id=row.id
+        )
 
-    @strawberry.field(description="Residents awaiting verification in the caller's grids or community (grid workers and admins).")
+    @strawberry.field(
+        description="Residents awaiting verification in the caller's grids or community (grid workers and admins)."
+    )
     async def residents_awaiting_review(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[Resident]:
@@ -142,15 +164,21 @@ class RegisterResidentInput:
     phone: str = strawberry.field(description="Mainland mobile number; the login name within this street office.")
     password: str = strawberry.field(description="At least 8 characters.")
     name: str
-    building_id: relay.GlobalID = strawberry.field(description="A building of this street office (from `communities → grids → buildings`).")
+    building_id: relay.GlobalID = strawberry.field(
+        description="A building of this street office (from `communities → grids → buildings`)."
+    )
     room: str = strawberry.field(description="Room number, e.g. 3-502.")
-    id_number: str | None = strawberry.field(default=None, description="Optional identity card number (18 characters, checked).")
+    id_number: str | None = strawberry.field(
+        default=None, description="Optional identity card number (18 characters, checked)."
+    )
 
 
 @strawberry.type
 class RegisterResidentPayload:
     resident: Resident | None
-    tokens: AuthTokens | None = strawberry.field(description="Signed in at once: residents may use resident features before verification.")
+    tokens: AuthTokens | None = strawberry.field(
+        description="Signed in at once: residents may use resident features before verification."
+    )
     errors: list[UserError]
 
 
@@ -180,7 +208,9 @@ async def _resident_node(info: Info, resident_id: uuid.UUID | None) -> Resident 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="A resident registers with phone, password, name and where they live. Anonymous, names the street office by X-Tenant.")
+    @strawberry.mutation(
+        description="A resident registers with phone, password, name and where they live. Anonymous, names the street office by X-Tenant."
+    )
     async def register_resident(self, info: Info, input: RegisterResidentInput) -> RegisterResidentPayload:
         async def register() -> tuple[uuid.UUID, auth.Tokens]:
             building_id = decode_id(input.building_id, "Building", "buildingId")
@@ -200,19 +230,27 @@ class Mutation:
             return RegisterResidentPayload(resident=None, tokens=None, errors=outcome.errors)
         resident_id, tokens = outcome.value
         row = await people.resident_as_registered(info.context, resident_id)
-        return RegisterResidentPayload(resident=Resident.from_row(info, row), tokens=AuthTokens.from_tokens(tokens), errors=[])
+        return RegisterResidentPayload(
+            resident=Resident.from_row(info, row), tokens=AuthTokens.from_tokens(tokens), errors=[]
+        )
 
-    @strawberry.mutation(description="A grid worker (or admin) confirms a resident's address, linking them to the household of their room.")
+    @strawberry.mutation(
+        description="A grid worker (or admin) confirms a resident's address, linking them to the household of their room."
+    )
     async def verify_resident(self, info: Info, input: VerifyResidentInput) -> ReviewResidentPayload:
         outcome = await attempt(
             info, lambda: people.verify_resident(info.context, decode_id(input.resident_id, "Resident", "residentId"))
         )
         return ReviewResidentPayload(resident=await _resident_node(info, outcome.value), errors=outcome.errors)
 
-    @strawberry.mutation(description="A grid worker (or admin) rejects a registration, with a reason the resident sees.")
+    @strawberry.mutation(
+        description="A grid worker (or admin) rejects a registration, with a reason the resident sees."
+    )
     async def reject_resident(self, info: Info, input: RejectResidentInput) -> ReviewResidentPayload:
         outcome = await attempt(
             info,
-            lambda: people.reject_resident(info.context, decode_id(input.resident_id, "Resident", "residentId"), input.reason),
+            lambda: people.reject_resident(
+                info.context, decode_id(input.resident_id, "Resident", "residentId"), input.reason
+            ),
         )
         return ReviewResidentPayload(resident=await _resident_node(info, outcome.value), errors=outcome.errors)

@@ -15,7 +15,9 @@ class Tenant:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The street office named by the token, X-Tenant header or subdomain; null if none is named.")
+    @strawberry.field(
+        description="The street office named by the token, X-Tenant header or subdomain; null if none is named."
+    )
     def tenant(self, info: Info) -> Tenant | None:
         tenant = info.context.tenant
         return Tenant(slug=tenant.slug, name=tenant.name) if tenant else None

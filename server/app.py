@@ -19,13 +19,13 @@ from models.broker import broker_for
 from models.database import create_engine
 from models.migrations import current_revision, head_revision
 from models.passwords import Passwords
+from models.settings import Settings, load_settings
 from models.storage import LocalDirectoryStorage, signature_valid
 from schema.build import Protections, build_schema
 from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, Services
 from server.jobs import run_periodically
 from server.observability import BodySizeLimit, RequestLog
-from server.settings import Settings, load_settings
 from tenants.directory import TenantDirectory
 from tenants.sessions import session_factory
 
@@ -68,7 +68,7 @@ def create_app(
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             revision = await current_revision(engine)
-        except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
+        except Exception:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         if revision != head_revision():
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
@@ -77,10 +77,14 @@ def create_app(
     async def download(request: Request) -> Response:
         key = request.path_params["key"]
         params = request.query_params
-        valid = signature_valid(key, params.get("expires", ""), params.get("signature", ""), secret=settings.secret_key or "")
+        valid = signature_valid(
+            key, params.get("expires", ""), params.get("signature", ""), secret=settings.secret_key or ""
+        )
         path = services.storage.path_of(key) if valid else None
         if path is None:
-            return JSONResponse({"errors": [{"message": "链接无效或已过期。", "extensions": {"code": "NOT_FOUND"}}]}, 404)
+            return JSONResponse(
+                {"errors": [{"message": "链接无效或已过期。", "extensions": {"code": "NOT_FOUND"}}]}, 404
+            )
         return FileResponse(path, headers={"Cache-Control": "private, max-age=60"})
 
     @contextlib.asynccontextmanager
@@ -105,7 +109,9 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestLog),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_request_bytes),
+            Middleware(
+                BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_request_bytes
+            ),
         ],
         lifespan=lifespan,
     )

@@ -18,12 +18,12 @@ from sqlalchemy.engine import make_url
 from models import migrations
 from models.database import create_engine, is_postgresql
 from models.passwords import Passwords
+from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
 from schema.build import SDL_PATH, printed_sdl
 from server.app import create_app
 from server.jobs import run_jobs
 from server.observability import configure_logging
-from server.settings import Settings, load_settings
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
 from tenants.onboarding import onboard
@@ -36,7 +36,9 @@ app = typer.Typer(
 )
 tenants_app = typer.Typer(help="Onboard and list street offices (tenants).", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema's printed SDL.", no_args_is_help=True)
-jobs_app = typer.Typer(help="Periodic work (overdue complaints, auto-close), safe to run from cron.", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Periodic work (overdue complaints, auto-close), safe to run from cron.", no_args_is_help=True
+)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(schema_app, name="schema")
 app.add_typer(jobs_app, name="jobs")
@@ -56,7 +58,10 @@ def _with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
     async def run() -> T:
         engine = create_engine(settings.database_url, pool_size=2)
         try:
-            return await work(session_factory(engine), Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib))
+            return await work(
+                session_factory(engine),
+                Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+            )
         finally:
             await engine.dispose()
 
@@ -89,7 +94,15 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level)
     console.print(f"万家 GraphQL: http://{host}:{port}/graphql")
-    uvicorn.run("server.app:create_served_app", factory=True, host=host, port=port, workers=workers, log_config=None, access_log=False)
+    uvicorn.run(
+        "server.app:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -146,7 +159,9 @@ def _set_status(slug: str, status: TenantStatus) -> None:
     if not _with_database(settings, work):
         console.print(f"没有 slug 为“{slug}”的街道。", style="red")
         raise typer.Exit(1)
-    console.print(f"{slug}：{'已暂停服务' if status == TenantStatus.SUSPENDED else '已恢复服务'}（各服务进程在 30 秒内生效）。")
+    console.print(
+        f"{slug}：{'已暂停服务' if status == TenantStatus.SUSPENDED else '已恢复服务'}（各服务进程在 30 秒内生效）。"
+    )
 
 
 @tenants_app.command("suspend")

@@ -20,12 +20,11 @@ from typing import Any
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.websockets import WebSocket
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -34,9 +33,9 @@ from strawberry.types.graphql import OperationType
 
 from models.broker import Broker
 from models.passwords import Passwords
+from models.settings import Settings
 from models.storage import Storage
 from server.graphiql import graphiql_page
-from server.settings import Settings
 from tenants.context import RequestContext
 from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
 
@@ -127,7 +126,9 @@ class GraphQLEndpoint(GraphQL):
         except HTTPException as error:
             response = self._http_error(error, media_type or JSON)
         except TenantNotFound:
-            response = JSONResponse(error_body("未找到该街道。", "TENANT_NOT_FOUND"), 404, media_type=media_type or JSON)
+            response = JSONResponse(
+                error_body("未找到该街道。", "TENANT_NOT_FOUND"), 404, media_type=media_type or JSON
+            )
         except NotAuthenticated:
             response = JSONResponse(
                 error_body("登录已失效，请重新登录。", "UNAUTHENTICATED"),
@@ -145,7 +146,13 @@ class GraphQLEndpoint(GraphQL):
 
     @staticmethod
     def _http_error(error: HTTPException, media_type: str) -> Response:
-        codes = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+        codes = {
+            400: "BAD_REQUEST",
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            406: "NOT_ACCEPTABLE",
+            415: "UNSUPPORTED_MEDIA_TYPE",
+        }
         headers = {"Allow": "POST"} if error.status_code == 405 else None
         body = error_body(error.reason, codes.get(error.status_code, "BAD_REQUEST"))
         return JSONResponse(body, error.status_code, headers=headers, media_type=media_type)
@@ -200,7 +207,7 @@ class GraphQLEndpoint(GraphQL):
                 raise HTTPException(415, "请求体须为 application/json（上传文件时为 multipart/form-data）。")
         return await super().parse_http_body(request)
 
-    async def execute_single(  # noqa: PLR0917
+    async def execute_single(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
@@ -243,7 +250,9 @@ class GraphQLEndpoint(GraphQL):
             sub_response.status_code = 400
         return body
 
-    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
         response = Response(
             self.encode_json(response_data),
             status_code=sub_response.status_code or 200,

@@ -131,5 +131,11 @@ class BodySizeLimit:
             {"errors": [{"message": f"请求体超过 {limit} 字节的上限。", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
             ensure_ascii=False,
         ).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

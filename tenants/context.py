@@ -19,7 +19,7 @@ from tenants.sessions import open_session
 from tenants.tokens import Viewer
 
 if TYPE_CHECKING:
-    from server.settings import Settings
+    from models.settings import Settings
 
 Clock = Callable[[], datetime]
 

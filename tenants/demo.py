@@ -64,7 +64,9 @@ async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash:
     fake = Faker("zh_CN")
     fake.seed_instance(demo.phone_prefix)
     chooser = random.Random(demo.phone_prefix)
-    buildings = (await session.execute(select(Building.id, Building.units, Building.code).order_by(Building.code))).all()
+    buildings = (
+        await session.execute(select(Building.id, Building.units, Building.code).order_by(Building.code))
+    ).all()
     demo_building = next(b for b in buildings if b.code == first_building)
     households: dict[tuple[object, str], Household] = {}
     dependents: list[object] = []

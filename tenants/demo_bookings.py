@@ -27,7 +27,13 @@ DESCRIPTIONS = {
 }
 # Past bookings end in these states; future ones are pending, approved, rejected or cancelled.
 PAST = [BookingStatus.COMPLETED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED]
-FUTURE = [BookingStatus.APPROVED, BookingStatus.APPROVED, BookingStatus.PENDING, BookingStatus.REJECTED, BookingStatus.CANCELLED]
+FUTURE = [
+    BookingStatus.APPROVED,
+    BookingStatus.APPROVED,
+    BookingStatus.PENDING,
+    BookingStatus.REJECTED,
+    BookingStatus.CANCELLED,
+]
 
 
 async def add_bookings(session: AsyncSession, seed: str) -> None:
@@ -59,8 +65,12 @@ async def add_bookings(session: AsyncSession, seed: str) -> None:
                     starts_at=starts,
                     ends_at=ends,
                     status=status,
-                    answer_due_at=WorkingCalendar().working_hours_after(now, 8) if status == BookingStatus.PENDING else None,
-                    reason={BookingStatus.REJECTED: "当天已安排社区活动", BookingStatus.CANCELLED: "活动改期"}.get(status),
+                    answer_due_at=WorkingCalendar().working_hours_after(now, 8)
+                    if status == BookingStatus.PENDING
+                    else None,
+                    reason={BookingStatus.REJECTED: "当天已安排社区活动", BookingStatus.CANCELLED: "活动改期"}.get(
+                        status
+                    ),
                     created_at=starts - timedelta(days=3),
                 )
             )
@@ -73,11 +83,16 @@ async def add_appointments(session: AsyncSession, seed: str) -> None:
     residents = (
         await session.execute(
             select(ResidentProfile.id, Grid.community_id)
-            .join(Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id))
+            .join(
+                Building,
+                (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id),
+            )
             .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
         )
     ).all()
-    staff = (await session.execute(select(RoleGrant.user_id, RoleGrant.department_id).where(RoleGrant.role == Role.STAFF))).all()
+    staff = (
+        await session.execute(select(RoleGrant.user_id, RoleGrant.department_id).where(RoleGrant.role == Role.STAFF))
+    ).all()
     calendar = WorkingCalendar()
     now = utcnow()
     items, events = [], []
@@ -97,17 +112,37 @@ async def add_appointments(session: AsyncSession, seed: str) -> None:
                 created_at=created,
                 updated_at=created,
             )
-            events.append(AppointmentEvent(id=new_id(), appointment_id=item.id, action="submit", actor_id=resident.id, to_status=AppointmentStatus.SUBMITTED, created_at=created))
+            events.append(
+                AppointmentEvent(
+                    id=new_id(),
+                    appointment_id=item.id,
+                    action="submit",
+                    actor_id=resident.id,
+                    to_status=AppointmentStatus.SUBMITTED,
+                    created_at=created,
+                )
+            )
             if status not in (AppointmentStatus.SUBMITTED, AppointmentStatus.CANCELLED):
                 item.assignee_id = chooser.choice(candidates)
                 assigned = created + timedelta(hours=2)
                 item.contact_due_at = calendar.working_hours_after(assigned, 8)
-                events.append(AppointmentEvent(id=new_id(), appointment_id=item.id, action="assign", to_status=AppointmentStatus.ASSIGNED, from_status=AppointmentStatus.SUBMITTED, created_at=assigned))
+                events.append(
+                    AppointmentEvent(
+                        id=new_id(),
+                        appointment_id=item.id,
+                        action="assign",
+                        to_status=AppointmentStatus.ASSIGNED,
+                        from_status=AppointmentStatus.SUBMITTED,
+                        created_at=assigned,
+                    )
+                )
             if status in (AppointmentStatus.CONTACTED, AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED):
                 item.contacted_at = created + timedelta(hours=5)
                 item.contact_method = "phone"
             if status in (AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED):
-                item.scheduled_at = now + timedelta(days=2) if status == AppointmentStatus.SCHEDULED else created + timedelta(days=1)
+                item.scheduled_at = (
+                    now + timedelta(days=2) if status == AppointmentStatus.SCHEDULED else created + timedelta(days=1)
+                )
             if status == AppointmentStatus.COMPLETED:
                 item.outcome = "已当面办理，居民表示满意。"
             items.append(item)

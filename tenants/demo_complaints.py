@@ -19,7 +19,12 @@ from models.people import ResidentProfile
 
 # (category code, title, content, handler's reply)
 STORIES = [
-    ("environment", "楼道堆放杂物", "3单元楼道堆满纸箱和旧家具，影响通行，存在消防隐患。", "已联系物业和住户清理，楼道已畅通。"),
+    (
+        "environment",
+        "楼道堆放杂物",
+        "3单元楼道堆满纸箱和旧家具，影响通行，存在消防隐患。",
+        "已联系物业和住户清理，楼道已畅通。",
+    ),
     ("environment", "垃圾桶满溢", "小区东门垃圾桶两天没有清运，气味很大。", "已协调环卫公司增加清运频次。"),
     ("environment", "绿化带有积水", "楼前绿化带积水发臭，蚊虫很多。", "已疏通排水口并喷洒消杀药剂。"),
     ("property", "电梯经常停运", "2号楼电梯一周内停了三次，老人上下楼很困难。", "物业已请维保单位检修并更换控制板。"),
@@ -54,11 +59,25 @@ PATHS: dict[ComplaintStatus, list[tuple[Action, ComplaintStatus]]] = {
     S.SUBMITTED: [],
     S.ACCEPTED: [(Action.ACCEPT, S.ACCEPTED)],
     S.IN_PROGRESS: [(Action.ACCEPT, S.ACCEPTED), (Action.START_WORK, S.IN_PROGRESS)],
-    S.DISPATCHED: [(Action.ACCEPT, S.ACCEPTED), (Action.DISPATCH, S.DISPATCHED), (Action.DEPARTMENT_ACCEPT, S.DISPATCHED)],
+    S.DISPATCHED: [
+        (Action.ACCEPT, S.ACCEPTED),
+        (Action.DISPATCH, S.DISPATCHED),
+        (Action.DEPARTMENT_ACCEPT, S.DISPATCHED),
+    ],
     S.RESOLVED: [(Action.ACCEPT, S.ACCEPTED), (Action.START_WORK, S.IN_PROGRESS), (Action.RESOLVE, S.RESOLVED)],
-    S.CLOSED: [(Action.ACCEPT, S.ACCEPTED), (Action.START_WORK, S.IN_PROGRESS), (Action.RESOLVE, S.RESOLVED), (Action.CONFIRM, S.CLOSED)],
+    S.CLOSED: [
+        (Action.ACCEPT, S.ACCEPTED),
+        (Action.START_WORK, S.IN_PROGRESS),
+        (Action.RESOLVE, S.RESOLVED),
+        (Action.CONFIRM, S.CLOSED),
+    ],
     S.REJECTED: [(Action.ACCEPT, S.ACCEPTED), (Action.REJECT, S.REJECTED)],
-    S.REOPENED: [(Action.ACCEPT, S.ACCEPTED), (Action.START_WORK, S.IN_PROGRESS), (Action.RESOLVE, S.RESOLVED), (Action.REOPEN, S.REOPENED)],
+    S.REOPENED: [
+        (Action.ACCEPT, S.ACCEPTED),
+        (Action.START_WORK, S.IN_PROGRESS),
+        (Action.RESOLVE, S.RESOLVED),
+        (Action.REOPEN, S.REOPENED),
+    ],
     S.WITHDRAWN: [(Action.WITHDRAW, S.WITHDRAWN)],
 }
 NOTES = {
@@ -75,8 +94,17 @@ async def add_complaints(session: AsyncSession, count: int, seed: str) -> None:
     departments = list((await session.scalars(select(Department.id))).all())
     residents = (
         await session.execute(
-            select(ResidentProfile.id, ResidentProfile.building_id, Grid.id.label("grid_id"), Grid.community_id, Grid.worker_id)
-            .join(Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id))
+            select(
+                ResidentProfile.id,
+                ResidentProfile.building_id,
+                Grid.id.label("grid_id"),
+                Grid.community_id,
+                Grid.worker_id,
+            )
+            .join(
+                Building,
+                (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id),
+            )
             .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
         )
     ).all()
@@ -96,7 +124,17 @@ async def add_complaints(session: AsyncSession, count: int, seed: str) -> None:
         for action, status in PATHS[final]:
             moment += timedelta(hours=chooser.uniform(1, 30))
             actor = resident.id if action in (Action.CONFIRM, Action.REOPEN, Action.WITHDRAW) else resident.worker_id
-            events.append(_event(item, action, actor, item.status, status, moment, NOTES.get(action) if action != Action.RESOLVE else reply))
+            events.append(
+                _event(
+                    item,
+                    action,
+                    actor,
+                    item.status,
+                    status,
+                    moment,
+                    NOTES.get(action) if action != Action.RESOLVE else reply,
+                )
+            )
             _apply(item, action, status, moment, reply, departments, chooser)
         item.updated_at = moment
         complaints.append(item)
@@ -106,7 +144,15 @@ async def add_complaints(session: AsyncSession, count: int, seed: str) -> None:
     await session.flush()
 
 
-def _complaint(resident: Any, category: ComplaintCategory, title: str, content: str, submitted: datetime, calendar: WorkingCalendar, chooser: random.Random) -> Complaint:
+def _complaint(
+    resident: Any,
+    category: ComplaintCategory,
+    title: str,
+    content: str,
+    submitted: datetime,
+    calendar: WorkingCalendar,
+    chooser: random.Random,
+) -> Complaint:
     return Complaint(
         id=new_id(),
         resident_id=resident.id,
@@ -128,11 +174,36 @@ def _complaint(resident: Any, category: ComplaintCategory, title: str, content: 
     )
 
 
-def _event(item: Complaint, action: Action, actor: uuid.UUID | None, before: ComplaintStatus | None, after: ComplaintStatus, at: datetime, note: str | None = None) -> ComplaintEvent:
-    return ComplaintEvent(id=new_id(), complaint_id=item.id, action=action, actor_id=actor, from_status=before, to_status=after, note=note, created_at=at)
+def _event(
+    item: Complaint,
+    action: Action,
+    actor: uuid.UUID | None,
+    before: ComplaintStatus | None,
+    after: ComplaintStatus,
+    at: datetime,
+    note: str | None = None,
+) -> ComplaintEvent:
+    return ComplaintEvent(
+        id=new_id(),
+        complaint_id=item.id,
+        action=action,
+        actor_id=actor,
+        from_status=before,
+        to_status=after,
+        note=note,
+        created_at=at,
+    )
 
 
-def _apply(item: Complaint, action: Action, status: ComplaintStatus, at: datetime, reply: str, departments: list[uuid.UUID], chooser: random.Random) -> None:
+def _apply(
+    item: Complaint,
+    action: Action,
+    status: ComplaintStatus,
+    at: datetime,
+    reply: str,
+    departments: list[uuid.UUID],
+    chooser: random.Random,
+) -> None:
     item.status = status
     if action == Action.ACCEPT:
         item.acknowledged_at = at

@@ -123,8 +123,12 @@ class StaffSpec(_Strict):
 
 
 class SettingsSpec(_Strict):
-    complaint_auto_close_days: int = Field(default=7, ge=1, le=90, description="Resolved items close after this many days unconfirmed.")
-    complaint_reopen_days: int = Field(default=7, ge=1, le=90, description="How long after resolution a resident may reopen.")
+    complaint_auto_close_days: int = Field(
+        default=7, ge=1, le=90, description="Resolved items close after this many days unconfirmed."
+    )
+    complaint_reopen_days: int = Field(
+        default=7, ge=1, le=90, description="How long after resolution a resident may reopen."
+    )
     calendar_overrides: dict[date, Literal["work", "off"]] = Field(
         default_factory=dict, description="Days that differ from the official calendar for this office."
     )

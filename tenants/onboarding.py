@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.base import TenantOwned, new_id
 from models.appointments import AppointmentType
+from models.base import TenantOwned, new_id
 from models.bookings import Room
 from models.complaints import ComplaintCategory
 from models.organisation import Building, Community, Department, Grid
@@ -50,7 +50,9 @@ class _Sync:
         rows = (await self.session.scalars(select(model))).all()
         return {tuple(getattr(row, k) for k in key): row for row in rows}
 
-    def put(self, existing: dict[tuple[Any, ...], Any], model: type, key: dict[str, Any], values: dict[str, Any]) -> Any:
+    def put(
+        self, existing: dict[tuple[Any, ...], Any], model: type, key: dict[str, Any], values: dict[str, Any]
+    ) -> Any:
         row = existing.get(tuple(key.values()))
         if row is None:
             row = model(id=new_id(), **key, **values)
@@ -118,7 +120,9 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
         community_id = communities[(c.code,)].id
         for g in c.grids:
             worker_id = users[(g.worker,)].id if g.worker else None
-            sync.put(grids, Grid, {"code": g.code}, {"name": g.name, "community_id": community_id, "worker_id": worker_id})
+            sync.put(
+                grids, Grid, {"code": g.code}, {"name": g.name, "community_id": community_id, "worker_id": worker_id}
+            )
     await session.flush()
     buildings = await sync.existing(Building, ["code"])
     for c in m.communities:
@@ -156,7 +160,12 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
     for kind in m.appointment_types:
         room_id = rooms[(communities[(kind.room.community,)].id, kind.room.name)].id if kind.room else None
         department_id = departments[(kind.department,)].id if kind.department else None
-        sync.put(kinds, AppointmentType, {"code": kind.code}, {"name": kind.name, "department_id": department_id, "room_id": room_id})
+        sync.put(
+            kinds,
+            AppointmentType,
+            {"code": kind.code},
+            {"name": kind.name, "department_id": department_id, "room_id": room_id},
+        )
     await session.flush()
 
 

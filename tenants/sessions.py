@@ -32,9 +32,7 @@ class TenantSession(Session):
 
 
 @event.listens_for(TenantSession, "after_begin")
-def _set_database_tenant(
-    session: Session, _transaction: SessionTransaction, connection: Connection
-) -> None:
+def _set_database_tenant(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     tenant_id = session.info.get(TENANT_KEY)
     if tenant_id is not None and connection.dialect.name == "postgresql":
         connection.execute(
@@ -91,9 +89,7 @@ def session_factory(engine: AsyncEngine, *, scope_queries: bool = True) -> async
     )
 
 
-def open_session(
-    factory: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID | None
-) -> AsyncSession:
+def open_session(factory: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID | None) -> AsyncSession:
     return factory(info={TENANT_KEY: tenant_id})
 
 

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from models.organisation import Building, Community, Grid
+from models.settings import Settings
 from server.app import create_app
-from server.settings import Settings
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
 from tenants.sessions import open_session
-from tests.provision import ProvisionedDatabase, create_database, drop_postgres_database, migrate
+from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
 from tests.support import PASSWORD, Api, Clock, TenantHandle
 
 BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
@@ -54,8 +54,21 @@ ALPHA = {
             "code": "A1",
             "name": "东风社区",
             "grids": [
-                {"code": "A1-G1", "name": "东风一网格", "worker": "13900000011", "buildings": [{"code": "A1-G1-B1", "name": "1号楼", "units": 2}, {"code": "A1-G1-B2", "name": "2号楼"}]},
-                {"code": "A1-G2", "name": "东风二网格", "worker": "13900000012", "buildings": [{"code": "A1-G2-B1", "name": "3号楼"}]},
+                {
+                    "code": "A1-G1",
+                    "name": "东风一网格",
+                    "worker": "13900000011",
+                    "buildings": [
+                        {"code": "A1-G1-B1", "name": "1号楼", "units": 2},
+                        {"code": "A1-G1-B2", "name": "2号楼"},
+                    ],
+                },
+                {
+                    "code": "A1-G2",
+                    "name": "东风二网格",
+                    "worker": "13900000012",
+                    "buildings": [{"code": "A1-G2-B1", "name": "3号楼"}],
+                },
             ],
             "rooms": [
                 {
@@ -86,7 +99,12 @@ ALPHA = {
             "code": "A2",
             "name": "西湖社区",
             "grids": [
-                {"code": "A2-G1", "name": "西湖一网格", "worker": "13900000013", "buildings": [{"code": "A2-G1-B1", "name": "5号楼"}]},
+                {
+                    "code": "A2-G1",
+                    "name": "西湖一网格",
+                    "worker": "13900000013",
+                    "buildings": [{"code": "A2-G1-B1", "name": "5号楼"}],
+                },
                 {"code": "A2-G2", "name": "西湖二网格", "buildings": [{"code": "A2-G2-B1", "name": "7号楼"}]},
             ],
         },
@@ -111,7 +129,14 @@ BETA = {
         {
             "code": "B1",
             "name": "南山社区",
-            "grids": [{"code": "B1-G1", "name": "南山一网格", "worker": "13900000011", "buildings": [{"code": "B1-G1-B1", "name": "9号楼"}]}],
+            "grids": [
+                {
+                    "code": "B1-G1",
+                    "name": "南山一网格",
+                    "worker": "13900000011",
+                    "buildings": [{"code": "B1-G1-B1", "name": "9号楼"}],
+                }
+            ],
         }
     ],
     "staff": [
@@ -131,11 +156,11 @@ OTHER_STAFF = "13900000022"
 
 @pytest.fixture(scope="session")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvisionedDatabase]:
-    created = create_database(BACKEND, "wanjia_test", tmp_path_factory.mktemp("db"))
+    created = create_database(BACKEND, DATABASE_NAME, tmp_path_factory.mktemp("db"))
     migrate(created)
     yield created
     if created.backend == "postgresql":
-        drop_postgres_database("wanjia_test")
+        drop_postgres_database(DATABASE_NAME)
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +228,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(database: ProvisionedDatabase, settings: Settings, alpha: TenantHandle, tmp_path: Path) -> Iterator[str]:
+def live_server(
+    database: ProvisionedDatabase, settings: Settings, alpha: TenantHandle, tmp_path: Path
+) -> Iterator[str]:
     """The app served by uvicorn in a process of its own, on the test database."""
     port = _free_port()
     env = {
@@ -214,7 +241,17 @@ def live_server(database: ProvisionedDatabase, settings: Settings, alpha: Tenant
         "WANJIA_UPLOAD_DIR": str(tmp_path / "uploads"),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"

@@ -22,6 +22,8 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 OWNER_ROLE = "wanjia_test_owner"
 APP_ROLE = "wanjia_test_app"
 ROLE_PASSWORD = "wanjia-test"
+# Several checkouts on one machine can run their suites at once, each under its own name.
+DATABASE_NAME = os.environ.get("WANJIA_TEST_DATABASE_NAME", "wanjia_test")
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,21 @@ def check_postgres() -> str | None:
 
 def create_postgres_database(name: str) -> ProvisionedDatabase:
     with psycopg.connect(_libpq(admin_url()), autocommit=True) as connection:
-        for role, options in ((OWNER_ROLE, sql.SQL("")), (APP_ROLE, sql.SQL(" NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))):
+        for role, options in (
+            (OWNER_ROLE, sql.SQL("")),
+            (APP_ROLE, sql.SQL(" NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")),
+        ):
             exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
             connection.execute(
-                sql.SQL("{} ROLE {} LOGIN PASSWORD {}{}").format(verb, sql.Identifier(role), sql.Literal(ROLE_PASSWORD), options)
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}{}").format(
+                    verb, sql.Identifier(role), sql.Literal(ROLE_PASSWORD), options
+                )
             )
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER_ROLE)))
+        connection.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER_ROLE))
+        )
     return ProvisionedDatabase(
         app_url=_async_url(admin_url(), APP_ROLE, name),
         owner_url=_async_url(admin_url(), OWNER_ROLE, name),

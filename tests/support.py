@@ -147,7 +147,9 @@ class Api:
             self._tokens[(tenant, phone)] = result["tokens"]["accessToken"]
         return self._tokens[(tenant, phone)]
 
-    async def register_resident(self, tenant: str, building_id: uuid.UUID, *, phone: str | None = None, name: str = "张三", room: str = "1-101") -> dict[str, Any]:
+    async def register_resident(
+        self, tenant: str, building_id: uuid.UUID, *, phone: str | None = None, name: str = "张三", room: str = "1-101"
+    ) -> dict[str, Any]:
         body = await self.data(
             """mutation($input: RegisterResidentInput!) {
                  registerResident(input: $input) {
@@ -156,7 +158,15 @@ class Api:
                    errors { field code message }
                  }
                }""",
-            {"input": {"phone": phone or fresh_phone(), "password": PASSWORD, "name": name, "buildingId": gid("Building", building_id), "room": room}},
+            {
+                "input": {
+                    "phone": phone or fresh_phone(),
+                    "password": PASSWORD,
+                    "name": name,
+                    "buildingId": gid("Building", building_id),
+                    "room": room,
+                }
+            },
             tenant=tenant,
         )
         return body["registerResident"]

@@ -36,14 +36,19 @@ async def test_access_tokens_are_short_lived_hs256_jwts(api: Api) -> None:
 async def test_wrong_password_and_unknown_phone_get_the_same_answer(api: Api) -> None:
     wrong = await api.login("alpha", WORKER_2, "not-the-password")
     unknown = await api.login("alpha", "13111111111", "not-the-password")
-    assert wrong == unknown == {"tokens": None, "errors": [{"field": None, "code": "INVALID_CREDENTIALS", "message": "手机号或密码错误。"}]}
+    assert (
+        wrong
+        == unknown
+        == {"tokens": None, "errors": [{"field": None, "code": "INVALID_CREDENTIALS", "message": "手机号或密码错误。"}]}
+    )
 
 
 async def test_ten_aliased_logins_count_as_ten_attempts_and_lock_the_account(api: Api, alpha: TenantHandle) -> None:
     phone = fresh_phone()
     assert not (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], phone=phone))["errors"]
     attempts = " ".join(
-        f'a{i}: login(input: {{phone: "{phone}", password: "wrong-password-{i}"}}) {{ errors {{ code }} }}' for i in range(10)
+        f'a{i}: login(input: {{phone: "{phone}", password: "wrong-password-{i}"}}) {{ errors {{ code }} }}'
+        for i in range(10)
     )
     body = await api.data(f"mutation {{ {attempts} }}", tenant="alpha")
     codes = [body[f"a{i}"]["errors"][0]["code"] for i in range(10)]
@@ -77,7 +82,10 @@ async def test_refresh_rotates_and_reusing_a_spent_token_revokes_the_whole_chain
 
 async def test_logout_revokes_the_refresh_token(api: Api) -> None:
     tokens = (await api.login("alpha", WORKER_2))["tokens"]
-    assert (await api.data(LOGOUT, {"t": tokens["refreshToken"]}, tenant="alpha"))["logout"] == {"ok": True, "errors": []}
+    assert (await api.data(LOGOUT, {"t": tokens["refreshToken"]}, tenant="alpha"))["logout"] == {
+        "ok": True,
+        "errors": [],
+    }
     refused = (await api.data(REFRESH, {"t": tokens["refreshToken"]}, tenant="alpha"))["refreshToken"]
     assert refused["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
 
@@ -89,9 +97,15 @@ async def test_a_refresh_token_does_not_work_in_another_tenant(api: Api) -> None
 
 
 async def test_forged_or_expired_tokens_are_401(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
-    claims = {"sub": "01000000-0000-7000-8000-000000000000", "tid": "01000000-0000-7000-8000-000000000000", "typ": "access"}
+    claims = {
+        "sub": "01000000-0000-7000-8000-000000000000",
+        "tid": "01000000-0000-7000-8000-000000000000",
+        "typ": "access",
+    }
     now = datetime.now(UTC)
-    forged = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, "another-secret-another-secret-123", algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "exp": now + timedelta(minutes=5)}, "another-secret-another-secret-123", algorithm="HS256"
+    )
     expired = jwt.encode({**claims, "exp": now - timedelta(minutes=1)}, settings.secret_key, algorithm="HS256")
     unsigned = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, None, algorithm="none")
     for token in (forged, expired, unsigned, "not-a-jwt"):

@@ -55,7 +55,9 @@ async def free(api: Api, room: str, day: int) -> list[str]:
     return [s["startsAt"] for s in data["node"]["freeSlots"]]
 
 
-async def test_anyone_sees_rooms_and_free_slots_and_a_booking_takes_its_slot(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_anyone_sees_rooms_and_free_slots_and_a_booking_takes_its_slot(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str]
+) -> None:
     before = await free(api, rooms["活动室"], 3)
     assert before[0] == at(3, 8) and before[-1] == at(3, 20, 30) and len(before) == 26
     result = await request(api, await resident(api, alpha), rooms["活动室"], at(3, 10), at(3, 11))
@@ -83,10 +85,14 @@ async def test_each_room_rule_is_a_clear_error_and_writes_nothing(
     phone = await resident(api, alpha)
     result = await request(api, phone, rooms["活动室"], starts, ends, **extra)
     assert result["booking"] is None and code in [e["code"] for e in result["errors"]]
-    assert (await api.data("{ roomBookings(first: 10) { edges { node { id } } } }", token=await api.token("alpha", phone)))["roomBookings"]["edges"] == []
+    assert (
+        await api.data("{ roomBookings(first: 10) { edges { node { id } } } }", token=await api.token("alpha", phone))
+    )["roomBookings"]["edges"] == []
 
 
-async def test_the_weekly_quota_counts_what_the_resident_already_holds(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_the_weekly_quota_counts_what_the_resident_already_holds(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str]
+) -> None:
     phone = await resident(api, alpha)
     assert (await request(api, phone, rooms["活动室"], at(2, 8), at(2, 11)))["errors"] == []
     assert (await request(api, phone, rooms["活动室"], at(4, 8), at(4, 11)))["errors"] == []
@@ -94,7 +100,9 @@ async def test_the_weekly_quota_counts_what_the_resident_already_holds(api: Api,
     assert over["errors"][0]["code"] == "QUOTA_EXCEEDED"
 
 
-async def test_an_overlap_is_refused_without_saying_who_holds_the_slot_and_back_to_back_is_fine(api: Api, alpha: TenantHandle, beta: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_an_overlap_is_refused_without_saying_who_holds_the_slot_and_back_to_back_is_fine(
+    api: Api, alpha: TenantHandle, beta: TenantHandle, rooms: dict[str, str]
+) -> None:
     holder = await resident(api, alpha, name="钱先生")
     assert (await request(api, holder, rooms["活动室"], at(4, 14), at(4, 15)))["errors"] == []
     other = await resident(api, alpha)
@@ -108,33 +116,51 @@ async def test_an_overlap_is_refused_without_saying_who_holds_the_slot_and_back_
     assert (await request(api, other, rooms["活动室"], at(4, 15), at(4, 16)))["errors"] == []
 
 
-async def test_twenty_concurrent_requests_for_one_slot_exactly_one_wins(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_twenty_concurrent_requests_for_one_slot_exactly_one_wins(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str]
+) -> None:
     phone = await resident(api, alpha)
-    attempts = [request(api, phone, rooms["活动室"], at(6, 10, 30 * (i % 2)), at(6, 11, 30 * (i % 2))) for i in range(20)]
+    attempts = [
+        request(api, phone, rooms["活动室"], at(6, 10, 30 * (i % 2)), at(6, 11, 30 * (i % 2))) for i in range(20)
+    ]
     results = await asyncio.gather(*attempts)
     assert len([r for r in results if not r["errors"]]) == 1
     assert {r["errors"][0]["code"] for r in results if r["errors"]} == {"BOOKING_CONFLICT"}
     back_to_back = await asyncio.gather(
-        request(api, phone, rooms["活动室"], at(6, 14), at(6, 15)), request(api, phone, rooms["活动室"], at(6, 15), at(6, 16))
+        request(api, phone, rooms["活动室"], at(6, 14), at(6, 15)),
+        request(api, phone, rooms["活动室"], at(6, 15), at(6, 16)),
     )
     assert [r["errors"] for r in back_to_back] == [[], []]
 
 
-async def test_a_room_needing_approval_waits_for_the_community_admin(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_a_room_needing_approval_waits_for_the_community_admin(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str]
+) -> None:
     phone = await resident(api, alpha)
     pending = await request(api, phone, rooms["调解室"], at(3, 9), at(3, 10), attendees=4)
     booking_id = pending["booking"]["id"]
     # Answered within one working day: eight working hours from 09:00 on a Tuesday.
     assert pending["booking"]["status"] == "PENDING" and pending["booking"]["answerDueAt"] == at(1, 17)
     approve = step("approveRoomBooking")
-    for who, code in ((await api.token("alpha", phone), "FORBIDDEN"), (await api.token("alpha", WORKER_1), "FORBIDDEN"), (await api.token("beta", TENANT_ADMIN), "NOT_FOUND")):
+    for who, code in (
+        (await api.token("alpha", phone), "FORBIDDEN"),
+        (await api.token("alpha", WORKER_1), "FORBIDDEN"),
+        (await api.token("beta", TENANT_ADMIN), "NOT_FOUND"),
+    ):
         refused = (await api.data(approve, {"input": {"bookingId": booking_id}}, token=who))["approveRoomBooking"]
         assert refused["errors"][0]["code"] == code
-    queue = await api.data("{ roomBookings(first: 100, filter: {statuses: [PENDING]}) { edges { node { id resident { phone } } } } }", token=await api.token("alpha", COMMUNITY_ADMIN))
+    queue = await api.data(
+        "{ roomBookings(first: 100, filter: {statuses: [PENDING]}) { edges { node { id resident { phone } } } } }",
+        token=await api.token("alpha", COMMUNITY_ADMIN),
+    )
     assert booking_id in [e["node"]["id"] for e in queue["roomBookings"]["edges"]]
-    approved = (await api.data(approve, {"input": {"bookingId": booking_id}}, token=await api.token("alpha", COMMUNITY_ADMIN)))["approveRoomBooking"]
+    approved = (
+        await api.data(approve, {"input": {"bookingId": booking_id}}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    )["approveRoomBooking"]
     assert approved["booking"]["status"] == "APPROVED"
-    notes = await api.data("{ notifications(first: 10) { edges { node { kind body } } } }", token=await api.token("alpha", phone))
+    notes = await api.data(
+        "{ notifications(first: 10) { edges { node { kind body } } } }", token=await api.token("alpha", phone)
+    )
     assert notes["notifications"]["edges"][0]["node"]["kind"] == "booking_decided"
 
 
@@ -143,26 +169,54 @@ async def test_rejection_needs_a_reason(api: Api, alpha: TenantHandle, rooms: di
     booking_id = (await request(api, phone, rooms["调解室"], at(3, 10), at(3, 11), attendees=2))["booking"]["id"]
     admin = await api.token("alpha", COMMUNITY_ADMIN)
     reject = step("rejectRoomBooking", "RoomBookingReasonInput")
-    assert (await api.data(reject, {"input": {"bookingId": booking_id}}, token=admin))["rejectRoomBooking"]["errors"][0]["field"] == "reason"
-    done = (await api.data(reject, {"input": {"bookingId": booking_id, "reason": "当天有街道会议"}}, token=admin))["rejectRoomBooking"]
+    assert (await api.data(reject, {"input": {"bookingId": booking_id}}, token=admin))["rejectRoomBooking"]["errors"][
+        0
+    ]["field"] == "reason"
+    done = (await api.data(reject, {"input": {"bookingId": booking_id, "reason": "当天有街道会议"}}, token=admin))[
+        "rejectRoomBooking"
+    ]
     assert done["booking"]["status"] == "REJECTED" and done["booking"]["reason"] == "当天有街道会议"
 
 
-async def test_a_weekly_series_is_accepted_or_refused_as_a_whole(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_a_weekly_series_is_accepted_or_refused_as_a_whole(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str]
+) -> None:
     dancers = await resident(api, alpha, name="舞蹈队长")
-    series = await request(api, dancers, rooms["调解室"], at(9, 15), at(9, 16), attendees=6, repeatWeeklyUntil="2026-12-23")
+    series = await request(
+        api, dancers, rooms["调解室"], at(9, 15), at(9, 16), attendees=6, repeatWeeklyUntil="2026-12-23"
+    )
     assert series["errors"] == [] and series["booking"]["recurring"] is True
-    approved = await api.data(step("approveRoomBooking"), {"input": {"bookingId": series["booking"]["id"]}}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    approved = await api.data(
+        step("approveRoomBooking"),
+        {"input": {"bookingId": series["booking"]["id"]}},
+        token=await api.token("alpha", COMMUNITY_ADMIN),
+    )
     assert approved["approveRoomBooking"]["errors"] == []
-    mine = await api.data("{ roomBookings(first: 10) { edges { node { status startsAt } } } }", token=await api.token("alpha", dancers))
-    assert [(e["node"]["status"], e["node"]["startsAt"]) for e in mine["roomBookings"]["edges"]] == [("APPROVED", at(d, 15)) for d in (9, 16, 23)]
+    mine = await api.data(
+        "{ roomBookings(first: 10) { edges { node { status startsAt } } } }", token=await api.token("alpha", dancers)
+    )
+    assert [(e["node"]["status"], e["node"]["startsAt"]) for e in mine["roomBookings"]["edges"]] == [
+        ("APPROVED", at(d, 15)) for d in (9, 16, 23)
+    ]
     choir = await resident(api, alpha, name="合唱队长")
-    clash = await request(api, choir, rooms["调解室"], at(16, 15), at(16, 16), attendees=6, repeatWeeklyUntil="2026-12-30")
-    assert clash["errors"] == [{"field": "startsAt", "code": "BOOKING_CONFLICT", "message": "以下日期的所选时段已被预约：2026-12-16、2026-12-23。"}]
-    assert (await api.data("{ roomBookings(first: 10) { edges { node { id } } } }", token=await api.token("alpha", choir)))["roomBookings"]["edges"] == []
+    clash = await request(
+        api, choir, rooms["调解室"], at(16, 15), at(16, 16), attendees=6, repeatWeeklyUntil="2026-12-30"
+    )
+    assert clash["errors"] == [
+        {
+            "field": "startsAt",
+            "code": "BOOKING_CONFLICT",
+            "message": "以下日期的所选时段已被预约：2026-12-16、2026-12-23。",
+        }
+    ]
+    assert (
+        await api.data("{ roomBookings(first: 10) { edges { node { id } } } }", token=await api.token("alpha", choir))
+    )["roomBookings"]["edges"] == []
 
 
-async def test_cancel_check_in_no_show_and_complete(api: Api, alpha: TenantHandle, rooms: dict[str, str], clock: Clock) -> None:
+async def test_cancel_check_in_no_show_and_complete(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str], clock: Clock
+) -> None:
     phone = await resident(api, alpha)
     first = (await request(api, phone, rooms["活动室"], at(2, 18), at(2, 19)))["booking"]["id"]
     second = (await request(api, phone, rooms["活动室"], at(2, 19), at(2, 20)))["booking"]["id"]
@@ -173,17 +227,29 @@ async def test_cancel_check_in_no_show_and_complete(api: Api, alpha: TenantHandl
     assert at(2, 20) in await free(api, rooms["活动室"], 2)
     with clock.at(datetime(2026, 12, 2, 9, 50, tzinfo=UTC)):  # 17:50, ten minutes before the first
         token, admin = await api.token("alpha", phone), await api.token("alpha", COMMUNITY_ADMIN)
-        checked = (await api.data(step("checkInRoomBooking"), {"input": {"bookingId": first}}, token=token))["checkInRoomBooking"]
+        checked = (await api.data(step("checkInRoomBooking"), {"input": {"bookingId": first}}, token=token))[
+            "checkInRoomBooking"
+        ]
         assert checked["booking"]["status"] == "CHECKED_IN"
-        early = (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=admin))["markRoomBookingNoShow"]
+        early = (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=admin))[
+            "markRoomBookingNoShow"
+        ]
         assert early["errors"][0]["code"] == "NOT_NOW"
     with clock.at(datetime(2026, 12, 2, 11, 20, tzinfo=UTC)):  # 19:20
         token, admin = await api.token("alpha", phone), await api.token("alpha", COMMUNITY_ADMIN)
-        assert (await api.data(cancel, {"input": {"bookingId": second}}, token=token))["cancelRoomBooking"]["errors"][0]["code"] == "TOO_LATE"
-        assert (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=token))["markRoomBookingNoShow"]["errors"][0]["code"] == "FORBIDDEN"
-        no_show = (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=admin))["markRoomBookingNoShow"]
+        assert (await api.data(cancel, {"input": {"bookingId": second}}, token=token))["cancelRoomBooking"]["errors"][
+            0
+        ]["code"] == "TOO_LATE"
+        assert (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=token))[
+            "markRoomBookingNoShow"
+        ]["errors"][0]["code"] == "FORBIDDEN"
+        no_show = (await api.data(step("markRoomBookingNoShow"), {"input": {"bookingId": second}}, token=admin))[
+            "markRoomBookingNoShow"
+        ]
         assert no_show["booking"]["status"] == "NO_SHOW"
-        done = (await api.data(step("completeRoomBooking"), {"input": {"bookingId": first}}, token=admin))["completeRoomBooking"]
+        done = (await api.data(step("completeRoomBooking"), {"input": {"bookingId": first}}, token=admin))[
+            "completeRoomBooking"
+        ]
         assert done["booking"]["status"] == "COMPLETED"
 
 
@@ -191,20 +257,30 @@ async def test_an_admin_cancels_only_with_a_reason(api: Api, alpha: TenantHandle
     booking_id = (await request(api, await resident(api, alpha), rooms["活动室"], at(7, 9), at(7, 10)))["booking"]["id"]
     admin = await api.token("alpha", TENANT_ADMIN)
     cancel = step("cancelRoomBooking", "RoomBookingReasonInput")
-    assert (await api.data(cancel, {"input": {"bookingId": booking_id}}, token=admin))["cancelRoomBooking"]["errors"][0]["field"] == "reason"
-    done = (await api.data(cancel, {"input": {"bookingId": booking_id, "reason": "场地维修"}}, token=admin))["cancelRoomBooking"]
+    assert (await api.data(cancel, {"input": {"bookingId": booking_id}}, token=admin))["cancelRoomBooking"]["errors"][
+        0
+    ]["field"] == "reason"
+    done = (await api.data(cancel, {"input": {"bookingId": booking_id, "reason": "场地维修"}}, token=admin))[
+        "cancelRoomBooking"
+    ]
     assert done["booking"]["status"] == "CANCELLED"
 
 
-async def test_a_request_unanswered_for_a_working_day_alerts_the_admins_once(api: Api, app, alpha: TenantHandle, rooms: dict[str, str], clock: Clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_request_unanswered_for_a_working_day_alerts_the_admins_once(
+    api: Api, app, alpha: TenantHandle, rooms: dict[str, str], clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
     from server.jobs import run_jobs
 
-    assert (await request(api, await resident(api, alpha), rooms["调解室"], at(4, 14), at(4, 15), attendees=3))["errors"] == []
+    assert (await request(api, await resident(api, alpha), rooms["调解室"], at(4, 14), at(4, 15), attendees=3))[
+        "errors"
+    ] == []
     count = "{ notifications(first: 100) { edges { node { kind } } } }"
 
     async def overdue_notes() -> int:
         admin = await api.token("alpha", COMMUNITY_ADMIN)
-        return [e["node"]["kind"] for e in (await api.data(count, token=admin))["notifications"]["edges"]].count("booking_overdue")
+        return [e["node"]["kind"] for e in (await api.data(count, token=admin))["notifications"]["edges"]].count(
+            "booking_overdue"
+        )
 
     before = await overdue_notes()
     with clock.at(NOW + timedelta(days=2)):
@@ -214,12 +290,18 @@ async def test_a_request_unanswered_for_a_working_day_alerts_the_admins_once(api
     assert after_first > before and await overdue_notes() == after_first
 
 
-async def test_bookings_are_private_to_their_resident_and_the_admins(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
+async def test_bookings_are_private_to_their_resident_and_the_admins(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str]
+) -> None:
     booking_id = (await request(api, await resident(api, alpha), rooms["活动室"], at(8, 9), at(8, 10)))["booking"]["id"]
     query = "query($id: ID!) { node(id: $id) { ... on RoomBooking { purpose } } }"
-    assert (await api.data(query, {"id": booking_id}, token=await api.token("alpha", await resident(api, alpha))))["node"] is None
+    assert (await api.data(query, {"id": booking_id}, token=await api.token("alpha", await resident(api, alpha))))[
+        "node"
+    ] is None
     assert (await api.data(query, {"id": booking_id}, token=await api.token("beta", TENANT_ADMIN)))["node"] is None
-    body = await api.run("{ roomBookings(first: 5) { edges { node { id } } } }", token=await api.token("alpha", WORKER_1))
+    body = await api.run(
+        "{ roomBookings(first: 5) { edges { node { id } } } }", token=await api.token("alpha", WORKER_1)
+    )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -229,22 +311,45 @@ UPDATE_ROOM = """mutation($input: UpdateRoomInput!) { updateRoom(input: $input) 
 
 def room_settings(room_id: str, **changes: Any) -> dict[str, Any]:
     return {
-        "roomId": room_id, "name": "活动室", "capacity": 30, "facilities": ["音响"], "requiresApproval": False,
+        "roomId": room_id,
+        "name": "活动室",
+        "capacity": 30,
+        "facilities": ["音响"],
+        "requiresApproval": False,
         "openingHours": {d: ["08:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-        "closedDates": ["2026-12-05"], "slotMinutes": 30, "minNoticeHours": 2, "maxDaysAhead": 14,
-        "maxDurationMinutes": 180, "weeklyQuotaHours": 6, **changes,
+        "closedDates": ["2026-12-05"],
+        "slotMinutes": 30,
+        "minNoticeHours": 2,
+        "maxDaysAhead": 14,
+        "maxDurationMinutes": 180,
+        "weeklyQuotaHours": 6,
+        **changes,
     }
 
 
 async def test_admins_edit_a_room_and_others_cannot(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
-    bad = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=0, slotMinutes=7, openingHours={"mon": ["21:00-08:00"]})}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    bad = await api.data(
+        UPDATE_ROOM,
+        {"input": room_settings(rooms["活动室"], capacity=0, slotMinutes=7, openingHours={"mon": ["21:00-08:00"]})},
+        token=await api.token("alpha", COMMUNITY_ADMIN),
+    )
     assert {e["field"] for e in bad["updateRoom"]["errors"]} == {"capacity", "slotMinutes", "openingHours"}
     for who, code in ((await resident(api, alpha), "FORBIDDEN"), (WORKER_1, "FORBIDDEN")):
-        refused = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=99)}, token=await api.token("alpha", who))
+        refused = await api.data(
+            UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=99)}, token=await api.token("alpha", who)
+        )
         assert refused["updateRoom"]["errors"][0]["code"] == code
-    foreign = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("beta", TENANT_ADMIN))
+    foreign = await api.data(
+        UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("beta", TENANT_ADMIN)
+    )
     assert foreign["updateRoom"]["errors"][0]["code"] == "NOT_FOUND"
-    good = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=35)}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    good = await api.data(
+        UPDATE_ROOM,
+        {"input": room_settings(rooms["活动室"], capacity=35)},
+        token=await api.token("alpha", COMMUNITY_ADMIN),
+    )
     assert good["updateRoom"]["errors"] == [] and good["updateRoom"]["room"]["capacity"] == 35
-    restored = await api.data(UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    restored = await api.data(
+        UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("alpha", COMMUNITY_ADMIN)
+    )
     assert restored["updateRoom"]["room"]["capacity"] == 30

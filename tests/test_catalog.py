@@ -72,7 +72,7 @@ def test_ids_are_uuids_not_sequences(catalog: dict[str, dict[str, Any]]) -> None
     for table, info in tables(catalog):
         column = info["columns"]["id"]
         assert "INT" not in str(column["type"]).upper(), table
-        assert not column.get("autoincrement") is True, table
+        assert column.get("autoincrement") is not True, table
 
 
 @pytest.fixture(scope="module")

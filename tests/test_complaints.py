@@ -48,12 +48,21 @@ class Story:
         return await self.api.token("alpha", self.phone)
 
     async def submit(self, **draft: Any) -> dict[str, Any]:
-        complaint = {"title": "楼道堆放杂物", "content": "3单元楼道堆满纸箱，存在消防隐患。", "categoryId": self.category, **draft}
-        result = (await self.api.data(SUBMIT, {"input": {"complaint": complaint}}, token=await self.resident()))["submitComplaint"]
-        return result
+        complaint = {
+            "title": "楼道堆放杂物",
+            "content": "3单元楼道堆满纸箱，存在消防隐患。",
+            "categoryId": self.category,
+            **draft,
+        }
+        body = await self.api.data(SUBMIT, {"input": {"complaint": complaint}}, token=await self.resident())
+        return body["submitComplaint"]
 
-    async def act(self, token: str, name: str, complaint_id: str, input_type: str = "ComplaintStepInput", **fields: Any) -> dict[str, Any]:
-        data = await self.api.data(step(name, input_type), {"input": {"complaintId": complaint_id, **fields}}, token=token)
+    async def act(
+        self, token: str, name: str, complaint_id: str, input_type: str = "ComplaintStepInput", **fields: Any
+    ) -> dict[str, Any]:
+        data = await self.api.data(
+            step(name, input_type), {"input": {"complaintId": complaint_id, **fields}}, token=token
+        )
         return data[name]
 
     async def as_role(self, phone: str) -> str:
@@ -63,7 +72,9 @@ class Story:
 @pytest.fixture
 async def story(api: Api, alpha: TenantHandle, category: str) -> Story:
     phone = fresh_phone()
-    assert (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="王大妈", phone=phone))["errors"] == []
+    assert (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="王大妈", phone=phone))[
+        "errors"
+    ] == []
     return Story(api, phone, category)
 
 
@@ -81,8 +92,12 @@ async def test_a_submitted_complaint_goes_to_the_grid_worker_of_the_residents_bu
     worker = await story.as_role(WORKER_1)
     inbox = await story.api.data(LIST, token=worker)
     assert complaint["id"] in [e["node"]["id"] for e in inbox["complaints"]["edges"]]
-    notes = await story.api.data("{ notifications(first: 50) { edges { node { kind complaintId } } } unreadNotificationCount }", token=worker)
-    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [e["node"] for e in notes["notifications"]["edges"]]
+    notes = await story.api.data(
+        "{ notifications(first: 50) { edges { node { kind complaintId } } } unreadNotificationCount }", token=worker
+    )
+    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [
+        e["node"] for e in notes["notifications"]["edges"]
+    ]
 
 
 async def test_only_those_in_scope_see_a_complaint(story: Story, api: Api) -> None:
@@ -93,7 +108,10 @@ async def test_only_those_in_scope_see_a_complaint(story: Story, api: Api) -> No
         seen[phone] = (await api.data(query, {"id": complaint["id"]}, token=await story.as_role(phone)))["node"]
     assert seen[WORKER_2] is None and seen[WORKER_3] is None and seen[STAFF] is None
     assert "****" in seen[WORKER_1]["resident"]["phone"]
-    assert "****" not in seen[COMMUNITY_ADMIN]["resident"]["phone"] and "****" not in seen[TENANT_ADMIN]["resident"]["phone"]
+    assert (
+        "****" not in seen[COMMUNITY_ADMIN]["resident"]["phone"]
+        and "****" not in seen[TENANT_ADMIN]["resident"]["phone"]
+    )
     other = await api.register_resident("alpha", (await _building(api)), name="邻居")
     assert (await api.data(query, {"id": complaint["id"]}, token=other["tokens"]["accessToken"]))["node"] is None
     beta_admin = await api.token("beta", TENANT_ADMIN)
@@ -101,10 +119,15 @@ async def test_only_those_in_scope_see_a_complaint(story: Story, api: Api) -> No
 
 
 async def _building(api: Api) -> Any:
-    data = await api.data("{ communities(first: 1) { edges { node { grids(first: 1) { edges { node { buildings(first: 1) { edges { node { id } } } } } } } } } }", tenant="alpha")
+    data = await api.data(
+        "{ communities(first: 1) { edges { node { grids(first: 1) { edges { node { buildings(first: 1) { edges { node { id } } } } } } } } } }",
+        tenant="alpha",
+    )
     from strawberry.relay import from_base64
 
-    return from_base64(data["communities"]["edges"][0]["node"]["grids"]["edges"][0]["node"]["buildings"]["edges"][0]["node"]["id"])[1]
+    return from_base64(
+        data["communities"]["edges"][0]["node"]["grids"]["edges"][0]["node"]["buildings"]["edges"][0]["node"]["id"]
+    )[1]
 
 
 async def test_the_grid_worker_handles_it_and_the_resident_confirms_and_rates(story: Story) -> None:
@@ -112,12 +135,20 @@ async def test_the_grid_worker_handles_it_and_the_resident_confirms_and_rates(st
     worker = await story.as_role(WORKER_1)
     assert (await story.act(worker, "acceptComplaint", complaint_id))["complaint"]["status"] == "ACCEPTED"
     assert (await story.act(worker, "startComplaintWork", complaint_id))["complaint"]["status"] == "IN_PROGRESS"
-    resolved = await story.act(worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已联系物业清理完毕。")
-    assert resolved["complaint"]["status"] == "RESOLVED" and resolved["complaint"]["resolution"] == "已联系物业清理完毕。"
-    closed = await story.act(await story.resident(), "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5, comment="很满意")
+    resolved = await story.act(
+        worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已联系物业清理完毕。"
+    )
+    assert (
+        resolved["complaint"]["status"] == "RESOLVED" and resolved["complaint"]["resolution"] == "已联系物业清理完毕。"
+    )
+    closed = await story.act(
+        await story.resident(), "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5, comment="很满意"
+    )
     assert closed["errors"] == [] and closed["complaint"]["status"] == "CLOSED" and closed["complaint"]["rating"] == 5
     assert actions(closed["complaint"]) == ["SUBMIT", "ACCEPT", "START_WORK", "RESOLVE", "CONFIRM"]
-    kinds = await story.api.data("{ notifications(first: 50) { edges { node { kind body } } } }", token=await story.resident())
+    kinds = await story.api.data(
+        "{ notifications(first: 50) { edges { node { kind body } } } }", token=await story.resident()
+    )
     assert len([e for e in kinds["notifications"]["edges"] if e["node"]["kind"] == "complaint_status"]) == 3
 
 
@@ -125,20 +156,50 @@ async def test_a_work_order_goes_to_the_department_and_back(story: Story, justic
     complaint_id = (await story.submit())["complaint"]["id"]
     worker, staff = await story.as_role(WORKER_1), await story.as_role(STAFF)
     await story.act(worker, "acceptComplaint", complaint_id)
-    dispatched = await story.act(worker, "dispatchComplaint", complaint_id, "DispatchComplaintInput", departmentId=justice, dueInWorkingDays=5, note="涉及纠纷调解")
-    assert dispatched["complaint"]["status"] == "DISPATCHED" and dispatched["complaint"]["department"]["name"] == "司法所"
+    dispatched = await story.act(
+        worker,
+        "dispatchComplaint",
+        complaint_id,
+        "DispatchComplaintInput",
+        departmentId=justice,
+        dueInWorkingDays=5,
+        note="涉及纠纷调解",
+    )
+    assert (
+        dispatched["complaint"]["status"] == "DISPATCHED" and dispatched["complaint"]["department"]["name"] == "司法所"
+    )
     early = await story.act(staff, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已调解")
     assert early["errors"][0]["code"] == "INVALID_TRANSITION"
-    returned = await story.act(staff, "returnComplaintToGrid", complaint_id, "ComplaintReasonInput", reason="不属于本部门职责")
+    returned = await story.act(
+        staff, "returnComplaintToGrid", complaint_id, "ComplaintReasonInput", reason="不属于本部门职责"
+    )
     # Sent back, it is no longer the department's to see.
     assert returned == {"complaint": None, "errors": []}
-    back = (await story.api.data("query($id: ID!) { node(id: $id) { ... on Complaint { status department { name } } } }", {"id": complaint_id}, token=worker))["node"]
+    back = (
+        await story.api.data(
+            "query($id: ID!) { node(id: $id) { ... on Complaint { status department { name } } } }",
+            {"id": complaint_id},
+            token=worker,
+        )
+    )["node"]
     assert back == {"status": "IN_PROGRESS", "department": None}
-    await story.act(worker, "dispatchComplaint", complaint_id, "DispatchComplaintInput", departmentId=justice, dueInWorkingDays=5)
+    await story.act(
+        worker, "dispatchComplaint", complaint_id, "DispatchComplaintInput", departmentId=justice, dueInWorkingDays=5
+    )
     assert (await story.act(staff, "acceptWorkOrder", complaint_id))["errors"] == []
-    resolved = await story.act(staff, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="双方已达成调解协议。")
+    resolved = await story.act(
+        staff, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="双方已达成调解协议。"
+    )
     assert resolved["complaint"]["status"] == "RESOLVED"
-    assert actions(resolved["complaint"]) == ["SUBMIT", "ACCEPT", "DISPATCH", "RETURN_TO_GRID", "DISPATCH", "DEPARTMENT_ACCEPT", "RESOLVE"]
+    assert actions(resolved["complaint"]) == [
+        "SUBMIT",
+        "ACCEPT",
+        "DISPATCH",
+        "RETURN_TO_GRID",
+        "DISPATCH",
+        "DEPARTMENT_ACCEPT",
+        "RESOLVE",
+    ]
 
 
 async def test_wrong_roles_are_refused_and_nothing_changes(story: Story, justice: str) -> None:
@@ -153,9 +214,23 @@ async def test_wrong_roles_are_refused_and_nothing_changes(story: Story, justice
     for token, mutation, code in refusals:
         result = await story.act(token, mutation, complaint_id)
         assert result["complaint"] is None and result["errors"][0]["code"] == code, (mutation, result)
-    staff_dispatch = await story.act(await story.as_role(STAFF), "dispatchComplaint", complaint_id, "DispatchComplaintInput", departmentId=justice, dueInWorkingDays=3)
+    staff_dispatch = await story.act(
+        await story.as_role(STAFF),
+        "dispatchComplaint",
+        complaint_id,
+        "DispatchComplaintInput",
+        departmentId=justice,
+        dueInWorkingDays=3,
+    )
     assert staff_dispatch["errors"][0]["code"] == "FORBIDDEN"
-    worker_supervise = await story.act(await story.as_role(WORKER_1), "superviseComplaint", complaint_id, "SuperviseComplaintInput", note="快", dueInWorkingDays=1)
+    worker_supervise = await story.act(
+        await story.as_role(WORKER_1),
+        "superviseComplaint",
+        complaint_id,
+        "SuperviseComplaintInput",
+        note="快",
+        dueInWorkingDays=1,
+    )
     assert worker_supervise["errors"][0]["code"] == "FORBIDDEN"
     state = await story.api.data(LIST, {"filter": {"statuses": ["SUBMITTED"]}}, token=await story.resident())
     mine = [e["node"] for e in state["complaints"]["edges"] if e["node"]["id"] == complaint_id]
@@ -164,8 +239,12 @@ async def test_wrong_roles_are_refused_and_nothing_changes(story: Story, justice
 
 async def test_an_illegal_step_names_the_current_state(story: Story) -> None:
     complaint_id = (await story.submit())["complaint"]["id"]
-    result = await story.act(await story.resident(), "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5)
-    assert result["errors"] == [{"field": "complaintId", "code": "INVALID_TRANSITION", "message": "该诉求当前状态为“待受理”，不能确认评价。"}]
+    result = await story.act(
+        await story.resident(), "confirmComplaint", complaint_id, "ConfirmComplaintInput", rating=5
+    )
+    assert result["errors"] == [
+        {"field": "complaintId", "code": "INVALID_TRANSITION", "message": "该诉求当前状态为“待受理”，不能确认评价。"}
+    ]
 
 
 async def test_the_resident_withdraws_before_acceptance_but_not_after(story: Story) -> None:
@@ -173,7 +252,9 @@ async def test_the_resident_withdraws_before_acceptance_but_not_after(story: Sto
     assert (await story.act(await story.resident(), "withdrawComplaint", first))["complaint"]["status"] == "WITHDRAWN"
     second = (await story.submit())["complaint"]["id"]
     await story.act(await story.as_role(WORKER_1), "acceptComplaint", second)
-    assert (await story.act(await story.resident(), "withdrawComplaint", second))["errors"][0]["code"] == "INVALID_TRANSITION"
+    assert (await story.act(await story.resident(), "withdrawComplaint", second))["errors"][0][
+        "code"
+    ] == "INVALID_TRANSITION"
 
 
 async def test_rejection_needs_a_reason_the_resident_sees(story: Story) -> None:
@@ -181,7 +262,9 @@ async def test_rejection_needs_a_reason_the_resident_sees(story: Story) -> None:
     worker = await story.as_role(WORKER_1)
     empty = await story.act(worker, "rejectComplaint", complaint_id, "ComplaintReasonInput", reason="  ")
     assert empty["errors"][0]["field"] == "reason"
-    rejected = await story.act(worker, "rejectComplaint", complaint_id, "ComplaintReasonInput", reason="属于私人纠纷，请通过司法途径解决")
+    rejected = await story.act(
+        worker, "rejectComplaint", complaint_id, "ComplaintReasonInput", reason="属于私人纠纷，请通过司法途径解决"
+    )
     assert rejected["complaint"]["status"] == "REJECTED"
     assert rejected["complaint"]["timeline"]["edges"][-1]["node"]["note"] == "属于私人纠纷，请通过司法途径解决"
 
@@ -197,25 +280,42 @@ async def _resolved(story: Story) -> str:
 
 async def test_an_unsatisfied_resident_reopens_within_the_window_only(story: Story, clock: Clock) -> None:
     complaint_id = await _resolved(story)
-    reopened = await story.act(await story.resident(), "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="杂物又堆回来了")
+    reopened = await story.act(
+        await story.resident(), "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="杂物又堆回来了"
+    )
     assert reopened["complaint"]["status"] == "REOPENED"
     worker = await story.as_role(WORKER_1)
     assert (await story.act(worker, "startComplaintWork", complaint_id))["complaint"]["status"] == "IN_PROGRESS"
     await story.act(worker, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="再次清理")
     with clock.later(timedelta(days=8)):
-        late = await story.act(await story.resident(), "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="还是不行")
+        late = await story.act(
+            await story.resident(), "reopenComplaint", complaint_id, "ComplaintReasonInput", reason="还是不行"
+        )
     assert late["errors"][0]["code"] == "REOPEN_WINDOW_PASSED"
 
 
 async def test_an_admin_reassigns_to_another_grid_and_supervises(story: Story, api: Api, alpha: TenantHandle) -> None:
     complaint_id = (await story.submit())["complaint"]["id"]
     admin = await story.as_role(COMMUNITY_ADMIN)
-    moved = await story.act(admin, "reassignComplaint", complaint_id, "ReassignComplaintInput", gridId=gid("Grid", alpha.grids["A1-G2"]), note="属于二网格")
+    moved = await story.act(
+        admin,
+        "reassignComplaint",
+        complaint_id,
+        "ReassignComplaintInput",
+        gridId=gid("Grid", alpha.grids["A1-G2"]),
+        note="属于二网格",
+    )
     assert moved["complaint"]["grid"]["code"] == "A1-G2" and moved["complaint"]["handler"]["name"] == "网格员二"
-    outside = await story.act(admin, "reassignComplaint", complaint_id, "ReassignComplaintInput", gridId=gid("Grid", alpha.grids["A2-G1"]))
+    outside = await story.act(
+        admin, "reassignComplaint", complaint_id, "ReassignComplaintInput", gridId=gid("Grid", alpha.grids["A2-G1"])
+    )
     assert outside["errors"][0]["field"] == "gridId"
-    assert (await story.act(await story.as_role(WORKER_1), "acceptComplaint", complaint_id))["errors"][0]["code"] == "NOT_FOUND"
-    supervised = await story.act(admin, "superviseComplaint", complaint_id, "SuperviseComplaintInput", note="请今天内处理", dueInWorkingDays=1)
+    assert (await story.act(await story.as_role(WORKER_1), "acceptComplaint", complaint_id))["errors"][0][
+        "code"
+    ] == "NOT_FOUND"
+    supervised = await story.act(
+        admin, "superviseComplaint", complaint_id, "SuperviseComplaintInput", note="请今天内处理", dueInWorkingDays=1
+    )
     assert supervised["errors"] == [] and actions(supervised["complaint"])[-1] == "SUPERVISE"
     worker_2 = await story.as_role(WORKER_2)
     notes = await api.data("{ notifications(first: 50) { edges { node { kind } } } }", token=worker_2)
@@ -224,14 +324,21 @@ async def test_an_admin_reassigns_to_another_grid_and_supervises(story: Story, a
 
 async def test_bad_input_is_explained_field_by_field_and_nothing_is_written(story: Story) -> None:
     before = await story.api.data("{ complaintCounts { total } }", token=await story.resident())
-    result = await story.submit(title="", content="x" * 1001, categoryId=gid("ComplaintCategory", "01000000-0000-7000-8000-000000000000"), latitude=10.0)
+    result = await story.submit(
+        title="",
+        content="x" * 1001,
+        categoryId=gid("ComplaintCategory", "01000000-0000-7000-8000-000000000000"),
+        latitude=10.0,
+    )
     assert result["complaint"] is None
     assert {e["field"] for e in result["errors"]} == {"title", "content", "categoryId", "latitude"}
     assert await story.api.data("{ complaintCounts { total } }", token=await story.resident()) == before
 
 
 async def test_an_address_outside_a_building_needs_a_grid(story: Story, alpha: TenantHandle) -> None:
-    result = await story.submit(address="东风路与青年路交叉口", gridId=gid("Grid", alpha.grids["A2-G1"]), latitude=40.65, longitude=109.84)
+    result = await story.submit(
+        address="东风路与青年路交叉口", gridId=gid("Grid", alpha.grids["A2-G1"]), latitude=40.65, longitude=109.84
+    )
     assert result["errors"] == [] and result["complaint"]["grid"]["code"] == "A2-G1"
     assert result["complaint"]["handler"]["name"] == "网格员三"
 
@@ -248,16 +355,23 @@ async def test_inbox_filters_search_and_sorts_by_deadline(story: Story) -> None:
     assert [e["node"]["id"] for e in accepted["complaints"]["edges"]] == [second]
     newest = await story.api.data(LIST, {"filter": {"search": marker}, "order": "NEWEST"}, token=worker)
     assert [e["node"]["id"] for e in newest["complaints"]["edges"]] == [second, first]
-    paged = "query($after: String) { complaints(first: 1, after: $after, filter: {search: \"%s\"}) { edges { node { id } } pageInfo { endCursor hasNextPage } } }" % marker
+    paged = (
+        "query($after: String) { complaints(first: 1, after: $after, filter: {search: "
+        f'"{marker}"}}) {{ edges {{ node {{ id }} }} pageInfo {{ endCursor hasNextPage }} }} }}'
+    )
     page_one = (await story.api.data(paged, token=worker))["complaints"]
     page_two = (await story.api.data(paged, {"after": page_one["pageInfo"]["endCursor"]}, token=worker))["complaints"]
     assert [page_one["edges"][0]["node"]["id"], page_two["edges"][0]["node"]["id"]] == [first, second]
     assert page_one["pageInfo"]["hasNextPage"] and not page_two["pageInfo"]["hasNextPage"]
-    counts = await story.api.data("{ complaintCounts { byStatus { status count } overdue total } }", token=await story.resident())
+    counts = await story.api.data(
+        "{ complaintCounts { byStatus { status count } overdue total } }", token=await story.resident()
+    )
     assert counts["complaintCounts"]["total"] == sum(s["count"] for s in counts["complaintCounts"]["byStatus"])
 
 
-async def test_the_public_feed_shows_resolved_items_allowed_public_without_the_resident(story: Story, api: Api, alpha: TenantHandle) -> None:
+async def test_the_public_feed_shows_resolved_items_allowed_public_without_the_resident(
+    story: Story, api: Api, alpha: TenantHandle
+) -> None:
     shown = (await story.submit(title="路灯不亮已修好", isPublic=True))["complaint"]["id"]
     worker = await story.as_role(WORKER_1)
     for name in ("acceptComplaint", "startComplaintWork"):
@@ -291,12 +405,33 @@ async def test_the_sweep_flags_overdue_once_and_closes_unconfirmed(story: Story,
         await run_jobs(app.state.services)
         await run_jobs(app.state.services)
         worker = await story.as_role(WORKER_1)
-        item = (await api.data("query($id: ID!) { node(id: $id) { ... on Complaint { overdue timeline(first: 20) { edges { node { action } } } } } }", {"id": overdue_id}, token=worker))["node"]
-        closed = (await api.data("query($id: ID!) { node(id: $id) { ... on Complaint { status timeline(first: 20) { edges { node { action actorName } } } } } }", {"id": resolved_id}, token=await story.resident()))["node"]
+        item = (
+            await api.data(
+                "query($id: ID!) { node(id: $id) { ... on Complaint { overdue timeline(first: 20) { edges { node { action } } } } } }",
+                {"id": overdue_id},
+                token=worker,
+            )
+        )["node"]
+        closed = (
+            await api.data(
+                "query($id: ID!) { node(id: $id) { ... on Complaint { status timeline(first: 20) { edges { node { action actorName } } } } } }",
+                {"id": resolved_id},
+                token=await story.resident(),
+            )
+        )["node"]
     assert item["overdue"] is True and actions(item).count("MARK_OVERDUE") == 1
-    assert closed["status"] == "CLOSED" and closed["timeline"]["edges"][-1]["node"] == {"action": "AUTO_CLOSE", "actorName": None}
-    admin_notes = await api.data("{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=await story.as_role(TENANT_ADMIN))
-    overdue_notes = [e for e in admin_notes["notifications"]["edges"] if e["node"] == {"kind": "complaint_overdue", "complaintId": overdue_id}]
+    assert closed["status"] == "CLOSED" and closed["timeline"]["edges"][-1]["node"] == {
+        "action": "AUTO_CLOSE",
+        "actorName": None,
+    }
+    admin_notes = await api.data(
+        "{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=await story.as_role(TENANT_ADMIN)
+    )
+    overdue_notes = [
+        e
+        for e in admin_notes["notifications"]["edges"]
+        if e["node"] == {"kind": "complaint_overdue", "complaintId": overdue_id}
+    ]
     assert len(overdue_notes) == 1
 
 
@@ -317,7 +452,9 @@ async def test_notifications_are_marked_read(story: Story, api: Api) -> None:
     worker = await story.as_role(WORKER_1)
     before = (await api.data("{ unreadNotificationCount }", token=worker))["unreadNotificationCount"]
     assert before > 0
-    marked = await api.data("mutation { markNotificationsRead(input: {}) { marked unreadCount errors { code } } }", token=worker)
+    marked = await api.data(
+        "mutation { markNotificationsRead(input: {}) { marked unreadCount errors { code } } }", token=worker
+    )
     assert marked["markNotificationsRead"] == {"marked": before, "unreadCount": 0, "errors": []}
 
 
@@ -342,7 +479,9 @@ async def test_a_grid_without_a_worker_falls_to_the_admins(api: Api, alpha: Tena
     assert complaint["handler"] is None
     admin = await api.token("alpha", TENANT_ADMIN)
     notes = await api.data("{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=admin)
-    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [e["node"] for e in notes["notifications"]["edges"]]
+    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [
+        e["node"] for e in notes["notifications"]["edges"]
+    ]
     accepted = await story.act(admin, "acceptComplaint", complaint["id"])
     assert accepted["complaint"]["status"] == "ACCEPTED"
 
@@ -350,18 +489,35 @@ async def test_a_grid_without_a_worker_falls_to_the_admins(api: Api, alpha: Tena
 FILE = f"mutation($input: FileComplaintInput!) {{ fileComplaint(input: $input) {{ {PAYLOAD} }} }}"
 
 
-async def test_a_grid_worker_files_for_a_resident_by_phone_and_from_an_inspection(api: Api, alpha: TenantHandle, category: str) -> None:
+async def test_a_grid_worker_files_for_a_resident_by_phone_and_from_an_inspection(
+    api: Api, alpha: TenantHandle, category: str
+) -> None:
     registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B2"], name="赵大爷")
     worker = await api.token("alpha", WORKER_1)
-    by_phone = {"source": "PHONE", "residentId": registered["resident"]["id"], "complaint": {"title": "暖气不热", "content": "电话反映家中暖气温度低。", "categoryId": category}}
+    by_phone = {
+        "source": "PHONE",
+        "residentId": registered["resident"]["id"],
+        "complaint": {"title": "暖气不热", "content": "电话反映家中暖气温度低。", "categoryId": category},
+    }
     filed = (await api.data(FILE, {"input": by_phone}, token=worker))["fileComplaint"]
     assert filed["errors"] == [] and filed["complaint"]["resident"]["name"] == "赵大爷"
     mine = await api.data(LIST, token=registered["tokens"]["accessToken"])
     assert filed["complaint"]["id"] in [e["node"]["id"] for e in mine["complaints"]["edges"]]
-    inspection = {"source": "INSPECTION", "complaint": {"title": "护栏破损", "content": "巡查发现小区北侧护栏破损。", "categoryId": category, "address": "小区北侧", "gridId": gid("Grid", alpha.grids["A1-G1"])}}
+    inspection = {
+        "source": "INSPECTION",
+        "complaint": {
+            "title": "护栏破损",
+            "content": "巡查发现小区北侧护栏破损。",
+            "categoryId": category,
+            "address": "小区北侧",
+            "gridId": gid("Grid", alpha.grids["A1-G1"]),
+        },
+    }
     found = (await api.data(FILE, {"input": inspection}, token=worker))["fileComplaint"]
     assert found["errors"] == [] and found["complaint"]["resident"] is None
-    resident_try = (await api.data(FILE, {"input": inspection}, token=registered["tokens"]["accessToken"]))["fileComplaint"]
+    resident_try = (await api.data(FILE, {"input": inspection}, token=registered["tokens"]["accessToken"]))[
+        "fileComplaint"
+    ]
     assert resident_try["errors"][0]["code"] == "FORBIDDEN"
     as_app = (await api.data(FILE, {"input": {**inspection, "source": "APP"}}, token=worker))["fileComplaint"]
     assert as_app["errors"][0]["field"] == "source"

@@ -12,7 +12,7 @@ import pytest
 from server.app import create_app
 from tenants.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import BACKEND, settings_for
-from tests.provision import create_database, drop_postgres_database
+from tests.provision import DATABASE_NAME, create_database, drop_postgres_database
 from tests.provision import migrate as migrate_database
 from tests.support import Api, Clock
 
@@ -21,9 +21,11 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 @pytest.fixture(scope="module")
 async def demo_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
-    database = create_database(BACKEND, "wanjia_test_demo", tmp_path_factory.mktemp("demo"))
+    database = create_database(BACKEND, f"{DATABASE_NAME}_demo", tmp_path_factory.mktemp("demo"))
     migrate_database(database)
-    app = create_app(settings_for(database.app_url, upload_dir=tmp_path_factory.mktemp("demo-uploads")), clock=Clock().now)
+    app = create_app(
+        settings_for(database.app_url, upload_dir=tmp_path_factory.mktemp("demo-uploads")), clock=Clock().now
+    )
     services = app.state.services
     await load_demo(services.sessions, services.passwords)
     services.directory.forget()
@@ -31,7 +33,7 @@ async def demo_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ap
         yield Api(client)
     await app.state.engine.dispose()
     if database.backend == "postgresql":
-        drop_postgres_database("wanjia_test_demo")
+        drop_postgres_database(f"{DATABASE_NAME}_demo")
 
 
 def readme_accounts() -> list[tuple[str, str]]:
@@ -65,8 +67,23 @@ async def test_the_demo_is_shaped_like_the_source_story_and_covers_every_state(d
     grids = sum(len(c["node"]["grids"]["edges"]) for c in data["communities"]["edges"])
     assert len(data["communities"]["edges"]) == 7 and grids == 96
     assert {s["status"] for s in data["complaintCounts"]["byStatus"]} == {
-        "SUBMITTED", "ACCEPTED", "IN_PROGRESS", "DISPATCHED", "RESOLVED", "CLOSED", "REJECTED", "REOPENED", "WITHDRAWN"
+        "SUBMITTED",
+        "ACCEPTED",
+        "IN_PROGRESS",
+        "DISPATCHED",
+        "RESOLVED",
+        "CLOSED",
+        "REJECTED",
+        "REOPENED",
+        "WITHDRAWN",
     }
     assert data["complaintCounts"]["total"] == 300
     assert {"APPROVED", "PENDING", "COMPLETED"} <= {e["node"]["status"] for e in data["roomBookings"]["edges"]}
-    assert {e["node"]["status"] for e in data["appointments"]["edges"]} == {"SUBMITTED", "ASSIGNED", "CONTACTED", "SCHEDULED", "COMPLETED", "CANCELLED"}
+    assert {e["node"]["status"] for e in data["appointments"]["edges"]} == {
+        "SUBMITTED",
+        "ASSIGNED",
+        "CONTACTED",
+        "SCHEDULED",
+        "COMPLETED",
+        "CANCELLED",
+    }

@@ -14,7 +14,9 @@ from tests.support import GRAPHQL_RESPONSE, Api, Clock
 JSON = "application/json"
 
 
-async def post(api: Api, body: object, accept: str | None = GRAPHQL_RESPONSE, content_type: str = JSON) -> httpx.Response:
+async def post(
+    api: Api, body: object, accept: str | None = GRAPHQL_RESPONSE, content_type: str = JSON
+) -> httpx.Response:
     headers = {"Content-Type": content_type, "X-Tenant": "alpha"}
     if accept:
         headers["Accept"] = accept
@@ -24,7 +26,11 @@ async def post(api: Api, body: object, accept: str | None = GRAPHQL_RESPONSE, co
 
 @pytest.mark.parametrize(
     "query",
-    ["{ communities(first: 1) { edges ", "{ noSuchField }", "query($n: Int!) { communities(first: $n) { edges { cursor } } }"],
+    [
+        "{ communities(first: 1) { edges ",
+        "{ noSuchField }",
+        "query($n: Int!) { communities(first: $n) { edges { cursor } } }",
+    ],
     ids=["parse error", "validation error", "missing variable"],
 )
 async def test_request_errors_are_400_without_data_for_graphql_response_json(api: Api, query: str) -> None:
@@ -61,7 +67,9 @@ async def test_unacceptable_accept_is_406(api: Api) -> None:
 
 
 async def test_a_body_that_is_not_json_is_415(api: Api) -> None:
-    response = await post(api, "query=%7B%20tenant%20%7B%20slug%20%7D%20%7D", content_type="application/x-www-form-urlencoded")
+    response = await post(
+        api, "query=%7B%20tenant%20%7B%20slug%20%7D%20%7D", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
 
 
@@ -90,7 +98,7 @@ async def test_deep_queries_are_refused(api: Api) -> None:
     selection = "name"
     for _ in range(4):
         selection = level % selection
-    deep = "{ communities(first: 1) { edges { node { %s } } } }" % selection
+    deep = f"{{ communities(first: 1) {{ edges {{ node {{ {selection} }} }} }} }}"
     response = await post(api, {"query": deep})
     assert response.status_code == 400 and "depth" in response.text
 
@@ -112,7 +120,9 @@ async def test_an_oversized_body_is_413(api: Api) -> None:
     assert response.status_code == 413
 
 
-async def test_unexpected_errors_are_masked_with_the_request_id(api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+async def test_unexpected_errors_are_masked_with_the_request_id(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken(*_: object) -> None:
         raise RuntimeError("secret internals: password=hunter2")
 
@@ -131,7 +141,9 @@ async def test_introspection_and_the_ide_are_off_in_production(database: Provisi
     settings = settings_for(database.app_url, env="production")
     app = create_app(settings, clock=clock.now)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-        introspection = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"}, headers={"Accept": GRAPHQL_RESPONSE})
+        introspection = await client.post(
+            "/graphql", json={"query": "{ __schema { types { name } } }"}, headers={"Accept": GRAPHQL_RESPONSE}
+        )
         ide = await client.get("/graphql", headers={"Accept": "text/html"})
     await app.state.engine.dispose()
     assert introspection.status_code == 400 and "introspection" in introspection.text.lower()

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from models import Base, migrations
 from models.database import create_engine
 from tests.conftest import BACKEND
-from tests.provision import APP_ROLE, create_database, drop_postgres_database
+from tests.provision import APP_ROLE, DATABASE_NAME, create_database, drop_postgres_database
 
 
 async def table_names(url: str) -> set[str]:
@@ -24,10 +24,10 @@ async def table_names(url: str) -> set[str]:
 
 @pytest.fixture
 def scratch(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = create_database(BACKEND, "wanjia_test_migrations", tmp_path)
+    database = create_database(BACKEND, f"{DATABASE_NAME}_migrations", tmp_path)
     yield database
     if database.backend == "postgresql":
-        drop_postgres_database("wanjia_test_migrations")
+        drop_postgres_database(f"{DATABASE_NAME}_migrations")
 
 
 def test_upgrade_downgrade_upgrade(scratch) -> None:  # type: ignore[no-untyped-def]

@@ -91,20 +91,41 @@ def test_wanqinglu_is_shaped_like_the_source_story() -> None:
     assert len(wanqinglu.communities) == 7
     assert sum(len(c.grids) for c in wanqinglu.communities) == 96
     assert len(wanqinglu.departments) == 5
-    assert {c.name for c in wanqinglu.categories} == {"环境卫生", "物业管理", "基础设施", "城市管理", "疫情防控", "其他"}
+    assert {c.name for c in wanqinglu.categories} == {
+        "环境卫生",
+        "物业管理",
+        "基础设施",
+        "城市管理",
+        "疫情防控",
+        "其他",
+    }
 
 
 def test_the_cli_onboards_and_reports_bad_files(database: ProvisionedDatabase, tmp_path: Path) -> None:
-    env = {**os.environ, "WANJIA_DATABASE_URL": database.app_url, "WANJIA_ARGON2_TIME_COST": "1", "WANJIA_ARGON2_MEMORY_KIB": "64"}
+    env = {
+        **os.environ,
+        "WANJIA_DATABASE_URL": database.app_url,
+        "WANJIA_ARGON2_TIME_COST": "1",
+        "WANJIA_ARGON2_MEMORY_KIB": "64",
+    }
     bad = tmp_path / "bad.toml"
     bad.write_text('slug = "Bad Slug"\nname = "坏"\n', encoding="utf-8")
-    failed = subprocess.run([sys.executable, "-m", "server.cli", "tenants", "onboard", str(bad)], env=env, capture_output=True, text=True)
+    failed = subprocess.run(
+        [sys.executable, "-m", "server.cli", "tenants", "onboard", str(bad)], env=env, capture_output=True, text=True
+    )
     assert failed.returncode == 1
-    assert failed.stderr.splitlines() == [f"{bad}: slug: 格式不对（只能用字母、数字、- 和 _）", f"{bad}: communities: 缺少此项"]
+    assert failed.stderr.splitlines() == [
+        f"{bad}: slug: 格式不对（只能用字母、数字、- 和 _）",
+        f"{bad}: communities: 缺少此项",
+    ]
     good = MANIFESTS_DIR / "qingshanlu.toml"
-    done = subprocess.run([sys.executable, "-m", "server.cli", "tenants", "onboard", str(good)], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "tenants", "onboard", str(good)], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
-    listed = subprocess.run([sys.executable, "-m", "server.cli", "tenants", "list"], env=env, capture_output=True, text=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "server.cli", "tenants", "list"], env=env, capture_output=True, text=True
+    )
     assert "qingshanlu" in listed.stdout
 
 
@@ -116,21 +137,35 @@ def test_a_suspended_street_office_answers_as_unknown_until_resumed(database: Pr
     from server.app import create_app
     from tests.conftest import settings_for
 
-    env = {**os.environ, "WANJIA_DATABASE_URL": database.app_url, "WANJIA_ARGON2_TIME_COST": "1", "WANJIA_ARGON2_MEMORY_KIB": "64"}
-    subprocess.run([sys.executable, "-m", "server.cli", "tenants", "onboard", str(MANIFESTS_DIR / "qingshanlu.toml")], env=env, check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "WANJIA_DATABASE_URL": database.app_url,
+        "WANJIA_ARGON2_TIME_COST": "1",
+        "WANJIA_ARGON2_MEMORY_KIB": "64",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "tenants", "onboard", str(MANIFESTS_DIR / "qingshanlu.toml")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
     def status() -> int:
         async def ask() -> int:
             app = create_app(settings_for(database.app_url))
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-                response = await client.post("/graphql", json={"query": "{ tenant { name } }"}, headers={"X-Tenant": "qingshanlu"})
+                response = await client.post(
+                    "/graphql", json={"query": "{ tenant { name } }"}, headers={"X-Tenant": "qingshanlu"}
+                )
             await app.state.engine.dispose()
             return response.status_code
 
         return asyncio.run(ask())
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "server.cli", "tenants", *args], env=env, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", "tenants", *args], env=env, capture_output=True, text=True
+        )
 
     assert status() == 200
     assert cli("suspend", "qingshanlu").returncode == 0

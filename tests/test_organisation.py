@@ -15,7 +15,9 @@ query($communities: Int!, $grids: Int!) {
 }"""
 
 
-async def test_anonymous_caller_lists_communities_grids_and_buildings_of_the_named_tenant(api: Api, alpha: TenantHandle) -> None:
+async def test_anonymous_caller_lists_communities_grids_and_buildings_of_the_named_tenant(
+    api: Api, alpha: TenantHandle
+) -> None:
     data = await api.data(NESTED, {"communities": 10, "grids": 10}, tenant="alpha")
     communities = {e["node"]["name"]: e["node"] for e in data["communities"]["edges"]}
     assert set(communities) == {"东风社区", "西湖社区"}
@@ -72,7 +74,9 @@ async def test_nested_lists_cost_the_same_statements_whatever_the_page_size(api:
     assert small <= 8
 
 
-async def test_node_finds_a_community_by_global_id_and_nothing_for_a_malformed_one(api: Api, alpha: TenantHandle) -> None:
+async def test_node_finds_a_community_by_global_id_and_nothing_for_a_malformed_one(
+    api: Api, alpha: TenantHandle
+) -> None:
     community = gid("Community", alpha.communities["A2"])
     query = "query($id: ID!) { node(id: $id) { ... on Community { name code } } }"
     assert (await api.data(query, {"id": community}, tenant="alpha"))["node"] == {"name": "西湖社区", "code": "A2"}

@@ -25,8 +25,19 @@ async def queue_ids(api: Api, phone: str) -> set[str]:
 async def test_a_registered_resident_is_signed_in_at_once_and_waits_for_review(api: Api, alpha: TenantHandle) -> None:
     result = await register(api, alpha)
     assert result["resident"]["status"] == "PENDING"
-    me = await api.data("{ me { name resident { status room building { name } gridWorker { name } } } }", token=result["tokens"]["accessToken"])
-    assert me["me"] == {"name": "李四", "resident": {"status": "PENDING", "room": "1-101", "building": {"name": "1号楼"}, "gridWorker": {"name": "网格员一"}}}
+    me = await api.data(
+        "{ me { name resident { status room building { name } gridWorker { name } } } }",
+        token=result["tokens"]["accessToken"],
+    )
+    assert me["me"] == {
+        "name": "李四",
+        "resident": {
+            "status": "PENDING",
+            "room": "1-101",
+            "building": {"name": "1号楼"},
+            "gridWorker": {"name": "网格员一"},
+        },
+    }
 
 
 async def test_registration_explains_every_bad_field_and_writes_nothing(api: Api) -> None:
@@ -56,7 +67,9 @@ async def test_a_building_of_another_tenant_cannot_be_chosen(api: Api, alpha: Te
     assert [e["field"] for e in result["errors"]] == ["buildingId"]
 
 
-async def test_the_queue_shows_each_grid_worker_only_their_grids_with_phones_masked(api: Api, alpha: TenantHandle) -> None:
+async def test_the_queue_shows_each_grid_worker_only_their_grids_with_phones_masked(
+    api: Api, alpha: TenantHandle
+) -> None:
     mine = await register(api, alpha, "A1-G1-B1")
     other = await register(api, alpha, "A1-G2-B1")
     worker_1 = await queue_ids(api, WORKER_1)
@@ -100,20 +113,29 @@ async def test_grid_worker_verifies_and_the_resident_joins_their_household(api: 
 
 async def test_a_grid_worker_of_another_grid_cannot_verify_and_nothing_changes(api: Api, alpha: TenantHandle) -> None:
     registered = await register(api, alpha, "A1-G1-B1")
-    result = (await api.data(VERIFY, {"id": registered["resident"]["id"]}, token=await api.token("alpha", WORKER_3)))["verifyResident"]
-    assert result == {"resident": None, "errors": [{"field": "residentId", "code": "NOT_FOUND", "message": "未找到该居民。"}]}
+    result = (await api.data(VERIFY, {"id": registered["resident"]["id"]}, token=await api.token("alpha", WORKER_3)))[
+        "verifyResident"
+    ]
+    assert result == {
+        "resident": None,
+        "errors": [{"field": "residentId", "code": "NOT_FOUND", "message": "未找到该居民。"}],
+    }
     assert registered["resident"]["id"] in await queue_ids(api, WORKER_1)
 
 
 async def test_residents_cannot_verify_themselves(api: Api, alpha: TenantHandle) -> None:
     registered = await register(api, alpha)
-    result = (await api.data(VERIFY, {"id": registered["resident"]["id"]}, token=registered["tokens"]["accessToken"]))["verifyResident"]
+    result = (await api.data(VERIFY, {"id": registered["resident"]["id"]}, token=registered["tokens"]["accessToken"]))[
+        "verifyResident"
+    ]
     assert result["errors"][0]["code"] == "FORBIDDEN"
 
 
 async def test_a_grid_worker_of_another_tenant_gets_not_found(api: Api, alpha: TenantHandle) -> None:
     registered = await register(api, alpha)
-    result = (await api.data(VERIFY, {"id": registered["resident"]["id"]}, token=await api.token("beta", WORKER_1)))["verifyResident"]
+    result = (await api.data(VERIFY, {"id": registered["resident"]["id"]}, token=await api.token("beta", WORKER_1)))[
+        "verifyResident"
+    ]
     assert result["errors"][0]["code"] == "NOT_FOUND"
     assert registered["resident"]["id"] in await queue_ids(api, WORKER_1)
 
@@ -123,7 +145,9 @@ async def test_rejection_needs_a_reason_which_the_resident_then_sees(api: Api, a
     token = await api.token("alpha", WORKER_1)
     empty = (await api.data(REJECT, {"id": registered["resident"]["id"], "reason": " "}, token=token))["rejectResident"]
     assert empty["errors"][0]["field"] == "reason" and registered["resident"]["id"] in await queue_ids(api, WORKER_1)
-    done = (await api.data(REJECT, {"id": registered["resident"]["id"], "reason": "查无此房号"}, token=token))["rejectResident"]
+    done = (await api.data(REJECT, {"id": registered["resident"]["id"], "reason": "查无此房号"}, token=token))[
+        "rejectResident"
+    ]
     assert done == {"resident": {"status": "REJECTED", "rejectionReason": "查无此房号"}, "errors": []}
     seen = await api.data("{ me { resident { status rejectionReason } } }", token=registered["tokens"]["accessToken"])
     assert seen["me"]["resident"] == {"status": "REJECTED", "rejectionReason": "查无此房号"}
@@ -139,17 +163,27 @@ async def test_a_resident_is_visible_to_themself_but_not_to_another_resident(api
 
 
 async def test_a_malformed_id_is_an_input_error(api: Api) -> None:
-    result = (await api.data(VERIFY, {"id": gid("Community", "x")}, token=await api.token("alpha", WORKER_1)))["verifyResident"]
+    result = (await api.data(VERIFY, {"id": gid("Community", "x")}, token=await api.token("alpha", WORKER_1)))[
+        "verifyResident"
+    ]
     assert result["errors"] == [{"field": "residentId", "code": "INVALID_ID", "message": "编号无效。"}]
 
 
 async def test_an_identity_number_is_checked_and_shown_masked_to_the_grid_worker(api: Api, alpha: TenantHandle) -> None:
     mutation = """mutation($input: RegisterResidentInput!) { registerResident(input: $input) {
       resident { id } tokens { accessToken } errors { field code } } }"""
-    values = {"phone": fresh_phone(), "password": "Test@2026pw", "name": "周先生", "buildingId": gid("Building", alpha.buildings["A1-G1-B1"]), "room": "1-101"}
+    values = {
+        "phone": fresh_phone(),
+        "password": "Test@2026pw",
+        "name": "周先生",
+        "buildingId": gid("Building", alpha.buildings["A1-G1-B1"]),
+        "room": "1-101",
+    }
     wrong = await api.data(mutation, {"input": {**values, "idNumber": "150203199001011235"}}, tenant="alpha")
     assert wrong["registerResident"]["errors"] == [{"field": "idNumber", "code": "INVALID"}]
-    done = (await api.data(mutation, {"input": {**values, "idNumber": "15020319900101103x"}}, tenant="alpha"))["registerResident"]
+    done = (await api.data(mutation, {"input": {**values, "idNumber": "15020319900101103x"}}, tenant="alpha"))[
+        "registerResident"
+    ]
     assert done["errors"] == []
     query = "query($id: ID!) { node(id: $id) { ... on Resident { idNumber } } }"
     own = await api.data(query, {"id": done["resident"]["id"]}, token=done["tokens"]["accessToken"])

@@ -17,7 +17,9 @@ GLOBAL_TABLES = ("tenants", "alembic_version")
 
 
 def connect(url: str) -> psycopg.Connection:
-    return psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True)
+    return psycopg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    )
 
 
 @pytest.fixture
@@ -35,12 +37,16 @@ async def test_without_app_scoping_a_tenant_still_lists_only_its_own_rows(unscop
 
 async def test_without_app_scoping_another_tenants_id_finds_nothing(unscoped_api: Api, alpha: TenantHandle) -> None:
     data = await unscoped_api.data(
-        "query($id: ID!) { node(id: $id) { ... on Grid { name } } }", {"id": gid("Grid", alpha.grids["A1-G1"])}, tenant="beta"
+        "query($id: ID!) { node(id: $id) { ... on Grid { name } } }",
+        {"id": gid("Grid", alpha.grids["A1-G1"])},
+        tenant="beta",
     )
     assert data == {"node": None}
 
 
-async def test_without_app_scoping_sign_in_and_queues_stay_inside_the_tenant(unscoped_api: Api, alpha: TenantHandle) -> None:
+async def test_without_app_scoping_sign_in_and_queues_stay_inside_the_tenant(
+    unscoped_api: Api, alpha: TenantHandle
+) -> None:
     registered = await unscoped_api.register_resident("alpha", alpha.buildings["A1-G1-B1"])
     assert registered["errors"] == []
     token = await unscoped_api.token("beta", TENANT_ADMIN)
@@ -49,7 +55,9 @@ async def test_without_app_scoping_sign_in_and_queues_stay_inside_the_tenant(uns
     queue = await unscoped_api.data("{ residentsAwaitingReview(first: 100) { edges { node { id } } } }", token=token)
     assert registered["resident"]["id"] not in {e["node"]["id"] for e in queue["residentsAwaitingReview"]["edges"]}
     worker = await unscoped_api.token("beta", WORKER_1)
-    grids = await unscoped_api.data("{ communities(first: 10) { edges { node { grids(first: 10) { edges { node { code } } } } } } }", token=worker)
+    grids = await unscoped_api.data(
+        "{ communities(first: 10) { edges { node { grids(first: 10) { edges { node { code } } } } } } }", token=worker
+    )
     codes = {g["node"]["code"] for c in grids["communities"]["edges"] for g in c["node"]["grids"]["edges"]}
     assert codes == {"B1-G1"}
 
@@ -64,13 +72,19 @@ def test_with_no_tenant_set_the_app_role_sees_no_rows_at_all(database: Provision
         assert connection.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 
-def test_rows_cannot_be_written_into_another_tenant(database: ProvisionedDatabase, alpha: TenantHandle, beta: TenantHandle) -> None:
-    with connect(database.app_url) as connection, pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with connection.transaction():
-            connection.execute("SELECT set_config('app.tenant_id', %s, true)", (str(beta.id),))
-            connection.execute(
-                "INSERT INTO communities (tenant_id, id, code, name) VALUES (%s, gen_random_uuid(), 'X', '越界')", (alpha.id,)
-            )
+def test_rows_cannot_be_written_into_another_tenant(
+    database: ProvisionedDatabase, alpha: TenantHandle, beta: TenantHandle
+) -> None:
+    with (
+        connect(database.app_url) as connection,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+        connection.transaction(),
+    ):
+        connection.execute("SELECT set_config('app.tenant_id', %s, true)", (str(beta.id),))
+        connection.execute(
+            "INSERT INTO communities (tenant_id, id, code, name) VALUES (%s, gen_random_uuid(), 'X', '越界')",
+            (alpha.id,),
+        )
 
 
 def test_every_tenant_table_forces_a_policy_with_using_and_with_check(database: ProvisionedDatabase) -> None:
@@ -83,7 +97,9 @@ def test_every_tenant_table_forces_a_policy_with_using_and_with_check(database: 
         ).fetchall()
         policies = {
             row[0]: row[1:]
-            for row in connection.execute("SELECT tablename, qual, with_check FROM pg_policies WHERE schemaname = 'public'")
+            for row in connection.execute(
+                "SELECT tablename, qual, with_check FROM pg_policies WHERE schemaname = 'public'"
+            )
         }
     assert len(tables) >= 10
     for name, enabled, forced in tables:
@@ -94,7 +110,9 @@ def test_every_tenant_table_forces_a_policy_with_using_and_with_check(database: 
 
 def test_the_app_role_cannot_bypass_security_and_owns_nothing(database: ProvisionedDatabase) -> None:
     with connect(database.owner_url) as connection:
-        role = connection.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+        role = connection.execute(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", (APP_ROLE,)
+        ).fetchone()
         owned = connection.execute("SELECT count(*) FROM pg_tables WHERE tableowner = %s", (APP_ROLE,)).fetchone()
     assert role == (False, False)
     assert owned == (0,)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.settings import DEVELOPMENT_SECRET, Settings
+from models.settings import DEVELOPMENT_SECRET, Settings
 
 
 def test_development_gets_a_local_secret_and_the_embedded_database(monkeypatch: pytest.MonkeyPatch) -> None:

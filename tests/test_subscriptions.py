@@ -14,13 +14,19 @@ from tests.conftest import BACKEND, WORKER_1
 from tests.support import Api, TenantHandle
 
 SUBSCRIBE = "subscription { notifications { kind title body complaintId } }"
-SUBMIT = "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } errors { code } } }"
+SUBMIT = (
+    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } errors { code } } }"
+)
 
 
 async def submit_complaint(api: Api, alpha: TenantHandle) -> str:
     resident = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]
     categories = await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="alpha")
-    draft = {"title": "电梯异响", "content": "2号楼电梯运行时有异响。", "categoryId": categories["complaintCategories"]["edges"][0]["node"]["id"]}
+    draft = {
+        "title": "电梯异响",
+        "content": "2号楼电梯运行时有异响。",
+        "categoryId": categories["complaintCategories"]["edges"][0]["node"]["id"],
+    }
     result = await api.data(SUBMIT, {"input": {"complaint": draft}}, token=resident)
     return result["submitComplaint"]["complaint"]["id"]
 

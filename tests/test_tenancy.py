@@ -51,7 +51,9 @@ async def test_the_same_phone_is_two_separate_accounts_in_two_tenants(api: Api) 
 
 async def test_the_subdomain_names_the_tenant(database: ProvisionedDatabase, clock: Clock, alpha: TenantHandle) -> None:
     app = create_app(settings_for(database.app_url, base_domain="wanjia.example.cn"), clock=clock.now)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://beta.wanjia.example.cn") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://beta.wanjia.example.cn"
+    ) as client:
         response = await client.post("/graphql", json={"query": "{ tenant { slug } }"})
     await app.state.engine.dispose()
     assert response.json() == {"data": {"tenant": {"slug": "beta"}}}
