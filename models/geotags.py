@@ -27,6 +27,17 @@ class Malformed(ValueError):
     """The file's structure is broken: where its metadata is cannot be told."""
 
 
+# Segments, chunks or boxes at one level, metadata keys, located items: real files have at most
+# a few thousand. A file of millions of tiny parts, made to keep a worker busy, is refused.
+_MAX_PARTS = 100_000
+
+
+def _count(parts: int) -> int:
+    if parts > _MAX_PARTS:
+        raise Malformed("too many parts")
+    return parts
+
+
 # --- EXIF: a TIFF structure whose IFD0 may point at a GPS directory ---------------------------
 
 GPS_IFD_TAG = 0x8825
@@ -257,6 +268,8 @@ def _rewrite_scattered(
 ) -> None:
     """Edits data stored in pieces (HEIC item extents, JPEG extended-XMP chunks) as one, then
     puts each piece back where it was."""
+    if sum(b - a for a, b in spans) > len(buf):
+        raise Malformed("pieces larger than the file")
     joined = bytearray(b"".join(buf[a:b] for a, b in spans))
     edit(joined, 0, len(joined))
     cursor = 0
@@ -292,7 +305,9 @@ def _jpeg_image(buf: bytearray, start: int) -> int:
         raise Malformed("no SOI marker")
     cursor = start + 2
     extended: dict[bytes, list[tuple[int, int, int]]] = {}
+    parts = 0
     while cursor + 2 <= len(buf):
+        parts = _count(parts + 1)
         if buf[cursor] != 0xFF:
             raise Malformed("a JPEG segment does not start with a marker")
         marker = buf[cursor + 1]
@@ -352,8 +367,9 @@ def _png(data: bytes) -> bytes:
     if not data.startswith(_PNG_SIGNATURE):
         raise Malformed("no PNG signature")
     output = bytearray(_PNG_SIGNATURE)
-    cursor = len(_PNG_SIGNATURE)
+    cursor, parts = len(_PNG_SIGNATURE), 0
     while cursor < len(data):
+        parts = _count(parts + 1)
         if cursor + 12 > len(data):
             raise Malformed("truncated PNG chunk")
         length, kind = struct.unpack_from(">I4s", data, cursor)
@@ -405,8 +421,9 @@ def _webp(buf: bytearray) -> bytearray:
     if buf[:4] != b"RIFF" or buf[8:12] != b"WEBP":
         raise Malformed("not a RIFF WebP file")
     end = min(len(buf), 8 + int.from_bytes(buf[4:8], "little"))
-    cursor = 12
+    cursor, parts = 12, 0
     while cursor + 8 <= end:
+        parts = _count(parts + 1)
         kind, size = bytes(buf[cursor : cursor + 4]), int.from_bytes(buf[cursor + 4 : cursor + 8], "little")
         body = cursor + 8
         if body + size > end:
@@ -423,6 +440,8 @@ def _webp(buf: bytearray) -> bytearray:
 # --- ISO base media (HEIC, MP4, MOV): boxes, QuickTime atoms, HEIF items ------------------------
 
 LOCATION_ATOMS = {b"\xa9xyz", b"loci"}
+# Real files nest boxes a handful deep: a file built to make the walk recurse is refused.
+_MAX_DEPTH = 16
 XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"udta", b"edts", b"moof", b"traf", b"mvex"}
 _FREE = b"free"
@@ -437,8 +456,9 @@ class _Box:
 
 
 def _boxes(buf: bytearray, start: int, end: int, *, top_level: bool = False) -> Iterator[_Box]:
-    cursor = start
+    cursor, parts = start, 0
     while cursor + 8 <= end:
+        parts = _count(parts + 1)
         size, kind = struct.unpack_from(">I4s", buf, cursor)
         header = 8
         if size == 1:
@@ -466,10 +486,12 @@ def _free(buf: bytearray, box: _Box) -> None:
 
 
 def _isobmff(buf: bytearray) -> None:
-    _walk(buf, _boxes(buf, 0, len(buf), top_level=True))
+    _walk(buf, _boxes(buf, 0, len(buf), top_level=True), 0)
 
 
-def _walk(buf: bytearray, boxes: Iterator[_Box]) -> None:
+def _walk(buf: bytearray, boxes: Iterator[_Box], depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise Malformed("boxes nested too deep")
     for box in boxes:
         if box.kind in LOCATION_ATOMS:
             _free(buf, box)
@@ -478,12 +500,12 @@ def _walk(buf: bytearray, boxes: Iterator[_Box]) -> None:
         elif box.kind == b"XMP_":
             strip_xmp(buf, box.body, box.end)
         elif box.kind == b"meta":
-            _meta(buf, box)
+            _meta(buf, box, depth + 1)
         elif box.kind in _CONTAINERS:
-            _walk(buf, _boxes(buf, box.body, box.end))
+            _walk(buf, _boxes(buf, box.body, box.end), depth + 1)
 
 
-def _meta(buf: bytearray, meta: _Box) -> None:
+def _meta(buf: bytearray, meta: _Box, depth: int) -> None:
     """ISO's `meta` is a full box (4 bytes of version and flags first); QuickTime's is not, and
     begins with its `hdlr` atom directly."""
     first = meta.body if buf[meta.body + 4 : meta.body + 8] == b"hdlr" else meta.body + 4
@@ -496,13 +518,13 @@ def _meta(buf: bytearray, meta: _Box) -> None:
                 _free(buf, item)
     if b"iinf" in by_kind and b"iloc" in by_kind:
         _items(buf, by_kind[b"iinf"], by_kind[b"iloc"], by_kind.get(b"idat"))
-    _walk(buf, (child for child in children if child.kind not in (b"keys", b"ilst", b"iinf", b"iloc", b"idat")))
+    _walk(buf, (child for child in children if child.kind not in (b"keys", b"ilst", b"iinf", b"iloc", b"idat")), depth)
 
 
 def _location_keys(buf: bytearray, keys: _Box) -> set[int]:
     """QuickTime metadata keys (1-based) naming a location, e.g.
     `com.apple.quicktime.location.ISO6709`; `ilst` items are numbered by them."""
-    count = int.from_bytes(buf[keys.body + 4 : keys.body + 8], "big")
+    count = _count(int.from_bytes(buf[keys.body + 4 : keys.body + 8], "big"))
     cursor, found = keys.body + 8, set()
     for index in range(1, count + 1):
         if cursor + 8 > keys.end:
@@ -601,13 +623,16 @@ def _item_extents(buf: bytearray, iloc: _Box, idat: _Box | None) -> dict[int, li
     sizes = read.uint(1)
     base_offset_size, index_size = sizes >> 4, (sizes & 0xF) if version in (1, 2) else 0
     extents: dict[int, list[tuple[int, int]]] = {}
-    for _ in range(read.uint(2 if version < 2 else 4)):
+    counted = 0
+    for _ in range(_count(read.uint(2 if version < 2 else 4))):
         item_id = read.uint(2 if version < 2 else 4)
         construction = read.uint(2) & 0xF if version in (1, 2) else 0
         read.uint(2)
         base = read.uint(base_offset_size)
         spans = []
-        for _ in range(read.uint(2)):
+        count = read.uint(2)
+        counted = _count(counted + count)
+        for _ in range(count):
             read.uint(index_size)
             offset, length = read.uint(offset_size), read.uint(length_size)
             if construction == 0:

@@ -159,13 +159,16 @@ def _remove(ctx: RequestContext, keys: list[str]) -> None:
 
 
 def _remove_on_rollback(ctx: RequestContext, keys: list[str]) -> None:
-    """Files written inside a transaction go when it is rolled back: the mutation's savepoint
-    (a later step failed) or the request's whole transaction. Each is watched, not just the
-    first rollback of the session: another mutation of the same request may fail on its own."""
+    """Files written inside a transaction go unless it commits: when the mutation's savepoint is
+    rolled back (a later step failed), or the request's transaction is rolled back or ends
+    without its commit succeeding. Transactions are told apart, not just the session's next
+    rollback: another mutation of the same request may fail on its own."""
     if not keys or ctx.session is None:
         return
     session = ctx.session.sync_session
     written_in = session.get_nested_transaction() or session.get_transaction()
+    root = session.get_transaction()
+    committed = False
 
     def rolled_back(_: Session, previous: SessionTransaction) -> None:
         transaction = written_in
@@ -175,4 +178,14 @@ def _remove_on_rollback(ctx: RequestContext, keys: list[str]) -> None:
                 return
             transaction = transaction.parent
 
+    def commit(current: Session) -> None:
+        nonlocal committed
+        committed = committed or current.get_nested_transaction() is None
+
+    def ended(_: Session, transaction: SessionTransaction) -> None:
+        if transaction is root and not committed:
+            _remove(ctx, keys)
+
     event.listen(session, "after_soft_rollback", rolled_back)
+    event.listen(session, "after_commit", commit)
+    event.listen(session, "after_transaction_end", ended)

@@ -381,7 +381,7 @@ def media_sweep(
     report = _with_database(settings, work)
     if dry_run:
         for key in report.removed:
-            console.print(key, highlight=False)
+            console.print(key, highlight=False, soft_wrap=True)
     console.print(
         f"{'将删除' if dry_run else '已删除'}：过期未用的上传 {len(report.expired_uploads)} 个，"
         f"无记录引用的文件 {len(report.unreferenced)} 个；未满 {grace_hours} 小时而保留 {report.kept_for_grace} 个。",

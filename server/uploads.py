@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -30,20 +29,11 @@ from server.http import Services, error_body
 from tenants.directory import Caller, NotAuthenticated, TenantNotFound
 from tenants.sessions import open_session
 
-STATUS_BY_CODE = {
-    "UNSUPPORTED_FILE": 415,
-    "FILE_TOO_LARGE": 413,
-    "IMAGE_TOO_LARGE": 413,
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-}
+STATUS_BY_CODE = {"UNSUPPORTED_FILE": 415, "FILE_TOO_LARGE": 413, "IMAGE_TOO_LARGE": 413, "FORBIDDEN": 403}
 
 
-def _error(status: int, code: str, message: str, **extensions: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
-    if status == 405:
-        headers = {"Allow": "POST"}
-    return JSONResponse(error_body(message, code, **extensions), status, headers=headers)
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(message, code), status, headers=headers)
 
 
 class UploadEndpoint:
@@ -60,9 +50,9 @@ class UploadEndpoint:
     async def handle(self, request: Request) -> JSONResponse:
         services, settings = self.services, self.services.settings
         if request.method != "POST":
-            return _error(405, "METHOD_NOT_ALLOWED", "请用 POST 上传文件。")
+            return _error(405, "METHOD_NOT_ALLOWED", "请用 POST 上传文件。", {"Allow": "POST"})
         if not request.headers.get("authorization"):
-            return _error(401, "UNAUTHENTICATED", "请先登录。")
+            return _error(401, "UNAUTHENTICATED", "请先登录。", {"WWW-Authenticate": "Bearer"})
         try:
             caller = await services.directory.identify(
                 authorization=request.headers.get("authorization"),
@@ -73,7 +63,9 @@ class UploadEndpoint:
                 now=services.clock(),
             )
         except NotAuthenticated:
-            return _error(401, "UNAUTHENTICATED", "登录已失效，请重新登录。")
+            return _error(
+                401, "UNAUTHENTICATED", "登录已失效，请重新登录。", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
         except TenantNotFound:
             return _error(404, "TENANT_NOT_FOUND", "未找到该街道。")
         request.state.tenant = caller.tenant.slug if caller.tenant else None

@@ -5,6 +5,7 @@ the work happens off the event loop."""
 from __future__ import annotations
 
 import io
+import struct
 import threading
 from pathlib import Path
 from xml.etree import ElementTree
@@ -27,6 +28,8 @@ from tests.media_files import (
     MAKE,
     SAMPLE,
     XMP,
+    box,
+    full_box,
     photo,
     png_bomb,
     png_declaring,
@@ -212,6 +215,29 @@ def test_location_properties_are_blanked_in_place_and_the_packet_stays_well_form
     }
     assert {"CreatorTool", "Rating"} <= names
     assert not names & {"GPSLatitude", "GPSLongitude", "GPSAltitude", "City"}
+
+
+def built_to_exhaust(kind: str) -> tuple[bytes, str]:
+    if kind == "nested boxes":
+        nested = b""
+        for _ in range(5000):
+            nested = box(b"udta", nested)
+        return box(b"ftyp", b"isom", bytes(4), b"isom") + box(b"moov", nested), "video/mp4"
+    if kind == "tiny segments":
+        return b"\xff\xd8" + b"\xff\xfe\x00\x02" * 200_000 + b"\xff\xd9", "image/jpeg"
+    # An EXIF item located 60000 times over the whole file: gathering it would take gigabytes.
+    extents = struct.pack(">H", 60000) + struct.pack(">II", 0, 0) * 60000
+    iloc = full_box(b"iloc", bytes([0x44, 0x00]), struct.pack(">HHH", 1, 1, 0), extents, version=0)
+    iinf = full_box(b"iinf", struct.pack(">H", 1), full_box(b"infe", struct.pack(">HH", 1, 0), b"Exif\x00", version=2))
+    meta = full_box(b"meta", full_box(b"hdlr", bytes(4), b"pict", bytes(13)), iinf, iloc)
+    return box(b"ftyp", b"heic", bytes(4), b"mif1heic") + meta, "image/heic"
+
+
+@pytest.mark.parametrize("kind", ["nested boxes", "tiny segments", "endless extents"])
+def test_a_file_built_to_exhaust_the_reader_is_refused(kind: str) -> None:
+    data, content_type = built_to_exhaust(kind)
+    with pytest.raises(Malformed):
+        without_location(data, content_type)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,6 +5,7 @@ app's image cache."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -135,6 +136,13 @@ async def test_an_upload_id_is_claimed_once(api: Api, resident: str, category: s
     assert twice["submitComplaint"]["errors"] == [
         {"field": "attachmentIds.1", "code": "DUPLICATE", "message": "同一个文件只能附上一次。"}
     ]
+
+
+async def test_two_mutations_naming_one_upload_at_once_attach_it_once(api: Api, resident: str, category: str) -> None:
+    upload_id = await uploaded(api, resident)
+    results = await asyncio.gather(*(api.data(SUBMIT, draft(category, [upload_id]), token=resident) for _ in range(2)))
+    outcomes = sorted([e["code"] for e in result["submitComplaint"]["errors"]] for result in results)
+    assert outcomes == [[], ["NOT_FOUND"]]
 
 
 async def test_a_refused_mutation_leaves_its_uploads_claimable(api: Api, resident: str, category: str) -> None:
