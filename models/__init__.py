@@ -4,11 +4,13 @@ from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.auth import RefreshToken
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
+from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.tenants import Tenant, TenantStatus
+from models.uploads import PendingUpload
 
 __all__ = [
     "Appointment",
@@ -25,6 +27,8 @@ __all__ = [
     "Grid",
     "Household",
     "Notification",
+    "OfficialCalendarDay",
+    "PendingUpload",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",

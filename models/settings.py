@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,9 +50,20 @@ class Settings(BaseSettings):
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
     max_image_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 100 * 1024 * 1024
+    # Pixels of one image, all frames together, read from its header before anything decodes
+    # it: a phone's photo is 12–50 million.
+    max_image_pixels: int = Field(50_000_000, ge=1)
     max_attachments: int = 9
     max_upload_request_bytes: int = 300 * 1024 * 1024
-    download_url_seconds: int = 300
+    # Threads that type, check and clean uploaded files, off the event loop.
+    media_workers: int = Field(2, ge=1)
+    # Files sent to POST /uploads and not named by a mutation within this time are gone.
+    unclaimed_upload_hours: int = Field(24, ge=1)
+    # Download URLs are the same within a window of this length and valid for one to two.
+    download_url_seconds: int = Field(3600, ge=60)
+    # Where clients reach this server (https://api.example.gov.cn), for absolute URLs; by
+    # default, the origin each request came to.
+    public_url: str | None = None
 
     # How often `wanjia serve` sweeps for overdue and unconfirmed complaints.
     jobs_interval_seconds: int = 300

@@ -10,12 +10,12 @@ admins their community's; tenant admins all.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, event, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,18 +34,17 @@ from models.complaints import (
     TransitionRefused,
     next_status,
 )
-from models.media import Media, identify, without_location
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, Role, User
-from models.storage import signed_url
 from resolvers.deadlines import calendar_of, tenant_setting
-from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
+from resolvers.errors import InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.uploads import IncomingFiles, StoredFile, receive
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -139,10 +138,6 @@ CONTENT_MAX = 1000
 NOTE_MAX = 1000
 
 
-class UploadedFile(Protocol):
-    async def read(self, size: int = -1) -> bytes: ...
-
-
 @dataclass(frozen=True)
 class Draft:
     """What a new complaint says and where it is."""
@@ -172,12 +167,6 @@ class Filter:
 class SweepReport:
     marked_overdue: int = 0
     closed: int = 0
-
-
-@dataclass(frozen=True)
-class _Accepted:
-    media: Media
-    data: bytes = field(repr=False)
 
 
 # --- who sees what, who is who --------------------------------------------------------------
@@ -376,80 +365,25 @@ async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[Row[
     return await loader(ctx, _attachments).load(complaint_id)
 
 
-def download_url(ctx: RequestContext, storage_key: str) -> str:
-    """A short-lived signed URL; handed out only with an attachment the caller may see."""
-    return signed_url(storage_key, secret=ctx.settings.secret_key or "", seconds=ctx.settings.download_url_seconds)
-
-
 # --- submitting ------------------------------------------------------------------------------
 
 
-async def _read_uploads(ctx: RequestContext, uploads: Sequence[UploadedFile]) -> list[_Accepted]:
-    settings = ctx.settings
-    if len(uploads) > settings.max_attachments:
-        raise fail("TOO_MANY_FILES", f"最多上传 {settings.max_attachments} 个文件。", "attachments")
-    accepted: list[_Accepted] = []
-    issues: list[Issue] = []
-    for index, upload in enumerate(uploads):
-        field_name = f"attachments.{index}"
-        data = await upload.read(settings.max_video_bytes + 1)
-        media = identify(data[:8192])
-        if media is None:
-            issues.append(
-                Issue("UNSUPPORTED_FILE", "只能上传图片（JPEG、PNG、WebP、HEIC）或短视频（MP4、MOV）。", field_name)
-            )
-            continue
-        limit = settings.max_image_bytes if media.kind.value == "image" else settings.max_video_bytes
-        if len(data) > limit:
-            issues.append(Issue("FILE_TOO_LARGE", f"文件超过 {limit // (1024 * 1024)} MB 的上限。", field_name))
-            continue
-        accepted.append(_Accepted(media, data))
-    if issues:
-        raise DomainError(*issues)
-    try:
-        return [_Accepted(a.media, without_location(a.data, a.media)) for a in accepted]
-    except (OSError, ValueError, SyntaxError) as error:
-        raise fail("UNSUPPORTED_FILE", "图片文件已损坏，无法读取。", "attachments") from error
-
-
-async def _store(ctx: RequestContext, complaint_id: uuid.UUID, event_id: uuid.UUID, files: list[_Accepted]) -> None:
-    """Writes the files, then their rows. If anything fails, the files written go too: a
-    rejected upload leaves no file behind."""
-    if not files:
-        return
-    assert ctx.tenant is not None and ctx.viewer is not None
-    session = session_of(ctx)
-    written: list[str] = []
-    try:
-        for accepted in files:
-            attachment_id = uuid.uuid4()
-            key = f"{ctx.tenant.id}/{complaint_id}/{attachment_id}.{accepted.media.extension}"
-            ctx.storage.save(key, accepted.data)
-            written.append(key)
-            session.add(
-                Attachment(
-                    complaint_id=complaint_id,
-                    event_id=event_id,
-                    kind=accepted.media.kind,
-                    content_type=accepted.media.content_type,
-                    size=len(accepted.data),
-                    storage_key=key,
-                    uploaded_by_id=ctx.viewer.user_id,
-                    created_at=ctx.clock(),
-                )
-            )
-        await session.flush()
-    except BaseException:
-        _remove(ctx, written)
-        raise
-    # Should the request's transaction still fail to commit, the files go with it.
-    transaction = session.sync_session
-    event.listen(transaction, "after_rollback", lambda _: _remove(ctx, written), once=True)
-
-
-def _remove(ctx: RequestContext, keys: list[str]) -> None:
-    for key in keys:
-        ctx.storage.delete(key)
+def _attach(ctx: RequestContext, complaint_id: uuid.UUID, event_id: uuid.UUID, files: list[StoredFile]) -> None:
+    """The rows of files already stored (resolvers.uploads), on the complaint and its step."""
+    assert ctx.viewer is not None
+    session_of(ctx).add_all(
+        Attachment(
+            complaint_id=complaint_id,
+            event_id=event_id,
+            kind=stored.media.kind,
+            content_type=stored.media.content_type,
+            size=stored.size,
+            storage_key=stored.key,
+            uploaded_by_id=ctx.viewer.user_id,
+            created_at=ctx.clock(),
+        )
+        for stored in files
+    )
 
 
 def _check_draft(check: InputCheck, draft: Draft) -> tuple[str, str, str | None]:
@@ -496,7 +430,7 @@ async def _routing(
 async def _create(
     ctx: RequestContext,
     draft: Draft,
-    uploads: Sequence[UploadedFile],
+    files: IncomingFiles,
     *,
     resident_id: uuid.UUID | None,
     home_building: uuid.UUID | None,
@@ -512,7 +446,7 @@ async def _create(
     check.require(category is not None, "categoryId", "请从列表中选择诉求类别。")
     building_id, grid = await _routing(ctx, check, draft, home_building)
     check.done()
-    files = await _read_uploads(ctx, uploads)
+    stored = await receive(ctx, files)
     assert category is not None and grid is not None
 
     now = ctx.clock()
@@ -553,24 +487,23 @@ async def _create(
     await notify(
         ctx, recipients, kind="complaint_new", title="新的诉求", body=f"“{title}”待受理。", complaint_id=item.id
     )
-    await _store(ctx, item.id, event.id, files)
+    _attach(ctx, item.id, event.id, stored)
+    await session.flush()
     return item.id
 
 
 @allowed_to(Role.RESIDENT)
-async def submit(ctx: RequestContext, draft: Draft, uploads: Sequence[UploadedFile]) -> uuid.UUID:
+async def submit(ctx: RequestContext, draft: Draft, files: IncomingFiles) -> uuid.UUID:
     viewer = viewer_of(ctx)
     home = await session_of(ctx).scalar(select(ResidentProfile.building_id).where(ResidentProfile.id == viewer.user_id))
-    return await _create(
-        ctx, draft, uploads, resident_id=viewer.user_id, home_building=home, source=ComplaintSource.APP
-    )
+    return await _create(ctx, draft, files, resident_id=viewer.user_id, home_building=home, source=ComplaintSource.APP)
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
 async def file_on_behalf(
     ctx: RequestContext,
     draft: Draft,
-    uploads: Sequence[UploadedFile],
+    files: IncomingFiles,
     *,
     resident_id: uuid.UUID | None,
     source: ComplaintSource,
@@ -585,7 +518,7 @@ async def file_on_behalf(
         home = found.building_id
     if source is ComplaintSource.APP:
         raise fail("INVALID", "代为登记的来源应为电话、走访或巡查。", "source")
-    return await _create(ctx, draft, uploads, resident_id=resident_id, home_building=home, source=source)
+    return await _create(ctx, draft, files, resident_id=resident_id, home_building=home, source=source)
 
 
 # --- the lifecycle ---------------------------------------------------------------------------
@@ -684,13 +617,11 @@ async def start_work(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
 
 
 @allowed_to(Role.GRID_WORKER, Role.STAFF, *ADMINS)
-async def resolve(
-    ctx: RequestContext, complaint_id: uuid.UUID, reply: str, uploads: Sequence[UploadedFile]
-) -> uuid.UUID:
+async def resolve(ctx: RequestContext, complaint_id: uuid.UUID, reply: str, files: IncomingFiles) -> uuid.UUID:
     check = InputCheck()
     reply_text = _note(check, reply, "reply", "办理结果", required=True)
     check.done()
-    files = await _read_uploads(ctx, uploads)
+    stored = await receive(ctx, files)
 
     def signed_for(item: Complaint) -> None:
         if item.status == ComplaintStatus.DISPATCHED and item.department_accepted_at is None:
@@ -702,7 +633,8 @@ async def resolve(
 
     item, event = await _act(ctx, complaint_id, Action.RESOLVE, note=reply_text, guard=signed_for, change=record)
     await _tell_resident(ctx, item, "已办结，请确认并评价")
-    await _store(ctx, item.id, event.id, files)
+    _attach(ctx, item.id, event.id, stored)
+    await session_of(ctx).flush()
     return item.id
 
 

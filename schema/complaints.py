@@ -14,8 +14,10 @@ from strawberry.file_uploads import Upload
 
 from models.complaints import ACTION_NAMES, STATUS_NAMES, Action, ComplaintSource, ComplaintStatus
 from resolvers import complaints, organisation, people
+from resolvers.uploads import IncomingFiles
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
 from schema.organisation import Building, Community, Department, Grid, Person
+from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
 S = ComplaintStatus
 A = Action
@@ -98,7 +100,9 @@ class ComplaintCategory(relay.Node):
         return await nodes_by_id(list(node_ids), lambda i: complaints.category(info.context, i), cls.from_row)
 
 
-@strawberry.type(description="A photo or video. The URL is signed and expires within minutes.")
+@strawberry.type(
+    description="A photo or video. Its URL is absolute and signed; it stays the same for a whole signature window (an hour by default), so clients may cache the file, and is valid for one to two windows."
+)
 class Attachment:
     id: strawberry.ID
     kind: AttachmentKindType
@@ -251,7 +255,7 @@ class Complaint(relay.Node):
                 kind=AttachmentKindType(r.kind),
                 content_type=r.content_type,
                 size=r.size,
-                url=complaints.download_url(info.context, r.storage_key),
+                url=download_url(info, r.storage_key),
             )
             for r in rows
         ]
@@ -421,6 +425,9 @@ class ComplaintDraftInput:
         default_factory=list,
         description="Photos (JPEG, PNG, WebP, HEIC) and short videos (MP4, MOV), sent as a GraphQL multipart request.",
     )
+    attachment_ids: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description=ATTACHMENT_IDS_DESCRIPTION
+    )
 
 
 def _draft(value: ComplaintDraftInput) -> complaints.Draft:
@@ -435,6 +442,10 @@ def _draft(value: ComplaintDraftInput) -> complaints.Draft:
         longitude=value.longitude,
         is_public=value.is_public,
     )
+
+
+def _files(value: ComplaintDraftInput | ResolveComplaintInput) -> IncomingFiles:
+    return incoming_files(value.attachments, value.attachment_ids)
 
 
 @strawberry.input
@@ -461,6 +472,9 @@ class ResolveComplaintInput:
     complaint_id: relay.GlobalID
     reply: str = strawberry.field(description="What was done; the resident sees it.")
     attachments: list[Upload] = strawberry.field(default_factory=list)
+    attachment_ids: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description=ATTACHMENT_IDS_DESCRIPTION
+    )
 
 
 @strawberry.input
@@ -545,7 +559,8 @@ class Mutation:
     )
     async def submit_complaint(self, info: Info, input: SubmitComplaintInput) -> ComplaintPayload:
         return await _respond(
-            info, lambda: complaints.submit(info.context, _draft(input.complaint), input.complaint.attachments)
+            info,
+            lambda: complaints.submit(info.context, _draft(input.complaint), _files(input.complaint)),
         )
 
     @strawberry.mutation(
@@ -557,7 +572,7 @@ class Mutation:
             lambda: complaints.file_on_behalf(
                 info.context,
                 _draft(input.complaint),
-                input.complaint.attachments,
+                _files(input.complaint),
                 resident_id=_optional_id(input.resident_id, "Resident", "residentId"),
                 source=ComplaintSource(input.source.value),
             ),
@@ -594,7 +609,7 @@ class Mutation:
     async def resolve_complaint(self, info: Info, input: ResolveComplaintInput) -> ComplaintPayload:
         return await _respond(
             info,
-            lambda: complaints.resolve(info.context, _complaint_id(input.complaint_id), input.reply, input.attachments),
+            lambda: complaints.resolve(info.context, _complaint_id(input.complaint_id), input.reply, _files(input)),
         )
 
     @strawberry.mutation(

@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from models.base import utcnow
 from models.broker import broker_for
+from models.calendar import SHANGHAI, years_without_calendar
 from models.database import create_engine
 from models.migrations import current_revision, head_revision
 from models.passwords import Passwords
@@ -23,9 +24,10 @@ from models.settings import Settings, load_settings
 from models.storage import LocalDirectoryStorage, signature_valid
 from schema.build import Protections, build_schema
 from server.graphiql import graphiql_asset
-from server.http import GraphQLEndpoint, Services
+from server.http import GraphQLEndpoint, Services, error_body
 from server.jobs import run_periodically
 from server.observability import BodySizeLimit, RequestLog
+from server.uploads import UploadEndpoint
 from tenants.directory import TenantDirectory
 from tenants.sessions import session_factory
 
@@ -72,20 +74,30 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         if revision != head_revision():
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
-        return JSONResponse({"status": "ok"})
+        if not await asyncio.to_thread(services.storage.writable):
+            return JSONResponse({"status": "unavailable", "uploads": "not writable"}, 503)
+        today = services.clock().astimezone(SHANGHAI).date()
+        missing = years_without_calendar(today, await services.directory.official_calendar())
+        warnings = [
+            f"no official holiday calendar for {year}: deadlines count weekends only; run `wanjia calendar import`"
+            for year in missing
+        ]
+        return JSONResponse({"status": "ok", **({"warnings": warnings} if warnings else {})})
 
     async def download(request: Request) -> Response:
         key = request.path_params["key"]
         params = request.query_params
-        valid = signature_valid(
-            key, params.get("expires", ""), params.get("signature", ""), secret=settings.secret_key or ""
-        )
+        now = services.clock()
+        expires = params.get("expires", "")
+        valid = signature_valid(key, expires, params.get("signature", ""), secret=settings.secret_key or "", now=now)
         path = services.storage.path_of(key) if valid else None
         if path is None:
-            return JSONResponse(
-                {"errors": [{"message": "链接无效或已过期。", "extensions": {"code": "NOT_FOUND"}}]}, 404
-            )
-        return FileResponse(path, headers={"Cache-Control": "private, max-age=60"})
+            return JSONResponse(error_body("链接无效或已过期。", "NOT_FOUND"), 404)
+        # Cached no longer than the link is valid; the file under a key never changes.
+        max_age = int(expires) - int(now.timestamp())
+        return FileResponse(
+            path, headers={"Cache-Control": f"private, max-age={max_age}", "X-Content-Type-Options": "nosniff"}
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -104,6 +116,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/graphiql/{name}", graphiql_asset),
             Route("/files/{key:path}", download),
+            Route("/uploads", UploadEndpoint(services)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -1,14 +1,18 @@
-"""The `wanjia` command: serve, migrate, onboard tenants, load the demo, export the schema."""
+"""The `wanjia` command: serve, migrate, onboard tenants, load the demo, export the schema,
+import the holiday calendar, sweep stored media."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import chinese_calendar
 import typer
 import uvicorn
+from alembic.util import CommandError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -16,13 +20,26 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from models import migrations
+from models.base import utcnow
+from models.calendar import (
+    SHANGHAI,
+    OfficialCalendar,
+    OfficialCalendarDay,
+    ScheduleError,
+    load_official_calendar,
+    parse_schedule,
+    replace_schedule,
+    years_without_calendar,
+)
 from models.database import create_engine, is_postgresql
 from models.passwords import Passwords
 from models.settings import Settings, load_settings
+from models.storage import LocalDirectoryStorage
 from models.tenants import Tenant, TenantStatus
 from schema.build import SDL_PATH, printed_sdl
 from server.app import create_app
 from server.jobs import run_jobs
+from server.media_sweep import sweep_media
 from server.observability import configure_logging
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
@@ -39,11 +56,21 @@ schema_app = typer.Typer(help="The GraphQL schema's printed SDL.", no_args_is_he
 jobs_app = typer.Typer(
     help="Periodic work (overdue complaints, auto-close), safe to run from cron.", no_args_is_help=True
 )
+calendar_app = typer.Typer(
+    help="The platform's holiday table (the State Council's yearly notice), read before chinesecalendar.",
+    no_args_is_help=True,
+)
+media_app = typer.Typer(help="Stored photos and videos.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(schema_app, name="schema")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(media_app, name="media")
 console = Console()
 T = TypeVar("T")
+# The commands' one clock (as the app's is ctx.clock): tests running them in-process set it.
+clock: Callable[[], datetime] = utcnow
+WEEKDAYS = "一二三四五六日"
 
 
 def _settings() -> Settings:
@@ -77,11 +104,52 @@ def app_role(settings: Settings) -> str | None:
 
 
 @app.command()
-def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Bring the database schema up to date (the only way any schema is created)."""
+def migrate(
+    revision: str = typer.Argument("head", help="Revision to upgrade to; never downgrades."),
+    down_to: str | None = typer.Option(
+        None, "--down-to", metavar="REV", help="Downgrade to this older revision: newer tables and their data are lost."
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Downgrade without asking for confirmation."),
+) -> None:
+    """Bring the database schema up to date (the only way any schema is created), or with
+    --down-to take it back to an older revision."""
     settings = _settings()
-    migrations.upgrade(settings.migration_url, revision, app_role=app_role(settings))
-    console.print(f"数据库已迁移到 {revision}。")
+    url = settings.migration_url
+    wanted = down_to if down_to is not None else revision
+    try:
+        current, target = migrations.database_revision(url), migrations.resolve(wanted)
+    except CommandError as error:
+        console.print(f"没有“{wanted}”这个迁移版本。", style="red")
+        raise typer.Exit(2) from error
+    older = target != current and target in migrations.lineage(current)
+    if down_to is None and older:
+        console.print(
+            f"数据库已在 {current}，比 {target or 'base'} 新；wanjia migrate 只做升级。"
+            f"降级请用 wanjia migrate --down-to {target or 'base'}。",
+            style="red",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    if down_to is not None:
+        if target != current and not older:
+            console.print(
+                f"{target} 比数据库当前的 {current or 'base'} 新；升级请用 wanjia migrate {target}。", style="red"
+            )
+            raise typer.Exit(1)
+        if (
+            older
+            and not yes
+            and not typer.confirm(
+                f"将把数据库从 {current} 降级到 {target or 'base'}，之后版本的表及其数据都会删除。确定吗？"
+            )
+        ):
+            console.print(f"已取消，数据库仍在 {current}。")
+            raise typer.Exit(1)
+        if older:
+            migrations.downgrade(url, target or "base", app_role=app_role(settings))
+    else:
+        migrations.upgrade(url, wanted, app_role=app_role(settings))
+    console.print(f"数据库已迁移到 {migrations.database_revision(url) or 'base'}。")
 
 
 @app.command()
@@ -178,17 +246,30 @@ def tenants_resume(slug: str = typer.Argument(..., help="The street office's slu
 
 @tenants_app.command("list")
 def tenants_list() -> None:
-    """List the street offices with their status."""
+    """List the street offices with their status, and warn of a year without a holiday calendar."""
     settings = _settings()
 
     async def work(sessions, _passwords):  # type: ignore[no-untyped-def]
         async with sessions() as session:
-            return (await session.execute(select(Tenant.slug, Tenant.name, Tenant.status).order_by(Tenant.slug))).all()
+            rows = (await session.execute(select(Tenant.slug, Tenant.name, Tenant.status).order_by(Tenant.slug))).all()
+            return rows, await load_official_calendar(session)
 
+    rows, official = _with_database(settings, work)
     table = Table("slug", "name", "status")
-    for row in _with_database(settings, work):
+    for row in rows:
         table.add_row(row.slug, row.name, row.status.value)
     console.print(table)
+    _warn_of_missing_calendars(official)
+
+
+def _warn_of_missing_calendars(official: OfficialCalendar) -> None:
+    for year in years_without_calendar(clock().astimezone(SHANGHAI).date(), official):
+        console.print(
+            f"警告：{year} 年的法定节假日安排尚未导入，期限只按周末计算。"
+            f"请按国务院办公厅的通知编写文件并运行 wanjia calendar import。",
+            style="yellow",
+            soft_wrap=True,
+        )
 
 
 @jobs_app.command("run")
@@ -209,6 +290,107 @@ def jobs_run() -> None:
             )
 
     asyncio.run(work())
+
+
+@calendar_app.command("import")
+def calendar_import(schedule_file: Path = typer.Argument(..., help="One year's schedule (see calendars/).")) -> None:
+    """Put a year's holidays and make-up working days in the platform's table, in place of what it
+    held for that year. Serving processes use it within 30 seconds."""
+    settings = _settings()
+    try:
+        schedule = parse_schedule(schedule_file.read_text(encoding="utf-8"), str(schedule_file))
+    except OSError as error:
+        console.print(f"无法读取 {schedule_file}：{error.strerror}", style="red")
+        raise typer.Exit(1) from error
+    except ScheduleError as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from error
+
+    async def work(sessions, _passwords) -> None:  # type: ignore[no-untyped-def]
+        async with sessions() as session, session.begin():
+            await replace_schedule(session, schedule, str(schedule_file))
+
+    try:
+        _with_database(settings, work)
+    except ScheduleError as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from error
+    off = sum(1 for working, _ in schedule.days.values() if not working)
+    console.print(
+        f"{schedule.year} 年节假日安排已导入：放假 {off} 天，调休上班 {len(schedule.days) - off} 天"
+        f"（各服务进程在 30 秒内生效）。",
+        soft_wrap=True,
+    )
+
+
+@calendar_app.command("list")
+def calendar_list(year: int | None = typer.Option(None, help="Only the schedule of this year.")) -> None:
+    """The platform's holiday table, day by day, and which years have no calendar at all."""
+    settings = _settings()
+
+    async def work(sessions, _passwords):  # type: ignore[no-untyped-def]
+        days = OfficialCalendarDay
+        query = select(days).order_by(days.day)
+        if year is not None:
+            query = query.where(days.schedule_year == year)
+        async with sessions() as session:
+            return (await session.scalars(query)).all(), await load_official_calendar(session)
+
+    rows, official = _with_database(settings, work)
+    table = Table("日期", "星期", "安排", "节日", "所属年度")
+    for row in rows:
+        table.add_row(
+            row.day.isoformat(),
+            WEEKDAYS[row.day.weekday()],
+            "调休上班" if row.is_working_day else "放假",
+            row.name,
+            str(row.schedule_year),
+        )
+    console.print(table)
+    package_years = sorted({day.year for day in chinese_calendar.holidays})
+    console.print(
+        f"平台节假日表：{'、'.join(map(str, sorted(official.years))) or '无'}；"
+        f"chinesecalendar 包：{package_years[0]}–{package_years[-1]}。"
+    )
+    _warn_of_missing_calendars(official)
+
+
+@media_app.command("sweep")
+def media_sweep(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be removed."),
+    grace_hours: int = typer.Option(
+        24, "--grace-hours", min=1, help="Files younger than this are kept whatever names them (uploads in flight)."
+    ),
+) -> None:
+    """Remove stored files that no row names: expired unclaimed uploads, and files left by a
+    crash between writing a file and committing its row. Safe from cron."""
+    settings = _settings()
+
+    async def work(sessions, _passwords):  # type: ignore[no-untyped-def]
+        return await sweep_media(
+            sessions,
+            LocalDirectoryStorage(settings.upload_dir),
+            now=clock(),
+            unclaimed_upload_hours=settings.unclaimed_upload_hours,
+            grace=timedelta(hours=grace_hours),
+            dry_run=dry_run,
+        )
+
+    report = _with_database(settings, work)
+    if dry_run:
+        for key in report.removed:
+            console.print(key, highlight=False, soft_wrap=True)
+    console.print(
+        f"{'将删除' if dry_run else '已删除'}：过期未用的上传 {len(report.expired_uploads)} 个，"
+        f"无记录引用的文件 {len(report.unreferenced)} 个；未满 {grace_hours} 小时而保留 {report.kept_for_grace} 个。",
+        soft_wrap=True,
+    )
+    if report.unknown_folders:
+        console.print(
+            f"数据库中没有这些街道，其目录未处理：{'、'.join(report.unknown_folders)}", style="yellow", soft_wrap=True
+        )
 
 
 @schema_app.command("export")

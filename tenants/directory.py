@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from models.calendar import OfficialCalendar, load_official_calendar
 from models.tenants import Tenant, TenantStatus
 from tenants.tokens import InvalidToken, Viewer, read_access_token
 
@@ -25,6 +26,9 @@ class TenantInfo:
     slug: str
     name: str
     settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # The platform's holiday table, loaded with the tenants: deadline arithmetic reads it
+    # from memory, never with a query of its own.
+    holidays: OfficialCalendar = field(default_factory=OfficialCalendar, hash=False, compare=False)
 
 
 class TenantNotFound(Exception):
@@ -42,7 +46,8 @@ class Caller:
 
 
 class TenantDirectory:
-    """Active tenants by slug and id, cached briefly: every request asks, tenants rarely change."""
+    """Active tenants by slug and id, and the holiday table, cached briefly: every request asks,
+    they rarely change."""
 
     def __init__(self, engine: AsyncEngine, *, ttl_seconds: float = 30.0) -> None:
         self._engine = engine
@@ -50,6 +55,7 @@ class TenantDirectory:
         self._loaded_at = float("-inf")
         self._by_slug: dict[str, TenantInfo] = {}
         self._by_id: dict[uuid.UUID, TenantInfo] = {}
+        self._holidays = OfficialCalendar()
 
     def forget(self) -> None:
         self._loaded_at = float("-inf")
@@ -65,10 +71,19 @@ class TenantDirectory:
                     )
                 )
             ).all()
-        tenants = [TenantInfo(id=row.id, slug=row.slug, name=row.name, settings=row.settings or {}) for row in rows]
+            holidays = await load_official_calendar(connection)
+        tenants = [
+            TenantInfo(id=row.id, slug=row.slug, name=row.name, settings=row.settings or {}, holidays=holidays)
+            for row in rows
+        ]
+        self._holidays = holidays
         self._by_slug = {t.slug: t for t in tenants}
         self._by_id = {t.id: t for t in tenants}
         self._loaded_at = time.monotonic()
+
+    async def official_calendar(self) -> OfficialCalendar:
+        await self._refresh_if_stale()
+        return self._holidays
 
     async def all(self) -> list[TenantInfo]:
         await self._refresh_if_stale()

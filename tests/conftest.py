@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import Result
 from sqlalchemy import select
 from starlette.applications import Starlette
+from typer.testing import CliRunner
 
 from models.organisation import Building, Community, Grid
 from models.settings import Settings
+from server import cli
 from server.app import create_app
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
@@ -125,6 +130,7 @@ BETA = {
     "slug": "beta",
     "name": "贝塔街道",
     "departments": [{"code": "police", "name": "派出所"}],
+    "categories": [{"code": "roads", "name": "道路设施", "acknowledge_hours": 8, "resolve_days": 5}],
     "communities": [
         {
             "code": "B1",
@@ -268,3 +274,27 @@ def live_server(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+Wanjia = Callable[..., Awaitable[Result]]
+
+
+@pytest.fixture
+def wanjia(database: ProvisionedDatabase, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Wanjia:
+    """Runs a `wanjia` command on the test database, at a moment of the test's choosing, in a
+    thread of its own: the command runs its own event loop, as it does from a shell."""
+
+    async def run(*args: str, at: datetime | None = None, input: str | None = None, **env: str) -> Result:
+        if at is not None:
+            monkeypatch.setattr(cli, "clock", lambda: at)
+        environment = {
+            "WANJIA_ENV": "test",
+            "WANJIA_DATABASE_URL": database.app_url,
+            "WANJIA_MIGRATION_DATABASE_URL": database.owner_url,
+            "WANJIA_SECRET_KEY": settings.secret_key or "",
+            "WANJIA_UPLOAD_DIR": str(settings.upload_dir),
+            **env,
+        }
+        return await asyncio.to_thread(CliRunner().invoke, cli.app, list(args), input=input, env=environment)
+
+    return run

@@ -115,6 +115,15 @@ class Api:
             headers=headers,
         )
 
+    async def upload_ahead(
+        self, name: str, data: bytes, declared: str, *, token: str | None, field: str = "file"
+    ) -> httpx.Response:
+        """`POST /uploads` as `wx.uploadFile` sends it: one file field and a form field."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.client.post(
+            "/uploads", files={field: (name, data, declared)}, data={"source": "miniprogram"}, headers=headers
+        )
+
     async def run(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         """The response body of an operation that must not fail at the HTTP level."""
         response = await self.post(query, variables, **kwargs)

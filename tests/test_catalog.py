@@ -13,7 +13,13 @@ from sqlalchemy.engine import Connection, Inspector
 from models.database import create_engine
 from tests.provision import ProvisionedDatabase
 
-GLOBAL_TABLES = {"tenants", "alembic_version"}
+GLOBAL_TABLES = {
+    "tenants",
+    "alembic_version",
+    # The State Council's holiday schedule is the same for every street office; a tenant's own
+    # exceptions are its calendar_overrides.
+    "official_calendar_days",
+}
 
 
 @pytest.fixture(scope="module")

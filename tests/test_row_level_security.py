@@ -12,8 +12,7 @@ from server.app import create_app
 from tests.conftest import TENANT_ADMIN, WORKER_1, settings_for
 from tests.provision import APP_ROLE, ProvisionedDatabase
 from tests.support import Api, Clock, TenantHandle, gid
-
-GLOBAL_TABLES = ("tenants", "alembic_version")
+from tests.test_catalog import GLOBAL_TABLES
 
 
 def connect(url: str) -> psycopg.Connection:
