@@ -15,6 +15,7 @@ from strawberry.file_uploads import Upload
 from models.complaints import ACTION_NAMES, STATUS_NAMES, Action, ComplaintSource, ComplaintStatus
 from resolvers import complaints, organisation, people
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person
 
 S = ComplaintStatus
@@ -242,7 +243,8 @@ class Complaint(relay.Node):
             ),
         )
 
-    @strawberry.field(description="Photos and videos of the complaint and of its steps.")
+    # Up to 9 with the complaint and 9 with each step that carries photos; rarely more than 30.
+    @strawberry.field(description="Photos and videos of the complaint and of its steps.", metadata=cost(items=30))
     async def attachments(self, info: Info) -> list[Attachment]:
         rows = await complaints.attachments(info.context, self.id)
         return [
@@ -275,7 +277,7 @@ class StatusCount:
 
 @strawberry.type(description="Counts of the caller's complaints, for a badge.")
 class ComplaintCounts:
-    by_status: list[StatusCount]
+    by_status: list[StatusCount] = strawberry.field(metadata=cost(items=len(ComplaintStatus)))
     overdue: int
     total: int
 
@@ -287,7 +289,10 @@ class ComplaintFilter:
     overdue: bool | None = None
     submitted_from: datetime | None = None
     submitted_to: datetime | None = None
-    search: str | None = strawberry.field(default=None, description="Words in the title or content.")
+    # A text search reads every complaint in the caller's scope, not one page of an index.
+    search: str | None = strawberry.field(
+        default=None, description="Words in the title or content.", metadata=cost(weight=100)
+    )
 
 
 def _filter(value: ComplaintFilter | None) -> complaints.Filter:
@@ -334,7 +339,10 @@ class Query:
         )
         return connection(page, lambda row: Complaint.from_row(info, row))
 
-    @strawberry.field(description="How many of the caller's complaints are in each status, and how many are overdue.")
+    @strawberry.field(
+        description="How many of the caller's complaints are in each status, and how many are overdue.",
+        metadata=cost(weight=100),  # counts every complaint in the caller's scope
+    )
     async def complaint_counts(self, info: Info) -> ComplaintCounts:
         by_status, overdue = await complaints.counts_by_status(info.context)
         return ComplaintCounts(

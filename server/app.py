@@ -40,7 +40,9 @@ def create_app(
     """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
     `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
     settings = settings or load_settings()
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, pool_timeout=settings.database_pool_timeout
+    )
     services = Services(
         settings=settings,
         sessions=session_factory(engine, scope_queries=scope_queries),
@@ -55,6 +57,9 @@ def create_app(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
+            max_cost=settings.max_query_cost,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
             production=settings.is_production,
         )
     )

@@ -11,6 +11,7 @@ specification allows for them.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -35,6 +37,8 @@ from models.broker import Broker
 from models.passwords import Passwords
 from models.settings import Settings
 from models.storage import Storage
+from schema.build import UNPRINTABLE
+from schema.extensions import present
 from server.graphiql import graphiql_page
 from tenants.context import RequestContext
 from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
@@ -44,6 +48,9 @@ JSON = "application/json"
 # A browser sends a multipart form to any site without asking first; a custom header makes it
 # ask (a CORS preflight), so a forged upload from another site never reaches a mutation.
 UPLOAD_GUARD_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
+# The HTTP status of a response without data (the operation did not run), by its error's code.
+SERVER_ERROR_STATUS = {"SERVICE_UNAVAILABLE": 503, "INTERNAL_SERVER_ERROR": 500}
+logger = logging.getLogger("wanjia.errors")
 
 
 @dataclass(frozen=True)
@@ -136,10 +143,37 @@ class GraphQLEndpoint(GraphQL):
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 media_type=media_type or JSON,
             )
+        except Exception as error:  # outside the operation (the tenant lookup, say): still a GraphQL response
+            response = self._unexpected(error, scope, media_type or JSON)
         await response(scope, receive, send)
+
+    def _unexpected(self, error: Exception, scope: Scope, media_type: str) -> Response:
+        request_id = scope.get("state", {}).get("request_id", "-")
+        logger.error("unexpected error outside the operation (request %s)", request_id, exc_info=error)
+        presented = present(
+            GraphQLError(str(error), original_error=error),
+            request_id,
+            production=self.services.settings.is_production,
+        )
+        code = (presented.extensions or {})["code"]
+        return JSONResponse({"errors": [presented.formatted]}, SERVER_ERROR_STATUS[code], media_type=media_type)
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    def decode_json(self, data: str | bytes) -> object:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise HTTPException(400, "请求体不是有效的 UTF-8 文本。") from error
+        try:
+            value = json.loads(data)
+        except RecursionError as error:
+            raise HTTPException(400, "请求的 JSON 嵌套过深。") from error
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "请求须为 JSON 对象。")
+        return value
 
     def _wants_ide(self, request: Request) -> bool:
         return self.graphql_ide is not None and self.should_render_graphql_ide(self.request_adapter_class(request))
@@ -205,7 +239,13 @@ class GraphQLEndpoint(GraphQL):
                     raise HTTPException(400, "上传文件的请求须带 GraphQL-Require-Preflight 请求头。")
             elif content_type != JSON:
                 raise HTTPException(415, "请求体须为 application/json（上传文件时为 multipart/form-data）。")
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item.operation_name, (str, type(None))):
+                raise HTTPException(400, "operationName 须为字符串。")
+            if _unprintable(item.query, item.operation_name, item.variables, item.extensions):
+                raise HTTPException(400, "请求中含有不允许的字符（NUL 或不成对的代理项）。")
+        return data
 
     async def execute_single(
         self,
@@ -239,15 +279,17 @@ class GraphQLEndpoint(GraphQL):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         body = await super().process_result(request, result)
-        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
-        if request_error:
-            # The operation never ran: the specification says no `data` entry at all.
+        not_run = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        if not_run:
+            # The operation never ran, or its transaction failed: the specification says no
+            # `data` entry at all.
             body.pop("data", None)
         media_type = negotiate(request.headers.get("accept")) or JSON
         sub_response: Response = request.state.graphql_response
         sub_response.media_type = media_type
-        if request_error and media_type == GRAPHQL_RESPONSE:
-            sub_response.status_code = 400
+        if not_run and media_type == GRAPHQL_RESPONSE:
+            codes = [(e.extensions or {}).get("code") for e in result.errors or []]
+            sub_response.status_code = max((SERVER_ERROR_STATUS.get(c, 400) for c in codes), default=400)  # type: ignore[arg-type]
         return body
 
     def create_response(
@@ -263,3 +305,20 @@ class GraphQLEndpoint(GraphQL):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_page(default_tenant=request.query_params.get("tenant")))
+
+
+def _unprintable(*values: object) -> bool:
+    """NUL or a lone surrogate anywhere in the request: PostgreSQL cannot store the one, and
+    the other cannot be encoded in any answer."""
+    pending = list(values)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if UNPRINTABLE.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
