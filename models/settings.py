@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     rate_limit_per_account: RateSetting = Rate(600, 60)
     rate_limit_per_tenant: RateSetting = Rate(12000, 60)
     redis_url: str | None = None
+    # Namespace of this deployment's keys in Redis, when several share one server.
+    redis_prefix: str = "wanjia"
     # Proxies (addresses or networks) whose X-Forwarded-For is believed; nobody's by default.
     trusted_proxies: CommaSeparated = []
 

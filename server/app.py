@@ -26,6 +26,7 @@ from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, Services
 from server.jobs import run_periodically
 from server.observability import BodySizeLimit, RequestLog
+from server.ratelimit import RateLimiter
 from tenants.directory import TenantDirectory
 from tenants.sessions import session_factory
 
@@ -51,6 +52,7 @@ def create_app(
         broker=broker_for(settings.database_url),
         storage=LocalDirectoryStorage(settings.upload_dir),
         clock=clock,
+        limiter=RateLimiter.for_settings(settings, clock),
     )
     schema = build_schema(
         Protections(
@@ -101,6 +103,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
         await services.broker.close()
+        await services.limiter.buckets.close()
         await engine.dispose()
 
     app = Starlette(

@@ -40,6 +40,7 @@ from models.storage import Storage
 from schema.build import UNPRINTABLE
 from schema.extensions import present
 from server.graphiql import graphiql_page
+from server.ratelimit import RateLimited, RateLimiter, client_address
 from tenants.context import RequestContext
 from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
 
@@ -62,6 +63,7 @@ class Services:
     broker: Broker
     storage: Storage
     clock: Callable[[], datetime]
+    limiter: RateLimiter
 
     def context(self, request_id: str, caller: Caller, request: Any = None, response: Any = None) -> RequestContext:
         return RequestContext(
@@ -143,6 +145,14 @@ class GraphQLEndpoint(GraphQL):
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 media_type=media_type or JSON,
             )
+        except RateLimited as limited:
+            seconds = limited.retry_after_seconds
+            response = JSONResponse(
+                error_body(f"请求过于频繁，请 {seconds} 秒后再试。", "RATE_LIMITED", retryAfter=seconds),
+                429,
+                headers={"Retry-After": str(seconds)},
+                media_type=media_type or JSON,
+            )
         except Exception as error:  # outside the operation (the tenant lookup, say): still a GraphQL response
             response = self._unexpected(error, scope, media_type or JSON)
         await response(scope, receive, send)
@@ -213,6 +223,9 @@ class GraphQLEndpoint(GraphQL):
             caller = await self._identify(headers.get("authorization"), headers.get("x-tenant"), headers.get("host"))
             request.state.tenant = caller.tenant.slug if caller.tenant else None
             request.state.graphql_response = response
+            peer = request.client.host if request.client else None
+            client = client_address(peer, headers.get("x-forwarded-for"), services.settings.trusted_proxies)
+            await services.limiter.check(client=client, tenant=caller.tenant, viewer=caller.viewer)
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         return services.context(request_id, caller, request, response)
 
