@@ -22,6 +22,7 @@ from models.passwords import Passwords
 from models.settings import Settings, load_settings
 from models.storage import LocalDirectoryStorage, signature_valid
 from schema.build import Protections, build_schema
+from server.cors import Cors
 from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, Services
 from server.jobs import run_periodically
@@ -117,6 +118,7 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestLog),
+            Middleware(Cors, origins=settings.cors_origins, directory=services.directory, path="/graphql"),
             Middleware(
                 BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_request_bytes
             ),
