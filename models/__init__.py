@@ -8,6 +8,7 @@ from models.complaints import Attachment, Complaint, ComplaintCategory, Complain
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
+from models.persisted_queries import PersistedQuery
 from models.tenants import Tenant, TenantStatus
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Grid",
     "Household",
     "Notification",
+    "PersistedQuery",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",

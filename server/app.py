@@ -27,6 +27,7 @@ from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, Services
 from server.jobs import run_periodically
 from server.observability import BodySizeLimit, RequestLog
+from server.persisted_queries import PersistedQueries
 from server.ratelimit import RateLimiter
 from tenants.directory import TenantDirectory
 from tenants.sessions import session_factory
@@ -54,6 +55,7 @@ def create_app(
         storage=LocalDirectoryStorage(settings.upload_dir),
         clock=clock,
         limiter=RateLimiter.for_settings(settings, clock),
+        persisted=PersistedQueries(engine, clock),
     )
     schema = build_schema(
         Protections(

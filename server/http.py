@@ -40,6 +40,7 @@ from models.storage import Storage
 from schema.build import UNPRINTABLE
 from schema.extensions import present
 from server.graphiql import graphiql_page
+from server.persisted_queries import SHA256, PersistedQueries, sha256_of
 from server.ratelimit import RateLimited, RateLimiter, client_address
 from tenants.context import RequestContext
 from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
@@ -64,6 +65,7 @@ class Services:
     storage: Storage
     clock: Callable[[], datetime]
     limiter: RateLimiter
+    persisted: PersistedQueries
 
     def context(self, request_id: str, caller: Caller, request: Any = None, response: Any = None) -> RequestContext:
         return RequestContext(
@@ -112,6 +114,24 @@ def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
+class Refused(Exception):
+    """A request answered before GraphQL runs, with its own status and error code."""
+
+    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.headers = status, message, code, headers
+
+
+# Apollo's client asks again with the document's text on this message or code; like Apollo
+# Server, answered with 200 (older clients turn persisted queries off on a 4xx) and never cached.
+PERSISTED_QUERY_NOT_FOUND = Refused(
+    200,
+    "PersistedQueryNotFound",
+    "PERSISTED_QUERY_NOT_FOUND",
+    {"Cache-Control": "private, no-cache, must-revalidate"},
+)
+
+
 class GraphQLEndpoint(GraphQL):
     def __init__(self, schema: BaseSchema, services: Services) -> None:
         super().__init__(
@@ -143,6 +163,13 @@ class GraphQLEndpoint(GraphQL):
                 error_body("登录已失效，请重新登录。", "UNAUTHENTICATED"),
                 401,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                media_type=media_type or JSON,
+            )
+        except Refused as refused:
+            response = JSONResponse(
+                error_body(refused.message, refused.code),
+                refused.status,
+                headers=refused.headers,
                 media_type=media_type or JSON,
             )
         except RateLimited as limited:
@@ -271,9 +298,10 @@ class GraphQLEndpoint(GraphQL):
     ) -> ExecutionResult:
         request.state.operation_name = request_data.operation_name
         allowed = OperationType.from_http(request_adapter.method)
+        query, to_store = await self._document(request_data)
         try:
-            return await self.schema.execute(
-                request_data.query,
+            result = await self.schema.execute(
+                query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -289,10 +317,47 @@ class GraphQLEndpoint(GraphQL):
             raise HTTPException(400, error.as_http_error_reason()) from error
         except MissingQueryError as error:
             raise HTTPException(400, "请求中没有 GraphQL 查询。") from error
+        if to_store is not None and not _not_run(result):
+            # Stored only once it has passed validation and the cost limit, so that no client can
+            # fill the store with documents that never run.
+            await self.services.persisted.store(to_store, query)  # type: ignore[arg-type]
+        return result
+
+    async def _document(self, request_data: GraphQLRequestData) -> tuple[str | None, str | None]:
+        """The document to run, and the hash to store it under once it has run (see
+        server.persisted_queries)."""
+        trusted_only = self.services.settings.trusted_documents_only
+        extensions = request_data.extensions if isinstance(request_data.extensions, dict) else {}
+        persisted = extensions.get("persistedQuery")
+        query = request_data.query
+        if persisted is None:
+            if trusted_only and query is not None:
+                await self._require_trusted(sha256_of(query))
+            return query, None
+        digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(digest, str) or not SHA256.match(digest.lower()) or persisted.get("version") != 1:  # type: ignore[union-attr]
+            raise Refused(400, "persistedQuery 须为 {version: 1, sha256Hash: 64 位十六进制}。", "BAD_REQUEST")
+        digest = digest.lower()
+        if query is None:
+            found = await self.services.persisted.find(digest)
+            if found is None or (trusted_only and not found.trusted):
+                raise PERSISTED_QUERY_NOT_FOUND
+            return found.text, None
+        if sha256_of(query) != digest:
+            raise Refused(400, "provided sha does not match query", "PROVIDED_SHA_DOES_NOT_MATCH")
+        if trusted_only:
+            await self._require_trusted(digest)
+            return query, None
+        return query, digest
+
+    async def _require_trusted(self, digest: str) -> None:
+        found = await self.services.persisted.find(digest)
+        if found is None or not found.trusted:
+            raise Refused(403, "本服务只执行已登记的操作（trusted documents）。", "OPERATION_NOT_TRUSTED")
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         body = await super().process_result(request, result)
-        not_run = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        not_run = _not_run(result)
         if not_run:
             # The operation never ran, or its transaction failed: the specification says no
             # `data` entry at all.
@@ -318,6 +383,11 @@ class GraphQLEndpoint(GraphQL):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_page(default_tenant=request.query_params.get("tenant")))
+
+
+def _not_run(result: ExecutionResult) -> bool:
+    """The operation never ran (a request error), or its transaction failed."""
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or [])
 
 
 def _unprintable(*values: object) -> bool:

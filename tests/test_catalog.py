@@ -13,7 +13,9 @@ from sqlalchemy.engine import Connection, Inspector
 from models.database import create_engine
 from tests.provision import ProvisionedDatabase
 
-GLOBAL_TABLES = {"tenants", "alembic_version"}
+# Not tenant-owned: the tenant registry itself, Alembic's bookkeeping, and GraphQL documents
+# known by their hash (front-end code shared by every street office, naming no tenant's data).
+GLOBAL_TABLES = {"tenants", "alembic_version", "persisted_queries"}
 
 
 @pytest.fixture(scope="module")
