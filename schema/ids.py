@@ -1,38 +1,32 @@
 """Global ids as callers send them: a malformed one is the caller's mistake, never ours.
 
 Strawberry converts an `ID` argument to a `GlobalID` just before the resolver runs and fails
-the field with an internal error when the text is not one. Checked here first, for every field
-at once: `node` answers null, a mutation answers its payload with an INVALID_ID user error, any
-other field an INVALID_ID error; a well-formed id of a type that is not a node (`Me:`, `User:`)
-makes `node` answer null too.
+the field with an internal error when the text is not one. So, for every field at once, a
+malformed id is first rewritten into a well-formed one that names no type: it then fares as an
+id naming nothing does, through each use case's own checks: null from `node`, INVALID_ID (with
+the use case's field name) from `decode_id`, in a mutation's payload or as the field's error.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from graphql import (
-    GraphQLID,
-    GraphQLInputObjectType,
-    GraphQLInputType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    get_named_type,
-)
+from graphql import GraphQLID, GraphQLInputObjectType, GraphQLInputType, GraphQLList, GraphQLNonNull
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
 from strawberry.types.base import StrawberryObjectDefinition
 
-from resolvers.errors import DomainError, Issue
-from schema.common import Info, UserError
+from schema.common import Info
 
-DEFINITION = "strawberry-definition"
+# No GraphQL type has an empty name, so no use case accepts an id of this type.
+NO_TYPE = ""
 
 
 async def resolve_node(info: Info, global_id: relay.GlobalID) -> relay.Node | None:
+    """Null for an id whose type is not a node or does not exist (`Me:`, `User:`, malformed),
+    as for a node that is missing or not the caller's to see."""
     definition = info.schema.get_type_by_name(global_id.type_name)
     if not isinstance(definition, StrawberryObjectDefinition) or not issubclass(definition.origin, relay.Node):
         return None
@@ -41,64 +35,42 @@ async def resolve_node(info: Info, global_id: relay.GlobalID) -> relay.Node | No
 
 
 def is_global_id(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
     try:
-        relay.from_base64(value)
-    except ValueError:
+        relay.from_base64(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
         return False
     return True
 
 
-def malformed_ids(arguments: dict[str, Any], types: dict[str, GraphQLInputType]) -> Iterator[str]:
-    """Where, in the caller's terms (`residentId`, `filter.categoryId`), an ID is malformed."""
-    for name, value in arguments.items():
-        if name in types:
-            # The one `input` of a mutation is left out of the path, as the use cases name fields.
-            yield from _malformed(types[name], value, [] if name == "input" else [name])
-
-
-def _malformed(input_type: GraphQLInputType, value: Any, path: list[str]) -> Iterator[str]:
+def well_formed(input_type: GraphQLInputType, value: Any) -> Any:
+    """`value` with every malformed ID in it replaced by one naming no type (the same object
+    when there is none, as for nearly every argument)."""
     if value is None:
-        return
+        return value
     if isinstance(input_type, GraphQLNonNull):
-        yield from _malformed(input_type.of_type, value, path)
-    elif isinstance(input_type, GraphQLList):
-        for item in value if isinstance(value, list) else [value]:
-            yield from _malformed(input_type.of_type, item, path)
-    elif isinstance(input_type, GraphQLInputObjectType) and isinstance(value, dict):
-        for name, field in input_type.fields.items():
-            yield from _malformed(field.type, value.get(name), [*path, name])
-    elif input_type is GraphQLID and not is_global_id(value):
-        yield ".".join(path)
+        return well_formed(input_type.of_type, value)
+    if isinstance(input_type, GraphQLList) and isinstance(value, list):
+        items = [well_formed(input_type.of_type, item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(input_type, GraphQLInputObjectType) and isinstance(value, dict):
+        fields = {
+            name: well_formed(input_type.fields[name].type, item)
+            for name, item in value.items()
+            if name in input_type.fields
+        }
+        changed = any(fields[name] is not value[name] for name in fields)
+        return {**value, **fields} if changed else value
+    if input_type is GraphQLID and isinstance(value, str) and not is_global_id(value):
+        return relay.to_base64(NO_TYPE, value)
+    return value
 
 
 class MalformedIds(SchemaExtension):
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs:
-            return _next(root, info, *args, **kwargs)
-        field = info.parent_type.fields[info.field_name]
-        fields = list(malformed_ids(kwargs, {name: argument.type for name, argument in field.args.items()}))
-        if not fields:
-            return _next(root, info, *args, **kwargs)
-        if info.parent_type is info.schema.query_type and info.field_name == "node":
-            return None
-        issues = [Issue("INVALID_ID", "编号无效。", name or None) for name in fields]
-        payload = _payload_type(info.return_type)
-        if payload is None:
-            raise DomainError(*issues)
-        values: dict[str, Any] = {
-            f.python_name: None for f in payload.__strawberry_definition__.fields if f.base_resolver is None
-        }
-        values["errors"] = [UserError(field=i.field, code=i.code, message=i.message) for i in issues]
-        return payload(**values)
-
-
-def _payload_type(return_type: Any) -> Any:
-    """The class of a mutation's payload (an object with `errors: [UserError!]!`), else None."""
-    named = get_named_type(return_type)
-    if not isinstance(named, GraphQLObjectType) or "errors" not in named.fields:
-        return None
-    if get_named_type(named.fields["errors"].type).name != "UserError":
-        return None
-    return named.extensions[DEFINITION].origin
+        if kwargs:
+            arguments = info.parent_type.fields[info.field_name].args
+            kwargs = {
+                name: well_formed(arguments[name].type, value) if name in arguments else value
+                for name, value in kwargs.items()
+            }
+        return _next(root, info, *args, **kwargs)

@@ -139,7 +139,7 @@ async def test_node_answers_null_for_an_id_that_names_nothing(api: Api, node_id:
             "residentId",
         ),
         (
-            "mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) { errors { field code } } }",
+            "mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) { marked unreadCount errors { field code } } }",
             {"input": {"notificationIds": ["garbage!!"]}},
             "notificationIds",
         ),
@@ -151,7 +151,9 @@ async def test_a_malformed_id_in_a_mutation_is_an_invalid_id_user_error(
 ) -> None:
     token = await api.token("alpha", WORKER_1)
     data = await api.data(mutation, variables, token=token)
-    assert next(iter(data.values()))["errors"] == [{"field": field, "code": "INVALID_ID"}]
+    payload = next(iter(data.values()))
+    assert payload["errors"] == [{"field": field, "code": "INVALID_ID"}]
+    assert payload.get("marked", 0) == 0  # the rest of the payload is answered as for any failure
 
 
 async def test_a_malformed_id_in_a_query_argument_is_an_invalid_id_error(api: Api) -> None:
