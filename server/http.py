@@ -40,6 +40,7 @@ from models.storage import Storage
 from schema.build import UNPRINTABLE
 from schema.extensions import present
 from server.graphiql import graphiql_page
+from server.observability import BodyTooLarge
 from server.persisted_queries import SHA256, PersistedQueries, sha256_of
 from server.ratelimit import RateLimited, RateLimiter, client_address
 from tenants.context import RequestContext
@@ -180,6 +181,8 @@ class GraphQLEndpoint(GraphQL):
                 headers={"Retry-After": str(seconds)},
                 media_type=media_type or JSON,
             )
+        except BodyTooLarge:
+            raise  # answered 413 by the middleware that raised it
         except Exception as error:  # outside the operation (the tenant lookup, say): still a GraphQL response
             response = self._unexpected(error, scope, media_type or JSON)
         await response(scope, receive, send)

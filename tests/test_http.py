@@ -120,6 +120,21 @@ async def test_an_oversized_body_is_413(api: Api) -> None:
     assert response.status_code == 413
 
 
+async def test_an_oversized_body_of_undeclared_length_is_413(api: Api) -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"query": "{ tenant { slug } }", "variables": {"pad": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}}'
+
+    response = await api.client.post(
+        "/graphql",
+        content=chunks(),
+        headers={"Content-Type": JSON, "X-Tenant": "alpha", "Accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 413 and response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
 async def test_unexpected_errors_are_masked_with_the_request_id(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
