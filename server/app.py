@@ -120,7 +120,7 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestLog),
-            Middleware(Cors, origins=settings.cors_origins, directory=services.directory, path="/graphql"),
+            Middleware(Cors, allowed=settings.cors_origins, directory=services.directory, path="/graphql"),
             Middleware(
                 BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_request_bytes
             ),

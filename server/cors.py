@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.http.websocket_origin import normalize_origin
 
 from tenants.directory import TenantDirectory, TenantInfo
 
@@ -26,18 +27,19 @@ EXPOSED_HEADERS = "X-Request-Id, Retry-After"
 MAX_AGE = "7200"
 
 
-def normalise_origin(origin: str) -> str:
-    return origin.strip().rstrip("/").lower()
+def origins(values: Iterable[str]) -> set[str]:
+    """As browsers send them: lowercase, default port left out ("null" and junk dropped)."""
+    return {normal for value in values if (normal := normalize_origin(value)) is not None}
 
 
 def tenant_origins(tenant: TenantInfo) -> set[str]:
-    return {normalise_origin(origin) for origin in tenant.settings.get("allowed_origins", [])}
+    return origins(tenant.settings.get("allowed_origins", []))
 
 
 class Cors:
-    def __init__(self, app: ASGIApp, *, origins: Iterable[str], directory: TenantDirectory, path: str) -> None:
+    def __init__(self, app: ASGIApp, *, allowed: Iterable[str], directory: TenantDirectory, path: str) -> None:
         self.app = app
-        self.origins = {normalise_origin(origin) for origin in origins}
+        self.origins = origins(allowed)
         self.directory = directory
         self.path = path
 
@@ -67,7 +69,9 @@ class Cors:
 
     async def allows(self, origin: str, tenant_slug: str | None) -> bool:
         """By the platform, else by the request's street office, else (none known) by any."""
-        wanted = normalise_origin(origin)
+        wanted = normalize_origin(origin)
+        if wanted is None:
+            return False
         if wanted in self.origins:
             return True
         try:

@@ -39,6 +39,7 @@ from models.settings import Settings
 from models.storage import Storage
 from schema.build import UNPRINTABLE
 from schema.extensions import present
+from server.cors import origins
 from server.graphiql import graphiql_page
 from server.observability import BodyTooLarge
 from server.persisted_queries import SHA256, PersistedQueries, sha256_of
@@ -142,6 +143,8 @@ class GraphQLEndpoint(GraphQL):
             subscription_protocols=("graphql-transport-ws",),
         )
         self.services = services
+        # Subscriptions from pages on other sites: the platform's origins (server.cors).
+        self.allowed_origins = frozenset(origins(services.settings.cors_origins))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
