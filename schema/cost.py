@@ -111,10 +111,9 @@ class CostAnalysis:
                 if not name.startswith("__"):
                     yield selection, object_type.fields[name]
                 continue
-            if isinstance(selection, FragmentSpreadNode):
-                fragment: InlineFragmentNode | FragmentDefinitionNode = self.fragments[selection.name.value]
-            else:
-                fragment = selection
+            fragment: InlineFragmentNode | FragmentDefinitionNode = (
+                self.fragments[selection.name.value] if isinstance(selection, FragmentSpreadNode) else selection  # type: ignore[assignment]
+            )
             condition = fragment.type_condition
             applies = condition is None or self._applies(condition.name.value, object_type)
             if applies:
@@ -220,7 +219,9 @@ class CostLimit(SchemaExtension):
         context = self.execution_context
         if context.pre_execution_errors is None:
             context.pre_execution_errors = validate_document(
-                context.schema._schema, context.graphql_document, context.validation_rules
+                context.schema._schema,
+                context.graphql_document,  # type: ignore[arg-type]
+                context.validation_rules,
             )
         if context.pre_execution_errors:
             context.pre_execution_errors = [callers(error) for error in context.pre_execution_errors]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from graphql import GraphQLSchema, parse, validate
 from graphql.error import GraphQLSyntaxError
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -75,9 +75,7 @@ class PersistedQueries:
         try:
             async with self.engine.begin() as connection:
                 await connection.execute(
-                    PersistedQuery.__table__.insert().values(
-                        sha256=sha256, document=text, trusted=False, created_at=self.clock()
-                    )
+                    insert(PersistedQuery).values(sha256=sha256, document=text, trusted=False, created_at=self.clock())
                 )
         except IntegrityError:
             pass  # stored meanwhile, by another request or process
@@ -100,7 +98,7 @@ class PersistedQueries:
             new = [sha for sha in documents if sha not in known]
             if new:
                 await connection.execute(
-                    PersistedQuery.__table__.insert(),
+                    insert(PersistedQuery),
                     [{"sha256": s, "document": documents[s], "trusted": True, "created_at": self.clock()} for s in new],
                 )
             if known:
