@@ -9,6 +9,7 @@ from models.complaints import Attachment, Complaint, ComplaintCategory, Complain
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
+from models.persisted_queries import PersistedQuery
 from models.tenants import Tenant, TenantStatus
 from models.uploads import PendingUpload
 
@@ -29,6 +30,7 @@ __all__ = [
     "Notification",
     "OfficialCalendarDay",
     "PendingUpload",
+    "PersistedQuery",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",

@@ -7,12 +7,13 @@ request logs and tests can show how many statements one GraphQL request cost.
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -20,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 @dataclass
 class StatementCounter:
     count: int = 0
+    # The counter this one was opened inside: a test counting around a request sees the
+    # statements the request's own counter (the request log's) sees.
+    enclosing: StatementCounter | None = None
 
 
 _current_counter: contextvars.ContextVar[StatementCounter | None] = contextvars.ContextVar(
@@ -29,7 +33,7 @@ _current_counter: contextvars.ContextVar[StatementCounter | None] = contextvars.
 
 @contextmanager
 def counting_statements() -> Iterator[StatementCounter]:
-    counter = StatementCounter()
+    counter = StatementCounter(enclosing=_current_counter.get())
     token = _current_counter.set(counter)
     try:
         yield counter
@@ -39,8 +43,9 @@ def counting_statements() -> Iterator[StatementCounter]:
 
 def _count_statement(*_: object) -> None:
     counter = _current_counter.get()
-    if counter is not None:
+    while counter is not None:
         counter.count += 1
+        counter = counter.enclosing
 
 
 def is_postgresql(url: str) -> bool:
@@ -54,19 +59,43 @@ def ensure_sqlite_directory(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
+    # hide_parameters: a statement's values (phones, password hashes) never enter an exception's
+    # text, so no error message or log line can carry them.
+    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout, "hide_parameters": True}
     if make_url(url).get_backend_name() == "sqlite":
         ensure_sqlite_directory(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     else:
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_async_engine(url, pool_pre_ping=True, **pool)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     return engine
 
 
 WRITES = "wanjia_writes"
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached or has no connection to spare (as opposed to a statement
+    that failed): the caller may simply try again later."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, sqlite3.OperationalError):
+            # SQLite reports a missing table as "operational" too; only these mean it is unavailable.
+            return any(words in str(seen) for words in _SQLITE_UNAVAILABLE)
+        if isinstance(seen, (exc.InterfaceError, exc.TimeoutError, ConnectionError, TimeoutError)):
+            return True
+        if isinstance(seen, exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, exc.OperationalError) and not isinstance(seen.orig, sqlite3.OperationalError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk I/O error")
 
 
 def _configure_sqlite(dbapi_connection: object, _record: object) -> None:

@@ -6,14 +6,47 @@ introspection and the IDE, because those defaults only make sense on a developer
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "wanjia-development-secret-do-not-use-in-production"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A token bucket: `requests` at once at most, refilled evenly over `seconds`."""
+
+    requests: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def _rate(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s\s*", value)
+    if match is None or int(match[1]) < 1 or float(match[2]) <= 0:
+        raise ValueError(f"a rate is written like 600/60s (requests per seconds), not {value!r}")
+    return Rate(int(match[1]), float(match[2]))
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_rate)]
+CommaSeparated = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
 
 
 class Settings(BaseSettings):
@@ -25,6 +58,8 @@ class Settings(BaseSettings):
     # so row-level security binds it. Defaults to `database_url` (SQLite has no roles).
     migration_database_url: str | None = None
     database_pool_size: int = 10
+    # Seconds a request waits for a pooled connection before it is answered "service unavailable".
+    database_pool_timeout: float = 30.0
 
     secret_key: str | None = None
     access_token_seconds: int = 15 * 60
@@ -46,6 +81,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_page_size: int = 100
     default_page_size: int = 20
+    # The most objects one operation may return, counted before it runs (schema/cost.py).
+    max_query_cost: int = 10_000
+
+    # Token buckets: anonymous callers per client address, signed-in ones per account, and every
+    # request of a street office together. Shared across processes through Redis when set.
+    rate_limit_per_ip: RateSetting = Rate(1200, 60)
+    rate_limit_per_account: RateSetting = Rate(600, 60)
+    rate_limit_per_tenant: RateSetting = Rate(12000, 60)
+    redis_url: str | None = None
+    # Namespace of this deployment's keys in Redis, when several share one server.
+    redis_prefix: str = "wanjia"
+    # Proxies (addresses or networks) whose X-Forwarded-For is believed; nobody's by default.
+    trusted_proxies: CommaSeparated = []
+
+    # Browser origins allowed to call the API from another site, besides each street office's
+    # own `allowed_origins`.
+    cors_origins: CommaSeparated = []
+    # Production mode that runs only operations registered with `wanjia documents register`.
+    trusted_documents_only: bool = False
 
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
     max_image_bytes: int = 10 * 1024 * 1024
@@ -93,4 +147,4 @@ def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-__all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
+__all__ = ["PROJECT_ROOT", "Rate", "Settings", "load_settings"]

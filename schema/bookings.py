@@ -16,6 +16,7 @@ from models.bookings import BOOKING_STATUS_NAMES, BookingStatus
 from resolvers import bookings, organisation, people
 from resolvers.errors import DomainError, Issue
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.cost import cost
 from schema.organisation import Community, Person
 
 B = BookingStatus
@@ -30,6 +31,18 @@ class BookingStatusType(enum.Enum):
     CHECKED_IN = strawberry.enum_value(B.CHECKED_IN.value, description=BOOKING_STATUS_NAMES[B.CHECKED_IN])
     NO_SHOW = strawberry.enum_value(B.NO_SHOW.value, description=BOOKING_STATUS_NAMES[B.NO_SHOW])
     COMPLETED = strawberry.enum_value(B.COMPLETED.value, description=BOOKING_STATUS_NAMES[B.COMPLETED])
+
+
+# Rooms are booked in slots of 15 minutes or more (tenants.manifests.RoomSpec).
+SLOTS_PER_DAY = 24 * 60 // 15
+
+
+def _days(arguments: dict[str, Any]) -> int:
+    """Days a free-slot search covers; a range the resolver refuses counts as one."""
+    first, last = arguments.get("fromDate"), arguments.get("toDate")
+    if not isinstance(first, date) or not isinstance(last, date):
+        return 1
+    return max(1, min((last - first).days + 1, bookings.MAX_RANGE_DAYS))
 
 
 @strawberry.type(description="A free slot of a room.")
@@ -80,7 +93,10 @@ class Room(relay.Node):
     async def community(self, info: Info) -> Community:
         return Community.from_row(await organisation.community(info.context, self.community_id))
 
-    @strawberry.field(description="Bookable slots between two dates (China Standard Time, at most 31 days). Public.")
+    @strawberry.field(
+        description="Bookable slots between two dates (China Standard Time, at most 31 days). Public.",
+        metadata=cost(items=lambda arguments: _days(arguments) * SLOTS_PER_DAY),
+    )
     async def free_slots(self, info: Info, from_date: date, to_date: date) -> list[Slot]:
         slots = await bookings.free_slots(info.context, self.id, from_date, to_date)
         return [Slot(starts_at=shanghai(s), ends_at=shanghai(e)) for s, e in slots]

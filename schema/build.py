@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    StringValueNode,
+    ValidationContext,
+    ValidationRule,
+    Visitor,
+    visit,
+)
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -22,10 +33,13 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import appointments, auth, bookings, complaints, notifications, organisation, people, tenants
-from schema.extensions import PresentErrors, TenantTransaction, is_expected
+from schema.common import Info
+from schema.cost import CostLimit, Paging
+from schema.extensions import PresentErrors, TenantTransaction, is_expected, present
+from schema.ids import MalformedIds, resolve_node
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 logger = logging.getLogger("wanjia.errors")
@@ -37,9 +51,11 @@ def _root_types() -> tuple[type, type]:
 
     @strawberry.type
     class NodeQuery:
-        node: relay.Node | None = relay.node(
-            description="Any object by its global id; null if it is not there or not yours to see."
-        )
+        @strawberry.field(description="Any object by its global id; null if it is not there or not yours to see.")
+        async def node(
+            self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="The ID of the object.")]
+        ) -> relay.Node | None:
+            return await resolve_node(info, id)
 
     query = merge_types(
         "Query",
@@ -68,15 +84,68 @@ def _root_types() -> tuple[type, type]:
     return query, mutation
 
 
+UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class PrintableStrings(ValidationRule):
+    """No string literal with NUL or a lone surrogate: PostgreSQL cannot store the one, UTF-8
+    cannot encode the other (the HTTP layer refuses them in variables the same way)."""
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        if UNPRINTABLE.search(node.value):
+            self.report_error(GraphQLError("字符串中含有不允许的字符（NUL 或不成对的代理项）。", node))
+
+
+class _FragmentSpreads(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.names.add(node.name.value)
+
+
+def needing_known_fragments(rule: type[ValidationRule]) -> type[ValidationRule]:
+    """Strawberry's depth limiter follows fragment spreads blindly and fails on one that names
+    no fragment; such a document is left to graphql-core's KnownFragmentNamesRule to refuse."""
+
+    class Guarded(rule):  # type: ignore[misc, valid-type]
+        def __init__(self, context: ValidationContext) -> None:
+            defined = {d.name.value for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)}
+            spreads = _FragmentSpreads()
+            visit(context.document, spreads)
+            if spreads.names <= defined:
+                super().__init__(context)
+            else:
+                ValidationRule.__init__(self, context)
+
+    return Guarded
+
+
 @dataclass(frozen=True)
 class Protections:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 3000
+    max_cost: int = 10_000
+    default_page_size: int = 20
+    max_page_size: int = 100
     production: bool = False
 
 
 class WanjiaSchema(strawberry.Schema):
+    production: bool = False
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        """Errors raised outside any resolver (the transaction failing to open or to commit)
+        escape the extensions that present errors; they are presented here the same way."""
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            context = kwargs.get("context_value")
+            request_id = getattr(context, "request_id", "-")
+            result.errors = [present(error, request_id, production=self.production) for error in result.errors]
+        return result
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Logs only what is ours to fix, with its stack; never the query's variables."""
         request_id = getattr(execution_context.context, "request_id", "-") if execution_context else "-"
@@ -98,23 +167,31 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         MaxAliasesLimiter(max_alias_count=protections.max_aliases),
         *([DisableIntrospection()] if protections.production else []),
     ]
-    rules = [rule for limiter in limiters for rule in limiter.validation_rules]
+    rules = [
+        *(needing_known_fragments(rule) for limiter in limiters for rule in limiter.validation_rules),
+        PrintableStrings,
+    ]
+    paging = Paging(default=protections.default_page_size, maximum=protections.max_page_size)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=protections.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
+        lambda: CostLimit(limit=protections.max_cost, paging=paging),
         TenantTransaction,
-        PresentErrors,
+        MalformedIds,
+        lambda: PresentErrors(production=protections.production),
     ]
     query, mutation = _root_types()
-    return WanjiaSchema(
+    schema = WanjiaSchema(
         query=query,
         mutation=mutation,
         subscription=notifications.Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )
+    schema.production = protections.production
+    return schema
 
 
 def printed_sdl() -> str:

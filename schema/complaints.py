@@ -16,6 +16,7 @@ from models.complaints import ACTION_NAMES, STATUS_NAMES, Action, ComplaintSourc
 from resolvers import complaints, organisation, people
 from resolvers.uploads import IncomingFiles
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
@@ -246,7 +247,8 @@ class Complaint(relay.Node):
             ),
         )
 
-    @strawberry.field(description="Photos and videos of the complaint and of its steps.")
+    # Up to 9 with the complaint and 9 with each step that carries photos; rarely more than 30.
+    @strawberry.field(description="Photos and videos of the complaint and of its steps.", metadata=cost(items=30))
     async def attachments(self, info: Info) -> list[Attachment]:
         rows = await complaints.attachments(info.context, self.id)
         return [
@@ -279,7 +281,7 @@ class StatusCount:
 
 @strawberry.type(description="Counts of the caller's complaints, for a badge.")
 class ComplaintCounts:
-    by_status: list[StatusCount]
+    by_status: list[StatusCount] = strawberry.field(metadata=cost(items=len(ComplaintStatus)))
     overdue: int
     total: int
 
@@ -291,7 +293,10 @@ class ComplaintFilter:
     overdue: bool | None = None
     submitted_from: datetime | None = None
     submitted_to: datetime | None = None
-    search: str | None = strawberry.field(default=None, description="Words in the title or content.")
+    # A text search reads every complaint in the caller's scope, not one page of an index.
+    search: str | None = strawberry.field(
+        default=None, description="Words in the title or content.", metadata=cost(weight=100)
+    )
 
 
 def _filter(value: ComplaintFilter | None) -> complaints.Filter:
@@ -338,7 +343,10 @@ class Query:
         )
         return connection(page, lambda row: Complaint.from_row(info, row))
 
-    @strawberry.field(description="How many of the caller's complaints are in each status, and how many are overdue.")
+    @strawberry.field(
+        description="How many of the caller's complaints are in each status, and how many are overdue.",
+        metadata=cost(weight=100),  # counts every complaint in the caller's scope
+    )
     async def complaint_counts(self, info: Info) -> ComplaintCounts:
         by_status, overdue = await complaints.counts_by_status(info.context)
         return ComplaintCounts(

@@ -12,6 +12,7 @@ from strawberry import relay
 from resolvers import notifications
 from resolvers.errors import fail
 from schema.common import Info, UserError, attempt, connection, decode_id, page_request, shanghai
+from schema.cost import cost
 
 
 @strawberry.type(description="Something the caller must act on or would want to know.")
@@ -48,7 +49,7 @@ class Query:
         page = await notifications.my_notifications(info.context, page_request(info, first, after), unread_only)
         return connection(page, Notification.from_row)
 
-    @strawberry.field(description="How many of the caller's notifications are unread.")
+    @strawberry.field(description="How many of the caller's notifications are unread.", metadata=cost(weight=10))
     async def unread_notification_count(self, info: Info) -> int:
         return await notifications.unread_count(info.context)
 

@@ -15,6 +15,7 @@ from models.people import ResidentStatus, Role
 from resolvers import auth, organisation, people
 from schema.auth import AuthTokens
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person, person_from_row
 
 
@@ -125,7 +126,7 @@ class Me:
     phone: str
     user_id: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="The caller's roles and their scopes.")
+    @strawberry.field(description="The caller's roles and their scopes.", metadata=cost(items=10))
     async def roles(self, info: Info) -> list[RoleGrant]:
         grants = await people.grants_of(info.context, self.user_id)
         return [

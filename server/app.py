@@ -23,10 +23,13 @@ from models.passwords import Passwords
 from models.settings import Settings, load_settings
 from models.storage import LocalDirectoryStorage, signature_valid
 from schema.build import Protections, build_schema
+from server.cors import Cors
 from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, Services, error_body
 from server.jobs import run_periodically
 from server.observability import BodySizeLimit, RequestLog
+from server.persisted_queries import PersistedQueries
+from server.ratelimit import RateLimiter
 from server.uploads import UploadEndpoint
 from tenants.directory import TenantDirectory
 from tenants.sessions import session_factory
@@ -42,7 +45,9 @@ def create_app(
     """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
     `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
     settings = settings or load_settings()
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, pool_timeout=settings.database_pool_timeout
+    )
     services = Services(
         settings=settings,
         sessions=session_factory(engine, scope_queries=scope_queries),
@@ -51,12 +56,17 @@ def create_app(
         broker=broker_for(settings.database_url),
         storage=LocalDirectoryStorage(settings.upload_dir),
         clock=clock,
+        limiter=RateLimiter.for_settings(settings, clock),
+        persisted=PersistedQueries(engine, clock),
     )
     schema = build_schema(
         Protections(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
+            max_cost=settings.max_query_cost,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
             production=settings.is_production,
         )
     )
@@ -108,6 +118,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
         await services.broker.close()
+        await services.limiter.buckets.close()
         await engine.dispose()
 
     app = Starlette(
@@ -122,6 +133,7 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestLog),
+            Middleware(Cors, allowed=settings.cors_origins, directory=services.directory, path="/graphql"),
             Middleware(
                 BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_request_bytes
             ),

@@ -36,11 +36,12 @@ from models.passwords import Passwords
 from models.settings import Settings, load_settings
 from models.storage import LocalDirectoryStorage
 from models.tenants import Tenant, TenantStatus
-from schema.build import SDL_PATH, printed_sdl
+from schema.build import SDL_PATH, build_schema, printed_sdl
 from server.app import create_app
 from server.jobs import run_jobs
 from server.media_sweep import sweep_media
 from server.observability import configure_logging
+from server.persisted_queries import DocumentsError, PersistedQueries, read_documents
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
 from tenants.onboarding import onboard
@@ -63,9 +64,13 @@ calendar_app = typer.Typer(
 media_app = typer.Typer(help="Stored photos and videos.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(schema_app, name="schema")
+documents_app = typer.Typer(
+    help="GraphQL documents of front-end builds: persisted queries, trusted-documents mode.", no_args_is_help=True
+)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(media_app, name="media")
+app.add_typer(documents_app, name="documents")
 console = Console()
 T = TypeVar("T")
 # The commands' one clock (as the app's is ctx.clock): tests running them in-process set it.
@@ -391,6 +396,31 @@ def media_sweep(
         console.print(
             f"数据库中没有这些街道，其目录未处理：{'、'.join(report.unknown_folders)}", style="yellow", soft_wrap=True
         )
+@documents_app.command("register")
+def documents_register(
+    files: list[Path] = typer.Argument(
+        ..., help="A JSON map of sha256 to document, an Apollo persisted query manifest, or .graphql files."
+    ),
+) -> None:
+    """Register a front-end build's operations by sha256: clients may send the hash alone, and
+    with WANJIA_TRUSTED_DOCUMENTS_ONLY they are the only operations run. All or nothing."""
+    settings = _settings()
+    try:
+        documents = read_documents(files, build_schema()._schema)
+    except DocumentsError as error:
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from error
+
+    async def work() -> tuple[int, int]:
+        engine = create_engine(settings.database_url, pool_size=2)
+        try:
+            return await PersistedQueries(engine, utcnow).register(documents)
+        finally:
+            await engine.dispose()
+
+    new, known = asyncio.run(work())
+    console.print(f"已登记 {len(documents)} 个文档：新增 {new}，已有 {known}。")
 
 
 @schema_app.command("export")

@@ -11,6 +11,7 @@ specification allows for them.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -35,7 +37,13 @@ from models.broker import Broker
 from models.passwords import Passwords
 from models.settings import Settings
 from models.storage import Storage
+from schema.build import UNPRINTABLE
+from schema.extensions import present
+from server.cors import origins
 from server.graphiql import graphiql_page
+from server.observability import BodyTooLarge
+from server.persisted_queries import SHA256, PersistedQueries, sha256_of
+from server.ratelimit import RateLimited, RateLimiter, client_address
 from tenants.context import RequestContext
 from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
 
@@ -44,6 +52,9 @@ JSON = "application/json"
 # A browser sends a multipart form to any site without asking first; a custom header makes it
 # ask (a CORS preflight), so a forged upload from another site never reaches a mutation.
 UPLOAD_GUARD_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
+# The HTTP status of a response without data (the operation did not run), by its error's code.
+SERVER_ERROR_STATUS = {"SERVICE_UNAVAILABLE": 503, "INTERNAL_SERVER_ERROR": 500}
+logger = logging.getLogger("wanjia.errors")
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class Services:
     broker: Broker
     storage: Storage
     clock: Callable[[], datetime]
+    limiter: RateLimiter
+    persisted: PersistedQueries
 
     def context(self, request_id: str, caller: Caller, request: Any = None, response: Any = None) -> RequestContext:
         return RequestContext(
@@ -103,6 +116,24 @@ def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
+class Refused(Exception):
+    """A request answered before GraphQL runs, with its own status and error code."""
+
+    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.headers = status, message, code, headers
+
+
+# Apollo's client asks again with the document's text on this message or code; like Apollo
+# Server, answered with 200 (older clients turn persisted queries off on a 4xx) and never cached.
+PERSISTED_QUERY_NOT_FOUND = Refused(
+    200,
+    "PersistedQueryNotFound",
+    "PERSISTED_QUERY_NOT_FOUND",
+    {"Cache-Control": "private, no-cache, must-revalidate"},
+)
+
+
 class GraphQLEndpoint(GraphQL):
     def __init__(self, schema: BaseSchema, services: Services) -> None:
         super().__init__(
@@ -112,6 +143,8 @@ class GraphQLEndpoint(GraphQL):
             subscription_protocols=("graphql-transport-ws",),
         )
         self.services = services
+        # Subscriptions from pages on other sites: the platform's origins (server.cors).
+        self.allowed_origins = frozenset(origins(services.settings.cors_origins))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,10 +169,54 @@ class GraphQLEndpoint(GraphQL):
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 media_type=media_type or JSON,
             )
+        except Refused as refused:
+            response = JSONResponse(
+                error_body(refused.message, refused.code),
+                refused.status,
+                headers=refused.headers,
+                media_type=media_type or JSON,
+            )
+        except RateLimited as limited:
+            seconds = limited.retry_after_seconds
+            response = JSONResponse(
+                error_body(f"请求过于频繁，请 {seconds} 秒后再试。", "RATE_LIMITED", retryAfter=seconds),
+                429,
+                headers={"Retry-After": str(seconds)},
+                media_type=media_type or JSON,
+            )
+        except BodyTooLarge:
+            raise  # answered 413 by the middleware that raised it
+        except Exception as error:  # outside the operation (the tenant lookup, say): still a GraphQL response
+            response = self._unexpected(error, scope, media_type or JSON)
         await response(scope, receive, send)
+
+    def _unexpected(self, error: Exception, scope: Scope, media_type: str) -> Response:
+        request_id = scope.get("state", {}).get("request_id", "-")
+        logger.error("unexpected error outside the operation (request %s)", request_id, exc_info=error)
+        presented = present(
+            GraphQLError(str(error), original_error=error),
+            request_id,
+            production=self.services.settings.is_production,
+        )
+        code = (presented.extensions or {})["code"]
+        return JSONResponse({"errors": [presented.formatted]}, SERVER_ERROR_STATUS[code], media_type=media_type)
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    def decode_json(self, data: str | bytes) -> object:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise HTTPException(400, "请求体不是有效的 UTF-8 文本。") from error
+        try:
+            value = json.loads(data)
+        except RecursionError as error:
+            raise HTTPException(400, "请求的 JSON 嵌套过深。") from error
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "请求须为 JSON 对象。")
+        return value
 
     def _wants_ide(self, request: Request) -> bool:
         return self.graphql_ide is not None and self.should_render_graphql_ide(self.request_adapter_class(request))
@@ -179,6 +256,9 @@ class GraphQLEndpoint(GraphQL):
             caller = await self._identify(headers.get("authorization"), headers.get("x-tenant"), headers.get("host"))
             request.state.tenant = caller.tenant.slug if caller.tenant else None
             request.state.graphql_response = response
+            peer = request.client.host if request.client else None
+            client = client_address(peer, headers.get("x-forwarded-for"), services.settings.trusted_proxies)
+            await services.limiter.check(client=client, tenant=caller.tenant, viewer=caller.viewer)
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
         return services.context(request_id, caller, request, response)
 
@@ -205,7 +285,13 @@ class GraphQLEndpoint(GraphQL):
                     raise HTTPException(400, "上传文件的请求须带 GraphQL-Require-Preflight 请求头。")
             elif content_type != JSON:
                 raise HTTPException(415, "请求体须为 application/json（上传文件时为 multipart/form-data）。")
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item.operation_name, (str, type(None))):
+                raise HTTPException(400, "operationName 须为字符串。")
+            if _unprintable(item.query, item.operation_name, item.variables, item.extensions):
+                raise HTTPException(400, "请求中含有不允许的字符（NUL 或不成对的代理项）。")
+        return data
 
     async def execute_single(
         self,
@@ -218,9 +304,10 @@ class GraphQLEndpoint(GraphQL):
     ) -> ExecutionResult:
         request.state.operation_name = request_data.operation_name
         allowed = OperationType.from_http(request_adapter.method)
+        query, to_store = await self._document(request_data)
         try:
-            return await self.schema.execute(
-                request_data.query,
+            result = await self.schema.execute(
+                query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -236,18 +323,57 @@ class GraphQLEndpoint(GraphQL):
             raise HTTPException(400, error.as_http_error_reason()) from error
         except MissingQueryError as error:
             raise HTTPException(400, "请求中没有 GraphQL 查询。") from error
+        if to_store is not None and not _not_run(result):
+            # Stored only once it has passed validation and the cost limit, so that no client can
+            # fill the store with documents that never run.
+            await self.services.persisted.store(to_store, query)  # type: ignore[arg-type]
+        return result
+
+    async def _document(self, request_data: GraphQLRequestData) -> tuple[str | None, str | None]:
+        """The document to run, and the hash to store it under once it has run (see
+        server.persisted_queries)."""
+        trusted_only = self.services.settings.trusted_documents_only
+        extensions = request_data.extensions if isinstance(request_data.extensions, dict) else {}
+        persisted = extensions.get("persistedQuery")
+        query = request_data.query
+        if persisted is None:
+            if trusted_only and query is not None:
+                await self._require_trusted(sha256_of(query))
+            return query, None
+        digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(digest, str) or not SHA256.match(digest.lower()) or persisted.get("version") != 1:  # type: ignore[union-attr]
+            raise Refused(400, "persistedQuery 须为 {version: 1, sha256Hash: 64 位十六进制}。", "BAD_REQUEST")
+        digest = digest.lower()
+        if query is None:
+            found = await self.services.persisted.find(digest)
+            if found is None or (trusted_only and not found.trusted):
+                raise PERSISTED_QUERY_NOT_FOUND
+            return found.text, None
+        if sha256_of(query) != digest:
+            raise Refused(400, "provided sha does not match query", "PROVIDED_SHA_DOES_NOT_MATCH")
+        if trusted_only:
+            await self._require_trusted(digest)
+            return query, None
+        return query, digest
+
+    async def _require_trusted(self, digest: str) -> None:
+        found = await self.services.persisted.find(digest)
+        if found is None or not found.trusted:
+            raise Refused(403, "本服务只执行已登记的操作（trusted documents）。", "OPERATION_NOT_TRUSTED")
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         body = await super().process_result(request, result)
-        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
-        if request_error:
-            # The operation never ran: the specification says no `data` entry at all.
+        not_run = _not_run(result)
+        if not_run:
+            # The operation never ran, or its transaction failed: the specification says no
+            # `data` entry at all.
             body.pop("data", None)
         media_type = negotiate(request.headers.get("accept")) or JSON
         sub_response: Response = request.state.graphql_response
         sub_response.media_type = media_type
-        if request_error and media_type == GRAPHQL_RESPONSE:
-            sub_response.status_code = 400
+        if not_run and media_type == GRAPHQL_RESPONSE:
+            codes = [(e.extensions or {}).get("code") for e in result.errors or []]
+            sub_response.status_code = max((SERVER_ERROR_STATUS.get(c, 400) for c in codes), default=400)  # type: ignore[arg-type]
         return body
 
     def create_response(
@@ -263,3 +389,25 @@ class GraphQLEndpoint(GraphQL):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_page(default_tenant=request.query_params.get("tenant")))
+
+
+def _not_run(result: ExecutionResult) -> bool:
+    """The operation never ran (a request error), or its transaction failed."""
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or [])
+
+
+def _unprintable(*values: object) -> bool:
+    """NUL or a lone surrogate anywhere in the request: PostgreSQL cannot store the one, and
+    the other cannot be encoded in any answer."""
+    pending = list(values)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if UNPRINTABLE.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False

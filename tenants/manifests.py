@@ -17,6 +17,8 @@ MANIFESTS_DIR = Path(__file__).resolve().parent / "manifests"
 
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
+# A browser origin: scheme, host and an optional port, nothing more.
+Origin = Annotated[str, Field(pattern=r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$", max_length=200)]
 
 
 class _Strict(BaseModel):
@@ -131,6 +133,10 @@ class SettingsSpec(_Strict):
     )
     calendar_overrides: dict[date, Literal["work", "off"]] = Field(
         default_factory=dict, description="Days that differ from the official calendar for this office."
+    )
+    allowed_origins: list[Origin] = Field(
+        default_factory=list,
+        description='Sites whose pages may call the API from a browser, e.g. "https://h5.wanqinglu.gov.cn".',
     )
 
 

@@ -13,13 +13,11 @@ from sqlalchemy.engine import Connection, Inspector
 from models.database import create_engine
 from tests.provision import ProvisionedDatabase
 
-GLOBAL_TABLES = {
-    "tenants",
-    "alembic_version",
-    # The State Council's holiday schedule is the same for every street office; a tenant's own
-    # exceptions are its calendar_overrides.
-    "official_calendar_days",
-}
+# Not tenant-owned: the tenant registry itself, Alembic's bookkeeping, GraphQL documents known by
+# their hash (front-end code shared by every street office, naming no tenant's data), and the State
+# Council's holiday schedule, the same for every street office (a tenant's own exceptions are its
+# calendar_overrides).
+GLOBAL_TABLES = {"tenants", "alembic_version", "persisted_queries", "official_calendar_days"}
 
 
 @pytest.fixture(scope="module")

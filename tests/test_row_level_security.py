@@ -92,7 +92,7 @@ def test_every_tenant_table_forces_a_policy_with_using_and_with_check(database: 
             """SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> ALL(%s)""",
-            (list(GLOBAL_TABLES),),
+            (sorted(GLOBAL_TABLES),),
         ).fetchall()
         policies = {
             row[0]: row[1:]

@@ -24,7 +24,7 @@ async def test_another_tenants_id_looks_exactly_like_a_missing_one(api: Api, alp
     query = "query($id: ID!) { node(id: $id) { id } }"
     foreign = await api.run(query, {"id": gid("Community", alpha.communities["A1"])}, tenant="beta")
     missing = await api.run(query, {"id": gid("Community", "01000000-0000-7000-8000-000000000000")}, tenant="beta")
-    assert foreign == missing == {"data": {"node": None}}
+    assert foreign == missing and foreign["data"] == {"node": None} and "errors" not in foreign
 
 
 async def test_a_token_of_one_tenant_naming_another_gets_the_unknown_tenant_answer(api: Api) -> None:
@@ -56,7 +56,7 @@ async def test_the_subdomain_names_the_tenant(database: ProvisionedDatabase, clo
     ) as client:
         response = await client.post("/graphql", json={"query": "{ tenant { slug } }"})
     await app.state.engine.dispose()
-    assert response.json() == {"data": {"tenant": {"slug": "beta"}}}
+    assert response.json()["data"] == {"tenant": {"slug": "beta"}}
 
 
 async def test_tenant_scoped_fields_without_a_tenant_say_how_to_name_one(api: Api) -> None:

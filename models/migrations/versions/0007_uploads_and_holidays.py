@@ -1,7 +1,7 @@
 """Files uploaded ahead of their mutation (POST /uploads), and the platform's holiday table.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
 revision: str = '0007'
-down_revision: str | None = '0004'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
