@@ -835,6 +835,9 @@ def bulk_load(
     producer = context.Process(target=_produce, args=(plans, now, years, password_hash, batches), daemon=True)
     producer.start()
     with psycopg.connect(db.owner_dsn) as connection, connection.cursor() as cursor:
+        # For this session only: index builds sort in memory, validating foreign keys hashes in memory.
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute("SET work_mem = '256MB'")
         # Foreign keys are validated as the owner too, so the tables they point at lose FORCE as well.
         forced = [
             name

@@ -26,6 +26,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 BIG_OFFICE = "xingfulu"
 INBOX_STATUSES = ("submitted", "accepted", "in_progress", "reopened")
 OPEN_STATUSES = ("submitted", "accepted", "in_progress", "dispatched", "reopened")
+ALL_STATUSES = (*OPEN_STATUSES, "resolved", "closed", "rejected", "withdrawn")
 SEARCH = "楼道"
 
 
@@ -197,19 +198,19 @@ REQUESTS = [
         label="complaintCounts (tenant admin)",
         role="tenant_admin",
         wanjia=Document("query Counts { complaintCounts { total overdue byStatus { status count } } }"),
+        # One count per status (a closed set), faster here than pg-aggregates' groupedAggregates
+        # with distinctCount (1.0–2.0 s against 0.3 s at a million complaints).
         postgraphile=Document(
-            """query Counts($now: Datetime!, $open: [String!]!) {
-  all: complaints { groupedAggregates(groupBy: STATUS) { keys distinctCount { id } } }
-  overdue: complaints(filter: {status: {in: $open}, or: [{resolveDueAt: {lessThan: $now}},
+            "query Counts($now: Datetime!, $open: [String!]!) {"
+            + "".join(f' {s}: complaints(condition: {{status: "{s}"}}) {{ totalCount }}' for s in ALL_STATUSES)
+            + """ overdue: complaints(filter: {status: {in: $open}, or: [{resolveDueAt: {lessThan: $now}},
     {status: {equalTo: "submitted"}, acknowledgeDueAt: {lessThan: $now}}]}) { totalCount } }""",
             lambda _: {**_now(_), "open": list(OPEN_STATUSES)},
         ),
         wanjia_rows=lambda d: sorted(
             (c["status"].lower(), c["count"]) for c in d["complaintCounts"]["byStatus"] if c["count"]
         ),
-        postgraphile_rows=lambda d: sorted(
-            (g["keys"][0], int(g["distinctCount"]["id"])) for g in d["all"]["groupedAggregates"]
-        ),
+        postgraphile_rows=lambda d: sorted((s, d[s]["totalCount"]) for s in ALL_STATUSES if d[s]["totalCount"]),
     ),
     NamedRequest(
         name="search",
@@ -279,6 +280,21 @@ REQUESTS = [
             "from": s.first_day.isoformat(),
             "to": s.last_day.isoformat(),
         },
+    ),
+    NamedRequest(
+        name="review",
+        label="residents awaiting review (50)",
+        role="tenant_admin",
+        wanjia=Document(
+            """query Review { residentsAwaitingReview(first: 50) {
+  edges { node { id name phone room building { name } grid { name } } } } }"""
+        ),
+        postgraphile=Document(
+            """query Review { residentProfiles(first: 50, orderBy: ID_ASC, condition: {status: "pending"}) {
+  nodes { id room userByTenantIdAndId { name phone } tenantBuilding { name tenantGrid { name } } } } }"""
+        ),
+        wanjia_rows=lambda d: _ids(d["residentsAwaitingReview"]["edges"]),
+        postgraphile_rows=lambda d: [n["id"] for n in d["residentProfiles"]["nodes"]],
     ),
     NamedRequest(
         name="notifications",

@@ -14,7 +14,6 @@ const { Pool } = require("pg");
 const { postgraphile } = require("postgraphile");
 const PgSimplifyInflectorPlugin = require("@graphile-contrib/pg-simplify-inflector");
 const ConnectionFilterPlugin = require("postgraphile-plugin-connection-filter");
-const PgAggregatesPlugin = require("@graphile/pg-aggregates").default;
 
 const secret = process.env.WANJIA_SECRET_KEY;
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
@@ -39,7 +38,7 @@ async function main() {
   for (const row of rows) tenants.set(row.slug, row.id);
   const exportPath = process.env.EXPORT_SCHEMA;
   const handler = postgraphile(pool, "public", {
-    appendPlugins: [PgSimplifyInflectorPlugin, ConnectionFilterPlugin, PgAggregatesPlugin],
+    appendPlugins: [PgSimplifyInflectorPlugin, ConnectionFilterPlugin],
     graphileBuildOptions: { connectionFilterRelations: true },
     pgSettings: async (req) => tenantOf(req),
     disableDefaultMutations: true,
