@@ -312,8 +312,8 @@ class OfficeData:
         self.work = WorkingTime()
         self.stories = Stories(self.rand)
         self.tid = office.tenant_id
-        # A few hot grids, and inside each grid a hot building: weights fall off like 1/rank^s,
-        # over a shuffled order so the hot ones are not simply the first codes.
+        # A few hot grids (weight 1/sqrt(rank)) and inside each grid a hot building (1/rank), over
+        # a shuffled order so that the hot ones are not simply the first codes.
         grids = office.grids[:]
         self.rand.shuffle(grids)
         weights = []

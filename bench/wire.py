@@ -25,6 +25,7 @@ class StatementCounter:
         self.count = 0
         self.port = 0
         self._loop = asyncio.new_event_loop()
+        self._writers: set[asyncio.StreamWriter] = set()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -39,11 +40,11 @@ class StatementCounter:
         self._thread.join(timeout=5)
 
     async def _close(self) -> None:
+        """Closes every connection, so that each forwarding task ends on its own."""
         current = asyncio.current_task()
-        tasks = [task for task in asyncio.all_tasks() if task is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for writer in self._writers:
+            writer.close()
+        await asyncio.gather(*(t for t in asyncio.all_tasks() if t is not current), return_exceptions=True)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -54,6 +55,7 @@ class StatementCounter:
 
     async def _connect(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         server_reader, server_writer = await asyncio.open_connection(*self.upstream)
+        self._writers |= {client_writer, server_writer}
         await asyncio.gather(
             self._from_client(client_reader, server_writer), _pipe(server_reader, client_writer), return_exceptions=True
         )
@@ -62,7 +64,7 @@ class StatementCounter:
         try:
             await self._forward(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the client closed its connection
+            pass  # the client closed its connection (or the counter is closing)
         finally:
             writer.close()  # the client went away: so does its server connection
 
