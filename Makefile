@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 GRAPHIQL := server/graphiql
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-test assets schema clean
+.PHONY: run test install install-test assets schema clean bench
 
 run: install assets
 	$(BIN)/wanjia migrate
@@ -49,6 +49,26 @@ $(CHROMIUM):
 		exit 1; \
 	fi
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+# Benchmarks (bench/README.md): load BENCH_COMPLAINTS into the wanjia_bench database, then time
+# wanjia, PostGraphile v4 and the one-SQL bound with wrk (Debian's package).
+BENCH_COMPLAINTS ?= 1000000
+POSTGRAPHILE := bench/postgraphile
+
+bench: install-test $(POSTGRAPHILE)/node_modules/.package-lock.json /usr/bin/wrk
+	$(BIN)/python -m bench.load --complaints $(BENCH_COMPLAINTS) --tenants 3
+	$(BIN)/python -m bench.run
+
+$(POSTGRAPHILE)/node_modules/.package-lock.json: $(POSTGRAPHILE)/package-lock.json
+	cd $(POSTGRAPHILE) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+/usr/bin/wrk:
+	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "make bench needs wrk: install Debian's wrk package (sudo apt-get install wrk)"; \
+		exit 1; \
+	fi
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 
 schema: install
 	$(BIN)/wanjia schema export

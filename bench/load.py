@@ -1,0 +1,961 @@
+"""Fill a fresh PostgreSQL database `wanjia_bench` with a city's worth of street offices.
+
+    .venv/bin/python -m bench.load --complaints 1000000 --tenants 3
+
+1. Drops and creates the database and its two roles as the README's production set-up does
+   (bench.database), then runs the project's own migrations as the owner, granting the app role.
+2. Onboards the street offices through the project's own onboarding (tenants.onboarding) from
+   generated manifests (bench.offices), as the app role: the big office (10 communities × 20 grids
+   × 5 buildings) and `--tenants - 1` smaller ones.
+3. Bulk-inserts with COPY, as the owner, in one transaction: residents (users, role grants,
+   households, resident profiles), complaints with their timelines and notifications, room
+   bookings, appointments with their timelines. The big office gets `--complaints`, every other
+   office `--other-complaints`.
+4. VACUUM (ANALYZE) as the owner, as autovacuum would have done on a database that grew slowly.
+
+What the data looks like, and why:
+- Skew: grids and buildings are weighted Zipf-like (a few hot grids hold several times the
+  average), residents' activity too (most file a handful, a few file hundreds).
+- Lifecycle: 3% open (submitted, accepted, in progress, dispatched, reopened), ~1% resolved
+  awaiting confirmation, most closed, some rejected or withdrawn. Every timeline is the one its
+  status implies; every deadline is counted in Chinese working time; items that went past a
+  deadline were flagged once (overdue_at, a timeline step, notifications), and resolved items
+  older than the auto-close limit are closed, exactly as `wanjia jobs run` leaves them. So the
+  sweep `wanjia serve` runs at start finds (almost) nothing to do and the data is in the steady
+  state a running system would be in.
+- Ids are UUIDv7 like models.base.new_id makes, stamped with the row's own time (as if created
+  then), so "newest first" and timeline order by id agree with the timestamps.
+- One argon2 hash of the demo password (production cost) for every account.
+
+Loading and constraints: COPY FROM is refused on a table whose row-level security is FORCEd, so
+the transaction lifts FORCE on the tables it fills and sets it again before committing; nobody
+ever sees the table without it. The transaction also drops the secondary indexes and foreign keys
+of the tables it fills and recreates them (from their catalogue definitions) before committing,
+which validates every row in bulk: semantics are unchanged, only the order of work differs, and
+it is 2.5 times faster than COPY with every index and foreign key in place (`--keep-constraints`:
+28k against 73k rows/s here, at 220,000 complaints). Rows are generated in a child process while the server ingests
+the previous batch, so both cores work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing
+import queue
+import random
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import chinese_calendar
+import psycopg
+
+from bench.database import APP_ROLE, BenchDatabase
+from bench.offices import BIG, DEMO_PASSWORD, SMALL, manifest, resident_phone
+from bench.texts import (
+    APPOINTMENT_DESCRIPTIONS,
+    CATEGORY_SHARE,
+    DISPATCH_NOTE,
+    FEEDBACK,
+    PURPOSES,
+    REJECT_NOTE,
+    REOPEN_NOTE,
+    Stories,
+    person_name,
+)
+from models import migrations
+from models.database import create_engine
+from models.passwords import Passwords
+from tenants.onboarding import onboard
+from tenants.sessions import session_factory
+
+DAY = 86400.0
+HOUR = 3600.0
+SHANGHAI_OFFSET = 8 * HOUR  # China Standard Time has no daylight saving
+EPOCH = date(1970, 1, 1)
+NULL = "\\N"
+BATCH = 10_000  # complaints per COPY batch
+AUTO_CLOSE_DAYS = 7  # the offices' complaint_auto_close_days (the manifest default)
+
+COLUMNS = {
+    "users": "tenant_id, id, phone, name, password_hash, is_active, failed_logins, locked_until, created_at",
+    "households": "tenant_id, id, building_id, room",
+    "resident_profiles": "tenant_id, id, building_id, room, household_id, status, rejection_reason, id_number, "
+    "registered_at, reviewed_at",
+    "role_grants": "tenant_id, id, user_id, role, community_id, department_id",
+    "complaints": "tenant_id, id, resident_id, filed_by_id, source, category_id, title, content, building_id, "
+    "address, latitude, longitude, grid_id, community_id, handler_id, department_id, department_accepted_at, "
+    "status, is_public, acknowledge_due_at, resolve_due_at, acknowledged_at, resolved_at, closed_at, overdue_at, "
+    "resolution, rating, feedback, submitted_at, updated_at, version",
+    "complaint_events": "tenant_id, id, complaint_id, action, actor_id, from_status, to_status, note, created_at",
+    "notifications": "tenant_id, id, recipient_id, kind, title, body, complaint_id, created_at, read_at",
+    "room_bookings": "tenant_id, id, room_id, resident_id, series_id, purpose, attendees, starts_at, ends_at, "
+    "status, answer_due_at, overdue_at, decided_by_id, decided_at, reason, created_at, version",
+    "appointments": "tenant_id, id, type_id, resident_id, community_id, description, preferred_times, status, "
+    "assignee_id, contact_due_at, contacted_at, contact_method, scheduled_at, outcome, overdue_at, created_at, "
+    "updated_at, version",
+    "appointment_events": "tenant_id, id, appointment_id, action, actor_id, from_status, to_status, note, created_at",
+}
+# Filled by COPY; everything else (tenants, organisation, staff) comes from onboarding.
+LOADED = tuple(COLUMNS)
+
+
+# --- values as COPY text -----------------------------------------------------------------------
+
+_getrandbits = random.getrandbits
+
+
+def uuid7_at(moment: float) -> str:
+    """A UUIDv7 (RFC 9562) whose timestamp is `moment`: 48 bits of milliseconds, version 7, 74
+    random bits, variant 10; the layout models.base.new_id (uuid6.uuid7) produces."""
+    rand = _getrandbits(74)
+    value = (
+        (int(moment * 1000) << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0x2 << 62) | (rand & 0x3FFF_FFFF_FFFF_FFFF)
+    )
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def ts(moment: float | None) -> str:
+    return NULL if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def opt(value: str | None) -> str:
+    return NULL if value is None else value
+
+
+# --- working time (deadlines), as the app counts it: 09:00–17:00 on official working days -------
+
+
+class WorkingTime:
+    def __init__(self) -> None:
+        self._working: dict[int, bool] = {}
+
+    def is_working(self, day: int) -> bool:
+        known = self._working.get(day)
+        if known is None:
+            calendar_day = EPOCH + timedelta(days=day)
+            try:
+                known = chinese_calendar.is_workday(calendar_day)
+            except NotImplementedError:
+                known = calendar_day.weekday() < 5
+            self._working[day] = known
+        return known
+
+    def days_after(self, moment: float, days: int) -> float:
+        """The end (17:00) of the `days`-th working day after the day of `moment`."""
+        day = int((moment + SHANGHAI_OFFSET) // DAY)
+        counted = 0
+        while counted < days:
+            day += 1
+            counted += self.is_working(day)
+        return day * DAY + 17 * HOUR - SHANGHAI_OFFSET
+
+    def hours_after(self, moment: float, hours: float) -> float:
+        local, remaining = moment + SHANGHAI_OFFSET, hours * HOUR
+        while True:
+            day = int(local // DAY)
+            opens, closes = day * DAY + 9 * HOUR, day * DAY + 17 * HOUR
+            if not self.is_working(day) or local >= closes:
+                local = (day + 1) * DAY + 9 * HOUR
+                continue
+            local = max(local, opens)
+            if local + remaining <= closes:
+                return local + remaining - SHANGHAI_OFFSET
+            remaining -= closes - local
+            local = (day + 1) * DAY + 9 * HOUR
+
+
+# --- what onboarding made, read back ------------------------------------------------------------
+
+
+@dataclass
+class Building:
+    id: str
+    units: int
+    grid: Grid
+
+
+@dataclass
+class Grid:
+    id: str
+    community_id: str
+    worker_id: str | None
+    buildings: list[Building] = field(default_factory=list)
+
+
+@dataclass
+class Office:
+    index: int
+    tenant_id: str
+    slug: str
+    grids: list[Grid]
+    categories: list[tuple[str, str, int, int, str | None]]  # id, code, ack hours, resolve days, department
+    departments: list[str]
+    department_staff: dict[str, list[str]]
+    community_admins: dict[str, list[str]]
+    rooms: list[dict[str, Any]]
+    appointment_types: list[tuple[str, str, str | None]]  # id, code, department
+
+
+def read_office(connection: psycopg.Connection, index: int, slug: str) -> Office:
+    """As the owner; row-level security binds the owner too (FORCE), so the tenant is set."""
+    tenant_id = str(connection.execute("SELECT id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0])
+    connection.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant_id,))
+
+    def rows(query: str) -> list[tuple[Any, ...]]:
+        return [tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row) for row in connection.execute(query)]
+
+    grids = {g: Grid(g, c, w) for g, c, w in rows("SELECT id, community_id, worker_id FROM grids ORDER BY code")}
+    for b, g, units in rows("SELECT id, grid_id, units FROM buildings ORDER BY code"):
+        grids[g].buildings.append(Building(b, units, grids[g]))
+    grants = rows("SELECT user_id, role, community_id, department_id FROM role_grants")
+    department_staff: dict[str, list[str]] = {}
+    community_admins: dict[str, list[str]] = {}
+    for user, role, community, department in grants:
+        if role == "staff":
+            department_staff.setdefault(department, []).append(user)
+        elif role == "community_admin":
+            community_admins.setdefault(community, []).append(user)
+    rooms = [
+        dict(
+            zip(
+                (
+                    "id",
+                    "community_id",
+                    "requires_approval",
+                    "opening_hours",
+                    "slot_minutes",
+                    "capacity",
+                    "max_days_ahead",
+                ),
+                r,
+                strict=True,
+            )
+        )
+        for r in rows(
+            "SELECT id, community_id, requires_approval, opening_hours, slot_minutes, capacity, max_days_ahead FROM rooms"
+        )
+    ]
+    office = Office(
+        index=index,
+        tenant_id=tenant_id,
+        slug=slug,
+        grids=list(grids.values()),
+        categories=rows(
+            "SELECT id, code, acknowledge_hours, resolve_days, default_department_id FROM complaint_categories"
+        ),
+        departments=[r[0] for r in rows("SELECT id FROM departments ORDER BY code")],
+        department_staff=department_staff,
+        community_admins=community_admins,
+        rooms=rooms,
+        appointment_types=rows("SELECT id, code, department_id FROM appointment_types"),
+    )
+    connection.execute("SELECT set_config('app.tenant_id', '', false)")
+    return office
+
+
+# --- generating rows ------------------------------------------------------------------------------
+
+OPEN = {"submitted", "accepted", "in_progress", "dispatched", "reopened"}
+# Final status: weight (per cent). Recent ones (open, or resolved within the auto-close limit) were
+# submitted in the last weeks; the others anywhere in the office's history.
+RECENT = [
+    ("submitted", 0.5),
+    ("accepted", 0.6),
+    ("in_progress", 1.0),
+    ("dispatched", 0.7),
+    ("reopened", 0.2),
+    ("resolved", 1.0),
+]
+HISTORIC = [("closed", 91.0), ("rejected", 3.0), ("withdrawn", 2.0)]
+
+
+@dataclass
+class Resident:
+    id: str
+    building: Building
+    community_id: str
+
+
+class Chunk:
+    """COPY text for one table, built line by line."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.lines: list[str] = []
+
+    def add(self, *values: str) -> None:
+        self.lines.append("\t".join(values))
+
+    def payload(self) -> tuple[str, bytes, int]:
+        data = ("\n".join(self.lines) + "\n").encode() if self.lines else b""
+        return self.table, data, len(self.lines)
+
+
+class OfficeData:
+    """Every generated row of one office, yielded in batches whose parents come first."""
+
+    def __init__(self, office: Office, complaints: int, now: float, years: float, password_hash: str) -> None:
+        self.o = office
+        self.complaints = complaints
+        self.now = now
+        self.span = years * 365 * DAY
+        self.password_hash = password_hash
+        self.rand = random.Random(f"bench-{office.index}")
+        self.work = WorkingTime()
+        self.stories = Stories(self.rand)
+        self.tid = office.tenant_id
+        # A few hot grids (weight 1/sqrt(rank)) and inside each grid a hot building (1/rank), over
+        # a shuffled order so that the hot ones are not simply the first codes.
+        grids = office.grids[:]
+        self.rand.shuffle(grids)
+        weights = []
+        self.buildings: list[Building] = []
+        for rank, grid in enumerate(grids):
+            inner = [1 / (b + 1) for b in range(len(grid.buildings))]
+            self.rand.shuffle(inner)
+            for building, w in zip(grid.buildings, inner, strict=True):
+                self.buildings.append(building)
+                weights.append(w / sum(inner) / math.sqrt(rank + 1))
+        self.building_weights = _cumulative(weights)
+        codes = {c[1]: c for c in office.categories}
+        self.category_list = [codes[code] for code in CATEGORY_SHARE]
+        self.category_weights = _cumulative(list(CATEGORY_SHARE.values()))
+        self.residents: list[Resident] = []
+
+    def batches(self) -> Iterator[list[tuple[str, bytes, int]]]:
+        """Complaints come in the order they were submitted, as a table that grew over the years
+        holds them (and so do the id indexes, which then only grow at their right edge)."""
+        rand, now = self.rand, self.now
+        yield self._residents()
+        recent = round(self.complaints * sum(w for _, w in RECENT) / 100)
+        historic = self.complaints - recent
+        finals, weights = zip(*HISTORIC, strict=True)
+        for start in range(0, historic, BATCH):
+            count = min(BATCH, historic - start)
+            # Stratified and increasing; more of them lately (density rising linearly to now).
+            moments = [self._historic(start + i + rand.random(), historic) for i in range(count)]
+            yield self._complaints(list(zip(rand.choices(finals, weights, k=count), moments, strict=True)))
+        finals, weights = zip(*RECENT, strict=True)
+        late = []
+        for final in rand.choices(finals, weights, k=recent):
+            age = (
+                rand.uniform(0.1, 6.5) * DAY if final == "resolved" else min(rand.expovariate(1 / (3 * DAY)), 120 * DAY)
+            )
+            late.append((final, now - 60 - age))
+        late.sort(key=lambda item: item[1])
+        for start in range(0, recent, BATCH):
+            yield self._complaints(late[start : start + BATCH])
+        yield self._bookings()
+        yield self._appointments()
+
+    def _historic(self, position: float, count: int) -> float:
+        return self.now - self.span * (1 - math.sqrt(position / count))
+
+    # residents ---------------------------------------------------------------------------------
+
+    def _residents(self) -> list[tuple[str, bytes, int]]:
+        rand, tid = self.rand, self.tid
+        count = max(300, self.complaints // 20)
+        users, grants, households, profiles = (
+            Chunk("users"),
+            Chunk("role_grants"),
+            Chunk("households"),
+            Chunk("resident_profiles"),
+        )
+        homes: dict[tuple[str, str], str] = {}
+        for n, building in enumerate(rand.choices(self.buildings, cum_weights=self.building_weights, k=count)):
+            registered = self._historic(n + rand.random(), count) - DAY
+            user_id = uuid7_at(registered)
+            room = f"{rand.randint(1, building.units)}-{rand.randint(1, 18)}0{rand.randint(1, 4)}"
+            roll = rand.random()
+            status = "verified" if roll < 0.9 else ("pending" if roll < 0.97 else "rejected")
+            household = None
+            if status == "verified":
+                household = homes.get((building.id, room))
+                if household is None:
+                    household = homes[(building.id, room)] = uuid7_at(registered)
+                    households.add(tid, household, building.id, room)
+            reviewed = ts(registered + rand.uniform(HOUR, 2 * DAY)) if status != "pending" else NULL
+            users.add(
+                tid,
+                user_id,
+                resident_phone(self.o.index, n),
+                person_name(rand),
+                self.password_hash,
+                "t",
+                "0",
+                NULL,
+                ts(registered),
+            )
+            grants.add(tid, uuid7_at(registered), user_id, "resident", NULL, NULL)
+            profiles.add(
+                tid,
+                user_id,
+                building.id,
+                room,
+                opt(household),
+                status,
+                "查无此房号" if status == "rejected" else NULL,
+                NULL,
+                ts(registered),
+                reviewed,
+            )
+            self.residents.append(Resident(user_id, building, building.grid.community_id))
+        # Activity: most residents file a handful, a few file hundreds.
+        rand.shuffle(self.residents)
+        self.resident_weights = _cumulative([1 / math.sqrt(i + 10) for i in range(len(self.residents))])
+        return [users.payload(), households.payload(), profiles.payload(), grants.payload()]
+
+    # complaints --------------------------------------------------------------------------------
+
+    def _complaints(self, items: list[tuple[str, float]]) -> list[tuple[str, bytes, int]]:
+        """`items`: (final status, when submitted)."""
+        rand = self.rand
+        complaints, events, notes = Chunk("complaints"), Chunk("complaint_events"), Chunk("notifications")
+        categories = rand.choices(self.category_list, cum_weights=self.category_weights, k=len(items))
+        residents = rand.choices(self.residents, cum_weights=self.resident_weights, k=len(items))
+        for (final, submitted), category, resident in zip(items, categories, residents, strict=True):
+            self._complaint(final, submitted, category, resident, complaints, events, notes)
+        return [complaints.payload(), events.payload(), notes.payload()]
+
+    def _complaint(
+        self,
+        final: str,
+        submitted: float,
+        category: tuple[str, str, int, int, str | None],
+        resident: Resident | None,
+        complaints: Chunk,
+        events: Chunk,
+        notes: Chunk,
+    ) -> None:
+        rand, now, tid = self.rand, self.now, self.tid
+        category_id, code, ack_hours, resolve_days, default_department = category
+        title, content, reply = rand.choice(self.stories.by_category[code])
+        roll = rand.random()
+        if roll < 0.80:
+            source, building = "app", resident.building  # type: ignore[union-attr]
+        elif roll < 0.92:
+            source, building = rand.choice(("phone", "visit")), resident.building  # type: ignore[union-attr]
+        else:
+            source, resident = "inspection", None
+            building = rand.choices(self.buildings, cum_weights=self.building_weights)[0]
+        grid = building.grid
+        handler = grid.worker_id or rand.choice(self.o.community_admins[grid.community_id])
+        filed_by = resident.id if source == "app" else handler  # type: ignore[union-attr]
+        dispatched = rand.random() < 0.25
+        department = default_department or rand.choice(self.o.departments)
+        department_staff = self.o.department_staff.get(department, [])
+        dept_actor = rand.choice(department_staff) if department_staff else handler
+        resident_id = resident.id if resident else None
+        if resident_id is None and final in ("reopened", "withdrawn"):
+            final = "in_progress"  # only a resident reopens or withdraws
+
+        # The steps after submission: (action, status after, actor, seconds since the previous step)
+        resolve_gap = rand.uniform(0.1, 1.4) * resolve_days * 1.4 * DAY
+        accept = ("accept", "accepted", handler, rand.uniform(0.05, 1.3) * ack_hours * HOUR)
+        start = ("start_work", "in_progress", handler, rand.uniform(600, DAY))
+        to_department = [
+            ("dispatch", "dispatched", handler, rand.uniform(HOUR, DAY)),
+            ("department_accept", "dispatched", dept_actor, rand.uniform(600, 12 * HOUR)),
+        ]
+        if dispatched:
+            resolved = [accept, *to_department, ("resolve", "resolved", dept_actor, resolve_gap)]
+        else:
+            resolved = [accept, start, ("resolve", "resolved", handler, resolve_gap)]
+        if resident_id is None:
+            ending = ("auto_close", "closed", None, AUTO_CLOSE_DAYS * DAY + rand.uniform(1, 300))
+        elif rand.random() < 0.65:
+            ending = ("confirm", "closed", resident_id, rand.uniform(HOUR, 5 * DAY))
+        else:
+            ending = ("auto_close", "closed", None, AUTO_CLOSE_DAYS * DAY + rand.uniform(1, 300))
+        steps = {
+            "submitted": [],
+            "accepted": [accept],
+            "in_progress": [accept, start],
+            "dispatched": [accept, *to_department[: 1 + (rand.random() < 0.6)]],
+            "reopened": [*resolved, ("reopen", "reopened", resident_id, rand.uniform(HOUR, 5 * DAY))],
+            "resolved": resolved,
+            "closed": [*resolved, ending],
+            "rejected": [accept] * (rand.random() < 0.5)
+            + [("reject", "rejected", handler, rand.uniform(600, 2 * DAY))],
+            "withdrawn": [("withdraw", "withdrawn", resident_id, rand.uniform(600, DAY))],
+        }[final]
+
+        # Recent items' steps are squeezed into the time since submission; a historic item that
+        # would still be under way is moved back until it is not.
+        total = sum(s[3] for s in steps)
+        scale = 1.0
+        if final in OPEN or final == "resolved":
+            scale = min(1.0, (now - 60 - submitted) / total) if total else 1.0
+        else:
+            submitted = min(submitted, now - 60 - total)
+        ack_due = self.work.hours_after(submitted, ack_hours)
+        resolve_due = self.work.days_after(submitted, resolve_days)
+
+        timeline = [("submit", None, "submitted", filed_by, submitted, None)]
+        moment, status = submitted, "submitted"
+        fields: dict[str, Any] = {}
+        for action, after, actor, gap in steps:
+            moment += gap * scale
+            note = {"reject": REJECT_NOTE, "reopen": REOPEN_NOTE, "dispatch": DISPATCH_NOTE, "resolve": reply}.get(
+                action
+            )
+            if action == "accept":
+                fields["acknowledged_at"] = moment
+            elif action == "dispatch":
+                fields["department_id"] = department
+            elif action == "department_accept":
+                fields["department_accepted_at"] = moment
+            elif action == "resolve":
+                fields["resolved_at"] = moment
+            elif action == "confirm":
+                note = rand.choice(FEEDBACK)
+                fields["rating"] = rand.choices((5, 4, 3, 2, 1), (70, 18, 7, 3, 2))[0]
+                fields["feedback"] = note
+                fields["closed_at"] = moment
+            elif action == "auto_close":
+                note = "居民未在期限内确认，自动关闭"
+                fields["closed_at"] = moment
+            timeline.append((action, status, after, actor, moment, note))
+            status = after
+
+        # Flagged overdue once, by the sweep (every 5 minutes), at the first moment it was open past
+        # a deadline: acknowledging while submitted, resolving while open.
+        left_submitted = timeline[1][4] if len(timeline) > 1 else math.inf
+        left_open = next((t[4] for t in timeline if t[2] in ("resolved", "rejected", "withdrawn")), math.inf)
+        first_late = min(ack_due if ack_due < left_submitted else math.inf, resolve_due)
+        reopened_at = next((t[4] for t in timeline if t[0] == "reopen"), None)
+        if first_late >= left_open and reopened_at is not None:
+            first_late = max(resolve_due, reopened_at)
+            left_open = math.inf
+        overdue_at = None
+        if first_late < math.inf:
+            flagged = first_late + rand.uniform(1, 300)
+            if flagged < min(left_open, now - 1):
+                overdue_at = flagged
+                during = next(t[2] for t in reversed(timeline) if t[4] <= flagged)
+                timeline.append(("mark_overdue", during, during, None, flagged, "已超过办理期限"))
+                timeline.sort(key=lambda t: t[4])
+
+        complaint_id = uuid7_at(submitted)
+        for action, before, after, actor, at, note in timeline:
+            events.add(tid, uuid7_at(at), complaint_id, action, opt(actor), opt(before), after, opt(note), ts(at))
+        self._notifications(
+            notes, complaint_id, title, timeline, handler, resident_id, grid, fields.get("department_id")
+        )
+        inspection = source == "inspection"
+        complaints.add(
+            tid,
+            complaint_id,
+            opt(resident_id),
+            filed_by,
+            source,
+            category_id,
+            title,
+            content,
+            building.id,
+            f"{building.id[:4]}附近" if inspection else NULL,
+            NULL,
+            NULL,
+            grid.id,
+            grid.community_id,
+            handler,
+            opt(fields.get("department_id")),
+            ts(fields.get("department_accepted_at")),
+            status,
+            "t" if rand.random() < 0.4 else "f",
+            ts(ack_due),
+            ts(resolve_due),
+            ts(fields.get("acknowledged_at")),
+            ts(fields.get("resolved_at")),
+            ts(fields.get("closed_at")),
+            ts(overdue_at),
+            reply if "resolved_at" in fields else NULL,
+            str(fields["rating"]) if "rating" in fields else NULL,
+            opt(fields.get("feedback")),
+            ts(submitted),
+            ts(timeline[-1][4]),
+            str(len(timeline)),
+        )
+
+    def _notifications(
+        self,
+        notes: Chunk,
+        complaint_id: str,
+        title: str,
+        timeline: list[tuple[Any, ...]],
+        handler: str,
+        resident_id: str | None,
+        grid: Grid,
+        department: str | None,
+    ) -> None:
+        """Who the app tells about each step (never the one who took it)."""
+        told: list[tuple[str | None, str, str, str, float, str | None]] = []
+        for action, _before, _after, actor, at, note in timeline:
+            if action == "submit":
+                told.append((handler, "complaint_new", "新的诉求", f"“{title}”待受理。", at, actor))
+            elif action == "resolve":
+                told.append(
+                    (resident_id, "complaint_status", "诉求进展", f"您的诉求“{title}”已办结，请确认并评价。", at, actor)
+                )
+            elif action == "reject":
+                told.append(
+                    (resident_id, "complaint_status", "诉求进展", f"您的诉求“{title}”不予受理：{note}。", at, actor)
+                )
+            elif action == "auto_close":
+                told.append((resident_id, "complaint_status", "诉求进展", f"您的诉求“{title}”已自动关闭。", at, actor))
+            elif action == "confirm":
+                told.append((handler, "complaint_confirmed", "居民已评价", f"“{title}”已获评价。", at, actor))
+            elif action == "dispatch" and department:
+                for staff in self.o.department_staff.get(department, []):
+                    told.append((staff, "complaint_dispatched", "新的派单", f"“{title}”已派至本部门。", at, actor))
+            elif action == "mark_overdue":
+                for recipient in [handler, *self.o.community_admins.get(grid.community_id, [])]:
+                    told.append((recipient, "complaint_overdue", "诉求超期", f"“{title}”已超过办理期限。", at, None))
+        for recipient, kind, heading, body, at, actor in told:
+            if recipient is None or recipient == actor:
+                continue
+            read = None
+            if at < self.now - 14 * DAY or self.rand.random() < 0.5:
+                read = min(at + self.rand.uniform(60, 2 * DAY), self.now - 1)
+            notes.add(self.tid, uuid7_at(at), recipient, kind, heading, body, complaint_id, ts(at), ts(read))
+
+    # room bookings -----------------------------------------------------------------------------
+
+    def _bookings(self) -> list[tuple[str, bytes, int]]:
+        """Past and coming bookings; none overlap (the exclusion constraint only covers pending
+        and approved ones, but a room's calendar has no double bookings at all)."""
+        rand, now, tid = self.rand, self.now, self.tid
+        chunk = Chunk("room_bookings")
+        taken: set[tuple[str, int]] = set()
+        rooms = self.o.rooms
+        target = max(200, self.complaints // 25)
+        history = min(self.span, 365 * DAY)
+        weekdays = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        made = attempts = 0
+        while made < target and attempts < target * 20:
+            attempts += 1
+            room = rand.choice(rooms)
+            day = int((now + SHANGHAI_OFFSET) // DAY) + rand.randint(-int(history // DAY), room["max_days_ahead"] - 1)
+            spans = room["opening_hours"].get(weekdays[(EPOCH + timedelta(days=day)).weekday()], [])
+            if not spans:
+                continue
+            opens, closes = (int(x[:2]) * 60 + int(x[3:]) for x in rand.choice(spans).split("-"))
+            step = room["slot_minutes"]
+            slots = rand.randint(1, max(1, min(3, 120 // step)))
+            first = opens // step + rand.randint(0, max(0, (closes - opens) // step - slots))
+            wanted = [(room["id"], day * 10_000 + first + k) for k in range(slots)]
+            if any(w in taken for w in wanted) or (first + slots) * step > closes:
+                continue
+            taken.update(wanted)
+            starts = day * DAY + first * step * 60 - SHANGHAI_OFFSET
+            ends = starts + slots * step * 60
+            if starts < now + 2 * HOUR and ends > now:
+                continue  # under way or too soon to book: leave it out rather than invent its state
+            approval = room["requires_approval"]
+            if ends < now:
+                status = rand.choices(("completed", "no_show", "cancelled", "rejected"), (70, 8, 17, 5 * approval))[0]
+                created = starts - rand.uniform(3 * HOUR, 10 * DAY)
+            else:
+                status = rand.choices(
+                    ("approved", "pending", "cancelled", "rejected"), (65, 20 * approval, 10, 5 * approval)
+                )[0]
+                created = min(now - 60, starts - 2 * HOUR) - rand.uniform(
+                    0, 3 * DAY if status == "pending" else 10 * DAY
+                )
+            decided = approval and status in ("approved", "rejected", "completed", "no_show")
+            admins = self.o.community_admins.get(room["community_id"], [])
+            decider = rand.choice(admins) if decided and admins else None
+            decided_at = min(created + rand.uniform(HOUR, DAY), now - 1) if decider else None
+            answer_due = self.work.hours_after(created, 8) if status == "pending" else None
+            overdue = answer_due + rand.uniform(1, 300) if answer_due and answer_due + 300 < now else None
+            resident = rand.choice(self.residents)
+            chunk.add(
+                tid,
+                uuid7_at(created),
+                room["id"],
+                resident.id,
+                NULL,
+                rand.choice(PURPOSES),
+                str(rand.randint(1, room["capacity"])),
+                ts(starts),
+                ts(ends),
+                status,
+                ts(answer_due),
+                ts(overdue),
+                opt(decider),
+                ts(decided_at),
+                {"rejected": "当天已安排社区活动", "cancelled": "活动改期"}.get(status, NULL),
+                ts(created),
+                str(1 + bool(decider)),
+            )
+            made += 1
+        return [chunk.payload()]
+
+    # appointments ------------------------------------------------------------------------------
+
+    def _appointments(self) -> list[tuple[str, bytes, int]]:
+        rand, now, tid = self.rand, self.now, self.tid
+        appointments, events = Chunk("appointments"), Chunk("appointment_events")
+        every_staff = [s for staff in self.o.department_staff.values() for s in staff]
+        for _ in range(max(100, self.complaints // 50)):
+            type_id, code, department = rand.choice(self.o.appointment_types)
+            resident = rand.choice(self.residents)
+            recent = rand.random() < 0.1
+            created = now - (
+                rand.uniform(60, 10 * DAY) if recent else rand.uniform(10 * DAY, min(self.span, 2 * 365 * DAY))
+            )
+            final = (
+                rand.choice(("submitted", "assigned", "contacted", "scheduled", "cancelled"))
+                if recent
+                else rand.choices(("completed", "cancelled"), (85, 15))[0]
+            )
+            path = {
+                "submitted": [],
+                "assigned": ["assign"],
+                "contacted": ["assign", "contact"],
+                "scheduled": ["assign", "contact", "schedule"],
+                "completed": ["assign", "contact", "schedule", "complete"],
+                "cancelled": ["assign"] * (rand.random() < 0.5) + ["cancel"],
+            }[final]
+            staff = self.o.department_staff.get(department) or every_staff
+            assignee = rand.choice(staff) if "assign" in path else None
+            appointment_id = uuid7_at(created)
+            moment, status = created, "submitted"
+            room_left = max(60.0, now - 60 - created)
+            gaps = [rand.uniform(HOUR, 2 * DAY) for _ in path]
+            scale = min(1.0, room_left / sum(gaps)) if gaps else 1.0
+            timeline = [("submit", None, "submitted", resident.id, created)]
+            values: dict[str, Any] = {}
+            for step, gap in zip(path, gaps, strict=True):
+                moment += gap * scale
+                after = {
+                    "assign": "assigned",
+                    "contact": "contacted",
+                    "schedule": "scheduled",
+                    "complete": "completed",
+                    "cancel": "cancelled",
+                }[step]
+                actor = {
+                    "assign": rand.choice(self.o.community_admins.get(resident.community_id, [None])),
+                    "cancel": resident.id,
+                }.get(step, assignee)
+                if step == "assign":
+                    values["contact_due_at"] = self.work.hours_after(moment, 8)
+                elif step == "contact":
+                    values["contacted_at"] = moment
+                    values["contact_method"] = rand.choice(("phone", "visit", "sms", "wechat"))
+                elif step == "schedule":
+                    values["scheduled_at"] = moment + rand.uniform(DAY, 5 * DAY)
+                elif step == "complete":
+                    values["outcome"] = "已办结，当事人表示满意。"
+                timeline.append((step, status, after, actor, moment))
+                status = after
+            overdue = None
+            due = values.get("contact_due_at")
+            if status == "assigned" and due is not None and due + 300 < now:
+                overdue = due + rand.uniform(1, 300)
+                timeline.append(("mark_overdue", "assigned", "assigned", None, overdue))
+            for step, before, after, actor, at in timeline:
+                events.add(tid, uuid7_at(at), appointment_id, step, opt(actor), opt(before), after, NULL, ts(at))
+            appointments.add(
+                tid,
+                appointment_id,
+                type_id,
+                resident.id,
+                resident.community_id,
+                APPOINTMENT_DESCRIPTIONS.get(code, "希望预约咨询。"),
+                "[]",
+                status,
+                opt(assignee),
+                ts(values.get("contact_due_at")),
+                ts(values.get("contacted_at")),
+                opt(values.get("contact_method")),
+                ts(values.get("scheduled_at")),
+                opt(values.get("outcome")),
+                ts(overdue),
+                ts(created),
+                ts(timeline[-1][4]),
+                str(len(timeline)),
+            )
+        return [appointments.payload(), events.payload()]
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    total, out = 0.0, []
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+# --- the load --------------------------------------------------------------------------------------
+
+
+def _produce(plans: list[tuple[Office, int]], now: float, years: float, password_hash: str, out: Any) -> None:
+    try:
+        for office, complaints in plans:
+            for batch in OfficeData(office, complaints, now, years, password_hash).batches():
+                out.put(batch)
+        out.put(None)
+    except BaseException:
+        out.put(traceback.format_exc())
+
+
+def _definitions(connection: psycopg.Connection) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """Foreign keys and secondary indexes of the loaded tables, as the catalogue defines them."""
+    foreign_keys = connection.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+        (list(LOADED),),
+    ).fetchall()
+    indexes = connection.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid::regclass::text = ANY(%s) AND NOT i.indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+        (list(LOADED),),
+    ).fetchall()
+    return foreign_keys, indexes
+
+
+def bulk_load(
+    db: BenchDatabase, plans: list[tuple[Office, int]], now: float, years: float, password_hash: str, rebuild: bool
+) -> dict[str, int]:
+    counts = dict.fromkeys(LOADED, 0)
+    context = multiprocessing.get_context("fork")
+    batches = context.Queue(maxsize=3)
+    producer = context.Process(target=_produce, args=(plans, now, years, password_hash, batches), daemon=True)
+    producer.start()
+    with psycopg.connect(db.owner_dsn) as connection, connection.cursor() as cursor:
+        # For this session only: index builds sort in memory, validating foreign keys hashes in memory.
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute("SET work_mem = '256MB'")
+        # Foreign keys are validated as the owner too, so the tables they point at lose FORCE as well.
+        forced = [
+            name
+            for (name,) in cursor.execute(
+                "SELECT relname FROM pg_class WHERE relforcerowsecurity AND relnamespace = 'public'::regnamespace"
+            )
+        ]
+        for table in forced:
+            cursor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+        foreign_keys, indexes = _definitions(connection) if rebuild else ([], [])
+        for table, name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+        started = time.perf_counter()
+        while True:
+            try:
+                batch = batches.get(timeout=600)
+            except queue.Empty:
+                raise SystemExit("the row generator stopped answering") from None
+            if batch is None:
+                break
+            if isinstance(batch, str):
+                raise SystemExit(f"generating rows failed:\n{batch}")
+            for table, data, rows in batch:
+                if rows:
+                    with cursor.copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN") as copy:
+                        copy.write(data)
+                    counts[table] += rows
+            print(f"\r  {sum(counts.values()):>12,} rows, {time.perf_counter() - started:6.0f} s", end="", flush=True)
+        print()
+        copied = time.perf_counter() - started
+        rebuilt = time.perf_counter()
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+        for table in forced:
+            cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        connection.commit()
+        if rebuild:
+            print(f"  COPY {copied:.0f} s, indexes and foreign keys rebuilt in {time.perf_counter() - rebuilt:.0f} s")
+    producer.join()
+    return counts
+
+
+class _OneHash(Passwords):
+    """Every generated account gets the same hash of the demo password: argon2 at production
+    cost takes a tenth of a second per hash, and a million of them would be the whole load."""
+
+    def __init__(self, demo_hash: str) -> None:
+        super().__init__()
+        self.demo_hash = demo_hash
+
+    def hash(self, password: str) -> str:
+        return self.demo_hash if password == DEMO_PASSWORD else super().hash(password)
+
+
+async def _onboard_all(db: BenchDatabase, tenants: int, passwords: Passwords) -> list[str]:
+    engine = create_engine(db.app_url, pool_size=2)
+    try:
+        sessions = session_factory(engine)
+        slugs = []
+        for index in range(tenants):
+            office = manifest(index, BIG if index == 0 else SMALL)
+            await onboard(sessions, office, passwords)
+            slugs.append(office.slug)
+        return slugs
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--complaints", type=int, default=1_000_000, help="complaints of the big street office")
+    parser.add_argument("--other-complaints", type=int, help="complaints of each other office (default: a tenth)")
+    parser.add_argument("--tenants", type=int, default=3, help="street offices, the big one included")
+    parser.add_argument("--years", type=float, default=3.0, help="how far back the history goes")
+    parser.add_argument("--database", default="wanjia_bench")
+    parser.add_argument(
+        "--keep-constraints",
+        action="store_true",
+        help="COPY with every index and foreign key in place (about 2.5 times slower) instead of dropping the "
+        "secondary indexes and foreign keys and recreating (so validating) them before the commit",
+    )
+    args = parser.parse_args()
+    others = args.complaints // 10 if args.other_complaints is None else args.other_complaints
+    db = BenchDatabase(args.database)
+
+    started = time.perf_counter()
+    db.recreate()
+    migrations.upgrade(db.owner_url, app_role=APP_ROLE)
+    passwords = _OneHash(Passwords().hash(DEMO_PASSWORD))
+    slugs = asyncio.run(_onboard_all(db, args.tenants, passwords))
+    with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
+        offices = [read_office(connection, i, slug) for i, slug in enumerate(slugs)]
+    set_up = time.perf_counter() - started
+    print(f"database, migrations and onboarding of {len(slugs)} offices: {set_up:.0f} s")
+
+    plans = [(office, args.complaints if office.index == 0 else others) for office in offices]
+    loading = time.perf_counter()
+    counts = bulk_load(db, plans, time.time(), args.years, passwords.demo_hash, not args.keep_constraints)
+    loaded = time.perf_counter() - loading
+    vacuuming = time.perf_counter()
+    with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE)")
+    vacuumed = time.perf_counter() - vacuuming
+
+    total = sum(counts.values())
+    for table, rows in counts.items():
+        print(f"  {table:<20} {rows:>12,}")
+    complaints = counts["complaints"]
+    print(
+        f"loaded {total:,} rows ({complaints:,} complaints) in {loaded:.0f} s: "
+        f"{total / loaded:,.0f} rows/s, {complaints / loaded:,.0f} complaints/s; VACUUM (ANALYZE) {vacuumed:.0f} s"
+    )
+    print(f"total {time.perf_counter() - started:.0f} s; database {db.name}, offices: {', '.join(slugs)}")
+
+
+if __name__ == "__main__":
+    main()
