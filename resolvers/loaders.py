@@ -20,14 +20,11 @@ Batch = Callable[..., Awaitable[Sequence[Any]]]
 def loader(ctx: RequestContext, batch: Batch, *variant: Hashable) -> DataLoader[Any, Any]:
     """The request's loader calling `batch(ctx, keys, *variant)`, made on first use. A variant
     (such as the page asked for) gets a loader of its own."""
-    key = (batch, *variant)
-    if key not in ctx.loaders:
 
-        async def load(keys: list[Any]) -> Sequence[Any]:
-            return await batch(ctx, keys, *variant)
+    async def load(keys: list[Any]) -> Sequence[Any]:
+        return await batch(ctx, keys, *variant)
 
-        ctx.loaders[key] = DataLoader(load_fn=load)
-    return ctx.loaders[key]
+    return ctx.loaders.get((batch, *variant), lambda: DataLoader(load_fn=load))
 
 
 def batch_by_key(stmt: Select[Any], key: InstrumentedAttribute[Any]) -> Batch:

@@ -4,7 +4,7 @@ pushed live to whoever of them is connected."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
@@ -12,10 +12,11 @@ from sqlalchemy import Row, func, select, update
 from models.broker import Delivery
 from models.notifications import Notification
 from models.people import Role, RoleGrant
+from resolvers.errors import fail
 from resolvers.loaders import groups_by_key, loader
 from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
-from resolvers.permissions import ANYONE, allowed_to, session_of, viewer_of
+from resolvers.permissions import allowed_to, session_of, viewer_of
 from tenants.context import RequestContext
 
 NOTIFICATION = select(
@@ -118,10 +119,22 @@ async def mark_read(ctx: RequestContext, notification_ids: list[uuid.UUID] | Non
     return int(result.rowcount or 0)
 
 
-@allowed_to(ANYONE)
-async def delivered(ctx: RequestContext, notification_id: uuid.UUID) -> Row[Any] | None:
+async def live(ctx: RequestContext) -> AsyncIterator[Row[Any]]:
+    """The caller's notifications as they are made. Each is read in a unit of work of its own,
+    begun after the delivery arrived, so it sees the commit that announced it."""
+    if ctx.viewer is None or ctx.tenant is None:
+        raise fail("UNAUTHENTICATED", "请先登录。")
+    async with ctx.broker.subscription(ctx.tenant.id, ctx.viewer.user_id) as queue:
+        while True:
+            delivery = await queue.get()
+            async with ctx.unit_of_work(writes=False) as event:
+                row = await _delivered(event, delivery.notification_id)
+            if row is not None:
+                yield row
+
+
+@allowed_to(*Role)
+async def _delivered(ctx: RequestContext, notification_id: uuid.UUID) -> Row[Any] | None:
     """The notification a live delivery points at, if it is the caller's."""
-    if ctx.viewer is None:
-        return None
-    stmt = NOTIFICATION.where(Notification.id == notification_id, Notification.recipient_id == ctx.viewer.user_id)
+    stmt = NOTIFICATION.where(Notification.id == notification_id, Notification.recipient_id == viewer_of(ctx).user_id)
     return (await session_of(ctx).execute(stmt)).one_or_none()

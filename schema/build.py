@@ -25,7 +25,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema import appointments, auth, bookings, complaints, notifications, organisation, people, tenants
-from schema.extensions import PresentErrors, TenantTransaction, is_expected
+from schema.extensions import PresentErrors, UnitOfWork, is_expected
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 logger = logging.getLogger("wanjia.errors")
@@ -104,7 +104,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=protections.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
-        TenantTransaction,
+        UnitOfWork,
         PresentErrors,
     ]
     query, mutation = _root_types()

@@ -48,30 +48,15 @@ class Outcome(Generic[T]):
 
 
 async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
-    """Runs one mutation in a savepoint: an expected failure becomes `errors` and leaves the
-    database as it was (unless the use case asks to keep what it recorded, e.g. a failed
-    login); an unexpected one is rolled back and re-raised, to be masked."""
-    session = info.context.session
-    if session is None:
-        try:
-            return Outcome(await action(), [])
-        except DomainError as error:
-            return Outcome(None, user_errors(error))
-    savepoint = await session.begin_nested()
+    """Runs one mutation as a write step of the unit of work: an expected failure becomes
+    `errors` and leaves the database as it was (unless the use case asks to keep what it
+    recorded, e.g. a failed login); an unexpected one is undone and re-raised, to be masked."""
     try:
-        value = await action()
+        async with info.context.write_step(keep=lambda error: isinstance(error, DomainError) and error.keep_changes):
+            value = await action()
     except DomainError as error:
-        await (savepoint.commit() if error.keep_changes else savepoint.rollback())
         return Outcome(None, user_errors(error))
-    except BaseException:
-        await savepoint.rollback()
-        raise
-    else:
-        await savepoint.commit()
-        return Outcome(value, [])
-    finally:
-        # What loaders cached before the write may be stale now; the payload must show the new state.
-        info.context.loaders.clear()
+    return Outcome(value, [])
 
 
 def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:

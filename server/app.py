@@ -15,19 +15,15 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from models.base import utcnow
-from models.broker import broker_for
-from models.database import create_engine
 from models.migrations import current_revision, head_revision
-from models.passwords import Passwords
 from models.settings import Settings, load_settings
-from models.storage import LocalDirectoryStorage, signature_valid
+from models.storage import signature_valid
 from schema.build import Protections, build_schema
 from server.graphiql import graphiql_asset
-from server.http import GraphQLEndpoint, Services
-from server.jobs import run_periodically
+from server.http import GraphQLEndpoint
+from server.jobs import Sweeper
 from server.observability import BodySizeLimit, RequestLog
-from tenants.directory import TenantDirectory
-from tenants.sessions import session_factory
+from tenants.context import Services
 
 
 def create_app(
@@ -40,16 +36,9 @@ def create_app(
     """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
     `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
     settings = settings or load_settings()
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    services = Services(
-        settings=settings,
-        sessions=session_factory(engine, scope_queries=scope_queries),
-        directory=TenantDirectory(engine),
-        passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-        broker=broker_for(settings.database_url),
-        storage=LocalDirectoryStorage(settings.upload_dir),
-        clock=clock,
-    )
+    services = Services.start(settings, clock=clock, scope_queries=scope_queries)
+    engine = services.engine
+    sweeper = Sweeper(services, settings.jobs_interval_seconds) if run_jobs else None
     schema = build_schema(
         Protections(
             max_depth=settings.max_query_depth,
@@ -72,6 +61,8 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         if revision != head_revision():
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
+        if sweeper is not None and sweeper.stalled:
+            return JSONResponse({"status": "unavailable", "sweep": "stalled"}, 503)
         return JSONResponse({"status": "ok"})
 
     async def download(request: Request) -> Response:
@@ -89,14 +80,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(run_periodically(services, settings.jobs_interval_seconds)) if run_jobs else None
+        sweeping = asyncio.create_task(sweeper.run()) if sweeper is not None else None
         yield
-        if sweeper is not None:
-            sweeper.cancel()
+        if sweeping is not None:
+            sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-        await services.broker.close()
-        await engine.dispose()
+                await sweeping
+        await services.close()
 
     app = Starlette(
         routes=[
@@ -117,6 +107,7 @@ def create_app(
     )
     app.state.services = services
     app.state.engine = engine
+    app.state.sweeper = sweeper
     return app
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -12,22 +13,21 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.engine import make_url
 
 from models import migrations
-from models.database import create_engine, is_postgresql
-from models.passwords import Passwords
+from models.database import is_postgresql
+from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
 from schema.build import SDL_PATH, printed_sdl
-from server.app import create_app
 from server.jobs import run_jobs
 from server.observability import configure_logging
+from tenants.context import Services, unit_of_work
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
-from tenants.onboarding import onboard
-from tenants.sessions import session_factory
+from tenants.onboarding import OnboardingReport, onboard
 
 app = typer.Typer(
     help="万家 wanjia: multi-tenant GraphQL platform for community governance.",
@@ -54,18 +54,27 @@ def _settings() -> Settings:
         raise typer.Exit(2) from error
 
 
-def _with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(settings.database_url, pool_size=2)
-        try:
-            return await work(
-                session_factory(engine),
-                Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-            )
-        finally:
-            await engine.dispose()
+def _run(settings: Settings, work: Callable[[Services], Awaitable[T]], *, alone_as: str | None = None) -> T:
+    """Runs `work` with the process's services; with `alone_as`, only if no other run of that
+    command is under way (else one line says so and the command exits 1)."""
 
-    return asyncio.run(run())
+    async def run() -> T:
+        services = Services.start(settings, pool_size=2)
+        try:
+            async with _alone(settings, alone_as):
+                return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(run())
+    except AlreadyRunning:
+        console.print(f"另一个 wanjia {alone_as} 正在运行，请等它结束后再试。", style="red")
+        raise typer.Exit(1) from None
+
+
+def _alone(settings: Settings, command: str | None) -> contextlib.AbstractAsyncContextManager[None]:
+    return exclusive(settings.database_url, command) if command else contextlib.nullcontext()
 
 
 def app_role(settings: Settings) -> str | None:
@@ -80,7 +89,11 @@ def app_role(settings: Settings) -> str | None:
 def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Bring the database schema up to date (the only way any schema is created)."""
     settings = _settings()
-    migrations.upgrade(settings.migration_url, revision, app_role=app_role(settings))
+
+    async def work(_: Services) -> None:
+        await asyncio.to_thread(migrations.upgrade, settings.migration_url, revision, app_role=app_role(settings))
+
+    _run(settings, work, alone_as="migrate")
     console.print(f"数据库已迁移到 {revision}。")
 
 
@@ -110,16 +123,17 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if 
     """Onboard the demo street offices with residents and an account for every role."""
     settings = _settings()
 
-    async def work(sessions, passwords) -> list[str]:  # type: ignore[no-untyped-def]
+    async def work(services: Services) -> list[str]:
         if if_empty:
-            async with sessions() as session:
-                if await session.scalar(select(Tenant.id).limit(1)) is not None:
+            async with unit_of_work(services, tenant=None, viewer=None, writes=False) as ctx:
+                assert ctx.session is not None
+                if await ctx.session.scalar(select(Tenant.id).limit(1)) is not None:
                     return []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("载入演示数据", total=None)
-            return await load_demo(sessions, passwords, lambda n: progress.advance(task, n))
+            return await load_demo(services, lambda n: progress.advance(task, n))
 
-    slugs = _with_database(settings, work)
+    slugs = _run(settings, work, alone_as="demo")
     console.print(f"演示数据已就绪：{', '.join(slugs)}" if slugs else "已有数据，跳过演示数据。")
 
 
@@ -134,12 +148,12 @@ def tenants_onboard(manifest_file: Path = typer.Argument(..., help="The tenant's
             typer.echo(problem, err=True)
         raise typer.Exit(1) from error
 
-    async def work(sessions, passwords):  # type: ignore[no-untyped-def]
+    async def work(services: Services) -> OnboardingReport:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"导入 {manifest.name}", total=manifest.size() + 1)
-            return await onboard(sessions, manifest, passwords, lambda n: progress.advance(task, n))
+            return await onboard(services, manifest, lambda n: progress.advance(task, n))
 
-    report = _with_database(settings, work)
+    report = _run(settings, work, alone_as="tenants onboard")
     console.print(
         f"{manifest.name}（{manifest.slug}）：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}。"
     )
@@ -148,15 +162,16 @@ def tenants_onboard(manifest_file: Path = typer.Argument(..., help="The tenant's
 def _set_status(slug: str, status: TenantStatus) -> None:
     settings = _settings()
 
-    async def work(sessions, _passwords) -> bool:  # type: ignore[no-untyped-def]
-        async with sessions() as session, session.begin():
-            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    async def work(services: Services) -> bool:
+        async with unit_of_work(services, tenant=None, viewer=None, writes=True) as ctx:
+            assert ctx.session is not None
+            tenant = await ctx.session.scalar(select(Tenant).where(Tenant.slug == slug))
             if tenant is None:
                 return False
             tenant.status = status
             return True
 
-    if not _with_database(settings, work):
+    if not _run(settings, work):
         console.print(f"没有 slug 为“{slug}”的街道。", style="red")
         raise typer.Exit(1)
     console.print(
@@ -181,34 +196,34 @@ def tenants_list() -> None:
     """List the street offices with their status."""
     settings = _settings()
 
-    async def work(sessions, _passwords):  # type: ignore[no-untyped-def]
-        async with sessions() as session:
-            return (await session.execute(select(Tenant.slug, Tenant.name, Tenant.status).order_by(Tenant.slug))).all()
+    async def work(services: Services) -> Sequence[Row[tuple[str, str, TenantStatus]]]:
+        async with unit_of_work(services, tenant=None, viewer=None, writes=False) as ctx:
+            assert ctx.session is not None
+            return (
+                await ctx.session.execute(select(Tenant.slug, Tenant.name, Tenant.status).order_by(Tenant.slug))
+            ).all()
 
     table = Table("slug", "name", "status")
-    for row in _with_database(settings, work):
+    for row in _run(settings, work):
         table.add_row(row.slug, row.name, row.status.value)
     console.print(table)
 
 
 @jobs_app.command("run")
 def jobs_run() -> None:
-    """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones."""
+    """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones.
+    Exits 1 if any street office's sweep failed (the others are still swept)."""
     settings = _settings()
-
-    async def work() -> None:
-        app = create_app(settings)
-        try:
-            reports = await run_jobs(app.state.services)
-        finally:
-            await app.state.engine.dispose()
-        for slug, report in sorted(reports.items()):
-            console.print(
-                f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
-                f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}"
-            )
-
-    asyncio.run(work())
+    run = _run(settings, run_jobs, alone_as="jobs run")
+    for slug, report in sorted(run.reports.items()):
+        console.print(
+            f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
+            f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}"
+        )
+    for slug in sorted(run.failed):
+        console.print(f"{slug}：清扫失败，详见日志。", style="red")
+    if run.failed:
+        raise typer.Exit(1)
 
 
 @schema_app.command("export")

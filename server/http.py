@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -31,45 +27,16 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from models.broker import Broker
-from models.passwords import Passwords
-from models.settings import Settings
-from models.storage import Storage
 from server.graphiql import graphiql_page
-from tenants.context import RequestContext
-from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
+from server.websockets import TransportWSHandler
+from tenants.context import RequestContext, Services
+from tenants.directory import Caller, NotAuthenticated, TenantNotFound
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 # A browser sends a multipart form to any site without asking first; a custom header makes it
 # ask (a CORS preflight), so a forged upload from another site never reaches a mutation.
 UPLOAD_GUARD_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
-
-
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    directory: TenantDirectory
-    passwords: Passwords
-    broker: Broker
-    storage: Storage
-    clock: Callable[[], datetime]
-
-    def context(self, request_id: str, caller: Caller, request: Any = None, response: Any = None) -> RequestContext:
-        return RequestContext(
-            request_id=request_id,
-            settings=self.settings,
-            clock=self.clock,
-            passwords=self.passwords,
-            broker=self.broker,
-            storage=self.storage,
-            tenant=caller.tenant,
-            viewer=caller.viewer,
-            sessions=self.sessions,
-            request=request,
-            response=response,
-        )
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -104,6 +71,8 @@ def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 
 class GraphQLEndpoint(GraphQL):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, schema: BaseSchema, services: Services) -> None:
         super().__init__(
             schema,
@@ -180,7 +149,14 @@ class GraphQLEndpoint(GraphQL):
             request.state.tenant = caller.tenant.slug if caller.tenant else None
             request.state.graphql_response = response
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-        return services.context(request_id, caller, request, response)
+        return RequestContext(
+            services=services,
+            request_id=request_id,
+            tenant=caller.tenant,
+            viewer=caller.viewer,
+            request=request,
+            response=response,
+        )
 
     async def on_ws_connect(self, context: RequestContext) -> None:  # type: ignore[override]
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
