@@ -39,15 +39,6 @@ class AppointmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-APPOINTMENT_STATUS_NAMES = {
-    AppointmentStatus.SUBMITTED: "待分拣",
-    AppointmentStatus.ASSIGNED: "已分派",
-    AppointmentStatus.CONTACTED: "已联系",
-    AppointmentStatus.SCHEDULED: "已约定时间",
-    AppointmentStatus.COMPLETED: "已办结",
-    AppointmentStatus.CANCELLED: "已取消",
-}
-
 APPOINTMENT_STEPS = {
     # action: (from states, to state)
     "assign": ({AppointmentStatus.SUBMITTED, AppointmentStatus.ASSIGNED}, AppointmentStatus.ASSIGNED),
@@ -64,16 +55,6 @@ APPOINTMENT_STEPS = {
         AppointmentStatus.CANCELLED,
     ),
     "mark_overdue": ({AppointmentStatus.ASSIGNED}, AppointmentStatus.ASSIGNED),
-}
-
-APPOINTMENT_STEP_NAMES = {
-    "submit": "提交预约",
-    "assign": "分拣",
-    "contact": "联系居民",
-    "schedule": "约定时间",
-    "complete": "办结",
-    "cancel": "取消",
-    "mark_overdue": "超时未联系",
 }
 
 

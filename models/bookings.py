@@ -67,16 +67,6 @@ class BookingStatus(enum.StrEnum):
 # The states that hold a slot: the exclusion constraint covers exactly these.
 HOLDING = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
-BOOKING_STATUS_NAMES = {
-    BookingStatus.PENDING: "待审核",
-    BookingStatus.APPROVED: "已通过",
-    BookingStatus.REJECTED: "未通过",
-    BookingStatus.CANCELLED: "已取消",
-    BookingStatus.CHECKED_IN: "已签到",
-    BookingStatus.NO_SHOW: "未到场",
-    BookingStatus.COMPLETED: "已完成",
-}
-
 
 class RoomBooking(TenantOwned, Base):
     __tablename__ = "room_bookings"
@@ -113,6 +103,19 @@ class RoomBooking(TenantOwned, Base):
 # --- room rules ------------------------------------------------------------------------------
 
 
+class Breach(enum.Enum):
+    """A room rule that a request breaks."""
+
+    ENDS_BEFORE_START = enum.auto()
+    OVER_CAPACITY = enum.auto()
+    OFF_SLOT = enum.auto()
+    TOO_LONG = enum.auto()
+    TOO_SOON = enum.auto()
+    TOO_FAR_AHEAD = enum.auto()
+    CLOSED_DAY = enum.auto()
+    OUTSIDE_OPENING_HOURS = enum.auto()
+
+
 @dataclass(frozen=True)
 class RoomRules:
     opening_hours: dict[str, list[str]]
@@ -145,16 +148,14 @@ class RoomRules:
             intervals.append((datetime.combine(day, opens, SHANGHAI), datetime.combine(day, closes, SHANGHAI)))
         return intervals
 
-    def problems(
-        self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime
-    ) -> list[tuple[str, str, str]]:
-        """(field, code, message) for each rule the request breaks."""
-        found: list[tuple[str, str, str]] = []
-        local_start, local_end = starts_at.astimezone(SHANGHAI), ends_at.astimezone(SHANGHAI)
+    def breaches(self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime) -> list[Breach]:
+        """Every rule the request breaks."""
         if ends_at <= starts_at:
-            return [("endsAt", "INVALID", "结束时间须晚于开始时间。")]
+            return [Breach.ENDS_BEFORE_START]
+        found: list[Breach] = []
+        local_start, local_end = starts_at.astimezone(SHANGHAI), ends_at.astimezone(SHANGHAI)
         if attendees < 1 or attendees > self.capacity:
-            found.append(("attendees", "OVER_CAPACITY", f"该活动室最多容纳 {self.capacity} 人。"))
+            found.append(Breach.OVER_CAPACITY)
         if (
             local_start.minute % self.slot_minutes
             or local_end.minute % self.slot_minutes
@@ -163,18 +164,18 @@ class RoomRules:
             or local_start.microsecond
             or local_end.microsecond
         ):
-            found.append(("startsAt", "NOT_ON_SLOT", f"请按 {self.slot_minutes} 分钟的时段预约。"))
+            found.append(Breach.OFF_SLOT)
         if ends_at - starts_at > timedelta(minutes=self.max_duration_minutes):
-            found.append(("endsAt", "TOO_LONG", f"单次预约不能超过 {self.max_duration_minutes // 60} 小时。"))
+            found.append(Breach.TOO_LONG)
         if starts_at < now + timedelta(hours=self.min_notice_hours):
-            found.append(("startsAt", "TOO_SOON", f"请至少提前 {self.min_notice_hours} 小时预约。"))
+            found.append(Breach.TOO_SOON)
         if starts_at > now + timedelta(days=self.max_days_ahead):
-            found.append(("startsAt", "TOO_FAR_AHEAD", f"最多只能预约 {self.max_days_ahead} 天内的时段。"))
+            found.append(Breach.TOO_FAR_AHEAD)
         day = local_start.date()
         if day in self.closed_dates:
-            found.append(("startsAt", "CLOSED", f"{day.isoformat()} 活动室不开放。"))
+            found.append(Breach.CLOSED_DAY)
         elif not any(opens <= local_start and local_end <= closes for opens, closes in self.opening_intervals(day)):
-            found.append(("startsAt", "OUTSIDE_OPENING_HOURS", "所选时段不在开放时间内。"))
+            found.append(Breach.OUTSIDE_OPENING_HOURS)
         return found
 
     def free_slots(self, day: date, taken: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -58,18 +58,6 @@ class ComplaintStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-STATUS_NAMES = {
-    ComplaintStatus.SUBMITTED: "待受理",
-    ComplaintStatus.ACCEPTED: "已受理",
-    ComplaintStatus.IN_PROGRESS: "处理中",
-    ComplaintStatus.DISPATCHED: "已派单",
-    ComplaintStatus.RESOLVED: "已办结",
-    ComplaintStatus.CLOSED: "已关闭",
-    ComplaintStatus.REJECTED: "不予受理",
-    ComplaintStatus.REOPENED: "重新办理",
-    ComplaintStatus.WITHDRAWN: "已撤回",
-}
-
 OPEN = frozenset(
     {
         ComplaintStatus.SUBMITTED,
@@ -104,25 +92,6 @@ class Action(enum.StrEnum):
     WITHDRAW = "withdraw"
     MARK_OVERDUE = "mark_overdue"
     AUTO_CLOSE = "auto_close"
-
-
-ACTION_NAMES = {
-    Action.SUBMIT: "提交",
-    Action.ACCEPT: "受理",
-    Action.START_WORK: "开始处理",
-    Action.RESOLVE: "办结",
-    Action.REJECT: "不予受理",
-    Action.DISPATCH: "派单",
-    Action.DEPARTMENT_ACCEPT: "部门签收",
-    Action.RETURN_TO_GRID: "退回网格",
-    Action.REASSIGN: "改派",
-    Action.SUPERVISE: "督办",
-    Action.CONFIRM: "确认评价",
-    Action.REOPEN: "重新办理",
-    Action.WITHDRAW: "撤回",
-    Action.MARK_OVERDUE: "超期",
-    Action.AUTO_CLOSE: "自动关闭",
-}
 
 
 class Party(enum.StrEnum):

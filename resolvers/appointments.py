@@ -19,8 +19,6 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.appointments import (
-    APPOINTMENT_STATUS_NAMES,
-    APPOINTMENT_STEP_NAMES,
     APPOINTMENT_STEPS,
     Appointment,
     AppointmentEvent,
@@ -38,6 +36,27 @@ from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
+
+# What residents and staff call each status and step: in messages and the schema's descriptions.
+APPOINTMENT_STATUS_NAMES = {
+    AppointmentStatus.SUBMITTED: "待分拣",
+    AppointmentStatus.ASSIGNED: "已分派",
+    AppointmentStatus.CONTACTED: "已联系",
+    AppointmentStatus.SCHEDULED: "已约定时间",
+    AppointmentStatus.COMPLETED: "已办结",
+    AppointmentStatus.CANCELLED: "已取消",
+}
+
+APPOINTMENT_STEP_NAMES = {
+    "submit": "提交预约",
+    "assign": "分拣",
+    "contact": "联系居民",
+    "schedule": "约定时间",
+    "complete": "办结",
+    "cancel": "取消",
+    "mark_overdue": "超时未联系",
+}
+
 
 Resident = aliased(User, name="appointment_resident")
 Assignee = aliased(User, name="appointment_assignee")

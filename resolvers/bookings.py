@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.bookings import (
-    BOOKING_STATUS_NAMES,
     HOLDING,
     WEEKDAYS,
     BookingStatus,
+    Breach,
     Room,
     RoomBooking,
     RoomRules,
@@ -41,6 +41,18 @@ from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
+
+# What residents and admins call each status: in messages and the schema's descriptions.
+BOOKING_STATUS_NAMES = {
+    BookingStatus.PENDING: "待审核",
+    BookingStatus.APPROVED: "已通过",
+    BookingStatus.REJECTED: "未通过",
+    BookingStatus.CANCELLED: "已取消",
+    BookingStatus.CHECKED_IN: "已签到",
+    BookingStatus.NO_SHOW: "未到场",
+    BookingStatus.COMPLETED: "已完成",
+}
+
 
 ROOM = select(
     Room.id,
@@ -224,6 +236,24 @@ def _occurrences(request: BookingRequest, check: InputCheck) -> list[tuple[datet
     return [(request.starts_at + timedelta(weeks=k), request.ends_at + timedelta(weeks=k)) for k in range(weeks)]
 
 
+BREACHES = {
+    # breach: (field, code, message with the room's rules and the day filled in)
+    Breach.ENDS_BEFORE_START: ("endsAt", "INVALID", "结束时间须晚于开始时间。"),
+    Breach.OVER_CAPACITY: ("attendees", "OVER_CAPACITY", "该活动室最多容纳 {rules.capacity} 人。"),
+    Breach.OFF_SLOT: ("startsAt", "NOT_ON_SLOT", "请按 {rules.slot_minutes} 分钟的时段预约。"),
+    Breach.TOO_LONG: ("endsAt", "TOO_LONG", "单次预约不能超过 {hours} 小时。"),
+    Breach.TOO_SOON: ("startsAt", "TOO_SOON", "请至少提前 {rules.min_notice_hours} 小时预约。"),
+    Breach.TOO_FAR_AHEAD: ("startsAt", "TOO_FAR_AHEAD", "最多只能预约 {rules.max_days_ahead} 天内的时段。"),
+    Breach.CLOSED_DAY: ("startsAt", "CLOSED", "{day} 活动室不开放。"),
+    Breach.OUTSIDE_OPENING_HOURS: ("startsAt", "OUTSIDE_OPENING_HOURS", "所选时段不在开放时间内。"),
+}
+
+
+def _breach_issue(breach: Breach, rules: RoomRules, starts: datetime) -> tuple[str, str, str]:
+    field_name, code, message = BREACHES[breach]
+    return field_name, code, message.format(rules=rules, hours=rules.max_duration_minutes // 60, day=_day(starts))
+
+
 def _day(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).date().isoformat()
 
@@ -291,7 +321,8 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
     check.done()
     rules = RoomRules.of(room_row)
     for starts, ends in slots:
-        for field_name, code, message in rules.problems(starts, ends, request.attendees, now):
+        for breach in rules.breaches(starts, ends, request.attendees, now):
+            field_name, code, message = _breach_issue(breach, rules, starts)
             prefix = f"{_day(starts)}：" if len(slots) > 1 else ""
             check.require(False, field_name, prefix + message, code)
     check.done()

@@ -20,9 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.complaints import (
-    ACTION_NAMES,
     OPEN,
-    STATUS_NAMES,
     Action,
     Attachment,
     Complaint,
@@ -48,6 +46,38 @@ from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
+
+# What residents and staff call each status and step: in messages and the schema's descriptions.
+STATUS_NAMES = {
+    ComplaintStatus.SUBMITTED: "待受理",
+    ComplaintStatus.ACCEPTED: "已受理",
+    ComplaintStatus.IN_PROGRESS: "处理中",
+    ComplaintStatus.DISPATCHED: "已派单",
+    ComplaintStatus.RESOLVED: "已办结",
+    ComplaintStatus.CLOSED: "已关闭",
+    ComplaintStatus.REJECTED: "不予受理",
+    ComplaintStatus.REOPENED: "重新办理",
+    ComplaintStatus.WITHDRAWN: "已撤回",
+}
+
+ACTION_NAMES = {
+    Action.SUBMIT: "提交",
+    Action.ACCEPT: "受理",
+    Action.START_WORK: "开始处理",
+    Action.RESOLVE: "办结",
+    Action.REJECT: "不予受理",
+    Action.DISPATCH: "派单",
+    Action.DEPARTMENT_ACCEPT: "部门签收",
+    Action.RETURN_TO_GRID: "退回网格",
+    Action.REASSIGN: "改派",
+    Action.SUPERVISE: "督办",
+    Action.CONFIRM: "确认评价",
+    Action.REOPEN: "重新办理",
+    Action.WITHDRAW: "撤回",
+    Action.MARK_OVERDUE: "超期",
+    Action.AUTO_CLOSE: "自动关闭",
+}
+
 
 ResidentUser = aliased(User, name="resident_user")
 HandlerUser = aliased(User, name="handler_user")

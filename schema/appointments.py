@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from models.appointments import APPOINTMENT_STATUS_NAMES, APPOINTMENT_STEP_NAMES, AppointmentStatus
+from models.appointments import AppointmentStatus
 from resolvers import appointments, organisation, people
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
 from schema.organisation import Department, Person
@@ -21,12 +21,12 @@ P = AppointmentStatus
 
 @strawberry.enum(name="AppointmentStatus", description="Where an appointment stands.")
 class AppointmentStatusType(enum.Enum):
-    SUBMITTED = strawberry.enum_value(P.SUBMITTED.value, description=APPOINTMENT_STATUS_NAMES[P.SUBMITTED])
-    ASSIGNED = strawberry.enum_value(P.ASSIGNED.value, description=APPOINTMENT_STATUS_NAMES[P.ASSIGNED])
-    CONTACTED = strawberry.enum_value(P.CONTACTED.value, description=APPOINTMENT_STATUS_NAMES[P.CONTACTED])
-    SCHEDULED = strawberry.enum_value(P.SCHEDULED.value, description=APPOINTMENT_STATUS_NAMES[P.SCHEDULED])
-    COMPLETED = strawberry.enum_value(P.COMPLETED.value, description=APPOINTMENT_STATUS_NAMES[P.COMPLETED])
-    CANCELLED = strawberry.enum_value(P.CANCELLED.value, description=APPOINTMENT_STATUS_NAMES[P.CANCELLED])
+    SUBMITTED = strawberry.enum_value(P.SUBMITTED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.SUBMITTED])
+    ASSIGNED = strawberry.enum_value(P.ASSIGNED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.ASSIGNED])
+    CONTACTED = strawberry.enum_value(P.CONTACTED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.CONTACTED])
+    SCHEDULED = strawberry.enum_value(P.SCHEDULED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.SCHEDULED])
+    COMPLETED = strawberry.enum_value(P.COMPLETED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.COMPLETED])
+    CANCELLED = strawberry.enum_value(P.CANCELLED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.CANCELLED])
 
 
 @strawberry.enum(description="How the staff member reached the resident.")
@@ -87,7 +87,7 @@ class StaffMember(relay.Node):
 @strawberry.type(description="One step on an appointment's timeline.")
 class AppointmentEvent:
     action: str = strawberry.field(
-        description=f"One of: {', '.join(f'{k} ({v})' for k, v in APPOINTMENT_STEP_NAMES.items())}."
+        description=f"One of: {', '.join(f'{k} ({v})' for k, v in appointments.APPOINTMENT_STEP_NAMES.items())}."
     )
     actor_name: str | None
     from_status: AppointmentStatusType | None
