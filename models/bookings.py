@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
 from models.calendar import SHANGHAI
+from models.lifecycle import Lifecycle, transition
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -66,6 +67,41 @@ class BookingStatus(enum.StrEnum):
 
 # The states that hold a slot: the exclusion constraint covers exactly these.
 HOLDING = (BookingStatus.PENDING, BookingStatus.APPROVED)
+
+
+class BookingAction(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    CHECK_IN = "check_in"
+    MARK_NO_SHOW = "mark_no_show"
+    COMPLETE = "complete"
+    FLAG_OVERDUE = "flag_overdue"
+
+
+class BookingParty(enum.StrEnum):
+    """What a caller is to one booking."""
+
+    RESIDENT = "resident"  # the resident who booked
+    ADMIN = "admin"  # community admin of the room's community, or a tenant admin
+    SYSTEM = "system"  # the periodic sweep
+
+
+_S = BookingStatus
+_A = BookingAction
+_P = BookingParty
+LIFECYCLE: Lifecycle[BookingStatus, BookingAction, BookingParty] = Lifecycle(
+    (
+        transition(_A.APPROVE, {_S.PENDING}, _S.APPROVED, _P.ADMIN),
+        transition(_A.REJECT, {_S.PENDING}, _S.REJECTED, _P.ADMIN),
+        transition(_A.CANCEL, HOLDING, _S.CANCELLED, _P.RESIDENT, _P.ADMIN),
+        transition(_A.CHECK_IN, {_S.APPROVED}, _S.CHECKED_IN, _P.RESIDENT, _P.ADMIN),
+        transition(_A.MARK_NO_SHOW, {_S.APPROVED}, _S.NO_SHOW, _P.ADMIN),
+        transition(_A.COMPLETE, {_S.CHECKED_IN}, _S.COMPLETED, _P.ADMIN),
+        # A request unanswered past its deadline: flagged once, and the admins told.
+        transition(_A.FLAG_OVERDUE, {_S.PENDING}, None, _P.SYSTEM),
+    )
+)
 
 
 class RoomBooking(TenantOwned, Base):

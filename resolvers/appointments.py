@@ -19,16 +19,19 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.appointments import (
-    APPOINTMENT_STEPS,
+    LIFECYCLE,
     Appointment,
+    AppointmentAction,
     AppointmentEvent,
+    AppointmentParty,
     AppointmentStatus,
     AppointmentType,
 )
+from models.lifecycle import TransitionRefused
 from models.organisation import Building, Grid
 from models.people import ResidentProfile, Role, RoleGrant, User
 from resolvers.deadlines import calendar_of
-from resolvers.errors import InputCheck, fail, not_found
+from resolvers.errors import InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify
 from resolvers.organisation import checked
@@ -48,13 +51,13 @@ APPOINTMENT_STATUS_NAMES = {
 }
 
 APPOINTMENT_STEP_NAMES = {
-    "submit": "提交预约",
-    "assign": "分拣",
-    "contact": "联系居民",
-    "schedule": "约定时间",
-    "complete": "办结",
-    "cancel": "取消",
-    "mark_overdue": "超时未联系",
+    AppointmentAction.SUBMIT: "提交预约",
+    AppointmentAction.ASSIGN: "分拣",
+    AppointmentAction.CONTACT: "联系居民",
+    AppointmentAction.SCHEDULE: "约定时间",
+    AppointmentAction.COMPLETE: "办结",
+    AppointmentAction.CANCEL: "取消",
+    AppointmentAction.MARK_OVERDUE: "超时未联系",
 }
 
 
@@ -149,12 +152,16 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+# Overdue: not contacted in time, in a state the sweep flags from (assigned).
+_LATE_STATES = LIFECYCLE.sources(AppointmentAction.MARK_OVERDUE, AppointmentParty.SYSTEM)
+
+
 def _overdue(now: datetime) -> ColumnElement[bool]:
-    return and_(Appointment.status == AppointmentStatus.ASSIGNED, Appointment.contact_due_at < now)
+    return and_(Appointment.status.in_(_LATE_STATES), Appointment.contact_due_at < now)
 
 
 def is_overdue(row: Any, now: datetime) -> bool:
-    return row.status == AppointmentStatus.ASSIGNED and row.contact_due_at is not None and row.contact_due_at < now
+    return row.status in _LATE_STATES and row.contact_due_at is not None and row.contact_due_at < now
 
 
 async def _appointments(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
@@ -234,7 +241,7 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     session.add(
         AppointmentEvent(
             appointment_id=item.id,
-            action="submit",
+            action=AppointmentAction.SUBMIT,
             actor_id=viewer.user_id,
             to_status=AppointmentStatus.SUBMITTED,
             created_at=now,
@@ -251,32 +258,46 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     return item.id
 
 
+def parties(viewer: Viewer, appointment: Any) -> set[AppointmentParty]:
+    """What the caller is to one appointment (an Appointment or a row of its columns)."""
+    found: set[AppointmentParty] = set()
+    if appointment.resident_id == viewer.user_id:
+        found.add(AppointmentParty.RESIDENT)
+    if appointment.assignee_id == viewer.user_id:
+        found.add(AppointmentParty.ASSIGNEE)
+    if Role.TENANT_ADMIN in viewer.roles or appointment.community_id in viewer.community_ids:
+        found.add(AppointmentParty.ADMIN)
+    return found
+
+
 async def _step(
     ctx: RequestContext,
     appointment_id: uuid.UUID,
-    action: str,
+    action: AppointmentAction,
     *,
-    may: Callable[[Viewer, Appointment], bool],
     note: str | None = None,
     change: Callable[[Appointment], None] = lambda _: None,
 ) -> Appointment:
+    """Takes `action` if the lifecycle lets this caller take it now, and writes it on the
+    timeline. Two people acting at once: the second's write finds the version changed."""
     session = session_of(ctx)
     viewer = viewer_of(ctx)
     item = await session.scalar(select(Appointment).where(Appointment.id == appointment_id, _in_scope(viewer)))
     if item is None:
         raise not_found("预约", "appointmentId")
-    if not may(viewer, item):
-        raise fail("FORBIDDEN", f"您不能对该预约执行“{APPOINTMENT_STEP_NAMES[action]}”。")
-    sources, target = APPOINTMENT_STEPS[action]
-    if item.status not in sources:
-        raise fail(
-            "INVALID_TRANSITION",
-            f"该预约当前状态为“{APPOINTMENT_STATUS_NAMES[item.status]}”，不能{APPOINTMENT_STEP_NAMES[action]}。",
-            "appointmentId",
-        )
     before = item.status
+    try:
+        after = LIFECYCLE.next_state(action, before, parties(viewer, item))
+    except TransitionRefused as refusal:
+        raise refused(
+            refusal,
+            thing="预约",
+            states=APPOINTMENT_STATUS_NAMES,
+            actions=APPOINTMENT_STEP_NAMES,
+            field="appointmentId",
+        ) from refusal
     now = ctx.clock()
-    item.status = target
+    item.status = after
     item.updated_at = now
     change(item)
     session.add(
@@ -285,7 +306,7 @@ async def _step(
             action=action,
             actor_id=viewer.user_id,
             from_status=before,
-            to_status=target,
+            to_status=after,
             note=note,
             created_at=now,
         )
@@ -295,18 +316,6 @@ async def _step(
     except StaleDataError as error:
         raise fail("CONFLICT", "该预约刚刚被他人处理，请刷新后重试。", "appointmentId") from error
     return item
-
-
-def _admin(viewer: Viewer, item: Appointment) -> bool:
-    return Role.TENANT_ADMIN in viewer.roles or item.community_id in viewer.community_ids
-
-
-def _assignee(viewer: Viewer, item: Appointment) -> bool:
-    return item.assignee_id == viewer.user_id
-
-
-def _resident(viewer: Viewer, item: Appointment) -> bool:
-    return item.resident_id == viewer.user_id
 
 
 @allowed_to(*ADMINS)
@@ -326,7 +335,7 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
         item.contact_due_at = calendar_of(ctx).working_hours_after(ctx.clock(), CONTACT_WITHIN_HOURS)
         item.overdue_at = None
 
-    item = await _step(ctx, appointment_id, "assign", may=_admin, change=hand_over)
+    item = await _step(ctx, appointment_id, AppointmentAction.ASSIGN, change=hand_over)
     await notify(
         ctx,
         [staff_id],
@@ -358,7 +367,7 @@ async def record_contact(
         item.contacted_at = contacted_at
         item.contact_method = method
 
-    item = await _step(ctx, appointment_id, "contact", may=_assignee, note=text, change=record)
+    item = await _step(ctx, appointment_id, AppointmentAction.CONTACT, note=text, change=record)
     return item.id
 
 
@@ -372,7 +381,7 @@ async def schedule(ctx: RequestContext, appointment_id: uuid.UUID, at: datetime,
     def agree(item: Appointment) -> None:
         item.scheduled_at = at
 
-    item = await _step(ctx, appointment_id, "schedule", may=_assignee, note=text, change=agree)
+    item = await _step(ctx, appointment_id, AppointmentAction.SCHEDULE, note=text, change=agree)
     await notify(
         ctx,
         [item.resident_id],
@@ -392,7 +401,7 @@ async def complete(ctx: RequestContext, appointment_id: uuid.UUID, outcome: str)
     def finish(item: Appointment) -> None:
         item.outcome = text
 
-    item = await _step(ctx, appointment_id, "complete", may=_assignee, note=text, change=finish)
+    item = await _step(ctx, appointment_id, AppointmentAction.COMPLETE, note=text, change=finish)
     await notify(ctx, [item.resident_id], kind="appointment_status", title="预约已办结", body="您的预约事项已办结。")
     return item.id
 
@@ -402,9 +411,7 @@ async def cancel(ctx: RequestContext, appointment_id: uuid.UUID, reason: str) ->
     check = InputCheck()
     text = check.text(reason, "reason", "取消理由", max_length=200)
     check.done()
-    item = await _step(
-        ctx, appointment_id, "cancel", may=lambda v, i: _resident(v, i) or _assignee(v, i) or _admin(v, i), note=text
-    )
+    item = await _step(ctx, appointment_id, AppointmentAction.CANCEL, note=text)
     await notify(
         ctx,
         [item.resident_id, item.assignee_id],
@@ -422,12 +429,14 @@ async def sweep(ctx: RequestContext) -> int:
     now = ctx.clock()
     late = (await session.scalars(select(Appointment).where(_overdue(now), Appointment.overdue_at.is_(None)))).all()
     for item in late:
+        before = item.status
+        item.status = LIFECYCLE.next_state(AppointmentAction.MARK_OVERDUE, before, {AppointmentParty.SYSTEM})
         item.overdue_at = now
         session.add(
             AppointmentEvent(
                 appointment_id=item.id,
-                action="mark_overdue",
-                from_status=item.status,
+                action=AppointmentAction.MARK_OVERDUE,
+                from_status=before,
                 to_status=item.status,
                 note="超过一个工作日未联系居民",
                 created_at=now,

@@ -22,7 +22,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models.bookings import (
     HOLDING,
+    LIFECYCLE,
     WEEKDAYS,
+    BookingAction,
+    BookingParty,
     BookingStatus,
     Breach,
     Room,
@@ -31,9 +34,10 @@ from models.bookings import (
     week_of,
 )
 from models.calendar import SHANGHAI
+from models.lifecycle import TransitionRefused
 from models.people import Role, User
 from resolvers.deadlines import calendar_of
-from resolvers.errors import DomainError, InputCheck, fail, not_found
+from resolvers.errors import DomainError, InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, loader
 from resolvers.notifications import admins_of, notify
 from resolvers.organisation import checked
@@ -51,6 +55,15 @@ BOOKING_STATUS_NAMES = {
     BookingStatus.CHECKED_IN: "已签到",
     BookingStatus.NO_SHOW: "未到场",
     BookingStatus.COMPLETED: "已完成",
+}
+ACTION_NAMES = {
+    BookingAction.APPROVE: "审核",
+    BookingAction.REJECT: "审核",
+    BookingAction.CANCEL: "取消",
+    BookingAction.CHECK_IN: "签到",
+    BookingAction.MARK_NO_SHOW: "记为未到场",
+    BookingAction.COMPLETE: "记为已完成",
+    BookingAction.FLAG_OVERDUE: "超时未审核",
 }
 
 
@@ -375,32 +388,46 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
 # --- deciding and using ----------------------------------------------------------------------
 
 
-async def _own_or_admin(
-    ctx: RequestContext, booking_id: uuid.UUID, *, admins_only: bool = False
-) -> tuple[RoomBooking, str, bool]:
-    """The booking (to write to), its room's name, and whether the caller is an admin over it.
-    Not the caller's to see: NOT_FOUND; seen but `admins_only` and not one: FORBIDDEN."""
-    viewer = viewer_of(ctx)
+def parties(viewer: Viewer, resident_id: uuid.UUID, community_id: uuid.UUID) -> set[BookingParty]:
+    """What the caller is to a booking of `resident_id` in a room of `community_id`."""
+    found: set[BookingParty] = set()
+    if Role.RESIDENT in viewer.roles and resident_id == viewer.user_id:
+        found.add(BookingParty.RESIDENT)
+    if _is_admin_of(viewer, community_id):
+        found.add(BookingParty.ADMIN)
+    return found
+
+
+@dataclass
+class _Step:
+    booking: RoomBooking
+    room_name: str
+    parties: set[BookingParty]
+
+
+async def _find(ctx: RequestContext, booking_id: uuid.UUID) -> _Step:
+    """The booking to write to, if the caller may see it (else NOT_FOUND, whatever the step)."""
     stmt = (
         select(RoomBooking, Room.name, Room.community_id)
         .join(Room, (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id))
-        .where(RoomBooking.id == booking_id, _in_scope(viewer))
+        .where(RoomBooking.id == booking_id, _in_scope(viewer_of(ctx)))
     )
     found = (await session_of(ctx).execute(stmt)).one_or_none()
     if found is None:
         raise not_found("预约", "bookingId")
     row, room_name, community_id = found
-    is_admin = _is_admin_of(viewer, community_id)
-    if admins_only and not is_admin:
-        raise fail("FORBIDDEN", "没有权限执行此操作。")
-    return row, room_name, is_admin
+    return _Step(row, room_name, parties(viewer_of(ctx), row.resident_id, community_id))
 
 
-def _require_status(row: RoomBooking, allowed: set[BookingStatus], doing: str) -> None:
-    if row.status not in allowed:
-        raise fail(
-            "INVALID_TRANSITION", f"该预约当前状态为“{BOOKING_STATUS_NAMES[row.status]}”，不能{doing}。", "bookingId"
-        )
+def _move(step: _Step, action: BookingAction) -> RoomBooking:
+    """Takes `action` if the lifecycle lets this caller take it now (written by `_save`)."""
+    try:
+        step.booking.status = LIFECYCLE.next_state(action, step.booking.status, step.parties)
+    except TransitionRefused as refusal:
+        raise refused(
+            refusal, thing="预约", states=BOOKING_STATUS_NAMES, actions=ACTION_NAMES, field="bookingId"
+        ) from refusal
+    return step.booking
 
 
 async def _save(ctx: RequestContext) -> None:
@@ -417,22 +444,21 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
     if not approve:
         reason = check.text(reason or "", "reason", "不通过的理由", max_length=200)
     check.done()
-    row, room_name, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
-    _require_status(row, {BookingStatus.PENDING}, "审核")
+    action = BookingAction.APPROVE if approve else BookingAction.REJECT
+    step = await _find(ctx, booking_id)
+    row = _move(step, action)
     together = [row]
     if row.series_id is not None:
-        together = list(
-            (
-                await session_of(ctx).scalars(
-                    select(RoomBooking).where(
-                        RoomBooking.series_id == row.series_id, RoomBooking.status == BookingStatus.PENDING
-                    )
-                )
-            ).all()
+        siblings = await session_of(ctx).scalars(
+            select(RoomBooking).where(
+                RoomBooking.series_id == row.series_id,
+                RoomBooking.id != row.id,
+                RoomBooking.status.in_(LIFECYCLE.sources(action, BookingParty.ADMIN)),
+            )
         )
+        together += [_move(_Step(each, step.room_name, step.parties), action) for each in siblings]
     now = ctx.clock()
     for each in together:
-        each.status = BookingStatus.APPROVED if approve else BookingStatus.REJECTED
         each.reason = None if approve else reason
         each.decided_by_id = viewer_of(ctx).user_id
         each.decided_at = now
@@ -443,7 +469,7 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
         [row.resident_id],
         kind="booking_decided",
         title="活动室预约结果",
-        body=f"您预约的{room_name}（{_day(row.starts_at)}）{verdict}",
+        body=f"您预约的{step.room_name}（{_day(row.starts_at)}）{verdict}",
     )
     return row.id
 
@@ -451,16 +477,15 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
 @allowed_to(Role.RESIDENT, *ADMINS)
 async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None) -> uuid.UUID:
     """A resident cancels their own booking before it starts; an admin cancels any, with a reason."""
-    row, room_name, is_admin = await _own_or_admin(ctx, booking_id)
-    mine = row.resident_id == viewer_of(ctx).user_id
+    step = await _find(ctx, booking_id)
+    mine = step.booking.resident_id == viewer_of(ctx).user_id
     check = InputCheck()
     if not mine:
         reason = check.text(reason or "", "reason", "取消理由", max_length=200)
     check.done()
-    _require_status(row, set(HOLDING), "取消")
-    if mine and not is_admin and row.starts_at <= ctx.clock():
+    row = _move(step, BookingAction.CANCEL)
+    if BookingParty.ADMIN not in step.parties and row.starts_at <= ctx.clock():
         raise fail("TOO_LATE", "预约已开始，不能再取消。", "bookingId")
-    row.status = BookingStatus.CANCELLED
     row.reason = reason
     row.decided_at = ctx.clock()
     await _save(ctx)
@@ -470,39 +495,32 @@ async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None)
             [row.resident_id],
             kind="booking_cancelled",
             title="活动室预约被取消",
-            body=f"您预约的{room_name}（{_day(row.starts_at)}）已取消：{reason}",
+            body=f"您预约的{step.room_name}（{_day(row.starts_at)}）已取消：{reason}",
         )
     return row.id
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
 async def check_in(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, _ = await _own_or_admin(ctx, booking_id)
-    _require_status(row, {BookingStatus.APPROVED}, "签到")
-    now = ctx.clock()
-    if not row.starts_at - CHECK_IN_EARLY <= now <= row.ends_at:
+    row = _move(await _find(ctx, booking_id), BookingAction.CHECK_IN)
+    if not row.starts_at - CHECK_IN_EARLY <= ctx.clock() <= row.ends_at:
         raise fail("NOT_NOW", "只能在预约开始前 15 分钟至结束前签到。", "bookingId")
-    row.status = BookingStatus.CHECKED_IN
     await _save(ctx)
     return row.id
 
 
 @allowed_to(*ADMINS)
 async def mark_no_show(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
-    _require_status(row, {BookingStatus.APPROVED}, "记为未到场")
+    row = _move(await _find(ctx, booking_id), BookingAction.MARK_NO_SHOW)
     if ctx.clock() < row.starts_at + CHECK_IN_EARLY:
         raise fail("NOT_NOW", "预约开始 15 分钟后仍未签到，才能记为未到场。", "bookingId")
-    row.status = BookingStatus.NO_SHOW
     await _save(ctx)
     return row.id
 
 
 @allowed_to(*ADMINS)
 async def complete(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
-    _require_status(row, {BookingStatus.CHECKED_IN}, "记为已完成")
-    row.status = BookingStatus.COMPLETED
+    row = _move(await _find(ctx, booking_id), BookingAction.COMPLETE)
     await _save(ctx)
     return row.id
 
@@ -514,13 +532,14 @@ async def sweep(ctx: RequestContext) -> int:
     late = (
         await session.scalars(
             select(RoomBooking).where(
-                RoomBooking.status == BookingStatus.PENDING,
+                RoomBooking.status.in_(LIFECYCLE.sources(BookingAction.FLAG_OVERDUE, BookingParty.SYSTEM)),
                 RoomBooking.answer_due_at < now,
                 RoomBooking.overdue_at.is_(None),
             )
         )
     ).all()
     for row in late:
+        row.status = LIFECYCLE.next_state(BookingAction.FLAG_OVERDUE, row.status, {BookingParty.SYSTEM})
         row.overdue_at = now
         community_id = (await room(ctx, row.room_id)).community_id
         await notify(

@@ -20,24 +20,24 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.complaints import (
+    LIFECYCLE,
     OPEN,
-    Action,
     Attachment,
     Complaint,
+    ComplaintAction,
     ComplaintCategory,
     ComplaintEvent,
+    ComplaintParty,
     ComplaintSource,
     ComplaintStatus,
-    Party,
-    TransitionRefused,
-    next_status,
 )
+from models.lifecycle import TransitionRefused
 from models.media import Media, identify, without_location
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, Role, User
 from models.storage import signed_url
 from resolvers.deadlines import calendar_of, tenant_setting
-from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
+from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found, refused
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.organisation import checked
@@ -61,21 +61,21 @@ STATUS_NAMES = {
 }
 
 ACTION_NAMES = {
-    Action.SUBMIT: "提交",
-    Action.ACCEPT: "受理",
-    Action.START_WORK: "开始处理",
-    Action.RESOLVE: "办结",
-    Action.REJECT: "不予受理",
-    Action.DISPATCH: "派单",
-    Action.DEPARTMENT_ACCEPT: "部门签收",
-    Action.RETURN_TO_GRID: "退回网格",
-    Action.REASSIGN: "改派",
-    Action.SUPERVISE: "督办",
-    Action.CONFIRM: "确认评价",
-    Action.REOPEN: "重新办理",
-    Action.WITHDRAW: "撤回",
-    Action.MARK_OVERDUE: "超期",
-    Action.AUTO_CLOSE: "自动关闭",
+    ComplaintAction.SUBMIT: "提交",
+    ComplaintAction.ACCEPT: "受理",
+    ComplaintAction.START_WORK: "开始处理",
+    ComplaintAction.RESOLVE: "办结",
+    ComplaintAction.REJECT: "不予受理",
+    ComplaintAction.DISPATCH: "派单",
+    ComplaintAction.DEPARTMENT_ACCEPT: "部门签收",
+    ComplaintAction.RETURN_TO_GRID: "退回网格",
+    ComplaintAction.REASSIGN: "改派",
+    ComplaintAction.SUPERVISE: "督办",
+    ComplaintAction.CONFIRM: "确认评价",
+    ComplaintAction.REOPEN: "重新办理",
+    ComplaintAction.WITHDRAW: "撤回",
+    ComplaintAction.MARK_OVERDUE: "超期",
+    ComplaintAction.AUTO_CLOSE: "自动关闭",
 }
 
 
@@ -228,16 +228,16 @@ def in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def parties(viewer: Viewer, complaint: Complaint) -> set[Party]:
-    found: set[Party] = set()
+def parties(viewer: Viewer, complaint: Complaint) -> set[ComplaintParty]:
+    found: set[ComplaintParty] = set()
     if Role.RESIDENT in viewer.roles and complaint.resident_id == viewer.user_id:
-        found.add(Party.RESIDENT)
+        found.add(ComplaintParty.RESIDENT)
     if Role.GRID_WORKER in viewer.roles and complaint.handler_id == viewer.user_id:
-        found.add(Party.HANDLER)
+        found.add(ComplaintParty.HANDLER)
     if Role.STAFF in viewer.roles and complaint.department_id in viewer.department_ids:
-        found.add(Party.DEPARTMENT)
+        found.add(ComplaintParty.DEPARTMENT)
     if Role.TENANT_ADMIN in viewer.roles or complaint.community_id in viewer.community_ids:
-        found.add(Party.ADMIN)
+        found.add(ComplaintParty.ADMIN)
     return found
 
 
@@ -571,7 +571,7 @@ async def _create(
     await session.flush()
     event = ComplaintEvent(
         complaint_id=item.id,
-        action=Action.SUBMIT,
+        action=ComplaintAction.SUBMIT,
         actor_id=viewer.user_id,
         to_status=ComplaintStatus.SUBMITTED,
         created_at=now,
@@ -632,7 +632,7 @@ async def _visible(ctx: RequestContext, complaint_id: uuid.UUID) -> Complaint:
 async def _act(
     ctx: RequestContext,
     complaint_id: uuid.UUID,
-    action: Action,
+    action: ComplaintAction,
     *,
     note: str | None = None,
     guard: Callable[[Complaint], None] = lambda _: None,
@@ -646,15 +646,11 @@ async def _act(
     item = await _visible(ctx, complaint_id)
     before = item.status
     try:
-        after = next_status(action, before, parties(viewer_of(ctx), item))
-    except TransitionRefused as refused:
-        if refused.reason == "party":
-            raise fail("FORBIDDEN", f"您不能对该诉求执行“{ACTION_NAMES[action]}”。") from refused
-        raise fail(
-            "INVALID_TRANSITION",
-            f"该诉求当前状态为“{STATUS_NAMES[before]}”，不能{ACTION_NAMES[action]}。",
-            "complaintId",
-        ) from refused
+        after = LIFECYCLE.next_state(action, before, parties(viewer_of(ctx), item))
+    except TransitionRefused as refusal:
+        raise refused(
+            refusal, thing="诉求", states=STATUS_NAMES, actions=ACTION_NAMES, field="complaintId"
+        ) from refusal
     guard(item)
     now = ctx.clock()
     item.status = after
@@ -701,14 +697,14 @@ async def accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
         item.acknowledged_at = ctx.clock()
         item.handler_id = item.handler_id or viewer_of(ctx).user_id
 
-    item, _ = await _act(ctx, complaint_id, Action.ACCEPT, change=acknowledge)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.ACCEPT, change=acknowledge)
     await _tell_resident(ctx, item, "已受理")
     return item.id
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
 async def start_work(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
-    item, _ = await _act(ctx, complaint_id, Action.START_WORK)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.START_WORK)
     await _tell_resident(ctx, item, "正在处理")
     return item.id
 
@@ -730,7 +726,9 @@ async def resolve(
         item.resolution = reply_text
         item.resolved_at = ctx.clock()
 
-    item, event = await _act(ctx, complaint_id, Action.RESOLVE, note=reply_text, guard=signed_for, change=record)
+    item, event = await _act(
+        ctx, complaint_id, ComplaintAction.RESOLVE, note=reply_text, guard=signed_for, change=record
+    )
     await _tell_resident(ctx, item, "已办结，请确认并评价")
     await _store(ctx, item.id, event.id, files)
     return item.id
@@ -741,7 +739,7 @@ async def reject(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     check = InputCheck()
     reason_text = _note(check, reason, "reason", "不予受理的理由", required=True)
     check.done()
-    item, _ = await _act(ctx, complaint_id, Action.REJECT, note=reason_text)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REJECT, note=reason_text)
     await _tell_resident(ctx, item, f"不予受理：{reason_text}")
     return item.id
 
@@ -772,7 +770,7 @@ async def dispatch(
         item.resolve_due_at = calendar_of(ctx).working_days_after(ctx.clock(), due_in_days)
         item.overdue_at = None
 
-    item, _ = await _act(ctx, complaint_id, Action.DISPATCH, note=note_text, change=send)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.DISPATCH, note=note_text, change=send)
     await notify(
         ctx,
         await staff_of(ctx, department),
@@ -794,7 +792,7 @@ async def department_accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uui
     def sign(item: Complaint) -> None:
         item.department_accepted_at = ctx.clock()
 
-    item, _ = await _act(ctx, complaint_id, Action.DEPARTMENT_ACCEPT, guard=not_yet_signed, change=sign)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.DEPARTMENT_ACCEPT, guard=not_yet_signed, change=sign)
     await notify(
         ctx,
         [item.handler_id],
@@ -816,7 +814,7 @@ async def return_to_grid(ctx: RequestContext, complaint_id: uuid.UUID, reason: s
         item.department_id = None
         item.department_accepted_at = None
 
-    item, _ = await _act(ctx, complaint_id, Action.RETURN_TO_GRID, note=reason_text, change=back)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.RETURN_TO_GRID, note=reason_text, change=back)
     await notify(
         ctx,
         [item.handler_id],
@@ -848,7 +846,7 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
         item.community_id = grid.community_id
         item.handler_id = grid.worker_id
 
-    item, _ = await _act(ctx, complaint_id, Action.REASSIGN, note=note_text, change=move)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REASSIGN, note=note_text, change=move)
     await notify(
         ctx,
         [grid.worker_id],
@@ -872,7 +870,7 @@ async def supervise(ctx: RequestContext, complaint_id: uuid.UUID, note: str, due
         item.resolve_due_at = calendar_of(ctx).working_days_after(ctx.clock(), due_in_days)
         item.overdue_at = None
 
-    item, _ = await _act(ctx, complaint_id, Action.SUPERVISE, note=note_text, change=escalate)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.SUPERVISE, note=note_text, change=escalate)
     holders = [item.handler_id] + (await staff_of(ctx, item.department_id) if item.department_id else [])
     await notify(
         ctx,
@@ -899,7 +897,7 @@ async def confirm(ctx: RequestContext, complaint_id: uuid.UUID, rating: int, com
         item.feedback = comment_text
         item.closed_at = ctx.clock()
 
-    item, _ = await _act(ctx, complaint_id, Action.CONFIRM, note=comment_text, change=close)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.CONFIRM, note=comment_text, change=close)
     await notify(
         ctx,
         [item.handler_id],
@@ -924,7 +922,7 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
                 "REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId"
             )
 
-    item, _ = await _act(ctx, complaint_id, Action.REOPEN, note=reason_text, guard=within_window)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REOPEN, note=reason_text, guard=within_window)
     await notify(
         ctx,
         [item.handler_id],
@@ -938,7 +936,7 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
 
 @allowed_to(Role.RESIDENT)
 async def withdraw(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
-    item, _ = await _act(ctx, complaint_id, Action.WITHDRAW)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.WITHDRAW)
     await notify(
         ctx,
         [item.handler_id],
@@ -964,17 +962,8 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         await session.scalars(select(Complaint).where(overdue_condition(now), Complaint.overdue_at.is_(None)))
     ).all()
     for item in overdue:
+        _system_step(ctx, item, ComplaintAction.MARK_OVERDUE, "已超过办理期限")
         item.overdue_at = now
-        session.add(
-            ComplaintEvent(
-                complaint_id=item.id,
-                action=Action.MARK_OVERDUE,
-                from_status=item.status,
-                to_status=item.status,
-                note="已超过办理期限",
-                created_at=now,
-            )
-        )
         recipients = [item.handler_id, *(await admins_of(ctx, item.community_id))]
         if item.department_id:
             recipients += await staff_of(ctx, item.department_id)
@@ -988,25 +977,13 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         )
         report.marked_overdue += 1
     limit = now - timedelta(days=int(tenant_setting(ctx, "complaint_auto_close_days", 7)))
+    closing = LIFECYCLE.sources(ComplaintAction.AUTO_CLOSE, ComplaintParty.SYSTEM)
     unconfirmed = (
-        await session.scalars(
-            select(Complaint).where(Complaint.status == ComplaintStatus.RESOLVED, Complaint.resolved_at < limit)
-        )
+        await session.scalars(select(Complaint).where(Complaint.status.in_(closing), Complaint.resolved_at < limit))
     ).all()
     for item in unconfirmed:
-        item.status = ComplaintStatus.CLOSED
+        _system_step(ctx, item, ComplaintAction.AUTO_CLOSE, "居民未在期限内确认，自动关闭")
         item.closed_at = now
-        item.updated_at = now
-        session.add(
-            ComplaintEvent(
-                complaint_id=item.id,
-                action=Action.AUTO_CLOSE,
-                from_status=ComplaintStatus.RESOLVED,
-                to_status=ComplaintStatus.CLOSED,
-                note="居民未在期限内确认，自动关闭",
-                created_at=now,
-            )
-        )
         await notify(
             ctx,
             [item.resident_id],
@@ -1018,3 +995,21 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         report.closed += 1
     await session.flush()
     return report
+
+
+def _system_step(ctx: RequestContext, item: Complaint, action: ComplaintAction, note: str) -> None:
+    """A step the sweep takes, through the same lifecycle as everyone's, on the timeline."""
+    before = item.status
+    item.status = LIFECYCLE.next_state(action, before, {ComplaintParty.SYSTEM})
+    if item.status != before:
+        item.updated_at = ctx.clock()
+    session_of(ctx).add(
+        ComplaintEvent(
+            complaint_id=item.id,
+            action=action,
+            from_status=before,
+            to_status=item.status,
+            note=note,
+            created_at=ctx.clock(),
+        )
+    )

@@ -12,13 +12,13 @@ import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
-from models.complaints import Action, ComplaintSource, ComplaintStatus
+from models.complaints import ComplaintAction, ComplaintSource, ComplaintStatus
 from resolvers import complaints, organisation, people
 from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
 from schema.organisation import Building, Community, Department, Grid, Person
 
 S = ComplaintStatus
-A = Action
+A = ComplaintAction
 
 
 @strawberry.enum(name="ComplaintStatus", description="Where a complaint stands in its lifecycle.")

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.appointments import Appointment, AppointmentEvent, AppointmentStatus, AppointmentType
+from models.appointments import Appointment, AppointmentAction, AppointmentEvent, AppointmentStatus, AppointmentType
 from models.base import new_id, utcnow
 from models.bookings import BookingStatus, Room, RoomBooking
 from models.calendar import SHANGHAI, WorkingCalendar
@@ -116,7 +116,7 @@ async def add_appointments(session: AsyncSession, seed: str) -> None:
                 AppointmentEvent(
                     id=new_id(),
                     appointment_id=item.id,
-                    action="submit",
+                    action=AppointmentAction.SUBMIT,
                     actor_id=resident.id,
                     to_status=AppointmentStatus.SUBMITTED,
                     created_at=created,
@@ -130,7 +130,7 @@ async def add_appointments(session: AsyncSession, seed: str) -> None:
                     AppointmentEvent(
                         id=new_id(),
                         appointment_id=item.id,
-                        action="assign",
+                        action=AppointmentAction.ASSIGN,
                         to_status=AppointmentStatus.ASSIGNED,
                         from_status=AppointmentStatus.SUBMITTED,
                         created_at=assigned,
