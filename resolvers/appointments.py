@@ -12,9 +12,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,9 +33,9 @@ from resolvers.deadlines import calendar_of
 from resolvers.errors import InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify
-from resolvers.organisation import checked
-from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -64,14 +63,64 @@ APPOINTMENT_STEP_NAMES = {
 Resident = aliased(User, name="appointment_resident")
 Assignee = aliased(User, name="appointment_assignee")
 
-KIND = select(
-    AppointmentType.id,
-    AppointmentType.code,
-    AppointmentType.name,
-    AppointmentType.department_id,
-    AppointmentType.room_id,
+
+@dataclass(frozen=True, slots=True)
+class AppointmentTypeRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    department_id: uuid.UUID | None
+    room_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRow:
+    id: uuid.UUID
+    type_id: uuid.UUID
+    resident_id: uuid.UUID
+    community_id: uuid.UUID
+    description: str
+    preferred_times: list[str]
+    status: AppointmentStatus
+    assignee_id: uuid.UUID | None
+    contact_due_at: datetime | None
+    contacted_at: datetime | None
+    contact_method: str | None
+    scheduled_at: datetime | None
+    outcome: str | None
+    created_at: datetime
+    updated_at: datetime
+    type_name: str
+    type_department_id: uuid.UUID | None
+    resident_name: str
+    resident_phone: str
+    assignee_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: uuid.UUID
+    appointment_id: uuid.UUID
+    action: AppointmentAction
+    from_status: AppointmentStatus | None
+    to_status: AppointmentStatus
+    note: str | None
+    created_at: datetime
+    actor_name: str | None
+
+
+KIND = Selection(
+    AppointmentTypeRow,
+    select(
+        AppointmentType.id,
+        AppointmentType.code,
+        AppointmentType.name,
+        AppointmentType.department_id,
+        AppointmentType.room_id,
+    ),
 )
-APPOINTMENT = (
+APPOINTMENT = Selection(
+    AppointmentRow,
     select(
         Appointment.id,
         Appointment.type_id,
@@ -99,18 +148,21 @@ APPOINTMENT = (
         (AppointmentType.tenant_id == Appointment.tenant_id) & (AppointmentType.id == Appointment.type_id),
     )
     .join(Resident, (Resident.tenant_id == Appointment.tenant_id) & (Resident.id == Appointment.resident_id))
-    .outerjoin(Assignee, (Assignee.tenant_id == Appointment.tenant_id) & (Assignee.id == Appointment.assignee_id))
+    .outerjoin(Assignee, (Assignee.tenant_id == Appointment.tenant_id) & (Assignee.id == Appointment.assignee_id)),
 )
-EVENT = select(
-    AppointmentEvent.id,
-    AppointmentEvent.appointment_id,
-    AppointmentEvent.action,
-    AppointmentEvent.from_status,
-    AppointmentEvent.to_status,
-    AppointmentEvent.note,
-    AppointmentEvent.created_at,
-    User.name.label("actor_name"),
-).outerjoin(User, (User.tenant_id == AppointmentEvent.tenant_id) & (User.id == AppointmentEvent.actor_id))
+EVENT = Selection(
+    EventRow,
+    select(
+        AppointmentEvent.id,
+        AppointmentEvent.appointment_id,
+        AppointmentEvent.action,
+        AppointmentEvent.from_status,
+        AppointmentEvent.to_status,
+        AppointmentEvent.note,
+        AppointmentEvent.created_at,
+        User.name.label("actor_name"),
+    ).outerjoin(User, (User.tenant_id == AppointmentEvent.tenant_id) & (User.id == AppointmentEvent.actor_id)),
+)
 
 CONTACT_WITHIN_HOURS = 8  # one working day
 CONTACT_METHODS = {"phone": "电话", "visit": "上门", "sms": "短信", "wechat": "微信"}
@@ -125,17 +177,15 @@ class AppointmentFilter:
 
 # --- types -----------------------------------------------------------------------------------
 
-_kinds = batch_by_key(KIND, AppointmentType.id)
+
+@allowed_to(ANYONE)
+async def list_types(ctx: RequestContext, page: PageRequest) -> Page[AppointmentTypeRow]:
+    return await paginate(ctx, KIND, (AppointmentType.code, AppointmentType.id), page)
 
 
 @allowed_to(ANYONE)
-async def list_types(ctx: RequestContext, page: PageRequest) -> Page:
-    return await paginate(session_of(ctx), KIND, (AppointmentType.code, AppointmentType.id), checked(ctx, page))
-
-
-@allowed_to(ANYONE)
-async def kind(ctx: RequestContext, type_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _kinds).load(type_id)
+async def kind(ctx: RequestContext, type_id: uuid.UUID) -> AppointmentTypeRow | None:
+    return await loader(ctx, Loaders.kinds).load(type_id)
 
 
 # --- who sees which --------------------------------------------------------------------------
@@ -160,45 +210,49 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
     return and_(Appointment.status.in_(_LATE_STATES), Appointment.contact_due_at < now)
 
 
-def is_overdue(row: Any, now: datetime) -> bool:
+def is_overdue(row: AppointmentRow, now: datetime) -> bool:
     return row.status in _LATE_STATES and row.contact_due_at is not None and row.contact_due_at < now
 
 
-async def _appointments(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
-    rows = (await session_of(ctx).execute(APPOINTMENT.where(Appointment.id.in_(ids), _in_scope(viewer)))).all()
+async def _appointments(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[AppointmentRow | None]:
+    rows = await APPOINTMENT.where(Appointment.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 
 
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    kinds = batch_by_key(KIND, AppointmentType.id)
+    appointments = _appointments  # per viewer
+    timelines = pages_by_parent(EVENT, AppointmentEvent.appointment_id, (AppointmentEvent.id,))
+
+
 @allowed_to(Role.RESIDENT, Role.STAFF, *ADMINS)
-async def appointment(ctx: RequestContext, appointment_id: uuid.UUID) -> Row[Any] | None:
+async def appointment(ctx: RequestContext, appointment_id: uuid.UUID) -> AppointmentRow | None:
     viewer = viewer_of(ctx)
-    return await loader(ctx, _appointments, viewer).load(appointment_id)
+    return await loader(ctx, Loaders.appointments, viewer).load(appointment_id)
 
 
 @allowed_to(Role.RESIDENT, Role.STAFF, *ADMINS)
-async def list_appointments(ctx: RequestContext, query: AppointmentFilter, page: PageRequest) -> Page:
+async def list_appointments(ctx: RequestContext, query: AppointmentFilter, page: PageRequest) -> Page[AppointmentRow]:
     """A resident's own; a staff member's assigned; admins' queues (unassigned, overdue)."""
-    stmt = APPOINTMENT.where(_in_scope(viewer_of(ctx)))
+    mine = APPOINTMENT.where(_in_scope(viewer_of(ctx)))
     if query.statuses:
-        stmt = stmt.where(Appointment.status.in_(query.statuses))
+        mine = mine.where(Appointment.status.in_(query.statuses))
     if query.unassigned is not None:
-        stmt = stmt.where(
+        mine = mine.where(
             Appointment.assignee_id.is_(None) if query.unassigned else Appointment.assignee_id.is_not(None)
         )
     if query.overdue is not None:
         condition = _overdue(ctx.clock())
-        stmt = stmt.where(condition if query.overdue else ~condition)
-    return await paginate(session_of(ctx), stmt, (Appointment.id,), checked(ctx, page), descending=True)
+        mine = mine.where(condition if query.overdue else ~condition)
+    return await paginate(ctx, mine, (Appointment.id,), page, descending=True)
 
 
-async def _timelines(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
-    return await pages_by_parent(ctx, EVENT, AppointmentEvent.appointment_id, (AppointmentEvent.id,), page, ids)
-
-
-async def timeline(ctx: RequestContext, appointment_id: uuid.UUID, page: PageRequest) -> Page:
+async def timeline(ctx: RequestContext, appointment_id: uuid.UUID, page: PageRequest) -> Page[EventRow]:
     """Only reached through an appointment the caller could see."""
-    return await loader(ctx, _timelines, checked(ctx, page)).load(appointment_id)
+    return await loader(ctx, Loaders.timelines, checked(ctx, page)).load(appointment_id)
 
 
 # --- requesting and handling -----------------------------------------------------------------
@@ -258,8 +312,8 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     return item.id
 
 
-def parties(viewer: Viewer, appointment: Any) -> set[AppointmentParty]:
-    """What the caller is to one appointment (an Appointment or a row of its columns)."""
+def parties(viewer: Viewer, appointment: Appointment | AppointmentRow) -> set[AppointmentParty]:
+    """What the caller is to one appointment."""
     found: set[AppointmentParty] = set()
     if appointment.resident_id == viewer.user_id:
         found.add(AppointmentParty.RESIDENT)

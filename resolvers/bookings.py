@@ -14,9 +14,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Row, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,9 +39,9 @@ from resolvers.deadlines import calendar_of
 from resolvers.errors import DomainError, InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, loader
 from resolvers.notifications import admins_of, notify
-from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -67,22 +66,64 @@ ACTION_NAMES = {
 }
 
 
-ROOM = select(
-    Room.id,
-    Room.community_id,
-    Room.name,
-    Room.capacity,
-    Room.facilities,
-    Room.requires_approval,
-    Room.opening_hours,
-    Room.closed_dates,
-    Room.slot_minutes,
-    Room.min_notice_hours,
-    Room.max_days_ahead,
-    Room.max_duration_minutes,
-    Room.weekly_quota_hours,
+@dataclass(frozen=True, slots=True)
+class RoomRow:
+    id: uuid.UUID
+    community_id: uuid.UUID
+    name: str
+    capacity: int
+    facilities: list[str]
+    requires_approval: bool
+    opening_hours: dict[str, list[str]]
+    closed_dates: list[str]
+    slot_minutes: int
+    min_notice_hours: int
+    max_days_ahead: int
+    max_duration_minutes: int
+    weekly_quota_hours: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRow:
+    id: uuid.UUID
+    room_id: uuid.UUID
+    resident_id: uuid.UUID
+    series_id: uuid.UUID | None
+    purpose: str
+    attendees: int
+    starts_at: datetime
+    ends_at: datetime
+    status: BookingStatus
+    answer_due_at: datetime | None
+    reason: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    room_name: str
+    community_id: uuid.UUID
+    resident_name: str
+    resident_phone: str
+
+
+ROOM = Selection(
+    RoomRow,
+    select(
+        Room.id,
+        Room.community_id,
+        Room.name,
+        Room.capacity,
+        Room.facilities,
+        Room.requires_approval,
+        Room.opening_hours,
+        Room.closed_dates,
+        Room.slot_minutes,
+        Room.min_notice_hours,
+        Room.max_days_ahead,
+        Room.max_duration_minutes,
+        Room.weekly_quota_hours,
+    ),
 )
-BOOKING = (
+BOOKING = Selection(
+    BookingRow,
     select(
         RoomBooking.id,
         RoomBooking.room_id,
@@ -103,7 +144,7 @@ BOOKING = (
         User.phone.label("resident_phone"),
     )
     .join(Room, (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id))
-    .join(User, (User.tenant_id == RoomBooking.tenant_id) & (User.id == RoomBooking.resident_id))
+    .join(User, (User.tenant_id == RoomBooking.tenant_id) & (User.id == RoomBooking.resident_id)),
 )
 
 MAX_OCCURRENCES = 26
@@ -133,18 +174,16 @@ class BookingRequest:
 
 # --- rooms -----------------------------------------------------------------------------------
 
-_rooms = batch_by_key(ROOM, Room.id)
+
+@allowed_to(ANYONE)
+async def list_rooms(ctx: RequestContext, community_id: uuid.UUID | None, page: PageRequest) -> Page[RoomRow]:
+    rooms = ROOM if community_id is None else ROOM.where(Room.community_id == community_id)
+    return await paginate(ctx, rooms, (Room.name, Room.id), page)
 
 
 @allowed_to(ANYONE)
-async def list_rooms(ctx: RequestContext, community_id: uuid.UUID | None, page: PageRequest) -> Page:
-    stmt = ROOM if community_id is None else ROOM.where(Room.community_id == community_id)
-    return await paginate(session_of(ctx), stmt, (Room.name, Room.id), checked(ctx, page))
-
-
-@allowed_to(ANYONE)
-async def room(ctx: RequestContext, room_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _rooms).load(room_id)
+async def room(ctx: RequestContext, room_id: uuid.UUID) -> RoomRow | None:
+    return await loader(ctx, Loaders.rooms).load(room_id)
 
 
 @allowed_to(ANYONE)
@@ -199,36 +238,44 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+async def _bookings(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[BookingRow | None]:
+    found = {
+        row.id: row for row in await BOOKING.where(RoomBooking.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
+    }
+    return [found.get(i) for i in ids]
+
+
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    rooms = batch_by_key(ROOM, Room.id)
+    bookings = _bookings  # per viewer
+
+
 def _is_admin_of(viewer: Viewer, community_id: uuid.UUID) -> bool:
     return Role.TENANT_ADMIN in viewer.roles or community_id in viewer.community_ids
 
 
-async def _bookings(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
-    rows = (await session_of(ctx).execute(BOOKING.where(RoomBooking.id.in_(ids), _in_scope(viewer)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(i) for i in ids]
-
-
 @allowed_to(Role.RESIDENT, *ADMINS)
-async def booking(ctx: RequestContext, booking_id: uuid.UUID) -> Row[Any] | None:
+async def booking(ctx: RequestContext, booking_id: uuid.UUID) -> BookingRow | None:
     viewer = viewer_of(ctx)
-    return await loader(ctx, _bookings, viewer).load(booking_id)
+    return await loader(ctx, Loaders.bookings, viewer).load(booking_id)
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
-async def list_bookings(ctx: RequestContext, query: BookingFilter, page: PageRequest) -> Page:
+async def list_bookings(ctx: RequestContext, query: BookingFilter, page: PageRequest) -> Page[BookingRow]:
     """A resident's own bookings; for admins, their community's (a room's calendar with
     `room_id` and a time range, the approval queue with status PENDING)."""
-    stmt = BOOKING.where(_in_scope(viewer_of(ctx)))
+    mine = BOOKING.where(_in_scope(viewer_of(ctx)))
     if query.statuses:
-        stmt = stmt.where(RoomBooking.status.in_(query.statuses))
+        mine = mine.where(RoomBooking.status.in_(query.statuses))
     if query.room_id is not None:
-        stmt = stmt.where(RoomBooking.room_id == query.room_id)
+        mine = mine.where(RoomBooking.room_id == query.room_id)
     if query.starts_from is not None:
-        stmt = stmt.where(RoomBooking.starts_at >= query.starts_from)
+        mine = mine.where(RoomBooking.starts_at >= query.starts_from)
     if query.starts_before is not None:
-        stmt = stmt.where(RoomBooking.starts_at < query.starts_before)
-    return await paginate(session_of(ctx), stmt, (RoomBooking.starts_at, RoomBooking.id), checked(ctx, page))
+        mine = mine.where(RoomBooking.starts_at < query.starts_before)
+    return await paginate(ctx, mine, (RoomBooking.starts_at, RoomBooking.id), page)
 
 
 # --- requesting ------------------------------------------------------------------------------
@@ -272,7 +319,7 @@ def _day(moment: datetime) -> str:
 
 
 async def _quota_problems(
-    ctx: RequestContext, room_row: Any, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]
+    ctx: RequestContext, room_row: RoomRow, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]
 ) -> list[str]:
     """The weeks (by Monday) in which these slots would take the resident over the room's quota."""
     held: dict[datetime, timedelta] = defaultdict(timedelta)

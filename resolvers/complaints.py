@@ -23,6 +23,7 @@ from models.complaints import (
     LIFECYCLE,
     OPEN,
     Attachment,
+    AttachmentKind,
     Complaint,
     ComplaintAction,
     ComplaintCategory,
@@ -40,10 +41,10 @@ from resolvers.deadlines import calendar_of, tenant_setting
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found, refused
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
-from resolvers.organisation import checked
-from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -82,7 +83,100 @@ ACTION_NAMES = {
 ResidentUser = aliased(User, name="resident_user")
 HandlerUser = aliased(User, name="handler_user")
 
-COMPLAINT = (
+
+@dataclass(frozen=True, slots=True)
+class ComplaintRow:
+    id: uuid.UUID
+    title: str
+    content: str
+    status: ComplaintStatus
+    source: ComplaintSource
+    is_public: bool
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    resolution: str | None
+    rating: int | None
+    feedback: str | None
+    acknowledge_due_at: datetime
+    resolve_due_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    submitted_at: datetime
+    updated_at: datetime
+    resident_id: uuid.UUID | None
+    handler_id: uuid.UUID | None
+    department_id: uuid.UUID | None
+    department_accepted_at: datetime | None
+    building_id: uuid.UUID | None
+    grid_id: uuid.UUID
+    community_id: uuid.UUID
+    category_id: uuid.UUID
+    # To-one relations joined into the list query itself.
+    category_code: str
+    category_name: str
+    category_acknowledge_hours: int
+    category_resolve_days: int
+    grid_code: str
+    grid_name: str
+    grid_worker_id: uuid.UUID | None
+    resident_name: str | None
+    resident_phone: str | None
+    handler_name: str | None
+    handler_phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    acknowledge_hours: int
+    resolve_days: int
+    default_department_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: uuid.UUID
+    complaint_id: uuid.UUID
+    action: ComplaintAction
+    actor_id: uuid.UUID | None
+    from_status: ComplaintStatus | None
+    to_status: ComplaintStatus
+    note: str | None
+    created_at: datetime
+    actor_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRow:
+    id: uuid.UUID
+    complaint_id: uuid.UUID
+    event_id: uuid.UUID | None
+    kind: AttachmentKind
+    content_type: str
+    size: int
+    storage_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublicComplaintRow:
+    """What the public feed shows: nothing about who reported it."""
+
+    id: uuid.UUID
+    title: str
+    content: str
+    resolution: str | None
+    resolved_at: datetime | None
+    rating: int | None
+    category_name: str
+
+
+COMPLAINT = Selection(
+    ComplaintRow,
     select(
         Complaint.id,
         Complaint.title,
@@ -111,7 +205,6 @@ COMPLAINT = (
         Complaint.grid_id,
         Complaint.community_id,
         Complaint.category_id,
-        # To-one relations joined into the list query itself.
         ComplaintCategory.code.label("category_code"),
         ComplaintCategory.name.label("category_name"),
         ComplaintCategory.acknowledge_hours.label("category_acknowledge_hours"),
@@ -132,36 +225,60 @@ COMPLAINT = (
     .outerjoin(
         ResidentUser, (ResidentUser.tenant_id == Complaint.tenant_id) & (ResidentUser.id == Complaint.resident_id)
     )
-    .outerjoin(HandlerUser, (HandlerUser.tenant_id == Complaint.tenant_id) & (HandlerUser.id == Complaint.handler_id))
+    .outerjoin(HandlerUser, (HandlerUser.tenant_id == Complaint.tenant_id) & (HandlerUser.id == Complaint.handler_id)),
 )
-CATEGORY = select(
-    ComplaintCategory.id,
-    ComplaintCategory.code,
-    ComplaintCategory.name,
-    ComplaintCategory.acknowledge_hours,
-    ComplaintCategory.resolve_days,
-    ComplaintCategory.default_department_id,
+CATEGORY = Selection(
+    CategoryRow,
+    select(
+        ComplaintCategory.id,
+        ComplaintCategory.code,
+        ComplaintCategory.name,
+        ComplaintCategory.acknowledge_hours,
+        ComplaintCategory.resolve_days,
+        ComplaintCategory.default_department_id,
+    ),
 )
-EVENT = select(
-    ComplaintEvent.id,
-    ComplaintEvent.complaint_id,
-    ComplaintEvent.action,
-    ComplaintEvent.actor_id,
-    ComplaintEvent.from_status,
-    ComplaintEvent.to_status,
-    ComplaintEvent.note,
-    ComplaintEvent.created_at,
-    User.name.label("actor_name"),
-).outerjoin(User, (User.tenant_id == ComplaintEvent.tenant_id) & (User.id == ComplaintEvent.actor_id))
-ATTACHMENT = select(
-    Attachment.id,
-    Attachment.complaint_id,
-    Attachment.event_id,
-    Attachment.kind,
-    Attachment.content_type,
-    Attachment.size,
-    Attachment.storage_key,
-    Attachment.created_at,
+EVENT = Selection(
+    EventRow,
+    select(
+        ComplaintEvent.id,
+        ComplaintEvent.complaint_id,
+        ComplaintEvent.action,
+        ComplaintEvent.actor_id,
+        ComplaintEvent.from_status,
+        ComplaintEvent.to_status,
+        ComplaintEvent.note,
+        ComplaintEvent.created_at,
+        User.name.label("actor_name"),
+    ).outerjoin(User, (User.tenant_id == ComplaintEvent.tenant_id) & (User.id == ComplaintEvent.actor_id)),
+)
+ATTACHMENT = Selection(
+    AttachmentRow,
+    select(
+        Attachment.id,
+        Attachment.complaint_id,
+        Attachment.event_id,
+        Attachment.kind,
+        Attachment.content_type,
+        Attachment.size,
+        Attachment.storage_key,
+        Attachment.created_at,
+    ),
+)
+PUBLIC_COMPLAINT = Selection(
+    PublicComplaintRow,
+    select(
+        Complaint.id,
+        Complaint.title,
+        Complaint.content,
+        Complaint.resolution,
+        Complaint.resolved_at,
+        Complaint.rating,
+        ComplaintCategory.name.label("category_name"),
+    ).join(
+        ComplaintCategory,
+        (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
+    ),
 )
 
 TITLE_MAX = 50
@@ -228,7 +345,7 @@ def in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def parties(viewer: Viewer, complaint: Complaint) -> set[ComplaintParty]:
+def parties(viewer: Viewer, complaint: Complaint | ComplaintRow) -> set[ComplaintParty]:
     found: set[ComplaintParty] = set()
     if Role.RESIDENT in viewer.roles and complaint.resident_id == viewer.user_id:
         found.add(ComplaintParty.RESIDENT)
@@ -251,25 +368,37 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def is_overdue(row: Any, now: datetime) -> bool:
+def is_overdue(row: ComplaintRow, now: datetime) -> bool:
     if row.status not in OPEN:
         return False
     return row.resolve_due_at < now or (row.status == ComplaintStatus.SUBMITTED and row.acknowledge_due_at < now)
 
 
+async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ComplaintRow | None]:
+    found = {row.id: row for row in await COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer)).all(session_of(ctx))}
+    return [found.get(i) for i in ids]
+
+
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    categories = batch_by_key(CATEGORY, ComplaintCategory.id)
+    complaints = _complaints  # per viewer
+    timelines = pages_by_parent(EVENT, ComplaintEvent.complaint_id, (ComplaintEvent.id,))
+    attachments = groups_by_key(ATTACHMENT.order_by(Attachment.id), Attachment.complaint_id)
+
+
 # --- categories ------------------------------------------------------------------------------
 
-_categories = batch_by_key(CATEGORY, ComplaintCategory.id)
+
+@allowed_to(ANYONE)
+async def list_categories(ctx: RequestContext, page: PageRequest) -> Page[CategoryRow]:
+    return await paginate(ctx, CATEGORY, (ComplaintCategory.code, ComplaintCategory.id), page)
 
 
 @allowed_to(ANYONE)
-async def list_categories(ctx: RequestContext, page: PageRequest) -> Page:
-    return await paginate(session_of(ctx), CATEGORY, (ComplaintCategory.code, ComplaintCategory.id), checked(ctx, page))
-
-
-@allowed_to(ANYONE)
-async def category(ctx: RequestContext, category_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _categories).load(category_id)
+async def category(ctx: RequestContext, category_id: uuid.UUID) -> CategoryRow | None:
+    return await loader(ctx, Loaders.categories).load(category_id)
 
 
 @allowed_to(Role.TENANT_ADMIN)
@@ -306,51 +435,47 @@ async def update_category(
 # --- reading ---------------------------------------------------------------------------------
 
 
-async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
-    stmt = COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer))
-    found = {row.id: row for row in (await session_of(ctx).execute(stmt)).all()}
-    return [found.get(i) for i in ids]
-
-
 @allowed_to(*Role)
-async def complaint(ctx: RequestContext, complaint_id: uuid.UUID) -> Row[Any] | None:
+async def complaint(ctx: RequestContext, complaint_id: uuid.UUID) -> ComplaintRow | None:
     """A complaint the caller may see, or None: out of scope looks exactly like not there."""
     viewer = viewer_of(ctx)
-    return await loader(ctx, _complaints, viewer).load(complaint_id)
+    return await loader(ctx, Loaders.complaints, viewer).load(complaint_id)
 
 
-def _filtered(stmt: Any, query: Filter, now: datetime) -> Any:
+def _filtered(complaints: Selection[ComplaintRow], query: Filter, now: datetime) -> Selection[ComplaintRow]:
     if query.statuses:
-        stmt = stmt.where(Complaint.status.in_(query.statuses))
+        complaints = complaints.where(Complaint.status.in_(query.statuses))
     if query.category_id is not None:
-        stmt = stmt.where(Complaint.category_id == query.category_id)
+        complaints = complaints.where(Complaint.category_id == query.category_id)
     if query.overdue is not None:
         condition = overdue_condition(now)
-        stmt = stmt.where(condition if query.overdue else ~condition)
+        complaints = complaints.where(condition if query.overdue else ~condition)
     if query.submitted_from is not None:
-        stmt = stmt.where(Complaint.submitted_at >= query.submitted_from)
+        complaints = complaints.where(Complaint.submitted_at >= query.submitted_from)
     if query.submitted_to is not None:
-        stmt = stmt.where(Complaint.submitted_at < query.submitted_to)
+        complaints = complaints.where(Complaint.submitted_at < query.submitted_to)
     if query.search:
         text = query.search.strip()
-        stmt = stmt.where(
+        complaints = complaints.where(
             or_(Complaint.title.contains(text, autoescape=True), Complaint.content.contains(text, autoescape=True))
         )
-    return stmt
+    return complaints
 
 
 @allowed_to(*Role)
-async def list_complaints(ctx: RequestContext, query: Filter, page: PageRequest, *, by_deadline: bool) -> Page:
+async def list_complaints(
+    ctx: RequestContext, query: Filter, page: PageRequest, *, by_deadline: bool
+) -> Page[ComplaintRow]:
     """The caller's complaints: a resident's own, a grid worker's inbox, a department's work
     orders, an admin's community or tenant. By deadline (soonest first) or newest first."""
     check = InputCheck()
     if query.search is not None:
         check.text(query.search, "filter.search", "搜索词", max_length=50)
     check.done()
-    stmt = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
+    mine = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
     if by_deadline:
-        return await paginate(session_of(ctx), stmt, (Complaint.resolve_due_at, Complaint.id), checked(ctx, page))
-    return await paginate(session_of(ctx), stmt, (Complaint.id,), checked(ctx, page), descending=True)
+        return await paginate(ctx, mine, (Complaint.resolve_due_at, Complaint.id), page)
+    return await paginate(ctx, mine, (Complaint.id,), page, descending=True)
 
 
 @allowed_to(*Role)
@@ -364,46 +489,24 @@ async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, i
 
 
 @allowed_to(ANYONE)
-async def public_feed(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page:
+async def public_feed(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page[PublicComplaintRow]:
     """晒一晒: resolved items their residents allowed to be shown, without who reported them."""
-    stmt = (
-        select(
-            Complaint.id,
-            Complaint.title,
-            Complaint.content,
-            Complaint.resolution,
-            Complaint.resolved_at,
-            Complaint.rating,
-            ComplaintCategory.name.label("category_name"),
-        )
-        .join(
-            ComplaintCategory,
-            (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
-        )
-        .where(
-            Complaint.community_id == community_id,
-            Complaint.is_public.is_(True),
-            Complaint.status.in_((ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)),
-        )
+    shown = PUBLIC_COMPLAINT.where(
+        Complaint.community_id == community_id,
+        Complaint.is_public.is_(True),
+        Complaint.status.in_((ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)),
     )
-    return await paginate(session_of(ctx), stmt, (Complaint.id,), checked(ctx, page), descending=True)
+    return await paginate(ctx, shown, (Complaint.id,), page, descending=True)
 
 
-async def _timelines(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
-    return await pages_by_parent(ctx, EVENT, ComplaintEvent.complaint_id, (ComplaintEvent.id,), page, ids)
-
-
-async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageRequest) -> Page:
+async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageRequest) -> Page[EventRow]:
     """Only reached through a complaint the caller could see."""
-    return await loader(ctx, _timelines, checked(ctx, page)).load(complaint_id)
+    return await loader(ctx, Loaders.timelines, checked(ctx, page)).load(complaint_id)
 
 
-_attachments = groups_by_key(ATTACHMENT.order_by(Attachment.id), Attachment.complaint_id)
-
-
-async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[Row[Any]]:
+async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[AttachmentRow]:
     """Only reached through a complaint the caller could see."""
-    return await loader(ctx, _attachments).load(complaint_id)
+    return await loader(ctx, Loaders.attachments).load(complaint_id)
 
 
 def download_url(ctx: RequestContext, storage_key: str) -> str:

@@ -6,7 +6,6 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -45,7 +44,7 @@ class AppointmentType(relay.Node):
     department_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_row(cls, row: Any) -> AppointmentType:
+    def from_row(cls, row: appointments.AppointmentTypeRow) -> AppointmentType:
         return cls(id=row.id, code=row.code, name=row.name, department_id=row.department_id)
 
     @classmethod
@@ -68,7 +67,7 @@ class StaffMember(relay.Node):
     department_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_row(cls, row: Any) -> StaffMember:
+    def from_row(cls, row: people.StaffMemberRow) -> StaffMember:
         return cls(id=row.id, name=row.name, department_id=row.department_id)
 
     @classmethod
@@ -114,10 +113,10 @@ class Appointment(relay.Node):
     scheduled_at: datetime | None
     outcome: str | None
     created_at: datetime
-    row: strawberry.Private[Any]
+    row: strawberry.Private[appointments.AppointmentRow]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> Appointment:
+    def from_row(cls, info: Info, row: appointments.AppointmentRow) -> Appointment:
         return cls(
             id=row.id,
             type_name=row.type_name,

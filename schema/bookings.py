@@ -6,7 +6,6 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -55,7 +54,7 @@ class Room(relay.Node):
     community_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_row(cls, row: Any) -> Room:
+    def from_row(cls, row: bookings.RoomRow) -> Room:
         return cls(
             id=row.id,
             name=row.name,
@@ -100,10 +99,10 @@ class RoomBooking(relay.Node):
     )
     recurring: bool = strawberry.field(description="Part of a weekly series.")
     created_at: datetime
-    row: strawberry.Private[Any]
+    row: strawberry.Private[bookings.BookingRow]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> RoomBooking:
+    def from_row(cls, info: Info, row: bookings.BookingRow) -> RoomBooking:
         return cls(
             id=row.id,
             purpose=row.purpose,
@@ -246,15 +245,6 @@ def _booking_id(value: relay.GlobalID) -> uuid.UUID:
     return decode_id(value, "RoomBooking", "bookingId")
 
 
-def _step(
-    use_case: Callable[..., Awaitable[uuid.UUID]],
-) -> Callable[[Info, RoomBookingStepInput], Awaitable[RoomBookingPayload]]:
-    async def run(info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
-        return await _respond(info, lambda: use_case(info.context, _booking_id(input.booking_id)))
-
-    return run
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="An admin of the room's community edits its name, capacity and booking rules.")
@@ -315,12 +305,14 @@ class Mutation:
     async def cancel_room_booking(self, info: Info, input: RoomBookingReasonInput) -> RoomBookingPayload:
         return await _respond(info, lambda: bookings.cancel(info.context, _booking_id(input.booking_id), input.reason))
 
-    check_in_room_booking = strawberry.mutation(
-        _step(bookings.check_in), description="Check in, from 15 minutes before the start (the resident or an admin)."
-    )
-    mark_room_booking_no_show = strawberry.mutation(
-        _step(bookings.mark_no_show), description="An admin records that nobody came."
-    )
-    complete_room_booking = strawberry.mutation(
-        _step(bookings.complete), description="An admin records a checked-in booking as completed."
-    )
+    @strawberry.mutation(description="Check in, from 15 minutes before the start (the resident or an admin).")
+    async def check_in_room_booking(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.check_in(info.context, _booking_id(input.booking_id)))
+
+    @strawberry.mutation(description="An admin records that nobody came.")
+    async def mark_room_booking_no_show(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.mark_no_show(info.context, _booking_id(input.booking_id)))
+
+    @strawberry.mutation(description="An admin records a checked-in booking as completed.")
+    async def complete_room_booking(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.complete(info.context, _booking_id(input.booking_id)))

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -21,6 +21,7 @@ from tenants.context import RequestContext
 Info = StrawberryInfo[RequestContext, None]
 T = TypeVar("T")
 NodeT = TypeVar("NodeT")
+R = TypeVar("R")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -63,7 +64,7 @@ def page_request(info: Info, first: int | None, after: str | None) -> PageReques
     return PageRequest(first=first if first is not None else info.context.settings.default_page_size, after=after)
 
 
-def connection(page: Page, to_node: Callable[[Any], NodeT]) -> relay.Connection[NodeT]:
+def connection(page: Page[T], to_node: Callable[[T], NodeT]) -> relay.Connection[NodeT]:
     edges = [relay.Edge(node=to_node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
     return relay.Connection(
         edges=edges,
@@ -98,13 +99,13 @@ def _node_uuids(node_ids: Sequence[str]) -> list[uuid.UUID | None]:
 
 async def nodes_by_id(
     node_ids: Sequence[str],
-    fetch: Callable[[uuid.UUID], Awaitable[Any]],
-    to_node: Callable[[Any], NodeT],
+    fetch: Callable[[uuid.UUID], Awaitable[R | None]],
+    to_node: Callable[[R], NodeT],
 ) -> list[NodeT | None]:
     """Node lookups answer null for an id that is malformed, elsewhere, or not the caller's to
     see (their role may not see that type at all): all of these look the same from outside."""
 
-    async def lookup(node_id: uuid.UUID | None) -> Any:
+    async def lookup(node_id: uuid.UUID | None) -> R | None:
         if node_id is None:
             return None
         try:

@@ -6,7 +6,6 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -86,7 +85,7 @@ class ComplaintCategory(relay.Node):
     resolve_days: int = strawberry.field(description="Working days to resolve (办结).")
 
     @classmethod
-    def from_row(cls, row: Any) -> ComplaintCategory:
+    def from_row(cls, row: complaints.CategoryRow) -> ComplaintCategory:
         return cls(
             id=row.id,
             code=row.code,
@@ -145,10 +144,10 @@ class Complaint(relay.Node):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
-    row: strawberry.Private[Any]
+    row: strawberry.Private[complaints.ComplaintRow]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> Complaint:
+    def from_row(cls, info: Info, row: complaints.ComplaintRow) -> Complaint:
         return cls(
             id=row.id,
             title=row.title,
@@ -502,24 +501,6 @@ class ConfirmComplaintInput:
     comment: str | None = None
 
 
-def _step(
-    use_case: Callable[..., Awaitable[uuid.UUID]],
-) -> Callable[[Info, ComplaintStepInput], Awaitable[ComplaintPayload]]:
-    async def run(info: Info, input: ComplaintStepInput) -> ComplaintPayload:
-        return await _respond(info, lambda: use_case(info.context, _complaint_id(input.complaint_id)))
-
-    return run
-
-
-def _with_reason(
-    use_case: Callable[..., Awaitable[uuid.UUID]],
-) -> Callable[[Info, ComplaintReasonInput], Awaitable[ComplaintPayload]]:
-    async def run(info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
-        return await _respond(info, lambda: use_case(info.context, _complaint_id(input.complaint_id), input.reason))
-
-    return run
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -567,30 +548,43 @@ class Mutation:
             ),
         )
 
-    accept_complaint = strawberry.mutation(
-        _step(complaints.accept), description="The grid worker takes the complaint (受理)."
+    @strawberry.mutation(description="The grid worker takes the complaint (受理).")
+    async def accept_complaint(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(info, lambda: complaints.accept(info.context, _complaint_id(input.complaint_id)))
+
+    @strawberry.mutation(description="The handler starts working on it.")
+    async def start_complaint_work(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(info, lambda: complaints.start_work(info.context, _complaint_id(input.complaint_id)))
+
+    @strawberry.mutation(description="Department staff sign for a dispatched work order (签收).")
+    async def accept_work_order(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.department_accept(info.context, _complaint_id(input.complaint_id))
+        )
+
+    @strawberry.mutation(description="The resident withdraws it before it is accepted.")
+    async def withdraw_complaint(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(info, lambda: complaints.withdraw(info.context, _complaint_id(input.complaint_id)))
+
+    @strawberry.mutation(description="The handler or an admin declines it, with a reason the resident sees.")
+    async def reject_complaint(self, info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.reject(info.context, _complaint_id(input.complaint_id), input.reason)
+        )
+
+    @strawberry.mutation(description="Department staff send a work order back to the grid worker, with a reason.")
+    async def return_complaint_to_grid(self, info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.return_to_grid(info.context, _complaint_id(input.complaint_id), input.reason)
+        )
+
+    @strawberry.mutation(
+        description="An unsatisfied resident sends a resolved complaint back, within the street office's window."
     )
-    start_complaint_work = strawberry.mutation(
-        _step(complaints.start_work), description="The handler starts working on it."
-    )
-    accept_work_order = strawberry.mutation(
-        _step(complaints.department_accept), description="Department staff sign for a dispatched work order (签收)."
-    )
-    withdraw_complaint = strawberry.mutation(
-        _step(complaints.withdraw), description="The resident withdraws it before it is accepted."
-    )
-    reject_complaint = strawberry.mutation(
-        _with_reason(complaints.reject),
-        description="The handler or an admin declines it, with a reason the resident sees.",
-    )
-    return_complaint_to_grid = strawberry.mutation(
-        _with_reason(complaints.return_to_grid),
-        description="Department staff send a work order back to the grid worker, with a reason.",
-    )
-    reopen_complaint = strawberry.mutation(
-        _with_reason(complaints.reopen),
-        description="An unsatisfied resident sends a resolved complaint back, within the street office's window.",
-    )
+    async def reopen_complaint(self, info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.reopen(info.context, _complaint_id(input.complaint_id), input.reason)
+        )
 
     @strawberry.mutation(
         description="The handler (or, for a work order, department staff) resolves it with a reply and photos."

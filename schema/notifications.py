@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -27,7 +26,7 @@ class Notification:
     read: bool
 
     @classmethod
-    def from_row(cls, row: Any) -> Notification:
+    def from_row(cls, row: notifications.NotificationRow) -> Notification:
         return cls(
             id=strawberry.ID(relay.to_base64("Notification", row.id)),
             kind=row.kind,

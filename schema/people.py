@@ -6,7 +6,6 @@ import enum
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -75,7 +74,7 @@ class Resident(relay.Node):
     worker_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> Resident:
+    def from_row(cls, info: Info, row: people.ResidentRow) -> Resident:
         return cls(
             id=row.id,
             name=row.name,

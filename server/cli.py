@@ -196,7 +196,7 @@ def tenants_list() -> None:
     """List the street offices with their status."""
     settings = _settings()
 
-    async def work(services: Services) -> Sequence[Row[tuple[str, str, TenantStatus]]]:
+    async def work(services: Services) -> Sequence[Row[str, str, TenantStatus]]:
         async with unit_of_work(services, tenant=None, viewer=None, writes=False) as ctx:
             assert ctx.session is not None
             return (
