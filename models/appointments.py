@@ -40,6 +40,13 @@ class AppointmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ContactMethod(enum.StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    SMS = "sms"
+    WECHAT = "wechat"
+
+
 class AppointmentAction(enum.StrEnum):
     SUBMIT = "submit"
     ASSIGN = "assign"
@@ -103,7 +110,7 @@ class Appointment(TenantOwned, Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column()
     contact_due_at: Mapped[datetime | None] = mapped_column()
     contacted_at: Mapped[datetime | None] = mapped_column()
-    contact_method: Mapped[str | None] = mapped_column(String(16))
+    contact_method: Mapped[ContactMethod | None] = mapped_column(enum_column(ContactMethod, length=16))
     scheduled_at: Mapped[datetime | None] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(1000))
     overdue_at: Mapped[datetime | None] = mapped_column()

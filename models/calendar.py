@@ -26,11 +26,6 @@ logger = logging.getLogger("wanjia.calendar")
 _years_warned: set[int] = set()
 
 
-def parse_overrides(raw: Mapping[str, str] | None) -> dict[date, bool]:
-    """Tenant overrides as stored in its settings: {"2026-12-31": "off" | "work"}."""
-    return {date.fromisoformat(day): kind == "work" for day, kind in (raw or {}).items()}
-
-
 @dataclass(frozen=True)
 class WorkingCalendar:
     overrides: Mapping[date, bool] = field(default_factory=dict)

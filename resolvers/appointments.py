@@ -25,6 +25,7 @@ from models.appointments import (
     AppointmentParty,
     AppointmentStatus,
     AppointmentType,
+    ContactMethod,
 )
 from models.lifecycle import TransitionRefused
 from models.organisation import Building, Grid
@@ -85,7 +86,7 @@ class AppointmentRow:
     assignee_id: uuid.UUID | None
     contact_due_at: datetime | None
     contacted_at: datetime | None
-    contact_method: str | None
+    contact_method: ContactMethod | None
     scheduled_at: datetime | None
     outcome: str | None
     created_at: datetime
@@ -165,7 +166,12 @@ EVENT = Selection(
 )
 
 CONTACT_WITHIN_HOURS = 8  # one working day
-CONTACT_METHODS = {"phone": "电话", "visit": "上门", "sms": "短信", "wechat": "微信"}
+CONTACT_METHODS = {
+    ContactMethod.PHONE: "电话",
+    ContactMethod.VISIT: "上门",
+    ContactMethod.SMS: "短信",
+    ContactMethod.WECHAT: "微信",
+}
 
 
 @dataclass(frozen=True)
@@ -319,7 +325,7 @@ def parties(viewer: Viewer, appointment: Appointment | AppointmentRow) -> set[Ap
         found.add(AppointmentParty.RESIDENT)
     if appointment.assignee_id == viewer.user_id:
         found.add(AppointmentParty.ASSIGNEE)
-    if Role.TENANT_ADMIN in viewer.roles or appointment.community_id in viewer.community_ids:
+    if viewer.administers(appointment.community_id):
         found.add(AppointmentParty.ADMIN)
     return found
 
@@ -409,10 +415,9 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
 
 @allowed_to(Role.STAFF)
 async def record_contact(
-    ctx: RequestContext, appointment_id: uuid.UUID, contacted_at: datetime, method: str, note: str | None
+    ctx: RequestContext, appointment_id: uuid.UUID, contacted_at: datetime, method: ContactMethod, note: str | None
 ) -> uuid.UUID:
     check = InputCheck()
-    check.require(method in CONTACT_METHODS, "method", "联系方式应为电话、上门、短信或微信。")
     check.require(contacted_at <= ctx.clock(), "contactedAt", "联系时间不能晚于现在。")
     text = check.text(note, "note", "联系记录", max_length=1000) if note and note.strip() else None
     check.done()

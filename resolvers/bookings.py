@@ -252,10 +252,6 @@ class Loaders:
     bookings = _bookings  # per viewer
 
 
-def _is_admin_of(viewer: Viewer, community_id: uuid.UUID) -> bool:
-    return Role.TENANT_ADMIN in viewer.roles or community_id in viewer.community_ids
-
-
 @allowed_to(Role.RESIDENT, *ADMINS)
 async def booking(ctx: RequestContext, booking_id: uuid.UUID) -> BookingRow | None:
     viewer = viewer_of(ctx)
@@ -440,7 +436,7 @@ def parties(viewer: Viewer, resident_id: uuid.UUID, community_id: uuid.UUID) -> 
     found: set[BookingParty] = set()
     if Role.RESIDENT in viewer.roles and resident_id == viewer.user_id:
         found.add(BookingParty.RESIDENT)
-    if _is_admin_of(viewer, community_id):
+    if viewer.administers(community_id):
         found.add(BookingParty.ADMIN)
     return found
 
@@ -632,7 +628,7 @@ async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSet
     """An admin of the room's community (or the tenant admin) edits its rules. Bookings already
     made are kept; the new rules apply to requests from now on."""
     found = await room(ctx, room_id)
-    if found is None or not _is_admin_of(viewer_of(ctx), found.community_id):
+    if found is None or not viewer_of(ctx).administers(found.community_id):
         raise not_found("活动室", "roomId")
     check = InputCheck()
     name = check.text(settings.name, "name", "名称", max_length=100)

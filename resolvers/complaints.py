@@ -37,7 +37,7 @@ from models.media import Media, identify, without_location
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, Role, User
 from models.storage import signed_url
-from resolvers.deadlines import calendar_of, tenant_setting
+from resolvers.deadlines import calendar_of, tenant_settings
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found, refused
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
@@ -353,7 +353,7 @@ def parties(viewer: Viewer, complaint: Complaint | ComplaintRow) -> set[Complain
         found.add(ComplaintParty.HANDLER)
     if Role.STAFF in viewer.roles and complaint.department_id in viewer.department_ids:
         found.add(ComplaintParty.DEPARTMENT)
-    if Role.TENANT_ADMIN in viewer.roles or complaint.community_id in viewer.community_ids:
+    if viewer.administers(complaint.community_id):
         found.add(ComplaintParty.ADMIN)
     return found
 
@@ -938,7 +938,7 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
     grid = (
         await session_of(ctx).execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))
     ).one_or_none()
-    allowed = grid is not None and (Role.TENANT_ADMIN in viewer.roles or grid.community_id in viewer.community_ids)
+    allowed = grid is not None and viewer.administers(grid.community_id)
     check.require(allowed, "gridId", "请从您管理范围内的网格中选择。")
     check.require(grid is None or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
     check.done()
@@ -1017,7 +1017,7 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     check = InputCheck()
     reason_text = _note(check, reason, "reason", "重新办理的理由", required=True)
     check.done()
-    window = int(tenant_setting(ctx, "complaint_reopen_days", 7))
+    window = tenant_settings(ctx).complaint_reopen_days
 
     def within_window(item: Complaint) -> None:
         if item.resolved_at is not None and ctx.clock() - item.resolved_at > timedelta(days=window):
@@ -1079,7 +1079,7 @@ async def sweep(ctx: RequestContext) -> SweepReport:
             complaint_id=item.id,
         )
         report.marked_overdue += 1
-    limit = now - timedelta(days=int(tenant_setting(ctx, "complaint_auto_close_days", 7)))
+    limit = now - timedelta(days=tenant_settings(ctx).complaint_auto_close_days)
     closing = LIFECYCLE.sources(ComplaintAction.AUTO_CLOSE, ComplaintParty.SYSTEM)
     unconfirmed = (
         await session.scalars(select(Complaint).where(Complaint.status.in_(closing), Complaint.resolved_at < limit))

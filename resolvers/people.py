@@ -136,11 +136,7 @@ def sees_full_contact(ctx: RequestContext, person_id: uuid.UUID, community_id: u
     viewer = ctx.viewer
     if viewer is None:
         return False
-    return (
-        viewer.user_id == person_id
-        or Role.TENANT_ADMIN in viewer.roles
-        or (community_id is not None and community_id in viewer.community_ids)
-    )
+    return viewer.user_id == person_id or viewer.administers(community_id)
 
 
 def shown_phone(ctx: RequestContext, person_id: uuid.UUID, phone: str, community_id: uuid.UUID | None = None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -10,30 +9,33 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from models.appointments import AppointmentStatus
+from models.appointments import AppointmentStatus, ContactMethod
 from resolvers import appointments, organisation, people
-from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.common import (
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.organisation import Department, Person
 
-P = AppointmentStatus
-
-
-@strawberry.enum(name="AppointmentStatus", description="Where an appointment stands.")
-class AppointmentStatusType(enum.Enum):
-    SUBMITTED = strawberry.enum_value(P.SUBMITTED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.SUBMITTED])
-    ASSIGNED = strawberry.enum_value(P.ASSIGNED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.ASSIGNED])
-    CONTACTED = strawberry.enum_value(P.CONTACTED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.CONTACTED])
-    SCHEDULED = strawberry.enum_value(P.SCHEDULED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.SCHEDULED])
-    COMPLETED = strawberry.enum_value(P.COMPLETED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.COMPLETED])
-    CANCELLED = strawberry.enum_value(P.CANCELLED.value, description=appointments.APPOINTMENT_STATUS_NAMES[P.CANCELLED])
-
-
-@strawberry.enum(description="How the staff member reached the resident.")
-class ContactMethod(enum.Enum):
-    PHONE = strawberry.enum_value("phone", description="电话")
-    VISIT = strawberry.enum_value("visit", description="上门")
-    SMS = strawberry.enum_value("sms", description="短信")
-    WECHAT = strawberry.enum_value("wechat", description="微信")
+AppointmentStatusType = mirror_enum(
+    AppointmentStatus,
+    appointments.APPOINTMENT_STATUS_NAMES,
+    name="AppointmentStatus",
+    description="Where an appointment stands.",
+)
+ContactMethodType = mirror_enum(
+    ContactMethod,
+    appointments.CONTACT_METHODS,
+    name="ContactMethod",
+    description="How the staff member reached the resident.",
+)
 
 
 @strawberry.type(description="预约事项: a kind of service residents can ask for. Public.")
@@ -109,7 +111,7 @@ class Appointment(relay.Node):
     )
     overdue: bool
     contacted_at: datetime | None
-    contact_method: ContactMethod | None
+    contact_method: ContactMethodType | None
     scheduled_at: datetime | None
     outcome: str | None
     created_at: datetime
@@ -126,7 +128,7 @@ class Appointment(relay.Node):
             contact_due_at=shanghai(row.contact_due_at),
             overdue=appointments.is_overdue(row, info.context.clock()),
             contacted_at=shanghai(row.contacted_at),
-            contact_method=ContactMethod(row.contact_method) if row.contact_method else None,
+            contact_method=ContactMethodType(row.contact_method) if row.contact_method else None,
             scheduled_at=shanghai(row.scheduled_at),
             outcome=row.outcome,
             created_at=shanghai(row.created_at),
@@ -234,7 +236,7 @@ class AssignAppointmentInput:
 class RecordAppointmentContactInput:
     appointment_id: relay.GlobalID
     contacted_at: datetime
-    method: ContactMethod
+    method: ContactMethodType
     note: str | None = None
 
 
@@ -303,7 +305,11 @@ class Mutation:
         return await _respond(
             info,
             lambda: appointments.record_contact(
-                info.context, _id(input.appointment_id), input.contacted_at, input.method.value, input.note
+                info.context,
+                _id(input.appointment_id),
+                input.contacted_at,
+                ContactMethod(input.method.value),
+                input.note,
             ),
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
@@ -14,21 +13,22 @@ from strawberry.scalars import JSON
 from models.bookings import BookingStatus
 from resolvers import bookings, organisation, people
 from resolvers.errors import DomainError, Issue
-from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.common import (
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.organisation import Community, Person
 
-B = BookingStatus
-
-
-@strawberry.enum(name="BookingStatus", description="Where a room booking stands.")
-class BookingStatusType(enum.Enum):
-    PENDING = strawberry.enum_value(B.PENDING.value, description=bookings.BOOKING_STATUS_NAMES[B.PENDING])
-    APPROVED = strawberry.enum_value(B.APPROVED.value, description=bookings.BOOKING_STATUS_NAMES[B.APPROVED])
-    REJECTED = strawberry.enum_value(B.REJECTED.value, description=bookings.BOOKING_STATUS_NAMES[B.REJECTED])
-    CANCELLED = strawberry.enum_value(B.CANCELLED.value, description=bookings.BOOKING_STATUS_NAMES[B.CANCELLED])
-    CHECKED_IN = strawberry.enum_value(B.CHECKED_IN.value, description=bookings.BOOKING_STATUS_NAMES[B.CHECKED_IN])
-    NO_SHOW = strawberry.enum_value(B.NO_SHOW.value, description=bookings.BOOKING_STATUS_NAMES[B.NO_SHOW])
-    COMPLETED = strawberry.enum_value(B.COMPLETED.value, description=bookings.BOOKING_STATUS_NAMES[B.COMPLETED])
+BookingStatusType = mirror_enum(
+    BookingStatus, bookings.BOOKING_STATUS_NAMES, name="BookingStatus", description="Where a room booking stands."
+)
 
 
 @strawberry.type(description="A free slot of a room.")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -22,6 +23,7 @@ Info = StrawberryInfo[RequestContext, None]
 T = TypeVar("T")
 NodeT = TypeVar("NodeT")
 R = TypeVar("R")
+E = TypeVar("E", bound=enum.Enum)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -58,6 +60,17 @@ async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
     except DomainError as error:
         return Outcome(None, user_errors(error))
     return Outcome(value, [])
+
+
+def mirror_enum(
+    source: type[E], descriptions: Mapping[E, str], *, name: str, description: str | None = None
+) -> type[enum.Enum]:
+    """The GraphQL enum of a model's enum: the same members with the same values, each with its
+    Chinese description (a member without one fails on import). Convert with `Mirror(member.value)`
+    and `Source(value.value)`."""
+    members = {member.name: strawberry.enum_value(member.value, description=descriptions[member]) for member in source}
+    mirrored = cast(type[enum.Enum], enum.Enum(name, members))
+    return strawberry.enum(mirrored, name=name, description=description)
 
 
 def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:

@@ -11,63 +11,44 @@ import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
-from models.complaints import ComplaintAction, ComplaintSource, ComplaintStatus
+from models.complaints import AttachmentKind, ComplaintAction, ComplaintSource, ComplaintStatus
 from resolvers import complaints, organisation, people
-from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.common import (
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.organisation import Building, Community, Department, Grid, Person
 
-S = ComplaintStatus
-A = ComplaintAction
-
-
-@strawberry.enum(name="ComplaintStatus", description="Where a complaint stands in its lifecycle.")
-class ComplaintStatusType(enum.Enum):
-    SUBMITTED = strawberry.enum_value(S.SUBMITTED.value, description=complaints.STATUS_NAMES[S.SUBMITTED])
-    ACCEPTED = strawberry.enum_value(S.ACCEPTED.value, description=complaints.STATUS_NAMES[S.ACCEPTED])
-    IN_PROGRESS = strawberry.enum_value(S.IN_PROGRESS.value, description=complaints.STATUS_NAMES[S.IN_PROGRESS])
-    DISPATCHED = strawberry.enum_value(S.DISPATCHED.value, description=complaints.STATUS_NAMES[S.DISPATCHED])
-    RESOLVED = strawberry.enum_value(S.RESOLVED.value, description=complaints.STATUS_NAMES[S.RESOLVED])
-    CLOSED = strawberry.enum_value(S.CLOSED.value, description=complaints.STATUS_NAMES[S.CLOSED])
-    REJECTED = strawberry.enum_value(S.REJECTED.value, description=complaints.STATUS_NAMES[S.REJECTED])
-    REOPENED = strawberry.enum_value(S.REOPENED.value, description=complaints.STATUS_NAMES[S.REOPENED])
-    WITHDRAWN = strawberry.enum_value(S.WITHDRAWN.value, description=complaints.STATUS_NAMES[S.WITHDRAWN])
-
-
-@strawberry.enum(name="ComplaintAction", description="A step on a complaint's timeline.")
-class ComplaintActionType(enum.Enum):
-    SUBMIT = strawberry.enum_value(A.SUBMIT.value, description=complaints.ACTION_NAMES[A.SUBMIT])
-    ACCEPT = strawberry.enum_value(A.ACCEPT.value, description=complaints.ACTION_NAMES[A.ACCEPT])
-    START_WORK = strawberry.enum_value(A.START_WORK.value, description=complaints.ACTION_NAMES[A.START_WORK])
-    RESOLVE = strawberry.enum_value(A.RESOLVE.value, description=complaints.ACTION_NAMES[A.RESOLVE])
-    REJECT = strawberry.enum_value(A.REJECT.value, description=complaints.ACTION_NAMES[A.REJECT])
-    DISPATCH = strawberry.enum_value(A.DISPATCH.value, description=complaints.ACTION_NAMES[A.DISPATCH])
-    DEPARTMENT_ACCEPT = strawberry.enum_value(
-        A.DEPARTMENT_ACCEPT.value, description=complaints.ACTION_NAMES[A.DEPARTMENT_ACCEPT]
-    )
-    RETURN_TO_GRID = strawberry.enum_value(
-        A.RETURN_TO_GRID.value, description=complaints.ACTION_NAMES[A.RETURN_TO_GRID]
-    )
-    REASSIGN = strawberry.enum_value(A.REASSIGN.value, description=complaints.ACTION_NAMES[A.REASSIGN])
-    SUPERVISE = strawberry.enum_value(A.SUPERVISE.value, description=complaints.ACTION_NAMES[A.SUPERVISE])
-    CONFIRM = strawberry.enum_value(A.CONFIRM.value, description=complaints.ACTION_NAMES[A.CONFIRM])
-    REOPEN = strawberry.enum_value(A.REOPEN.value, description=complaints.ACTION_NAMES[A.REOPEN])
-    WITHDRAW = strawberry.enum_value(A.WITHDRAW.value, description=complaints.ACTION_NAMES[A.WITHDRAW])
-    MARK_OVERDUE = strawberry.enum_value(A.MARK_OVERDUE.value, description=complaints.ACTION_NAMES[A.MARK_OVERDUE])
-    AUTO_CLOSE = strawberry.enum_value(A.AUTO_CLOSE.value, description=complaints.ACTION_NAMES[A.AUTO_CLOSE])
-
-
-@strawberry.enum(name="ComplaintSource", description="How a complaint reached the street office.")
-class ComplaintSourceType(enum.Enum):
-    APP = strawberry.enum_value(ComplaintSource.APP.value, description="居民在小程序提交")
-    PHONE = strawberry.enum_value(ComplaintSource.PHONE.value, description="电话反映")
-    VISIT = strawberry.enum_value(ComplaintSource.VISIT.value, description="走访收集")
-    INSPECTION = strawberry.enum_value(ComplaintSource.INSPECTION.value, description="巡查发现")
-
-
-@strawberry.enum(name="AttachmentKind")
-class AttachmentKindType(enum.Enum):
-    IMAGE = strawberry.enum_value("image", description="图片")
-    VIDEO = strawberry.enum_value("video", description="视频")
+ComplaintStatusType = mirror_enum(
+    ComplaintStatus,
+    complaints.STATUS_NAMES,
+    name="ComplaintStatus",
+    description="Where a complaint stands in its lifecycle.",
+)
+ComplaintActionType = mirror_enum(
+    ComplaintAction, complaints.ACTION_NAMES, name="ComplaintAction", description="A step on a complaint's timeline."
+)
+ComplaintSourceType = mirror_enum(
+    ComplaintSource,
+    {
+        ComplaintSource.APP: "居民在小程序提交",
+        ComplaintSource.PHONE: "电话反映",
+        ComplaintSource.VISIT: "走访收集",
+        ComplaintSource.INSPECTION: "巡查发现",
+    },
+    name="ComplaintSource",
+    description="How a complaint reached the street office.",
+)
+AttachmentKindType = mirror_enum(
+    AttachmentKind, {AttachmentKind.IMAGE: "图片", AttachmentKind.VIDEO: "视频"}, name="AttachmentKind"
+)
 
 
 @strawberry.enum(description="How to sort a list of complaints.")

@@ -47,7 +47,7 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
     for demo in DEMO_TENANTS:
         manifest = load_manifest(MANIFESTS_DIR / demo.manifest)
         report = await onboard(services, manifest, progress)
-        tenant = TenantInfo(id=report.tenant_id, slug=manifest.slug, name=manifest.name)
+        tenant = TenantInfo(id=report.tenant_id, slug=manifest.slug, name=manifest.name, settings=manifest.settings)
         async with unit_of_work(services, tenant=tenant, viewer=None, writes=True) as ctx:
             session = ctx.session
             assert session is not None
