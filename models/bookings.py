@@ -8,6 +8,7 @@ constraint on PostgreSQL) or by a serialized write transaction (SQLite).
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -178,11 +179,26 @@ class RoomRules:
     def opening_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.closed_dates:
             return []
-        intervals = []
-        for span in self.opening_hours.get(WEEKDAYS[day.weekday()], []):
-            opens, closes = (time.fromisoformat(t) for t in span.split("-"))
-            intervals.append((datetime.combine(day, opens, SHANGHAI), datetime.combine(day, closes, SHANGHAI)))
-        return intervals
+        midnight = datetime.combine(day, time(0), SHANGHAI)
+        spans = (span_minutes(span) for span in self.opening_hours.get(WEEKDAYS[day.weekday()], []))
+        return [
+            (midnight + timedelta(minutes=opens), midnight + timedelta(minutes=closes))
+            for opens, closes in filter(None, spans)
+        ]
+
+    def slot_grid(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The day's bookable slots: every `slot_minutes` by the clock (:00, :15, :30, …) that
+        fits inside an opening span. Free slots are offered from it and requests must keep to
+        it, so the two can never disagree; a part-slot at the edge of a span is not bookable."""
+        step = timedelta(minutes=self.slot_minutes)
+        midnight = datetime.combine(day, time(0), SHANGHAI)
+        grid = []
+        for opens, closes in self.opening_intervals(day):
+            start = midnight + step * -(-(opens - midnight) // step)  # the first slot boundary not before opening
+            while start + step <= closes:
+                grid.append((start, start + step))
+                start += step
+        return grid
 
     def breaches(self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime) -> list[Breach]:
         """Every rule the request breaks."""
@@ -192,15 +208,6 @@ class RoomRules:
         local_start, local_end = starts_at.astimezone(SHANGHAI), ends_at.astimezone(SHANGHAI)
         if attendees < 1 or attendees > self.capacity:
             found.append(Breach.OVER_CAPACITY)
-        if (
-            local_start.minute % self.slot_minutes
-            or local_end.minute % self.slot_minutes
-            or local_start.second
-            or local_end.second
-            or local_start.microsecond
-            or local_end.microsecond
-        ):
-            found.append(Breach.OFF_SLOT)
         if ends_at - starts_at > timedelta(minutes=self.max_duration_minutes):
             found.append(Breach.TOO_LONG)
         if starts_at < now + timedelta(hours=self.min_notice_hours):
@@ -212,20 +219,29 @@ class RoomRules:
             found.append(Breach.CLOSED_DAY)
         elif not any(opens <= local_start and local_end <= closes for opens, closes in self.opening_intervals(day)):
             found.append(Breach.OUTSIDE_OPENING_HOURS)
+        else:
+            grid = self.slot_grid(day)
+            if local_start not in {s for s, _ in grid} or local_end not in {e for _, e in grid}:
+                found.append(Breach.OFF_SLOT)
         return found
 
     def free_slots(self, day: date, taken: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-        """The day's slots of `slot_minutes` inside opening hours that overlap no taken range."""
-        step = timedelta(minutes=self.slot_minutes)
-        free = []
-        for opens, closes in self.opening_intervals(day):
-            start = opens
-            while start + step <= closes:
-                end = start + step
-                if not any(s < end and start < e for s, e in taken):
-                    free.append((start, end))
-                start = end
-        return free
+        """The day's slots that overlap no taken range."""
+        return [(s, e) for s, e in self.slot_grid(day) if not any(ts < e and s < te for ts, te in taken)]
+
+
+# "09:00-12:00"; a span may close at 24:00, midnight at its end.
+SPAN = re.compile(r"^(?P<opens>([01]\d|2[0-3]):[0-5]\d)-(?P<closes>([01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+def span_minutes(span: str) -> tuple[int, int] | None:
+    """Minutes after midnight at which a span opens and closes, or None if it is malformed or
+    closes no later than it opens."""
+    matched = SPAN.match(span)
+    if matched is None:
+        return None
+    opens, closes = (int(t[:2]) * 60 + int(t[3:]) for t in (matched["opens"], matched["closes"]))
+    return (opens, closes) if opens < closes else None
 
 
 def week_of(moment: datetime) -> tuple[datetime, datetime]:

@@ -9,7 +9,6 @@ Neither answer says who holds the slot.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from models.bookings import (
     Room,
     RoomBooking,
     RoomRules,
+    span_minutes,
     week_of,
 )
 from models.calendar import SHANGHAI
@@ -611,15 +611,12 @@ class RoomSettings:
     weekly_quota_hours: int
 
 
-SPAN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
-
-
 def _check_opening_hours(check: InputCheck, hours: dict[str, list[str]]) -> None:
     for day, spans in hours.items():
         if not check.require(day in WEEKDAYS, "openingHours", f"“{day}”不是星期（mon–sun）。"):
             continue
         for span in spans:
-            well_formed = bool(SPAN.match(span)) and span.split("-")[0] < span.split("-")[1]
+            well_formed = span_minutes(span) is not None
             check.require(well_formed, "openingHours", f"开放时段“{span}”格式应为 09:00-12:00，且结束晚于开始。")
 
 
