@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -46,7 +47,8 @@ async def exclusive(database_url: str, name: str, *, wait_seconds: float = WAIT_
         # An in-memory database lives and dies with this one process.
         yield
         return
-    lock = await asyncio.to_thread(_take_sqlite_lock, f"{url.database}.{name}.lock", wait_seconds)
+    path = f"{url.database}.{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lock"
+    lock = await asyncio.to_thread(_take_sqlite_lock, path, wait_seconds)
     try:
         yield
     finally:
