@@ -5,18 +5,25 @@ BIN := $(VENV)/bin
 GRAPHIQL := server/graphiql
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-test assets schema clean bench
+.PHONY: run test check install install-test assets schema clean bench
 
 run: install assets
 	$(BIN)/wanjia migrate
 	$(BIN)/wanjia demo --if-empty
 	$(BIN)/wanjia serve
 
-# The suite runs twice: against PostgreSQL (production) and against SQLite (embedded default).
-test: install-test assets $(CHROMIUM)
+# The suite runs twice: against PostgreSQL (production) and against SQLite (embedded default),
+# after the checks.
+test: check assets $(CHROMIUM)
 	$(BIN)/python -m tests.provision --check
 	WANJIA_TEST_BACKEND=postgresql $(BIN)/pytest
 	WANJIA_TEST_BACKEND=sqlite $(BIN)/pytest
+
+# Style, and the layers (pyproject.toml's import contracts): an upward import fails the build.
+check: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, utcnow
+from models.lifecycle import Lifecycle, transition
 
 
 class AppointmentType(TenantOwned, Base):
@@ -39,42 +40,48 @@ class AppointmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-APPOINTMENT_STATUS_NAMES = {
-    AppointmentStatus.SUBMITTED: "待分拣",
-    AppointmentStatus.ASSIGNED: "已分派",
-    AppointmentStatus.CONTACTED: "已联系",
-    AppointmentStatus.SCHEDULED: "已约定时间",
-    AppointmentStatus.COMPLETED: "已办结",
-    AppointmentStatus.CANCELLED: "已取消",
-}
+class ContactMethod(enum.StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    SMS = "sms"
+    WECHAT = "wechat"
 
-APPOINTMENT_STEPS = {
-    # action: (from states, to state)
-    "assign": ({AppointmentStatus.SUBMITTED, AppointmentStatus.ASSIGNED}, AppointmentStatus.ASSIGNED),
-    "contact": ({AppointmentStatus.ASSIGNED}, AppointmentStatus.CONTACTED),
-    "schedule": ({AppointmentStatus.CONTACTED, AppointmentStatus.SCHEDULED}, AppointmentStatus.SCHEDULED),
-    "complete": ({AppointmentStatus.SCHEDULED}, AppointmentStatus.COMPLETED),
-    "cancel": (
-        {
-            AppointmentStatus.SUBMITTED,
-            AppointmentStatus.ASSIGNED,
-            AppointmentStatus.CONTACTED,
-            AppointmentStatus.SCHEDULED,
-        },
-        AppointmentStatus.CANCELLED,
-    ),
-    "mark_overdue": ({AppointmentStatus.ASSIGNED}, AppointmentStatus.ASSIGNED),
-}
 
-APPOINTMENT_STEP_NAMES = {
-    "submit": "提交预约",
-    "assign": "分拣",
-    "contact": "联系居民",
-    "schedule": "约定时间",
-    "complete": "办结",
-    "cancel": "取消",
-    "mark_overdue": "超时未联系",
-}
+class AppointmentAction(enum.StrEnum):
+    SUBMIT = "submit"
+    ASSIGN = "assign"
+    CONTACT = "contact"
+    SCHEDULE = "schedule"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    MARK_OVERDUE = "mark_overdue"
+
+
+class AppointmentParty(enum.StrEnum):
+    """What a caller is to one appointment."""
+
+    RESIDENT = "resident"  # the resident who asked
+    ASSIGNEE = "assignee"  # the staff member it is assigned to
+    ADMIN = "admin"  # community admin of its community, or a tenant admin
+    SYSTEM = "system"  # the periodic sweep
+
+
+_S = AppointmentStatus
+_A = AppointmentAction
+_P = AppointmentParty
+OPEN = frozenset({_S.SUBMITTED, _S.ASSIGNED, _S.CONTACTED, _S.SCHEDULED})
+LIFECYCLE: Lifecycle[AppointmentStatus, AppointmentAction, AppointmentParty] = Lifecycle(
+    (
+        # Triage again (another staff member) until the resident has been contacted.
+        transition(_A.ASSIGN, {_S.SUBMITTED, _S.ASSIGNED}, _S.ASSIGNED, _P.ADMIN),
+        transition(_A.CONTACT, {_S.ASSIGNED}, _S.CONTACTED, _P.ASSIGNEE),
+        transition(_A.SCHEDULE, {_S.CONTACTED, _S.SCHEDULED}, _S.SCHEDULED, _P.ASSIGNEE),
+        transition(_A.COMPLETE, {_S.SCHEDULED}, _S.COMPLETED, _P.ASSIGNEE),
+        transition(_A.CANCEL, OPEN, _S.CANCELLED, _P.RESIDENT, _P.ASSIGNEE, _P.ADMIN),
+        # Not contacted within one working day: flagged once, and supervised.
+        transition(_A.MARK_OVERDUE, {_S.ASSIGNED}, None, _P.SYSTEM),
+    )
+)
 
 
 class Appointment(TenantOwned, Base):
@@ -103,7 +110,7 @@ class Appointment(TenantOwned, Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column()
     contact_due_at: Mapped[datetime | None] = mapped_column()
     contacted_at: Mapped[datetime | None] = mapped_column()
-    contact_method: Mapped[str | None] = mapped_column(String(16))
+    contact_method: Mapped[ContactMethod | None] = mapped_column(enum_column(ContactMethod, length=16))
     scheduled_at: Mapped[datetime | None] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(1000))
     overdue_at: Mapped[datetime | None] = mapped_column()
@@ -125,7 +132,7 @@ class AppointmentEvent(TenantOwned, Base):
     )
 
     appointment_id: Mapped[uuid.UUID] = mapped_column()
-    action: Mapped[str] = mapped_column(String(32))
+    action: Mapped[AppointmentAction] = mapped_column(enum_column(AppointmentAction))
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
     from_status: Mapped[AppointmentStatus | None] = mapped_column(enum_column(AppointmentStatus))
     to_status: Mapped[AppointmentStatus] = mapped_column(enum_column(AppointmentStatus))

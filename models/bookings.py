@@ -8,6 +8,7 @@ constraint on PostgreSQL) or by a serialized write transaction (SQLite).
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
 from models.calendar import SHANGHAI
+from models.lifecycle import Lifecycle, transition
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -67,15 +69,40 @@ class BookingStatus(enum.StrEnum):
 # The states that hold a slot: the exclusion constraint covers exactly these.
 HOLDING = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
-BOOKING_STATUS_NAMES = {
-    BookingStatus.PENDING: "待审核",
-    BookingStatus.APPROVED: "已通过",
-    BookingStatus.REJECTED: "未通过",
-    BookingStatus.CANCELLED: "已取消",
-    BookingStatus.CHECKED_IN: "已签到",
-    BookingStatus.NO_SHOW: "未到场",
-    BookingStatus.COMPLETED: "已完成",
-}
+
+class BookingAction(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    CHECK_IN = "check_in"
+    MARK_NO_SHOW = "mark_no_show"
+    COMPLETE = "complete"
+    FLAG_OVERDUE = "flag_overdue"
+
+
+class BookingParty(enum.StrEnum):
+    """What a caller is to one booking."""
+
+    RESIDENT = "resident"  # the resident who booked
+    ADMIN = "admin"  # community admin of the room's community, or a tenant admin
+    SYSTEM = "system"  # the periodic sweep
+
+
+_S = BookingStatus
+_A = BookingAction
+_P = BookingParty
+LIFECYCLE: Lifecycle[BookingStatus, BookingAction, BookingParty] = Lifecycle(
+    (
+        transition(_A.APPROVE, {_S.PENDING}, _S.APPROVED, _P.ADMIN),
+        transition(_A.REJECT, {_S.PENDING}, _S.REJECTED, _P.ADMIN),
+        transition(_A.CANCEL, HOLDING, _S.CANCELLED, _P.RESIDENT, _P.ADMIN),
+        transition(_A.CHECK_IN, {_S.APPROVED}, _S.CHECKED_IN, _P.RESIDENT, _P.ADMIN),
+        transition(_A.MARK_NO_SHOW, {_S.APPROVED}, _S.NO_SHOW, _P.ADMIN),
+        transition(_A.COMPLETE, {_S.CHECKED_IN}, _S.COMPLETED, _P.ADMIN),
+        # A request unanswered past its deadline: flagged once, and the admins told.
+        transition(_A.FLAG_OVERDUE, {_S.PENDING}, None, _P.SYSTEM),
+    )
+)
 
 
 class RoomBooking(TenantOwned, Base):
@@ -113,6 +140,19 @@ class RoomBooking(TenantOwned, Base):
 # --- room rules ------------------------------------------------------------------------------
 
 
+class Breach(enum.Enum):
+    """A room rule that a request breaks."""
+
+    ENDS_BEFORE_START = enum.auto()
+    OVER_CAPACITY = enum.auto()
+    OFF_SLOT = enum.auto()
+    TOO_LONG = enum.auto()
+    TOO_SOON = enum.auto()
+    TOO_FAR_AHEAD = enum.auto()
+    CLOSED_DAY = enum.auto()
+    OUTSIDE_OPENING_HOURS = enum.auto()
+
+
 @dataclass(frozen=True)
 class RoomRules:
     opening_hours: dict[str, list[str]]
@@ -139,56 +179,69 @@ class RoomRules:
     def opening_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.closed_dates:
             return []
-        intervals = []
-        for span in self.opening_hours.get(WEEKDAYS[day.weekday()], []):
-            opens, closes = (time.fromisoformat(t) for t in span.split("-"))
-            intervals.append((datetime.combine(day, opens, SHANGHAI), datetime.combine(day, closes, SHANGHAI)))
-        return intervals
+        midnight = datetime.combine(day, time(0), SHANGHAI)
+        spans = (span_minutes(span) for span in self.opening_hours.get(WEEKDAYS[day.weekday()], []))
+        return [
+            (midnight + timedelta(minutes=opens), midnight + timedelta(minutes=closes))
+            for opens, closes in filter(None, spans)
+        ]
 
-    def problems(
-        self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime
-    ) -> list[tuple[str, str, str]]:
-        """(field, code, message) for each rule the request breaks."""
-        found: list[tuple[str, str, str]] = []
-        local_start, local_end = starts_at.astimezone(SHANGHAI), ends_at.astimezone(SHANGHAI)
+    def slot_grid(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The day's bookable slots: every `slot_minutes` by the clock (:00, :15, :30, …) that
+        fits inside an opening span. Free slots are offered from it and requests must keep to
+        it, so the two can never disagree; a part-slot at the edge of a span is not bookable."""
+        step = timedelta(minutes=self.slot_minutes)
+        midnight = datetime.combine(day, time(0), SHANGHAI)
+        grid = []
+        for opens, closes in self.opening_intervals(day):
+            start = midnight + step * -(-(opens - midnight) // step)  # the first slot boundary not before opening
+            while start + step <= closes:
+                grid.append((start, start + step))
+                start += step
+        return grid
+
+    def breaches(self, starts_at: datetime, ends_at: datetime, attendees: int, now: datetime) -> list[Breach]:
+        """Every rule the request breaks."""
         if ends_at <= starts_at:
-            return [("endsAt", "INVALID", "结束时间须晚于开始时间。")]
+            return [Breach.ENDS_BEFORE_START]
+        found: list[Breach] = []
+        local_start, local_end = starts_at.astimezone(SHANGHAI), ends_at.astimezone(SHANGHAI)
         if attendees < 1 or attendees > self.capacity:
-            found.append(("attendees", "OVER_CAPACITY", f"该活动室最多容纳 {self.capacity} 人。"))
-        if (
-            local_start.minute % self.slot_minutes
-            or local_end.minute % self.slot_minutes
-            or local_start.second
-            or local_end.second
-            or local_start.microsecond
-            or local_end.microsecond
-        ):
-            found.append(("startsAt", "NOT_ON_SLOT", f"请按 {self.slot_minutes} 分钟的时段预约。"))
+            found.append(Breach.OVER_CAPACITY)
         if ends_at - starts_at > timedelta(minutes=self.max_duration_minutes):
-            found.append(("endsAt", "TOO_LONG", f"单次预约不能超过 {self.max_duration_minutes // 60} 小时。"))
+            found.append(Breach.TOO_LONG)
         if starts_at < now + timedelta(hours=self.min_notice_hours):
-            found.append(("startsAt", "TOO_SOON", f"请至少提前 {self.min_notice_hours} 小时预约。"))
+            found.append(Breach.TOO_SOON)
         if starts_at > now + timedelta(days=self.max_days_ahead):
-            found.append(("startsAt", "TOO_FAR_AHEAD", f"最多只能预约 {self.max_days_ahead} 天内的时段。"))
+            found.append(Breach.TOO_FAR_AHEAD)
         day = local_start.date()
         if day in self.closed_dates:
-            found.append(("startsAt", "CLOSED", f"{day.isoformat()} 活动室不开放。"))
+            found.append(Breach.CLOSED_DAY)
         elif not any(opens <= local_start and local_end <= closes for opens, closes in self.opening_intervals(day)):
-            found.append(("startsAt", "OUTSIDE_OPENING_HOURS", "所选时段不在开放时间内。"))
+            found.append(Breach.OUTSIDE_OPENING_HOURS)
+        else:
+            grid = self.slot_grid(day)
+            if local_start not in {s for s, _ in grid} or local_end not in {e for _, e in grid}:
+                found.append(Breach.OFF_SLOT)
         return found
 
     def free_slots(self, day: date, taken: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-        """The day's slots of `slot_minutes` inside opening hours that overlap no taken range."""
-        step = timedelta(minutes=self.slot_minutes)
-        free = []
-        for opens, closes in self.opening_intervals(day):
-            start = opens
-            while start + step <= closes:
-                end = start + step
-                if not any(s < end and start < e for s, e in taken):
-                    free.append((start, end))
-                start = end
-        return free
+        """The day's slots that overlap no taken range."""
+        return [(s, e) for s, e in self.slot_grid(day) if not any(ts < e and s < te for ts, te in taken)]
+
+
+# "09:00-12:00"; a span may close at 24:00, midnight at its end.
+SPAN = re.compile(r"^(?P<opens>([01]\d|2[0-3]):[0-5]\d)-(?P<closes>([01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+def span_minutes(span: str) -> tuple[int, int] | None:
+    """Minutes after midnight at which a span opens and closes, or None if it is malformed or
+    closes no later than it opens."""
+    matched = SPAN.match(span)
+    if matched is None:
+        return None
+    opens, closes = (int(t[:2]) * 60 + int(t[3:]) for t in (matched["opens"], matched["closes"]))
+    return (opens, closes) if opens < closes else None
 
 
 def week_of(moment: datetime) -> tuple[datetime, datetime]:

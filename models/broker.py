@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import psycopg
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 CHANNEL = "wanjia_notifications"
 _PENDING = "wanjia_pending_notifications"
@@ -46,6 +47,13 @@ class Delivery:
         return cls(uuid.UUID(data["t"]), uuid.UUID(data["r"]), uuid.UUID(data["n"]))
 
 
+# A transport that wants to know when a subscription is listening sets this for the task that
+# runs it (server.websockets: a pong answers only once the subscriptions before it listen).
+announce_listening: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "wanjia_announce_listening", default=None
+)
+
+
 class _Hub:
     """Queues of this process's subscribers, by tenant and recipient."""
 
@@ -63,6 +71,9 @@ class _Hub:
         queue: asyncio.Queue[Delivery] = asyncio.Queue()
         key = (tenant_id, recipient_id)
         self._queues[key].add(queue)
+        announce = announce_listening.get()
+        if announce is not None:
+            announce()
         try:
             yield queue
         finally:
@@ -72,28 +83,40 @@ class _Hub:
 
 
 class LocalBroker:
-    """One process: deliveries wait on the session until it commits, then go to the hub."""
+    """One process: deliveries wait until the session's outermost transaction commits, then go
+    to the hub. A savepoint's release is not a commit (SQLAlchemy still calls its listeners
+    `after_commit`): delivered then, a subscriber would read before the row is there to read.
+    Deliveries made inside a savepoint that rolls back are dropped with it."""
 
     def __init__(self) -> None:
         self.hub = _Hub()
 
     async def publish(self, session: AsyncSession, delivery: Delivery) -> None:
-        pending: list[Delivery] = session.sync_session.info.setdefault(_PENDING, [])
-        if not pending:
-            event.listen(session.sync_session, "after_commit", self._flush_after_commit, once=True)
-            event.listen(session.sync_session, "after_rollback", self._drop_after_rollback, once=True)
-        pending.append(delivery)
+        sync = session.sync_session
+        if not event.contains(sync, "after_commit", self._after_commit):
+            # For the session's life (a unit of work's): a listener cannot leave while it is called.
+            event.listen(sync, "after_commit", self._after_commit)
+            event.listen(sync, "after_soft_rollback", self._after_rollback)
+        transaction = sync.get_nested_transaction() or sync.get_transaction()
+        sync.info.setdefault(_PENDING, []).append((transaction, delivery))
 
-    def _flush_after_commit(self, session: Session) -> None:
-        for delivery in session.info.pop(_PENDING, []):
-            self.hub.deliver(delivery)
-        if event.contains(session, "after_rollback", self._drop_after_rollback):
-            event.remove(session, "after_rollback", self._drop_after_rollback)
-
-    def _drop_after_rollback(self, session: Session) -> None:
+    def _after_commit(self, session: Session) -> None:
+        released = session.get_nested_transaction()
+        pending: list[tuple[SessionTransaction | None, Delivery]] = session.info.get(_PENDING, [])
+        if released is not None:
+            # Now part of the enclosing transaction: they live or die with it.
+            session.info[_PENDING] = [(released.parent if t is released else t, d) for t, d in pending]
+            return
         session.info.pop(_PENDING, None)
-        if event.contains(session, "after_commit", self._flush_after_commit):
-            event.remove(session, "after_commit", self._flush_after_commit)
+        for _, delivery in pending:
+            self.hub.deliver(delivery)
+
+    def _after_rollback(self, session: Session, previous: SessionTransaction) -> None:
+        if previous.nested:
+            pending = session.info.get(_PENDING, [])
+            session.info[_PENDING] = [(t, d) for t, d in pending if not _within(t, previous)]
+        else:
+            session.info.pop(_PENDING, None)
 
     def subscription(
         self, tenant_id: uuid.UUID, recipient_id: uuid.UUID
@@ -102,6 +125,14 @@ class LocalBroker:
 
     async def close(self) -> None:
         return None
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 class PostgresBroker:

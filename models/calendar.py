@@ -76,11 +76,6 @@ async def load_official_calendar(connection: AsyncConnection | AsyncSession) -> 
     )
 
 
-def parse_overrides(raw: Mapping[str, str] | None) -> dict[date, bool]:
-    """Tenant overrides as stored in its settings: {"2026-12-31": "off" | "work"}."""
-    return {date.fromisoformat(day): kind == "work" for day, kind in (raw or {}).items()}
-
-
 def package_covers(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 1, 1))

@@ -1,16 +1,14 @@
 """Complaints (开门纳谏 / 随手拍): a resident's issue, handled to a rated resolution.
 
-The lifecycle lives here as data: which action moves which state to which, and who may take
-it. Who a caller *is* to a complaint (its resident, its handler, staff of the department it
-was dispatched to, an admin over it) is decided by the resolvers; the rules below only say
-what each of those may do.
+The lifecycle lives here as data (models.lifecycle): which action moves which state to which,
+and which party may take it. Who a caller *is* to a complaint (its resident, its handler, staff
+of the department it was dispatched to, an admin over it) is decided by the resolvers.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -26,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, utcnow
+from models.lifecycle import Lifecycle, transition
 
 
 class ComplaintCategory(TenantOwned, Base):
@@ -58,18 +57,6 @@ class ComplaintStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-STATUS_NAMES = {
-    ComplaintStatus.SUBMITTED: "待受理",
-    ComplaintStatus.ACCEPTED: "已受理",
-    ComplaintStatus.IN_PROGRESS: "处理中",
-    ComplaintStatus.DISPATCHED: "已派单",
-    ComplaintStatus.RESOLVED: "已办结",
-    ComplaintStatus.CLOSED: "已关闭",
-    ComplaintStatus.REJECTED: "不予受理",
-    ComplaintStatus.REOPENED: "重新办理",
-    ComplaintStatus.WITHDRAWN: "已撤回",
-}
-
 OPEN = frozenset(
     {
         ComplaintStatus.SUBMITTED,
@@ -88,7 +75,7 @@ class ComplaintSource(enum.StrEnum):
     INSPECTION = "inspection"
 
 
-class Action(enum.StrEnum):
+class ComplaintAction(enum.StrEnum):
     SUBMIT = "submit"
     ACCEPT = "accept"
     START_WORK = "start_work"
@@ -106,89 +93,40 @@ class Action(enum.StrEnum):
     AUTO_CLOSE = "auto_close"
 
 
-ACTION_NAMES = {
-    Action.SUBMIT: "提交",
-    Action.ACCEPT: "受理",
-    Action.START_WORK: "开始处理",
-    Action.RESOLVE: "办结",
-    Action.REJECT: "不予受理",
-    Action.DISPATCH: "派单",
-    Action.DEPARTMENT_ACCEPT: "部门签收",
-    Action.RETURN_TO_GRID: "退回网格",
-    Action.REASSIGN: "改派",
-    Action.SUPERVISE: "督办",
-    Action.CONFIRM: "确认评价",
-    Action.REOPEN: "重新办理",
-    Action.WITHDRAW: "撤回",
-    Action.MARK_OVERDUE: "超期",
-    Action.AUTO_CLOSE: "自动关闭",
-}
-
-
-class Party(enum.StrEnum):
+class ComplaintParty(enum.StrEnum):
     """What a caller is to one complaint."""
 
     RESIDENT = "resident"  # the resident who reported it
     HANDLER = "handler"  # the grid worker handling it
     DEPARTMENT = "department"  # staff of the department it is dispatched to
     ADMIN = "admin"  # community admin of its community, or a tenant admin
-    SYSTEM = "system"  # the periodic job
+    SYSTEM = "system"  # the periodic sweep
 
 
-@dataclass(frozen=True)
-class Rule:
-    action: Action
-    sources: frozenset[ComplaintStatus]
-    target: ComplaintStatus | None  # None: the status stays as it is
-    parties: frozenset[Party]
-
-
-def _rule(action: Action, sources: set[ComplaintStatus], target: ComplaintStatus | None, *parties: Party) -> Rule:
-    return Rule(action, frozenset(sources), target, frozenset(parties))
-
-
-S = ComplaintStatus
-P = Party
-RULES = (
-    _rule(Action.ACCEPT, {S.SUBMITTED}, S.ACCEPTED, P.HANDLER, P.ADMIN),
-    _rule(Action.START_WORK, {S.ACCEPTED, S.REOPENED}, S.IN_PROGRESS, P.HANDLER, P.ADMIN),
-    _rule(Action.RESOLVE, {S.IN_PROGRESS}, S.RESOLVED, P.HANDLER, P.ADMIN),
-    _rule(Action.RESOLVE, {S.DISPATCHED}, S.RESOLVED, P.DEPARTMENT),
-    _rule(Action.REJECT, {S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.REOPENED}, S.REJECTED, P.HANDLER, P.ADMIN),
-    _rule(Action.DISPATCH, {S.ACCEPTED, S.IN_PROGRESS, S.REOPENED}, S.DISPATCHED, P.HANDLER, P.ADMIN),
-    _rule(Action.DEPARTMENT_ACCEPT, {S.DISPATCHED}, None, P.DEPARTMENT),
-    _rule(Action.RETURN_TO_GRID, {S.DISPATCHED}, S.IN_PROGRESS, P.DEPARTMENT),
-    _rule(Action.REASSIGN, set(OPEN), None, P.ADMIN),
-    _rule(Action.SUPERVISE, set(OPEN), None, P.ADMIN),
-    _rule(Action.CONFIRM, {S.RESOLVED}, S.CLOSED, P.RESIDENT),
-    _rule(Action.REOPEN, {S.RESOLVED}, S.REOPENED, P.RESIDENT),
-    _rule(Action.WITHDRAW, {S.SUBMITTED}, S.WITHDRAWN, P.RESIDENT),
-    _rule(Action.MARK_OVERDUE, set(OPEN), None, P.SYSTEM),
-    _rule(Action.AUTO_CLOSE, {S.RESOLVED}, S.CLOSED, P.SYSTEM),
+_S = ComplaintStatus
+_A = ComplaintAction
+_P = ComplaintParty
+LIFECYCLE: Lifecycle[ComplaintStatus, ComplaintAction, ComplaintParty] = Lifecycle(
+    (
+        transition(_A.ACCEPT, {_S.SUBMITTED}, _S.ACCEPTED, _P.HANDLER, _P.ADMIN),
+        transition(_A.START_WORK, {_S.ACCEPTED, _S.REOPENED}, _S.IN_PROGRESS, _P.HANDLER, _P.ADMIN),
+        transition(_A.RESOLVE, {_S.IN_PROGRESS}, _S.RESOLVED, _P.HANDLER, _P.ADMIN),
+        transition(_A.RESOLVE, {_S.DISPATCHED}, _S.RESOLVED, _P.DEPARTMENT),
+        transition(
+            _A.REJECT, {_S.SUBMITTED, _S.ACCEPTED, _S.IN_PROGRESS, _S.REOPENED}, _S.REJECTED, _P.HANDLER, _P.ADMIN
+        ),
+        transition(_A.DISPATCH, {_S.ACCEPTED, _S.IN_PROGRESS, _S.REOPENED}, _S.DISPATCHED, _P.HANDLER, _P.ADMIN),
+        transition(_A.DEPARTMENT_ACCEPT, {_S.DISPATCHED}, None, _P.DEPARTMENT),
+        transition(_A.RETURN_TO_GRID, {_S.DISPATCHED}, _S.IN_PROGRESS, _P.DEPARTMENT),
+        transition(_A.REASSIGN, OPEN, None, _P.ADMIN),
+        transition(_A.SUPERVISE, OPEN, None, _P.ADMIN),
+        transition(_A.CONFIRM, {_S.RESOLVED}, _S.CLOSED, _P.RESIDENT),
+        transition(_A.REOPEN, {_S.RESOLVED}, _S.REOPENED, _P.RESIDENT),
+        transition(_A.WITHDRAW, {_S.SUBMITTED}, _S.WITHDRAWN, _P.RESIDENT),
+        transition(_A.MARK_OVERDUE, OPEN, None, _P.SYSTEM),
+        transition(_A.AUTO_CLOSE, {_S.RESOLVED}, _S.CLOSED, _P.SYSTEM),
+    )
 )
-
-
-class TransitionRefused(Exception):
-    """`reason` is "state" when no rule starts from the current status, "party" when the
-    caller is not one of those the step belongs to."""
-
-    def __init__(self, reason: str, action: Action, status: ComplaintStatus) -> None:
-        super().__init__(f"{action} refused ({reason}) in {status}")
-        self.reason = reason
-        self.action = action
-        self.status = status
-
-
-def next_status(action: Action, status: ComplaintStatus, parties: set[Party]) -> ComplaintStatus:
-    """The status after `action`, or TransitionRefused. The caller's party matters first only
-    when the step could happen now, so a wrong state is named as such to everyone."""
-    from_here = [rule for rule in RULES if rule.action == action and status in rule.sources]
-    if not from_here:
-        raise TransitionRefused("state", action, status)
-    for rule in from_here:
-        if rule.parties & parties:
-            return rule.target or status
-    raise TransitionRefused("party", action, status)
 
 
 class Complaint(TenantOwned, Base):
@@ -259,7 +197,7 @@ class ComplaintEvent(TenantOwned, Base):
     )
 
     complaint_id: Mapped[uuid.UUID] = mapped_column()
-    action: Mapped[Action] = mapped_column(enum_column(Action))
+    action: Mapped[ComplaintAction] = mapped_column(enum_column(ComplaintAction))
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
     from_status: Mapped[ComplaintStatus | None] = mapped_column(enum_column(ComplaintStatus))
     to_status: Mapped[ComplaintStatus] = mapped_column(enum_column(ComplaintStatus))

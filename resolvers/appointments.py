@@ -12,44 +12,116 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.appointments import (
-    APPOINTMENT_STATUS_NAMES,
-    APPOINTMENT_STEP_NAMES,
-    APPOINTMENT_STEPS,
+    LIFECYCLE,
     Appointment,
+    AppointmentAction,
     AppointmentEvent,
+    AppointmentParty,
     AppointmentStatus,
     AppointmentType,
+    ContactMethod,
 )
+from models.lifecycle import TransitionRefused
 from models.organisation import Building, Grid
 from models.people import ResidentProfile, Role, RoleGrant, User
 from resolvers.deadlines import calendar_of
-from resolvers.errors import InputCheck, fail, not_found
+from resolvers.errors import InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify
-from resolvers.organisation import checked
-from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
+
+# What residents and staff call each status and step: in messages and the schema's descriptions.
+APPOINTMENT_STATUS_NAMES = {
+    AppointmentStatus.SUBMITTED: "待分拣",
+    AppointmentStatus.ASSIGNED: "已分派",
+    AppointmentStatus.CONTACTED: "已联系",
+    AppointmentStatus.SCHEDULED: "已约定时间",
+    AppointmentStatus.COMPLETED: "已办结",
+    AppointmentStatus.CANCELLED: "已取消",
+}
+
+APPOINTMENT_STEP_NAMES = {
+    AppointmentAction.SUBMIT: "提交预约",
+    AppointmentAction.ASSIGN: "分拣",
+    AppointmentAction.CONTACT: "联系居民",
+    AppointmentAction.SCHEDULE: "约定时间",
+    AppointmentAction.COMPLETE: "办结",
+    AppointmentAction.CANCEL: "取消",
+    AppointmentAction.MARK_OVERDUE: "超时未联系",
+}
+
 
 Resident = aliased(User, name="appointment_resident")
 Assignee = aliased(User, name="appointment_assignee")
 
-KIND = select(
-    AppointmentType.id,
-    AppointmentType.code,
-    AppointmentType.name,
-    AppointmentType.department_id,
-    AppointmentType.room_id,
+
+@dataclass(frozen=True, slots=True)
+class AppointmentTypeRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    department_id: uuid.UUID | None
+    room_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRow:
+    id: uuid.UUID
+    type_id: uuid.UUID
+    resident_id: uuid.UUID
+    community_id: uuid.UUID
+    description: str
+    preferred_times: list[str]
+    status: AppointmentStatus
+    assignee_id: uuid.UUID | None
+    contact_due_at: datetime | None
+    contacted_at: datetime | None
+    contact_method: ContactMethod | None
+    scheduled_at: datetime | None
+    outcome: str | None
+    created_at: datetime
+    updated_at: datetime
+    type_name: str
+    type_department_id: uuid.UUID | None
+    resident_name: str
+    resident_phone: str
+    assignee_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: uuid.UUID
+    appointment_id: uuid.UUID
+    action: AppointmentAction
+    from_status: AppointmentStatus | None
+    to_status: AppointmentStatus
+    note: str | None
+    created_at: datetime
+    actor_name: str | None
+
+
+KIND = Selection(
+    AppointmentTypeRow,
+    select(
+        AppointmentType.id,
+        AppointmentType.code,
+        AppointmentType.name,
+        AppointmentType.department_id,
+        AppointmentType.room_id,
+    ),
 )
-APPOINTMENT = (
+APPOINTMENT = Selection(
+    AppointmentRow,
     select(
         Appointment.id,
         Appointment.type_id,
@@ -77,21 +149,29 @@ APPOINTMENT = (
         (AppointmentType.tenant_id == Appointment.tenant_id) & (AppointmentType.id == Appointment.type_id),
     )
     .join(Resident, (Resident.tenant_id == Appointment.tenant_id) & (Resident.id == Appointment.resident_id))
-    .outerjoin(Assignee, (Assignee.tenant_id == Appointment.tenant_id) & (Assignee.id == Appointment.assignee_id))
+    .outerjoin(Assignee, (Assignee.tenant_id == Appointment.tenant_id) & (Assignee.id == Appointment.assignee_id)),
 )
-EVENT = select(
-    AppointmentEvent.id,
-    AppointmentEvent.appointment_id,
-    AppointmentEvent.action,
-    AppointmentEvent.from_status,
-    AppointmentEvent.to_status,
-    AppointmentEvent.note,
-    AppointmentEvent.created_at,
-    User.name.label("actor_name"),
-).outerjoin(User, (User.tenant_id == AppointmentEvent.tenant_id) & (User.id == AppointmentEvent.actor_id))
+EVENT = Selection(
+    EventRow,
+    select(
+        AppointmentEvent.id,
+        AppointmentEvent.appointment_id,
+        AppointmentEvent.action,
+        AppointmentEvent.from_status,
+        AppointmentEvent.to_status,
+        AppointmentEvent.note,
+        AppointmentEvent.created_at,
+        User.name.label("actor_name"),
+    ).outerjoin(User, (User.tenant_id == AppointmentEvent.tenant_id) & (User.id == AppointmentEvent.actor_id)),
+)
 
 CONTACT_WITHIN_HOURS = 8  # one working day
-CONTACT_METHODS = {"phone": "电话", "visit": "上门", "sms": "短信", "wechat": "微信"}
+CONTACT_METHODS = {
+    ContactMethod.PHONE: "电话",
+    ContactMethod.VISIT: "上门",
+    ContactMethod.SMS: "短信",
+    ContactMethod.WECHAT: "微信",
+}
 
 
 @dataclass(frozen=True)
@@ -103,17 +183,15 @@ class AppointmentFilter:
 
 # --- types -----------------------------------------------------------------------------------
 
-_kinds = batch_by_key(KIND, AppointmentType.id)
+
+@allowed_to(ANYONE)
+async def list_types(ctx: RequestContext, page: PageRequest) -> Page[AppointmentTypeRow]:
+    return await paginate(ctx, KIND, (AppointmentType.code, AppointmentType.id), page)
 
 
 @allowed_to(ANYONE)
-async def list_types(ctx: RequestContext, page: PageRequest) -> Page:
-    return await paginate(session_of(ctx), KIND, (AppointmentType.code, AppointmentType.id), checked(ctx, page))
-
-
-@allowed_to(ANYONE)
-async def kind(ctx: RequestContext, type_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _kinds).load(type_id)
+async def kind(ctx: RequestContext, type_id: uuid.UUID) -> AppointmentTypeRow | None:
+    return await loader(ctx, Loaders.kinds).load(type_id)
 
 
 # --- who sees which --------------------------------------------------------------------------
@@ -130,49 +208,57 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+# Overdue: not contacted in time, in a state the sweep flags from (assigned).
+_LATE_STATES = LIFECYCLE.sources(AppointmentAction.MARK_OVERDUE, AppointmentParty.SYSTEM)
+
+
 def _overdue(now: datetime) -> ColumnElement[bool]:
-    return and_(Appointment.status == AppointmentStatus.ASSIGNED, Appointment.contact_due_at < now)
+    return and_(Appointment.status.in_(_LATE_STATES), Appointment.contact_due_at < now)
 
 
-def is_overdue(row: Any, now: datetime) -> bool:
-    return row.status == AppointmentStatus.ASSIGNED and row.contact_due_at is not None and row.contact_due_at < now
+def is_overdue(row: AppointmentRow, now: datetime) -> bool:
+    return row.status in _LATE_STATES and row.contact_due_at is not None and row.contact_due_at < now
 
 
-async def _appointments(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
-    rows = (await session_of(ctx).execute(APPOINTMENT.where(Appointment.id.in_(ids), _in_scope(viewer)))).all()
+async def _appointments(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[AppointmentRow | None]:
+    rows = await APPOINTMENT.where(Appointment.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 
 
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    kinds = batch_by_key(KIND, AppointmentType.id)
+    appointments = _appointments  # per viewer
+    timelines = pages_by_parent(EVENT, AppointmentEvent.appointment_id, (AppointmentEvent.id,))
+
+
 @allowed_to(Role.RESIDENT, Role.STAFF, *ADMINS)
-async def appointment(ctx: RequestContext, appointment_id: uuid.UUID) -> Row[Any] | None:
+async def appointment(ctx: RequestContext, appointment_id: uuid.UUID) -> AppointmentRow | None:
     viewer = viewer_of(ctx)
-    return await loader(ctx, _appointments, viewer).load(appointment_id)
+    return await loader(ctx, Loaders.appointments, viewer).load(appointment_id)
 
 
 @allowed_to(Role.RESIDENT, Role.STAFF, *ADMINS)
-async def list_appointments(ctx: RequestContext, query: AppointmentFilter, page: PageRequest) -> Page:
+async def list_appointments(ctx: RequestContext, query: AppointmentFilter, page: PageRequest) -> Page[AppointmentRow]:
     """A resident's own; a staff member's assigned; admins' queues (unassigned, overdue)."""
-    stmt = APPOINTMENT.where(_in_scope(viewer_of(ctx)))
+    mine = APPOINTMENT.where(_in_scope(viewer_of(ctx)))
     if query.statuses:
-        stmt = stmt.where(Appointment.status.in_(query.statuses))
+        mine = mine.where(Appointment.status.in_(query.statuses))
     if query.unassigned is not None:
-        stmt = stmt.where(
+        mine = mine.where(
             Appointment.assignee_id.is_(None) if query.unassigned else Appointment.assignee_id.is_not(None)
         )
     if query.overdue is not None:
         condition = _overdue(ctx.clock())
-        stmt = stmt.where(condition if query.overdue else ~condition)
-    return await paginate(session_of(ctx), stmt, (Appointment.id,), checked(ctx, page), descending=True)
+        mine = mine.where(condition if query.overdue else ~condition)
+    return await paginate(ctx, mine, (Appointment.id,), page, descending=True)
 
 
-async def _timelines(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
-    return await pages_by_parent(ctx, EVENT, AppointmentEvent.appointment_id, (AppointmentEvent.id,), page, ids)
-
-
-async def timeline(ctx: RequestContext, appointment_id: uuid.UUID, page: PageRequest) -> Page:
+async def timeline(ctx: RequestContext, appointment_id: uuid.UUID, page: PageRequest) -> Page[EventRow]:
     """Only reached through an appointment the caller could see."""
-    return await loader(ctx, _timelines, checked(ctx, page)).load(appointment_id)
+    return await loader(ctx, Loaders.timelines, checked(ctx, page)).load(appointment_id)
 
 
 # --- requesting and handling -----------------------------------------------------------------
@@ -215,7 +301,7 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     session.add(
         AppointmentEvent(
             appointment_id=item.id,
-            action="submit",
+            action=AppointmentAction.SUBMIT,
             actor_id=viewer.user_id,
             to_status=AppointmentStatus.SUBMITTED,
             created_at=now,
@@ -232,32 +318,46 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     return item.id
 
 
+def parties(viewer: Viewer, appointment: Appointment | AppointmentRow) -> set[AppointmentParty]:
+    """What the caller is to one appointment."""
+    found: set[AppointmentParty] = set()
+    if appointment.resident_id == viewer.user_id:
+        found.add(AppointmentParty.RESIDENT)
+    if appointment.assignee_id == viewer.user_id:
+        found.add(AppointmentParty.ASSIGNEE)
+    if viewer.administers(appointment.community_id):
+        found.add(AppointmentParty.ADMIN)
+    return found
+
+
 async def _step(
     ctx: RequestContext,
     appointment_id: uuid.UUID,
-    action: str,
+    action: AppointmentAction,
     *,
-    may: Callable[[Viewer, Appointment], bool],
     note: str | None = None,
     change: Callable[[Appointment], None] = lambda _: None,
 ) -> Appointment:
+    """Takes `action` if the lifecycle lets this caller take it now, and writes it on the
+    timeline. Two people acting at once: the second's write finds the version changed."""
     session = session_of(ctx)
     viewer = viewer_of(ctx)
     item = await session.scalar(select(Appointment).where(Appointment.id == appointment_id, _in_scope(viewer)))
     if item is None:
         raise not_found("预约", "appointmentId")
-    if not may(viewer, item):
-        raise fail("FORBIDDEN", f"您不能对该预约执行“{APPOINTMENT_STEP_NAMES[action]}”。")
-    sources, target = APPOINTMENT_STEPS[action]
-    if item.status not in sources:
-        raise fail(
-            "INVALID_TRANSITION",
-            f"该预约当前状态为“{APPOINTMENT_STATUS_NAMES[item.status]}”，不能{APPOINTMENT_STEP_NAMES[action]}。",
-            "appointmentId",
-        )
     before = item.status
+    try:
+        after = LIFECYCLE.next_state(action, before, parties(viewer, item))
+    except TransitionRefused as refusal:
+        raise refused(
+            refusal,
+            thing="预约",
+            states=APPOINTMENT_STATUS_NAMES,
+            actions=APPOINTMENT_STEP_NAMES,
+            field="appointmentId",
+        ) from refusal
     now = ctx.clock()
-    item.status = target
+    item.status = after
     item.updated_at = now
     change(item)
     session.add(
@@ -266,7 +366,7 @@ async def _step(
             action=action,
             actor_id=viewer.user_id,
             from_status=before,
-            to_status=target,
+            to_status=after,
             note=note,
             created_at=now,
         )
@@ -276,18 +376,6 @@ async def _step(
     except StaleDataError as error:
         raise fail("CONFLICT", "该预约刚刚被他人处理，请刷新后重试。", "appointmentId") from error
     return item
-
-
-def _admin(viewer: Viewer, item: Appointment) -> bool:
-    return Role.TENANT_ADMIN in viewer.roles or item.community_id in viewer.community_ids
-
-
-def _assignee(viewer: Viewer, item: Appointment) -> bool:
-    return item.assignee_id == viewer.user_id
-
-
-def _resident(viewer: Viewer, item: Appointment) -> bool:
-    return item.resident_id == viewer.user_id
 
 
 @allowed_to(*ADMINS)
@@ -307,7 +395,7 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
         item.contact_due_at = calendar_of(ctx).working_hours_after(ctx.clock(), CONTACT_WITHIN_HOURS)
         item.overdue_at = None
 
-    item = await _step(ctx, appointment_id, "assign", may=_admin, change=hand_over)
+    item = await _step(ctx, appointment_id, AppointmentAction.ASSIGN, change=hand_over)
     await notify(
         ctx,
         [staff_id],
@@ -327,10 +415,9 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
 
 @allowed_to(Role.STAFF)
 async def record_contact(
-    ctx: RequestContext, appointment_id: uuid.UUID, contacted_at: datetime, method: str, note: str | None
+    ctx: RequestContext, appointment_id: uuid.UUID, contacted_at: datetime, method: ContactMethod, note: str | None
 ) -> uuid.UUID:
     check = InputCheck()
-    check.require(method in CONTACT_METHODS, "method", "联系方式应为电话、上门、短信或微信。")
     check.require(contacted_at <= ctx.clock(), "contactedAt", "联系时间不能晚于现在。")
     text = check.text(note, "note", "联系记录", max_length=1000) if note and note.strip() else None
     check.done()
@@ -339,7 +426,7 @@ async def record_contact(
         item.contacted_at = contacted_at
         item.contact_method = method
 
-    item = await _step(ctx, appointment_id, "contact", may=_assignee, note=text, change=record)
+    item = await _step(ctx, appointment_id, AppointmentAction.CONTACT, note=text, change=record)
     return item.id
 
 
@@ -353,7 +440,7 @@ async def schedule(ctx: RequestContext, appointment_id: uuid.UUID, at: datetime,
     def agree(item: Appointment) -> None:
         item.scheduled_at = at
 
-    item = await _step(ctx, appointment_id, "schedule", may=_assignee, note=text, change=agree)
+    item = await _step(ctx, appointment_id, AppointmentAction.SCHEDULE, note=text, change=agree)
     await notify(
         ctx,
         [item.resident_id],
@@ -373,7 +460,7 @@ async def complete(ctx: RequestContext, appointment_id: uuid.UUID, outcome: str)
     def finish(item: Appointment) -> None:
         item.outcome = text
 
-    item = await _step(ctx, appointment_id, "complete", may=_assignee, note=text, change=finish)
+    item = await _step(ctx, appointment_id, AppointmentAction.COMPLETE, note=text, change=finish)
     await notify(ctx, [item.resident_id], kind="appointment_status", title="预约已办结", body="您的预约事项已办结。")
     return item.id
 
@@ -383,9 +470,7 @@ async def cancel(ctx: RequestContext, appointment_id: uuid.UUID, reason: str) ->
     check = InputCheck()
     text = check.text(reason, "reason", "取消理由", max_length=200)
     check.done()
-    item = await _step(
-        ctx, appointment_id, "cancel", may=lambda v, i: _resident(v, i) or _assignee(v, i) or _admin(v, i), note=text
-    )
+    item = await _step(ctx, appointment_id, AppointmentAction.CANCEL, note=text)
     await notify(
         ctx,
         [item.resident_id, item.assignee_id],
@@ -403,12 +488,14 @@ async def sweep(ctx: RequestContext) -> int:
     now = ctx.clock()
     late = (await session.scalars(select(Appointment).where(_overdue(now), Appointment.overdue_at.is_(None)))).all()
     for item in late:
+        before = item.status
+        item.status = LIFECYCLE.next_state(AppointmentAction.MARK_OVERDUE, before, {AppointmentParty.SYSTEM})
         item.overdue_at = now
         session.add(
             AppointmentEvent(
                 appointment_id=item.id,
-                action="mark_overdue",
-                from_status=item.status,
+                action=AppointmentAction.MARK_OVERDUE,
+                from_status=before,
                 to_status=item.status,
                 note="超过一个工作日未联系居民",
                 created_at=now,

@@ -9,55 +9,121 @@ Neither answer says who holds the slot.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Row, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.bookings import (
-    BOOKING_STATUS_NAMES,
     HOLDING,
+    LIFECYCLE,
     WEEKDAYS,
+    BookingAction,
+    BookingParty,
     BookingStatus,
+    Breach,
     Room,
     RoomBooking,
     RoomRules,
+    span_minutes,
     week_of,
 )
 from models.calendar import SHANGHAI
+from models.lifecycle import TransitionRefused
 from models.people import Role, User
 from resolvers.deadlines import calendar_of
-from resolvers.errors import DomainError, InputCheck, fail, not_found
+from resolvers.errors import DomainError, InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, loader
 from resolvers.notifications import admins_of, notify
-from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
-ROOM = select(
-    Room.id,
-    Room.community_id,
-    Room.name,
-    Room.capacity,
-    Room.facilities,
-    Room.requires_approval,
-    Room.opening_hours,
-    Room.closed_dates,
-    Room.slot_minutes,
-    Room.min_notice_hours,
-    Room.max_days_ahead,
-    Room.max_duration_minutes,
-    Room.weekly_quota_hours,
+# What residents and admins call each status: in messages and the schema's descriptions.
+BOOKING_STATUS_NAMES = {
+    BookingStatus.PENDING: "待审核",
+    BookingStatus.APPROVED: "已通过",
+    BookingStatus.REJECTED: "未通过",
+    BookingStatus.CANCELLED: "已取消",
+    BookingStatus.CHECKED_IN: "已签到",
+    BookingStatus.NO_SHOW: "未到场",
+    BookingStatus.COMPLETED: "已完成",
+}
+ACTION_NAMES = {
+    BookingAction.APPROVE: "审核",
+    BookingAction.REJECT: "审核",
+    BookingAction.CANCEL: "取消",
+    BookingAction.CHECK_IN: "签到",
+    BookingAction.MARK_NO_SHOW: "记为未到场",
+    BookingAction.COMPLETE: "记为已完成",
+    BookingAction.FLAG_OVERDUE: "超时未审核",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRow:
+    id: uuid.UUID
+    community_id: uuid.UUID
+    name: str
+    capacity: int
+    facilities: list[str]
+    requires_approval: bool
+    opening_hours: dict[str, list[str]]
+    closed_dates: list[str]
+    slot_minutes: int
+    min_notice_hours: int
+    max_days_ahead: int
+    max_duration_minutes: int
+    weekly_quota_hours: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRow:
+    id: uuid.UUID
+    room_id: uuid.UUID
+    resident_id: uuid.UUID
+    series_id: uuid.UUID | None
+    purpose: str
+    attendees: int
+    starts_at: datetime
+    ends_at: datetime
+    status: BookingStatus
+    answer_due_at: datetime | None
+    reason: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    room_name: str
+    community_id: uuid.UUID
+    resident_name: str
+    resident_phone: str
+
+
+ROOM = Selection(
+    RoomRow,
+    select(
+        Room.id,
+        Room.community_id,
+        Room.name,
+        Room.capacity,
+        Room.facilities,
+        Room.requires_approval,
+        Room.opening_hours,
+        Room.closed_dates,
+        Room.slot_minutes,
+        Room.min_notice_hours,
+        Room.max_days_ahead,
+        Room.max_duration_minutes,
+        Room.weekly_quota_hours,
+    ),
 )
-BOOKING = (
+BOOKING = Selection(
+    BookingRow,
     select(
         RoomBooking.id,
         RoomBooking.room_id,
@@ -78,7 +144,7 @@ BOOKING = (
         User.phone.label("resident_phone"),
     )
     .join(Room, (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id))
-    .join(User, (User.tenant_id == RoomBooking.tenant_id) & (User.id == RoomBooking.resident_id))
+    .join(User, (User.tenant_id == RoomBooking.tenant_id) & (User.id == RoomBooking.resident_id)),
 )
 
 MAX_OCCURRENCES = 26
@@ -108,18 +174,16 @@ class BookingRequest:
 
 # --- rooms -----------------------------------------------------------------------------------
 
-_rooms = batch_by_key(ROOM, Room.id)
+
+@allowed_to(ANYONE)
+async def list_rooms(ctx: RequestContext, community_id: uuid.UUID | None, page: PageRequest) -> Page[RoomRow]:
+    rooms = ROOM if community_id is None else ROOM.where(Room.community_id == community_id)
+    return await paginate(ctx, rooms, (Room.name, Room.id), page)
 
 
 @allowed_to(ANYONE)
-async def list_rooms(ctx: RequestContext, community_id: uuid.UUID | None, page: PageRequest) -> Page:
-    stmt = ROOM if community_id is None else ROOM.where(Room.community_id == community_id)
-    return await paginate(session_of(ctx), stmt, (Room.name, Room.id), checked(ctx, page))
-
-
-@allowed_to(ANYONE)
-async def room(ctx: RequestContext, room_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _rooms).load(room_id)
+async def room(ctx: RequestContext, room_id: uuid.UUID) -> RoomRow | None:
+    return await loader(ctx, Loaders.rooms).load(room_id)
 
 
 @allowed_to(ANYONE)
@@ -174,36 +238,40 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def _is_admin_of(viewer: Viewer, community_id: uuid.UUID) -> bool:
-    return Role.TENANT_ADMIN in viewer.roles or community_id in viewer.community_ids
-
-
-async def _bookings(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
-    rows = (await session_of(ctx).execute(BOOKING.where(RoomBooking.id.in_(ids), _in_scope(viewer)))).all()
-    found = {row.id: row for row in rows}
+async def _bookings(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[BookingRow | None]:
+    found = {
+        row.id: row for row in await BOOKING.where(RoomBooking.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
+    }
     return [found.get(i) for i in ids]
 
 
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    rooms = batch_by_key(ROOM, Room.id)
+    bookings = _bookings  # per viewer
+
+
 @allowed_to(Role.RESIDENT, *ADMINS)
-async def booking(ctx: RequestContext, booking_id: uuid.UUID) -> Row[Any] | None:
+async def booking(ctx: RequestContext, booking_id: uuid.UUID) -> BookingRow | None:
     viewer = viewer_of(ctx)
-    return await loader(ctx, _bookings, viewer).load(booking_id)
+    return await loader(ctx, Loaders.bookings, viewer).load(booking_id)
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
-async def list_bookings(ctx: RequestContext, query: BookingFilter, page: PageRequest) -> Page:
+async def list_bookings(ctx: RequestContext, query: BookingFilter, page: PageRequest) -> Page[BookingRow]:
     """A resident's own bookings; for admins, their community's (a room's calendar with
     `room_id` and a time range, the approval queue with status PENDING)."""
-    stmt = BOOKING.where(_in_scope(viewer_of(ctx)))
+    mine = BOOKING.where(_in_scope(viewer_of(ctx)))
     if query.statuses:
-        stmt = stmt.where(RoomBooking.status.in_(query.statuses))
+        mine = mine.where(RoomBooking.status.in_(query.statuses))
     if query.room_id is not None:
-        stmt = stmt.where(RoomBooking.room_id == query.room_id)
+        mine = mine.where(RoomBooking.room_id == query.room_id)
     if query.starts_from is not None:
-        stmt = stmt.where(RoomBooking.starts_at >= query.starts_from)
+        mine = mine.where(RoomBooking.starts_at >= query.starts_from)
     if query.starts_before is not None:
-        stmt = stmt.where(RoomBooking.starts_at < query.starts_before)
-    return await paginate(session_of(ctx), stmt, (RoomBooking.starts_at, RoomBooking.id), checked(ctx, page))
+        mine = mine.where(RoomBooking.starts_at < query.starts_before)
+    return await paginate(ctx, mine, (RoomBooking.starts_at, RoomBooking.id), page)
 
 
 # --- requesting ------------------------------------------------------------------------------
@@ -224,12 +292,30 @@ def _occurrences(request: BookingRequest, check: InputCheck) -> list[tuple[datet
     return [(request.starts_at + timedelta(weeks=k), request.ends_at + timedelta(weeks=k)) for k in range(weeks)]
 
 
+BREACHES = {
+    # breach: (field, code, message with the room's rules and the day filled in)
+    Breach.ENDS_BEFORE_START: ("endsAt", "INVALID", "结束时间须晚于开始时间。"),
+    Breach.OVER_CAPACITY: ("attendees", "OVER_CAPACITY", "该活动室最多容纳 {rules.capacity} 人。"),
+    Breach.OFF_SLOT: ("startsAt", "NOT_ON_SLOT", "请按 {rules.slot_minutes} 分钟的时段预约。"),
+    Breach.TOO_LONG: ("endsAt", "TOO_LONG", "单次预约不能超过 {hours} 小时。"),
+    Breach.TOO_SOON: ("startsAt", "TOO_SOON", "请至少提前 {rules.min_notice_hours} 小时预约。"),
+    Breach.TOO_FAR_AHEAD: ("startsAt", "TOO_FAR_AHEAD", "最多只能预约 {rules.max_days_ahead} 天内的时段。"),
+    Breach.CLOSED_DAY: ("startsAt", "CLOSED", "{day} 活动室不开放。"),
+    Breach.OUTSIDE_OPENING_HOURS: ("startsAt", "OUTSIDE_OPENING_HOURS", "所选时段不在开放时间内。"),
+}
+
+
+def _breach_issue(breach: Breach, rules: RoomRules, starts: datetime) -> tuple[str, str, str]:
+    field_name, code, message = BREACHES[breach]
+    return field_name, code, message.format(rules=rules, hours=rules.max_duration_minutes // 60, day=_day(starts))
+
+
 def _day(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).date().isoformat()
 
 
 async def _quota_problems(
-    ctx: RequestContext, room_row: Any, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]
+    ctx: RequestContext, room_row: RoomRow, resident_id: uuid.UUID, slots: list[tuple[datetime, datetime]]
 ) -> list[str]:
     """The weeks (by Monday) in which these slots would take the resident over the room's quota."""
     held: dict[datetime, timedelta] = defaultdict(timedelta)
@@ -291,7 +377,8 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
     check.done()
     rules = RoomRules.of(room_row)
     for starts, ends in slots:
-        for field_name, code, message in rules.problems(starts, ends, request.attendees, now):
+        for breach in rules.breaches(starts, ends, request.attendees, now):
+            field_name, code, message = _breach_issue(breach, rules, starts)
             prefix = f"{_day(starts)}：" if len(slots) > 1 else ""
             check.require(False, field_name, prefix + message, code)
     check.done()
@@ -344,32 +431,46 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
 # --- deciding and using ----------------------------------------------------------------------
 
 
-async def _own_or_admin(
-    ctx: RequestContext, booking_id: uuid.UUID, *, admins_only: bool = False
-) -> tuple[RoomBooking, str, bool]:
-    """The booking (to write to), its room's name, and whether the caller is an admin over it.
-    Not the caller's to see: NOT_FOUND; seen but `admins_only` and not one: FORBIDDEN."""
-    viewer = viewer_of(ctx)
+def parties(viewer: Viewer, resident_id: uuid.UUID, community_id: uuid.UUID) -> set[BookingParty]:
+    """What the caller is to a booking of `resident_id` in a room of `community_id`."""
+    found: set[BookingParty] = set()
+    if Role.RESIDENT in viewer.roles and resident_id == viewer.user_id:
+        found.add(BookingParty.RESIDENT)
+    if viewer.administers(community_id):
+        found.add(BookingParty.ADMIN)
+    return found
+
+
+@dataclass
+class _Step:
+    booking: RoomBooking
+    room_name: str
+    parties: set[BookingParty]
+
+
+async def _find(ctx: RequestContext, booking_id: uuid.UUID) -> _Step:
+    """The booking to write to, if the caller may see it (else NOT_FOUND, whatever the step)."""
     stmt = (
         select(RoomBooking, Room.name, Room.community_id)
         .join(Room, (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id))
-        .where(RoomBooking.id == booking_id, _in_scope(viewer))
+        .where(RoomBooking.id == booking_id, _in_scope(viewer_of(ctx)))
     )
     found = (await session_of(ctx).execute(stmt)).one_or_none()
     if found is None:
         raise not_found("预约", "bookingId")
     row, room_name, community_id = found
-    is_admin = _is_admin_of(viewer, community_id)
-    if admins_only and not is_admin:
-        raise fail("FORBIDDEN", "没有权限执行此操作。")
-    return row, room_name, is_admin
+    return _Step(row, room_name, parties(viewer_of(ctx), row.resident_id, community_id))
 
 
-def _require_status(row: RoomBooking, allowed: set[BookingStatus], doing: str) -> None:
-    if row.status not in allowed:
-        raise fail(
-            "INVALID_TRANSITION", f"该预约当前状态为“{BOOKING_STATUS_NAMES[row.status]}”，不能{doing}。", "bookingId"
-        )
+def _move(step: _Step, action: BookingAction) -> RoomBooking:
+    """Takes `action` if the lifecycle lets this caller take it now (written by `_save`)."""
+    try:
+        step.booking.status = LIFECYCLE.next_state(action, step.booking.status, step.parties)
+    except TransitionRefused as refusal:
+        raise refused(
+            refusal, thing="预约", states=BOOKING_STATUS_NAMES, actions=ACTION_NAMES, field="bookingId"
+        ) from refusal
+    return step.booking
 
 
 async def _save(ctx: RequestContext) -> None:
@@ -386,22 +487,21 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
     if not approve:
         reason = check.text(reason or "", "reason", "不通过的理由", max_length=200)
     check.done()
-    row, room_name, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
-    _require_status(row, {BookingStatus.PENDING}, "审核")
+    action = BookingAction.APPROVE if approve else BookingAction.REJECT
+    step = await _find(ctx, booking_id)
+    row = _move(step, action)
     together = [row]
     if row.series_id is not None:
-        together = list(
-            (
-                await session_of(ctx).scalars(
-                    select(RoomBooking).where(
-                        RoomBooking.series_id == row.series_id, RoomBooking.status == BookingStatus.PENDING
-                    )
-                )
-            ).all()
+        siblings = await session_of(ctx).scalars(
+            select(RoomBooking).where(
+                RoomBooking.series_id == row.series_id,
+                RoomBooking.id != row.id,
+                RoomBooking.status.in_(LIFECYCLE.sources(action, BookingParty.ADMIN)),
+            )
         )
+        together += [_move(_Step(each, step.room_name, step.parties), action) for each in siblings]
     now = ctx.clock()
     for each in together:
-        each.status = BookingStatus.APPROVED if approve else BookingStatus.REJECTED
         each.reason = None if approve else reason
         each.decided_by_id = viewer_of(ctx).user_id
         each.decided_at = now
@@ -412,7 +512,7 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
         [row.resident_id],
         kind="booking_decided",
         title="活动室预约结果",
-        body=f"您预约的{room_name}（{_day(row.starts_at)}）{verdict}",
+        body=f"您预约的{step.room_name}（{_day(row.starts_at)}）{verdict}",
     )
     return row.id
 
@@ -420,16 +520,15 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
 @allowed_to(Role.RESIDENT, *ADMINS)
 async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None) -> uuid.UUID:
     """A resident cancels their own booking before it starts; an admin cancels any, with a reason."""
-    row, room_name, is_admin = await _own_or_admin(ctx, booking_id)
-    mine = row.resident_id == viewer_of(ctx).user_id
+    step = await _find(ctx, booking_id)
+    mine = step.booking.resident_id == viewer_of(ctx).user_id
     check = InputCheck()
     if not mine:
         reason = check.text(reason or "", "reason", "取消理由", max_length=200)
     check.done()
-    _require_status(row, set(HOLDING), "取消")
-    if mine and not is_admin and row.starts_at <= ctx.clock():
+    row = _move(step, BookingAction.CANCEL)
+    if BookingParty.ADMIN not in step.parties and row.starts_at <= ctx.clock():
         raise fail("TOO_LATE", "预约已开始，不能再取消。", "bookingId")
-    row.status = BookingStatus.CANCELLED
     row.reason = reason
     row.decided_at = ctx.clock()
     await _save(ctx)
@@ -439,39 +538,32 @@ async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None)
             [row.resident_id],
             kind="booking_cancelled",
             title="活动室预约被取消",
-            body=f"您预约的{room_name}（{_day(row.starts_at)}）已取消：{reason}",
+            body=f"您预约的{step.room_name}（{_day(row.starts_at)}）已取消：{reason}",
         )
     return row.id
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
 async def check_in(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, _ = await _own_or_admin(ctx, booking_id)
-    _require_status(row, {BookingStatus.APPROVED}, "签到")
-    now = ctx.clock()
-    if not row.starts_at - CHECK_IN_EARLY <= now <= row.ends_at:
+    row = _move(await _find(ctx, booking_id), BookingAction.CHECK_IN)
+    if not row.starts_at - CHECK_IN_EARLY <= ctx.clock() <= row.ends_at:
         raise fail("NOT_NOW", "只能在预约开始前 15 分钟至结束前签到。", "bookingId")
-    row.status = BookingStatus.CHECKED_IN
     await _save(ctx)
     return row.id
 
 
 @allowed_to(*ADMINS)
 async def mark_no_show(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
-    _require_status(row, {BookingStatus.APPROVED}, "记为未到场")
+    row = _move(await _find(ctx, booking_id), BookingAction.MARK_NO_SHOW)
     if ctx.clock() < row.starts_at + CHECK_IN_EARLY:
         raise fail("NOT_NOW", "预约开始 15 分钟后仍未签到，才能记为未到场。", "bookingId")
-    row.status = BookingStatus.NO_SHOW
     await _save(ctx)
     return row.id
 
 
 @allowed_to(*ADMINS)
 async def complete(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row, _, _ = await _own_or_admin(ctx, booking_id, admins_only=True)
-    _require_status(row, {BookingStatus.CHECKED_IN}, "记为已完成")
-    row.status = BookingStatus.COMPLETED
+    row = _move(await _find(ctx, booking_id), BookingAction.COMPLETE)
     await _save(ctx)
     return row.id
 
@@ -483,13 +575,14 @@ async def sweep(ctx: RequestContext) -> int:
     late = (
         await session.scalars(
             select(RoomBooking).where(
-                RoomBooking.status == BookingStatus.PENDING,
+                RoomBooking.status.in_(LIFECYCLE.sources(BookingAction.FLAG_OVERDUE, BookingParty.SYSTEM)),
                 RoomBooking.answer_due_at < now,
                 RoomBooking.overdue_at.is_(None),
             )
         )
     ).all()
     for row in late:
+        row.status = LIFECYCLE.next_state(BookingAction.FLAG_OVERDUE, row.status, {BookingParty.SYSTEM})
         row.overdue_at = now
         community_id = (await room(ctx, row.room_id)).community_id
         await notify(
@@ -518,15 +611,12 @@ class RoomSettings:
     weekly_quota_hours: int
 
 
-SPAN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
-
-
 def _check_opening_hours(check: InputCheck, hours: dict[str, list[str]]) -> None:
     for day, spans in hours.items():
         if not check.require(day in WEEKDAYS, "openingHours", f"“{day}”不是星期（mon–sun）。"):
             continue
         for span in spans:
-            well_formed = bool(SPAN.match(span)) and span.split("-")[0] < span.split("-")[1]
+            well_formed = span_minutes(span) is not None
             check.require(well_formed, "openingHours", f"开放时段“{span}”格式应为 09:00-12:00，且结束晚于开始。")
 
 
@@ -535,7 +625,7 @@ async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSet
     """An admin of the room's community (or the tenant admin) edits its rules. Bookings already
     made are kept; the new rules apply to requests from now on."""
     found = await room(ctx, room_id)
-    if found is None or not _is_admin_of(viewer_of(ctx), found.community_id):
+    if found is None or not viewer_of(ctx).administers(found.community_id):
         raise not_found("活动室", "roomId")
     check = InputCheck()
     name = check.text(settings.name, "name", "名称", max_length=100)

@@ -20,38 +20,162 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.complaints import (
-    ACTION_NAMES,
+    LIFECYCLE,
     OPEN,
-    STATUS_NAMES,
-    Action,
     Attachment,
+    AttachmentKind,
     Complaint,
+    ComplaintAction,
     ComplaintCategory,
     ComplaintEvent,
+    ComplaintParty,
     ComplaintSource,
     ComplaintStatus,
-    Party,
-    TransitionRefused,
-    next_status,
 )
+from models.lifecycle import TransitionRefused
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, Role, User
-from resolvers.deadlines import calendar_of, tenant_setting
-from resolvers.errors import InputCheck, fail, not_found
+from resolvers.deadlines import calendar_of, tenant_settings
+from resolvers.errors import InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
-from resolvers.organisation import checked
-from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
 from resolvers.uploads import IncomingFiles, StoredFile, receive
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
+# What residents and staff call each status and step: in messages and the schema's descriptions.
+STATUS_NAMES = {
+    ComplaintStatus.SUBMITTED: "待受理",
+    ComplaintStatus.ACCEPTED: "已受理",
+    ComplaintStatus.IN_PROGRESS: "处理中",
+    ComplaintStatus.DISPATCHED: "已派单",
+    ComplaintStatus.RESOLVED: "已办结",
+    ComplaintStatus.CLOSED: "已关闭",
+    ComplaintStatus.REJECTED: "不予受理",
+    ComplaintStatus.REOPENED: "重新办理",
+    ComplaintStatus.WITHDRAWN: "已撤回",
+}
+
+ACTION_NAMES = {
+    ComplaintAction.SUBMIT: "提交",
+    ComplaintAction.ACCEPT: "受理",
+    ComplaintAction.START_WORK: "开始处理",
+    ComplaintAction.RESOLVE: "办结",
+    ComplaintAction.REJECT: "不予受理",
+    ComplaintAction.DISPATCH: "派单",
+    ComplaintAction.DEPARTMENT_ACCEPT: "部门签收",
+    ComplaintAction.RETURN_TO_GRID: "退回网格",
+    ComplaintAction.REASSIGN: "改派",
+    ComplaintAction.SUPERVISE: "督办",
+    ComplaintAction.CONFIRM: "确认评价",
+    ComplaintAction.REOPEN: "重新办理",
+    ComplaintAction.WITHDRAW: "撤回",
+    ComplaintAction.MARK_OVERDUE: "超期",
+    ComplaintAction.AUTO_CLOSE: "自动关闭",
+}
+
+
 ResidentUser = aliased(User, name="resident_user")
 HandlerUser = aliased(User, name="handler_user")
 
-COMPLAINT = (
+
+@dataclass(frozen=True, slots=True)
+class ComplaintRow:
+    id: uuid.UUID
+    title: str
+    content: str
+    status: ComplaintStatus
+    source: ComplaintSource
+    is_public: bool
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    resolution: str | None
+    rating: int | None
+    feedback: str | None
+    acknowledge_due_at: datetime
+    resolve_due_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    submitted_at: datetime
+    updated_at: datetime
+    resident_id: uuid.UUID | None
+    handler_id: uuid.UUID | None
+    department_id: uuid.UUID | None
+    department_accepted_at: datetime | None
+    building_id: uuid.UUID | None
+    grid_id: uuid.UUID
+    community_id: uuid.UUID
+    category_id: uuid.UUID
+    # To-one relations joined into the list query itself.
+    category_code: str
+    category_name: str
+    category_acknowledge_hours: int
+    category_resolve_days: int
+    grid_code: str
+    grid_name: str
+    grid_worker_id: uuid.UUID | None
+    resident_name: str | None
+    resident_phone: str | None
+    handler_name: str | None
+    handler_phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    acknowledge_hours: int
+    resolve_days: int
+    default_department_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: uuid.UUID
+    complaint_id: uuid.UUID
+    action: ComplaintAction
+    actor_id: uuid.UUID | None
+    from_status: ComplaintStatus | None
+    to_status: ComplaintStatus
+    note: str | None
+    created_at: datetime
+    actor_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRow:
+    id: uuid.UUID
+    complaint_id: uuid.UUID
+    event_id: uuid.UUID | None
+    kind: AttachmentKind
+    content_type: str
+    size: int
+    storage_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublicComplaintRow:
+    """What the public feed shows: nothing about who reported it."""
+
+    id: uuid.UUID
+    title: str
+    content: str
+    resolution: str | None
+    resolved_at: datetime | None
+    rating: int | None
+    category_name: str
+
+
+COMPLAINT = Selection(
+    ComplaintRow,
     select(
         Complaint.id,
         Complaint.title,
@@ -80,7 +204,6 @@ COMPLAINT = (
         Complaint.grid_id,
         Complaint.community_id,
         Complaint.category_id,
-        # To-one relations joined into the list query itself.
         ComplaintCategory.code.label("category_code"),
         ComplaintCategory.name.label("category_name"),
         ComplaintCategory.acknowledge_hours.label("category_acknowledge_hours"),
@@ -101,36 +224,60 @@ COMPLAINT = (
     .outerjoin(
         ResidentUser, (ResidentUser.tenant_id == Complaint.tenant_id) & (ResidentUser.id == Complaint.resident_id)
     )
-    .outerjoin(HandlerUser, (HandlerUser.tenant_id == Complaint.tenant_id) & (HandlerUser.id == Complaint.handler_id))
+    .outerjoin(HandlerUser, (HandlerUser.tenant_id == Complaint.tenant_id) & (HandlerUser.id == Complaint.handler_id)),
 )
-CATEGORY = select(
-    ComplaintCategory.id,
-    ComplaintCategory.code,
-    ComplaintCategory.name,
-    ComplaintCategory.acknowledge_hours,
-    ComplaintCategory.resolve_days,
-    ComplaintCategory.default_department_id,
+CATEGORY = Selection(
+    CategoryRow,
+    select(
+        ComplaintCategory.id,
+        ComplaintCategory.code,
+        ComplaintCategory.name,
+        ComplaintCategory.acknowledge_hours,
+        ComplaintCategory.resolve_days,
+        ComplaintCategory.default_department_id,
+    ),
 )
-EVENT = select(
-    ComplaintEvent.id,
-    ComplaintEvent.complaint_id,
-    ComplaintEvent.action,
-    ComplaintEvent.actor_id,
-    ComplaintEvent.from_status,
-    ComplaintEvent.to_status,
-    ComplaintEvent.note,
-    ComplaintEvent.created_at,
-    User.name.label("actor_name"),
-).outerjoin(User, (User.tenant_id == ComplaintEvent.tenant_id) & (User.id == ComplaintEvent.actor_id))
-ATTACHMENT = select(
-    Attachment.id,
-    Attachment.complaint_id,
-    Attachment.event_id,
-    Attachment.kind,
-    Attachment.content_type,
-    Attachment.size,
-    Attachment.storage_key,
-    Attachment.created_at,
+EVENT = Selection(
+    EventRow,
+    select(
+        ComplaintEvent.id,
+        ComplaintEvent.complaint_id,
+        ComplaintEvent.action,
+        ComplaintEvent.actor_id,
+        ComplaintEvent.from_status,
+        ComplaintEvent.to_status,
+        ComplaintEvent.note,
+        ComplaintEvent.created_at,
+        User.name.label("actor_name"),
+    ).outerjoin(User, (User.tenant_id == ComplaintEvent.tenant_id) & (User.id == ComplaintEvent.actor_id)),
+)
+ATTACHMENT = Selection(
+    AttachmentRow,
+    select(
+        Attachment.id,
+        Attachment.complaint_id,
+        Attachment.event_id,
+        Attachment.kind,
+        Attachment.content_type,
+        Attachment.size,
+        Attachment.storage_key,
+        Attachment.created_at,
+    ),
+)
+PUBLIC_COMPLAINT = Selection(
+    PublicComplaintRow,
+    select(
+        Complaint.id,
+        Complaint.title,
+        Complaint.content,
+        Complaint.resolution,
+        Complaint.resolved_at,
+        Complaint.rating,
+        ComplaintCategory.name.label("category_name"),
+    ).join(
+        ComplaintCategory,
+        (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
+    ),
 )
 
 TITLE_MAX = 50
@@ -187,16 +334,16 @@ def in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def parties(viewer: Viewer, complaint: Complaint) -> set[Party]:
-    found: set[Party] = set()
+def parties(viewer: Viewer, complaint: Complaint | ComplaintRow) -> set[ComplaintParty]:
+    found: set[ComplaintParty] = set()
     if Role.RESIDENT in viewer.roles and complaint.resident_id == viewer.user_id:
-        found.add(Party.RESIDENT)
+        found.add(ComplaintParty.RESIDENT)
     if Role.GRID_WORKER in viewer.roles and complaint.handler_id == viewer.user_id:
-        found.add(Party.HANDLER)
+        found.add(ComplaintParty.HANDLER)
     if Role.STAFF in viewer.roles and complaint.department_id in viewer.department_ids:
-        found.add(Party.DEPARTMENT)
-    if Role.TENANT_ADMIN in viewer.roles or complaint.community_id in viewer.community_ids:
-        found.add(Party.ADMIN)
+        found.add(ComplaintParty.DEPARTMENT)
+    if viewer.administers(complaint.community_id):
+        found.add(ComplaintParty.ADMIN)
     return found
 
 
@@ -210,25 +357,37 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def is_overdue(row: Any, now: datetime) -> bool:
+def is_overdue(row: ComplaintRow, now: datetime) -> bool:
     if row.status not in OPEN:
         return False
     return row.resolve_due_at < now or (row.status == ComplaintStatus.SUBMITTED and row.acknowledge_due_at < now)
 
 
+async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ComplaintRow | None]:
+    found = {row.id: row for row in await COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer)).all(session_of(ctx))}
+    return [found.get(i) for i in ids]
+
+
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    categories = batch_by_key(CATEGORY, ComplaintCategory.id)
+    complaints = _complaints  # per viewer
+    timelines = pages_by_parent(EVENT, ComplaintEvent.complaint_id, (ComplaintEvent.id,))
+    attachments = groups_by_key(ATTACHMENT.order_by(Attachment.id), Attachment.complaint_id)
+
+
 # --- categories ------------------------------------------------------------------------------
 
-_categories = batch_by_key(CATEGORY, ComplaintCategory.id)
+
+@allowed_to(ANYONE)
+async def list_categories(ctx: RequestContext, page: PageRequest) -> Page[CategoryRow]:
+    return await paginate(ctx, CATEGORY, (ComplaintCategory.code, ComplaintCategory.id), page)
 
 
 @allowed_to(ANYONE)
-async def list_categories(ctx: RequestContext, page: PageRequest) -> Page:
-    return await paginate(session_of(ctx), CATEGORY, (ComplaintCategory.code, ComplaintCategory.id), checked(ctx, page))
-
-
-@allowed_to(ANYONE)
-async def category(ctx: RequestContext, category_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _categories).load(category_id)
+async def category(ctx: RequestContext, category_id: uuid.UUID) -> CategoryRow | None:
+    return await loader(ctx, Loaders.categories).load(category_id)
 
 
 @allowed_to(Role.TENANT_ADMIN)
@@ -265,51 +424,47 @@ async def update_category(
 # --- reading ---------------------------------------------------------------------------------
 
 
-async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
-    stmt = COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer))
-    found = {row.id: row for row in (await session_of(ctx).execute(stmt)).all()}
-    return [found.get(i) for i in ids]
-
-
 @allowed_to(*Role)
-async def complaint(ctx: RequestContext, complaint_id: uuid.UUID) -> Row[Any] | None:
+async def complaint(ctx: RequestContext, complaint_id: uuid.UUID) -> ComplaintRow | None:
     """A complaint the caller may see, or None: out of scope looks exactly like not there."""
     viewer = viewer_of(ctx)
-    return await loader(ctx, _complaints, viewer).load(complaint_id)
+    return await loader(ctx, Loaders.complaints, viewer).load(complaint_id)
 
 
-def _filtered(stmt: Any, query: Filter, now: datetime) -> Any:
+def _filtered(complaints: Selection[ComplaintRow], query: Filter, now: datetime) -> Selection[ComplaintRow]:
     if query.statuses:
-        stmt = stmt.where(Complaint.status.in_(query.statuses))
+        complaints = complaints.where(Complaint.status.in_(query.statuses))
     if query.category_id is not None:
-        stmt = stmt.where(Complaint.category_id == query.category_id)
+        complaints = complaints.where(Complaint.category_id == query.category_id)
     if query.overdue is not None:
         condition = overdue_condition(now)
-        stmt = stmt.where(condition if query.overdue else ~condition)
+        complaints = complaints.where(condition if query.overdue else ~condition)
     if query.submitted_from is not None:
-        stmt = stmt.where(Complaint.submitted_at >= query.submitted_from)
+        complaints = complaints.where(Complaint.submitted_at >= query.submitted_from)
     if query.submitted_to is not None:
-        stmt = stmt.where(Complaint.submitted_at < query.submitted_to)
+        complaints = complaints.where(Complaint.submitted_at < query.submitted_to)
     if query.search:
         text = query.search.strip()
-        stmt = stmt.where(
+        complaints = complaints.where(
             or_(Complaint.title.contains(text, autoescape=True), Complaint.content.contains(text, autoescape=True))
         )
-    return stmt
+    return complaints
 
 
 @allowed_to(*Role)
-async def list_complaints(ctx: RequestContext, query: Filter, page: PageRequest, *, by_deadline: bool) -> Page:
+async def list_complaints(
+    ctx: RequestContext, query: Filter, page: PageRequest, *, by_deadline: bool
+) -> Page[ComplaintRow]:
     """The caller's complaints: a resident's own, a grid worker's inbox, a department's work
     orders, an admin's community or tenant. By deadline (soonest first) or newest first."""
     check = InputCheck()
     if query.search is not None:
         check.text(query.search, "filter.search", "搜索词", max_length=50)
     check.done()
-    stmt = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
+    mine = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
     if by_deadline:
-        return await paginate(session_of(ctx), stmt, (Complaint.resolve_due_at, Complaint.id), checked(ctx, page))
-    return await paginate(session_of(ctx), stmt, (Complaint.id,), checked(ctx, page), descending=True)
+        return await paginate(ctx, mine, (Complaint.resolve_due_at, Complaint.id), page)
+    return await paginate(ctx, mine, (Complaint.id,), page, descending=True)
 
 
 @allowed_to(*Role)
@@ -323,46 +478,24 @@ async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, i
 
 
 @allowed_to(ANYONE)
-async def public_feed(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page:
+async def public_feed(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page[PublicComplaintRow]:
     """晒一晒: resolved items their residents allowed to be shown, without who reported them."""
-    stmt = (
-        select(
-            Complaint.id,
-            Complaint.title,
-            Complaint.content,
-            Complaint.resolution,
-            Complaint.resolved_at,
-            Complaint.rating,
-            ComplaintCategory.name.label("category_name"),
-        )
-        .join(
-            ComplaintCategory,
-            (ComplaintCategory.tenant_id == Complaint.tenant_id) & (ComplaintCategory.id == Complaint.category_id),
-        )
-        .where(
-            Complaint.community_id == community_id,
-            Complaint.is_public.is_(True),
-            Complaint.status.in_((ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)),
-        )
+    shown = PUBLIC_COMPLAINT.where(
+        Complaint.community_id == community_id,
+        Complaint.is_public.is_(True),
+        Complaint.status.in_((ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)),
     )
-    return await paginate(session_of(ctx), stmt, (Complaint.id,), checked(ctx, page), descending=True)
+    return await paginate(ctx, shown, (Complaint.id,), page, descending=True)
 
 
-async def _timelines(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
-    return await pages_by_parent(ctx, EVENT, ComplaintEvent.complaint_id, (ComplaintEvent.id,), page, ids)
-
-
-async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageRequest) -> Page:
+async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageRequest) -> Page[EventRow]:
     """Only reached through a complaint the caller could see."""
-    return await loader(ctx, _timelines, checked(ctx, page)).load(complaint_id)
+    return await loader(ctx, Loaders.timelines, checked(ctx, page)).load(complaint_id)
 
 
-_attachments = groups_by_key(ATTACHMENT.order_by(Attachment.id), Attachment.complaint_id)
-
-
-async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[Row[Any]]:
+async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[AttachmentRow]:
     """Only reached through a complaint the caller could see."""
-    return await loader(ctx, _attachments).load(complaint_id)
+    return await loader(ctx, Loaders.attachments).load(complaint_id)
 
 
 # --- submitting ------------------------------------------------------------------------------
@@ -475,7 +608,7 @@ async def _create(
     await session.flush()
     event = ComplaintEvent(
         complaint_id=item.id,
-        action=Action.SUBMIT,
+        action=ComplaintAction.SUBMIT,
         actor_id=viewer.user_id,
         to_status=ComplaintStatus.SUBMITTED,
         created_at=now,
@@ -535,7 +668,7 @@ async def _visible(ctx: RequestContext, complaint_id: uuid.UUID) -> Complaint:
 async def _act(
     ctx: RequestContext,
     complaint_id: uuid.UUID,
-    action: Action,
+    action: ComplaintAction,
     *,
     note: str | None = None,
     guard: Callable[[Complaint], None] = lambda _: None,
@@ -549,15 +682,11 @@ async def _act(
     item = await _visible(ctx, complaint_id)
     before = item.status
     try:
-        after = next_status(action, before, parties(viewer_of(ctx), item))
-    except TransitionRefused as refused:
-        if refused.reason == "party":
-            raise fail("FORBIDDEN", f"您不能对该诉求执行“{ACTION_NAMES[action]}”。") from refused
-        raise fail(
-            "INVALID_TRANSITION",
-            f"该诉求当前状态为“{STATUS_NAMES[before]}”，不能{ACTION_NAMES[action]}。",
-            "complaintId",
-        ) from refused
+        after = LIFECYCLE.next_state(action, before, parties(viewer_of(ctx), item))
+    except TransitionRefused as refusal:
+        raise refused(
+            refusal, thing="诉求", states=STATUS_NAMES, actions=ACTION_NAMES, field="complaintId"
+        ) from refusal
     guard(item)
     now = ctx.clock()
     item.status = after
@@ -604,14 +733,14 @@ async def accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
         item.acknowledged_at = ctx.clock()
         item.handler_id = item.handler_id or viewer_of(ctx).user_id
 
-    item, _ = await _act(ctx, complaint_id, Action.ACCEPT, change=acknowledge)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.ACCEPT, change=acknowledge)
     await _tell_resident(ctx, item, "已受理")
     return item.id
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
 async def start_work(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
-    item, _ = await _act(ctx, complaint_id, Action.START_WORK)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.START_WORK)
     await _tell_resident(ctx, item, "正在处理")
     return item.id
 
@@ -631,7 +760,9 @@ async def resolve(ctx: RequestContext, complaint_id: uuid.UUID, reply: str, file
         item.resolution = reply_text
         item.resolved_at = ctx.clock()
 
-    item, event = await _act(ctx, complaint_id, Action.RESOLVE, note=reply_text, guard=signed_for, change=record)
+    item, event = await _act(
+        ctx, complaint_id, ComplaintAction.RESOLVE, note=reply_text, guard=signed_for, change=record
+    )
     await _tell_resident(ctx, item, "已办结，请确认并评价")
     _attach(ctx, item.id, event.id, stored)
     await session_of(ctx).flush()
@@ -643,7 +774,7 @@ async def reject(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     check = InputCheck()
     reason_text = _note(check, reason, "reason", "不予受理的理由", required=True)
     check.done()
-    item, _ = await _act(ctx, complaint_id, Action.REJECT, note=reason_text)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REJECT, note=reason_text)
     await _tell_resident(ctx, item, f"不予受理：{reason_text}")
     return item.id
 
@@ -674,7 +805,7 @@ async def dispatch(
         item.resolve_due_at = calendar_of(ctx).working_days_after(ctx.clock(), due_in_days)
         item.overdue_at = None
 
-    item, _ = await _act(ctx, complaint_id, Action.DISPATCH, note=note_text, change=send)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.DISPATCH, note=note_text, change=send)
     await notify(
         ctx,
         await staff_of(ctx, department),
@@ -696,7 +827,7 @@ async def department_accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uui
     def sign(item: Complaint) -> None:
         item.department_accepted_at = ctx.clock()
 
-    item, _ = await _act(ctx, complaint_id, Action.DEPARTMENT_ACCEPT, guard=not_yet_signed, change=sign)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.DEPARTMENT_ACCEPT, guard=not_yet_signed, change=sign)
     await notify(
         ctx,
         [item.handler_id],
@@ -718,7 +849,7 @@ async def return_to_grid(ctx: RequestContext, complaint_id: uuid.UUID, reason: s
         item.department_id = None
         item.department_accepted_at = None
 
-    item, _ = await _act(ctx, complaint_id, Action.RETURN_TO_GRID, note=reason_text, change=back)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.RETURN_TO_GRID, note=reason_text, change=back)
     await notify(
         ctx,
         [item.handler_id],
@@ -739,7 +870,7 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
     grid = (
         await session_of(ctx).execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))
     ).one_or_none()
-    allowed = grid is not None and (Role.TENANT_ADMIN in viewer.roles or grid.community_id in viewer.community_ids)
+    allowed = grid is not None and viewer.administers(grid.community_id)
     check.require(allowed, "gridId", "请从您管理范围内的网格中选择。")
     check.require(grid is None or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
     check.done()
@@ -750,7 +881,7 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
         item.community_id = grid.community_id
         item.handler_id = grid.worker_id
 
-    item, _ = await _act(ctx, complaint_id, Action.REASSIGN, note=note_text, change=move)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REASSIGN, note=note_text, change=move)
     await notify(
         ctx,
         [grid.worker_id],
@@ -774,7 +905,7 @@ async def supervise(ctx: RequestContext, complaint_id: uuid.UUID, note: str, due
         item.resolve_due_at = calendar_of(ctx).working_days_after(ctx.clock(), due_in_days)
         item.overdue_at = None
 
-    item, _ = await _act(ctx, complaint_id, Action.SUPERVISE, note=note_text, change=escalate)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.SUPERVISE, note=note_text, change=escalate)
     holders = [item.handler_id] + (await staff_of(ctx, item.department_id) if item.department_id else [])
     await notify(
         ctx,
@@ -801,7 +932,7 @@ async def confirm(ctx: RequestContext, complaint_id: uuid.UUID, rating: int, com
         item.feedback = comment_text
         item.closed_at = ctx.clock()
 
-    item, _ = await _act(ctx, complaint_id, Action.CONFIRM, note=comment_text, change=close)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.CONFIRM, note=comment_text, change=close)
     await notify(
         ctx,
         [item.handler_id],
@@ -818,7 +949,7 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     check = InputCheck()
     reason_text = _note(check, reason, "reason", "重新办理的理由", required=True)
     check.done()
-    window = int(tenant_setting(ctx, "complaint_reopen_days", 7))
+    window = tenant_settings(ctx).complaint_reopen_days
 
     def within_window(item: Complaint) -> None:
         if item.resolved_at is not None and ctx.clock() - item.resolved_at > timedelta(days=window):
@@ -826,7 +957,7 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
                 "REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId"
             )
 
-    item, _ = await _act(ctx, complaint_id, Action.REOPEN, note=reason_text, guard=within_window)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REOPEN, note=reason_text, guard=within_window)
     await notify(
         ctx,
         [item.handler_id],
@@ -840,7 +971,7 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
 
 @allowed_to(Role.RESIDENT)
 async def withdraw(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
-    item, _ = await _act(ctx, complaint_id, Action.WITHDRAW)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.WITHDRAW)
     await notify(
         ctx,
         [item.handler_id],
@@ -866,17 +997,8 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         await session.scalars(select(Complaint).where(overdue_condition(now), Complaint.overdue_at.is_(None)))
     ).all()
     for item in overdue:
+        _system_step(ctx, item, ComplaintAction.MARK_OVERDUE, "已超过办理期限")
         item.overdue_at = now
-        session.add(
-            ComplaintEvent(
-                complaint_id=item.id,
-                action=Action.MARK_OVERDUE,
-                from_status=item.status,
-                to_status=item.status,
-                note="已超过办理期限",
-                created_at=now,
-            )
-        )
         recipients = [item.handler_id, *(await admins_of(ctx, item.community_id))]
         if item.department_id:
             recipients += await staff_of(ctx, item.department_id)
@@ -889,26 +1011,14 @@ async def sweep(ctx: RequestContext) -> SweepReport:
             complaint_id=item.id,
         )
         report.marked_overdue += 1
-    limit = now - timedelta(days=int(tenant_setting(ctx, "complaint_auto_close_days", 7)))
+    limit = now - timedelta(days=tenant_settings(ctx).complaint_auto_close_days)
+    closing = LIFECYCLE.sources(ComplaintAction.AUTO_CLOSE, ComplaintParty.SYSTEM)
     unconfirmed = (
-        await session.scalars(
-            select(Complaint).where(Complaint.status == ComplaintStatus.RESOLVED, Complaint.resolved_at < limit)
-        )
+        await session.scalars(select(Complaint).where(Complaint.status.in_(closing), Complaint.resolved_at < limit))
     ).all()
     for item in unconfirmed:
-        item.status = ComplaintStatus.CLOSED
+        _system_step(ctx, item, ComplaintAction.AUTO_CLOSE, "居民未在期限内确认，自动关闭")
         item.closed_at = now
-        item.updated_at = now
-        session.add(
-            ComplaintEvent(
-                complaint_id=item.id,
-                action=Action.AUTO_CLOSE,
-                from_status=ComplaintStatus.RESOLVED,
-                to_status=ComplaintStatus.CLOSED,
-                note="居民未在期限内确认，自动关闭",
-                created_at=now,
-            )
-        )
         await notify(
             ctx,
             [item.resident_id],
@@ -920,3 +1030,21 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         report.closed += 1
     await session.flush()
     return report
+
+
+def _system_step(ctx: RequestContext, item: Complaint, action: ComplaintAction, note: str) -> None:
+    """A step the sweep takes, through the same lifecycle as everyone's, on the timeline."""
+    before = item.status
+    item.status = LIFECYCLE.next_state(action, before, {ComplaintParty.SYSTEM})
+    if item.status != before:
+        item.updated_at = ctx.clock()
+    session_of(ctx).add(
+        ComplaintEvent(
+            complaint_id=item.id,
+            action=action,
+            from_status=before,
+            to_status=item.status,
+            note=note,
+            created_at=ctx.clock(),
+        )
+    )

@@ -3,7 +3,11 @@ field at fault. The schema layer turns them into `errors: [UserError!]!` or Grap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from models.lifecycle import Refusal, TransitionRefused
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,23 @@ def fail(code: str, message: str, field: str | None = None) -> DomainError:
 
 def not_found(what: str, field: str | None = "id") -> DomainError:
     return fail("NOT_FOUND", f"未找到该{what}。", field)
+
+
+def refused(
+    refusal: TransitionRefused,
+    *,
+    thing: str,
+    states: Mapping[Any, str],
+    actions: Mapping[Any, str],
+    field: str,
+) -> DomainError:
+    """A lifecycle step refused, in the caller's terms: not theirs to take (FORBIDDEN), or not
+    now (INVALID_TRANSITION, naming the current state)."""
+    action = actions[refusal.action]
+    if refusal.reason is Refusal.PARTY:
+        return fail("FORBIDDEN", f"您不能对该{thing}执行“{action}”。")
+    state = states[refusal.state]
+    return fail("INVALID_TRANSITION", f"该{thing}当前状态为“{state}”，不能{action}。", field)
 
 
 class InputCheck:

@@ -7,20 +7,54 @@ these lists); who works a grid is shown to signed-in callers only (see resolvers
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from models.organisation import Building, Community, Department, Grid
 from resolvers.loaders import batch_by_key, loader, pages_by_parent
-from resolvers.pagination import Page, PageRequest, check_page_size, paginate
-from resolvers.permissions import ANYONE, allowed_to, session_of
+from resolvers.pagination import Page, PageRequest, checked, paginate
+from resolvers.permissions import ANYONE, allowed_to
+from resolvers.rows import Selection
 from tenants.context import RequestContext
 
-COMMUNITY = select(Community.id, Community.code, Community.name)
-GRID = select(Grid.id, Grid.code, Grid.name, Grid.community_id, Grid.worker_id)
-BUILDING = select(Building.id, Building.code, Building.name, Building.units, Building.grid_id)
-DEPARTMENT = select(Department.id, Department.code, Department.name)
+
+@dataclass(frozen=True, slots=True)
+class CommunityRow:
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    community_id: uuid.UUID
+    worker_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildingRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    units: int
+    grid_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRow:
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+COMMUNITY = Selection(CommunityRow, select(Community.id, Community.code, Community.name))
+GRID = Selection(GridRow, select(Grid.id, Grid.code, Grid.name, Grid.community_id, Grid.worker_id))
+BUILDING = Selection(BuildingRow, select(Building.id, Building.code, Building.name, Building.units, Building.grid_id))
+DEPARTMENT = Selection(DepartmentRow, select(Department.id, Department.code, Department.name))
 
 COMMUNITY_ORDER = (Community.code, Community.id)
 GRID_ORDER = (Grid.code, Grid.id)
@@ -28,60 +62,52 @@ BUILDING_ORDER = (Building.code, Building.id)
 DEPARTMENT_ORDER = (Department.code, Department.id)
 
 
-def checked(ctx: RequestContext, page: PageRequest) -> PageRequest:
-    check_page_size(page.first, ctx.settings.max_page_size)
-    return page
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    communities = batch_by_key(COMMUNITY, Community.id)
+    grids = batch_by_key(GRID, Grid.id)
+    buildings = batch_by_key(BUILDING, Building.id)
+    departments = batch_by_key(DEPARTMENT, Department.id)
+    grids_of_communities = pages_by_parent(GRID, Grid.community_id, GRID_ORDER)
+    buildings_of_grids = pages_by_parent(BUILDING, Building.grid_id, BUILDING_ORDER)
 
 
 @allowed_to(ANYONE)
-async def list_communities(ctx: RequestContext, page: PageRequest) -> Page:
-    return await paginate(session_of(ctx), COMMUNITY, COMMUNITY_ORDER, checked(ctx, page))
+async def list_communities(ctx: RequestContext, page: PageRequest) -> Page[CommunityRow]:
+    return await paginate(ctx, COMMUNITY, COMMUNITY_ORDER, page)
 
 
 @allowed_to(ANYONE)
-async def list_departments(ctx: RequestContext, page: PageRequest) -> Page:
-    return await paginate(session_of(ctx), DEPARTMENT, DEPARTMENT_ORDER, checked(ctx, page))
-
-
-async def _grids_by_community(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
-    return await pages_by_parent(ctx, GRID, Grid.community_id, GRID_ORDER, page, ids)
-
-
-async def _buildings_by_grid(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page]:
-    return await pages_by_parent(ctx, BUILDING, Building.grid_id, BUILDING_ORDER, page, ids)
+async def list_departments(ctx: RequestContext, page: PageRequest) -> Page[DepartmentRow]:
+    return await paginate(ctx, DEPARTMENT, DEPARTMENT_ORDER, page)
 
 
 @allowed_to(ANYONE)
-async def grids_of_community(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page:
-    return await loader(ctx, _grids_by_community, checked(ctx, page)).load(community_id)
+async def grids_of_community(ctx: RequestContext, community_id: uuid.UUID, page: PageRequest) -> Page[GridRow]:
+    return await loader(ctx, Loaders.grids_of_communities, checked(ctx, page)).load(community_id)
 
 
 @allowed_to(ANYONE)
-async def buildings_of_grid(ctx: RequestContext, grid_id: uuid.UUID, page: PageRequest) -> Page:
-    return await loader(ctx, _buildings_by_grid, checked(ctx, page)).load(grid_id)
-
-
-_communities = batch_by_key(COMMUNITY, Community.id)
-_grids = batch_by_key(GRID, Grid.id)
-_buildings = batch_by_key(BUILDING, Building.id)
-_departments = batch_by_key(DEPARTMENT, Department.id)
+async def buildings_of_grid(ctx: RequestContext, grid_id: uuid.UUID, page: PageRequest) -> Page[BuildingRow]:
+    return await loader(ctx, Loaders.buildings_of_grids, checked(ctx, page)).load(grid_id)
 
 
 @allowed_to(ANYONE)
-async def community(ctx: RequestContext, community_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _communities).load(community_id)
+async def community(ctx: RequestContext, community_id: uuid.UUID) -> CommunityRow | None:
+    return await loader(ctx, Loaders.communities).load(community_id)
 
 
 @allowed_to(ANYONE)
-async def grid(ctx: RequestContext, grid_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _grids).load(grid_id)
+async def grid(ctx: RequestContext, grid_id: uuid.UUID) -> GridRow | None:
+    return await loader(ctx, Loaders.grids).load(grid_id)
 
 
 @allowed_to(ANYONE)
-async def building(ctx: RequestContext, building_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _buildings).load(building_id)
+async def building(ctx: RequestContext, building_id: uuid.UUID) -> BuildingRow | None:
+    return await loader(ctx, Loaders.buildings).load(building_id)
 
 
 @allowed_to(ANYONE)
-async def department(ctx: RequestContext, department_id: uuid.UUID) -> Row[Any] | None:
-    return await loader(ctx, _departments).load(department_id)
+async def department(ctx: RequestContext, department_id: uuid.UUID) -> DepartmentRow | None:
+    return await loader(ctx, Loaders.departments).load(department_id)

@@ -14,13 +14,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Row, Select, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from resolvers.errors import fail
+from resolvers.permissions import session_of
+from resolvers.rows import Selection
+from tenants.context import RequestContext
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -30,8 +34,8 @@ class PageRequest:
 
 
 @dataclass(frozen=True)
-class Page:
-    rows: list[Row[Any]]
+class Page(Generic[T]):
+    rows: list[T]
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
@@ -70,9 +74,12 @@ def _decode_cursor(cursor: str, order: Sequence[InstrumentedAttribute[Any]]) -> 
         raise fail("INVALID_CURSOR", "分页游标无效。", "after") from error
 
 
-def check_page_size(first: int, maximum: int) -> None:
-    if not 1 <= first <= maximum:
+def checked(ctx: RequestContext, page: PageRequest) -> PageRequest:
+    """The page asked for, if its size is within the settings' bounds."""
+    maximum = ctx.settings.max_page_size
+    if not 1 <= page.first <= maximum:
         raise fail("INVALID", f"每页条数应为 1–{maximum}。", "first")
+    return page
 
 
 def _after(
@@ -89,10 +96,10 @@ def _sort_keys(order: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
     return [column.label(f"sort_key_{i}") for i, column in enumerate(order)]
 
 
-def _page(rows: list[Row[Any]], page: PageRequest, width: int) -> Page:
+def _page(selection: Selection[T], rows: list[Row[Any]], page: PageRequest, width: int) -> Page[T]:
     visible = rows[: page.first]
     return Page(
-        rows=visible,
+        rows=[selection.typed(row) for row in visible],
         cursors=[encode_cursor(row[-width:]) for row in visible],
         has_next_page=len(rows) > page.first,
         has_previous_page=page.after is not None,
@@ -100,38 +107,39 @@ def _page(rows: list[Row[Any]], page: PageRequest, width: int) -> Page:
 
 
 async def paginate(
-    session: AsyncSession,
-    stmt: Select[Any],
+    ctx: RequestContext,
+    selection: Selection[T],
     order: Sequence[InstrumentedAttribute[Any]],
     page: PageRequest,
     *,
     descending: bool = False,
-) -> Page:
+) -> Page[T]:
     """`order` ends with a unique column (the id). Its values are added as the last columns of
     each row to make the cursor. `descending` pages newest first (ids are time-ordered)."""
+    page = checked(ctx, page)
     stmt = (
-        _after(stmt, order, page.after, descending)
+        _after(selection.stmt, order, page.after, descending)
         .add_columns(*_sort_keys(order))
         .order_by(*(column.desc() for column in order) if descending else order)
         .limit(page.first + 1)
     )
-    rows = list((await session.execute(stmt)).all())
-    return _page(rows, page, len(order))
+    rows = list((await session_of(ctx).execute(stmt)).all())
+    return _page(selection, rows, page, len(order))
 
 
 async def paginate_per_parent(
-    session: AsyncSession,
-    stmt: Select[Any],
+    ctx: RequestContext,
+    selection: Selection[T],
     parent: InstrumentedAttribute[Any],
     parent_ids: Sequence[Any],
     order: Sequence[InstrumentedAttribute[Any]],
     page: PageRequest,
-) -> dict[Any, Page]:
+) -> dict[Any, Page[T]]:
     """One statement for the pages of many parents' children (a DataLoader's batch)."""
     sort_keys = _sort_keys(order)
     position = func.row_number().over(partition_by=parent, order_by=list(order)).label("position")
     ranked = (
-        _after(stmt, order, page.after)
+        _after(selection.stmt, order, page.after)
         .add_columns(parent.label("batch_parent"), *sort_keys, position)
         .where(parent.in_(parent_ids))
         .subquery()
@@ -143,6 +151,6 @@ async def paginate_per_parent(
         .order_by(ranked.c.batch_parent, *keys)
     )
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
-    for row in (await session.execute(outer)).all():
+    for row in (await session_of(ctx).execute(outer)).all():
         grouped[row.batch_parent].append(row)
-    return {parent_id: _page(rows, page, len(order)) for parent_id, rows in grouped.items()}
+    return {parent_id: _page(selection, rows, page, len(order)) for parent_id, rows in grouped.items()}

@@ -7,9 +7,10 @@ Who may see a resident (../shared/DOMAIN.md): the resident; the grid worker of t
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 
 from models.organisation import Building, Grid, Household
@@ -27,13 +28,60 @@ from models.people import (
 )
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader
-from resolvers.organisation import checked
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
-RESIDENT = (
+
+@dataclass(frozen=True, slots=True)
+class ResidentRow:
+    id: uuid.UUID
+    name: str
+    phone: str
+    status: ResidentStatus
+    building_id: uuid.UUID
+    room: str
+    household_id: uuid.UUID | None
+    rejection_reason: str | None
+    registered_at: datetime
+    id_number: str | None
+    # To-one relations joined into the list query itself: no second round trip for them.
+    building_code: str
+    building_name: str
+    building_units: int
+    grid_id: uuid.UUID
+    grid_code: str
+    grid_name: str
+    worker_id: uuid.UUID | None
+    community_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    id: uuid.UUID
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    user_id: uuid.UUID
+    role: Role
+    community_id: uuid.UUID | None
+    department_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMemberRow:
+    id: uuid.UUID
+    name: str
+    department_id: uuid.UUID | None
+
+
+RESIDENT = Selection(
+    ResidentRow,
     select(
         ResidentProfile.id,
         User.name,
@@ -45,7 +93,6 @@ RESIDENT = (
         ResidentProfile.rejection_reason,
         ResidentProfile.registered_at,
         ResidentProfile.id_number,
-        # To-one relations joined into the list query itself: no second round trip for them.
         Building.code.label("building_code"),
         Building.name.label("building_name"),
         Building.units.label("building_units"),
@@ -60,10 +107,16 @@ RESIDENT = (
         Building,
         (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id),
     )
-    .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
+    .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id)),
 )
-PERSON = select(User.id, User.name, User.phone)
-GRANT = select(RoleGrant.user_id, RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id)
+PERSON = Selection(PersonRow, select(User.id, User.name, User.phone))
+GRANT = Selection(GrantRow, select(RoleGrant.user_id, RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id))
+STAFF_MEMBER = Selection(
+    StaffMemberRow,
+    select(User.id, User.name, RoleGrant.department_id)
+    .join(RoleGrant, (RoleGrant.tenant_id == User.tenant_id) & (RoleGrant.user_id == User.id))
+    .where(RoleGrant.role == Role.STAFF),
+)
 
 
 def _residents_in_scope(viewer: Viewer) -> ColumnElement[bool]:
@@ -83,11 +136,7 @@ def sees_full_contact(ctx: RequestContext, person_id: uuid.UUID, community_id: u
     viewer = ctx.viewer
     if viewer is None:
         return False
-    return (
-        viewer.user_id == person_id
-        or Role.TENANT_ADMIN in viewer.roles
-        or (community_id is not None and community_id in viewer.community_ids)
-    )
+    return viewer.user_id == person_id or viewer.administers(community_id)
 
 
 def shown_phone(ctx: RequestContext, person_id: uuid.UUID, phone: str, community_id: uuid.UUID | None = None) -> str:
@@ -102,53 +151,55 @@ def shown_id_number(
     return id_number if sees_full_contact(ctx, person_id, community_id) else mask_id_number(id_number)
 
 
-_people = batch_by_key(PERSON, User.id)
+async def _residents(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ResidentRow | None]:
+    rows = await RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.id.in_(ids)).all(session_of(ctx))
+    found = {row.id: row for row in rows}
+    return [found.get(i) for i in ids]
 
 
-_grants = groups_by_key(GRANT, RoleGrant.user_id)
+class Loaders:
+    """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
+
+    people = batch_by_key(PERSON, User.id)
+    grants = groups_by_key(GRANT, RoleGrant.user_id)
+    residents = _residents  # per viewer
 
 
 @allowed_to(ANYONE)
-async def me(ctx: RequestContext) -> Row[Any] | None:
+async def me(ctx: RequestContext) -> PersonRow | None:
     if ctx.viewer is None:
         return None
-    return await loader(ctx, _people).load(ctx.viewer.user_id)
+    return await loader(ctx, Loaders.people).load(ctx.viewer.user_id)
 
 
-async def grants_of(ctx: RequestContext, user_id: uuid.UUID) -> list[Row[Any]]:
+async def grants_of(ctx: RequestContext, user_id: uuid.UUID) -> list[GrantRow]:
     """Only ever called for the caller themself (`me`); roles of others are not shown."""
     if ctx.viewer is None or ctx.viewer.user_id != user_id:
         return []
-    return await loader(ctx, _grants).load(user_id)
+    return await loader(ctx, Loaders.grants).load(user_id)
 
 
 @allowed_to(ANYONE)
-async def person(ctx: RequestContext, person_id: uuid.UUID) -> Row[Any] | None:
+async def person(ctx: RequestContext, person_id: uuid.UUID) -> PersonRow | None:
     """Name and contact of a person the caller is shown (a grid's worker): signed-in callers
     only, since grid workers are staff, not public figures."""
     if ctx.viewer is None:
         return None
-    return await loader(ctx, _people).load(person_id)
-
-
-async def _residents(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[Row[Any] | None]:
-    stmt = RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.id.in_(ids))
-    found = {row.id: row for row in (await session_of(ctx).execute(stmt)).all()}
-    return [found.get(i) for i in ids]
+    return await loader(ctx, Loaders.people).load(person_id)
 
 
 @allowed_to(Role.RESIDENT, Role.GRID_WORKER, *ADMINS)
-async def resident(ctx: RequestContext, resident_id: uuid.UUID) -> Row[Any] | None:
+async def resident(ctx: RequestContext, resident_id: uuid.UUID) -> ResidentRow | None:
     """A resident the caller may see, or None: out of scope looks exactly like not there."""
     viewer = viewer_of(ctx)
-    return await loader(ctx, _residents, viewer).load(resident_id)
+    return await loader(ctx, Loaders.residents, viewer).load(resident_id)
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
-async def residents_awaiting_review(ctx: RequestContext, page: PageRequest) -> Page:
+async def residents_awaiting_review(ctx: RequestContext, page: PageRequest) -> Page[ResidentRow]:
     viewer = viewer_of(ctx)
-    stmt = RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.status == ResidentStatus.PENDING)
-    return await paginate(session_of(ctx), stmt, (ResidentProfile.id,), checked(ctx, page))
+    pending = RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.status == ResidentStatus.PENDING)
+    return await paginate(ctx, pending, (ResidentProfile.id,), page)
 
 
 @allowed_to(ANYONE)
@@ -260,26 +311,19 @@ async def reject_resident(ctx: RequestContext, resident_id: uuid.UUID, reason: s
     return profile.id
 
 
-async def resident_as_registered(ctx: RequestContext, resident_id: uuid.UUID) -> Row[Any] | None:
+async def resident_as_registered(ctx: RequestContext, resident_id: uuid.UUID) -> ResidentRow | None:
     """The resident just registered in this same request, for its payload: the anonymous caller
     has no token yet to be scoped by."""
-    return (await session_of(ctx).execute(RESIDENT.where(ResidentProfile.id == resident_id))).one_or_none()
-
-
-STAFF_MEMBER = (
-    select(User.id, User.name, RoleGrant.department_id)
-    .join(RoleGrant, (RoleGrant.tenant_id == User.tenant_id) & (RoleGrant.user_id == User.id))
-    .where(RoleGrant.role == Role.STAFF)
-)
+    return await RESIDENT.where(ResidentProfile.id == resident_id).one_or_none(session_of(ctx))
 
 
 @allowed_to(*ADMINS)
-async def list_staff(ctx: RequestContext, department_id: uuid.UUID | None, page: PageRequest) -> Page:
+async def list_staff(ctx: RequestContext, department_id: uuid.UUID | None, page: PageRequest) -> Page[StaffMemberRow]:
     """Department staff, for admins choosing whom to give an appointment (分拣)."""
-    stmt = STAFF_MEMBER if department_id is None else STAFF_MEMBER.where(RoleGrant.department_id == department_id)
-    return await paginate(session_of(ctx), stmt, (RoleGrant.id,), checked(ctx, page))
+    staff = STAFF_MEMBER if department_id is None else STAFF_MEMBER.where(RoleGrant.department_id == department_id)
+    return await paginate(ctx, staff, (RoleGrant.id,), page)
 
 
 @allowed_to(*ADMINS)
-async def staff_member(ctx: RequestContext, user_id: uuid.UUID) -> Row[Any] | None:
-    return (await session_of(ctx).execute(STAFF_MEMBER.where(User.id == user_id).limit(1))).one_or_none()
+async def staff_member(ctx: RequestContext, user_id: uuid.UUID) -> StaffMemberRow | None:
+    return await STAFF_MEMBER.where(User.id == user_id).limit(1).one_or_none(session_of(ctx))

@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
-from models.appointments import APPOINTMENT_STATUS_NAMES, APPOINTMENT_STEP_NAMES, AppointmentStatus
+from models.appointments import AppointmentStatus, ContactMethod
 from resolvers import appointments, organisation, people
-from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.common import (
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.organisation import Department, Person
 
-P = AppointmentStatus
-
-
-@strawberry.enum(name="AppointmentStatus", description="Where an appointment stands.")
-class AppointmentStatusType(enum.Enum):
-    SUBMITTED = strawberry.enum_value(P.SUBMITTED.value, description=APPOINTMENT_STATUS_NAMES[P.SUBMITTED])
-    ASSIGNED = strawberry.enum_value(P.ASSIGNED.value, description=APPOINTMENT_STATUS_NAMES[P.ASSIGNED])
-    CONTACTED = strawberry.enum_value(P.CONTACTED.value, description=APPOINTMENT_STATUS_NAMES[P.CONTACTED])
-    SCHEDULED = strawberry.enum_value(P.SCHEDULED.value, description=APPOINTMENT_STATUS_NAMES[P.SCHEDULED])
-    COMPLETED = strawberry.enum_value(P.COMPLETED.value, description=APPOINTMENT_STATUS_NAMES[P.COMPLETED])
-    CANCELLED = strawberry.enum_value(P.CANCELLED.value, description=APPOINTMENT_STATUS_NAMES[P.CANCELLED])
-
-
-@strawberry.enum(description="How the staff member reached the resident.")
-class ContactMethod(enum.Enum):
-    PHONE = strawberry.enum_value("phone", description="电话")
-    VISIT = strawberry.enum_value("visit", description="上门")
-    SMS = strawberry.enum_value("sms", description="短信")
-    WECHAT = strawberry.enum_value("wechat", description="微信")
+AppointmentStatusType = mirror_enum(
+    AppointmentStatus,
+    appointments.APPOINTMENT_STATUS_NAMES,
+    name="AppointmentStatus",
+    description="Where an appointment stands.",
+)
+ContactMethodType = mirror_enum(
+    ContactMethod,
+    appointments.CONTACT_METHODS,
+    name="ContactMethod",
+    description="How the staff member reached the resident.",
+)
 
 
 @strawberry.type(description="预约事项: a kind of service residents can ask for. Public.")
@@ -45,7 +46,7 @@ class AppointmentType(relay.Node):
     department_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_row(cls, row: Any) -> AppointmentType:
+    def from_row(cls, row: appointments.AppointmentTypeRow) -> AppointmentType:
         return cls(id=row.id, code=row.code, name=row.name, department_id=row.department_id)
 
     @classmethod
@@ -68,7 +69,7 @@ class StaffMember(relay.Node):
     department_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_row(cls, row: Any) -> StaffMember:
+    def from_row(cls, row: people.StaffMemberRow) -> StaffMember:
         return cls(id=row.id, name=row.name, department_id=row.department_id)
 
     @classmethod
@@ -87,7 +88,7 @@ class StaffMember(relay.Node):
 @strawberry.type(description="One step on an appointment's timeline.")
 class AppointmentEvent:
     action: str = strawberry.field(
-        description=f"One of: {', '.join(f'{k} ({v})' for k, v in APPOINTMENT_STEP_NAMES.items())}."
+        description=f"One of: {', '.join(f'{k} ({v})' for k, v in appointments.APPOINTMENT_STEP_NAMES.items())}."
     )
     actor_name: str | None
     from_status: AppointmentStatusType | None
@@ -110,14 +111,14 @@ class Appointment(relay.Node):
     )
     overdue: bool
     contacted_at: datetime | None
-    contact_method: ContactMethod | None
+    contact_method: ContactMethodType | None
     scheduled_at: datetime | None
     outcome: str | None
     created_at: datetime
-    row: strawberry.Private[Any]
+    row: strawberry.Private[appointments.AppointmentRow]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> Appointment:
+    def from_row(cls, info: Info, row: appointments.AppointmentRow) -> Appointment:
         return cls(
             id=row.id,
             type_name=row.type_name,
@@ -127,7 +128,7 @@ class Appointment(relay.Node):
             contact_due_at=shanghai(row.contact_due_at),
             overdue=appointments.is_overdue(row, info.context.clock()),
             contacted_at=shanghai(row.contacted_at),
-            contact_method=ContactMethod(row.contact_method) if row.contact_method else None,
+            contact_method=ContactMethodType(row.contact_method) if row.contact_method else None,
             scheduled_at=shanghai(row.scheduled_at),
             outcome=row.outcome,
             created_at=shanghai(row.created_at),
@@ -235,7 +236,7 @@ class AssignAppointmentInput:
 class RecordAppointmentContactInput:
     appointment_id: relay.GlobalID
     contacted_at: datetime
-    method: ContactMethod
+    method: ContactMethodType
     note: str | None = None
 
 
@@ -304,7 +305,11 @@ class Mutation:
         return await _respond(
             info,
             lambda: appointments.record_contact(
-                info.context, _id(input.appointment_id), input.contacted_at, input.method.value, input.note
+                info.context,
+                _id(input.appointment_id),
+                input.contacted_at,
+                ContactMethod(input.method.value),
+                input.note,
             ),
         )
 

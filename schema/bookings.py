@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
@@ -12,25 +11,26 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from models.bookings import BOOKING_STATUS_NAMES, BookingStatus
+from models.bookings import BookingStatus
 from resolvers import bookings, organisation, people
 from resolvers.errors import DomainError, Issue
-from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.common import (
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.cost import cost
 from schema.organisation import Community, Person
 
-B = BookingStatus
-
-
-@strawberry.enum(name="BookingStatus", description="Where a room booking stands.")
-class BookingStatusType(enum.Enum):
-    PENDING = strawberry.enum_value(B.PENDING.value, description=BOOKING_STATUS_NAMES[B.PENDING])
-    APPROVED = strawberry.enum_value(B.APPROVED.value, description=BOOKING_STATUS_NAMES[B.APPROVED])
-    REJECTED = strawberry.enum_value(B.REJECTED.value, description=BOOKING_STATUS_NAMES[B.REJECTED])
-    CANCELLED = strawberry.enum_value(B.CANCELLED.value, description=BOOKING_STATUS_NAMES[B.CANCELLED])
-    CHECKED_IN = strawberry.enum_value(B.CHECKED_IN.value, description=BOOKING_STATUS_NAMES[B.CHECKED_IN])
-    NO_SHOW = strawberry.enum_value(B.NO_SHOW.value, description=BOOKING_STATUS_NAMES[B.NO_SHOW])
-    COMPLETED = strawberry.enum_value(B.COMPLETED.value, description=BOOKING_STATUS_NAMES[B.COMPLETED])
+BookingStatusType = mirror_enum(
+    BookingStatus, bookings.BOOKING_STATUS_NAMES, name="BookingStatus", description="Where a room booking stands."
+)
 
 
 # Rooms are booked in slots of 15 minutes or more (tenants.manifests.RoomSpec).
@@ -68,7 +68,7 @@ class Room(relay.Node):
     community_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_row(cls, row: Any) -> Room:
+    def from_row(cls, row: bookings.RoomRow) -> Room:
         return cls(
             id=row.id,
             name=row.name,
@@ -116,10 +116,10 @@ class RoomBooking(relay.Node):
     )
     recurring: bool = strawberry.field(description="Part of a weekly series.")
     created_at: datetime
-    row: strawberry.Private[Any]
+    row: strawberry.Private[bookings.BookingRow]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> RoomBooking:
+    def from_row(cls, info: Info, row: bookings.BookingRow) -> RoomBooking:
         return cls(
             id=row.id,
             purpose=row.purpose,
@@ -262,15 +262,6 @@ def _booking_id(value: relay.GlobalID) -> uuid.UUID:
     return decode_id(value, "RoomBooking", "bookingId")
 
 
-def _step(
-    use_case: Callable[..., Awaitable[uuid.UUID]],
-) -> Callable[[Info, RoomBookingStepInput], Awaitable[RoomBookingPayload]]:
-    async def run(info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
-        return await _respond(info, lambda: use_case(info.context, _booking_id(input.booking_id)))
-
-    return run
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="An admin of the room's community edits its name, capacity and booking rules.")
@@ -331,12 +322,14 @@ class Mutation:
     async def cancel_room_booking(self, info: Info, input: RoomBookingReasonInput) -> RoomBookingPayload:
         return await _respond(info, lambda: bookings.cancel(info.context, _booking_id(input.booking_id), input.reason))
 
-    check_in_room_booking = strawberry.mutation(
-        _step(bookings.check_in), description="Check in, from 15 minutes before the start (the resident or an admin)."
-    )
-    mark_room_booking_no_show = strawberry.mutation(
-        _step(bookings.mark_no_show), description="An admin records that nobody came."
-    )
-    complete_room_booking = strawberry.mutation(
-        _step(bookings.complete), description="An admin records a checked-in booking as completed."
-    )
+    @strawberry.mutation(description="Check in, from 15 minutes before the start (the resident or an admin).")
+    async def check_in_room_booking(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.check_in(info.context, _booking_id(input.booking_id)))
+
+    @strawberry.mutation(description="An admin records that nobody came.")
+    async def mark_room_booking_no_show(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.mark_no_show(info.context, _booking_id(input.booking_id)))
+
+    @strawberry.mutation(description="An admin records a checked-in booking as completed.")
+    async def complete_room_booking(self, info: Info, input: RoomBookingStepInput) -> RoomBookingPayload:
+        return await _respond(info, lambda: bookings.complete(info.context, _booking_id(input.booking_id)))

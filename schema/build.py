@@ -38,7 +38,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from schema import appointments, auth, bookings, complaints, notifications, organisation, people, tenants
 from schema.common import Info
 from schema.cost import CostLimit, Paging
-from schema.extensions import PresentErrors, TenantTransaction, is_expected, present
+from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
 from schema.ids import MalformedIds, resolve_node
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -178,7 +178,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
         lambda: CostLimit(limit=protections.max_cost, paging=paging),
-        TenantTransaction,
+        UnitOfWork,
         MalformedIds,
         lambda: PresentErrors(production=protections.production),
     ]

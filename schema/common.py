@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -21,6 +22,8 @@ from tenants.context import RequestContext
 Info = StrawberryInfo[RequestContext, None]
 T = TypeVar("T")
 NodeT = TypeVar("NodeT")
+R = TypeVar("R")
+E = TypeVar("E", bound=enum.Enum)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -48,37 +51,33 @@ class Outcome(Generic[T]):
 
 
 async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
-    """Runs one mutation in a savepoint: an expected failure becomes `errors` and leaves the
-    database as it was (unless the use case asks to keep what it recorded, e.g. a failed
-    login); an unexpected one is rolled back and re-raised, to be masked."""
-    session = info.context.session
-    if session is None:
-        try:
-            return Outcome(await action(), [])
-        except DomainError as error:
-            return Outcome(None, user_errors(error))
-    savepoint = await session.begin_nested()
+    """Runs one mutation as a write step of the unit of work: an expected failure becomes
+    `errors` and leaves the database as it was (unless the use case asks to keep what it
+    recorded, e.g. a failed login); an unexpected one is undone and re-raised, to be masked."""
     try:
-        value = await action()
+        async with info.context.write_step(keep=lambda error: isinstance(error, DomainError) and error.keep_changes):
+            value = await action()
     except DomainError as error:
-        await (savepoint.commit() if error.keep_changes else savepoint.rollback())
         return Outcome(None, user_errors(error))
-    except BaseException:
-        await savepoint.rollback()
-        raise
-    else:
-        await savepoint.commit()
-        return Outcome(value, [])
-    finally:
-        # What loaders cached before the write may be stale now; the payload must show the new state.
-        info.context.loaders.clear()
+    return Outcome(value, [])
+
+
+def mirror_enum(
+    source: type[E], descriptions: Mapping[E, str], *, name: str, description: str | None = None
+) -> type[enum.Enum]:
+    """The GraphQL enum of a model's enum: the same members with the same values, each with its
+    Chinese description (a member without one fails on import). Convert with `Mirror(member.value)`
+    and `Source(value.value)`."""
+    members = {member.name: strawberry.enum_value(member.value, description=descriptions[member]) for member in source}
+    mirrored = cast(type[enum.Enum], enum.Enum(name, members))
+    return strawberry.enum(mirrored, name=name, description=description)
 
 
 def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:
     return PageRequest(first=first if first is not None else info.context.settings.default_page_size, after=after)
 
 
-def connection(page: Page, to_node: Callable[[Any], NodeT]) -> relay.Connection[NodeT]:
+def connection(page: Page[T], to_node: Callable[[T], NodeT]) -> relay.Connection[NodeT]:
     edges = [relay.Edge(node=to_node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
     return relay.Connection(
         edges=edges,
@@ -113,13 +112,13 @@ def _node_uuids(node_ids: Sequence[str]) -> list[uuid.UUID | None]:
 
 async def nodes_by_id(
     node_ids: Sequence[str],
-    fetch: Callable[[uuid.UUID], Awaitable[Any]],
-    to_node: Callable[[Any], NodeT],
+    fetch: Callable[[uuid.UUID], Awaitable[R | None]],
+    to_node: Callable[[R], NodeT],
 ) -> list[NodeT | None]:
     """Node lookups answer null for an id that is malformed, elsewhere, or not the caller's to
     see (their role may not see that type at all): all of these look the same from outside."""
 
-    async def lookup(node_id: uuid.UUID | None) -> Any:
+    async def lookup(node_id: uuid.UUID | None) -> R | None:
         if node_id is None:
             return None
         try:

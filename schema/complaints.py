@@ -6,68 +6,52 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
-from models.complaints import ACTION_NAMES, STATUS_NAMES, Action, ComplaintSource, ComplaintStatus
+from models.complaints import AttachmentKind, ComplaintAction, ComplaintSource, ComplaintStatus
 from resolvers import complaints, organisation, people
 from resolvers.uploads import IncomingFiles
-from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.common import (
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
-S = ComplaintStatus
-A = Action
-
-
-@strawberry.enum(name="ComplaintStatus", description="Where a complaint stands in its lifecycle.")
-class ComplaintStatusType(enum.Enum):
-    SUBMITTED = strawberry.enum_value(S.SUBMITTED.value, description=STATUS_NAMES[S.SUBMITTED])
-    ACCEPTED = strawberry.enum_value(S.ACCEPTED.value, description=STATUS_NAMES[S.ACCEPTED])
-    IN_PROGRESS = strawberry.enum_value(S.IN_PROGRESS.value, description=STATUS_NAMES[S.IN_PROGRESS])
-    DISPATCHED = strawberry.enum_value(S.DISPATCHED.value, description=STATUS_NAMES[S.DISPATCHED])
-    RESOLVED = strawberry.enum_value(S.RESOLVED.value, description=STATUS_NAMES[S.RESOLVED])
-    CLOSED = strawberry.enum_value(S.CLOSED.value, description=STATUS_NAMES[S.CLOSED])
-    REJECTED = strawberry.enum_value(S.REJECTED.value, description=STATUS_NAMES[S.REJECTED])
-    REOPENED = strawberry.enum_value(S.REOPENED.value, description=STATUS_NAMES[S.REOPENED])
-    WITHDRAWN = strawberry.enum_value(S.WITHDRAWN.value, description=STATUS_NAMES[S.WITHDRAWN])
-
-
-@strawberry.enum(name="ComplaintAction", description="A step on a complaint's timeline.")
-class ComplaintActionType(enum.Enum):
-    SUBMIT = strawberry.enum_value(A.SUBMIT.value, description=ACTION_NAMES[A.SUBMIT])
-    ACCEPT = strawberry.enum_value(A.ACCEPT.value, description=ACTION_NAMES[A.ACCEPT])
-    START_WORK = strawberry.enum_value(A.START_WORK.value, description=ACTION_NAMES[A.START_WORK])
-    RESOLVE = strawberry.enum_value(A.RESOLVE.value, description=ACTION_NAMES[A.RESOLVE])
-    REJECT = strawberry.enum_value(A.REJECT.value, description=ACTION_NAMES[A.REJECT])
-    DISPATCH = strawberry.enum_value(A.DISPATCH.value, description=ACTION_NAMES[A.DISPATCH])
-    DEPARTMENT_ACCEPT = strawberry.enum_value(A.DEPARTMENT_ACCEPT.value, description=ACTION_NAMES[A.DEPARTMENT_ACCEPT])
-    RETURN_TO_GRID = strawberry.enum_value(A.RETURN_TO_GRID.value, description=ACTION_NAMES[A.RETURN_TO_GRID])
-    REASSIGN = strawberry.enum_value(A.REASSIGN.value, description=ACTION_NAMES[A.REASSIGN])
-    SUPERVISE = strawberry.enum_value(A.SUPERVISE.value, description=ACTION_NAMES[A.SUPERVISE])
-    CONFIRM = strawberry.enum_value(A.CONFIRM.value, description=ACTION_NAMES[A.CONFIRM])
-    REOPEN = strawberry.enum_value(A.REOPEN.value, description=ACTION_NAMES[A.REOPEN])
-    WITHDRAW = strawberry.enum_value(A.WITHDRAW.value, description=ACTION_NAMES[A.WITHDRAW])
-    MARK_OVERDUE = strawberry.enum_value(A.MARK_OVERDUE.value, description=ACTION_NAMES[A.MARK_OVERDUE])
-    AUTO_CLOSE = strawberry.enum_value(A.AUTO_CLOSE.value, description=ACTION_NAMES[A.AUTO_CLOSE])
-
-
-@strawberry.enum(name="ComplaintSource", description="How a complaint reached the street office.")
-class ComplaintSourceType(enum.Enum):
-    APP = strawberry.enum_value(ComplaintSource.APP.value, description="居民在小程序提交")
-    PHONE = strawberry.enum_value(ComplaintSource.PHONE.value, description="电话反映")
-    VISIT = strawberry.enum_value(ComplaintSource.VISIT.value, description="走访收集")
-    INSPECTION = strawberry.enum_value(ComplaintSource.INSPECTION.value, description="巡查发现")
-
-
-@strawberry.enum(name="AttachmentKind")
-class AttachmentKindType(enum.Enum):
-    IMAGE = strawberry.enum_value("image", description="图片")
-    VIDEO = strawberry.enum_value("video", description="视频")
+ComplaintStatusType = mirror_enum(
+    ComplaintStatus,
+    complaints.STATUS_NAMES,
+    name="ComplaintStatus",
+    description="Where a complaint stands in its lifecycle.",
+)
+ComplaintActionType = mirror_enum(
+    ComplaintAction, complaints.ACTION_NAMES, name="ComplaintAction", description="A step on a complaint's timeline."
+)
+ComplaintSourceType = mirror_enum(
+    ComplaintSource,
+    {
+        ComplaintSource.APP: "居民在小程序提交",
+        ComplaintSource.PHONE: "电话反映",
+        ComplaintSource.VISIT: "走访收集",
+        ComplaintSource.INSPECTION: "巡查发现",
+    },
+    name="ComplaintSource",
+    description="How a complaint reached the street office.",
+)
+AttachmentKindType = mirror_enum(
+    AttachmentKind, {AttachmentKind.IMAGE: "图片", AttachmentKind.VIDEO: "视频"}, name="AttachmentKind"
+)
 
 
 @strawberry.enum(description="How to sort a list of complaints.")
@@ -85,7 +69,7 @@ class ComplaintCategory(relay.Node):
     resolve_days: int = strawberry.field(description="Working days to resolve (办结).")
 
     @classmethod
-    def from_row(cls, row: Any) -> ComplaintCategory:
+    def from_row(cls, row: complaints.CategoryRow) -> ComplaintCategory:
         return cls(
             id=row.id,
             code=row.code,
@@ -146,10 +130,10 @@ class Complaint(relay.Node):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
-    row: strawberry.Private[Any]
+    row: strawberry.Private[complaints.ComplaintRow]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> Complaint:
+    def from_row(cls, info: Info, row: complaints.ComplaintRow) -> Complaint:
         return cls(
             id=row.id,
             title=row.title,
@@ -520,24 +504,6 @@ class ConfirmComplaintInput:
     comment: str | None = None
 
 
-def _step(
-    use_case: Callable[..., Awaitable[uuid.UUID]],
-) -> Callable[[Info, ComplaintStepInput], Awaitable[ComplaintPayload]]:
-    async def run(info: Info, input: ComplaintStepInput) -> ComplaintPayload:
-        return await _respond(info, lambda: use_case(info.context, _complaint_id(input.complaint_id)))
-
-    return run
-
-
-def _with_reason(
-    use_case: Callable[..., Awaitable[uuid.UUID]],
-) -> Callable[[Info, ComplaintReasonInput], Awaitable[ComplaintPayload]]:
-    async def run(info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
-        return await _respond(info, lambda: use_case(info.context, _complaint_id(input.complaint_id), input.reason))
-
-    return run
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -586,30 +552,43 @@ class Mutation:
             ),
         )
 
-    accept_complaint = strawberry.mutation(
-        _step(complaints.accept), description="The grid worker takes the complaint (受理)."
+    @strawberry.mutation(description="The grid worker takes the complaint (受理).")
+    async def accept_complaint(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(info, lambda: complaints.accept(info.context, _complaint_id(input.complaint_id)))
+
+    @strawberry.mutation(description="The handler starts working on it.")
+    async def start_complaint_work(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(info, lambda: complaints.start_work(info.context, _complaint_id(input.complaint_id)))
+
+    @strawberry.mutation(description="Department staff sign for a dispatched work order (签收).")
+    async def accept_work_order(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.department_accept(info.context, _complaint_id(input.complaint_id))
+        )
+
+    @strawberry.mutation(description="The resident withdraws it before it is accepted.")
+    async def withdraw_complaint(self, info: Info, input: ComplaintStepInput) -> ComplaintPayload:
+        return await _respond(info, lambda: complaints.withdraw(info.context, _complaint_id(input.complaint_id)))
+
+    @strawberry.mutation(description="The handler or an admin declines it, with a reason the resident sees.")
+    async def reject_complaint(self, info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.reject(info.context, _complaint_id(input.complaint_id), input.reason)
+        )
+
+    @strawberry.mutation(description="Department staff send a work order back to the grid worker, with a reason.")
+    async def return_complaint_to_grid(self, info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.return_to_grid(info.context, _complaint_id(input.complaint_id), input.reason)
+        )
+
+    @strawberry.mutation(
+        description="An unsatisfied resident sends a resolved complaint back, within the street office's window."
     )
-    start_complaint_work = strawberry.mutation(
-        _step(complaints.start_work), description="The handler starts working on it."
-    )
-    accept_work_order = strawberry.mutation(
-        _step(complaints.department_accept), description="Department staff sign for a dispatched work order (签收)."
-    )
-    withdraw_complaint = strawberry.mutation(
-        _step(complaints.withdraw), description="The resident withdraws it before it is accepted."
-    )
-    reject_complaint = strawberry.mutation(
-        _with_reason(complaints.reject),
-        description="The handler or an admin declines it, with a reason the resident sees.",
-    )
-    return_complaint_to_grid = strawberry.mutation(
-        _with_reason(complaints.return_to_grid),
-        description="Department staff send a work order back to the grid worker, with a reason.",
-    )
-    reopen_complaint = strawberry.mutation(
-        _with_reason(complaints.reopen),
-        description="An unsatisfied resident sends a resolved complaint back, within the street office's window.",
-    )
+    async def reopen_complaint(self, info: Info, input: ComplaintReasonInput) -> ComplaintPayload:
+        return await _respond(
+            info, lambda: complaints.reopen(info.context, _complaint_id(input.complaint_id), input.reason)
+        )
 
     @strawberry.mutation(
         description="The handler (or, for a work order, department staff) resolves it with a reply and photos."

@@ -1,46 +1,41 @@
-"""Schema extensions: one transaction per operation, and errors presented in the caller's terms."""
+"""Schema extensions: one unit of work per operation, and errors presented in the caller's terms."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import StreamExecutionResult
 from strawberry.types.graphql import OperationType
 
-from models.database import WRITES, is_unavailable
+from models.database import is_unavailable
 from resolvers.errors import DomainError
-from tenants.context import RequestContext
-from tenants.sessions import open_session
+from tenants.context import LoaderCache, RequestContext
 
 logger = logging.getLogger("wanjia.errors")
 
 
-class TenantTransaction(SchemaExtension):
-    """Opens the tenant-scoped session for the execution, after parsing and validation passed,
-    so a malformed query costs no connection. Mutations commit (each mutation field already
-    rolled back its own failure); queries roll back, having written nothing."""
+class UnitOfWork(SchemaExtension):
+    """Each operation runs in a unit of work of its own, opened after parsing and validation
+    passed, so a malformed query costs no connection. The context the transport made (per HTTP
+    request, or per WebSocket connection and so shared by its operations) only says who calls.
+    Mutations commit (each mutation field already rolled back its own failure); queries roll
+    back, having written nothing. A subscription opens one per event it delivers."""
 
     async def on_execute(self) -> AsyncIterator[None]:
-        ctx: RequestContext = self.execution_context.context
-        if ctx.tenant is None:
+        caller: RequestContext = self.execution_context.context
+        operation = self.execution_context.operation_type
+        if caller.tenant is None or operation == OperationType.SUBSCRIPTION:
+            self.execution_context.context = replace(caller, loaders=LoaderCache())
             yield
             return
-        writes = self.execution_context.operation_type == OperationType.MUTATION
-        session = open_session(ctx.sessions, ctx.tenant.id)
-        ctx.session = session
-        try:
-            await session.connection(execution_options={WRITES: writes})
+        async with caller.unit_of_work(writes=operation == OperationType.MUTATION) as ctx:
+            self.execution_context.context = ctx
             yield
-            if writes:
-                await session.commit()
-            else:
-                await session.rollback()
-        finally:
-            ctx.session = None
-            await session.close()
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -88,10 +83,18 @@ class PresentErrors(SchemaExtension):
         super().__init__()
         self.production = production
 
-    def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if not result or not result.errors:
+        self._present_all(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Over a WebSocket each result leaves as soon as it is made: presented one by one."""
+        self._present_all(result)
+        yield
+
+    def _present_all(self, result: object) -> None:
+        # A graphql-core result at the operation's end, strawberry's in a stream; both have `errors`.
+        if not getattr(result, "errors", None):
             return
         ctx: RequestContext = self.execution_context.context
-        result.errors = [present(error, ctx.request_id, production=self.production) for error in result.errors]
+        result.errors = [present(e, ctx.request_id, production=self.production) for e in result.errors]  # type: ignore[attr-defined]

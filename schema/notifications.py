@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from resolvers import notifications
-from resolvers.errors import fail
 from schema.common import Info, UserError, attempt, connection, decode_id, page_request, shanghai
 from schema.cost import cost
 
@@ -28,7 +27,7 @@ class Notification:
     read: bool
 
     @classmethod
-    def from_row(cls, row: Any) -> Notification:
+    def from_row(cls, row: notifications.NotificationRow) -> Notification:
         return cls(
             id=strawberry.ID(relay.to_base64("Notification", row.id)),
             kind=row.kind,
@@ -91,16 +90,9 @@ class Subscription:
         description="The caller's new notifications as they happen (graphql-transport-ws; sign in with an `Authorization` entry in connection_init's payload)."
     )
     async def notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
-        ctx = info.context
-        if ctx.viewer is None or ctx.tenant is None:
-            raise fail("UNAUTHENTICATED", "请先登录。")
-        async with ctx.broker.subscription(ctx.tenant.id, ctx.viewer.user_id) as queue:
-            while True:
-                delivery = await queue.get()
-                async with ctx.short_session():
-                    row = await notifications.delivered(ctx, delivery.notification_id)
-                if row is not None:
-                    yield Notification.from_row(row)
+        async with contextlib.aclosing(notifications.live(info.context)) as rows:
+            async for row in rows:
+                yield Notification.from_row(row)
 
 
 __all__ = ["Mutation", "Notification", "Query", "Subscription"]

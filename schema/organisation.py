@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -20,7 +19,7 @@ class Community(relay.Node):
     name: str
 
     @classmethod
-    def from_row(cls, row: Any) -> Community:
+    def from_row(cls, row: organisation.CommunityRow) -> Community:
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
@@ -43,7 +42,7 @@ class Person:
     phone: str
 
 
-def person_from_row(info: Info, row: Any) -> Person:
+def person_from_row(info: Info, row: people.PersonRow) -> Person:
     return Person(name=row.name, phone=people.shown_phone(info.context, row.id, row.phone))
 
 
@@ -56,7 +55,7 @@ class Grid(relay.Node):
     worker_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_row(cls, row: Any) -> Grid:
+    def from_row(cls, row: organisation.GridRow) -> Grid:
         return cls(id=row.id, code=row.code, name=row.name, community_id=row.community_id, worker_id=row.worker_id)
 
     @classmethod
@@ -91,7 +90,7 @@ class Building(relay.Node):
     grid_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_row(cls, row: Any) -> Building:
+    def from_row(cls, row: organisation.BuildingRow) -> Building:
         return cls(id=row.id, code=row.code, name=row.name, units=row.units, grid_id=row.grid_id)
 
     @classmethod
@@ -112,7 +111,7 @@ class Department(relay.Node):
     name: str
 
     @classmethod
-    def from_row(cls, row: Any) -> Department:
+    def from_row(cls, row: organisation.DepartmentRow) -> Department:
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -14,26 +12,39 @@ from strawberry import relay
 from models.people import ResidentStatus, Role
 from resolvers import auth, organisation, people
 from schema.auth import AuthTokens
-from schema.common import Info, UserError, attempt, connection, decode_id, nodes_by_id, page_request, shanghai
+from schema.common import (
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person, person_from_row
 
-
-@strawberry.enum(name="Role", description="A role a user holds in the street office.")
-class RoleType(enum.Enum):
-    RESIDENT = strawberry.enum_value(Role.RESIDENT.value, description="居民")
-    GRID_WORKER = strawberry.enum_value(Role.GRID_WORKER.value, description="网格员")
-    STAFF = strawberry.enum_value(Role.STAFF.value, description="职能部门工作人员")
-    COMMUNITY_ADMIN = strawberry.enum_value(Role.COMMUNITY_ADMIN.value, description="社区管理员")
-    TENANT_ADMIN = strawberry.enum_value(Role.TENANT_ADMIN.value, description="街道管理员")
-    PLATFORM_ADMIN = strawberry.enum_value(Role.PLATFORM_ADMIN.value, description="平台管理员")
-
-
-@strawberry.enum(name="ResidentStatus", description="Where a resident's registration stands.")
-class ResidentStatusType(enum.Enum):
-    PENDING = strawberry.enum_value(ResidentStatus.PENDING.value, description="待网格员核实")
-    VERIFIED = strawberry.enum_value(ResidentStatus.VERIFIED.value, description="已核实")
-    REJECTED = strawberry.enum_value(ResidentStatus.REJECTED.value, description="已驳回")
+RoleType = mirror_enum(
+    Role,
+    {
+        Role.RESIDENT: "居民",
+        Role.GRID_WORKER: "网格员",
+        Role.STAFF: "职能部门工作人员",
+        Role.COMMUNITY_ADMIN: "社区管理员",
+        Role.TENANT_ADMIN: "街道管理员",
+        Role.PLATFORM_ADMIN: "平台管理员",
+    },
+    name="Role",
+    description="A role a user holds in the street office.",
+)
+ResidentStatusType = mirror_enum(
+    ResidentStatus,
+    {ResidentStatus.PENDING: "待网格员核实", ResidentStatus.VERIFIED: "已核实", ResidentStatus.REJECTED: "已驳回"},
+    name="ResidentStatus",
+    description="Where a resident's registration stands.",
+)
 
 
 @strawberry.type(description="One role of the caller, with its scope.")
@@ -76,7 +87,7 @@ class Resident(relay.Node):
     worker_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def from_row(cls, info: Info, row: Any) -> Resident:
+    def from_row(cls, info: Info, row: people.ResidentRow) -> Resident:
         return cls(
             id=row.id,
             name=row.name,

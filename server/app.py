@@ -15,24 +15,20 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from models.base import utcnow
-from models.broker import broker_for
 from models.calendar import SHANGHAI, years_without_calendar
-from models.database import create_engine
 from models.migrations import current_revision, head_revision
-from models.passwords import Passwords
 from models.settings import Settings, load_settings
-from models.storage import LocalDirectoryStorage, signature_valid
+from models.storage import signature_valid
 from schema.build import Protections, build_schema
 from server.cors import Cors
 from server.graphiql import graphiql_asset
-from server.http import GraphQLEndpoint, Services, error_body
-from server.jobs import run_periodically
+from server.http import GraphQLEndpoint, error_body
+from server.jobs import Sweeper
 from server.observability import BodySizeLimit, RequestLog
 from server.persisted_queries import PersistedQueries
 from server.ratelimit import RateLimiter
 from server.uploads import UploadEndpoint
-from tenants.directory import TenantDirectory
-from tenants.sessions import session_factory
+from tenants.context import Services
 
 
 def create_app(
@@ -45,20 +41,11 @@ def create_app(
     """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
     `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
     settings = settings or load_settings()
-    engine = create_engine(
-        settings.database_url, pool_size=settings.database_pool_size, pool_timeout=settings.database_pool_timeout
-    )
-    services = Services(
-        settings=settings,
-        sessions=session_factory(engine, scope_queries=scope_queries),
-        directory=TenantDirectory(engine),
-        passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-        broker=broker_for(settings.database_url),
-        storage=LocalDirectoryStorage(settings.upload_dir),
-        clock=clock,
-        limiter=RateLimiter.for_settings(settings, clock),
-        persisted=PersistedQueries(engine, clock),
-    )
+    services = Services.start(settings, clock=clock, scope_queries=scope_queries)
+    engine = services.engine
+    sweeper = Sweeper(services, settings.jobs_interval_seconds) if run_jobs else None
+    limiter = RateLimiter.for_settings(settings, clock)
+    persisted = PersistedQueries(engine, clock)
     schema = build_schema(
         Protections(
             max_depth=settings.max_query_depth,
@@ -70,7 +57,7 @@ def create_app(
             production=settings.is_production,
         )
     )
-    graphql = GraphQLEndpoint(schema, services)
+    graphql = GraphQLEndpoint(schema, services, limiter=limiter, persisted=persisted)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -86,6 +73,8 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
         if not await asyncio.to_thread(services.storage.writable):
             return JSONResponse({"status": "unavailable", "uploads": "not writable"}, 503)
+        if sweeper is not None and sweeper.stalled:
+            return JSONResponse({"status": "unavailable", "sweep": "stalled"}, 503)
         today = services.clock().astimezone(SHANGHAI).date()
         missing = years_without_calendar(today, await services.directory.official_calendar())
         warnings = [
@@ -111,15 +100,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(run_periodically(services, settings.jobs_interval_seconds)) if run_jobs else None
+        sweeping = asyncio.create_task(sweeper.run()) if sweeper is not None else None
         yield
-        if sweeper is not None:
-            sweeper.cancel()
+        if sweeping is not None:
+            sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-        await services.broker.close()
-        await services.limiter.buckets.close()
-        await engine.dispose()
+                await sweeping
+        await limiter.buckets.close()
+        await services.close()
 
     app = Starlette(
         routes=[
@@ -142,6 +130,9 @@ def create_app(
     )
     app.state.services = services
     app.state.engine = engine
+    app.state.sweeper = sweeper
+    app.state.limiter = limiter
+    app.state.persisted = persisted
     return app
 
 

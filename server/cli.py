@@ -1,11 +1,12 @@
 """The `wanjia` command: serve, migrate, onboard tenants, load the demo, export the schema,
-import the holiday calendar, sweep stored media."""
+import the holiday calendar, sweep stored media, register front-end documents."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,7 +17,7 @@ from alembic.util import CommandError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.engine import make_url
 
 from models import migrations
@@ -31,21 +32,19 @@ from models.calendar import (
     replace_schedule,
     years_without_calendar,
 )
-from models.database import create_engine, is_postgresql
-from models.passwords import Passwords
+from models.database import is_postgresql
+from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
-from models.storage import LocalDirectoryStorage
 from models.tenants import Tenant, TenantStatus
 from schema.build import SDL_PATH, build_schema, printed_sdl
-from server.app import create_app
 from server.jobs import run_jobs
-from server.media_sweep import sweep_media
+from server.media_sweep import MediaSweepReport, sweep_media
 from server.observability import configure_logging
 from server.persisted_queries import DocumentsError, PersistedQueries, read_documents
+from tenants.context import Services, unit_of_work
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
-from tenants.onboarding import onboard
-from tenants.sessions import session_factory
+from tenants.onboarding import OnboardingReport, onboard
 
 app = typer.Typer(
     help="万家 wanjia: multi-tenant GraphQL platform for community governance.",
@@ -57,13 +56,13 @@ schema_app = typer.Typer(help="The GraphQL schema's printed SDL.", no_args_is_he
 jobs_app = typer.Typer(
     help="Periodic work (overdue complaints, auto-close), safe to run from cron.", no_args_is_help=True
 )
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(schema_app, name="schema")
 calendar_app = typer.Typer(
     help="The platform's holiday table (the State Council's yearly notice), read before chinesecalendar.",
     no_args_is_help=True,
 )
 media_app = typer.Typer(help="Stored photos and videos.", no_args_is_help=True)
-app.add_typer(tenants_app, name="tenants")
-app.add_typer(schema_app, name="schema")
 documents_app = typer.Typer(
     help="GraphQL documents of front-end builds: persisted queries, trusted-documents mode.", no_args_is_help=True
 )
@@ -86,18 +85,27 @@ def _settings() -> Settings:
         raise typer.Exit(2) from error
 
 
-def _with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(settings.database_url, pool_size=2)
-        try:
-            return await work(
-                session_factory(engine),
-                Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-            )
-        finally:
-            await engine.dispose()
+def _run(settings: Settings, work: Callable[[Services], Awaitable[T]], *, alone_as: str | None = None) -> T:
+    """Runs `work` with the process's services; with `alone_as`, only if no other run of that
+    command is under way (else one line says so and the command exits 1)."""
 
-    return asyncio.run(run())
+    async def run() -> T:
+        services = Services.start(settings, pool_size=2)
+        try:
+            async with _alone(settings, alone_as):
+                return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(run())
+    except AlreadyRunning:
+        console.print(f"另一个 wanjia {alone_as} 正在运行，请等它结束后再试。", style="red")
+        raise typer.Exit(1) from None
+
+
+def _alone(settings: Settings, command: str | None) -> contextlib.AbstractAsyncContextManager[None]:
+    return exclusive(settings.database_url, command) if command else contextlib.nullcontext()
 
 
 def app_role(settings: Settings) -> str | None:
@@ -150,10 +158,14 @@ def migrate(
         ):
             console.print(f"已取消，数据库仍在 {current}。")
             raise typer.Exit(1)
+
+    async def work(_: Services) -> None:
         if older:
-            migrations.downgrade(url, target or "base", app_role=app_role(settings))
-    else:
-        migrations.upgrade(url, wanted, app_role=app_role(settings))
+            await asyncio.to_thread(migrations.downgrade, url, target or "base", app_role=app_role(settings))
+        elif down_to is None:
+            await asyncio.to_thread(migrations.upgrade, url, wanted, app_role=app_role(settings))
+
+    _run(settings, work, alone_as="migrate")
     console.print(f"数据库已迁移到 {migrations.database_revision(url) or 'base'}。")
 
 
@@ -183,16 +195,17 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if 
     """Onboard the demo street offices with residents and an account for every role."""
     settings = _settings()
 
-    async def work(sessions, passwords) -> list[str]:  # type: ignore[no-untyped-def]
+    async def work(services: Services) -> list[str]:
         if if_empty:
-            async with sessions() as session:
-                if await session.scalar(select(Tenant.id).limit(1)) is not None:
+            async with unit_of_work(services, tenant=None, viewer=None, writes=False) as ctx:
+                assert ctx.session is not None
+                if await ctx.session.scalar(select(Tenant.id).limit(1)) is not None:
                     return []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("载入演示数据", total=None)
-            return await load_demo(sessions, passwords, lambda n: progress.advance(task, n))
+            return await load_demo(services, lambda n: progress.advance(task, n))
 
-    slugs = _with_database(settings, work)
+    slugs = _run(settings, work, alone_as="demo")
     console.print(f"演示数据已就绪：{', '.join(slugs)}" if slugs else "已有数据，跳过演示数据。")
 
 
@@ -207,12 +220,12 @@ def tenants_onboard(manifest_file: Path = typer.Argument(..., help="The tenant's
             typer.echo(problem, err=True)
         raise typer.Exit(1) from error
 
-    async def work(sessions, passwords):  # type: ignore[no-untyped-def]
+    async def work(services: Services) -> OnboardingReport:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"导入 {manifest.name}", total=manifest.size() + 1)
-            return await onboard(sessions, manifest, passwords, lambda n: progress.advance(task, n))
+            return await onboard(services, manifest, lambda n: progress.advance(task, n))
 
-    report = _with_database(settings, work)
+    report = _run(settings, work, alone_as="tenants onboard")
     console.print(
         f"{manifest.name}（{manifest.slug}）：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}。"
     )
@@ -221,15 +234,16 @@ def tenants_onboard(manifest_file: Path = typer.Argument(..., help="The tenant's
 def _set_status(slug: str, status: TenantStatus) -> None:
     settings = _settings()
 
-    async def work(sessions, _passwords) -> bool:  # type: ignore[no-untyped-def]
-        async with sessions() as session, session.begin():
-            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    async def work(services: Services) -> bool:
+        async with unit_of_work(services, tenant=None, viewer=None, writes=True) as ctx:
+            assert ctx.session is not None
+            tenant = await ctx.session.scalar(select(Tenant).where(Tenant.slug == slug))
             if tenant is None:
                 return False
             tenant.status = status
             return True
 
-    if not _with_database(settings, work):
+    if not _run(settings, work):
         console.print(f"没有 slug 为“{slug}”的街道。", style="red")
         raise typer.Exit(1)
     console.print(
@@ -254,12 +268,15 @@ def tenants_list() -> None:
     """List the street offices with their status, and warn of a year without a holiday calendar."""
     settings = _settings()
 
-    async def work(sessions, _passwords):  # type: ignore[no-untyped-def]
-        async with sessions() as session:
-            rows = (await session.execute(select(Tenant.slug, Tenant.name, Tenant.status).order_by(Tenant.slug))).all()
-            return rows, await load_official_calendar(session)
+    async def work(services: Services) -> tuple[Sequence[Row[str, str, TenantStatus]], OfficialCalendar]:
+        async with unit_of_work(services, tenant=None, viewer=None, writes=False) as ctx:
+            assert ctx.session is not None
+            rows = (
+                await ctx.session.execute(select(Tenant.slug, Tenant.name, Tenant.status).order_by(Tenant.slug))
+            ).all()
+            return rows, await load_official_calendar(ctx.session)
 
-    rows, official = _with_database(settings, work)
+    rows, official = _run(settings, work)
     table = Table("slug", "name", "status")
     for row in rows:
         table.add_row(row.slug, row.name, row.status.value)
@@ -279,22 +296,36 @@ def _warn_of_missing_calendars(official: OfficialCalendar) -> None:
 
 @jobs_app.command("run")
 def jobs_run() -> None:
-    """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones."""
+    """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones.
+    Exits 1 if any street office's sweep failed (the others are still swept)."""
     settings = _settings()
+    run = _run(settings, run_jobs, alone_as="jobs run")
+    for slug, report in sorted(run.reports.items()):
+        console.print(
+            f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
+            f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}"
+        )
+    for slug in sorted(run.failed):
+        console.print(f"{slug}：清扫失败，详见日志。", style="red")
+    if run.failed:
+        raise typer.Exit(1)
 
-    async def work() -> None:
-        app = create_app(settings)
-        try:
-            reports = await run_jobs(app.state.services)
-        finally:
-            await app.state.engine.dispose()
-        for slug, report in sorted(reports.items()):
-            console.print(
-                f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
-                f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}"
-            )
 
-    asyncio.run(work())
+@schema_app.command("export")
+def schema_export(
+    output: Path = typer.Option(SDL_PATH, help="Where to write the SDL."),
+    check: bool = typer.Option(False, "--check", help="Only check that the file is current; exit 1 if not."),
+) -> None:
+    """Print the schema's SDL to schema/schema.graphql (the contract front ends review)."""
+    sdl = printed_sdl()
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != sdl:
+            console.print(f"{output} 已过期：请运行 wanjia schema export。")
+            raise typer.Exit(1)
+        return
+    output.write_text(sdl, encoding="utf-8")
+    console.print(f"已写入 {output}")
 
 
 @calendar_app.command("import")
@@ -312,12 +343,13 @@ def calendar_import(schedule_file: Path = typer.Argument(..., help="One year's s
             typer.echo(problem, err=True)
         raise typer.Exit(1) from error
 
-    async def work(sessions, _passwords) -> None:  # type: ignore[no-untyped-def]
-        async with sessions() as session, session.begin():
-            await replace_schedule(session, schedule, str(schedule_file))
+    async def work(services: Services) -> None:
+        async with unit_of_work(services, tenant=None, viewer=None, writes=True) as ctx:
+            assert ctx.session is not None
+            await replace_schedule(ctx.session, schedule, str(schedule_file))
 
     try:
-        _with_database(settings, work)
+        _run(settings, work, alone_as="calendar import")
     except ScheduleError as error:
         for problem in error.problems:
             typer.echo(problem, err=True)
@@ -335,15 +367,17 @@ def calendar_list(year: int | None = typer.Option(None, help="Only the schedule 
     """The platform's holiday table, day by day, and which years have no calendar at all."""
     settings = _settings()
 
-    async def work(sessions, _passwords):  # type: ignore[no-untyped-def]
+    async def work(services: Services) -> tuple[Sequence[Row[date, int, bool, str]], OfficialCalendar]:
         days = OfficialCalendarDay
-        query = select(days).order_by(days.day)
+        # Plain rows, not instances: the unit of work ends (and expires what it loaded) before printing.
+        query = select(days.day, days.schedule_year, days.is_working_day, days.name).order_by(days.day)
         if year is not None:
             query = query.where(days.schedule_year == year)
-        async with sessions() as session:
-            return (await session.scalars(query)).all(), await load_official_calendar(session)
+        async with unit_of_work(services, tenant=None, viewer=None, writes=False) as ctx:
+            assert ctx.session is not None
+            return (await ctx.session.execute(query)).all(), await load_official_calendar(ctx.session)
 
-    rows, official = _with_database(settings, work)
+    rows, official = _run(settings, work)
     table = Table("日期", "星期", "安排", "节日", "所属年度")
     for row in rows:
         table.add_row(
@@ -373,17 +407,17 @@ def media_sweep(
     crash between writing a file and committing its row. Safe from cron."""
     settings = _settings()
 
-    async def work(sessions, _passwords):  # type: ignore[no-untyped-def]
+    async def work(services: Services) -> MediaSweepReport:
         return await sweep_media(
-            sessions,
-            LocalDirectoryStorage(settings.upload_dir),
+            services.sessions,
+            services.storage,
             now=clock(),
             unclaimed_upload_hours=settings.unclaimed_upload_hours,
             grace=timedelta(hours=grace_hours),
             dry_run=dry_run,
         )
 
-    report = _with_database(settings, work)
+    report = _run(settings, work, alone_as="media sweep")
     if dry_run:
         for key in report.removed:
             console.print(key, highlight=False, soft_wrap=True)
@@ -396,6 +430,8 @@ def media_sweep(
         console.print(
             f"数据库中没有这些街道，其目录未处理：{'、'.join(report.unknown_folders)}", style="yellow", soft_wrap=True
         )
+
+
 @documents_app.command("register")
 def documents_register(
     files: list[Path] = typer.Argument(
@@ -412,32 +448,11 @@ def documents_register(
             typer.echo(problem, err=True)
         raise typer.Exit(1) from error
 
-    async def work() -> tuple[int, int]:
-        engine = create_engine(settings.database_url, pool_size=2)
-        try:
-            return await PersistedQueries(engine, utcnow).register(documents)
-        finally:
-            await engine.dispose()
+    async def work(services: Services) -> tuple[int, int]:
+        return await PersistedQueries(services.engine, clock).register(documents)
 
-    new, known = asyncio.run(work())
+    new, known = _run(settings, work)
     console.print(f"已登记 {len(documents)} 个文档：新增 {new}，已有 {known}。")
-
-
-@schema_app.command("export")
-def schema_export(
-    output: Path = typer.Option(SDL_PATH, help="Where to write the SDL."),
-    check: bool = typer.Option(False, "--check", help="Only check that the file is current; exit 1 if not."),
-) -> None:
-    """Print the schema's SDL to schema/schema.graphql (the contract front ends review)."""
-    sdl = printed_sdl()
-    if check:
-        current = output.read_text(encoding="utf-8") if output.exists() else ""
-        if current != sdl:
-            console.print(f"{output} 已过期：请运行 wanjia schema export。")
-            raise typer.Exit(1)
-        return
-    output.write_text(sdl, encoding="utf-8")
-    console.print(f"已写入 {output}")
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ def origins(values: Iterable[str]) -> set[str]:
 
 
 def tenant_origins(tenant: TenantInfo) -> set[str]:
-    return origins(tenant.settings.get("allowed_origins", []))
+    return origins(tenant.settings.allowed_origins)
 
 
 class Cors:

@@ -13,14 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -33,10 +29,6 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from models.broker import Broker
-from models.passwords import Passwords
-from models.settings import Settings
-from models.storage import Storage
 from schema.build import UNPRINTABLE
 from schema.extensions import present
 from server.cors import origins
@@ -44,8 +36,9 @@ from server.graphiql import graphiql_page
 from server.observability import BodyTooLarge
 from server.persisted_queries import SHA256, PersistedQueries, sha256_of
 from server.ratelimit import RateLimited, RateLimiter, client_address
-from tenants.context import RequestContext
-from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
+from server.websockets import TransportWSHandler
+from tenants.context import RequestContext, Services
+from tenants.directory import Caller, NotAuthenticated, TenantNotFound
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -55,34 +48,6 @@ UPLOAD_GUARD_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
 # The HTTP status of a response without data (the operation did not run), by its error's code.
 SERVER_ERROR_STATUS = {"SERVICE_UNAVAILABLE": 503, "INTERNAL_SERVER_ERROR": 500}
 logger = logging.getLogger("wanjia.errors")
-
-
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    directory: TenantDirectory
-    passwords: Passwords
-    broker: Broker
-    storage: Storage
-    clock: Callable[[], datetime]
-    limiter: RateLimiter
-    persisted: PersistedQueries
-
-    def context(self, request_id: str, caller: Caller, request: Any = None, response: Any = None) -> RequestContext:
-        return RequestContext(
-            request_id=request_id,
-            settings=self.settings,
-            clock=self.clock,
-            passwords=self.passwords,
-            broker=self.broker,
-            storage=self.storage,
-            tenant=caller.tenant,
-            viewer=caller.viewer,
-            sessions=self.sessions,
-            request=request,
-            response=response,
-        )
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -135,7 +100,11 @@ PERSISTED_QUERY_NOT_FOUND = Refused(
 
 
 class GraphQLEndpoint(GraphQL):
-    def __init__(self, schema: BaseSchema, services: Services) -> None:
+    graphql_transport_ws_handler_class = TransportWSHandler
+
+    def __init__(
+        self, schema: BaseSchema, services: Services, *, limiter: RateLimiter, persisted: PersistedQueries
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide=None if services.settings.is_production else "graphiql",
@@ -143,6 +112,8 @@ class GraphQLEndpoint(GraphQL):
             subscription_protocols=("graphql-transport-ws",),
         )
         self.services = services
+        self.limiter = limiter
+        self.persisted = persisted
         # Subscriptions from pages on other sites: the platform's origins (server.cors).
         self.allowed_origins = frozenset(origins(services.settings.cors_origins))
 
@@ -258,9 +229,16 @@ class GraphQLEndpoint(GraphQL):
             request.state.graphql_response = response
             peer = request.client.host if request.client else None
             client = client_address(peer, headers.get("x-forwarded-for"), services.settings.trusted_proxies)
-            await services.limiter.check(client=client, tenant=caller.tenant, viewer=caller.viewer)
+            await self.limiter.check(client=client, tenant=caller.tenant, viewer=caller.viewer)
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-        return services.context(request_id, caller, request, response)
+        return RequestContext(
+            services=services,
+            request_id=request_id,
+            tenant=caller.tenant,
+            viewer=caller.viewer,
+            request=request,
+            response=response,
+        )
 
     async def on_ws_connect(self, context: RequestContext) -> None:  # type: ignore[override]
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
@@ -326,7 +304,7 @@ class GraphQLEndpoint(GraphQL):
         if to_store is not None and not _not_run(result):
             # Stored only once it has passed validation and the cost limit, so that no client can
             # fill the store with documents that never run.
-            await self.services.persisted.store(to_store, query)  # type: ignore[arg-type]
+            await self.persisted.store(to_store, query)  # type: ignore[arg-type]
         return result
 
     async def _document(self, request_data: GraphQLRequestData) -> tuple[str | None, str | None]:
@@ -345,7 +323,7 @@ class GraphQLEndpoint(GraphQL):
             raise Refused(400, "persistedQuery 须为 {version: 1, sha256Hash: 64 位十六进制}。", "BAD_REQUEST")
         digest = digest.lower()
         if query is None:
-            found = await self.services.persisted.find(digest)
+            found = await self.persisted.find(digest)
             if found is None or (trusted_only and not found.trusted):
                 raise PERSISTED_QUERY_NOT_FOUND
             return found.text, None
@@ -357,7 +335,7 @@ class GraphQLEndpoint(GraphQL):
         return query, digest
 
     async def _require_trusted(self, digest: str) -> None:
-        found = await self.services.persisted.find(digest)
+        found = await self.persisted.find(digest)
         if found is None or not found.trusted:
             raise Refused(403, "本服务只执行已登记的操作（trusted documents）。", "OPERATION_NOT_TRUSTED")
 

@@ -1,7 +1,7 @@
-"""Periodic work: `wanjia jobs run` (from cron) and the loop inside `wanjia serve`.
+"""Periodic work: `wanjia jobs run` (from cron) and the sweeper inside `wanjia serve`.
 
-Each tenant is swept in its own transaction, as the system. Every sweep is idempotent, so two
-runs overlapping, or a run right after another, change nothing twice.
+Each tenant is swept in a unit of work of its own, as the system. Every sweep is idempotent, so
+two runs overlapping, or a run right after another, change nothing twice.
 """
 
 from __future__ import annotations
@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 
-from models.database import WRITES
 from resolvers import appointments, bookings, complaints
-from server.http import Services
-from tenants.directory import Caller, TenantInfo
-from tenants.sessions import open_session
+from tenants.context import Services, unit_of_work
+from tenants.directory import TenantInfo
 
 logger = logging.getLogger("wanjia.jobs")
+
+# After a failed run the sweeper tries again this soon, then twice as long each time, up to
+# its interval: a database that is back in a minute costs a minute of sweeps, not five.
+FIRST_RETRY_SECONDS = 5.0
 
 
 @dataclass
@@ -32,35 +35,84 @@ class SweepReport:
         return bool(c.marked_overdue or c.closed or self.bookings_overdue or self.appointments_overdue)
 
 
+@dataclass
+class SweepRun:
+    reports: dict[str, SweepReport] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+
 async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
-    ctx = services.context(f"job-{uuid.uuid4().hex}", Caller(tenant=tenant, viewer=None))
-    async with open_session(services.sessions, tenant.id) as session:
-        ctx.session = session
-        await session.connection(execution_options={WRITES: True})
-        report = SweepReport(
+    async with unit_of_work(
+        services, tenant=tenant, viewer=None, writes=True, request_id=f"job-{uuid.uuid4().hex}"
+    ) as ctx:
+        return SweepReport(
             complaints=await complaints.sweep(ctx),
             bookings_overdue=await bookings.sweep(ctx),
             appointments_overdue=await appointments.sweep(ctx),
         )
-        await session.commit()
-    return report
 
 
-async def run_jobs(services: Services) -> dict[str, SweepReport]:
+async def run_jobs(services: Services) -> SweepRun:
+    """Sweeps every active tenant; one tenant failing does not keep the others waiting. Raises
+    only if the tenants cannot be listed at all."""
     services.directory.forget()
-    reports = {}
+    run = SweepRun()
     for tenant in await services.directory.all():
         try:
-            reports[tenant.slug] = report = await sweep_tenant(services, tenant)
+            run.reports[tenant.slug] = report = await sweep_tenant(services, tenant)
         except Exception:
             logger.exception("sweep failed for tenant %s", tenant.slug)
+            run.failed.append(tenant.slug)
             continue
         if report.anything:
             logger.info({"event": "sweep", "tenant": tenant.slug, **asdict(report)})
-    return reports
+    return run
 
 
-async def run_periodically(services: Services, interval_seconds: float) -> None:
-    while True:
-        await run_jobs(services)
-        await asyncio.sleep(interval_seconds)
+class Sweeper:
+    """The sweeps inside a serving process: every interval, sooner again after a failure, never
+    giving up. Readiness asks it whether a sweep completed (every tenant swept) lately."""
+
+    def __init__(self, services: Services, interval_seconds: float) -> None:
+        self.services = services
+        self.interval_seconds = interval_seconds
+        self.started_at = services.clock()
+        self.completed_at: datetime | None = None
+        self.completions = 0
+        self._changed = asyncio.Condition()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                completed = not (await run_jobs(self.services)).failed
+            except Exception:
+                logger.exception("sweep could not list the tenants")
+                completed = False
+            if completed:
+                failures = 0
+                await self._completed()
+            else:
+                failures += 1
+            await asyncio.sleep(self._pause(failures))
+
+    def _pause(self, failures: int) -> float:
+        if failures == 0:
+            return self.interval_seconds
+        return min(self.interval_seconds, FIRST_RETRY_SECONDS * 2 ** (failures - 1))
+
+    async def _completed(self) -> None:
+        async with self._changed:
+            self.completed_at = self.services.clock()
+            self.completions += 1
+            self._changed.notify_all()
+
+    async def wait_for_completions(self, count: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.completions >= count)
+
+    @property
+    def stalled(self) -> bool:
+        """No sweep completed within two intervals (since start, if none ever has)."""
+        since = self.completed_at or self.started_at
+        return self.services.clock() - since > timedelta(seconds=2 * self.interval_seconds)

@@ -21,13 +21,12 @@ from starlette.types import Receive, Scope, Send
 from strawberry.relay import to_base64
 
 from models.calendar import SHANGHAI
-from models.database import WRITES
 from resolvers import uploads
 from resolvers.errors import DomainError
 from schema.uploads import UPLOAD_ID_TYPE
-from server.http import Services, error_body
+from server.http import error_body
+from tenants.context import Services, unit_of_work
 from tenants.directory import Caller, NotAuthenticated, TenantNotFound
-from tenants.sessions import open_session
 
 STATUS_BY_CODE = {"UNSUPPORTED_FILE": 415, "FILE_TOO_LARGE": 413, "IMAGE_TOO_LARGE": 413, "FORBIDDEN": 403}
 
@@ -86,20 +85,19 @@ class UploadEndpoint:
         services = self.services
         assert caller.tenant is not None
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-        ctx = services.context(request_id, caller, request)
-        async with open_session(services.sessions, caller.tenant.id) as session:
-            ctx.session = session
-            await session.connection(execution_options={WRITES: True})
-            try:
+        try:
+            async with unit_of_work(
+                services,
+                tenant=caller.tenant,
+                viewer=caller.viewer,
+                writes=True,
+                request_id=request_id,
+                request=request,
+            ) as ctx:
                 row = await uploads.upload_ahead(ctx, file)
-                await session.commit()
-            except DomainError as error:
-                await session.rollback()
-                issue = error.issues[0]
-                return _error(STATUS_BY_CODE.get(issue.code, 400), issue.code, issue.message)
-            except BaseException:
-                await session.rollback()
-                raise
+        except DomainError as error:
+            issue = error.issues[0]
+            return _error(STATUS_BY_CODE.get(issue.code, 400), issue.code, issue.message)
         expires = row.created_at + timedelta(hours=services.settings.unclaimed_upload_hours)
         return JSONResponse(
             {

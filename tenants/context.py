@@ -1,61 +1,198 @@
-"""What every resolver receives: the request's tenant, caller, scoped session, clock and loaders."""
+"""The unit of work: what every resolver receives, and the only way to reach the database.
+
+An HTTP operation, each operation on a WebSocket, each event a subscription delivers, a
+tenant's periodic sweep and a CLI command all run inside `unit_of_work`: one session on one
+transaction (with PostgreSQL's `app.tenant_id` set for it), DataLoaders of its own, the clock
+and the process's services. Nothing else opens a session, so no two of them share one.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from models.broker import Broker
+from models.base import utcnow
+from models.broker import Broker, broker_for
+from models.database import WRITES, create_engine
 from models.passwords import Passwords
-from models.storage import Storage
-from tenants.directory import TenantInfo
-from tenants.sessions import open_session
+from models.settings import Settings
+from models.storage import LocalDirectoryStorage, Storage
+from tenants.directory import TenantDirectory, TenantInfo
+from tenants.sessions import open_session, session_factory
 from tenants.tokens import Viewer
 
-if TYPE_CHECKING:
-    from models.settings import Settings
-
 Clock = Callable[[], datetime]
+L = TypeVar("L")
+
+
+@dataclass(frozen=True)
+class Services:
+    """What a process holds once and every unit of work shares."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    directory: TenantDirectory
+    passwords: Passwords
+    broker: Broker
+    storage: Storage
+    clock: Clock
+
+    @classmethod
+    def start(
+        cls, settings: Settings, *, clock: Clock = utcnow, scope_queries: bool = True, pool_size: int | None = None
+    ) -> Services:
+        """`scope_queries=False` exists for the isolation tests only (see tenants.sessions)."""
+        engine = create_engine(
+            settings.database_url,
+            pool_size=pool_size or settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout,
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine, scope_queries=scope_queries),
+            directory=TenantDirectory(engine),
+            passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+            broker=broker_for(settings.database_url),
+            storage=LocalDirectoryStorage(settings.upload_dir),
+            clock=clock,
+        )
+
+    async def close(self) -> None:
+        await self.broker.close()
+        await self.engine.dispose()
+
+
+class LoaderCache:
+    """A unit of work's DataLoaders, made on first use. Forgotten after every write step: what
+    they cached before it may be stale."""
+
+    def __init__(self) -> None:
+        self._loaders: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, make: Callable[[], L]) -> L:
+        if key not in self._loaders:
+            self._loaders[key] = make()
+        loader: L = self._loaders[key]
+        return loader
+
+    def forget(self) -> None:
+        self._loaders.clear()
 
 
 @dataclass
 class RequestContext:
+    """Who is calling, for which tenant, and (inside a unit of work) the session to do it with."""
+
+    services: Services
     request_id: str
-    settings: Settings
-    clock: Clock
-    passwords: Passwords
-    broker: Broker
-    storage: Storage
     tenant: TenantInfo | None
     viewer: Viewer | None
-    sessions: async_sessionmaker[AsyncSession]
-    # Opened for the operation's execution (schema.extensions.TenantTransaction), else None.
+    # Open only inside `unit_of_work`.
     session: AsyncSession | None = None
-    # Per-request DataLoaders, created on first use by resolvers.loaders.
-    loaders: dict[Any, Any] = field(default_factory=dict)
-    # The HTTP request and response, for the schema layer only (headers, status).
+    loaders: LoaderCache = field(default_factory=LoaderCache)
+    # The HTTP request and response (or the WebSocket), for the schema and server layers only.
     request: Any = None
     response: Any = None
-    # A websocket's connection_init payload (subscriptions sign in with it).
+    # A WebSocket's connection_init payload (subscriptions sign in with it).
     connection_params: dict[str, Any] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def passwords(self) -> Passwords:
+        return self.services.passwords
+
+    @property
+    def broker(self) -> Broker:
+        return self.services.broker
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
 
     @property
     def tenant_id(self) -> uuid.UUID | None:
         return self.tenant.id if self.tenant else None
 
+    def unit_of_work(self, *, writes: bool) -> contextlib.AbstractAsyncContextManager[RequestContext]:
+        """A unit of work of its own for the same caller (an operation, a subscription's event)."""
+        return unit_of_work(
+            self.services,
+            tenant=self.tenant,
+            viewer=self.viewer,
+            writes=writes,
+            request_id=self.request_id,
+            request=self.request,
+            response=self.response,
+        )
+
     @contextlib.asynccontextmanager
-    async def short_session(self) -> AsyncIterator[AsyncSession]:
-        """A session of its own for one read outside an operation's transaction (a
-        subscription's events arrive long after its operation started)."""
-        async with open_session(self.sessions, self.tenant_id) as session:
-            self.session = session
-            try:
-                yield session
-            finally:
-                self.session = None
+    async def write_step(self, keep: Callable[[BaseException], bool] = lambda _: False) -> AsyncIterator[None]:
+        """One write inside the unit of work, in a savepoint: if it raises, what it did is undone
+        (unless `keep` says the failure must still be recorded) and the error propagates."""
+        if self.session is None:
+            yield
+            return
+        savepoint = await self.session.begin_nested()
+        try:
+            yield
+        except BaseException as error:
+            await (savepoint.commit() if keep(error) else savepoint.rollback())
+            raise
+        else:
+            await savepoint.commit()
+        finally:
+            self.loaders.forget()
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(
+    services: Services,
+    *,
+    tenant: TenantInfo | None,
+    viewer: Viewer | None,
+    writes: bool,
+    request_id: str | None = None,
+    request: Any = None,
+    response: Any = None,
+) -> AsyncIterator[RequestContext]:
+    """Commits at the end if `writes`, else rolls back; whatever raises rolls back.
+
+    `tenant=None` is the platform's own work (onboarding, listing tenants): its session sees no
+    tenant's rows until it is pointed at one (tenants.sessions.bind_tenant)."""
+    ctx = RequestContext(
+        services=services,
+        request_id=request_id or uuid.uuid4().hex,
+        tenant=tenant,
+        viewer=viewer,
+        request=request,
+        response=response,
+    )
+    async with open_session(services.sessions, ctx.tenant_id) as session:
+        # Begun here: the tenant is set for row-level security before the first statement, and
+        # on SQLite work that writes takes the write lock up front.
+        await session.connection(execution_options={WRITES: writes})
+        ctx.session = session
+        try:
+            yield ctx
+            if writes:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            ctx.session = None
+            ctx.loaders.forget()

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 
 from faker import Faker
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import new_id, utcnow
 from models.organisation import Building, Household
-from models.passwords import Passwords
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
+from tenants.context import Services, unit_of_work
 from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
+from tenants.directory import TenantInfo
 from tenants.manifests import MANIFESTS_DIR, load_manifest
 from tenants.onboarding import Progress, onboard
-from tenants.sessions import open_session
 
 DEMO_PASSWORD = "Wanjia@2026"
 # The same phone registered in both street offices: one person, two separate accounts.
@@ -40,16 +40,17 @@ DEMO_TENANTS = (
 )
 
 
-async def load_demo(
-    sessions: async_sessionmaker[AsyncSession], passwords: Passwords, progress: Progress = lambda _: None
-) -> list[str]:
+async def load_demo(services: Services, progress: Progress = lambda _: None) -> list[str]:
     """Onboards the demo street offices and gives each its residents (once). Returns slugs."""
-    resident_hash = passwords.hash(DEMO_PASSWORD)
+    resident_hash = services.passwords.hash(DEMO_PASSWORD)
     slugs = []
     for demo in DEMO_TENANTS:
         manifest = load_manifest(MANIFESTS_DIR / demo.manifest)
-        report = await onboard(sessions, manifest, passwords, progress)
-        async with open_session(sessions, report.tenant_id) as session, session.begin():
+        report = await onboard(services, manifest, progress)
+        tenant = TenantInfo(id=report.tenant_id, slug=manifest.slug, name=manifest.name, settings=manifest.settings)
+        async with unit_of_work(services, tenant=tenant, viewer=None, writes=True) as ctx:
+            session = ctx.session
+            assert session is not None
             if not await session.scalar(select(func.count()).select_from(ResidentProfile)):
                 first_building = manifest.communities[0].grids[0].buildings[0].code
                 await _add_residents(session, demo, resident_hash, first_building)

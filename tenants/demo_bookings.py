@@ -4,14 +4,14 @@ calendar and a staff member's work list all have something in them."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.appointments import Appointment, AppointmentEvent, AppointmentStatus, AppointmentType
+from models.appointments import Appointment, AppointmentAction, AppointmentEvent, AppointmentStatus, AppointmentType
 from models.base import new_id, utcnow
-from models.bookings import BookingStatus, Room, RoomBooking
+from models.bookings import BookingStatus, Room, RoomBooking, RoomRules
 from models.calendar import SHANGHAI, WorkingCalendar
 from models.organisation import Building, Grid
 from models.people import ResidentProfile, Role, RoleGrant
@@ -44,14 +44,19 @@ async def add_bookings(session: AsyncSession, seed: str) -> None:
     bookings = []
     for room in (await session.scalars(select(Room))).all():
         # One booking a day at most per room, inside its opening hours, so none overlap.
+        rules = RoomRules.of(room)
         for offset in range(-7, 10):
             day = today + timedelta(days=offset)
-            spans = room.opening_hours.get(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()], [])
-            if not spans or chooser.random() < 0.4:
+            grid = rules.slot_grid(day)
+            if not grid or chooser.random() < 0.4:
                 continue
-            opens = time.fromisoformat(spans[0].split("-")[0])
-            starts = datetime.combine(day, opens, SHANGHAI)
-            ends = starts + timedelta(minutes=min(room.max_duration_minutes, 120))
+            # The day's first slots, up to two hours of them back to back: a booking the room's
+            # rules would have accepted.
+            starts, ends = grid[0]
+            for slot_start, slot_end in grid[1:]:
+                if slot_start != ends or slot_end - starts > timedelta(minutes=min(room.max_duration_minutes, 120)):
+                    break
+                ends = slot_end
             status = chooser.choice(PAST if ends < now else FUTURE)
             if status == BookingStatus.PENDING and not room.requires_approval:
                 status = BookingStatus.APPROVED
@@ -116,7 +121,7 @@ async def add_appointments(session: AsyncSession, seed: str) -> None:
                 AppointmentEvent(
                     id=new_id(),
                     appointment_id=item.id,
-                    action="submit",
+                    action=AppointmentAction.SUBMIT,
                     actor_id=resident.id,
                     to_status=AppointmentStatus.SUBMITTED,
                     created_at=created,
@@ -130,7 +135,7 @@ async def add_appointments(session: AsyncSession, seed: str) -> None:
                     AppointmentEvent(
                         id=new_id(),
                         appointment_id=item.id,
-                        action="assign",
+                        action=AppointmentAction.ASSIGN,
                         to_status=AppointmentStatus.ASSIGNED,
                         from_status=AppointmentStatus.SUBMITTED,
                         created_at=assigned,

@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import new_id, utcnow
 from models.calendar import WorkingCalendar
-from models.complaints import Action, Complaint, ComplaintCategory, ComplaintEvent, ComplaintSource, ComplaintStatus
+from models.complaints import (
+    Complaint,
+    ComplaintAction,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintSource,
+    ComplaintStatus,
+)
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile
 
@@ -55,36 +62,40 @@ STATES = [
 ]
 
 S = ComplaintStatus
-PATHS: dict[ComplaintStatus, list[tuple[Action, ComplaintStatus]]] = {
+PATHS: dict[ComplaintStatus, list[tuple[ComplaintAction, ComplaintStatus]]] = {
     S.SUBMITTED: [],
-    S.ACCEPTED: [(Action.ACCEPT, S.ACCEPTED)],
-    S.IN_PROGRESS: [(Action.ACCEPT, S.ACCEPTED), (Action.START_WORK, S.IN_PROGRESS)],
+    S.ACCEPTED: [(ComplaintAction.ACCEPT, S.ACCEPTED)],
+    S.IN_PROGRESS: [(ComplaintAction.ACCEPT, S.ACCEPTED), (ComplaintAction.START_WORK, S.IN_PROGRESS)],
     S.DISPATCHED: [
-        (Action.ACCEPT, S.ACCEPTED),
-        (Action.DISPATCH, S.DISPATCHED),
-        (Action.DEPARTMENT_ACCEPT, S.DISPATCHED),
+        (ComplaintAction.ACCEPT, S.ACCEPTED),
+        (ComplaintAction.DISPATCH, S.DISPATCHED),
+        (ComplaintAction.DEPARTMENT_ACCEPT, S.DISPATCHED),
     ],
-    S.RESOLVED: [(Action.ACCEPT, S.ACCEPTED), (Action.START_WORK, S.IN_PROGRESS), (Action.RESOLVE, S.RESOLVED)],
+    S.RESOLVED: [
+        (ComplaintAction.ACCEPT, S.ACCEPTED),
+        (ComplaintAction.START_WORK, S.IN_PROGRESS),
+        (ComplaintAction.RESOLVE, S.RESOLVED),
+    ],
     S.CLOSED: [
-        (Action.ACCEPT, S.ACCEPTED),
-        (Action.START_WORK, S.IN_PROGRESS),
-        (Action.RESOLVE, S.RESOLVED),
-        (Action.CONFIRM, S.CLOSED),
+        (ComplaintAction.ACCEPT, S.ACCEPTED),
+        (ComplaintAction.START_WORK, S.IN_PROGRESS),
+        (ComplaintAction.RESOLVE, S.RESOLVED),
+        (ComplaintAction.CONFIRM, S.CLOSED),
     ],
-    S.REJECTED: [(Action.ACCEPT, S.ACCEPTED), (Action.REJECT, S.REJECTED)],
+    S.REJECTED: [(ComplaintAction.ACCEPT, S.ACCEPTED), (ComplaintAction.REJECT, S.REJECTED)],
     S.REOPENED: [
-        (Action.ACCEPT, S.ACCEPTED),
-        (Action.START_WORK, S.IN_PROGRESS),
-        (Action.RESOLVE, S.RESOLVED),
-        (Action.REOPEN, S.REOPENED),
+        (ComplaintAction.ACCEPT, S.ACCEPTED),
+        (ComplaintAction.START_WORK, S.IN_PROGRESS),
+        (ComplaintAction.RESOLVE, S.RESOLVED),
+        (ComplaintAction.REOPEN, S.REOPENED),
     ],
-    S.WITHDRAWN: [(Action.WITHDRAW, S.WITHDRAWN)],
+    S.WITHDRAWN: [(ComplaintAction.WITHDRAW, S.WITHDRAWN)],
 }
 NOTES = {
-    Action.REJECT: "经核实不属于社区管辖范围，已告知居民向相关单位反映。",
-    Action.REOPEN: "问题反复出现，希望彻底解决。",
-    Action.DISPATCH: "需职能部门现场处置。",
-    Action.CONFIRM: "处理及时，很满意。",
+    ComplaintAction.REJECT: "经核实不属于社区管辖范围，已告知居民向相关单位反映。",
+    ComplaintAction.REOPEN: "问题反复出现，希望彻底解决。",
+    ComplaintAction.DISPATCH: "需职能部门现场处置。",
+    ComplaintAction.CONFIRM: "处理及时，很满意。",
 }
 
 
@@ -119,11 +130,15 @@ async def add_complaints(session: AsyncSession, count: int, seed: str) -> None:
         final = chooser.choices([s for s, _ in STATES], [w for _, w in STATES])[0]
         submitted = now - timedelta(days=chooser.uniform(0.2, 60))
         item = _complaint(resident, category, title, content, submitted, calendar, chooser)
-        events.append(_event(item, Action.SUBMIT, resident.id, None, S.SUBMITTED, submitted))
+        events.append(_event(item, ComplaintAction.SUBMIT, resident.id, None, S.SUBMITTED, submitted))
         moment = submitted
         for action, status in PATHS[final]:
             moment += timedelta(hours=chooser.uniform(1, 30))
-            actor = resident.id if action in (Action.CONFIRM, Action.REOPEN, Action.WITHDRAW) else resident.worker_id
+            actor = (
+                resident.id
+                if action in (ComplaintAction.CONFIRM, ComplaintAction.REOPEN, ComplaintAction.WITHDRAW)
+                else resident.worker_id
+            )
             events.append(
                 _event(
                     item,
@@ -132,7 +147,7 @@ async def add_complaints(session: AsyncSession, count: int, seed: str) -> None:
                     item.status,
                     status,
                     moment,
-                    NOTES.get(action) if action != Action.RESOLVE else reply,
+                    NOTES.get(action) if action != ComplaintAction.RESOLVE else reply,
                 )
             )
             _apply(item, action, status, moment, reply, departments, chooser)
@@ -176,7 +191,7 @@ def _complaint(
 
 def _event(
     item: Complaint,
-    action: Action,
+    action: ComplaintAction,
     actor: uuid.UUID | None,
     before: ComplaintStatus | None,
     after: ComplaintStatus,
@@ -197,7 +212,7 @@ def _event(
 
 def _apply(
     item: Complaint,
-    action: Action,
+    action: ComplaintAction,
     status: ComplaintStatus,
     at: datetime,
     reply: str,
@@ -205,16 +220,16 @@ def _apply(
     chooser: random.Random,
 ) -> None:
     item.status = status
-    if action == Action.ACCEPT:
+    if action == ComplaintAction.ACCEPT:
         item.acknowledged_at = at
-    elif action == Action.DISPATCH:
+    elif action == ComplaintAction.DISPATCH:
         item.department_id = chooser.choice(departments)
-    elif action == Action.DEPARTMENT_ACCEPT:
+    elif action == ComplaintAction.DEPARTMENT_ACCEPT:
         item.department_accepted_at = at
-    elif action == Action.RESOLVE:
+    elif action == ComplaintAction.RESOLVE:
         item.resolution = reply
         item.resolved_at = at
-    elif action == Action.CONFIRM:
+    elif action == ComplaintAction.CONFIRM:
         item.rating = chooser.choices([5, 4, 3, 2], [70, 20, 7, 3])[0]
-        item.feedback = NOTES[Action.CONFIRM]
+        item.feedback = NOTES[ComplaintAction.CONFIRM]
         item.closed_at = at

@@ -6,17 +6,20 @@ gets, so a caller learns nothing about which other tenants exist.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.calendar import OfficialCalendar, load_official_calendar
 from models.tenants import Tenant, TenantStatus
+from tenants.manifests import SettingsSpec
 from tenants.tokens import InvalidToken, Viewer, read_access_token
 
 
@@ -25,10 +28,14 @@ class TenantInfo:
     id: uuid.UUID
     slug: str
     name: str
-    settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # Read through the manifest's typed spec: its defaults are the only defaults.
+    settings: SettingsSpec = field(default_factory=SettingsSpec, hash=False, compare=False)
     # The platform's holiday table, loaded with the tenants: deadline arithmetic reads it
     # from memory, never with a query of its own.
     holidays: OfficialCalendar = field(default_factory=OfficialCalendar, hash=False, compare=False)
+
+
+logger = logging.getLogger("wanjia.tenants")
 
 
 class TenantNotFound(Exception):
@@ -73,7 +80,9 @@ class TenantDirectory:
             ).all()
             holidays = await load_official_calendar(connection)
         tenants = [
-            TenantInfo(id=row.id, slug=row.slug, name=row.name, settings=row.settings or {}, holidays=holidays)
+            TenantInfo(
+                id=row.id, slug=row.slug, name=row.name, settings=_settings(row.slug, row.settings), holidays=holidays
+            )
             for row in rows
         ]
         self._holidays = holidays
@@ -122,6 +131,16 @@ class TenantDirectory:
         if own is None or (named is not None and named.id != own.id):
             raise TenantNotFound
         return Caller(tenant=own, viewer=viewer)
+
+
+def _settings(slug: str, stored: dict[str, Any] | None) -> SettingsSpec:
+    """As onboarding stored them; should they not parse, the defaults, so one office's bad row
+    cannot stop every office's requests."""
+    try:
+        return SettingsSpec.model_validate(stored or {})
+    except ValidationError:
+        logger.warning("settings of tenant %s do not parse; using the defaults", slug, exc_info=True)
+        return SettingsSpec()
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from models.bookings import SPAN, span_minutes
 from models.people import normalise_phone
 
 MANIFESTS_DIR = Path(__file__).resolve().parent / "manifests"
@@ -38,7 +39,7 @@ class GridSpec(_Strict):
     buildings: list[BuildingSpec] = []
 
 
-Span = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")]
+Span = Annotated[str, Field(pattern=SPAN.pattern)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -63,8 +64,7 @@ class RoomSpec(_Strict):
     def _spans_in_order(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for day, spans in value.items():
             for span in spans:
-                opens, closes = span.split("-")
-                if opens >= closes:
+                if span_minutes(span) is None:
                     raise ValueError(f"{day} 的开放时段 {span} 结束须晚于开始")
         return value
 

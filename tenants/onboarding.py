@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.appointments import AppointmentType
 from models.base import TenantOwned, new_id
@@ -24,8 +24,9 @@ from models.organisation import Building, Community, Department, Grid
 from models.passwords import Passwords
 from models.people import Role, RoleGrant, User
 from models.tenants import Tenant
+from tenants.context import Services, unit_of_work
 from tenants.manifests import Manifest
-from tenants.sessions import bind_tenant, open_session
+from tenants.sessions import bind_tenant
 
 Progress = Callable[[int], None]
 
@@ -69,13 +70,10 @@ class _Sync:
         return row
 
 
-async def onboard(
-    sessions: async_sessionmaker[AsyncSession],
-    manifest: Manifest,
-    passwords: Passwords,
-    progress: Progress = lambda _: None,
-) -> OnboardingReport:
-    async with open_session(sessions, None) as session, session.begin():
+async def onboard(services: Services, manifest: Manifest, progress: Progress = lambda _: None) -> OnboardingReport:
+    async with unit_of_work(services, tenant=None, viewer=None, writes=True) as ctx:
+        session = ctx.session
+        assert session is not None
         tenant = await session.scalar(select(Tenant).where(Tenant.slug == manifest.slug))
         settings = manifest.settings.model_dump(mode="json")
         if tenant is None:
@@ -91,7 +89,7 @@ async def onboard(
         await bind_tenant(session, tenant.id)
         # No ORM relationships tell the unit of work which table goes first, so _apply flushes
         # each level before the next refers to it.
-        await _apply(_Sync(session, report, progress), manifest, passwords)
+        await _apply(_Sync(session, report, progress), manifest, services.passwords)
     return report
 
 

@@ -31,6 +31,12 @@ class Viewer:
     def has_any(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
 
+    def administers(self, community_id: uuid.UUID | None) -> bool:
+        """An admin over this community: its community admin, or the tenant admin."""
+        return Role.TENANT_ADMIN in self.roles or (
+            Role.COMMUNITY_ADMIN in self.roles and community_id in self.community_ids
+        )
+
 
 def issue_access_token(viewer: Viewer, *, secret: str, now: datetime, ttl: timedelta) -> str:
     claims = {

@@ -23,9 +23,9 @@ from models.organisation import Building, Community, Grid
 from models.settings import Settings
 from server import cli
 from server.app import create_app
+from tenants.context import unit_of_work
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
-from tenants.sessions import open_session
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
 from tests.support import PASSWORD, Api, Clock, TenantHandle
 
@@ -201,10 +201,13 @@ async def app(settings: Settings, clock: Clock) -> AsyncIterator[Starlette]:
 
 async def _handle(app: Starlette, manifest: dict[str, object]) -> TenantHandle:
     services = app.state.services
-    report = await onboard(services.sessions, parse_manifest(manifest, "test"), services.passwords)
+    report = await onboard(services, parse_manifest(manifest, "test"))
     services.directory.forget()
     handle = TenantHandle(slug=str(manifest["slug"]), id=report.tenant_id)
-    async with open_session(services.sessions, report.tenant_id) as session:
+    tenant = await services.directory.by_id(report.tenant_id)
+    async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+        session = ctx.session
+        assert session is not None
         handle.communities = dict((await session.execute(select(Community.code, Community.id))).all())
         handle.grids = dict((await session.execute(select(Grid.code, Grid.id))).all())
         handle.buildings = dict((await session.execute(select(Building.code, Building.id))).all())

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from models.bookings import WEEKDAYS, Breach, RoomRules
+from models.calendar import SHANGHAI
 from tests.conftest import COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1
 from tests.support import Api, Clock, TenantHandle, fresh_phone
 
@@ -88,6 +92,24 @@ async def test_each_room_rule_is_a_clear_error_and_writes_nothing(
     assert (
         await api.data("{ roomBookings(first: 10) { edges { node { id } } } }", token=await api.token("alpha", phone))
     )["roomBookings"]["edges"] == []
+
+
+async def test_every_free_slot_of_a_room_opening_at_half_past_can_be_booked(
+    api: Api, alpha: TenantHandle, rooms: dict[str, str]
+) -> None:
+    # 调解室: 09:00-12:00 and 13:30-17:30 with 60-minute slots; the afternoon's slots keep to the
+    # clock's hours, and a request for half past is refused as it is never offered.
+    offered = await free(api, rooms["调解室"], 10)
+    assert offered == [at(10, h) for h in (9, 10, 11, 14, 15, 16)]
+    off_grid = await request(
+        api, await resident(api, alpha), rooms["调解室"], at(10, 13, 30), at(10, 14, 30), attendees=4
+    )
+    assert [e["code"] for e in off_grid["errors"]] == ["NOT_ON_SLOT"]
+    phone = await resident(api, alpha)
+    for starts in offered:
+        ends = (datetime.fromisoformat(starts) + timedelta(hours=1)).isoformat()
+        assert (await request(api, phone, rooms["调解室"], starts, ends, attendees=4))["errors"] == []
+    assert await free(api, rooms["调解室"], 10) == []
 
 
 async def test_the_weekly_quota_counts_what_the_resident_already_holds(
@@ -353,3 +375,56 @@ async def test_admins_edit_a_room_and_others_cannot(api: Api, alpha: TenantHandl
         UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("alpha", COMMUNITY_ADMIN)
     )
     assert restored["updateRoom"]["room"]["capacity"] == 30
+
+
+# --- the slot grid, as a pure rule ----------------------------------------------------------
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@st.composite
+def opening_hours(draw: st.DrawFn) -> dict[str, list[str]]:
+    """Each weekday's spans: ascending, apart, anywhere from 00:00 to 24:00, to the minute."""
+    hours = {}
+    for day in WEEKDAYS:
+        bounds = sorted(draw(st.sets(st.integers(0, 24 * 60), max_size=6)))
+        hours[day] = [f"{_clock(a)}-{_clock(b)}" for a, b in zip(bounds[::2], bounds[1::2], strict=False)]
+    return hours
+
+
+def _rules(hours: dict[str, list[str]], slot_minutes: int, closed: frozenset[date]) -> RoomRules:
+    # Notice, horizon, duration and capacity out of the way: only the grid and the hours decide.
+    return RoomRules(hours, closed, slot_minutes, 0, 180, 24 * 60, 10)
+
+
+@given(
+    hours=opening_hours(),
+    slot_minutes=st.sampled_from([15, 30, 60]),
+    day=st.dates(date(2026, 1, 1), date(2030, 12, 31)),
+    closed=st.booleans(),
+    requests=st.lists(st.tuples(st.integers(0, 24 * 60 - 1), st.integers(1, 8)), max_size=20),
+)
+def test_every_offered_slot_can_be_requested_and_nothing_off_slot_is_offered(
+    hours: dict[str, list[str]],
+    slot_minutes: int,
+    day: date,
+    closed: bool,
+    requests: list[tuple[int, int]],
+) -> None:
+    rules = _rules(hours, slot_minutes, frozenset({day}) if closed else frozenset())
+    now = datetime.combine(day - timedelta(days=1), time(0), SHANGHAI)
+    offered = rules.free_slots(day, [])
+    for starts, ends in offered:
+        assert rules.breaches(starts, ends, 1, now) == [], (starts, ends)
+    midnight = datetime.combine(day, time(0), SHANGHAI)
+    for start_minute, quarters in requests:
+        starts = midnight + timedelta(minutes=start_minute)
+        for ends in (starts + timedelta(minutes=slot_minutes), starts + timedelta(minutes=15 * quarters)):
+            breaches = rules.breaches(starts, ends, 1, now)
+            if Breach.OFF_SLOT in breaches:
+                assert (starts, ends) not in offered
+            if ends - starts == timedelta(minutes=slot_minutes):
+                # One slot long: offered exactly when it would be accepted.
+                assert ((starts, ends) in offered) == (not breaches), (starts, ends, breaches)

@@ -31,15 +31,13 @@ async def client(settings: Settings, clock: Clock, alpha, beta) -> AsyncIterator
         Settings.model_validate({**settings.model_dump(), "cors_origins": CONSOLE}), clock=clock.now
     )
     services = app.state.services
-    await onboard(
-        services.sessions, parse_manifest({**ALPHA, "settings": {"allowed_origins": [H5]}}, "test"), services.passwords
-    )
+    await onboard(services, parse_manifest({**ALPHA, "settings": {"allowed_origins": [H5]}}, "test"))
     services.directory.forget()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
             yield http
     finally:
-        await onboard(services.sessions, parse_manifest(ALPHA, "test"), services.passwords)
+        await onboard(services, parse_manifest(ALPHA, "test"))
         await app.state.engine.dispose()
 
 

@@ -27,7 +27,7 @@ async def demo_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ap
         settings_for(database.app_url, upload_dir=tmp_path_factory.mktemp("demo-uploads")), clock=Clock().now
     )
     services = app.state.services
-    await load_demo(services.sessions, services.passwords)
+    await load_demo(services)
     services.directory.forget()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         yield Api(client)

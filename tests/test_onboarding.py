@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from models.organisation import Building, Community, Grid
 from models.tenants import Tenant
+from tenants.context import unit_of_work
 from tenants.manifests import MANIFESTS_DIR, ManifestError, load_manifest, parse_manifest
 from tenants.onboarding import onboard
 from tests.conftest import ALPHA
@@ -27,19 +28,20 @@ def gamma(**changes: object) -> dict:  # type: ignore[type-arg]
 
 
 async def count(app, model: type) -> int:  # type: ignore[no-untyped-def]
-    async with app.state.services.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model))
+    async with unit_of_work(app.state.services, tenant=None, viewer=None, writes=False) as ctx:
+        assert ctx.session is not None
+        return await ctx.session.scalar(select(func.count()).select_from(model))
 
 
 async def test_rerunning_a_manifest_changes_nothing_and_an_edit_updates_only_that(app, api: Api) -> None:  # type: ignore[no-untyped-def]
     services = app.state.services
-    first = await onboard(services.sessions, parse_manifest(gamma(), "gamma.toml"), services.passwords)
+    first = await onboard(services, parse_manifest(gamma(), "gamma.toml"))
     assert first.created > 0
-    again = await onboard(services.sessions, parse_manifest(gamma(), "gamma.toml"), services.passwords)
+    again = await onboard(services, parse_manifest(gamma(), "gamma.toml"))
     assert (again.created, again.updated) == (0, 0) and again.unchanged == first.created
     edited = gamma()
     edited["communities"][1]["name"] = "西湖新社区"
-    third = await onboard(services.sessions, parse_manifest(edited, "gamma.toml"), services.passwords)
+    third = await onboard(services, parse_manifest(edited, "gamma.toml"))
     assert (third.created, third.updated) == (0, 1)
     services.directory.forget()
     data = await api.data("{ communities(first: 10) { edges { node { name } } } }", tenant="gamma")
@@ -76,7 +78,7 @@ async def test_onboarding_that_fails_halfway_writes_nothing(app) -> None:  # typ
 
     before = [await count(app, model) for model in (Tenant, Community, Grid, Building)]
     with pytest.raises(RuntimeError):
-        await onboard(services.sessions, manifest, services.passwords, crash_halfway)
+        await onboard(services, manifest, crash_halfway)
     assert [await count(app, model) for model in (Tenant, Community, Grid, Building)] == before
 
 

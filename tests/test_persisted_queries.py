@@ -167,7 +167,7 @@ async def test_a_mutation_by_hash_over_get_is_405(api: Api) -> None:
 
 
 async def register(app: Starlette, *queries: str) -> None:
-    await app.state.services.persisted.register({sha256(q): q for q in queries})
+    await app.state.persisted.register({sha256(q): q for q in queries})
 
 
 async def test_trusted_documents_mode_runs_only_registered_operations(make_client) -> None:  # type: ignore[no-untyped-def]

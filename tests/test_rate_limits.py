@@ -55,7 +55,7 @@ async def limited_app(
 
     yield make
     for app in made:
-        await app.state.services.limiter.buckets.close()
+        await app.state.limiter.buckets.close()
         await app.state.engine.dispose()
 
 
@@ -161,6 +161,6 @@ async def test_an_unreachable_redis_lets_requests_through(settings: Settings, cl
     )
     async with client_of(app) as client:
         statuses = [(await ask(client)).status_code for _ in range(2)]
-    await app.state.services.limiter.buckets.close()
+    await app.state.limiter.buckets.close()
     await app.state.engine.dispose()
     assert statuses == [200, 200]

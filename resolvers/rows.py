@@ -1,0 +1,51 @@
+"""Typed rows: a query and the frozen dataclass each of its rows becomes, declared side by side.
+
+The schema reads `row.category_name` from a type a checker knows, not from a SQLAlchemy `Row`
+whose attributes are anything: renaming a column breaks the type check where it is read, and a
+query that drifts from its row class fails as soon as the module is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection(Generic[T]):
+    """`stmt` selects exactly the fields of `row_type`, in order (checked on creation)."""
+
+    row_type: type[T]
+    stmt: Select[Any]
+
+    def __post_init__(self) -> None:
+        fields = tuple(f.name for f in dataclasses.fields(self.row_type))  # type: ignore[arg-type]
+        selected = tuple(self.stmt.selected_columns.keys())
+        if selected != fields:
+            raise TypeError(f"{self.row_type.__name__} has fields {fields}, its query selects {selected}")
+
+    def where(self, *conditions: ColumnElement[bool]) -> Selection[T]:
+        return dataclasses.replace(self, stmt=self.stmt.where(*conditions))
+
+    def order_by(self, *columns: Any) -> Selection[T]:
+        return dataclasses.replace(self, stmt=self.stmt.order_by(*columns))
+
+    def limit(self, count: int) -> Selection[T]:
+        return dataclasses.replace(self, stmt=self.stmt.limit(count))
+
+    def typed(self, row: Row[Any] | Sequence[Any]) -> T:
+        """The row as `row_type`; columns added after the selected ones (sort keys) are left out."""
+        return self.row_type(*row[: len(self.stmt.selected_columns)])
+
+    async def all(self, session: AsyncSession) -> list[T]:
+        return [self.typed(row) for row in (await session.execute(self.stmt)).all()]
+
+    async def one_or_none(self, session: AsyncSession) -> T | None:
+        row = (await session.execute(self.stmt)).one_or_none()
+        return self.typed(row) if row is not None else None
