@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.people import normalise_phone
 
@@ -23,6 +23,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _mobile(value: str) -> str:
+    normalised = normalise_phone(value)
+    if normalised is None:
+        raise ValueError("不是有效的手机号码")
+    return normalised
+
+
+# Every phone in a manifest is stored as the one ASCII form a login will look up.
+Mobile = Annotated[str, AfterValidator(_mobile)]
+
+
 class BuildingSpec(_Strict):
     code: Code
     name: Name
@@ -32,7 +43,7 @@ class BuildingSpec(_Strict):
 class GridSpec(_Strict):
     code: Code
     name: Name
-    worker: str | None = Field(default=None, description="Phone of a staff account holding the grid_worker role.")
+    worker: Mobile | None = Field(default=None, description="Phone of a staff account holding the grid_worker role.")
     buildings: list[BuildingSpec] = []
 
 
@@ -106,20 +117,12 @@ class GrantSpec(_Strict):
 
 
 class StaffSpec(_Strict):
-    phone: str
+    phone: Mobile
     name: Annotated[str, Field(min_length=1, max_length=50)]
     roles: list[GrantSpec] = Field(min_length=1)
     initial_password: str | None = Field(
         default=None, min_length=8, description="Set when the account is created, never changed afterwards."
     )
-
-    @field_validator("phone")
-    @classmethod
-    def _mobile(cls, value: str) -> str:
-        normalised = normalise_phone(value)
-        if normalised is None:
-            raise ValueError("不是有效的手机号码")
-        return normalised
 
 
 class SettingsSpec(_Strict):
@@ -252,7 +255,7 @@ def _cross_reference_problems(m: Manifest) -> list[tuple[str, str]]:
     for i, community in enumerate(m.communities):
         problems += _duplicates(f"communities[{i}].rooms", [r.name for r in community.rooms])
         for j, grid in enumerate(community.grids):
-            if grid.worker is not None and normalise_phone(grid.worker) not in grid_workers:
+            if grid.worker is not None and grid.worker not in grid_workers:
                 problems.append((f"communities[{i}].grids[{j}].worker", "不是 staff 中具有 grid_worker 角色的手机号"))
     for i, member in enumerate(m.staff):
         for j, grant in enumerate(member.roles):
