@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     login_failure_delay_seconds: float = 0.2
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
+    # Threads that hash passwords, off the event loop; one street office may hold all but one.
+    password_hash_threads: int = 2
 
     # Subdomain tenancy: with base_domain "wanjia.gov.cn", host "wanqinglu.wanjia.gov.cn" names
     # tenant "wanqinglu".

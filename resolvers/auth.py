@@ -86,7 +86,7 @@ async def login(ctx: RequestContext, phone: str, password: str) -> Tokens:
     if user is not None and user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise fail("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。")
-    password_ok = ctx.passwords.verify(user.password_hash if user else None, password)
+    password_ok = await ctx.passwords.verify(user.password_hash if user else None, password, lane=ctx.tenant_id)
     if user is None or not password_ok or not user.is_active:
         failures = 1
         if user is not None:

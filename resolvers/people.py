@@ -184,7 +184,8 @@ async def register_resident(
         check.require(taken is None, "phone", "该手机号已注册，请直接登录。", "PHONE_TAKEN")
     check.done()
 
-    user = User(phone=normalised, name=name, password_hash=ctx.passwords.hash(password))
+    password_hash = await ctx.passwords.hash(password, lane=ctx.tenant_id)
+    user = User(phone=normalised, name=name, password_hash=password_hash)
     session.add(user)
     try:
         await session.flush()

@@ -45,7 +45,7 @@ def create_app(
         settings=settings,
         sessions=session_factory(engine, scope_queries=scope_queries),
         directory=TenantDirectory(engine),
-        passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+        passwords=Passwords.from_settings(settings),
         broker=broker_for(settings.database_url),
         storage=LocalDirectoryStorage(settings.upload_dir),
         clock=clock,
@@ -96,6 +96,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
         await services.broker.close()
+        services.passwords.close()
         await engine.dispose()
 
     app = Starlette(

@@ -60,7 +60,7 @@ def _with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
         try:
             return await work(
                 session_factory(engine),
-                Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+                Passwords.from_settings(settings),
             )
         finally:
             await engine.dispose()

@@ -44,7 +44,7 @@ async def load_demo(
     sessions: async_sessionmaker[AsyncSession], passwords: Passwords, progress: Progress = lambda _: None
 ) -> list[str]:
     """Onboards the demo street offices and gives each its residents (once). Returns slugs."""
-    resident_hash = passwords.hash(DEMO_PASSWORD)
+    resident_hash = await passwords.hash(DEMO_PASSWORD)
     slugs = []
     for demo in DEMO_TENANTS:
         manifest = load_manifest(MANIFESTS_DIR / demo.manifest)

@@ -111,7 +111,7 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
         user = sync.put(users, User, {"phone": member.phone}, {"name": member.name})
         if is_new:
             # Without an initial password the account exists but cannot sign in until one is set.
-            user.password_hash = passwords.hash(member.initial_password or secrets.token_urlsafe(32))
+            user.password_hash = await passwords.hash(member.initial_password or secrets.token_urlsafe(32))
     await session.flush()
     await _sync_grants(sync, m, users, communities, departments)
 
