@@ -9,6 +9,7 @@ from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.tenants import Tenant, TenantStatus
+from models.throttles import Throttle
 
 __all__ = [
     "Appointment",
@@ -35,6 +36,7 @@ __all__ = [
     "Tenant",
     "TenantOwned",
     "TenantStatus",
+    "Throttle",
     "User",
     "new_id",
     "utcnow",

@@ -30,8 +30,13 @@ class Settings(BaseSettings):
     access_token_seconds: int = 15 * 60
     refresh_token_days: int = 30
 
+    # Per phone and client address: this many password checks, then locked for the minutes.
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # Per phone from all addresses: each recent failure delays the next check a little more (up
+    # to ten delays), and past this many failures in the window the phone is locked for everyone.
+    login_account_max_failures: int = 30
+    login_account_window_minutes: int = 60
     login_failure_delay_seconds: float = 0.2
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024

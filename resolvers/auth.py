@@ -1,7 +1,7 @@
 """Signing in: login with lock-out, refresh-token rotation with reuse detection, logout.
 
-Failed logins are counted here, per account and per call, so ten aliased `login` fields in one
-request count as ten attempts.
+Failed logins are counted here, per call, so ten aliased `login` fields in one request count as
+ten attempts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from models.auth import RefreshToken
 from models.people import Role, RoleGrant, User, normalise_phone
+from resolvers import throttles
 from resolvers.errors import DomainError, Issue, fail
 from resolvers.permissions import ANYONE, allowed_to, session_of
 from tenants.context import RequestContext
@@ -77,31 +78,44 @@ async def issue_tokens(ctx: RequestContext, user_id: uuid.UUID, family_id: uuid.
 
 
 @allowed_to(ANYONE)
-async def login(ctx: RequestContext, phone: str, password: str) -> Tokens:
+async def login(ctx: RequestContext, phone: str, password: str, *, client: str) -> Tokens:
+    """Phones with and without an account take exactly the same steps, statements and password
+    work (a decoy hash), so neither the answer nor its timing tells them apart.
+
+    Two throttles: per phone and client address, a few checks and then a lock, so that one
+    stranger cannot guess on, nor lock the resident out of their own phone; per phone across all
+    addresses, a longer count that slows every failure down and, far above what one stranger
+    can reach, locks the phone for everyone for a while. Counts are taken before the check, so
+    a burst of concurrent attempts gets no more checks than the limit.
+    """
     session = session_of(ctx)
     settings = ctx.settings
-    now = ctx.clock()
-    normalised = normalise_phone(phone)
-    user = await session.scalar(select(User).where(User.phone == normalised)) if normalised else None
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise fail("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。")
+    subject = normalise_phone(phone) or phone.strip()[:32]
+    per_client = throttles.key_of(ctx, "login", subject, client)
+    per_phone = throttles.key_of(ctx, "login-phone", subject)
+
+    everywhere = await throttles.current(ctx, per_phone)
+    if everywhere.over(settings.login_account_max_failures):
+        raise _locked(ctx, everywhere)
+    await asyncio.sleep(settings.login_failure_delay_seconds * min(everywhere.hits, 10))
+    from_here = await throttles.hit(ctx, per_client, timedelta(minutes=settings.login_lock_minutes))
+    if from_here.over(settings.login_max_failures):
+        raise _locked(ctx, from_here)
+
+    user = await session.scalar(select(User).where(User.phone == subject))
     password_ok = await ctx.passwords.verify(user.password_hash if user else None, password, lane=ctx.tenant_id)
     if user is None or not password_ok or not user.is_active:
-        failures = 1
-        if user is not None:
-            user.failed_logins += 1
-            failures = user.failed_logins
-            if failures >= settings.login_max_failures:
-                user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
-                user.failed_logins = 0
-            await session.flush()
-        # Each failure in a row costs the caller a little more time.
-        await asyncio.sleep(settings.login_failure_delay_seconds * min(failures, 10))
+        await throttles.hit(ctx, per_phone, timedelta(minutes=settings.login_account_window_minutes))
         raise DomainError(Issue("INVALID_CREDENTIALS", INVALID_CREDENTIALS), keep_changes=True)
-    user.failed_logins = 0
-    user.locked_until = None
+    await throttles.forget(ctx, per_client)
     return await issue_tokens(ctx, user.id)
+
+
+def _locked(ctx: RequestContext, count: throttles.Count) -> DomainError:
+    minutes = max(1, int((count.window_ends_at - ctx.clock()).total_seconds() // 60) + 1)
+    return DomainError(
+        Issue("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。"), keep_changes=True
+    )
 
 
 async def _revoke_family(ctx: RequestContext, family_id: uuid.UUID) -> None:

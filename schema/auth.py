@@ -44,6 +44,14 @@ class LogoutPayload:
     errors: list[UserError]
 
 
+def client_address(info: Info) -> str:
+    """The caller's address as the server saw it (behind a reverse proxy, uvicorn takes it from
+    X-Forwarded-For only when the proxy is trusted: `--forwarded-allow-ips`)."""
+    request = info.context.request
+    client = getattr(request, "client", None)
+    return client.host if client else "unknown"
+
+
 def _payload(outcome: Outcome[auth.Tokens]) -> AuthPayload:
     tokens = AuthTokens.from_tokens(outcome.value) if outcome.value else None
     return AuthPayload(tokens=tokens, errors=outcome.errors)
@@ -55,7 +63,11 @@ class Mutation:
         description="Sign in with phone and password in the street office named by X-Tenant. Repeated failures slow down and then lock the account for a while."
     )
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
-        return _payload(await attempt(info, lambda: auth.login(info.context, input.phone, input.password)))
+        return _payload(
+            await attempt(
+                info, lambda: auth.login(info.context, input.phone, input.password, client=client_address(info))
+            )
+        )
 
     @strawberry.mutation(
         description="Exchange a refresh token for a new pair. Reusing a spent refresh token signs out every session of that login."
