@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     secret_key: str | None = None
     access_token_seconds: int = 15 * 60
+    # How stale a token's grounds may be: a sign-out, role change or suspension seen by another
+    # process takes effect within this time, and live subscriptions re-check at this interval.
+    session_recheck_seconds: float = 5.0
     refresh_token_days: int = 30
 
     # Per phone and client address: this many password checks, then locked for the minutes.

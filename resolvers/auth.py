@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from models.auth import RefreshToken
 from models.people import Role, RoleGrant, User, normalise_phone
@@ -40,17 +40,20 @@ def _digest(token: str) -> str:
 
 async def _viewer(ctx: RequestContext, user_id: uuid.UUID) -> Viewer:
     assert ctx.tenant is not None
+    session = session_of(ctx)
     grants = (
-        await session_of(ctx).execute(
+        await session.execute(
             select(RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id).where(RoleGrant.user_id == user_id)
         )
     ).all()
+    version = await session.scalar(select(User.session_version).where(User.id == user_id))
     return Viewer(
         user_id=user_id,
         tenant_id=ctx.tenant.id,
         roles=frozenset(Role(g.role) for g in grants),
         community_ids=frozenset(g.community_id for g in grants if g.community_id),
         department_ids=frozenset(g.department_id for g in grants if g.department_id),
+        session_version=version or 0,
     )
 
 
@@ -75,6 +78,18 @@ async def issue_tokens(ctx: RequestContext, user_id: uuid.UUID, family_id: uuid.
         ttl=timedelta(seconds=settings.access_token_seconds),
     )
     return Tokens(access_token=access, refresh_token=refresh, expires_in=settings.access_token_seconds)
+
+
+async def end_sessions(ctx: RequestContext, user_id: uuid.UUID) -> None:
+    """Every access token the user holds stops working: the next request of each is refused.
+    This process forgets the cached version once the change is committed (not before, or a
+    request in between could cache the old one again)."""
+    session = session_of(ctx)
+    assert ctx.tenant is not None
+    tenant_id = ctx.tenant.id
+    await session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
+    versions = ctx.identity.session_versions
+    event.listen(session.sync_session, "after_commit", lambda _: versions.forget(tenant_id, user_id), once=True)
 
 
 @allowed_to(ANYONE)
@@ -126,30 +141,72 @@ async def _revoke_family(ctx: RequestContext, family_id: uuid.UUID) -> None:
     )
 
 
+async def _stolen(ctx: RequestContext, family_id: uuid.UUID, user_id: uuid.UUID) -> DomainError:
+    """A spent token came back: it was copied. The whole family goes, thief's and owner's alike,
+    and so do the access tokens already handed out."""
+    await _revoke_family(ctx, family_id)
+    await end_sessions(ctx, user_id)
+    return DomainError(Issue("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken"), keep_changes=True)
+
+
 @allowed_to(ANYONE)
 async def refresh(ctx: RequestContext, refresh_token: str) -> Tokens:
-    """Rotates the refresh token. Presenting one already used means it was copied: the whole
-    family of tokens from that login is revoked, the thief's and the owner's alike."""
+    """Rotates the refresh token. Spending it is one conditional UPDATE, so of two concurrent
+    refreshes exactly one wins (PostgreSQL makes the other wait for the row and then finds it
+    spent); the loser counts as reuse. A family with any revoked token is dead, which also
+    catches a child issued at the very moment its family was being revoked."""
     session = session_of(ctx)
     now = ctx.clock()
-    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token)))
-    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+    digest = _digest(refresh_token)
+    spent = (
+        await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.token_hash == digest,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(RefreshToken.user_id, RefreshToken.family_id)
+        )
+    ).one_or_none()
+    if spent is None:
+        stored = (
+            await session.execute(
+                select(RefreshToken.user_id, RefreshToken.family_id, RefreshToken.used_at).where(
+                    RefreshToken.token_hash == digest
+                )
+            )
+        ).one_or_none()
+        if stored is not None and stored.used_at is not None:
+            raise await _stolen(ctx, stored.family_id, stored.user_id)
         raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
-    if stored.used_at is not None:
-        await _revoke_family(ctx, stored.family_id)
-        raise DomainError(Issue("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken"), keep_changes=True)
-    active = await session.scalar(select(User.is_active).where(User.id == stored.user_id))
+    family_revoked = await session.scalar(
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == spent.family_id, RefreshToken.revoked_at.is_not(None))
+        .limit(1)
+    )
+    if family_revoked is not None:
+        raise await _stolen(ctx, spent.family_id, spent.user_id)
+    active = await session.scalar(select(User.is_active).where(User.id == spent.user_id))
     if not active:
         raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
-    stored.used_at = now
-    return await issue_tokens(ctx, stored.user_id, stored.family_id)
+    return await issue_tokens(ctx, spent.user_id, spent.family_id)
 
 
 @allowed_to(ANYONE)
 async def logout(ctx: RequestContext, refresh_token: str) -> None:
-    """Revokes the token's family. An unknown token succeeds too: nothing to reveal."""
-    stored = await session_of(ctx).scalar(
-        select(RefreshToken.family_id).where(RefreshToken.token_hash == _digest(refresh_token))
-    )
+    """Revokes the token's family and ends the user's access tokens (on every device: the others
+    get new ones with their own refresh tokens). An unknown token succeeds too: nothing to
+    reveal."""
+    stored = (
+        await session_of(ctx).execute(
+            select(RefreshToken.family_id, RefreshToken.user_id).where(
+                RefreshToken.token_hash == _digest(refresh_token)
+            )
+        )
+    ).one_or_none()
     if stored is not None:
-        await _revoke_family(ctx, stored)
+        await _revoke_family(ctx, stored.family_id)
+        await end_sessions(ctx, stored.user_id)

@@ -27,6 +27,8 @@ from server.http import GraphQLEndpoint, Services
 from server.jobs import run_periodically
 from server.observability import BodySizeLimit, RequestLog
 from tenants.directory import TenantDirectory
+from tenants.identity import Identity
+from tenants.session_versions import SessionVersions
 from tenants.sessions import session_factory
 
 
@@ -41,14 +43,17 @@ def create_app(
     `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
     settings = settings or load_settings()
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    sessions = session_factory(engine, scope_queries=scope_queries)
+    session_versions = SessionVersions(sessions, clock, ttl_seconds=settings.session_recheck_seconds)
     services = Services(
         settings=settings,
-        sessions=session_factory(engine, scope_queries=scope_queries),
-        directory=TenantDirectory(engine),
+        sessions=sessions,
+        directory=TenantDirectory(engine, session_versions=session_versions),
         passwords=Passwords.from_settings(settings),
         broker=broker_for(settings.database_url),
         storage=LocalDirectoryStorage(settings.upload_dir),
         clock=clock,
+        identity=Identity(session_versions=session_versions),
     )
     schema = build_schema(
         Protections(

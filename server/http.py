@@ -38,6 +38,7 @@ from models.storage import Storage
 from server.graphiql import graphiql_page
 from tenants.context import RequestContext
 from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
+from tenants.identity import Identity
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -55,6 +56,7 @@ class Services:
     broker: Broker
     storage: Storage
     clock: Callable[[], datetime]
+    identity: Identity
 
     def context(self, request_id: str, caller: Caller, request: Any = None, response: Any = None) -> RequestContext:
         return RequestContext(
@@ -67,6 +69,7 @@ class Services:
             tenant=caller.tenant,
             viewer=caller.viewer,
             sessions=self.sessions,
+            identity=self.identity,
             request=request,
             response=response,
         )

@@ -15,6 +15,7 @@ from models.broker import Broker
 from models.passwords import Passwords
 from models.storage import Storage
 from tenants.directory import TenantInfo
+from tenants.identity import Identity
 from tenants.sessions import open_session
 from tenants.tokens import Viewer
 
@@ -35,6 +36,7 @@ class RequestContext:
     tenant: TenantInfo | None
     viewer: Viewer | None
     sessions: async_sessionmaker[AsyncSession]
+    identity: Identity
     # Opened for the operation's execution (schema.extensions.TenantTransaction), else None.
     session: AsyncSession | None = None
     # Per-request DataLoaders, created on first use by resolvers.loaders.

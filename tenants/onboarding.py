@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.appointments import AppointmentType
@@ -176,9 +176,11 @@ async def _sync_grants(
     communities: dict[tuple[Any, ...], Any],
     departments: dict[tuple[Any, ...], Any],
 ) -> None:
-    """Staff named in the manifest hold exactly the roles it lists."""
+    """Staff named in the manifest hold exactly the roles it lists. Whoever's roles changed gets
+    a new session version: access tokens carry roles, so the old ones must stop working."""
     session = sync.session
     existing = await sync.existing(RoleGrant, ["user_id", "role", "community_id", "department_id"])
+    changed: set[uuid.UUID] = set()
     for member in m.staff:
         user_id = users[(member.phone,)].id
         wanted = {
@@ -195,6 +197,8 @@ async def _sync_grants(
                 await session.delete(grant)
                 del existing[key]
                 sync.report.updated += 1
+                changed.add(user_id)
+        changed.update(key[0] for key in wanted if key not in existing)
         for user, role, community_id, department_id in sorted(wanted, key=str):
             sync.put(
                 existing,
@@ -203,3 +207,5 @@ async def _sync_grants(
                 {},
             )
     await session.flush()
+    if changed:
+        await session.execute(update(User).where(User.id.in_(changed)).values(session_version=User.session_version + 1))
