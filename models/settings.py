@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Threads that hash passwords, off the event loop; one street office may hold all but one.
     password_hash_threads: int = 2
 
+    # How long the list of active street offices is cached: a suspension takes effect within it.
+    tenant_cache_seconds: float = 30.0
+
     # Subdomain tenancy: with base_domain "wanjia.gov.cn", host "wanqinglu.wanjia.gov.cn" names
     # tenant "wanqinglu".
     base_domain: str | None = None

@@ -48,7 +48,7 @@ def create_app(
     services = Services(
         settings=settings,
         sessions=sessions,
-        directory=TenantDirectory(engine, session_versions=session_versions),
+        directory=TenantDirectory(engine, ttl_seconds=settings.tenant_cache_seconds, session_versions=session_versions),
         passwords=Passwords.from_settings(settings),
         broker=broker_for(settings.database_url),
         storage=LocalDirectoryStorage(settings.upload_dir),

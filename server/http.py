@@ -10,6 +10,7 @@ specification allows for them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from models.passwords import Passwords
 from models.settings import Settings
 from models.storage import Storage
 from server.graphiql import graphiql_page
+from server.live_sessions import close_when_signed_out
 from tenants.context import RequestContext
 from tenants.directory import Caller, NotAuthenticated, TenantDirectory, TenantNotFound
 from tenants.identity import Identity
@@ -115,6 +117,8 @@ class GraphQLEndpoint(GraphQL):
             subscription_protocols=("graphql-transport-ws",),
         )
         self.services = services
+        # The re-checks of open websockets (server.live_sessions), kept from garbage collection.
+        self._watches: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -188,17 +192,31 @@ class GraphQLEndpoint(GraphQL):
     async def on_ws_connect(self, context: RequestContext) -> None:  # type: ignore[override]
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
         handshake = context.request.headers
+        credentials = (
+            params.get("authorization") or handshake.get("authorization"),
+            params.get("x-tenant") or handshake.get("x-tenant"),
+            handshake.get("host"),
+        )
         try:
-            caller = await self._identify(
-                params.get("authorization") or handshake.get("authorization"),
-                params.get("x-tenant") or handshake.get("x-tenant"),
-                handshake.get("host"),
-            )
+            caller = await self._identify(*credentials)
         except (TenantNotFound, NotAuthenticated) as error:
             raise ConnectionRejectionError from error
         if caller.viewer is None:
             raise ConnectionRejectionError
         context.tenant, context.viewer = caller.tenant, caller.viewer
+
+        async def still_signed_in() -> bool:
+            try:
+                await self._identify(*credentials)
+            except (TenantNotFound, NotAuthenticated):
+                return False
+            return True
+
+        watch = asyncio.create_task(
+            close_when_signed_out(context.request, still_signed_in, self.services.settings.session_recheck_seconds)
+        )
+        self._watches.add(watch)
+        watch.add_done_callback(self._watches.discard)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
