@@ -1,13 +1,14 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
-from models.auth import RefreshToken
+from models.auth import RefreshToken, WechatIdentity
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
+from models.phone_codes import PhoneCode
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 
@@ -26,6 +27,7 @@ __all__ = [
     "Grid",
     "Household",
     "Notification",
+    "PhoneCode",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",
@@ -38,6 +40,7 @@ __all__ = [
     "TenantStatus",
     "Throttle",
     "User",
+    "WechatIdentity",
     "new_id",
     "utcnow",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,30 @@ class Settings(BaseSettings):
 
     # How long the list of active street offices is cached: a suspension takes effect within it.
     tenant_cache_seconds: float = 30.0
+
+    # Codes sent by SMS to prove a phone (registration, binding WeChat, a forgotten password).
+    phone_code_minutes: int = 5
+    phone_code_max_attempts: int = 5
+    phone_code_resend_seconds: int = 60
+    # Codes per hour, to one phone and from one client address.
+    phone_code_max_per_phone: int = 5
+    phone_code_max_per_client: int = 20
+    # The SMS provider's HTTP endpoint (or an adapter in front of it). Without one, development
+    # writes codes to the log and production refuses to send them.
+    sms_http_url: str | None = None
+    sms_http_token: SecretStr | None = None
+    sms_timeout_seconds: float = 5.0
+
+    # Sign in with WeChat: the platform's mini-program. A street office running its own names
+    # its app id in its manifest ([settings.wechat] app_id) and its secret goes here, in
+    # wechat_app_secrets ({"wx…": "…"}, JSON in the environment).
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_app_secrets: dict[str, SecretStr] = {}
+    wechat_timeout_seconds: float = 5.0
+    # How long a WeChat user not yet linked has to prove their phone (bindPhone).
+    wechat_binding_minutes: int = 10
 
     # Subdomain tenancy: with base_domain "wanjia.gov.cn", host "wanqinglu.wanjia.gov.cn" names
     # tenant "wanqinglu".

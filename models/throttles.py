@@ -8,8 +8,6 @@ client addresses.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 
 from sqlalchemy import Integer, String, UniqueConstraint
@@ -25,7 +23,3 @@ class Throttle(TenantOwned, Base):
     key: Mapped[str] = mapped_column(String(64))
     hits: Mapped[int] = mapped_column(Integer)
     window_ends_at: Mapped[datetime] = mapped_column()
-
-
-def throttle_key(secret: str, *parts: str) -> str:
-    return hmac.new(secret.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()

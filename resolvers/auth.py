@@ -1,7 +1,8 @@
-"""Signing in: login with lock-out, refresh-token rotation with reuse detection, logout.
+"""Signing in and out: login with lock-out, refresh-token rotation with reuse detection,
+logout, and the self-service of passwords (change, and reset with a code sent to the phone).
 
-Failed logins are counted here, per call, so ten aliased `login` fields in one request count as
-ten attempts.
+Failed password checks are counted here, per call, so ten aliased `login` fields in one request
+count as ten attempts.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from datetime import timedelta
 from sqlalchemy import event, select, update
 
 from models.auth import RefreshToken
+from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from models.people import Role, RoleGrant, User, normalise_phone
+from models.phone_codes import CodePurpose
 from resolvers import throttles
-from resolvers.errors import DomainError, Issue, fail
-from resolvers.permissions import ANYONE, allowed_to, session_of
+from resolvers.errors import DomainError, InputCheck, Issue, fail
+from resolvers.permissions import ANYONE, allowed_to, session_of, viewer_of
+from resolvers.phone_codes import prove_phone
 from tenants.context import RequestContext
 from tenants.tokens import Viewer, issue_access_token
 
 INVALID_CREDENTIALS = "手机号或密码错误。"
 INVALID_REFRESH = "登录状态已失效，请重新登录。"
+ACCOUNT_DISABLED = "该账户已停用，请联系街道。"
 
 
 @dataclass(frozen=True)
@@ -94,20 +99,28 @@ async def end_sessions(ctx: RequestContext, user_id: uuid.UUID) -> None:
 
 @allowed_to(ANYONE)
 async def login(ctx: RequestContext, phone: str, password: str, *, client: str) -> Tokens:
-    """Phones with and without an account take exactly the same steps, statements and password
+    user = await _password_check(ctx, normalise_phone(phone) or phone.strip()[:32], password, client)
+    if user is None:
+        raise DomainError(Issue("INVALID_CREDENTIALS", INVALID_CREDENTIALS), keep_changes=True)
+    return await issue_tokens(ctx, user.id)
+
+
+async def _password_check(ctx: RequestContext, phone: str, password: str, client: str) -> User | None:
+    """The active user whose phone and password these are, or None (the failure counted).
+
+    Phones with and without an account take exactly the same steps, statements and password
     work (a decoy hash), so neither the answer nor its timing tells them apart.
 
     Two throttles: per phone and client address, a few checks and then a lock, so that one
     stranger cannot guess on, nor lock the resident out of their own phone; per phone across all
-    addresses, a longer count that slows every failure down and, far above what one stranger
-    can reach, locks the phone for everyone for a while. Counts are taken before the check, so
-    a burst of concurrent attempts gets no more checks than the limit.
+    addresses, a longer count that slows every check down and, far above what one stranger can
+    reach, locks the phone for everyone for a while (a reset by SMS code still works). Counts
+    are taken before the check, so a burst of concurrent attempts gets no more checks than the
+    limit.
     """
-    session = session_of(ctx)
     settings = ctx.settings
-    subject = normalise_phone(phone) or phone.strip()[:32]
-    per_client = throttles.key_of(ctx, "login", subject, client)
-    per_phone = throttles.key_of(ctx, "login-phone", subject)
+    per_client = throttles.key_of(ctx, "login", phone, client)
+    per_phone = throttles.key_of(ctx, "login-phone", phone)
 
     everywhere = await throttles.current(ctx, per_phone)
     if everywhere.over(settings.login_account_max_failures):
@@ -117,13 +130,13 @@ async def login(ctx: RequestContext, phone: str, password: str, *, client: str) 
     if from_here.over(settings.login_max_failures):
         raise _locked(ctx, from_here)
 
-    user = await session.scalar(select(User).where(User.phone == subject))
+    user = await session_of(ctx).scalar(select(User).where(User.phone == phone))
     password_ok = await ctx.passwords.verify(user.password_hash if user else None, password, lane=ctx.tenant_id)
     if user is None or not password_ok or not user.is_active:
         await throttles.hit(ctx, per_phone, timedelta(minutes=settings.login_account_window_minutes))
-        raise DomainError(Issue("INVALID_CREDENTIALS", INVALID_CREDENTIALS), keep_changes=True)
+        return None
     await throttles.forget(ctx, per_client)
-    return await issue_tokens(ctx, user.id)
+    return user
 
 
 def _locked(ctx: RequestContext, count: throttles.Count) -> DomainError:
@@ -131,6 +144,60 @@ def _locked(ctx: RequestContext, count: throttles.Count) -> DomainError:
     return DomainError(
         Issue("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。"), keep_changes=True
     )
+
+
+def check_new_password(check: InputCheck, password: str, field: str) -> None:
+    check.require(len(password) >= MIN_PASSWORD_LENGTH, field, f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
+    check.require(len(password) <= MAX_PASSWORD_LENGTH, field, f"密码不能超过 {MAX_PASSWORD_LENGTH} 位。")
+
+
+@allowed_to(ANYONE)
+async def change_password(ctx: RequestContext, current_password: str, new_password: str, *, client: str) -> Tokens:
+    """The signed-in user changes their password, proving the current one (throttled like a
+    login). Every other session ends; this device gets fresh tokens."""
+    viewer = viewer_of(ctx)
+    check = InputCheck()
+    check_new_password(check, new_password, "newPassword")
+    check.done()
+    phone = await session_of(ctx).scalar(select(User.phone).where(User.id == viewer.user_id))
+    user = await _password_check(ctx, phone or "", current_password, client)
+    if user is None:
+        raise DomainError(Issue("WRONG_PASSWORD", "当前密码不正确。", "currentPassword"), keep_changes=True)
+    return await _new_password(ctx, user, new_password)
+
+
+@allowed_to(ANYONE)
+async def reset_password(ctx: RequestContext, phone: str, phone_code: str, new_password: str, *, client: str) -> Tokens:
+    """A forgotten password, replaced after proving the phone with a code sent to it: every
+    session ends, the lock-out of this phone is lifted, and the caller is signed in."""
+    check = InputCheck()
+    number = normalise_phone(phone)
+    check.require(number is not None, "phone", "请输入有效的中国大陆手机号码。", "INVALID_PHONE")
+    check_new_password(check, new_password, "newPassword")
+    check.done()
+    assert number is not None
+    await prove_phone(ctx, number, CodePurpose.RESET_PASSWORD, phone_code)
+    user = await session_of(ctx).scalar(select(User).where(User.phone == number))
+    if user is None:
+        # The caller proved the phone is theirs: telling them it has no account reveals nothing.
+        raise fail("NO_ACCOUNT", "该手机号尚未注册。", "phone")
+    if not user.is_active:
+        raise fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED)
+    await throttles.forget(
+        ctx, throttles.key_of(ctx, "login-phone", number), throttles.key_of(ctx, "login", number, client)
+    )
+    return await _new_password(ctx, user, new_password)
+
+
+async def _new_password(ctx: RequestContext, user: User, password: str) -> Tokens:
+    user.password_hash = await ctx.passwords.hash(password, lane=ctx.tenant_id)
+    await session_of(ctx).execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.clock())
+    )
+    await end_sessions(ctx, user.id)
+    return await issue_tokens(ctx, user.id)
 
 
 async def _revoke_family(ctx: RequestContext, family_id: uuid.UUID) -> None:

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from models.base import new_id
-from models.throttles import Throttle, throttle_key
+from models.digests import keyed_digest
+from models.throttles import Throttle
 from resolvers.permissions import session_of
+from resolvers.upserts import upsert
 from tenants.context import RequestContext
-
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class Count:
 
 
 def key_of(ctx: RequestContext, *parts: str) -> str:
-    return throttle_key(ctx.settings.secret_key or "", *parts)
+    return keyed_digest(ctx.settings.secret_key or "", "throttle", *parts)
 
 
 async def hit(ctx: RequestContext, key: str, window: timedelta) -> Count:
@@ -36,10 +35,9 @@ async def hit(ctx: RequestContext, key: str, window: timedelta) -> Count:
     session = session_of(ctx)
     assert ctx.tenant is not None
     now = ctx.clock()
-    insert = _INSERT[(await session.connection()).dialect.name]
     window_over = Throttle.window_ends_at <= now
     statement = (
-        insert(Throttle)
+        (await upsert(session, Throttle))
         .values(tenant_id=ctx.tenant.id, id=new_id(), key=key, hits=1, window_ends_at=now + window)
         .on_conflict_do_update(
             index_elements=[Throttle.tenant_id, Throttle.key],

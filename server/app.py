@@ -20,7 +20,9 @@ from models.database import create_engine
 from models.migrations import current_revision, head_revision
 from models.passwords import Passwords
 from models.settings import Settings, load_settings
+from models.sms import PhoneCodeSender, sender_for
 from models.storage import LocalDirectoryStorage, signature_valid
+from models.wechat import WechatClient
 from schema.build import Protections, build_schema
 from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, Services
@@ -38,9 +40,11 @@ def create_app(
     scope_queries: bool = True,
     clock: Callable[[], datetime] = utcnow,
     run_jobs: bool = False,
+    phone_code_sender: PhoneCodeSender | None = None,
 ) -> Starlette:
     """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
-    `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
+    `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on).
+    `phone_code_sender` replaces the one the settings choose (tests keep what is sent)."""
     settings = settings or load_settings()
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = session_factory(engine, scope_queries=scope_queries)
@@ -53,7 +57,11 @@ def create_app(
         broker=broker_for(settings.database_url),
         storage=LocalDirectoryStorage(settings.upload_dir),
         clock=clock,
-        identity=Identity(session_versions=session_versions),
+        identity=Identity(
+            session_versions=session_versions,
+            phone_codes=phone_code_sender or sender_for(settings),
+            wechat=WechatClient(settings.wechat_timeout_seconds),
+        ),
     )
     schema = build_schema(
         Protections(
@@ -102,6 +110,7 @@ def create_app(
                 await sweeper
         await services.broker.close()
         services.passwords.close()
+        await services.identity.close()
         await engine.dispose()
 
     app = Starlette(

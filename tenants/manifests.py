@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -125,6 +126,25 @@ class StaffSpec(_Strict):
     )
 
 
+class WechatSpec(_Strict):
+    app_id: Annotated[str, Field(pattern=r"^wx[0-9a-f]{16}$")] = Field(
+        description="The street office's own mini-program; its secret is a server setting, never in the manifest."
+    )
+    api_base: str | None = Field(default=None, description="WeChat's API base URL, if not the usual one.")
+
+    @field_validator("api_base")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value)
+        # Plain http only for a stand-in on this machine (tests, development).
+        secure = url.scheme == "https" or (url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1"))
+        if not secure or not url.hostname:
+            raise ValueError("须为 https 地址")
+        return value
+
+
 class SettingsSpec(_Strict):
     complaint_auto_close_days: int = Field(
         default=7, ge=1, le=90, description="Resolved items close after this many days unconfirmed."
@@ -135,6 +155,7 @@ class SettingsSpec(_Strict):
     calendar_overrides: dict[date, Literal["work", "off"]] = Field(
         default_factory=dict, description="Days that differ from the official calendar for this office."
     )
+    wechat: WechatSpec | None = None
 
 
 class Manifest(_Strict):

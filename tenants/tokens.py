@@ -74,3 +74,50 @@ def read_access_token(token: str, *, secret: str, now: datetime) -> Viewer:
         )
     except (jwt.PyJWTError, ValueError, KeyError) as error:
         raise InvalidToken(str(error)) from error
+
+
+@dataclass(frozen=True)
+class WechatBinding:
+    """A WeChat user not yet linked to an account, as WeChat told us: what `bindPhone` (or a
+    registration) links once the phone is proved. Handed to the client signed, for a few
+    minutes, in place of anything stored."""
+
+    tenant_id: uuid.UUID
+    app_id: str
+    openid: str
+    unionid: str | None
+
+
+def issue_binding_ticket(binding: WechatBinding, *, secret: str, now: datetime, ttl: timedelta) -> str:
+    claims = {
+        "tid": str(binding.tenant_id),
+        "app": binding.app_id,
+        "oid": binding.openid,
+        "uid": binding.unionid,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "typ": "wechat-binding",
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_binding_ticket(token: str, *, secret: str, now: datetime) -> WechatBinding:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["tid", "app", "oid", "exp", "typ"], "verify_exp": False, "verify_iat": False},
+        )
+        if claims["typ"] != "wechat-binding":
+            raise InvalidToken("not a binding ticket")
+        if not isinstance(claims["exp"], int) or claims["exp"] <= now.timestamp():
+            raise InvalidToken("expired")
+        return WechatBinding(
+            tenant_id=uuid.UUID(claims["tid"]),
+            app_id=str(claims["app"]),
+            openid=str(claims["oid"]),
+            unionid=claims.get("uid") if isinstance(claims.get("uid"), str) else None,
+        )
+    except (jwt.PyJWTError, ValueError, KeyError) as error:
+        raise InvalidToken(str(error)) from error

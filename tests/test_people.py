@@ -42,7 +42,7 @@ async def test_a_registered_resident_is_signed_in_at_once_and_waits_for_review(a
 
 async def test_registration_explains_every_bad_field_and_writes_nothing(api: Api) -> None:
     body = await api.data(
-        """mutation { registerResident(input: {phone: "12345", password: "short", name: " ", buildingId: "QnVpbGRpbmc6MDEwMDAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw", room: "1-1"}) {
+        """mutation { registerResident(input: {phone: "12345", phoneCode: "000000", password: "short", name: " ", buildingId: "QnVpbGRpbmc6MDEwMDAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw", room: "1-1"}) {
              resident { id } tokens { accessToken } errors { field code message } } }""",
         tenant="alpha",
     )
@@ -172,8 +172,10 @@ async def test_a_malformed_id_is_an_input_error(api: Api) -> None:
 async def test_an_identity_number_is_checked_and_shown_masked_to_the_grid_worker(api: Api, alpha: TenantHandle) -> None:
     mutation = """mutation($input: RegisterResidentInput!) { registerResident(input: $input) {
       resident { id } tokens { accessToken } errors { field code } } }"""
+    phone = fresh_phone()
     values = {
-        "phone": fresh_phone(),
+        "phone": phone,
+        "phoneCode": await api.phone_code("alpha", phone),
         "password": "Test@2026pw",
         "name": "周先生",
         "buildingId": gid("Building", alpha.buildings["A1-G1-B1"]),
