@@ -14,12 +14,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, select, update
 
 from models.auth import RefreshToken
 from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from models.people import Role, RoleGrant, User, normalise_phone
-from models.phone_codes import CodePurpose
+from models.phone_codes import CodePurpose, PhoneCode
+from models.throttles import Throttle
 from resolvers import throttles
 from resolvers.errors import DomainError, InputCheck, Issue, fail
 from resolvers.permissions import ANYONE, allowed_to, session_of, viewer_of
@@ -277,3 +278,13 @@ async def logout(ctx: RequestContext, refresh_token: str) -> None:
     if stored is not None:
         await _revoke_family(ctx, stored.family_id)
         await end_sessions(ctx, stored.user_id)
+
+
+async def sweep(ctx: RequestContext) -> int:
+    """Forgets throttles whose window is over and codes past their time: both are dead weight
+    (a new attempt starts a new window; an expired code proves nothing). Returns rows removed."""
+    session = session_of(ctx)
+    now = ctx.clock()
+    throttled = await session.execute(delete(Throttle).where(Throttle.window_ends_at <= now))
+    codes = await session.execute(delete(PhoneCode).where(PhoneCode.expires_at <= now))
+    return throttled.rowcount + codes.rowcount  # type: ignore[attr-defined]

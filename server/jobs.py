@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass
 
 from models.database import WRITES
-from resolvers import appointments, bookings, complaints
+from resolvers import appointments, auth, bookings, complaints
 from server.http import Services
 from tenants.directory import Caller, TenantInfo
 from tenants.sessions import open_session
@@ -25,11 +25,19 @@ class SweepReport:
     complaints: complaints.SweepReport
     bookings_overdue: int
     appointments_overdue: int
+    identity_rows_expired: int
 
     @property
     def anything(self) -> bool:
         c = self.complaints
-        return bool(c.marked_overdue or c.closed or self.bookings_overdue or self.appointments_overdue)
+        counts = (
+            c.marked_overdue,
+            c.closed,
+            self.bookings_overdue,
+            self.appointments_overdue,
+            self.identity_rows_expired,
+        )
+        return any(counts)
 
 
 async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
@@ -41,6 +49,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             complaints=await complaints.sweep(ctx),
             bookings_overdue=await bookings.sweep(ctx),
             appointments_overdue=await appointments.sweep(ctx),
+            identity_rows_expired=await auth.sweep(ctx),
         )
         await session.commit()
     return report

@@ -13,8 +13,12 @@ from datetime import timedelta
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from models.throttles import Throttle
+from server.jobs import sweep_tenant
+from tenants.sessions import open_session
 from tests.support import Api, Clock, TenantHandle, fresh_phone
 
 _addresses = itertools.count(1)
@@ -139,3 +143,22 @@ async def test_phones_with_and_without_an_account_fail_alike(
         return steps
 
     assert await story(known) == await story(unknown)
+
+
+async def test_the_sweep_forgets_what_no_longer_counts(
+    api: Api, app: Starlette, alpha: TenantHandle, client_at, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    services = app.state.services
+    tenant = await services.directory.by_id(alpha.id)
+
+    async def kept() -> int:
+        async with open_session(services.sessions, alpha.id) as session:
+            return await session.scalar(select(func.count()).select_from(Throttle))
+
+    async with client_at(fresh_address()) as caller:
+        await caller.login("alpha", fresh_phone(), "wrong")
+    await sweep_tenant(services, tenant)
+    before = await kept()
+    with clock.later(timedelta(minutes=61)):
+        report = await sweep_tenant(services, tenant)
+    assert report.identity_rows_expired >= 2 and await kept() <= before - 2
