@@ -21,10 +21,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import psycopg
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+
+from models.database import when_committed
 
 CHANNEL = "wanjia_notifications"
 _PENDING = "wanjia_pending_notifications"
@@ -78,22 +80,17 @@ class LocalBroker:
         self.hub = _Hub()
 
     async def publish(self, session: AsyncSession, delivery: Delivery) -> None:
-        pending: list[Delivery] = session.sync_session.info.setdefault(_PENDING, [])
+        sync = session.sync_session
+        pending: list[Delivery] = sync.info.setdefault(_PENDING, [])
         if not pending:
-            event.listen(session.sync_session, "after_commit", self._flush_after_commit, once=True)
-            event.listen(session.sync_session, "after_rollback", self._drop_after_rollback, once=True)
+            # Not at a savepoint's release: a subscriber reading the notification then would
+            # not find it yet.
+            when_committed(sync, lambda: self._deliver(sync), otherwise=lambda: sync.info.pop(_PENDING, None))
         pending.append(delivery)
 
-    def _flush_after_commit(self, session: Session) -> None:
+    def _deliver(self, session: Session) -> None:
         for delivery in session.info.pop(_PENDING, []):
             self.hub.deliver(delivery)
-        if event.contains(session, "after_rollback", self._drop_after_rollback):
-            event.remove(session, "after_rollback", self._drop_after_rollback)
-
-    def _drop_after_rollback(self, session: Session) -> None:
-        session.info.pop(_PENDING, None)
-        if event.contains(session, "after_commit", self._flush_after_commit):
-            event.remove(session, "after_commit", self._flush_after_commit)
 
     def subscription(
         self, tenant_id: uuid.UUID, recipient_id: uuid.UUID

@@ -14,9 +14,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from models.auth import RefreshToken
+from models.database import when_committed
 from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from models.people import Role, RoleGrant, User, normalise_phone
 from models.phone_codes import CodePurpose, PhoneCode
@@ -95,7 +96,7 @@ async def end_sessions(ctx: RequestContext, user_id: uuid.UUID) -> None:
     tenant_id = ctx.tenant.id
     await session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
     versions = ctx.identity.session_versions
-    event.listen(session.sync_session, "after_commit", lambda _: versions.forget(tenant_id, user_id), once=True)
+    when_committed(session.sync_session, lambda: versions.forget(tenant_id, user_id))
 
 
 @allowed_to(ANYONE)

@@ -39,7 +39,7 @@ async def test_the_grid_worker_receives_a_new_complaint_live(api: Api, alpha: Te
         await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
         assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
-        await asyncio.sleep(4)  # the subscription is registered before anything is published
+        await asyncio.sleep(1)  # the subscription is registered before anything is published
 
         if BACKEND == "postgresql":
             complaint_id = await submit_complaint(api, alpha)  # this process; the subscriber is in another
