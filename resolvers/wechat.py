@@ -16,21 +16,14 @@ from models.people import User
 from models.phone_codes import CodePurpose
 from models.wechat import MiniProgram, WechatError, mini_program_for
 from resolvers.auth import ACCOUNT_DISABLED, Tokens, issue_tokens
-from resolvers.errors import fail
+from resolvers.errors import DomainError, fail
 from resolvers.permissions import ANYONE, allowed_to, session_of
 from resolvers.phone_codes import phone_of, prove_phone
 from tenants.context import RequestContext
 from tenants.tokens import InvalidToken, WechatBinding, issue_binding_ticket, read_binding_ticket
 
 MAX_CODE_LENGTH = 128
-
-_FAILURES = {
-    "invalid_code": ("WECHAT_CODE_INVALID", "微信登录凭证无效或已过期，请重新进入小程序。", "code"),
-    "rate_limited": ("WECHAT_RATE_LIMITED", "微信登录请求过于频繁，请稍后再试。", None),
-    "busy": ("WECHAT_BUSY", "微信服务繁忙，请稍后再试。", None),
-    "refused": ("WECHAT_REFUSED", "微信提示当前账号存在风险，暂不能用微信登录。", None),
-    "unavailable": ("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后再试。", None),
-}
+CODE_INVALID = "微信登录凭证无效或已过期，请重新进入小程序。"
 
 
 @dataclass(frozen=True)
@@ -54,11 +47,11 @@ async def login_with_wechat(ctx: RequestContext, code: str) -> WechatSignIn:
     program = _mini_program(ctx)
     code = code.strip()
     if not 0 < len(code) <= MAX_CODE_LENGTH:
-        raise fail("WECHAT_CODE_INVALID", _FAILURES["invalid_code"][1], "code")
+        raise fail("WECHAT_CODE_INVALID", CODE_INVALID, "code")
     try:
         wechat_user = await ctx.identity.wechat.user_of(program, code)
     except WechatError as error:
-        raise fail(*_FAILURES[error.reason]) from error
+        raise _refusal(error) from error
     session = session_of(ctx)
     linked = (
         await session.execute(
@@ -80,6 +73,20 @@ async def login_with_wechat(ctx: RequestContext, code: str) -> WechatSignIn:
         ttl=timedelta(minutes=ctx.settings.wechat_binding_minutes),
     )
     return WechatSignIn(tokens=None, binding_ticket=ticket)
+
+
+def _refusal(error: WechatError) -> DomainError:
+    match error.reason:
+        case "invalid_code":
+            return fail("WECHAT_CODE_INVALID", CODE_INVALID, "code")
+        case "rate_limited":
+            return fail("WECHAT_RATE_LIMITED", "微信登录请求过于频繁，请稍后再试。")
+        case "busy":
+            return fail("WECHAT_BUSY", "微信服务繁忙，请稍后再试。")
+        case "refused":
+            return fail("WECHAT_REFUSED", "微信提示当前账号存在风险，暂不能用微信登录。")
+        case _:
+            return fail("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后再试。")
 
 
 def read_binding(ctx: RequestContext, ticket: str, field: str) -> WechatBinding:
