@@ -1,7 +1,7 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
-from models.auth import RefreshToken
+from models.auth import RefreshToken, WechatIdentity
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
@@ -10,7 +10,9 @@ from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.persisted_queries import PersistedQuery
+from models.phone_codes import PhoneCode
 from models.tenants import Tenant, TenantStatus
+from models.throttles import Throttle
 from models.uploads import PendingUpload
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "OfficialCalendarDay",
     "PendingUpload",
     "PersistedQuery",
+    "PhoneCode",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",
@@ -41,7 +44,9 @@ __all__ = [
     "Tenant",
     "TenantOwned",
     "TenantStatus",
+    "Throttle",
     "User",
+    "WechatIdentity",
     "new_id",
     "utcnow",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import Session
 
 
 @dataclass
@@ -96,6 +97,27 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 _SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk I/O error")
+
+
+def when_committed(
+    session: Session, callback: Callable[[], None], *, otherwise: Callable[[], None] | None = None
+) -> None:
+    """Runs `callback` once the session's outermost transaction commits, or `otherwise` once it
+    rolls back. SQLAlchemy's own after_commit and after_rollback also fire when a savepoint is
+    released or rolled back (every mutation runs in one), before anything is visible to other
+    connections: those are not the end of the transaction and are passed over here."""
+    ended = False
+
+    def finish(session: Session, action: Callable[[], None] | None) -> None:
+        nonlocal ended
+        if ended or session.in_nested_transaction():
+            return
+        ended = True
+        if action is not None:
+            action()
+
+    event.listen(session, "after_commit", lambda s: finish(s, callback))
+    event.listen(session, "after_rollback", lambda s: finish(s, otherwise))
 
 
 def _configure_sqlite(dbapi_connection: object, _record: object) -> None:

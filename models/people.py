@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -48,8 +49,9 @@ class User(TenantOwned, Base):
     name: Mapped[str] = mapped_column(String(50))
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column()
+    # In every access token; bumped when the user signs out, changes password or roles, or is
+    # suspended, so that tokens issued before stop working at once instead of at their expiry.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -100,28 +102,39 @@ class ResidentProfile(TenantOwned, Base):
     reviewed_at: Mapped[datetime | None] = mapped_column()
 
 
-MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# The number segments mainland carriers assign to mobiles (13x, 145–149, 15x but 154, 162/165–167,
+# 170–178, 18x, 19x but 194): a plausible-looking 140 or 154 number is no mobile.
+MAINLAND_MOBILE = re.compile(r"1(?:3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])\d{8}", re.ASCII)
+_SEPARATORS = re.compile(r"[ \t-]")
+
+
+def ascii_digits(raw: str) -> str:
+    """NFKC (full-width １ → 1), then every other script's decimal digit (Arabic-Indic ٠,
+    Devanagari ०, …) as its ASCII digit, so look-alike numbers are one number."""
+    folded = unicodedata.normalize("NFKC", raw)
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in folded)
 
 
 def normalise_phone(raw: str) -> str | None:
-    """Digits of a mainland mobile number, or None if it is not one."""
-    digits = re.sub(r"[\s-]", "", raw).removeprefix("+86")
-    return digits if MAINLAND_MOBILE.match(digits) else None
+    """The 11 ASCII digits of a mainland mobile number, or None if it is not one. Spaces, hyphens
+    and a leading +86 are allowed; anything else (letters, invisible characters) is not."""
+    digits = _SEPARATORS.sub("", ascii_digits(raw).strip()).removeprefix("+86")
+    return digits if MAINLAND_MOBILE.fullmatch(digits) else None
 
 
 def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
-ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+ID_NUMBER = re.compile(r"\d{17}[\dX]", re.ASCII)
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_DIGITS = "10X98765432"
 
 
 def normalise_id_number(raw: str) -> str | None:
     """An 18-character resident identity card number with a valid check digit, or None."""
-    value = raw.strip().upper()
-    if not ID_NUMBER.match(value):
+    value = ascii_digits(raw).strip().upper()
+    if not ID_NUMBER.fullmatch(value):
         return None
     check = ID_CHECK_DIGITS[sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True)) % 11]
     return value if value[17] == check else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,13 +63,50 @@ class Settings(BaseSettings):
 
     secret_key: str | None = None
     access_token_seconds: int = 15 * 60
+    # How stale a token's grounds may be: a sign-out, role change or suspension seen by another
+    # process takes effect within this time, and live subscriptions re-check at this interval.
+    session_recheck_seconds: float = 5.0
     refresh_token_days: int = 30
 
+    # Per phone and client address: this many password checks, then locked for the minutes.
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # Per phone from all addresses: each recent failure delays the next check a little more (up
+    # to ten delays), and past this many failures in the window the phone is locked for everyone.
+    login_account_max_failures: int = 30
+    login_account_window_minutes: int = 60
     login_failure_delay_seconds: float = 0.2
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
+    # Threads that hash passwords, off the event loop; one street office may hold all but one.
+    password_hash_threads: int = 2
+
+    # How long the list of active street offices is cached: a suspension takes effect within it.
+    tenant_cache_seconds: float = 30.0
+
+    # Codes sent by SMS to prove a phone (registration, binding WeChat, a forgotten password).
+    phone_code_minutes: int = 5
+    phone_code_max_attempts: int = 5
+    phone_code_resend_seconds: int = 60
+    # Codes per hour, to one phone and from one client address.
+    phone_code_max_per_phone: int = 5
+    phone_code_max_per_client: int = 20
+    # The SMS provider's HTTP endpoint (or an adapter in front of it). Without one, development
+    # writes codes to the log and production refuses to send them.
+    sms_http_url: str | None = None
+    sms_http_token: SecretStr | None = None
+    sms_timeout_seconds: float = 5.0
+
+    # Sign in with WeChat: the platform's mini-program. A street office running its own names
+    # its app id in its manifest ([settings.wechat] app_id) and its secret goes here, in
+    # wechat_app_secrets ({"wx…": "…"}, JSON in the environment).
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_app_secrets: dict[str, SecretStr] = {}
+    wechat_timeout_seconds: float = 5.0
+    # How long a WeChat user not yet linked has to prove their phone (bindPhone).
+    wechat_binding_minutes: int = 10
 
     # Subdomain tenancy: with base_domain "wanjia.gov.cn", host "wanqinglu.wanjia.gov.cn" names
     # tenant "wanqinglu".

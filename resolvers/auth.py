@@ -1,7 +1,8 @@
-"""Signing in: login with lock-out, refresh-token rotation with reuse detection, logout.
+"""Signing in and out: login with lock-out, refresh-token rotation with reuse detection,
+logout, and the self-service of passwords (change, and reset with a code sent to the phone).
 
-Failed logins are counted here, per account and per call, so ten aliased `login` fields in one
-request count as ten attempts.
+Failed password checks are counted here, per call, so ten aliased `login` fields in one request
+count as ten attempts.
 """
 
 from __future__ import annotations
@@ -13,17 +14,24 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from models.auth import RefreshToken
+from models.database import when_committed
+from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from models.people import Role, RoleGrant, User, normalise_phone
-from resolvers.errors import DomainError, Issue, fail
-from resolvers.permissions import ANYONE, allowed_to, session_of
+from models.phone_codes import CodePurpose, PhoneCode
+from models.throttles import Throttle
+from resolvers import throttles
+from resolvers.errors import DomainError, InputCheck, Issue, fail
+from resolvers.permissions import ANYONE, allowed_to, session_of, viewer_of
+from resolvers.phone_codes import prove_phone
 from tenants.context import RequestContext
 from tenants.tokens import Viewer, issue_access_token
 
 INVALID_CREDENTIALS = "手机号或密码错误。"
 INVALID_REFRESH = "登录状态已失效，请重新登录。"
+ACCOUNT_DISABLED = "该账户已停用，请联系街道。"
 
 
 @dataclass(frozen=True)
@@ -39,17 +47,20 @@ def _digest(token: str) -> str:
 
 async def _viewer(ctx: RequestContext, user_id: uuid.UUID) -> Viewer:
     assert ctx.tenant is not None
+    session = session_of(ctx)
     grants = (
-        await session_of(ctx).execute(
+        await session.execute(
             select(RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id).where(RoleGrant.user_id == user_id)
         )
     ).all()
+    version = await session.scalar(select(User.session_version).where(User.id == user_id))
     return Viewer(
         user_id=user_id,
         tenant_id=ctx.tenant.id,
         roles=frozenset(Role(g.role) for g in grants),
         community_ids=frozenset(g.community_id for g in grants if g.community_id),
         department_ids=frozenset(g.department_id for g in grants if g.department_id),
+        session_version=version or 0,
     )
 
 
@@ -76,31 +87,118 @@ async def issue_tokens(ctx: RequestContext, user_id: uuid.UUID, family_id: uuid.
     return Tokens(access_token=access, refresh_token=refresh, expires_in=settings.access_token_seconds)
 
 
-@allowed_to(ANYONE)
-async def login(ctx: RequestContext, phone: str, password: str) -> Tokens:
+async def end_sessions(ctx: RequestContext, user_id: uuid.UUID) -> None:
+    """Every access token the user holds stops working: the next request of each is refused.
+    This process forgets the cached version once the change is committed (not before, or a
+    request in between could cache the old one again)."""
     session = session_of(ctx)
-    settings = ctx.settings
-    now = ctx.clock()
-    normalised = normalise_phone(phone)
-    user = await session.scalar(select(User).where(User.phone == normalised)) if normalised else None
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise fail("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。")
-    password_ok = ctx.passwords.verify(user.password_hash if user else None, password)
-    if user is None or not password_ok or not user.is_active:
-        failures = 1
-        if user is not None:
-            user.failed_logins += 1
-            failures = user.failed_logins
-            if failures >= settings.login_max_failures:
-                user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
-                user.failed_logins = 0
-            await session.flush()
-        # Each failure in a row costs the caller a little more time.
-        await asyncio.sleep(settings.login_failure_delay_seconds * min(failures, 10))
+    assert ctx.tenant is not None
+    tenant_id = ctx.tenant.id
+    await session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
+    versions = ctx.identity.session_versions
+    when_committed(session.sync_session, lambda: versions.forget(tenant_id, user_id))
+
+
+@allowed_to(ANYONE)
+async def login(ctx: RequestContext, phone: str, password: str, *, client: str) -> Tokens:
+    user = await _password_check(ctx, normalise_phone(phone) or phone.strip()[:32], password, client)
+    if user is None:
         raise DomainError(Issue("INVALID_CREDENTIALS", INVALID_CREDENTIALS), keep_changes=True)
-    user.failed_logins = 0
-    user.locked_until = None
+    return await issue_tokens(ctx, user.id)
+
+
+async def _password_check(ctx: RequestContext, phone: str, password: str, client: str) -> User | None:
+    """The active user whose phone and password these are, or None (the failure counted).
+
+    Phones with and without an account take exactly the same steps, statements and password
+    work (a decoy hash), so neither the answer nor its timing tells them apart.
+
+    Two throttles: per phone and client address, a few checks and then a lock, so that one
+    stranger cannot guess on, nor lock the resident out of their own phone; per phone across all
+    addresses, a longer count that slows every check down and, far above what one stranger can
+    reach, locks the phone for everyone for a while (a reset by SMS code still works). Counts
+    are taken before the check, so a burst of concurrent attempts gets no more checks than the
+    limit.
+    """
+    settings = ctx.settings
+    per_client = throttles.key_of(ctx, "login", phone, client)
+    per_phone = throttles.key_of(ctx, "login-phone", phone)
+
+    everywhere = await throttles.current(ctx, per_phone)
+    if everywhere.over(settings.login_account_max_failures):
+        raise _locked(ctx, everywhere)
+    await asyncio.sleep(settings.login_failure_delay_seconds * min(everywhere.hits, 10))
+    from_here = await throttles.hit(ctx, per_client, timedelta(minutes=settings.login_lock_minutes))
+    if from_here.over(settings.login_max_failures):
+        raise _locked(ctx, from_here)
+
+    user = await session_of(ctx).scalar(select(User).where(User.phone == phone))
+    password_ok = await ctx.passwords.verify(user.password_hash if user else None, password, lane=ctx.tenant_id)
+    if user is None or not password_ok or not user.is_active:
+        await throttles.hit(ctx, per_phone, timedelta(minutes=settings.login_account_window_minutes))
+        return None
+    await throttles.forget(ctx, per_client)
+    return user
+
+
+def _locked(ctx: RequestContext, count: throttles.Count) -> DomainError:
+    minutes = max(1, int((count.window_ends_at - ctx.clock()).total_seconds() // 60) + 1)
+    return DomainError(
+        Issue("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。"), keep_changes=True
+    )
+
+
+def check_new_password(check: InputCheck, password: str, field: str) -> None:
+    check.require(len(password) >= MIN_PASSWORD_LENGTH, field, f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
+    check.require(len(password) <= MAX_PASSWORD_LENGTH, field, f"密码不能超过 {MAX_PASSWORD_LENGTH} 位。")
+
+
+@allowed_to(ANYONE)
+async def change_password(ctx: RequestContext, current_password: str, new_password: str, *, client: str) -> Tokens:
+    """The signed-in user changes their password, proving the current one (throttled like a
+    login). Every other session ends; this device gets fresh tokens."""
+    viewer = viewer_of(ctx)
+    check = InputCheck()
+    check_new_password(check, new_password, "newPassword")
+    check.done()
+    phone = await session_of(ctx).scalar(select(User.phone).where(User.id == viewer.user_id))
+    user = await _password_check(ctx, phone or "", current_password, client)
+    if user is None:
+        raise DomainError(Issue("WRONG_PASSWORD", "当前密码不正确。", "currentPassword"), keep_changes=True)
+    return await _new_password(ctx, user, new_password)
+
+
+@allowed_to(ANYONE)
+async def reset_password(ctx: RequestContext, phone: str, phone_code: str, new_password: str, *, client: str) -> Tokens:
+    """A forgotten password, replaced after proving the phone with a code sent to it: every
+    session ends, the lock-out of this phone is lifted, and the caller is signed in."""
+    check = InputCheck()
+    number = normalise_phone(phone)
+    check.require(number is not None, "phone", "请输入有效的中国大陆手机号码。", "INVALID_PHONE")
+    check_new_password(check, new_password, "newPassword")
+    check.done()
+    assert number is not None
+    await prove_phone(ctx, number, CodePurpose.RESET_PASSWORD, phone_code)
+    user = await session_of(ctx).scalar(select(User).where(User.phone == number))
+    if user is None:
+        # The caller proved the phone is theirs: telling them it has no account reveals nothing.
+        raise fail("NO_ACCOUNT", "该手机号尚未注册。", "phone")
+    if not user.is_active:
+        raise fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED)
+    await throttles.forget(
+        ctx, throttles.key_of(ctx, "login-phone", number), throttles.key_of(ctx, "login", number, client)
+    )
+    return await _new_password(ctx, user, new_password)
+
+
+async def _new_password(ctx: RequestContext, user: User, password: str) -> Tokens:
+    user.password_hash = await ctx.passwords.hash(password, lane=ctx.tenant_id)
+    await session_of(ctx).execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.clock())
+    )
+    await end_sessions(ctx, user.id)
     return await issue_tokens(ctx, user.id)
 
 
@@ -112,30 +210,82 @@ async def _revoke_family(ctx: RequestContext, family_id: uuid.UUID) -> None:
     )
 
 
+async def _stolen(ctx: RequestContext, family_id: uuid.UUID, user_id: uuid.UUID) -> DomainError:
+    """A spent token came back: it was copied. The whole family goes, thief's and owner's alike,
+    and so do the access tokens already handed out."""
+    await _revoke_family(ctx, family_id)
+    await end_sessions(ctx, user_id)
+    return DomainError(Issue("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken"), keep_changes=True)
+
+
 @allowed_to(ANYONE)
 async def refresh(ctx: RequestContext, refresh_token: str) -> Tokens:
-    """Rotates the refresh token. Presenting one already used means it was copied: the whole
-    family of tokens from that login is revoked, the thief's and the owner's alike."""
+    """Rotates the refresh token. Spending it is one conditional UPDATE, so of two concurrent
+    refreshes exactly one wins (PostgreSQL makes the other wait for the row and then finds it
+    spent); the loser counts as reuse. A family with any revoked token is dead, which also
+    catches a child issued at the very moment its family was being revoked."""
     session = session_of(ctx)
     now = ctx.clock()
-    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token)))
-    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+    digest = _digest(refresh_token)
+    spent = (
+        await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.token_hash == digest,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(RefreshToken.user_id, RefreshToken.family_id)
+        )
+    ).one_or_none()
+    if spent is None:
+        stored = (
+            await session.execute(
+                select(RefreshToken.user_id, RefreshToken.family_id, RefreshToken.used_at).where(
+                    RefreshToken.token_hash == digest
+                )
+            )
+        ).one_or_none()
+        if stored is not None and stored.used_at is not None:
+            raise await _stolen(ctx, stored.family_id, stored.user_id)
         raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
-    if stored.used_at is not None:
-        await _revoke_family(ctx, stored.family_id)
-        raise DomainError(Issue("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken"), keep_changes=True)
-    active = await session.scalar(select(User.is_active).where(User.id == stored.user_id))
+    family_revoked = await session.scalar(
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == spent.family_id, RefreshToken.revoked_at.is_not(None))
+        .limit(1)
+    )
+    if family_revoked is not None:
+        raise await _stolen(ctx, spent.family_id, spent.user_id)
+    active = await session.scalar(select(User.is_active).where(User.id == spent.user_id))
     if not active:
         raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
-    stored.used_at = now
-    return await issue_tokens(ctx, stored.user_id, stored.family_id)
+    return await issue_tokens(ctx, spent.user_id, spent.family_id)
 
 
 @allowed_to(ANYONE)
 async def logout(ctx: RequestContext, refresh_token: str) -> None:
-    """Revokes the token's family. An unknown token succeeds too: nothing to reveal."""
-    stored = await session_of(ctx).scalar(
-        select(RefreshToken.family_id).where(RefreshToken.token_hash == _digest(refresh_token))
-    )
+    """Revokes the token's family and ends the user's access tokens (on every device: the others
+    get new ones with their own refresh tokens). An unknown token succeeds too: nothing to
+    reveal."""
+    stored = (
+        await session_of(ctx).execute(
+            select(RefreshToken.family_id, RefreshToken.user_id).where(
+                RefreshToken.token_hash == _digest(refresh_token)
+            )
+        )
+    ).one_or_none()
     if stored is not None:
-        await _revoke_family(ctx, stored)
+        await _revoke_family(ctx, stored.family_id)
+        await end_sessions(ctx, stored.user_id)
+
+
+async def sweep(ctx: RequestContext) -> int:
+    """Forgets throttles whose window is over and codes past their time: both are dead weight
+    (a new attempt starts a new window; an expired code proves nothing). Returns rows removed."""
+    session = session_of(ctx)
+    now = ctx.clock()
+    throttled = await session.execute(delete(Throttle).where(Throttle.window_ends_at <= now))
+    codes = await session.execute(delete(PhoneCode).where(PhoneCode.expires_at <= now))
+    return throttled.rowcount + codes.rowcount  # type: ignore[attr-defined]

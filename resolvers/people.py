@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 
 from models.organisation import Building, Grid, Household
-from models.passwords import MIN_PASSWORD_LENGTH
 from models.people import (
     ResidentProfile,
     ResidentStatus,
@@ -26,10 +25,14 @@ from models.people import (
     normalise_id_number,
     normalise_phone,
 )
+from models.phone_codes import CodePurpose
+from resolvers import wechat
+from resolvers.auth import check_new_password
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.phone_codes import prove_phone
 from resolvers.rows import Selection
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -207,20 +210,24 @@ async def register_resident(
     ctx: RequestContext,
     *,
     phone: str,
+    phone_code: str,
     password: str,
     name: str,
     building_id: uuid.UUID | None,
     room: str,
     id_number: str | None = None,
+    wechat_ticket: str | None = None,
 ) -> uuid.UUID:
-    """A resident signs up and may use resident features at once; their grid worker then
-    verifies where they live. Returns the new resident's id."""
+    """A resident signs up, proving their phone with the code sent to it, and may use resident
+    features at once; their grid worker then verifies where they live. With a WeChat binding
+    ticket (the phone proved with a code requested for binding) their WeChat is linked too.
+    Whether the phone already has an account is said only once the code proved it is theirs.
+    Returns the new resident's id."""
     session = session_of(ctx)
     check = InputCheck()
     normalised = normalise_phone(phone)
-    check.require(normalised is not None, "phone", "请输入有效的手机号码。")
-    check.require(len(password) >= MIN_PASSWORD_LENGTH, "password", f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
-    check.require(len(password) <= 128, "password", "密码不能超过 128 位。")
+    check.require(normalised is not None, "phone", "请输入有效的中国大陆手机号码。", "INVALID_PHONE")
+    check_new_password(check, password, "password")
     name = check.text(name, "name", "姓名", max_length=50)
     room = check.text(room, "room", "房号", max_length=32)
     checked_id_number = normalise_id_number(id_number) if id_number else None
@@ -230,12 +237,16 @@ async def register_resident(
         and (await session.scalar(select(Building.id).where(Building.id == building_id))) is not None
     )
     check.require(building_exists, "buildingId", "请从列表中选择所在楼栋。")
-    if normalised is not None:
-        taken = await session.scalar(select(User.id).where(User.phone == normalised))
-        check.require(taken is None, "phone", "该手机号已注册，请直接登录。", "PHONE_TAKEN")
     check.done()
+    assert normalised is not None
+    binding = wechat.read_binding(ctx, wechat_ticket, "wechatTicket") if wechat_ticket else None
+    purpose = CodePurpose.BIND_WECHAT if binding else CodePurpose.REGISTER
+    await prove_phone(ctx, normalised, purpose, phone_code)
+    if await session.scalar(select(User.id).where(User.phone == normalised)) is not None:
+        raise fail("PHONE_TAKEN", "该手机号已注册，请直接登录。", "phone")
 
-    user = User(phone=normalised, name=name, password_hash=ctx.passwords.hash(password))
+    password_hash = await ctx.passwords.hash(password, lane=ctx.tenant_id)
+    user = User(phone=normalised, name=name, password_hash=password_hash)
     session.add(user)
     try:
         await session.flush()
@@ -248,7 +259,40 @@ async def register_resident(
         ]
     )
     await session.flush()
+    if binding is not None:
+        await wechat.link(ctx, user.id, binding)
     return user.id
+
+
+@allowed_to(Role.RESIDENT)
+async def update_my_profile(
+    ctx: RequestContext, *, name: str | None, building_id: uuid.UUID | None, room: str | None
+) -> uuid.UUID:
+    """A resident corrects their name or moves: a new building or room waits for the grid
+    worker's verification again (and leaves the old household). Fields left out stay."""
+    viewer = viewer_of(ctx)
+    session = session_of(ctx)
+    profile = await session.scalar(select(ResidentProfile).where(ResidentProfile.id == viewer.user_id))
+    user = await session.scalar(select(User).where(User.id == viewer.user_id))
+    if profile is None or user is None:
+        raise not_found("居民")
+    check = InputCheck()
+    new_name = check.text(name, "name", "姓名", max_length=50) if name is not None else user.name
+    new_room = check.text(room, "room", "房号", max_length=32) if room is not None else profile.room
+    if building_id is not None:
+        exists = await session.scalar(select(Building.id).where(Building.id == building_id))
+        check.require(exists is not None, "buildingId", "请从列表中选择所在楼栋。")
+    check.done()
+    user.name = new_name
+    if (building_id or profile.building_id, new_room) != (profile.building_id, profile.room):
+        profile.building_id = building_id or profile.building_id
+        profile.room = new_room
+        profile.household_id = None
+        profile.status = ResidentStatus.PENDING
+        profile.rejection_reason = None
+        profile.reviewed_at = None
+    await session.flush()
+    return profile.id
 
 
 async def _pending_in_scope(ctx: RequestContext, resident_id: uuid.UUID) -> ResidentProfile:

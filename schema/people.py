@@ -174,6 +174,9 @@ class Query:
 @strawberry.input(description="A resident's self-registration.")
 class RegisterResidentInput:
     phone: str = strawberry.field(description="Mainland mobile number; the login name within this street office.")
+    phone_code: str = strawberry.field(
+        description="The SMS code from `requestPhoneCode` (purpose REGISTER; BIND_WECHAT with a wechatTicket)."
+    )
     password: str = strawberry.field(description="At least 8 characters.")
     name: str
     building_id: relay.GlobalID = strawberry.field(
@@ -182,6 +185,9 @@ class RegisterResidentInput:
     room: str = strawberry.field(description="Room number, e.g. 3-502.")
     id_number: str | None = strawberry.field(
         default=None, description="Optional identity card number (18 characters, checked)."
+    )
+    wechat_ticket: str | None = strawberry.field(
+        default=None, description="A `loginWithWechat` binding ticket: the new account signs in with that WeChat too."
     )
 
 
@@ -192,6 +198,15 @@ class RegisterResidentPayload:
         description="Signed in at once: residents may use resident features before verification."
     )
     errors: list[UserError]
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateMyProfileInput:
+    name: str | None = None
+    building_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A move: with a new building or room the registration waits for verification again."
+    )
+    room: str | None = None
 
 
 @strawberry.input
@@ -221,7 +236,7 @@ async def _resident_node(info: Info, resident_id: uuid.UUID | None) -> Resident 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="A resident registers with phone, password, name and where they live. Anonymous, names the street office by X-Tenant."
+        description="A resident registers with a phone proved by SMS code, a password, name and where they live. Anonymous, names the street office by X-Tenant."
     )
     async def register_resident(self, info: Info, input: RegisterResidentInput) -> RegisterResidentPayload:
         async def register() -> tuple[uuid.UUID, auth.Tokens]:
@@ -229,11 +244,13 @@ class Mutation:
             resident_id = await people.register_resident(
                 info.context,
                 phone=input.phone,
+                phone_code=input.phone_code,
                 password=input.password,
                 name=input.name,
                 building_id=building_id,
                 room=input.room,
                 id_number=input.id_number,
+                wechat_ticket=input.wechat_ticket,
             )
             return resident_id, await auth.issue_tokens(info.context, resident_id)
 
@@ -245,6 +262,17 @@ class Mutation:
         return RegisterResidentPayload(
             resident=Resident.from_row(info, row), tokens=AuthTokens.from_tokens(tokens), errors=[]
         )
+
+    @strawberry.mutation(description="A resident changes their name or moves to another room.")
+    async def update_my_profile(self, info: Info, input: UpdateMyProfileInput) -> ReviewResidentPayload:
+        async def update() -> uuid.UUID:
+            building_id = decode_id(input.building_id, "Building", "buildingId") if input.building_id else None
+            return await people.update_my_profile(
+                info.context, name=input.name, building_id=building_id, room=input.room
+            )
+
+        outcome = await attempt(info, update)
+        return ReviewResidentPayload(resident=await _resident_node(info, outcome.value), errors=outcome.errors)
 
     @strawberry.mutation(
         description="A grid worker (or admin) confirms a resident's address, linking them to the household of their room."

@@ -18,6 +18,7 @@ from models.base import utcnow
 from models.calendar import SHANGHAI, years_without_calendar
 from models.migrations import current_revision, head_revision
 from models.settings import Settings, load_settings
+from models.sms import PhoneCodeSender
 from models.storage import signature_valid
 from schema.build import Protections, build_schema
 from server.cors import Cors
@@ -37,11 +38,13 @@ def create_app(
     scope_queries: bool = True,
     clock: Callable[[], datetime] = utcnow,
     run_jobs: bool = False,
+    phone_code_sender: PhoneCodeSender | None = None,
 ) -> Starlette:
     """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
-    `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on)."""
+    `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on).
+    `phone_code_sender` replaces the one the settings choose (tests keep what is sent)."""
     settings = settings or load_settings()
-    services = Services.start(settings, clock=clock, scope_queries=scope_queries)
+    services = Services.start(settings, clock=clock, scope_queries=scope_queries, phone_code_sender=phone_code_sender)
     engine = services.engine
     sweeper = Sweeper(services, settings.jobs_interval_seconds) if run_jobs else None
     limiter = RateLimiter.for_settings(settings, clock)

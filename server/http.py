@@ -10,6 +10,7 @@ specification allows for them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -33,6 +34,7 @@ from schema.build import UNPRINTABLE
 from schema.extensions import present
 from server.cors import origins
 from server.graphiql import graphiql_page
+from server.live_sessions import close_when_signed_out
 from server.observability import BodyTooLarge
 from server.persisted_queries import SHA256, PersistedQueries, sha256_of
 from server.ratelimit import RateLimited, RateLimiter, client_address
@@ -116,6 +118,8 @@ class GraphQLEndpoint(GraphQL):
         self.persisted = persisted
         # Subscriptions from pages on other sites: the platform's origins (server.cors).
         self.allowed_origins = frozenset(origins(services.settings.cors_origins))
+        # The re-checks of open websockets (server.live_sessions), kept from garbage collection.
+        self._watches: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -243,17 +247,31 @@ class GraphQLEndpoint(GraphQL):
     async def on_ws_connect(self, context: RequestContext) -> None:  # type: ignore[override]
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
         handshake = context.request.headers
+        credentials = (
+            params.get("authorization") or handshake.get("authorization"),
+            params.get("x-tenant") or handshake.get("x-tenant"),
+            handshake.get("host"),
+        )
         try:
-            caller = await self._identify(
-                params.get("authorization") or handshake.get("authorization"),
-                params.get("x-tenant") or handshake.get("x-tenant"),
-                handshake.get("host"),
-            )
+            caller = await self._identify(*credentials)
         except (TenantNotFound, NotAuthenticated) as error:
             raise ConnectionRejectionError from error
         if caller.viewer is None:
             raise ConnectionRejectionError
         context.tenant, context.viewer = caller.tenant, caller.viewer
+
+        async def still_signed_in() -> bool:
+            try:
+                await self._identify(*credentials)
+            except (TenantNotFound, NotAuthenticated):
+                return False
+            return True
+
+        watch = asyncio.create_task(
+            close_when_signed_out(context.request, still_signed_in, self.services.settings.session_recheck_seconds)
+        )
+        self._watches.add(watch)
+        watch.add_done_callback(self._watches.discard)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":

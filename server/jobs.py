@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, bookings, complaints
+from resolvers import appointments, auth, bookings, complaints
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -28,11 +28,19 @@ class SweepReport:
     complaints: complaints.SweepReport
     bookings_overdue: int
     appointments_overdue: int
+    identity_rows_expired: int
 
     @property
     def anything(self) -> bool:
         c = self.complaints
-        return bool(c.marked_overdue or c.closed or self.bookings_overdue or self.appointments_overdue)
+        counts = (
+            c.marked_overdue,
+            c.closed,
+            self.bookings_overdue,
+            self.appointments_overdue,
+            self.identity_rows_expired,
+        )
+        return any(counts)
 
 
 @dataclass
@@ -49,6 +57,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             complaints=await complaints.sweep(ctx),
             bookings_overdue=await bookings.sweep(ctx),
             appointments_overdue=await appointments.sweep(ctx),
+            identity_rows_expired=await auth.sweep(ctx),
         )
 
 

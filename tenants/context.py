@@ -22,8 +22,12 @@ from models.broker import Broker, broker_for
 from models.database import WRITES, create_engine
 from models.passwords import Passwords
 from models.settings import Settings
+from models.sms import PhoneCodeSender, sender_for
 from models.storage import LocalDirectoryStorage, Storage
+from models.wechat import WechatClient
 from tenants.directory import TenantDirectory, TenantInfo
+from tenants.identity import Identity
+from tenants.session_versions import SessionVersions
 from tenants.sessions import open_session, session_factory
 from tenants.tokens import Viewer
 
@@ -43,30 +47,49 @@ class Services:
     broker: Broker
     storage: Storage
     clock: Clock
+    identity: Identity
 
     @classmethod
     def start(
-        cls, settings: Settings, *, clock: Clock = utcnow, scope_queries: bool = True, pool_size: int | None = None
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        scope_queries: bool = True,
+        pool_size: int | None = None,
+        phone_code_sender: PhoneCodeSender | None = None,
     ) -> Services:
-        """`scope_queries=False` exists for the isolation tests only (see tenants.sessions)."""
+        """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
+        `phone_code_sender` replaces the one the settings choose (tests keep what is sent)."""
         engine = create_engine(
             settings.database_url,
             pool_size=pool_size or settings.database_pool_size,
             pool_timeout=settings.database_pool_timeout,
         )
+        sessions = session_factory(engine, scope_queries=scope_queries)
+        session_versions = SessionVersions(sessions, clock, ttl_seconds=settings.session_recheck_seconds)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine, scope_queries=scope_queries),
-            directory=TenantDirectory(engine),
-            passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
+            sessions=sessions,
+            directory=TenantDirectory(
+                engine, ttl_seconds=settings.tenant_cache_seconds, session_versions=session_versions
+            ),
+            passwords=Passwords.from_settings(settings),
             broker=broker_for(settings.database_url),
             storage=LocalDirectoryStorage(settings.upload_dir),
             clock=clock,
+            identity=Identity(
+                session_versions=session_versions,
+                phone_codes=phone_code_sender or sender_for(settings),
+                wechat=WechatClient(settings.wechat_timeout_seconds),
+            ),
         )
 
     async def close(self) -> None:
         await self.broker.close()
+        self.passwords.close()
+        await self.identity.close()
         await self.engine.dispose()
 
 
@@ -115,6 +138,10 @@ class RequestContext:
     @property
     def passwords(self) -> Passwords:
         return self.services.passwords
+
+    @property
+    def identity(self) -> Identity:
+        return self.services.identity
 
     @property
     def broker(self) -> Broker:

@@ -42,7 +42,7 @@ DEMO_TENANTS = (
 
 async def load_demo(services: Services, progress: Progress = lambda _: None) -> list[str]:
     """Onboards the demo street offices and gives each its residents (once). Returns slugs."""
-    resident_hash = services.passwords.hash(DEMO_PASSWORD)
+    resident_hash = await services.passwords.hash(DEMO_PASSWORD)
     slugs = []
     for demo in DEMO_TENANTS:
         manifest = load_manifest(MANIFESTS_DIR / demo.manifest)

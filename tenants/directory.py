@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from models.calendar import OfficialCalendar, load_official_calendar
 from models.tenants import Tenant, TenantStatus
 from tenants.manifests import SettingsSpec
+from tenants.session_versions import SessionVersions
 from tenants.tokens import InvalidToken, Viewer, read_access_token
 
 
@@ -43,7 +44,7 @@ class TenantNotFound(Exception):
 
 
 class NotAuthenticated(Exception):
-    """The bearer token is malformed, forged or expired."""
+    """The bearer token is malformed, forged or expired, or its session has ended."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,12 @@ class TenantDirectory:
     """Active tenants by slug and id, and the holiday table, cached briefly: every request asks,
     they rarely change."""
 
-    def __init__(self, engine: AsyncEngine, *, ttl_seconds: float = 30.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, ttl_seconds: float = 30.0, session_versions: SessionVersions | None = None
+    ) -> None:
         self._engine = engine
         self._ttl = ttl_seconds
+        self._session_versions = session_versions
         self._loaded_at = float("-inf")
         self._by_slug: dict[str, TenantInfo] = {}
         self._by_id: dict[uuid.UUID, TenantInfo] = {}
@@ -130,6 +134,8 @@ class TenantDirectory:
         own = await self.by_id(viewer.tenant_id)
         if own is None or (named is not None and named.id != own.id):
             raise TenantNotFound
+        if self._session_versions is not None and not await self._session_versions.stands(viewer):
+            raise NotAuthenticated
         return Caller(tenant=own, viewer=viewer)
 
 

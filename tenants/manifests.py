@@ -8,8 +8,9 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.bookings import SPAN, span_minutes
 from models.people import normalise_phone
@@ -26,6 +27,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _mobile(value: str) -> str:
+    normalised = normalise_phone(value)
+    if normalised is None:
+        raise ValueError("不是有效的手机号码")
+    return normalised
+
+
+# Every phone in a manifest is stored as the one ASCII form a login will look up.
+Mobile = Annotated[str, AfterValidator(_mobile)]
+
+
 class BuildingSpec(_Strict):
     code: Code
     name: Name
@@ -35,7 +47,7 @@ class BuildingSpec(_Strict):
 class GridSpec(_Strict):
     code: Code
     name: Name
-    worker: str | None = Field(default=None, description="Phone of a staff account holding the grid_worker role.")
+    worker: Mobile | None = Field(default=None, description="Phone of a staff account holding the grid_worker role.")
     buildings: list[BuildingSpec] = []
 
 
@@ -108,20 +120,31 @@ class GrantSpec(_Strict):
 
 
 class StaffSpec(_Strict):
-    phone: str
+    phone: Mobile
     name: Annotated[str, Field(min_length=1, max_length=50)]
     roles: list[GrantSpec] = Field(min_length=1)
     initial_password: str | None = Field(
         default=None, min_length=8, description="Set when the account is created, never changed afterwards."
     )
 
-    @field_validator("phone")
+
+class WechatSpec(_Strict):
+    app_id: Annotated[str, Field(pattern=r"^wx[0-9a-f]{16}$")] = Field(
+        description="The street office's own mini-program; its secret is a server setting, never in the manifest."
+    )
+    api_base: str | None = Field(default=None, description="WeChat's API base URL, if not the usual one.")
+
+    @field_validator("api_base")
     @classmethod
-    def _mobile(cls, value: str) -> str:
-        normalised = normalise_phone(value)
-        if normalised is None:
-            raise ValueError("不是有效的手机号码")
-        return normalised
+    def _https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value)
+        # Plain http only for a stand-in on this machine (tests, development).
+        secure = url.scheme == "https" or (url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1"))
+        if not secure or not url.hostname:
+            raise ValueError("须为 https 地址")
+        return value
 
 
 class SettingsSpec(_Strict):
@@ -138,6 +161,7 @@ class SettingsSpec(_Strict):
         default_factory=list,
         description='Sites whose pages may call the API from a browser, e.g. "https://h5.wanqinglu.gov.cn".',
     )
+    wechat: WechatSpec | None = None
 
 
 class Manifest(_Strict):
@@ -258,7 +282,7 @@ def _cross_reference_problems(m: Manifest) -> list[tuple[str, str]]:
     for i, community in enumerate(m.communities):
         problems += _duplicates(f"communities[{i}].rooms", [r.name for r in community.rooms])
         for j, grid in enumerate(community.grids):
-            if grid.worker is not None and normalise_phone(grid.worker) not in grid_workers:
+            if grid.worker is not None and grid.worker not in grid_workers:
                 problems.append((f"communities[{i}].grids[{j}].worker", "不是 staff 中具有 grid_worker 角色的手机号"))
     for i, member in enumerate(m.staff):
         for j, grant in enumerate(member.roles):

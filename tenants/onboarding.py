@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.appointments import AppointmentType
@@ -109,7 +109,7 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
         user = sync.put(users, User, {"phone": member.phone}, {"name": member.name})
         if is_new:
             # Without an initial password the account exists but cannot sign in until one is set.
-            user.password_hash = passwords.hash(member.initial_password or secrets.token_urlsafe(32))
+            user.password_hash = await passwords.hash(member.initial_password or secrets.token_urlsafe(32))
     await session.flush()
     await _sync_grants(sync, m, users, communities, departments)
 
@@ -174,9 +174,11 @@ async def _sync_grants(
     communities: dict[tuple[Any, ...], Any],
     departments: dict[tuple[Any, ...], Any],
 ) -> None:
-    """Staff named in the manifest hold exactly the roles it lists."""
+    """Staff named in the manifest hold exactly the roles it lists. Whoever's roles changed gets
+    a new session version: access tokens carry roles, so the old ones must stop working."""
     session = sync.session
     existing = await sync.existing(RoleGrant, ["user_id", "role", "community_id", "department_id"])
+    changed: set[uuid.UUID] = set()
     for member in m.staff:
         user_id = users[(member.phone,)].id
         wanted = {
@@ -193,6 +195,8 @@ async def _sync_grants(
                 await session.delete(grant)
                 del existing[key]
                 sync.report.updated += 1
+                changed.add(user_id)
+        changed.update(key[0] for key in wanted if key not in existing)
         for user, role, community_id, department_id in sorted(wanted, key=str):
             sync.put(
                 existing,
@@ -201,3 +205,5 @@ async def _sync_grants(
                 {},
             )
     await session.flush()
+    if changed:
+        await session.execute(update(User).where(User.id.in_(changed)).values(session_version=User.session_version + 1))

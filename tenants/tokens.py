@@ -1,5 +1,6 @@
 """Access tokens: short-lived JWTs (HS256 only; the algorithm is never taken from the token)
-carrying the user, the tenant and the user's roles with their scopes."""
+carrying the user, the tenant, the user's roles with their scopes, and the user's session
+version, which every request compares with the database's (tenants.session_versions)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Viewer:
     roles: frozenset[Role]
     community_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     department_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    session_version: int = 0
 
     def has_any(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -45,6 +47,7 @@ def issue_access_token(viewer: Viewer, *, secret: str, now: datetime, ttl: timed
         "roles": sorted(viewer.roles),
         "communities": sorted(str(c) for c in viewer.community_ids),
         "departments": sorted(str(d) for d in viewer.department_ids),
+        "sv": viewer.session_version,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
         "typ": "access",
@@ -59,18 +62,68 @@ def read_access_token(token: str, *, secret: str, now: datetime) -> Viewer:
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "tid", "exp", "typ"], "verify_exp": False, "verify_iat": False},
+            options={"require": ["sub", "tid", "exp", "typ", "sv"], "verify_exp": False, "verify_iat": False},
         )
         if claims["typ"] != "access":
             raise InvalidToken("not an access token")
         if not isinstance(claims["exp"], int) or claims["exp"] <= now.timestamp():
             raise InvalidToken("expired")
+        if not isinstance(claims["sv"], int):
+            raise InvalidToken("no session version")
         return Viewer(
             user_id=uuid.UUID(claims["sub"]),
             tenant_id=uuid.UUID(claims["tid"]),
             roles=frozenset(Role(r) for r in claims.get("roles", [])),
             community_ids=frozenset(uuid.UUID(c) for c in claims.get("communities", [])),
             department_ids=frozenset(uuid.UUID(d) for d in claims.get("departments", [])),
+            session_version=claims["sv"],
+        )
+    except (jwt.PyJWTError, ValueError, KeyError) as error:
+        raise InvalidToken(str(error)) from error
+
+
+@dataclass(frozen=True)
+class WechatBinding:
+    """A WeChat user not yet linked to an account, as WeChat told us: what `bindPhone` (or a
+    registration) links once the phone is proved. Handed to the client signed, for a few
+    minutes, in place of anything stored."""
+
+    tenant_id: uuid.UUID
+    app_id: str
+    openid: str
+    unionid: str | None
+
+
+def issue_binding_ticket(binding: WechatBinding, *, secret: str, now: datetime, ttl: timedelta) -> str:
+    claims = {
+        "tid": str(binding.tenant_id),
+        "app": binding.app_id,
+        "oid": binding.openid,
+        "uid": binding.unionid,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "typ": "wechat-binding",
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_binding_ticket(token: str, *, secret: str, now: datetime) -> WechatBinding:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["tid", "app", "oid", "exp", "typ"], "verify_exp": False, "verify_iat": False},
+        )
+        if claims["typ"] != "wechat-binding":
+            raise InvalidToken("not a binding ticket")
+        if not isinstance(claims["exp"], int) or claims["exp"] <= now.timestamp():
+            raise InvalidToken("expired")
+        return WechatBinding(
+            tenant_id=uuid.UUID(claims["tid"]),
+            app_id=str(claims["app"]),
+            openid=str(claims["oid"]),
+            unionid=claims.get("uid") if isinstance(claims.get("uid"), str) else None,
         )
     except (jwt.PyJWTError, ValueError, KeyError) as error:
         raise InvalidToken(str(error)) from error

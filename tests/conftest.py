@@ -27,7 +27,7 @@ from tenants.context import unit_of_work
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
-from tests.support import PASSWORD, Api, Clock, TenantHandle
+from tests.support import PASSWORD, TEXTS, Api, Clock, TenantHandle
 
 BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
 if BACKEND not in ("postgresql", "sqlite"):
@@ -182,6 +182,10 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_kib": 64,
         "login_failure_delay_seconds": 0,
+        # The whole suite registers its residents from one address, each phone maybe twice:
+        # tests/test_phone_codes.py checks the real limits on an app of its own.
+        "phone_code_max_per_client": 1_000_000,
+        "phone_code_resend_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -194,7 +198,7 @@ def settings(database: ProvisionedDatabase, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings, clock: Clock) -> AsyncIterator[Starlette]:
-    application = create_app(settings, clock=clock.now)
+    application = create_app(settings, clock=clock.now, phone_code_sender=TEXTS)
     yield application
     await application.state.engine.dispose()
 

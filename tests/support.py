@@ -16,6 +16,9 @@ import httpx
 import jwt
 from strawberry.relay import to_base64
 
+from models.people import normalise_phone
+from models.sms import CodeText
+
 PASSWORD = "Test@2026pw"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -55,6 +58,29 @@ def fresh_phone() -> str:
     return f"150{uuid.uuid4().int % 10**4:04d}{next(_phones):04d}"
 
 
+class CapturedTexts:
+    """A phone-code sender for tests: keeps the texts that would have gone out by SMS."""
+
+    def __init__(self) -> None:
+        self.sent: list[CodeText] = []
+
+    async def send(self, text: CodeText) -> None:
+        self.sent.append(text)
+
+    async def close(self) -> None:
+        return None
+
+    def latest_code(self, phone: str) -> str:
+        number = normalise_phone(phone)
+        return next(text.code for text in reversed(self.sent) if text.phone == number)
+
+
+# Every test app sends its codes here (create_app(..., phone_code_sender=TEXTS)).
+TEXTS = CapturedTexts()
+REQUEST_PHONE_CODE = """mutation($input: RequestPhoneCodeInput!) {
+  requestPhoneCode(input: $input) { retryAfterSeconds errors { field code message } } }"""
+
+
 def gid(type_name: str, value: uuid.UUID) -> str:
     return to_base64(type_name, str(value))
 
@@ -69,9 +95,10 @@ class TenantHandle:
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, clock: Clock | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient, clock: Clock | None = None, texts: CapturedTexts = TEXTS) -> None:
         self.client = client
         self.clock = clock
+        self.texts = texts
         self._tokens: dict[tuple[str, str], str] = {}
 
     async def post(
@@ -156,9 +183,16 @@ class Api:
             self._tokens[(tenant, phone)] = result["tokens"]["accessToken"]
         return self._tokens[(tenant, phone)]
 
+    async def phone_code(self, tenant: str, phone: str, purpose: str = "REGISTER") -> str:
+        """Asks the app to text a code to the phone, and reads it off the captured texts."""
+        body = await self.data(REQUEST_PHONE_CODE, {"input": {"phone": phone, "purpose": purpose}}, tenant=tenant)
+        assert body["requestPhoneCode"]["errors"] == [], body
+        return self.texts.latest_code(phone)
+
     async def register_resident(
         self, tenant: str, building_id: uuid.UUID, *, phone: str | None = None, name: str = "张三", room: str = "1-101"
     ) -> dict[str, Any]:
+        phone = phone or fresh_phone()
         body = await self.data(
             """mutation($input: RegisterResidentInput!) {
                  registerResident(input: $input) {
@@ -169,7 +203,8 @@ class Api:
                }""",
             {
                 "input": {
-                    "phone": phone or fresh_phone(),
+                    "phone": phone,
+                    "phoneCode": await self.phone_code(tenant, phone),
                     "password": PASSWORD,
                     "name": name,
                     "buildingId": gid("Building", building_id),

@@ -14,7 +14,7 @@ from models.settings import Settings
 from server.app import create_app
 from tests.conftest import WORKER_1, settings_for
 from tests.provision import ProvisionedDatabase
-from tests.support import Api, Clock, TenantHandle
+from tests.support import TEXTS, Api, Clock, TenantHandle
 
 SUBMIT = """mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) {
   complaint { id attachments { kind contentType size url } } errors { field code message } } }"""
@@ -144,7 +144,11 @@ async def test_at_most_nine_files(api: Api, resident: str, category: str) -> Non
 async def test_an_image_over_the_size_limit_is_refused(
     database: ProvisionedDatabase, clock: Clock, tmp_path: Path, category: str, alpha: TenantHandle
 ) -> None:
-    app = create_app(settings_for(database.app_url, max_image_bytes=100, upload_dir=tmp_path), clock=clock.now)
+    app = create_app(
+        settings_for(database.app_url, max_image_bytes=100, upload_dir=tmp_path),
+        clock=clock.now,
+        phone_code_sender=TEXTS,
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         api = Api(client)
         token = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]

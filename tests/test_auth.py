@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
 
 from tests.conftest import COMMUNITY_ADMIN, STAFF, WORKER_2
 from tests.support import PASSWORD, Api, Clock, TenantHandle, fresh_phone
@@ -78,6 +80,20 @@ async def test_refresh_rotates_and_reusing_a_spent_token_revokes_the_whole_chain
     assert replay["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
     newest = (await api.data(REFRESH, {"t": third["tokens"]["refreshToken"]}, tenant="alpha"))["refreshToken"]
     assert newest["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+@pytest.mark.parametrize("racers", [2, 6])
+async def test_of_concurrent_refreshes_of_one_token_exactly_one_wins_and_the_reuse_revokes_its_child(
+    api: Api, racers: int
+) -> None:
+    tokens = (await api.login("alpha", WORKER_2))["tokens"]
+    answers = await asyncio.gather(
+        *(api.data(REFRESH, {"t": tokens["refreshToken"]}, tenant="alpha") for _ in range(racers))
+    )
+    winners = [a["refreshToken"]["tokens"] for a in answers if not a["refreshToken"]["errors"]]
+    assert len(winners) == 1
+    child = (await api.data(REFRESH, {"t": winners[0]["refreshToken"]}, tenant="alpha"))["refreshToken"]
+    assert child["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
 
 
 async def test_logout_revokes_the_refresh_token(api: Api) -> None:

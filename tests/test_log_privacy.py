@@ -44,6 +44,7 @@ async def test_personal_data_sent_through_every_error_path_never_reaches_the_log
     building = gid("Building", alpha.buildings["A1-G1-B1"])
     registration = {
         "phone": phone,
+        "phoneCode": await api.phone_code("alpha", phone),
         "password": CANARY_PASSWORD,
         "name": "金丝雀",
         "buildingId": building,
@@ -76,11 +77,11 @@ async def test_personal_data_sent_through_every_error_path_never_reaches_the_log
     # A statement the database refuses, with the new account's hash and phone as parameters
     # (PostgreSQL also quotes the failing row in its own message).
     async def failing_insert(ctx, *, phone: str, password: str, **_: object) -> None:  # type: ignore[no-untyped-def]
-        hashes.append(ctx.passwords.hash(password))
+        hashes.append(await ctx.passwords.hash(password))
         await ctx.session.execute(
             text(
-                "INSERT INTO users (tenant_id, id, phone, name, password_hash, is_active, failed_logins, created_at) "
-                "VALUES (:tenant, :id, :phone, NULL, :hash, true, 0, :now)"
+                "INSERT INTO users (tenant_id, id, phone, name, password_hash, is_active, created_at) "
+                "VALUES (:tenant, :id, :phone, NULL, :hash, true, :now)"
             ),
             {
                 "tenant": str(ctx.tenant_id),

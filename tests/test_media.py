@@ -36,7 +36,7 @@ from tests.media_files import (
     video,
 )
 from tests.provision import ProvisionedDatabase
-from tests.support import Api, Clock, TenantHandle
+from tests.support import TEXTS, Api, Clock, TenantHandle
 
 SUBMIT = """mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) {
   complaint { id attachments { kind contentType size url } } errors { field code message } } }"""
@@ -162,7 +162,11 @@ async def test_the_pixel_limit_is_a_setting(
     size: tuple[int, int],
     accepted: bool,
 ) -> None:
-    app = create_app(settings_for(database.app_url, max_image_pixels=100, upload_dir=tmp_path), clock=clock.now)
+    app = create_app(
+        settings_for(database.app_url, max_image_pixels=100, upload_dir=tmp_path),
+        clock=clock.now,
+        phone_code_sender=TEXTS,
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         api = Api(client)
         token = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]

@@ -23,7 +23,7 @@ from server.app import create_app
 from tests.conftest import WORKER_1, Wanjia, settings_for
 from tests.media_files import photo
 from tests.provision import ProvisionedDatabase
-from tests.support import Api, Clock, TenantHandle
+from tests.support import TEXTS, Api, Clock, TenantHandle
 
 SUBMIT = """mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) {
   complaint { id attachments { url } } errors { field code message } } }"""
@@ -120,7 +120,9 @@ async def test_a_mutation_failing_after_another_in_one_request_leaves_the_others
 
 @pytest.fixture
 async def own_app(database: ProvisionedDatabase, clock: Clock, tmp_path: Path) -> AsyncIterator[Starlette]:
-    app = create_app(settings_for(database.app_url, upload_dir=tmp_path / "uploads"), clock=clock.now)
+    app = create_app(
+        settings_for(database.app_url, upload_dir=tmp_path / "uploads"), clock=clock.now, phone_code_sender=TEXTS
+    )
     yield app
     await app.state.engine.dispose()
 
@@ -179,7 +181,9 @@ async def test_readiness_fails_when_uploads_cannot_be_written(
 ) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("uploads cannot go under a file")
-    app = create_app(settings_for(database.app_url, upload_dir=blocked / "uploads"), clock=clock.now)
+    app = create_app(
+        settings_for(database.app_url, upload_dir=blocked / "uploads"), clock=clock.now, phone_code_sender=TEXTS
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         response = await client.get("/readyz")
     await app.state.engine.dispose()

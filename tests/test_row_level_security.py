@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from server.app import create_app
 from tests.conftest import TENANT_ADMIN, WORKER_1, settings_for
 from tests.provision import APP_ROLE, ProvisionedDatabase
-from tests.support import Api, Clock, TenantHandle, gid
+from tests.support import TEXTS, Api, Clock, TenantHandle, gid
 from tests.test_catalog import GLOBAL_TABLES
 
 
@@ -23,7 +23,7 @@ def connect(url: str) -> psycopg.Connection:
 
 @pytest.fixture
 async def unscoped_api(database: ProvisionedDatabase, clock: Clock, alpha: TenantHandle, beta: TenantHandle):  # type: ignore[no-untyped-def]
-    app = create_app(settings_for(database.app_url), scope_queries=False, clock=clock.now)
+    app = create_app(settings_for(database.app_url), scope_queries=False, clock=clock.now, phone_code_sender=TEXTS)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         yield Api(client)
     await app.state.engine.dispose()

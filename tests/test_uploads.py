@@ -17,7 +17,7 @@ from server.app import create_app
 from tests.conftest import WORKER_1, settings_for
 from tests.media_files import LOCATION_TRACES, photo, png_bomb, video
 from tests.provision import ProvisionedDatabase
-from tests.support import Api, Clock, TenantHandle, fresh_phone
+from tests.support import TEXTS, Api, Clock, TenantHandle, fresh_phone
 
 SUBMIT = """mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) {
   complaint { id attachments { kind contentType size url } } errors { field code message } } }"""
@@ -203,7 +203,11 @@ async def test_upload_errors_have_the_shape_of_graphql_errors_and_a_proper_statu
 async def test_an_upload_over_the_size_limit_is_413(
     database: ProvisionedDatabase, clock: Clock, tmp_path: Path, alpha: TenantHandle
 ) -> None:
-    app = create_app(settings_for(database.app_url, max_image_bytes=100, upload_dir=tmp_path), clock=clock.now)
+    app = create_app(
+        settings_for(database.app_url, max_image_bytes=100, upload_dir=tmp_path),
+        clock=clock.now,
+        phone_code_sender=TEXTS,
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         api = Api(client)
         token = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]
@@ -281,7 +285,7 @@ async def test_attachment_urls_use_the_public_url_when_set(
     database: ProvisionedDatabase, clock: Clock, tmp_path: Path, category: str, alpha: TenantHandle
 ) -> None:
     settings = settings_for(database.app_url, public_url="https://api.wanjia.example/", upload_dir=tmp_path)
-    app = create_app(settings, clock=clock.now)
+    app = create_app(settings, clock=clock.now, phone_code_sender=TEXTS)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         api = Api(client)
         token = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]

@@ -1,0 +1,58 @@
+"""What must wait for a transaction to commit (live deliveries, forgetting a cached session
+version) waits for the real commit, not for the release of a savepoint: every mutation runs in
+one, and nothing in it is visible to anyone else until the outer transaction commits."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+
+from models.broker import Delivery, LocalBroker
+from models.database import when_committed
+
+
+async def test_a_savepoint_is_not_the_commit_and_a_rolled_back_savepoint_is_not_the_end(app: Starlette) -> None:
+    events: list[str] = []
+    async with app.state.services.sessions() as session:
+        when_committed(
+            session.sync_session, lambda: events.append("committed"), otherwise=lambda: events.append("undone")
+        )
+        await session.execute(text("SELECT 1"))
+        released = await session.begin_nested()
+        await released.commit()
+        undone = await session.begin_nested()
+        await undone.rollback()
+        assert events == []
+        await session.commit()
+    assert events == ["committed"]
+
+
+async def test_a_rolled_back_transaction_runs_the_otherwise_once(app: Starlette) -> None:
+    events: list[str] = []
+    async with app.state.services.sessions() as session:
+        when_committed(
+            session.sync_session, lambda: events.append("committed"), otherwise=lambda: events.append("undone")
+        )
+        await session.execute(text("SELECT 1"))
+        await session.rollback()
+        await session.execute(text("SELECT 1"))
+        await session.commit()
+    assert events == ["undone"]
+
+
+async def test_a_live_delivery_waits_for_the_outer_commit(app: Starlette) -> None:
+    broker = LocalBroker()
+    delivery = Delivery(uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    async with broker.subscription(delivery.tenant_id, delivery.recipient_id) as queue:
+        async with app.state.services.sessions() as session:
+            await session.execute(text("SELECT 1"))
+            mutation = await session.begin_nested()
+            await broker.publish(session, delivery)
+            await mutation.commit()
+            assert queue.empty()
+            failed = await session.begin_nested()
+            await failed.rollback()
+            await session.commit()
+        assert queue.get_nowait() == delivery
