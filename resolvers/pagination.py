@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Row, Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from models.errors import ErrorCode
 from resolvers.errors import fail
 from resolvers.permissions import session_of
 from resolvers.rows import Selection
@@ -71,14 +72,14 @@ def _decode_cursor(cursor: str, order: Sequence[InstrumentedAttribute[Any]]) -> 
             raise ValueError
         return [_python_value(column, value) for column, value in zip(order, values, strict=True)]
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
-        raise fail("INVALID_CURSOR", "分页游标无效。", "after") from error
+        raise fail(ErrorCode.INVALID_CURSOR, "分页游标无效。", "after") from error
 
 
 def checked(ctx: RequestContext, page: PageRequest) -> PageRequest:
     """The page asked for, if its size is within the settings' bounds."""
     maximum = ctx.settings.max_page_size
     if not 1 <= page.first <= maximum:
-        raise fail("INVALID", f"每页条数应为 1–{maximum}。", "first")
+        raise fail(ErrorCode.INVALID, f"每页条数应为 1–{maximum}。", "first")
     return page
 
 

@@ -11,7 +11,8 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from models.bookings import BookingStatus
+from models.bookings import LIFECYCLE, BookingAction, BookingParty, BookingStatus
+from models.errors import ErrorCode
 from resolvers import bookings, organisation, people
 from resolvers.errors import DomainError, Issue
 from schema.common import (
@@ -24,6 +25,7 @@ from schema.common import (
     nodes_by_id,
     page_request,
     shanghai,
+    viewer_can,
 )
 from schema.cost import cost
 from schema.organisation import Community, Person
@@ -31,6 +33,23 @@ from schema.organisation import Community, Person
 BookingStatusType = mirror_enum(
     BookingStatus, bookings.BOOKING_STATUS_NAMES, name="BookingStatus", description="Where a room booking stands."
 )
+
+
+BOOKING_CAN = viewer_can(
+    "RoomBookingViewerCan",
+    "RoomBooking",
+    LIFECYCLE,
+    system=BookingParty.SYSTEM,
+    mutations={
+        BookingAction.APPROVE: "approveRoomBooking",
+        BookingAction.REJECT: "rejectRoomBooking",
+        BookingAction.CANCEL: "cancelRoomBooking",
+        BookingAction.CHECK_IN: "checkInRoomBooking",
+        BookingAction.MARK_NO_SHOW: "markRoomBookingNoShow",
+        BookingAction.COMPLETE: "completeRoomBooking",
+    },
+)
+RoomBookingViewerCan = BOOKING_CAN.type
 
 
 # Rooms are booked in slots of 15 minutes or more (tenants.manifests.RoomSpec).
@@ -146,10 +165,14 @@ class RoomBooking(relay.Node):
     async def room(self, info: Info) -> Room:
         return Room.from_row(await bookings.room(info.context, self.row.room_id))
 
+    @strawberry.field(description="What the caller may do to it now.")
+    def viewer_can(self, info: Info) -> RoomBookingViewerCan:
+        return BOOKING_CAN.of(bookings.viewer_can(info.context, self.row))
+
     @strawberry.field(description="Who booked; phone masked unless the caller is them or an admin over them.")
     def resident(self, info: Info) -> Person:
         phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
-        return Person(name=self.row.resident_name, phone=phone)
+        return Person(id=self.row.resident_id, name=self.row.resident_name, phone=phone)
 
 
 @strawberry.input
@@ -242,7 +265,7 @@ def _opening_hours(value: object) -> dict[str, list[str]]:
     if not isinstance(value, dict) or not all(
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()
     ):
-        raise DomainError(Issue("INVALID", '开放时间应为 {"mon": ["09:00-12:00"]} 的形式。', "openingHours"))
+        raise DomainError(Issue(ErrorCode.INVALID, '开放时间应为 {"mon": ["09:00-12:00"]} 的形式。', "openingHours"))
     return {str(k): list(v) for k, v in value.items()}
 
 

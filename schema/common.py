@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info as StrawberryInfo
 
+from models.errors import DESCRIPTIONS as ERROR_CODE_DESCRIPTIONS
+from models.errors import ErrorCode
+from models.lifecycle import Lifecycle
 from resolvers.errors import DomainError, Issue
 from resolvers.pagination import Page, PageRequest
 from tenants.context import RequestContext
@@ -33,15 +37,36 @@ def shanghai(moment: datetime | None) -> datetime | None:
     return moment.astimezone(SHANGHAI) if moment is not None else None
 
 
+def mirror_enum(
+    source: type[E], descriptions: Mapping[E, str], *, name: str, description: str | None = None
+) -> type[enum.Enum]:
+    """The GraphQL enum of a model's enum: the same members with the same values, each with its
+    Chinese description (a member without one fails on import). Convert with `Mirror(member.value)`
+    and `Source(value.value)`."""
+    members = {member.name: strawberry.enum_value(member.value, description=descriptions[member]) for member in source}
+    mirrored = cast(type[enum.Enum], enum.Enum(name, members))
+    return strawberry.enum(mirrored, name=name, description=description)
+
+
+# Every code the server answers with, user errors and request errors alike (models.errors says
+# why one enum rather than one per domain): `UserError.code` here, `extensions.code` elsewhere.
+ErrorCodeType = mirror_enum(
+    ErrorCode,
+    ERROR_CODE_DESCRIPTIONS,
+    name="ErrorCode",
+    description="Every code the server answers with: `UserError.code` in a mutation's payload, `extensions.code` of a GraphQL error, the errors of `POST /uploads`.",
+)
+
+
 @strawberry.type(description="A problem with the input, in the caller's terms.")
 class UserError:
     field: str | None = strawberry.field(description="Input field at fault, if one is.")
-    code: str = strawberry.field(description="Machine-readable code, e.g. INVALID, NOT_FOUND.")
+    code: ErrorCodeType = strawberry.field(description="What went wrong, for the client to switch on.")
     message: str = strawberry.field(description="Chinese message to show to the user.")
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    return [UserError(field=i.field, code=i.code, message=i.message) for i in error.issues]
+    return [UserError(field=i.field, code=ErrorCodeType(i.code.value), message=i.message) for i in error.issues]
 
 
 @dataclass
@@ -60,17 +85,6 @@ async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
     except DomainError as error:
         return Outcome(None, user_errors(error))
     return Outcome(value, [])
-
-
-def mirror_enum(
-    source: type[E], descriptions: Mapping[E, str], *, name: str, description: str | None = None
-) -> type[enum.Enum]:
-    """The GraphQL enum of a model's enum: the same members with the same values, each with its
-    Chinese description (a member without one fails on import). Convert with `Mirror(member.value)`
-    and `Source(value.value)`."""
-    members = {member.name: strawberry.enum_value(member.value, description=descriptions[member]) for member in source}
-    mirrored = cast(type[enum.Enum], enum.Enum(name, members))
-    return strawberry.enum(mirrored, name=name, description=description)
 
 
 def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:
@@ -97,7 +111,7 @@ def decode_id(global_id: relay.GlobalID, type_name: str, field: str) -> uuid.UUI
             raise ValueError
         return uuid.UUID(global_id.node_id)
     except ValueError as error:
-        raise DomainError(Issue("INVALID_ID", "编号无效。", field)) from error
+        raise DomainError(Issue(ErrorCode.INVALID_ID, "编号无效。", field)) from error
 
 
 def _node_uuids(node_ids: Sequence[str]) -> list[uuid.UUID | None]:
@@ -128,3 +142,47 @@ async def nodes_by_id(
 
     rows = await asyncio.gather(*(lookup(node_id) for node_id in _node_uuids(node_ids)))
     return [to_node(row) if row is not None else None for row in rows]
+
+
+A = TypeVar("A", bound=enum.Enum)
+
+
+@dataclass(frozen=True)
+class ViewerCan(Generic[A]):
+    """An item's `viewerCan`: one Boolean per mutation the caller might take on it, named after
+    the mutation (`acceptComplaint` → `accept`), true when that mutation would take the step now.
+    Built from a lifecycle by `viewer_can`, so a domain that declares its lifecycle gets it."""
+
+    type: type
+    attributes: Mapping[A, str]  # Python attribute of each step's field
+    fields: Mapping[A, str]  # its GraphQL name
+    mutations: Mapping[A, str]
+
+    def of(self, allowed: frozenset[A]) -> object:
+        return self.type(**{attribute: action in allowed for action, attribute in self.attributes.items()})
+
+
+def viewer_can(
+    name: str, noun: str, lifecycle: Lifecycle[Any, A, Any], *, system: enum.Enum, mutations: Mapping[A, str]
+) -> ViewerCan[A]:
+    """The `viewerCan` type of one domain. `mutations` names the mutation of every step a
+    caller (any party but `system`, the sweep) can take: a step left out fails on import, so
+    no step goes without its Boolean. A field is named after its mutation without `noun`."""
+    takeable = {t.action for t in lifecycle.transitions if t.parties - {system}}
+    if missing := takeable - set(mutations):
+        raise ValueError(f"{name}: no mutation named for {sorted(a.name for a in missing)}")
+    attributes: dict[A, str] = {}
+    fields: dict[A, str] = {}
+    namespace: dict[str, Any] = {"__annotations__": {}}
+    for action, mutation in mutations.items():
+        field_name = mutation.replace(noun, "", 1)
+        attribute = re.sub(r"(?<!^)(?=[A-Z])", "_", field_name).lower()
+        attributes[action] = attribute
+        fields[action] = field_name[0].lower() + field_name[1:]
+        namespace["__annotations__"][attribute] = bool
+        namespace[attribute] = strawberry.field(description=f"`{mutation}` would take this step now.")
+    made = strawberry.type(
+        type(name, (), namespace),
+        description=f"What the caller may do to this {noun} now, one field per mutation, computed by the rules that guard the mutations themselves: show the buttons that are true.",
+    )
+    return ViewerCan(made, attributes, fields, dict(mutations))

@@ -11,7 +11,14 @@ import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
-from models.complaints import AttachmentKind, ComplaintAction, ComplaintSource, ComplaintStatus
+from models.complaints import (
+    LIFECYCLE,
+    AttachmentKind,
+    ComplaintAction,
+    ComplaintParty,
+    ComplaintSource,
+    ComplaintStatus,
+)
 from resolvers import complaints, organisation, people
 from resolvers.uploads import IncomingFiles
 from schema.common import (
@@ -24,6 +31,7 @@ from schema.common import (
     nodes_by_id,
     page_request,
     shanghai,
+    viewer_can,
 )
 from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person
@@ -52,6 +60,29 @@ ComplaintSourceType = mirror_enum(
 AttachmentKindType = mirror_enum(
     AttachmentKind, {AttachmentKind.IMAGE: "图片", AttachmentKind.VIDEO: "视频"}, name="AttachmentKind"
 )
+
+
+COMPLAINT_CAN = viewer_can(
+    "ComplaintViewerCan",
+    "Complaint",
+    LIFECYCLE,
+    system=ComplaintParty.SYSTEM,
+    mutations={
+        ComplaintAction.ACCEPT: "acceptComplaint",
+        ComplaintAction.START_WORK: "startComplaintWork",
+        ComplaintAction.DISPATCH: "dispatchComplaint",
+        ComplaintAction.DEPARTMENT_ACCEPT: "acceptWorkOrder",
+        ComplaintAction.RETURN_TO_GRID: "returnComplaintToGrid",
+        ComplaintAction.RESOLVE: "resolveComplaint",
+        ComplaintAction.REJECT: "rejectComplaint",
+        ComplaintAction.REASSIGN: "reassignComplaint",
+        ComplaintAction.SUPERVISE: "superviseComplaint",
+        ComplaintAction.CONFIRM: "confirmComplaint",
+        ComplaintAction.REOPEN: "reopenComplaint",
+        ComplaintAction.WITHDRAW: "withdrawComplaint",
+    },
+)
+ComplaintViewerCan = COMPLAINT_CAN.type
 
 
 @strawberry.enum(description="How to sort a list of complaints.")
@@ -86,14 +117,34 @@ class ComplaintCategory(relay.Node):
 
 
 @strawberry.type(
-    description="A photo or video. Its URL is absolute and signed; it stays the same for a whole signature window (an hour by default), so clients may cache the file, and is valid for one to two windows."
+    description="A photo or video of a complaint. Its URL is absolute and signed; it stays the same for a whole signature window (an hour by default), so clients may cache the file, and is valid for one to two windows."
 )
-class Attachment:
-    id: strawberry.ID
+class Attachment(relay.Node):
+    id: relay.NodeID[uuid.UUID]
     kind: AttachmentKindType
-    content_type: str
-    size: int
+    content_type: str = strawberry.field(
+        description="image/jpeg, image/png, image/webp, image/heic, video/mp4 or video/quicktime."
+    )
+    size: int = strawberry.field(description="Bytes.")
     url: str
+
+    @classmethod
+    def from_row(cls, info: Info, row: complaints.AttachmentRow) -> Attachment:
+        return cls(
+            id=row.id,
+            kind=AttachmentKindType(row.kind),
+            content_type=row.content_type,
+            size=row.size,
+            url=download_url(info, row.storage_key),
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Attachment | None]:
+        return await nodes_by_id(
+            list(node_ids), lambda i: complaints.attachment(info.context, i), lambda r: cls.from_row(info, r)
+        )
 
 
 @strawberry.type(description="One step on a complaint's timeline.")
@@ -187,13 +238,18 @@ class Complaint(relay.Node):
         if self.row.resident_id is None:
             return None
         phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
-        return Person(name=self.row.resident_name, phone=phone)
+        return Person(id=self.row.resident_id, name=self.row.resident_name, phone=phone)
+
+    @strawberry.field(description="What the caller may do to it now.")
+    def viewer_can(self, info: Info) -> ComplaintViewerCan:
+        return COMPLAINT_CAN.of(complaints.viewer_can(info.context, self.row))
 
     @strawberry.field(description="The grid worker handling it.")
     def handler(self, info: Info) -> Person | None:
         if self.row.handler_id is None:
             return None
         return Person(
+            id=self.row.handler_id,
             name=self.row.handler_name,
             phone=people.shown_phone(info.context, self.row.handler_id, self.row.handler_phone),
         )
@@ -234,17 +290,7 @@ class Complaint(relay.Node):
     # Up to 9 with the complaint and 9 with each step that carries photos; rarely more than 30.
     @strawberry.field(description="Photos and videos of the complaint and of its steps.", metadata=cost(items=30))
     async def attachments(self, info: Info) -> list[Attachment]:
-        rows = await complaints.attachments(info.context, self.id)
-        return [
-            Attachment(
-                id=strawberry.ID(relay.to_base64("Attachment", r.id)),
-                kind=AttachmentKindType(r.kind),
-                content_type=r.content_type,
-                size=r.size,
-                url=download_url(info, r.storage_key),
-            )
-            for r in rows
-        ]
+        return [Attachment.from_row(info, row) for row in await complaints.attachments(info.context, self.id)]
 
 
 @strawberry.type(description="A resolved complaint in the public feed (晒一晒), without who reported it.")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import strawberry
 from strawberry import relay
 
-from resolvers import organisation, people
+from resolvers import appointments, bookings, complaints, organisation, people
 from schema.common import Info, connection, nodes_by_id, page_request
 
 
@@ -34,16 +34,30 @@ class Community(relay.Node):
         return connection(page, Grid.from_row)
 
 
+# The domains whose items show people (a complaint's reporter, a booking's resident): a person
+# they show the caller is a person node() finds for the caller. A new domain adds its own.
+PEOPLE_SHOWN = (complaints.people_shown, bookings.people_shown, appointments.people_shown)
+
+
 @strawberry.type(
-    description="Contact of a person shown to the caller; the phone is masked unless the caller may see it whole."
+    description="A person as the caller is shown them (a reporter, a handler, a grid worker), keyed by the person: the phone is masked unless the caller is the person or an admin over them. `node()` finds a person only for callers shown that person somewhere."
 )
-class Person:
+class Person(relay.Node):
+    id: relay.NodeID[uuid.UUID]
     name: str
     phone: str
 
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Person | None]:
+        return await nodes_by_id(
+            list(node_ids),
+            lambda i: people.visible_person(info.context, i, PEOPLE_SHOWN),
+            lambda row: person_from_row(info, row),
+        )
+
 
 def person_from_row(info: Info, row: people.PersonRow) -> Person:
-    return Person(name=row.name, phone=people.shown_phone(info.context, row.id, row.phone))
+    return Person(id=row.id, name=row.name, phone=people.shown_phone(info.context, row.id, row.phone, row.community_id))
 
 
 @strawberry.type(description="网格: the smallest management cell, served by one grid worker.")

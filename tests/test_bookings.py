@@ -183,7 +183,7 @@ async def test_a_room_needing_approval_waits_for_the_community_admin(
     notes = await api.data(
         "{ notifications(first: 10) { edges { node { kind body } } } }", token=await api.token("alpha", phone)
     )
-    assert notes["notifications"]["edges"][0]["node"]["kind"] == "booking_decided"
+    assert notes["notifications"]["edges"][0]["node"]["kind"] == "BOOKING_DECIDED"
 
 
 async def test_rejection_needs_a_reason(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
@@ -301,7 +301,7 @@ async def test_a_request_unanswered_for_a_working_day_alerts_the_admins_once(
     async def overdue_notes() -> int:
         admin = await api.token("alpha", COMMUNITY_ADMIN)
         return [e["node"]["kind"] for e in (await api.data(count, token=admin))["notifications"]["edges"]].count(
-            "booking_overdue"
+            "BOOKING_OVERDUE"
         )
 
     before = await overdue_notes()
