@@ -22,7 +22,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from models.bookings import (
     HOLDING,
     LIFECYCLE,
-    WEEKDAYS,
     BookingAction,
     BookingParty,
     BookingStatus,
@@ -30,6 +29,7 @@ from models.bookings import (
     Room,
     RoomBooking,
     RoomRules,
+    Weekday,
     span_minutes,
     week_of,
 )
@@ -643,13 +643,16 @@ async def sweep(ctx: RequestContext) -> int:
     return len(late)
 
 
+MAX_OPENING_SPANS = 28  # four a day
+
+
 @dataclass(frozen=True)
 class RoomSettings:
     name: str
     capacity: int
     facilities: list[str]
     requires_approval: bool
-    opening_hours: dict[str, list[str]]
+    opening_hours: list[tuple[Weekday, str, str]]  # (weekday, opens, closes), "HH:MM"
     closed_dates: list[date]
     slot_minutes: int
     min_notice_hours: int
@@ -658,13 +661,18 @@ class RoomSettings:
     weekly_quota_hours: int
 
 
-def _check_opening_hours(check: InputCheck, hours: dict[str, list[str]]) -> None:
-    for day, spans in hours.items():
-        if not check.require(day in WEEKDAYS, "openingHours", f"“{day}”不是星期（mon–sun）。"):
-            continue
-        for span in spans:
-            well_formed = span_minutes(span) is not None
-            check.require(well_formed, "openingHours", f"开放时段“{span}”格式应为 09:00-12:00，且结束晚于开始。")
+def _opening_hours(check: InputCheck, spans: list[tuple[Weekday, str, str]]) -> dict[str, list[str]]:
+    """The spans as a room stores them, {"mon": ["09:00-12:00"]}, each checked."""
+    check.require(len(spans) <= MAX_OPENING_SPANS, "openingHours", f"开放时段最多 {MAX_OPENING_SPANS} 个。")
+    hours: dict[str, list[str]] = {}
+    for index, (day, opens, closes) in enumerate(spans):
+        span = f"{opens}-{closes}"
+        well_formed = span_minutes(span) is not None
+        check.require(
+            well_formed, f"openingHours.{index}", f"开放时段“{span}”应为 09:00 至 12:00 这样的时间，且结束晚于开始。"
+        )
+        hours.setdefault(day.value, []).append(span)
+    return {day: sorted(day_spans) for day, day_spans in hours.items()}
 
 
 @allowed_to(*ADMINS)
@@ -678,7 +686,7 @@ async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSet
     name = check.text(settings.name, "name", "名称", max_length=100)
     check.require(1 <= settings.capacity <= 1000, "capacity", "容纳人数应为 1–1000。")
     check.require(all(0 < len(f.strip()) <= 50 for f in settings.facilities), "facilities", "每项设施 1–50 个字符。")
-    _check_opening_hours(check, settings.opening_hours)
+    opening_hours = _opening_hours(check, settings.opening_hours)
     check.require(settings.slot_minutes in (15, 30, 60), "slotMinutes", "时段长度应为 15、30 或 60 分钟。")
     check.require(0 <= settings.min_notice_hours <= 336, "minNoticeHours", "提前预约时间应为 0–336 小时。")
     check.require(1 <= settings.max_days_ahead <= 180, "maxDaysAhead", "可预约天数应为 1–180 天。")
@@ -691,7 +699,7 @@ async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSet
     row.capacity = settings.capacity
     row.facilities = [f.strip() for f in settings.facilities]
     row.requires_approval = settings.requires_approval
-    row.opening_hours = settings.opening_hours
+    row.opening_hours = opening_hours
     row.closed_dates = sorted(d.isoformat() for d in set(settings.closed_dates))
     row.slot_minutes = settings.slot_minutes
     row.min_notice_hours = settings.min_notice_hours

@@ -9,6 +9,7 @@ admins their community's; tenant admins all.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.complaints import (
@@ -304,7 +305,13 @@ class Draft:
 
 @dataclass(frozen=True)
 class Filter:
+    """Narrows the caller's complaints; a place outside their scope simply matches none."""
+
     statuses: tuple[ComplaintStatus, ...] = ()
+    sources: tuple[ComplaintSource, ...] = ()
+    community_id: uuid.UUID | None = None
+    grid_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
     overdue: bool | None = None
     submitted_from: datetime | None = None
@@ -484,9 +491,37 @@ async def complaint(ctx: RequestContext, complaint_id: uuid.UUID) -> ComplaintRo
     return await loader(ctx, Loaders.complaints, viewer).load(complaint_id)
 
 
+class ComplaintOrder(enum.StrEnum):
+    DEADLINE = "deadline"
+    NEWEST = "newest"
+    LAST_UPDATED = "last_updated"
+
+
+ORDER_NAMES = {
+    ComplaintOrder.DEADLINE: "办结期限最近的在前（网格员的待办）",
+    ComplaintOrder.NEWEST: "最新提交的在前",
+    ComplaintOrder.LAST_UPDATED: "最近有进展的在前",
+}
+# Each order's keyset (ending with the id, so every row has a place) and its direction; a
+# cursor carries the values of its row's keyset, so it pages on only in the order it came from.
+ORDERS: dict[ComplaintOrder, tuple[tuple[InstrumentedAttribute[Any], ...], bool]] = {
+    ComplaintOrder.DEADLINE: ((Complaint.resolve_due_at, Complaint.id), False),
+    ComplaintOrder.NEWEST: ((Complaint.id,), True),
+    ComplaintOrder.LAST_UPDATED: ((Complaint.updated_at, Complaint.id), True),
+}
+
+
 def _filtered(complaints: Selection[ComplaintRow], query: Filter, now: datetime) -> Selection[ComplaintRow]:
     if query.statuses:
         complaints = complaints.where(Complaint.status.in_(query.statuses))
+    if query.sources:
+        complaints = complaints.where(Complaint.source.in_(query.sources))
+    if query.community_id is not None:
+        complaints = complaints.where(Complaint.community_id == query.community_id)
+    if query.grid_id is not None:
+        complaints = complaints.where(Complaint.grid_id == query.grid_id)
+    if query.department_id is not None:
+        complaints = complaints.where(Complaint.department_id == query.department_id)
     if query.category_id is not None:
         complaints = complaints.where(Complaint.category_id == query.category_id)
     if query.overdue is not None:
@@ -506,18 +541,17 @@ def _filtered(complaints: Selection[ComplaintRow], query: Filter, now: datetime)
 
 @allowed_to(*Role)
 async def list_complaints(
-    ctx: RequestContext, query: Filter, page: PageRequest, *, by_deadline: bool
+    ctx: RequestContext, query: Filter, page: PageRequest, order: ComplaintOrder
 ) -> Page[ComplaintRow]:
     """The caller's complaints: a resident's own, a grid worker's inbox, a department's work
-    orders, an admin's community or tenant. By deadline (soonest first) or newest first."""
+    orders, an admin's community or tenant; in one of ORDERS."""
     check = InputCheck()
     if query.search is not None:
         check.text(query.search, "filter.search", "搜索词", max_length=50)
     check.done()
     mine = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
-    if by_deadline:
-        return await paginate(ctx, mine, (Complaint.resolve_due_at, Complaint.id), page)
-    return await paginate(ctx, mine, (Complaint.id,), page, descending=True)
+    keyset, descending = ORDERS[order]
+    return await paginate(ctx, mine, keyset, page, descending=descending)
 
 
 @allowed_to(*Role)
@@ -622,6 +656,14 @@ async def _routing(
     return building_id, grid
 
 
+def _files_into(viewer: Viewer, grid: Row[Any]) -> bool:
+    """May this grid worker or admin file a complaint into `grid`: a tenant admin anywhere, a
+    community admin in their community, a grid worker in the grids they serve."""
+    return viewer.administers(grid.community_id) or (
+        Role.GRID_WORKER in viewer.roles and grid.worker_id == viewer.user_id
+    )
+
+
 async def _create(
     ctx: RequestContext,
     draft: Draft,
@@ -640,6 +682,10 @@ async def _create(
         category = await session.get(ComplaintCategory, (ctx.tenant_id, draft.category_id))
     check.require(category is not None, "categoryId", "请从列表中选择诉求类别。")
     building_id, grid = await _routing(ctx, check, draft, home_building)
+    if source is not ComplaintSource.APP and grid is not None and not _files_into(viewer, grid):
+        # Staff file only where they serve; residents report wherever they see a problem.
+        place = "buildingId" if draft.building_id else "gridId" if draft.grid_id else "residentId"
+        check.require(False, place, "只能登记到您负责的网格或管理的社区。", ErrorCode.OUT_OF_SCOPE)
     check.done()
     stored = await receive(ctx, files)
     assert category is not None and grid is not None
@@ -920,9 +966,11 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
     grid = (
         await session_of(ctx).execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))
     ).one_or_none()
-    allowed = grid is not None and viewer.administers(grid.community_id)
-    check.require(allowed, "gridId", "请从您管理范围内的网格中选择。")
-    check.require(grid is None or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
+    if check.require(grid is not None, "gridId", "请从列表中选择网格。"):
+        assert grid is not None
+        in_scope = viewer.administers(grid.community_id)
+        check.require(in_scope, "gridId", "请从您管理范围内的网格中选择。", ErrorCode.OUT_OF_SCOPE)
+        check.require(not in_scope or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
     check.done()
     assert grid is not None
 

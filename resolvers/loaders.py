@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
-from resolvers.pagination import Page, PageRequest, paginate_per_parent
+from resolvers.pagination import Counter, Page, PageRequest, Total, counts_per_parent, paginate_per_parent
 from resolvers.permissions import session_of
 from resolvers.rows import Selection
 from tenants.context import RequestContext
@@ -56,10 +56,17 @@ def pages_by_parent(
     selection: Selection[T], parent: InstrumentedAttribute[Any], order: Sequence[InstrumentedAttribute[Any]]
 ) -> Batch:
     """A batch function (for `loader`, with the page as its variant) fetching each parent's page
-    of children in one statement."""
+    of children in one statement; their totals, if asked for, in one more for all parents."""
+
+    async def counts(ctx: RequestContext, parent_ids: list[Any]) -> list[Total]:
+        totals = await counts_per_parent(ctx, selection, parent, parent_ids)
+        return [totals[parent_id] for parent_id in parent_ids]
 
     async def batch(ctx: RequestContext, parent_ids: list[Any], page: PageRequest) -> list[Page[T]]:
-        pages = await paginate_per_parent(ctx, selection, parent, parent_ids, order, page)
+        def total(parent_id: Any) -> Counter:
+            return lambda: loader(ctx, counts).load(parent_id)
+
+        pages = await paginate_per_parent(ctx, selection, parent, parent_ids, order, page, total)
         return [pages[parent_id] for parent_id in parent_ids]
 
     return batch

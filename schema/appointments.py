@@ -12,6 +12,7 @@ from strawberry import relay
 from models.appointments import LIFECYCLE, AppointmentAction, AppointmentParty, AppointmentStatus, ContactMethod
 from resolvers import appointments, organisation, people
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -190,7 +191,7 @@ class Appointment(relay.Node):
     @strawberry.field(description="Every step so far, oldest first.")
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[AppointmentEvent]:
+    ) -> Connection[AppointmentEvent]:
         page = await appointments.timeline(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -219,7 +220,7 @@ class Query:
     @strawberry.field(description="The kinds of appointment residents can ask for. Public.")
     async def appointment_types(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[AppointmentType]:
+    ) -> Connection[AppointmentType]:
         return connection(
             await appointments.list_types(info.context, page_request(info, first, after)), AppointmentType.from_row
         )
@@ -229,7 +230,7 @@ class Query:
     )
     async def appointments(
         self, info: Info, filter: AppointmentFilter | None = None, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Appointment]:
+    ) -> Connection[Appointment]:
         query = appointments.AppointmentFilter()
         if filter is not None:
             query = appointments.AppointmentFilter(
@@ -247,7 +248,7 @@ class Query:
         department_id: relay.GlobalID | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> relay.Connection[StaffMember]:
+    ) -> Connection[StaffMember]:
         department = decode_id(department_id, "Department", "departmentId") if department_id else None
         return connection(
             await people.list_staff(info.context, department, page_request(info, first, after)), StaffMember.from_row

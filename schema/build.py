@@ -35,7 +35,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from schema import appointments, auth, bookings, complaints, notifications, organisation, people, tenants
+from schema import appointments, auth, bookings, complaints, notifications, organisation, people, scalars, tenants
 from schema.common import Info
 from schema.cost import CostLimit, Paging
 from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
@@ -189,6 +189,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         subscription=notifications.Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        scalar_overrides=scalars.OVERRIDES,
     )
     schema.production = protections.production
     return schema

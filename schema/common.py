@@ -20,12 +20,15 @@ from models.errors import DESCRIPTIONS as ERROR_CODE_DESCRIPTIONS
 from models.errors import ErrorCode
 from models.lifecycle import Lifecycle
 from resolvers.errors import DomainError, Issue
-from resolvers.pagination import Page, PageRequest
+from resolvers.pagination import TOTAL_COUNT_CAP, Counter, Page, PageRequest
+from schema.cost import cost
 from tenants.context import RequestContext
 
 Info = StrawberryInfo[RequestContext, None]
 T = TypeVar("T")
 NodeT = TypeVar("NodeT")
+# Named as strawberry.relay names it: the generic Connection below resolves its edges by this name.
+NodeType = TypeVar("NodeType")
 R = TypeVar("R")
 E = TypeVar("E", bound=enum.Enum)
 
@@ -91,9 +94,32 @@ def page_request(info: Info, first: int | None, after: str | None) -> PageReques
     return PageRequest(first=first if first is not None else info.context.settings.default_page_size, after=after)
 
 
-def connection(page: Page[T], to_node: Callable[[T], NodeT]) -> relay.Connection[NodeT]:
+# A count over at most TOTAL_COUNT_CAP rows through an index, beside the page it comes with.
+TOTAL_COUNT_COST = cost(weight=10)
+
+
+@strawberry.type(description="A page of a list, cursors to page on, and the size of the whole list.")
+class Connection(relay.Connection[NodeType]):
+    total: strawberry.Private[Counter]
+
+    @strawberry.field(
+        description=f"How many items the whole list holds (all pages, the filter applied), counted up to {TOTAL_COUNT_CAP:,}: past that it says {TOTAL_COUNT_CAP:,} and totalCountIsCapped is true.",
+        metadata=TOTAL_COUNT_COST,
+    )
+    async def total_count(self) -> int:
+        return (await self.total()).count
+
+    @strawberry.field(
+        description=f"The list holds more than {TOTAL_COUNT_CAP:,} items (show “{TOTAL_COUNT_CAP:,}+”).",
+        metadata=TOTAL_COUNT_COST,
+    )
+    async def total_count_is_capped(self) -> bool:
+        return (await self.total()).capped
+
+
+def connection(page: Page[T], to_node: Callable[[T], NodeType]) -> Connection[NodeType]:
     edges = [relay.Edge(node=to_node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
-    return relay.Connection(
+    return Connection(
         edges=edges,
         page_info=relay.PageInfo(
             has_next_page=page.has_next_page,
@@ -101,6 +127,7 @@ def connection(page: Page[T], to_node: Callable[[T], NodeT]) -> relay.Connection
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
+        total=page.total,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -22,6 +21,7 @@ from models.complaints import (
 from resolvers import complaints, organisation, people
 from resolvers.uploads import IncomingFiles
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -85,10 +85,12 @@ COMPLAINT_CAN = viewer_can(
 ComplaintViewerCan = COMPLAINT_CAN.type
 
 
-@strawberry.enum(description="How to sort a list of complaints.")
-class ComplaintOrder(enum.Enum):
-    DEADLINE = strawberry.enum_value("deadline", description="Soonest resolve deadline first (a worker's inbox).")
-    NEWEST = strawberry.enum_value("newest", description="Most recently submitted first.")
+ComplaintOrderType = mirror_enum(
+    complaints.ComplaintOrder,
+    complaints.ORDER_NAMES,
+    name="ComplaintOrder",
+    description="How to sort a list of complaints; a cursor pages on in the order it came from.",
+)
 
 
 @strawberry.type(description="诉求类别, with the deadlines the street office set for it.")
@@ -273,7 +275,7 @@ class Complaint(relay.Node):
     @strawberry.field(description="Every step so far, oldest first.")
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[TimelineEvent]:
+    ) -> Connection[TimelineEvent]:
         page = await complaints.timeline(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -316,9 +318,17 @@ class ComplaintCounts:
     total: int
 
 
-@strawberry.input(description="Narrows a list of complaints; every field is optional.")
+@strawberry.input(
+    description="Narrows a list of complaints; every field is optional, and the caller's scope always applies (a place outside it matches nothing)."
+)
 class ComplaintFilter:
     statuses: list[ComplaintStatusType] | None = None
+    sources: list[ComplaintSourceType] | None = None
+    community_id: relay.GlobalID | None = None
+    grid_id: relay.GlobalID | None = None
+    department_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Work orders dispatched to this department."
+    )
     category_id: relay.GlobalID | None = None
     overdue: bool | None = None
     submitted_from: datetime | None = None
@@ -334,9 +344,11 @@ def _filter(value: ComplaintFilter | None) -> complaints.Filter:
         return complaints.Filter()
     return complaints.Filter(
         statuses=tuple(ComplaintStatus(s.value) for s in value.statuses or ()),
-        category_id=decode_id(value.category_id, "ComplaintCategory", "filter.categoryId")
-        if value.category_id
-        else None,
+        sources=tuple(ComplaintSource(s.value) for s in value.sources or ()),
+        community_id=_optional_id(value.community_id, "Community", "filter.communityId"),
+        grid_id=_optional_id(value.grid_id, "Grid", "filter.gridId"),
+        department_id=_optional_id(value.department_id, "Department", "filter.departmentId"),
+        category_id=_optional_id(value.category_id, "ComplaintCategory", "filter.categoryId"),
         overdue=value.overdue,
         submitted_from=value.submitted_from,
         submitted_to=value.submitted_to,
@@ -349,7 +361,7 @@ class Query:
     @strawberry.field(description="The street office's complaint categories. Public.")
     async def complaint_categories(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[ComplaintCategory]:
+    ) -> Connection[ComplaintCategory]:
         return connection(
             await complaints.list_categories(info.context, page_request(info, first, after)), ComplaintCategory.from_row
         )
@@ -361,15 +373,15 @@ class Query:
         self,
         info: Info,
         filter: ComplaintFilter | None = None,
-        order: ComplaintOrder = ComplaintOrder.DEADLINE,
+        order: ComplaintOrderType = ComplaintOrderType.DEADLINE,  # type: ignore[attr-defined]
         first: int | None = None,
         after: str | None = None,
-    ) -> relay.Connection[Complaint]:
+    ) -> Connection[Complaint]:
         page = await complaints.list_complaints(
             info.context,
             _filter(filter),
             page_request(info, first, after),
-            by_deadline=order == ComplaintOrder.DEADLINE,
+            complaints.ComplaintOrder(order.value),
         )
         return connection(page, lambda row: Complaint.from_row(info, row))
 
@@ -388,7 +400,7 @@ class Query:
     @strawberry.field(description="晒一晒: a community's resolved complaints shown publicly, newest first. Public.")
     async def public_complaints(
         self, info: Info, community_id: relay.GlobalID, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[PublicComplaint]:
+    ) -> Connection[PublicComplaint]:
         page = await complaints.public_feed(
             info.context, decode_id(community_id, "Community", "communityId"), page_request(info, first, after)
         )

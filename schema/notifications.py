@@ -13,6 +13,7 @@ from strawberry import relay
 from models.notifications import NotificationKind
 from resolvers import notifications
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -76,7 +77,7 @@ class Query:
     @strawberry.field(description="The caller's notifications, newest first.")
     async def notifications(
         self, info: Info, unread_only: bool = False, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Notification]:
+    ) -> Connection[Notification]:
         page = await notifications.my_notifications(info.context, page_request(info, first, after), unread_only)
         return connection(page, Notification.from_row)
 

@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 
 from resolvers import appointments, bookings, complaints, organisation, people
-from schema.common import Info, connection, nodes_by_id, page_request
+from schema.common import Connection, Info, connection, nodes_by_id, page_request
 
 
 @strawberry.type(description="社区: a neighbourhood committee area of the street office.")
@@ -29,7 +29,7 @@ class Community(relay.Node):
         return await nodes_by_id(list(node_ids), lambda i: organisation.community(info.context, i), cls.from_row)
 
     @strawberry.field(description="The community's grids, by code.")
-    async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Grid]:
+    async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Grid]:
         page = await organisation.grids_of_community(info.context, self.id, page_request(info, first, after))
         return connection(page, Grid.from_row)
 
@@ -88,9 +88,7 @@ class Grid(relay.Node):
         return person_from_row(info, row) if row is not None else None
 
     @strawberry.field(description="The grid's buildings, by code.")
-    async def buildings(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Building]:
+    async def buildings(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Building]:
         page = await organisation.buildings_of_grid(info.context, self.id, page_request(info, first, after))
         return connection(page, Building.from_row)
 
@@ -140,7 +138,7 @@ class Query:
     @strawberry.field(description="The street office's communities, by code. Public.")
     async def communities(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Community]:
+    ) -> Connection[Community]:
         return connection(
             await organisation.list_communities(info.context, page_request(info, first, after)), Community.from_row
         )
@@ -148,7 +146,7 @@ class Query:
     @strawberry.field(description="The street office's departments, by code. Public.")
     async def departments(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Department]:
+    ) -> Connection[Department]:
         return connection(
             await organisation.list_departments(info.context, page_request(info, first, after)), Department.from_row
         )

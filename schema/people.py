@@ -13,6 +13,7 @@ from models.people import ResidentStatus, Role
 from resolvers import auth, organisation, people
 from schema.auth import AuthTokens
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -173,7 +174,7 @@ class Query:
     )
     async def residents_awaiting_review(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Resident]:
+    ) -> Connection[Resident]:
         page = await people.residents_awaiting_review(info.context, page_request(info, first, after))
         return connection(page, lambda row: Resident.from_row(info, row))
 

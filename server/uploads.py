@@ -20,10 +20,10 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.relay import to_base64
 
-from models.calendar import SHANGHAI
 from models.errors import ErrorCode
 from resolvers import uploads
 from resolvers.errors import DomainError
+from schema.scalars import serialize_datetime
 from schema.uploads import UPLOAD_ID_TYPE
 from server.http import error_body
 from tenants.context import Services, unit_of_work
@@ -114,7 +114,7 @@ class UploadEndpoint:
                 "kind": row.kind.value.upper(),
                 "contentType": row.content_type,
                 "size": row.size,
-                "expiresAt": expires.astimezone(SHANGHAI).isoformat(),
+                "expiresAt": serialize_datetime(expires),
             },
             201,
         )

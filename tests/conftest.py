@@ -128,6 +128,7 @@ ALPHA = {
     "staff": [
         staff("13900000001", "街道管理员甲", {"role": "tenant_admin"}),
         staff("13900000002", "社区管理员甲", {"role": "community_admin", "community": "A1"}),
+        staff("13900000003", "社区管理员乙", {"role": "community_admin", "community": "A2"}),
         staff("13900000011", "网格员一", {"role": "grid_worker"}),
         staff("13900000012", "网格员二", {"role": "grid_worker"}),
         staff("13900000013", "网格员三", {"role": "grid_worker"}),
@@ -164,6 +165,7 @@ BETA = {
 
 TENANT_ADMIN = "13900000001"
 COMMUNITY_ADMIN = "13900000002"
+OTHER_COMMUNITY_ADMIN = "13900000003"  # of A2, where no room and none of the fixtures' items are
 WORKER_1 = "13900000011"
 WORKER_2 = "13900000012"
 WORKER_3 = "13900000013"

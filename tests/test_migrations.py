@@ -73,6 +73,8 @@ async def test_notifications_keep_their_complaint_across_0008_both_ways(scratch,
 
     async def column(query: str) -> list[tuple[object, ...]]:
         async with engine.connect() as connection:
+            if scratch.backend == "postgresql":  # row-level security binds the owner too
+                await connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(alpha.id)})
             return [tuple(row) for row in (await connection.execute(text(query))).all()]
 
     complaints = await column("SELECT id FROM complaints")
