@@ -65,6 +65,7 @@ from models.volunteers import (
     served_minutes,
     service_month,
 )
+from resolvers import organisation
 from resolvers.deadlines import tenant_settings
 from resolvers.errors import DomainError, InputCheck, fail, not_found, refused
 from resolvers.loaders import batch_by_key, loader
@@ -780,7 +781,7 @@ async def team_members(ctx: RequestContext, team_id: uuid.UUID, page: PageReques
 
 @allowed_to(*ADMINS)
 async def create_team(ctx: RequestContext, community_id: uuid.UUID, name: str, description: str) -> uuid.UUID:
-    if not viewer_of(ctx).administers(community_id):
+    if not viewer_of(ctx).administers(community_id) or await organisation.community(ctx, community_id) is None:
         raise not_found("社区", "communityId")
     check = InputCheck()
     name = check.text(name, "name", "队伍名称", max_length=50)
@@ -900,11 +901,11 @@ async def own_signup(ctx: RequestContext, activity_id: uuid.UUID) -> SignupRow |
     return await loader(ctx, Loaders.own_signups, ctx.viewer).load(activity_id)
 
 
-async def signups_of(ctx: RequestContext, activity_id: uuid.UUID, page: PageRequest) -> Page[SignupRow] | None:
+async def signups_of(ctx: RequestContext, found: ActivityRow, page: PageRequest) -> Page[SignupRow] | None:
     """An activity's sign-ups in line order, for its organisers (None for anyone else)."""
-    if ctx.viewer is None:
+    if ctx.viewer is None or not await organises(ctx, found.community_id, found.team_id):
         return None
-    return await loader(ctx, Loaders.signups, ctx.viewer, checked(ctx, page)).load(activity_id)
+    return await loader(ctx, Loaders.signups, ctx.viewer, checked(ctx, page)).load(found.id)
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
@@ -1016,6 +1017,8 @@ async def create_activity(
         if community_id not in (None, found.community_id):
             raise fail("INVALID", "队伍的活动只能属于队伍所在社区。", "communityId")
         community_id = found.community_id
+    elif community_id is not None and await organisation.community(ctx, community_id) is None:
+        raise not_found("社区", "communityId")
     elif not administers_activity(viewer, community_id):
         raise fail("FORBIDDEN", "您不能在此范围发布志愿活动。", "communityId")
     check = InputCheck()

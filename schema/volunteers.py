@@ -319,7 +319,7 @@ class VolunteerActivity(relay.Node):
     async def signups(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[VolunteerSignup]:
-        page = await volunteers.signups_of(info.context, self.id, page_request(info, first, after))
+        page = await volunteers.signups_of(info.context, self.row, page_request(info, first, after))
         nothing: Page[volunteers.SignupRow] = Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
         return connection(page or nothing, VolunteerSignup.from_row)
 
