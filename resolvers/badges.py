@@ -43,6 +43,7 @@ class BadgeRow:
     """One badge: a grid and the worker who serves it, with the token its QR code carries."""
 
     grid_id: uuid.UUID
+    grid_code: str
     grid_name: str
     community_name: str
     worker_id: uuid.UUID
@@ -90,6 +91,7 @@ async def _badges(ctx: RequestContext, *conditions: ColumnElement[bool]) -> list
     return [
         BadgeRow(
             grid_id=r.grid_id,
+            grid_code=r.grid_code,
             grid_name=r.grid_name,
             community_name=r.community_name,
             worker_id=r.worker_id,
