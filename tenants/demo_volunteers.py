@@ -220,14 +220,18 @@ async def add_volunteers(session: AsyncSession, seed: str) -> None:
     communities = (await session.execute(select(Community.id, Community.name).order_by(Community.code))).all()
 
     volunteers: dict[uuid.UUID, list[Volunteer]] = {c.id: [] for c in communities}
-    for n, resident in enumerate(residents):
+    applied: dict[uuid.UUID, int] = {c.id: 0 for c in communities}
+    for resident in residents:
         demo = resident.phone == DEMO_RESIDENT_PHONE
         if not demo and chooser.random() > 0.35:
             continue
+        # Every community's review queue has someone in it, and someone was turned down.
+        order = applied[resident.community_id]
+        applied[resident.community_id] += 1
         status = VolunteerStatus.APPROVED
-        if not demo and n % 9 == 4:
+        if not demo and order in (1, 9):
             status = VolunteerStatus.PENDING
-        elif not demo and n % 17 == 5:
+        elif not demo and order == 6:
             status = VolunteerStatus.REJECTED
         party = demo or chooser.random() < 0.25
         row = Volunteer(
