@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 GRAPHIQL := server/graphiql
 CHROMIUM ?= /usr/bin/chromium
+# Badges (`wanjia qr badges`) print grid workers' names in Chinese: a font that has them.
+CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: run test check install install-test assets schema clean bench
 
@@ -14,7 +16,7 @@ run: install assets
 
 # The suite runs twice: against PostgreSQL (production) and against SQLite (embedded default),
 # after the checks.
-test: check assets $(CHROMIUM)
+test: check assets $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m tests.provision --check
 	WANJIA_TEST_BACKEND=postgresql $(BIN)/pytest
 	WANJIA_TEST_BACKEND=sqlite $(BIN)/pytest
@@ -56,6 +58,14 @@ $(CHROMIUM):
 		exit 1; \
 	fi
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+$(CJK_FONT):
+	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "wanjia qr badges (and its test) needs a Chinese font at $(CJK_FONT):"; \
+		echo "  install Debian's fonts-wqy-microhei package, or set CJK_FONT=/path/to/a/CJK/font"; \
+		exit 1; \
+	fi
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
 
 # Benchmarks (bench/README.md): load BENCH_COMPLAINTS into the wanjia_bench database, then time
 # wanjia, PostGraphile v4 and the one-SQL bound with wrk (Debian's package).

@@ -2,6 +2,7 @@
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.auth import RefreshToken, WechatIdentity
+from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
@@ -14,12 +15,23 @@ from models.phone_codes import PhoneCode
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 from models.uploads import PendingUpload
+from models.volunteers import (
+    Volunteer,
+    VolunteerActivity,
+    VolunteerActivityEvent,
+    VolunteerMonthlyTotal,
+    VolunteerPointsEntry,
+    VolunteerSignup,
+    VolunteerTeam,
+    VolunteerTeamMember,
+)
 
 __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentType",
     "Attachment",
+    "BadgeRegistration",
     "Base",
     "Building",
     "Community",
@@ -46,7 +58,16 @@ __all__ = [
     "TenantStatus",
     "Throttle",
     "User",
+    "Volunteer",
+    "VolunteerActivity",
+    "VolunteerActivityEvent",
+    "VolunteerMonthlyTotal",
+    "VolunteerPointsEntry",
+    "VolunteerSignup",
+    "VolunteerTeam",
+    "VolunteerTeamMember",
     "WechatIdentity",
+    "WorkerBadge",
     "new_id",
     "utcnow",
 ]

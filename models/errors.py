@@ -70,6 +70,21 @@ class ErrorCode(enum.StrEnum):
     BOOKING_CONFLICT = "BOOKING_CONFLICT"
     TOO_LATE = "TOO_LATE"
     NOT_NOW = "NOT_NOW"
+    # --- volunteers and grid workers' badges -------------------------------------------------
+    NOT_A_VOLUNTEER = "NOT_A_VOLUNTEER"
+    NOT_APPROVED = "NOT_APPROVED"
+    OTHER_COMMUNITY = "OTHER_COMMUNITY"
+    SKILLS_REQUIRED = "SKILLS_REQUIRED"
+    SIGNUP_CLOSED = "SIGNUP_CLOSED"
+    ALREADY_SIGNED_UP = "ALREADY_SIGNED_UP"
+    NOT_SIGNED_UP = "NOT_SIGNED_UP"
+    OVERLAPPING = "OVERLAPPING"
+    TIME_CLASH = "TIME_CLASH"
+    CAPACITY_BELOW_TAKEN = "CAPACITY_BELOW_TAKEN"
+    INVALID_CODE = "INVALID_CODE"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    NO_WORKER = "NO_WORKER"
+    INVALID_BADGE = "INVALID_BADGE"
     # --- files (mutations and POST /uploads) ------------------------------------------------
     UNSUPPORTED_FILE = "UNSUPPORTED_FILE"
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
@@ -142,6 +157,20 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     _C.BOOKING_CONFLICT: "所选时段已被预约（重复预约时消息中列出冲突的日期）。",
     _C.TOO_LATE: "预约已开始，居民不能再取消。",
     _C.NOT_NOW: "此时不能执行该步骤（如签到只在开始前 15 分钟至结束前）。",
+    _C.NOT_A_VOLUNTEER: "尚未成为审核通过的志愿者，不能报名。",
+    _C.NOT_APPROVED: "该志愿者尚未通过审核。",
+    _C.OTHER_COMMUNITY: "该活动只面向另一个社区的志愿者。",
+    _C.SKILLS_REQUIRED: "志愿者不具备活动要求的技能（消息中列出）。",
+    _C.SIGNUP_CLOSED: "活动报名已截止。",
+    _C.ALREADY_SIGNED_UP: "已报名该活动。",
+    _C.NOT_SIGNED_UP: "没有报名该活动。",
+    _C.OVERLAPPING: "与已报名的另一活动时间重叠。",
+    _C.TIME_CLASH: "改期后，已报名的志愿者在新时段另有活动。",
+    _C.CAPACITY_BELOW_TAKEN: "招募人数不能少于已报名人数。",
+    _C.INVALID_CODE: "活动签到码无效或已过期。",
+    _C.INSUFFICIENT_POINTS: "志愿积分余额不足。",
+    _C.NO_WORKER: "该网格暂无网格员。",
+    _C.INVALID_BADGE: "网格员工作牌二维码无效或已停用。",
     _C.UNSUPPORTED_FILE: "不是可接受的图片或视频，或文件已损坏（/uploads 为 HTTP 415）。",
     _C.FILE_TOO_LARGE: "文件超过大小上限（/uploads 为 HTTP 413）。",
     _C.IMAGE_TOO_LARGE: "图片像素超过上限（/uploads 为 HTTP 413）。",

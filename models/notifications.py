@@ -36,6 +36,15 @@ class NotificationKind(enum.StrEnum):
     APPOINTMENT_STATUS = "appointment_status"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     APPOINTMENT_OVERDUE = "appointment_overdue"
+    RESIDENT_REGISTERED = "resident_registered"
+    VOLUNTEER_APPLIED = "volunteer_applied"
+    VOLUNTEER_DECIDED = "volunteer_decided"
+    VOLUNTEER_SIGNED_UP = "volunteer_signed_up"
+    VOLUNTEER_SIGNUP_CANCELLED = "volunteer_signup_cancelled"
+    VOLUNTEER_PROMOTED = "volunteer_promoted"
+    VOLUNTEER_ACTIVITY_CHANGED = "volunteer_activity_changed"
+    VOLUNTEER_ACTIVITY_CANCELLED = "volunteer_activity_cancelled"
+    VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
 
 
 class SubjectType(enum.StrEnum):
@@ -46,6 +55,9 @@ class SubjectType(enum.StrEnum):
     COMPLAINT = "Complaint"
     ROOM_BOOKING = "RoomBooking"
     APPOINTMENT = "Appointment"
+    RESIDENT = "Resident"
+    VOLUNTEER = "Volunteer"
+    VOLUNTEER_ACTIVITY = "VolunteerActivity"
 
 
 @dataclass(frozen=True)

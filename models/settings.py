@@ -156,6 +156,13 @@ class Settings(BaseSettings):
     # default, the origin each request came to.
     public_url: str | None = None
 
+    # How long a volunteer activity's check-in QR code is good for: the organiser's app shows a
+    # fresh one before it runs out, so a photo of it passed around stops working soon.
+    check_in_code_seconds: int = Field(120, ge=15, le=3600)
+    # The page a grid worker's badge QR code opens to register (a mini-program's "普通链接二维码"
+    # prefix, or an H5 page); by default `public_url` + /register.
+    registration_url: str | None = None
+
     # How often `wanjia serve` sweeps for overdue and unconfirmed complaints.
     jobs_interval_seconds: int = 300
 

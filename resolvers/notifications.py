@@ -41,6 +41,15 @@ KIND_NAMES = {
     NotificationKind.APPOINTMENT_STATUS: "您的预约有了进展",
     NotificationKind.APPOINTMENT_CANCELLED: "预约已取消",
     NotificationKind.APPOINTMENT_OVERDUE: "预约超时未联系",
+    NotificationKind.RESIDENT_REGISTERED: "有居民扫您的工作牌完成了登记，待核实",
+    NotificationKind.VOLUNTEER_APPLIED: "新的志愿者申请待审核",
+    NotificationKind.VOLUNTEER_DECIDED: "志愿者申请的审核结果",
+    NotificationKind.VOLUNTEER_SIGNED_UP: "志愿活动有新的报名",
+    NotificationKind.VOLUNTEER_SIGNUP_CANCELLED: "志愿活动有人取消报名",
+    NotificationKind.VOLUNTEER_PROMOTED: "候补转为正式报名",
+    NotificationKind.VOLUNTEER_ACTIVITY_CHANGED: "报名的志愿活动有变动",
+    NotificationKind.VOLUNTEER_ACTIVITY_CANCELLED: "报名的志愿活动已取消",
+    NotificationKind.VOLUNTEER_ACTIVITY_REMINDER: "报名的志愿活动即将开始",
 }
 
 

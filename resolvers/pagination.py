@@ -75,6 +75,15 @@ class Page(Generic[T]):
     # The whole list's size, counted only if a client asks (totalCount): no statement otherwise.
     total: Counter
 
+    @classmethod
+    def empty(cls) -> Page[T]:
+        """A list the caller may not see the items of: nothing, and nothing to count."""
+        return cls(rows=[], cursors=[], has_next_page=False, has_previous_page=False, total=_nothing)
+
+
+async def _nothing() -> Total:
+    return Total(0, False)
+
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):

@@ -29,7 +29,7 @@ from models.people import (
     normalise_phone,
 )
 from models.phone_codes import CodePurpose
-from resolvers import wechat
+from resolvers import badges, wechat
 from resolvers.auth import check_new_password
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader
@@ -265,11 +265,13 @@ async def register_resident(
     room: str,
     id_number: str | None = None,
     wechat_ticket: str | None = None,
+    badge: str | None = None,
 ) -> uuid.UUID:
     """A resident signs up, proving their phone with the code sent to it, and may use resident
     features at once; their grid worker then verifies where they live. With a WeChat binding
     ticket (the phone proved with a code requested for binding) their WeChat is linked too.
     Whether the phone already has an account is said only once the code proved it is theirs.
+    With a grid worker's badge (resolvers.badges) the building must be in the badge's grid.
     Returns the new resident's id."""
     session = session_of(ctx)
     check = InputCheck()
@@ -280,11 +282,17 @@ async def register_resident(
     room = check.text(room, "room", "房号", max_length=32)
     checked_id_number = normalise_id_number(id_number) if id_number else None
     check.require(not id_number or checked_id_number is not None, "idNumber", "身份证号码有误，请核对。")
-    building_exists = (
-        building_id is not None
-        and (await session.scalar(select(Building.id).where(Building.id == building_id))) is not None
+    building_grid = (
+        await session.scalar(select(Building.grid_id).where(Building.id == building_id))
+        if building_id is not None
+        else None
     )
-    check.require(building_exists, "buildingId", "请从列表中选择所在楼栋。")
+    check.require(building_grid is not None, "buildingId", "请从列表中选择所在楼栋。")
+    scanned = await badges.scanned_badge(ctx, badge) if badge else None
+    if scanned is not None and building_grid is not None:
+        check.require(
+            building_grid == scanned.grid_id, "buildingId", f"请选择{scanned.grid_name}的楼栋，或不扫码直接注册。"
+        )
     check.done()
     assert normalised is not None
     binding = wechat.read_binding(ctx, wechat_ticket, "wechatTicket") if wechat_ticket else None
@@ -309,6 +317,8 @@ async def register_resident(
     await session.flush()
     if binding is not None:
         await wechat.link(ctx, user.id, binding)
+    if scanned is not None:
+        await badges.record_registration(ctx, user.id, scanned)
     return user.id
 
 

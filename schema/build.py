@@ -35,7 +35,19 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from schema import appointments, auth, bookings, complaints, notifications, organisation, people, scalars, tenants
+from schema import (
+    appointments,
+    auth,
+    badges,
+    bookings,
+    complaints,
+    notifications,
+    organisation,
+    people,
+    scalars,
+    tenants,
+    volunteers,
+)
 from schema.common import Info
 from schema.cost import CostLimit, Paging
 from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
@@ -68,6 +80,8 @@ def _root_types() -> tuple[type, type]:
             bookings.Query,
             appointments.Query,
             notifications.Query,
+            volunteers.Query,
+            badges.Query,
         ),
     )
     mutation = merge_types(
@@ -79,6 +93,8 @@ def _root_types() -> tuple[type, type]:
             bookings.Mutation,
             appointments.Mutation,
             notifications.Mutation,
+            volunteers.Mutation,
+            badges.Mutation,
         ),
     )
     return query, mutation

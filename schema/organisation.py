@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import strawberry
 from strawberry import relay
 
-from resolvers import appointments, bookings, complaints, organisation, people
+from resolvers import appointments, bookings, complaints, organisation, people, volunteers
 from schema.common import Connection, Info, connection, nodes_by_id, page_request
 
 
@@ -36,7 +36,12 @@ class Community(relay.Node):
 
 # The domains whose items show people (a complaint's reporter, a booking's resident): a person
 # they show the caller is a person node() finds for the caller. A new domain adds its own.
-PEOPLE_SHOWN = (complaints.people_shown, bookings.people_shown, appointments.people_shown)
+PEOPLE_SHOWN = (
+    complaints.people_shown,
+    bookings.people_shown,
+    appointments.people_shown,
+    volunteers.people_shown,
+)
 
 
 @strawberry.type(

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from models.people import ResidentStatus, Role
-from resolvers import auth, organisation, people
+from resolvers import auth, badges, organisation, people
 from schema.auth import AuthTokens
 from schema.common import (
     Connection,
@@ -123,6 +123,12 @@ class Resident(relay.Node):
             list(node_ids), lambda i: people.resident(info.context, i), lambda r: cls.from_row(info, r)
         )
 
+    @strawberry.field(description="The grid worker whose badge the resident scanned to register, if they did.")
+    async def referrer(self, info: Info) -> Person | None:
+        worker_id = await badges.referrer_of(info.context, self.id)
+        row = await people.person(info.context, worker_id) if worker_id else None
+        return person_from_row(info, row) if row else None
+
     @strawberry.field(description="The resident's own grid worker (专属网格员).")
     async def grid_worker(self, info: Info) -> Person | None:
         if self.worker_id is None:
@@ -197,6 +203,10 @@ class RegisterResidentInput:
     wechat_ticket: str | None = strawberry.field(
         default=None, description="A `loginWithWechat` binding ticket: the new account signs in with that WeChat too."
     )
+    badge: str | None = strawberry.field(
+        default=None,
+        description="The token of the grid worker's badge the resident scanned (registrationBadge): the building must be in its grid.",
+    )
 
 
 @strawberry.type
@@ -259,6 +269,7 @@ class Mutation:
                 room=input.room,
                 id_number=input.id_number,
                 wechat_ticket=input.wechat_ticket,
+                badge=input.badge,
             )
             return resident_id, await auth.issue_tokens(info.context, resident_id)
 

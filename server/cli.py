@@ -36,7 +36,9 @@ from models.database import is_postgresql
 from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
+from resolvers.badges import BadgeRow, all_badges
 from schema.build import SDL_PATH, build_schema, printed_sdl
+from server.badges import NoCjkFont, write_badges
 from server.jobs import run_jobs
 from server.media_sweep import MediaSweepReport, sweep_media
 from server.observability import configure_logging
@@ -70,6 +72,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(media_app, name="media")
 app.add_typer(documents_app, name="documents")
+qr_app = typer.Typer(help="QR codes to print: grid workers' registration badges.", no_args_is_help=True)
+app.add_typer(qr_app, name="qr")
 console = Console()
 T = TypeVar("T")
 # The commands' one clock (as the app's is ctx.clock): tests running them in-process set it.
@@ -294,6 +298,48 @@ def _warn_of_missing_calendars(official: OfficialCalendar) -> None:
         )
 
 
+@qr_app.command("badges")
+def qr_badges(
+    tenant: str = typer.Option(..., "--tenant", help="The street office's slug."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the badges to (made if missing)."),
+    register_url: str | None = typer.Option(
+        None, "--register-url", help="The registration page the QR codes open (default: the settings')."
+    ),
+) -> None:
+    """Render every grid worker's badge of a street office as PNG and SVG, with the worker's
+    name and grid: the QR code registers residents into that grid (revocable: `revokeBadge`)."""
+    settings = _settings()
+    page = (
+        register_url
+        or settings.registration_url
+        or (settings.public_url and settings.public_url.rstrip("/") + "/register")
+    )
+    if not page:
+        console.print(
+            "请设置 WANJIA_REGISTRATION_URL 或 WANJIA_PUBLIC_URL，或用 --register-url 指明注册页地址。", style="red"
+        )
+        raise typer.Exit(2)
+
+    async def work(services: Services) -> tuple[str, list[BadgeRow]] | None:
+        found = await services.directory.by_slug(tenant)
+        if found is None:
+            return None
+        async with unit_of_work(services, tenant=found, viewer=None, writes=False) as ctx:
+            return found.name, await all_badges(ctx)
+
+    listed = _run(settings, work)
+    if listed is None:
+        console.print(f"没有代码为“{tenant}”的街道。", style="red")
+        raise typer.Exit(1)
+    office, rows = listed
+    try:
+        written = write_badges(office, rows, page, out)
+    except NoCjkFont as error:
+        console.print(f"找不到中文字体：{error}", style="red")
+        raise typer.Exit(1) from error
+    console.print(f"{office}：{len(rows)} 张工作牌，{len(written)} 个文件，写入 {out}")
+
+
 @jobs_app.command("run")
 def jobs_run() -> None:
     """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones.
@@ -303,7 +349,8 @@ def jobs_run() -> None:
     for slug, report in sorted(run.reports.items()):
         console.print(
             f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
-            f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}"
+            f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}，"
+            f"志愿活动提醒 {report.volunteers.reminded}，自动结束 {report.volunteers.completed}"
         )
     for slug in sorted(run.failed):
         console.print(f"{slug}：清扫失败，详见日志。", style="red")

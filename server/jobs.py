@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, auth, bookings, complaints
+from resolvers import appointments, auth, bookings, complaints, volunteers
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -29,6 +29,7 @@ class SweepReport:
     bookings_overdue: int
     appointments_overdue: int
     identity_rows_expired: int
+    volunteers: volunteers.SweepReport
 
     @property
     def anything(self) -> bool:
@@ -39,6 +40,8 @@ class SweepReport:
             self.bookings_overdue,
             self.appointments_overdue,
             self.identity_rows_expired,
+            self.volunteers.reminded,
+            self.volunteers.completed,
         )
         return any(counts)
 
@@ -58,6 +61,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             bookings_overdue=await bookings.sweep(ctx),
             appointments_overdue=await appointments.sweep(ctx),
             identity_rows_expired=await auth.sweep(ctx),
+            volunteers=await volunteers.sweep(ctx),
         )
 
 

@@ -17,6 +17,7 @@ from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from tenants.context import Services, unit_of_work
 from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
+from tenants.demo_volunteers import add_volunteers
 from tenants.directory import TenantInfo
 from tenants.manifests import MANIFESTS_DIR, load_manifest
 from tenants.onboarding import Progress, onboard
@@ -57,6 +58,7 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 await add_complaints(session, demo.complaints, seed=demo.phone_prefix)
                 await add_bookings(session, seed=demo.phone_prefix)
                 await add_appointments(session, seed=demo.phone_prefix)
+                await add_volunteers(session, seed=demo.phone_prefix)
         slugs.append(manifest.slug)
     return slugs
 

@@ -162,6 +162,25 @@ class SettingsSpec(_Strict):
         description='Sites whose pages may call the API from a browser, e.g. "https://h5.wanqinglu.gov.cn".',
     )
     wechat: WechatSpec | None = None
+    volunteer_skills: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=lambda: list(DEFAULT_VOLUNTEER_SKILLS),
+        max_length=100,
+        description="Skills volunteers pick from (they may add their own tags too).",
+    )
+
+
+DEFAULT_VOLUNTEER_SKILLS = (
+    "医疗救护",
+    "法律咨询",
+    "心理疏导",
+    "助老助残",
+    "教育辅导",
+    "文艺演出",
+    "环境保护",
+    "治安巡逻",
+    "摄影摄像",
+    "维修服务",
+)
 
 
 class Manifest(_Strict):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from models.calendar import SHANGHAI
 from server.app import create_app
 from tenants.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import BACKEND, settings_for
@@ -87,3 +89,54 @@ async def test_the_demo_is_shaped_like_the_source_story_and_covers_every_state(d
         "COMPLETED",
         "CANCELLED",
     }
+
+
+async def test_the_readme_volunteer_examples_run_as_written_against_the_demo(demo_api: Api) -> None:
+    section = (
+        README.read_text(encoding="utf-8").split("## Volunteers (志愿服务)")[1].split("## Conventions of the API")[0]
+    )
+    admin = await demo_api.token("wanqinglu", "13904720100", DEMO_PASSWORD)
+    lookups = await demo_api.data(
+        """{ communities(first: 10) { edges { node { id name } } }
+             volunteers(first: 1, filter: {statuses: [PENDING]}) { edges { node { id } } }
+             volunteerActivities(first: 100, filter: {statuses: [PUBLISHED]}) { edges { node { id title community { name } } } } }""",
+        token=admin,
+    )
+
+    def community_named(name: str) -> str:
+        return next(e["node"]["id"] for e in lookups["communities"]["edges"] if e["node"]["name"] == name)
+
+    def activity_of(title: str, community: str) -> str:
+        return next(
+            e["node"]["id"]
+            for e in lookups["volunteerActivities"]["edges"]
+            if e["node"]["title"] == title and (e["node"]["community"] or {}).get("name") == community
+        )
+
+    teams = await demo_api.data(
+        "query($c: ID!) { volunteerTeams(communityId: $c, first: 10) { edges { node { id name } } } }",
+        {"c": community_named("幸福路社区")},
+        tenant="wanqinglu",
+    )
+    worker = await demo_api.token("wanqinglu", "13904721001", DEMO_PASSWORD)
+    values = {
+        "<青年路社区 Community id>": community_named("青年路社区"),
+        "<Volunteer id>": lookups["volunteers"]["edges"][0]["node"]["id"],
+        "<幸福路社区 VolunteerActivity id>": activity_of("理发义剪", "幸福路社区"),
+        "<青年路社区 VolunteerActivity id>": activity_of("反诈宣传进楼栋", "青年路社区"),
+        "<VolunteerTeam id>": next(
+            e["node"]["id"] for e in teams["volunteerTeams"]["edges"] if "红马甲" in e["node"]["name"]
+        ),
+        "<badge token>": (await demo_api.data("{ myBadges { token } }", token=worker))["myBadges"][0]["token"],
+        "<this month>": datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m"),
+    }
+    examples = re.findall(r"```graphql\n(# (?:as (\d{11})|anonymous).*?)```", section, re.S)
+    assert len(examples) >= 9
+    for example, phone in examples:
+        for placeholder, value in values.items():
+            example = example.replace(placeholder, value)
+        assert "<" not in example, example
+        who = {"token": await demo_api.token("wanqinglu", phone, DEMO_PASSWORD)} if phone else {"tenant": "wanqinglu"}
+        data = await demo_api.data(example, **who)
+        for payload in data.values():
+            assert not isinstance(payload, dict) or payload.get("errors", []) == [], (example, payload)

@@ -199,3 +199,13 @@ def _weekday_morning() -> tuple[str, str]:
         day += timedelta(days=1)
     starts = day.replace(hour=9, minute=0, second=0, microsecond=0)
     return starts.isoformat(), (starts + timedelta(hours=1)).isoformat()
+
+
+def test_every_subject_a_notification_can_name_is_a_node() -> None:
+    from models.notifications import SubjectType
+
+    schema = build_schema(SDL_PATH.read_text(encoding="utf-8"))
+    node = schema.type_map["Node"]
+    for subject in SubjectType:
+        found = schema.type_map.get(subject.value)
+        assert isinstance(found, GraphQLObjectType) and node in found.interfaces, subject

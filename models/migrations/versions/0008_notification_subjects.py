@@ -1,7 +1,7 @@
 """A notification names its subject generically (type and id), not only a complaint.
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0008'
-down_revision: str | None = '0007'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SUBJECT_TYPES = ('Complaint', 'RoomBooking', 'Appointment')
+SUBJECT_TYPES = ('Complaint', 'RoomBooking', 'Appointment', 'Resident', 'Volunteer', 'VolunteerActivity')
 KINDS = (
     'complaint_new', 'complaint_status', 'complaint_dispatched', 'complaint_returned', 'complaint_supervised',
     'complaint_confirmed', 'complaint_reopened', 'complaint_withdrawn', 'complaint_overdue',
     'booking_pending', 'booking_decided', 'booking_cancelled', 'booking_overdue',
     'appointment_new', 'appointment_assigned', 'appointment_status', 'appointment_cancelled', 'appointment_overdue',
+    'resident_registered', 'volunteer_applied', 'volunteer_decided', 'volunteer_signed_up', 'volunteer_signup_cancelled',
+    'volunteer_promoted', 'volunteer_activity_changed', 'volunteer_activity_cancelled', 'volunteer_activity_reminder',
 )
 
 
