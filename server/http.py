@@ -194,6 +194,12 @@ class GraphQLEndpoint(GraphQL):
             raise HTTPException(400, "请求须为 JSON 对象。")
         return value
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """The IDE for a browser opening /graphql; never for a GraphQL request over GET, which a
+        client may send with `Accept: */*` (Apollo's persisted queries send only `extensions`)."""
+        is_operation = any(request.query_params.get(name) is not None for name in ("query", "extensions"))
+        return not is_operation and super().should_render_graphql_ide(request)
+
     def _wants_ide(self, request: Request) -> bool:
         return self.graphql_ide is not None and self.should_render_graphql_ide(self.request_adapter_class(request))
 
