@@ -128,12 +128,12 @@ ALPHA = {
     "staff": [
         staff("13900000001", "街道管理员甲", {"role": "tenant_admin"}),
         staff("13900000002", "社区管理员甲", {"role": "community_admin", "community": "A1"}),
-        staff("13900000003", "社区管理员乙", {"role": "community_admin", "community": "A2"}),
         staff("13900000011", "网格员一", {"role": "grid_worker"}),
         staff("13900000012", "网格员二", {"role": "grid_worker"}),
         staff("13900000013", "网格员三", {"role": "grid_worker"}),
         staff("13900000021", "司法所干部", {"role": "staff", "department": "justice"}),
         staff("13900000022", "民政办干部", {"role": "staff", "department": "civil"}),
+        staff("13900000003", "社区管理员乙", {"role": "community_admin", "community": "A2"}),
     ],
 }
 
