@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 GRAPHIQL := server/graphiql
+# A front end of the API in the suite: graphql-codegen, tsc, Apollo Client, graphql-ws (tests/test_frontend.py).
+FRONTEND := tests/frontend
 CHROMIUM ?= /usr/bin/chromium
 # Badges (`wanjia qr badges`) print grid workers' names in Chinese: a font that has them.
 CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: run test check install install-test assets schema clean bench
+.PHONY: run test check install install-test assets frontend schema clean bench
 
 run: install assets
 	$(BIN)/wanjia migrate
@@ -16,7 +18,7 @@ run: install assets
 
 # The suite runs twice: against PostgreSQL (production) and against SQLite (embedded default),
 # after the checks.
-test: check assets $(CHROMIUM) $(CJK_FONT)
+test: check assets frontend $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m tests.provision --check
 	WANJIA_TEST_BACKEND=postgresql $(BIN)/pytest
 	WANJIA_TEST_BACKEND=sqlite $(BIN)/pytest
@@ -48,6 +50,13 @@ assets: $(GRAPHIQL)/node_modules/.package-lock.json
 
 $(GRAPHIQL)/node_modules/.package-lock.json: $(GRAPHIQL)/package-lock.json
 	cd $(GRAPHIQL) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The front end's packages from the npm registry, pinned by its lockfile; offline afterwards.
+frontend: $(FRONTEND)/node_modules/.package-lock.json
+
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The GraphiQL test drives a real headless Chromium (Debian's package).
@@ -91,4 +100,4 @@ schema: install
 	$(BIN)/wanjia schema export
 
 clean:
-	rm -rf $(VENV) $(GRAPHIQL)/node_modules var
+	rm -rf $(VENV) $(GRAPHIQL)/node_modules $(FRONTEND)/node_modules var

@@ -45,7 +45,12 @@ def _isoformat(column: str, zone: str, suffix: str) -> str:
 
 def gid(type_name: str, column: str) -> str:
     """A Relay global id: base64 of "Type:uuid"."""
-    return f"translate(encode(convert_to('{type_name}:' || {column}::text, 'UTF8'), 'base64'), E'\\n', '')"
+    return typed_gid(f"'{type_name}'", column)
+
+
+def typed_gid(type_column: str, column: str) -> str:
+    """A Relay global id whose type name is in a column too (a notification's subject)."""
+    return f"translate(encode(convert_to({type_column} || ':' || {column}::text, 'UTF8'), 'base64'), E'\\n', '')"
 
 
 def cursor(*values: str) -> str:
@@ -208,8 +213,9 @@ SELECT json_build_object('data', json_build_object(
                               AND recipient_id = %(me)s AND read_at IS NULL),
   'notifications', {
         page(
-            f'''json_build_object('id', {gid("Notification", "s.id")}, 'kind', s.kind, 'title', s.title,
-  'body', s.body, 'complaintId', CASE WHEN s.complaint_id IS NULL THEN NULL ELSE {gid("Complaint", "s.complaint_id")} END,
+            f'''json_build_object('id', {gid("Notification", "s.id")}, 'kind', upper(s.kind), 'title', s.title,
+  'body', s.body, 'subject', CASE WHEN s.subject_id IS NULL THEN NULL
+    ELSE json_build_object('id', {typed_gid("s.subject_type", "s.subject_id")}) END,
   'createdAt', {iso("s.created_at")}, 'read', s.read_at IS NOT NULL)''',
             "id DESC",
             cursor("s.id::text"),

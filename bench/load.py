@@ -94,7 +94,7 @@ COLUMNS = {
     "status, is_public, acknowledge_due_at, resolve_due_at, acknowledged_at, resolved_at, closed_at, overdue_at, "
     "resolution, rating, feedback, submitted_at, updated_at, version",
     "complaint_events": "tenant_id, id, complaint_id, action, actor_id, from_status, to_status, note, created_at",
-    "notifications": "tenant_id, id, recipient_id, kind, title, body, complaint_id, created_at, read_at",
+    "notifications": "tenant_id, id, recipient_id, kind, title, body, subject_type, subject_id, created_at, read_at",
     "room_bookings": "tenant_id, id, room_id, resident_id, series_id, purpose, attendees, starts_at, ends_at, "
     "status, answer_due_at, overdue_at, decided_by_id, decided_at, reason, created_at, version",
     "appointments": "tenant_id, id, type_id, resident_id, community_id, description, preferred_times, status, "
@@ -626,7 +626,9 @@ class OfficeData:
             read = None
             if at < self.now - 14 * DAY or self.rand.random() < 0.5:
                 read = min(at + self.rand.uniform(60, 2 * DAY), self.now - 1)
-            notes.add(self.tid, uuid7_at(at), recipient, kind, heading, body, complaint_id, ts(at), ts(read))
+            notes.add(
+                self.tid, uuid7_at(at), recipient, kind, heading, body, "Complaint", complaint_id, ts(at), ts(read)
+            )
 
     # room bookings -----------------------------------------------------------------------------
 

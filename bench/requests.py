@@ -302,13 +302,13 @@ REQUESTS = [
         role="grid_worker",
         wanjia=Document(
             """query Notifications { unreadNotificationCount notifications(first: 20) {
-  edges { node { id kind title body complaintId createdAt read } } pageInfo { hasNextPage endCursor } } }"""
+  edges { node { id kind title body subject { id } createdAt read } } pageInfo { hasNextPage endCursor } } }"""
         ),
         postgraphile=Document(
             """query Notifications($me: UUID!) {
   unread: notifications(condition: {recipientId: $me}, filter: {readAt: {isNull: true}}) { totalCount }
   notifications(first: 20, orderBy: ID_DESC, condition: {recipientId: $me}) {
-    nodes { id kind title body complaintId createdAt readAt } pageInfo { hasNextPage endCursor } } }""",
+    nodes { id kind title body subjectType subjectId createdAt readAt } pageInfo { hasNextPage endCursor } } }""",
             lambda s: {"me": s.grid_worker.id},
         ),
         wanjia_rows=lambda d: (

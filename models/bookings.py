@@ -29,7 +29,19 @@ from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
 from models.calendar import SHANGHAI
 from models.lifecycle import Lifecycle, transition
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+class Weekday(enum.StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+# Monday first, as date.weekday() counts: the keys of a room's opening hours.
+WEEKDAYS = tuple(Weekday)
 
 
 class Room(TenantOwned, Base):

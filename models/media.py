@@ -21,6 +21,7 @@ from PIL import Image
 from pillow_heif import register_heif_opener
 
 from models.complaints import AttachmentKind
+from models.errors import ErrorCode
 from models.geotags import Malformed, without_location
 
 register_heif_opener()
@@ -54,7 +55,7 @@ class Limits:
 class Refused(Exception):
     """A file we do not store, with a code and a message for the person who sent it."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -77,18 +78,18 @@ def prepared(data: bytes, limits: Limits) -> tuple[Media, bytes | bytearray]:
     """The file's type and the bytes to store: checked against the limits, without location."""
     media = identify(data[:8192])
     if media is None:
-        raise Refused("UNSUPPORTED_FILE", "只能上传图片（JPEG、PNG、WebP、HEIC）或短视频（MP4、MOV）。")
+        raise Refused(ErrorCode.UNSUPPORTED_FILE, "只能上传图片（JPEG、PNG、WebP、HEIC）或短视频（MP4、MOV）。")
     image = media.kind is AttachmentKind.IMAGE
     limit = limits.image_bytes if image else limits.video_bytes
     if len(data) > limit:
-        raise Refused("FILE_TOO_LARGE", f"文件超过 {limit // MB} MB 的上限。")
+        raise Refused(ErrorCode.FILE_TOO_LARGE, f"文件超过 {limit // MB} MB 的上限。")
     if image:
         _check_pixels(data, limits.image_pixels)
     try:
         return media, without_location(data, media.content_type)
     except Malformed as error:
         raise Refused(
-            "UNSUPPORTED_FILE", "图片文件已损坏，无法读取。" if image else "视频文件已损坏，无法读取。"
+            ErrorCode.UNSUPPORTED_FILE, "图片文件已损坏，无法读取。" if image else "视频文件已损坏，无法读取。"
         ) from error
 
 
@@ -101,9 +102,9 @@ def _check_pixels(data: bytes, limit: int) -> None:
             width, height = image.size
             frames = getattr(image, "n_frames", 1)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise Refused("IMAGE_TOO_LARGE", f"图片像素过多，单张图片最多 {limit // 10_000} 万像素。") from error
+        raise Refused(ErrorCode.IMAGE_TOO_LARGE, f"图片像素过多，单张图片最多 {limit // 10_000} 万像素。") from error
     except (OSError, ValueError, SyntaxError, RuntimeError) as error:
-        raise Refused("UNSUPPORTED_FILE", "图片文件已损坏，无法读取。") from error
+        raise Refused(ErrorCode.UNSUPPORTED_FILE, "图片文件已损坏，无法读取。") from error
     if width * height * frames > limit:
         size = f"{width}×{height}" + (f"，{frames} 帧" if frames > 1 else "")
-        raise Refused("IMAGE_TOO_LARGE", f"图片像素过多（{size}），单张图片最多 {limit // 10_000} 万像素。")
+        raise Refused(ErrorCode.IMAGE_TOO_LARGE, f"图片像素过多（{size}），单张图片最多 {limit // 10_000} 万像素。")

@@ -3,29 +3,84 @@ streamed live to those connected."""
 
 from __future__ import annotations
 
+import enum
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKeyConstraint, Index, String
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, utcnow
+from models.base import Base, TenantOwned, enum_column, utcnow
+
+
+class NotificationKind(enum.StrEnum):
+    """Why someone is told: a client picks an icon or a sound by it. A domain that notifies
+    adds its kinds here."""
+
+    COMPLAINT_NEW = "complaint_new"
+    COMPLAINT_STATUS = "complaint_status"
+    COMPLAINT_DISPATCHED = "complaint_dispatched"
+    COMPLAINT_RETURNED = "complaint_returned"
+    COMPLAINT_SUPERVISED = "complaint_supervised"
+    COMPLAINT_CONFIRMED = "complaint_confirmed"
+    COMPLAINT_REOPENED = "complaint_reopened"
+    COMPLAINT_WITHDRAWN = "complaint_withdrawn"
+    COMPLAINT_OVERDUE = "complaint_overdue"
+    BOOKING_PENDING = "booking_pending"
+    BOOKING_DECIDED = "booking_decided"
+    BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_OVERDUE = "booking_overdue"
+    APPOINTMENT_NEW = "appointment_new"
+    APPOINTMENT_ASSIGNED = "appointment_assigned"
+    APPOINTMENT_STATUS = "appointment_status"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    APPOINTMENT_OVERDUE = "appointment_overdue"
+    RESIDENT_REGISTERED = "resident_registered"
+    VOLUNTEER_APPLIED = "volunteer_applied"
+    VOLUNTEER_DECIDED = "volunteer_decided"
+    VOLUNTEER_SIGNED_UP = "volunteer_signed_up"
+    VOLUNTEER_SIGNUP_CANCELLED = "volunteer_signup_cancelled"
+    VOLUNTEER_PROMOTED = "volunteer_promoted"
+    VOLUNTEER_ACTIVITY_CHANGED = "volunteer_activity_changed"
+    VOLUNTEER_ACTIVITY_CANCELLED = "volunteer_activity_cancelled"
+    VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
+
+
+class SubjectType(enum.StrEnum):
+    """What a notification can be about, named as the API names that type (a `Node`): the
+    schema resolves a subject through `node()`, with the same visibility rules, so a domain
+    whose items are notified about adds its type here and nothing else."""
+
+    COMPLAINT = "Complaint"
+    ROOM_BOOKING = "RoomBooking"
+    APPOINTMENT = "Appointment"
+    RESIDENT = "Resident"
+    VOLUNTEER = "Volunteer"
+    VOLUNTEER_ACTIVITY = "VolunteerActivity"
+
+
+@dataclass(frozen=True)
+class Subject:
+    type: SubjectType
+    id: uuid.UUID
 
 
 class Notification(TenantOwned, Base):
     __tablename__ = "notifications"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "recipient_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(
-            ["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"
-        ),
+        # No foreign key for the subject: it may be a row of any domain's table. A subject gone
+        # (or no longer the recipient's to see) answers null, as node() does.
+        CheckConstraint("(subject_type IS NULL) = (subject_id IS NULL)", name="subject_whole"),
         Index("ix_notifications_inbox", "tenant_id", "recipient_id", "read_at", "id"),
     )
 
     recipient_id: Mapped[uuid.UUID] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(String(500))
-    complaint_id: Mapped[uuid.UUID | None] = mapped_column()
+    subject_type: Mapped[SubjectType | None] = mapped_column(enum_column(SubjectType))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()

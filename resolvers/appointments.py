@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,16 +28,18 @@ from models.appointments import (
     AppointmentType,
     ContactMethod,
 )
-from models.lifecycle import TransitionRefused
+from models.errors import ErrorCode
+from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Grid
 from models.people import ResidentProfile, Role, RoleGrant, User
 from resolvers.deadlines import calendar_of
-from resolvers.errors import InputCheck, fail, not_found, refused
+from resolvers.errors import InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
+from resolvers.steps import Steps
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -91,11 +94,14 @@ class AppointmentRow:
     outcome: str | None
     created_at: datetime
     updated_at: datetime
+    type_code: str
     type_name: str
     type_department_id: uuid.UUID | None
+    type_room_id: uuid.UUID | None
     resident_name: str
     resident_phone: str
     assignee_name: str | None
+    assignee_phone: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +144,14 @@ APPOINTMENT = Selection(
         Appointment.outcome,
         Appointment.created_at,
         Appointment.updated_at,
+        AppointmentType.code.label("type_code"),
         AppointmentType.name.label("type_name"),
         AppointmentType.department_id.label("type_department_id"),
+        AppointmentType.room_id.label("type_room_id"),
         Resident.name.label("resident_name"),
         Resident.phone.label("resident_phone"),
         Assignee.name.label("assignee_name"),
+        Assignee.phone.label("assignee_phone"),
     )
     .join(
         AppointmentType,
@@ -206,6 +215,11 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
             Role.RESIDENT: lambda v: Appointment.resident_id == v.user_id,
         },
     )
+
+
+def people_shown(viewer: Viewer) -> Select[Any]:
+    """Who asked for the appointments in the caller's scope: shown to them (people.visible_person)."""
+    return select(Appointment.resident_id).where(_in_scope(viewer))
 
 
 # Overdue: not contacted in time, in a state the sweep flags from (assigned).
@@ -311,9 +325,10 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     await notify(
         ctx,
         await admins_of(ctx, community_id),
-        kind="appointment_new",
+        kind=NotificationKind.APPOINTMENT_NEW,
         title="新的预约待分拣",
         body=f"{found.name}：待分拣",
+        subject=Subject(SubjectType.APPOINTMENT, item.id),
     )
     return item.id
 
@@ -328,6 +343,24 @@ def parties(viewer: Viewer, appointment: Appointment | AppointmentRow) -> set[Ap
     if viewer.administers(appointment.community_id):
         found.add(AppointmentParty.ADMIN)
     return found
+
+
+# No step has a rule of its own beyond the lifecycle (whom an appointment may go to is a
+# question of the input, asked by `assign`).
+STEPS = Steps(
+    LIFECYCLE,
+    thing="预约",
+    states=APPOINTMENT_STATUS_NAMES,
+    actions=APPOINTMENT_STEP_NAMES,
+    field="appointmentId",
+)
+
+
+def viewer_can(ctx: RequestContext, row: AppointmentRow) -> frozenset[AppointmentAction]:
+    """The steps the caller may take on this appointment now (no query)."""
+    if ctx.viewer is None:
+        return frozenset()
+    return STEPS.available(ctx, row, parties(ctx.viewer, row))
 
 
 async def _step(
@@ -346,16 +379,7 @@ async def _step(
     if item is None:
         raise not_found("预约", "appointmentId")
     before = item.status
-    try:
-        after = LIFECYCLE.next_state(action, before, parties(viewer, item))
-    except TransitionRefused as refusal:
-        raise refused(
-            refusal,
-            thing="预约",
-            states=APPOINTMENT_STATUS_NAMES,
-            actions=APPOINTMENT_STEP_NAMES,
-            field="appointmentId",
-        ) from refusal
+    after = STEPS.next_state(ctx, action, item, parties(viewer, item))
     now = ctx.clock()
     item.status = after
     item.updated_at = now
@@ -374,7 +398,7 @@ async def _step(
     try:
         await session.flush()
     except StaleDataError as error:
-        raise fail("CONFLICT", "该预约刚刚被他人处理，请刷新后重试。", "appointmentId") from error
+        raise fail(ErrorCode.CONFLICT, "该预约刚刚被他人处理，请刷新后重试。", "appointmentId") from error
     return item
 
 
@@ -388,7 +412,7 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
     department = visible.type_department_id if visible else None
     suitable = bool(departments) and (department is None or department in departments)
     if visible is not None and not suitable:
-        raise fail("INVALID", "请选择承办该事项的部门工作人员。", "staffId")
+        raise fail(ErrorCode.INVALID, "请选择承办该事项的部门工作人员。", "staffId")
 
     def hand_over(item: Appointment) -> None:
         item.assignee_id = staff_id
@@ -399,16 +423,18 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
     await notify(
         ctx,
         [staff_id],
-        kind="appointment_assigned",
+        kind=NotificationKind.APPOINTMENT_ASSIGNED,
         title="新的预约任务",
         body=f"{visible.type_name}：请在一个工作日内联系居民。",
+        subject=Subject(SubjectType.APPOINTMENT, item.id),
     )
     await notify(
         ctx,
         [item.resident_id],
-        kind="appointment_status",
+        kind=NotificationKind.APPOINTMENT_STATUS,
         title="预约进展",
         body=f"您的{visible.type_name}预约已安排工作人员，将尽快与您联系。",
+        subject=Subject(SubjectType.APPOINTMENT, item.id),
     )
     return item.id
 
@@ -444,9 +470,10 @@ async def schedule(ctx: RequestContext, appointment_id: uuid.UUID, at: datetime,
     await notify(
         ctx,
         [item.resident_id],
-        kind="appointment_status",
+        kind=NotificationKind.APPOINTMENT_STATUS,
         title="预约时间已确定",
         body="您的预约时间已确定，请按时前往。",
+        subject=Subject(SubjectType.APPOINTMENT, item.id),
     )
     return item.id
 
@@ -461,7 +488,14 @@ async def complete(ctx: RequestContext, appointment_id: uuid.UUID, outcome: str)
         item.outcome = text
 
     item = await _step(ctx, appointment_id, AppointmentAction.COMPLETE, note=text, change=finish)
-    await notify(ctx, [item.resident_id], kind="appointment_status", title="预约已办结", body="您的预约事项已办结。")
+    await notify(
+        ctx,
+        [item.resident_id],
+        kind=NotificationKind.APPOINTMENT_STATUS,
+        title="预约已办结",
+        body="您的预约事项已办结。",
+        subject=Subject(SubjectType.APPOINTMENT, item.id),
+    )
     return item.id
 
 
@@ -474,9 +508,10 @@ async def cancel(ctx: RequestContext, appointment_id: uuid.UUID, reason: str) ->
     await notify(
         ctx,
         [item.resident_id, item.assignee_id],
-        kind="appointment_cancelled",
+        kind=NotificationKind.APPOINTMENT_CANCELLED,
         title="预约已取消",
         body=f"预约已取消：{text}",
+        subject=Subject(SubjectType.APPOINTMENT, item.id),
     )
     return item.id
 
@@ -504,9 +539,10 @@ async def sweep(ctx: RequestContext) -> int:
         await notify(
             ctx,
             [item.assignee_id, *(await admins_of(ctx, item.community_id))],
-            kind="appointment_overdue",
+            kind=NotificationKind.APPOINTMENT_OVERDUE,
             title="预约超时未联系",
             body="有预约超过一个工作日未联系居民，请督办。",
+            subject=Subject(SubjectType.APPOINTMENT, item.id),
         )
     await session.flush()
     return len(late)

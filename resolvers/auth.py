@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 
 from models.auth import RefreshToken
 from models.database import when_committed
+from models.errors import ErrorCode
 from models.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from models.people import Role, RoleGrant, User, normalise_phone
 from models.phone_codes import CodePurpose, PhoneCode
@@ -103,7 +104,7 @@ async def end_sessions(ctx: RequestContext, user_id: uuid.UUID) -> None:
 async def login(ctx: RequestContext, phone: str, password: str, *, client: str) -> Tokens:
     user = await _password_check(ctx, normalise_phone(phone) or phone.strip()[:32], password, client)
     if user is None:
-        raise DomainError(Issue("INVALID_CREDENTIALS", INVALID_CREDENTIALS), keep_changes=True)
+        raise DomainError(Issue(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS), keep_changes=True)
     return await issue_tokens(ctx, user.id)
 
 
@@ -144,7 +145,8 @@ async def _password_check(ctx: RequestContext, phone: str, password: str, client
 def _locked(ctx: RequestContext, count: throttles.Count) -> DomainError:
     minutes = max(1, int((count.window_ends_at - ctx.clock()).total_seconds() // 60) + 1)
     return DomainError(
-        Issue("ACCOUNT_LOCKED", f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。"), keep_changes=True
+        Issue(ErrorCode.ACCOUNT_LOCKED, f"登录失败次数过多，账户已暂时锁定，请 {minutes} 分钟后再试。"),
+        keep_changes=True,
     )
 
 
@@ -164,7 +166,7 @@ async def change_password(ctx: RequestContext, current_password: str, new_passwo
     phone = await session_of(ctx).scalar(select(User.phone).where(User.id == viewer.user_id))
     user = await _password_check(ctx, phone or "", current_password, client)
     if user is None:
-        raise DomainError(Issue("WRONG_PASSWORD", "当前密码不正确。", "currentPassword"), keep_changes=True)
+        raise DomainError(Issue(ErrorCode.WRONG_PASSWORD, "当前密码不正确。", "currentPassword"), keep_changes=True)
     return await _new_password(ctx, user, new_password)
 
 
@@ -174,7 +176,7 @@ async def reset_password(ctx: RequestContext, phone: str, phone_code: str, new_p
     session ends, the lock-out of this phone is lifted, and the caller is signed in."""
     check = InputCheck()
     number = normalise_phone(phone)
-    check.require(number is not None, "phone", "请输入有效的中国大陆手机号码。", "INVALID_PHONE")
+    check.require(number is not None, "phone", "请输入有效的中国大陆手机号码。", ErrorCode.INVALID_PHONE)
     check_new_password(check, new_password, "newPassword")
     check.done()
     assert number is not None
@@ -182,9 +184,9 @@ async def reset_password(ctx: RequestContext, phone: str, phone_code: str, new_p
     user = await session_of(ctx).scalar(select(User).where(User.phone == number))
     if user is None:
         # The caller proved the phone is theirs: telling them it has no account reveals nothing.
-        raise fail("NO_ACCOUNT", "该手机号尚未注册。", "phone")
+        raise fail(ErrorCode.NO_ACCOUNT, "该手机号尚未注册。", "phone")
     if not user.is_active:
-        raise fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED)
+        raise fail(ErrorCode.ACCOUNT_DISABLED, ACCOUNT_DISABLED)
     await throttles.forget(
         ctx, throttles.key_of(ctx, "login-phone", number), throttles.key_of(ctx, "login", number, client)
     )
@@ -215,7 +217,7 @@ async def _stolen(ctx: RequestContext, family_id: uuid.UUID, user_id: uuid.UUID)
     and so do the access tokens already handed out."""
     await _revoke_family(ctx, family_id)
     await end_sessions(ctx, user_id)
-    return DomainError(Issue("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken"), keep_changes=True)
+    return DomainError(Issue(ErrorCode.INVALID_REFRESH_TOKEN, INVALID_REFRESH, "refreshToken"), keep_changes=True)
 
 
 @allowed_to(ANYONE)
@@ -250,7 +252,7 @@ async def refresh(ctx: RequestContext, refresh_token: str) -> Tokens:
         ).one_or_none()
         if stored is not None and stored.used_at is not None:
             raise await _stolen(ctx, stored.family_id, stored.user_id)
-        raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
+        raise fail(ErrorCode.INVALID_REFRESH_TOKEN, INVALID_REFRESH, "refreshToken")
     family_revoked = await session.scalar(
         select(RefreshToken.id)
         .where(RefreshToken.family_id == spent.family_id, RefreshToken.revoked_at.is_not(None))
@@ -260,7 +262,7 @@ async def refresh(ctx: RequestContext, refresh_token: str) -> Tokens:
         raise await _stolen(ctx, spent.family_id, spent.user_id)
     active = await session.scalar(select(User.is_active).where(User.id == spent.user_id))
     if not active:
-        raise fail("INVALID_REFRESH_TOKEN", INVALID_REFRESH, "refreshToken")
+        raise fail(ErrorCode.INVALID_REFRESH_TOKEN, INVALID_REFRESH, "refreshToken")
     return await issue_tokens(ctx, spent.user_id, spent.family_id)
 
 

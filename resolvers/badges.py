@@ -23,6 +23,8 @@ from sqlalchemy import ColumnElement, select
 
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import new_id
+from models.errors import ErrorCode
+from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Community, Grid
 from models.people import Role, User
 from models.seals import seal, unseal
@@ -122,7 +124,7 @@ async def revoke_badge(ctx: RequestContext, grid_id: uuid.UUID | None) -> uuid.U
     session = session_of(ctx)
     if grid_id is None:
         if Role.GRID_WORKER not in viewer.roles:
-            raise fail("INVALID", "请指明网格。", "gridId")
+            raise fail(ErrorCode.INVALID, "请指明网格。", "gridId")
         worker_id: uuid.UUID | None = viewer.user_id
     else:
         grid = (
@@ -132,7 +134,7 @@ async def revoke_badge(ctx: RequestContext, grid_id: uuid.UUID | None) -> uuid.U
             raise not_found("网格", "gridId")
         worker_id = grid.worker_id
         if worker_id is None:
-            raise fail("NO_WORKER", "该网格暂无网格员。", "gridId")
+            raise fail(ErrorCode.NO_WORKER, "该网格暂无网格员。", "gridId")
     assert ctx.tenant is not None and worker_id is not None
     insert = await upsert(session, WorkerBadge)
     await session.execute(
@@ -164,7 +166,7 @@ class ScannedBadge:
 async def scanned_badge(ctx: RequestContext, token: str, field: str = "badge") -> ScannedBadge:
     """The grid and worker of a badge that still works here; every other token (forged,
     revoked, another street office's, a worker who left the grid) answers alike."""
-    invalid = fail("INVALID_BADGE", "工作牌二维码无效或已停用，请联系您的网格员。", field)
+    invalid = fail(ErrorCode.INVALID_BADGE, "工作牌二维码无效或已停用，请联系您的网格员。", field)
     payload = unseal(token.strip(), secret=ctx.settings.secret_key or "", purpose=BADGE_SEAL)
     if payload is None or len(payload) != _BADGE.size or ctx.tenant is None:
         raise invalid
@@ -191,9 +193,10 @@ async def record_registration(ctx: RequestContext, resident_id: uuid.UUID, badge
     await notify(
         ctx,
         [badge.worker_id],
-        kind="resident_registered",
+        kind=NotificationKind.RESIDENT_REGISTERED,
         title="居民扫码注册",
         body=f"有居民扫描您的工作牌注册（{badge.grid_name}），请及时核实。",
+        subject=Subject(SubjectType.RESIDENT, resident_id),
     )
 
 

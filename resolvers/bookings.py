@@ -13,15 +13,15 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.bookings import (
     HOLDING,
     LIFECYCLE,
-    WEEKDAYS,
     BookingAction,
     BookingParty,
     BookingStatus,
@@ -29,19 +29,22 @@ from models.bookings import (
     Room,
     RoomBooking,
     RoomRules,
+    Weekday,
     span_minutes,
     week_of,
 )
 from models.calendar import SHANGHAI
-from models.lifecycle import TransitionRefused
+from models.errors import ErrorCode
+from models.notifications import NotificationKind, Subject, SubjectType
 from models.people import Role, User
 from resolvers.deadlines import calendar_of
-from resolvers.errors import DomainError, InputCheck, fail, not_found, refused
+from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, loader
 from resolvers.notifications import admins_of, notify
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
+from resolvers.steps import Steps
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -238,6 +241,12 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+def people_shown(viewer: Viewer) -> Select[Any]:
+    """Who booked the bookings in the caller's scope: shown to them (people.visible_person)."""
+    room = (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id)
+    return select(RoomBooking.resident_id).join(Room, room).where(_in_scope(viewer))
+
+
 async def _bookings(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[BookingRow | None]:
     found = {
         row.id: row for row in await BOOKING.where(RoomBooking.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
@@ -294,18 +303,18 @@ def _occurrences(request: BookingRequest, check: InputCheck) -> list[tuple[datet
 
 BREACHES = {
     # breach: (field, code, message with the room's rules and the day filled in)
-    Breach.ENDS_BEFORE_START: ("endsAt", "INVALID", "结束时间须晚于开始时间。"),
-    Breach.OVER_CAPACITY: ("attendees", "OVER_CAPACITY", "该活动室最多容纳 {rules.capacity} 人。"),
-    Breach.OFF_SLOT: ("startsAt", "NOT_ON_SLOT", "请按 {rules.slot_minutes} 分钟的时段预约。"),
-    Breach.TOO_LONG: ("endsAt", "TOO_LONG", "单次预约不能超过 {hours} 小时。"),
-    Breach.TOO_SOON: ("startsAt", "TOO_SOON", "请至少提前 {rules.min_notice_hours} 小时预约。"),
-    Breach.TOO_FAR_AHEAD: ("startsAt", "TOO_FAR_AHEAD", "最多只能预约 {rules.max_days_ahead} 天内的时段。"),
-    Breach.CLOSED_DAY: ("startsAt", "CLOSED", "{day} 活动室不开放。"),
-    Breach.OUTSIDE_OPENING_HOURS: ("startsAt", "OUTSIDE_OPENING_HOURS", "所选时段不在开放时间内。"),
+    Breach.ENDS_BEFORE_START: ("endsAt", ErrorCode.INVALID, "结束时间须晚于开始时间。"),
+    Breach.OVER_CAPACITY: ("attendees", ErrorCode.OVER_CAPACITY, "该活动室最多容纳 {rules.capacity} 人。"),
+    Breach.OFF_SLOT: ("startsAt", ErrorCode.NOT_ON_SLOT, "请按 {rules.slot_minutes} 分钟的时段预约。"),
+    Breach.TOO_LONG: ("endsAt", ErrorCode.TOO_LONG, "单次预约不能超过 {hours} 小时。"),
+    Breach.TOO_SOON: ("startsAt", ErrorCode.TOO_SOON, "请至少提前 {rules.min_notice_hours} 小时预约。"),
+    Breach.TOO_FAR_AHEAD: ("startsAt", ErrorCode.TOO_FAR_AHEAD, "最多只能预约 {rules.max_days_ahead} 天内的时段。"),
+    Breach.CLOSED_DAY: ("startsAt", ErrorCode.CLOSED, "{day} 活动室不开放。"),
+    Breach.OUTSIDE_OPENING_HOURS: ("startsAt", ErrorCode.OUTSIDE_OPENING_HOURS, "所选时段不在开放时间内。"),
 }
 
 
-def _breach_issue(breach: Breach, rules: RoomRules, starts: datetime) -> tuple[str, str, str]:
+def _breach_issue(breach: Breach, rules: RoomRules, starts: datetime) -> tuple[str, ErrorCode, str]:
     field_name, code, message = BREACHES[breach]
     return field_name, code, message.format(rules=rules, hours=rules.max_duration_minutes // 60, day=_day(starts))
 
@@ -355,7 +364,7 @@ async def _clashes(ctx: RequestContext, room_id: uuid.UUID, slots: list[tuple[da
 
 def _conflict(days: list[str]) -> DomainError:
     return fail(
-        "BOOKING_CONFLICT",
+        ErrorCode.BOOKING_CONFLICT,
         f"以下日期的所选时段已被预约：{'、'.join(days)}。" if days else "所选时段已被预约。",
         "startsAt",
     )
@@ -385,7 +394,7 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
     over_quota = await _quota_problems(ctx, room_row, viewer.user_id, slots)
     if over_quota:
         raise fail(
-            "QUOTA_EXCEEDED",
+            ErrorCode.QUOTA_EXCEEDED,
             f"超过每周 {room_row.weekly_quota_hours} 小时的预约额度（自 {'、'.join(over_quota)} 起的一周）。",
             "endsAt",
         )
@@ -421,9 +430,10 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
         await notify(
             ctx,
             await admins_of(ctx, room_row.community_id),
-            kind="booking_pending",
+            kind=NotificationKind.BOOKING_PENDING,
             title="活动室预约待审核",
             body=f"{room_row.name}：{_day(rows[0].starts_at)} 起 {len(rows)} 次，{purpose}",
+            subject=Subject(SubjectType.ROOM_BOOKING, rows[0].id),
         )
     return rows[0].id
 
@@ -462,22 +472,62 @@ async def _find(ctx: RequestContext, booking_id: uuid.UUID) -> _Step:
     return _Step(row, room_name, parties(viewer_of(ctx), row.resident_id, community_id))
 
 
-def _move(step: _Step, action: BookingAction) -> RoomBooking:
-    """Takes `action` if the lifecycle lets this caller take it now (written by `_save`)."""
-    try:
-        step.booking.status = LIFECYCLE.next_state(action, step.booking.status, step.parties)
-    except TransitionRefused as refusal:
-        raise refused(
-            refusal, thing="预约", states=BOOKING_STATUS_NAMES, actions=ACTION_NAMES, field="bookingId"
-        ) from refusal
+def _move(ctx: RequestContext, step: _Step, action: BookingAction) -> RoomBooking:
+    """Takes `action` if STEPS let this caller take it now (written by `_save`)."""
+    step.booking.status = STEPS.next_state(ctx, action, step.booking, step.parties)
     return step.booking
+
+
+# --- each step's own rule beyond the lifecycle (read by the mutations and by viewer_can) ------
+
+
+def _not_started(
+    ctx: RequestContext, booking: RoomBooking | BookingRow, parties: frozenset[BookingParty]
+) -> DomainError | None:
+    """A resident cancels before the start; an admin at any time."""
+    if BookingParty.ADMIN not in parties and booking.starts_at <= ctx.clock():
+        return fail(ErrorCode.TOO_LATE, "预约已开始，不能再取消。", "bookingId")
+    return None
+
+
+def _check_in_open(ctx: RequestContext, booking: RoomBooking | BookingRow, _: object) -> DomainError | None:
+    if not booking.starts_at - CHECK_IN_EARLY <= ctx.clock() <= booking.ends_at:
+        return fail(ErrorCode.NOT_NOW, "只能在预约开始前 15 分钟至结束前签到。", "bookingId")
+    return None
+
+
+def _past_check_in(ctx: RequestContext, booking: RoomBooking | BookingRow, _: object) -> DomainError | None:
+    if ctx.clock() < booking.starts_at + CHECK_IN_EARLY:
+        return fail(ErrorCode.NOT_NOW, "预约开始 15 分钟后仍未签到，才能记为未到场。", "bookingId")
+    return None
+
+
+STEPS = Steps(
+    LIFECYCLE,
+    thing="预约",
+    states=BOOKING_STATUS_NAMES,
+    actions=ACTION_NAMES,
+    field="bookingId",
+    guards={
+        BookingAction.CANCEL: _not_started,
+        BookingAction.CHECK_IN: _check_in_open,
+        BookingAction.MARK_NO_SHOW: _past_check_in,
+    },
+)
+
+
+def viewer_can(ctx: RequestContext, row: BookingRow) -> frozenset[BookingAction]:
+    """The steps the caller may take on this booking now (no query: the row has what it takes)."""
+    if ctx.viewer is None:
+        return frozenset()
+    return STEPS.available(ctx, row, parties(ctx.viewer, row.resident_id, row.community_id))
 
 
 async def _save(ctx: RequestContext) -> None:
     try:
         await session_of(ctx).flush()
     except StaleDataError as error:
-        raise fail("CONFLICT", "该预约刚刚被他人处理，请刷新后重试。", "bookingId") from error
+        raise fail(ErrorCode.CONFLICT, "该预约刚刚被他人处理，请刷新后重试。", "bookingId") from error
 
 
 @allowed_to(*ADMINS)
@@ -489,7 +539,7 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
     check.done()
     action = BookingAction.APPROVE if approve else BookingAction.REJECT
     step = await _find(ctx, booking_id)
-    row = _move(step, action)
+    row = _move(ctx, step, action)
     together = [row]
     if row.series_id is not None:
         siblings = await session_of(ctx).scalars(
@@ -499,7 +549,7 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
                 RoomBooking.status.in_(LIFECYCLE.sources(action, BookingParty.ADMIN)),
             )
         )
-        together += [_move(_Step(each, step.room_name, step.parties), action) for each in siblings]
+        together += [_move(ctx, _Step(each, step.room_name, step.parties), action) for each in siblings]
     now = ctx.clock()
     for each in together:
         each.reason = None if approve else reason
@@ -510,9 +560,10 @@ async def decide(ctx: RequestContext, booking_id: uuid.UUID, *, approve: bool, r
     await notify(
         ctx,
         [row.resident_id],
-        kind="booking_decided",
+        kind=NotificationKind.BOOKING_DECIDED,
         title="活动室预约结果",
         body=f"您预约的{step.room_name}（{_day(row.starts_at)}）{verdict}",
+        subject=Subject(SubjectType.ROOM_BOOKING, row.id),
     )
     return row.id
 
@@ -526,9 +577,7 @@ async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None)
     if not mine:
         reason = check.text(reason or "", "reason", "取消理由", max_length=200)
     check.done()
-    row = _move(step, BookingAction.CANCEL)
-    if BookingParty.ADMIN not in step.parties and row.starts_at <= ctx.clock():
-        raise fail("TOO_LATE", "预约已开始，不能再取消。", "bookingId")
+    row = _move(ctx, step, BookingAction.CANCEL)
     row.reason = reason
     row.decided_at = ctx.clock()
     await _save(ctx)
@@ -536,34 +585,31 @@ async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None)
         await notify(
             ctx,
             [row.resident_id],
-            kind="booking_cancelled",
+            kind=NotificationKind.BOOKING_CANCELLED,
             title="活动室预约被取消",
             body=f"您预约的{step.room_name}（{_day(row.starts_at)}）已取消：{reason}",
+            subject=Subject(SubjectType.ROOM_BOOKING, row.id),
         )
     return row.id
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
 async def check_in(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row = _move(await _find(ctx, booking_id), BookingAction.CHECK_IN)
-    if not row.starts_at - CHECK_IN_EARLY <= ctx.clock() <= row.ends_at:
-        raise fail("NOT_NOW", "只能在预约开始前 15 分钟至结束前签到。", "bookingId")
+    row = _move(ctx, await _find(ctx, booking_id), BookingAction.CHECK_IN)
     await _save(ctx)
     return row.id
 
 
 @allowed_to(*ADMINS)
 async def mark_no_show(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row = _move(await _find(ctx, booking_id), BookingAction.MARK_NO_SHOW)
-    if ctx.clock() < row.starts_at + CHECK_IN_EARLY:
-        raise fail("NOT_NOW", "预约开始 15 分钟后仍未签到，才能记为未到场。", "bookingId")
+    row = _move(ctx, await _find(ctx, booking_id), BookingAction.MARK_NO_SHOW)
     await _save(ctx)
     return row.id
 
 
 @allowed_to(*ADMINS)
 async def complete(ctx: RequestContext, booking_id: uuid.UUID) -> uuid.UUID:
-    row = _move(await _find(ctx, booking_id), BookingAction.COMPLETE)
+    row = _move(ctx, await _find(ctx, booking_id), BookingAction.COMPLETE)
     await _save(ctx)
     return row.id
 
@@ -588,12 +634,16 @@ async def sweep(ctx: RequestContext) -> int:
         await notify(
             ctx,
             await admins_of(ctx, community_id),
-            kind="booking_overdue",
+            kind=NotificationKind.BOOKING_OVERDUE,
             title="活动室预约超时未审核",
             body=f"{_day(row.starts_at)} 的预约已超过一个工作日未答复。",
+            subject=Subject(SubjectType.ROOM_BOOKING, row.id),
         )
     await session.flush()
     return len(late)
+
+
+MAX_OPENING_SPANS = 28  # four a day
 
 
 @dataclass(frozen=True)
@@ -602,7 +652,7 @@ class RoomSettings:
     capacity: int
     facilities: list[str]
     requires_approval: bool
-    opening_hours: dict[str, list[str]]
+    opening_hours: list[tuple[Weekday, str, str]]  # (weekday, opens, closes), "HH:MM"
     closed_dates: list[date]
     slot_minutes: int
     min_notice_hours: int
@@ -611,13 +661,18 @@ class RoomSettings:
     weekly_quota_hours: int
 
 
-def _check_opening_hours(check: InputCheck, hours: dict[str, list[str]]) -> None:
-    for day, spans in hours.items():
-        if not check.require(day in WEEKDAYS, "openingHours", f"“{day}”不是星期（mon–sun）。"):
-            continue
-        for span in spans:
-            well_formed = span_minutes(span) is not None
-            check.require(well_formed, "openingHours", f"开放时段“{span}”格式应为 09:00-12:00，且结束晚于开始。")
+def _opening_hours(check: InputCheck, spans: list[tuple[Weekday, str, str]]) -> dict[str, list[str]]:
+    """The spans as a room stores them, {"mon": ["09:00-12:00"]}, each checked."""
+    check.require(len(spans) <= MAX_OPENING_SPANS, "openingHours", f"开放时段最多 {MAX_OPENING_SPANS} 个。")
+    hours: dict[str, list[str]] = {}
+    for index, (day, opens, closes) in enumerate(spans):
+        span = f"{opens}-{closes}"
+        well_formed = span_minutes(span) is not None
+        check.require(
+            well_formed, f"openingHours.{index}", f"开放时段“{span}”应为 09:00 至 12:00 这样的时间，且结束晚于开始。"
+        )
+        hours.setdefault(day.value, []).append(span)
+    return {day: sorted(day_spans) for day, day_spans in hours.items()}
 
 
 @allowed_to(*ADMINS)
@@ -631,7 +686,7 @@ async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSet
     name = check.text(settings.name, "name", "名称", max_length=100)
     check.require(1 <= settings.capacity <= 1000, "capacity", "容纳人数应为 1–1000。")
     check.require(all(0 < len(f.strip()) <= 50 for f in settings.facilities), "facilities", "每项设施 1–50 个字符。")
-    _check_opening_hours(check, settings.opening_hours)
+    opening_hours = _opening_hours(check, settings.opening_hours)
     check.require(settings.slot_minutes in (15, 30, 60), "slotMinutes", "时段长度应为 15、30 或 60 分钟。")
     check.require(0 <= settings.min_notice_hours <= 336, "minNoticeHours", "提前预约时间应为 0–336 小时。")
     check.require(1 <= settings.max_days_ahead <= 180, "maxDaysAhead", "可预约天数应为 1–180 天。")
@@ -644,7 +699,7 @@ async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSet
     row.capacity = settings.capacity
     row.facilities = [f.strip() for f in settings.facilities]
     row.requires_approval = settings.requires_approval
-    row.opening_hours = settings.opening_hours
+    row.opening_hours = opening_hours
     row.closed_dates = sorted(d.isoformat() for d in set(settings.closed_dates))
     row.slot_minutes = settings.slot_minutes
     row.min_notice_hours = settings.min_notice_hours
@@ -654,5 +709,5 @@ async def update_room(ctx: RequestContext, room_id: uuid.UUID, settings: RoomSet
     try:
         await session_of(ctx).flush()
     except IntegrityError as error:
-        raise fail("NAME_TAKEN", "本社区已有同名活动室。", "name") from error
+        raise fail(ErrorCode.NAME_TAKEN, "本社区已有同名活动室。", "name") from error
     return row.id

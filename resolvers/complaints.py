@@ -9,14 +9,15 @@ admins their community's; tenant admins all.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.complaints import (
@@ -32,17 +33,19 @@ from models.complaints import (
     ComplaintSource,
     ComplaintStatus,
 )
-from models.lifecycle import TransitionRefused
+from models.errors import ErrorCode
+from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, Role, User
 from resolvers.deadlines import calendar_of, tenant_settings
-from resolvers.errors import InputCheck, fail, not_found, refused
+from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
+from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, StoredFile, receive
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -302,7 +305,13 @@ class Draft:
 
 @dataclass(frozen=True)
 class Filter:
+    """Narrows the caller's complaints; a place outside their scope simply matches none."""
+
     statuses: tuple[ComplaintStatus, ...] = ()
+    sources: tuple[ComplaintSource, ...] = ()
+    community_id: uuid.UUID | None = None
+    grid_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
     overdue: bool | None = None
     submitted_from: datetime | None = None
@@ -334,6 +343,11 @@ def in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+def people_shown(viewer: Viewer) -> Select[Any]:
+    """Who reported the complaints in the caller's scope: shown to them (people.visible_person)."""
+    return select(Complaint.resident_id).where(in_scope(viewer))
+
+
 def parties(viewer: Viewer, complaint: Complaint | ComplaintRow) -> set[ComplaintParty]:
     found: set[ComplaintParty] = set()
     if Role.RESIDENT in viewer.roles and complaint.resident_id == viewer.user_id:
@@ -363,6 +377,51 @@ def is_overdue(row: ComplaintRow, now: datetime) -> bool:
     return row.resolve_due_at < now or (row.status == ComplaintStatus.SUBMITTED and row.acknowledge_due_at < now)
 
 
+# --- each step's own rule beyond the lifecycle (read by the mutations and by viewer_can) ------
+
+
+def _signed_for(ctx: RequestContext, item: Complaint | ComplaintRow, _: object) -> DomainError | None:
+    if item.status == ComplaintStatus.DISPATCHED and item.department_accepted_at is None:
+        return fail(ErrorCode.INVALID_TRANSITION, "部门尚未签收该工单，签收后才能办结。", "complaintId")
+    return None
+
+
+def _not_yet_signed(ctx: RequestContext, item: Complaint | ComplaintRow, _: object) -> DomainError | None:
+    if item.department_accepted_at is not None:
+        return fail(ErrorCode.INVALID_TRANSITION, "该工单已签收。", "complaintId")
+    return None
+
+
+def _within_reopen_window(ctx: RequestContext, item: Complaint | ComplaintRow, _: object) -> DomainError | None:
+    window = tenant_settings(ctx).complaint_reopen_days
+    if item.resolved_at is not None and ctx.clock() - item.resolved_at > timedelta(days=window):
+        return fail(
+            ErrorCode.REOPEN_WINDOW_PASSED, f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId"
+        )
+    return None
+
+
+STEPS = Steps(
+    LIFECYCLE,
+    thing="诉求",
+    states=STATUS_NAMES,
+    actions=ACTION_NAMES,
+    field="complaintId",
+    guards={
+        ComplaintAction.RESOLVE: _signed_for,
+        ComplaintAction.DEPARTMENT_ACCEPT: _not_yet_signed,
+        ComplaintAction.REOPEN: _within_reopen_window,
+    },
+)
+
+
+def viewer_can(ctx: RequestContext, row: ComplaintRow) -> frozenset[ComplaintAction]:
+    """The steps the caller may take on this complaint now (no query: the row has what it takes)."""
+    if ctx.viewer is None:
+        return frozenset()
+    return STEPS.available(ctx, row, parties(ctx.viewer, row))
+
+
 async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ComplaintRow | None]:
     found = {row.id: row for row in await COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer)).all(session_of(ctx))}
     return [found.get(i) for i in ids]
@@ -375,6 +434,7 @@ class Loaders:
     complaints = _complaints  # per viewer
     timelines = pages_by_parent(EVENT, ComplaintEvent.complaint_id, (ComplaintEvent.id,))
     attachments = groups_by_key(ATTACHMENT.order_by(Attachment.id), Attachment.complaint_id)
+    attachments_by_id = batch_by_key(ATTACHMENT, Attachment.id)
 
 
 # --- categories ------------------------------------------------------------------------------
@@ -410,7 +470,7 @@ async def update_category(
         exists = await session.scalar(select(Department.id).where(Department.id == default_department_id))
         check.require(exists is not None, "defaultDepartmentId", "请从列表中选择职能部门。")
     found = await session.get(ComplaintCategory, (ctx.tenant_id, category_id))
-    check.require(found is not None, "categoryId", "未找到该诉求类别。", "NOT_FOUND")
+    check.require(found is not None, "categoryId", "未找到该诉求类别。", ErrorCode.NOT_FOUND)
     check.done()
     assert found is not None
     found.name = name
@@ -431,9 +491,37 @@ async def complaint(ctx: RequestContext, complaint_id: uuid.UUID) -> ComplaintRo
     return await loader(ctx, Loaders.complaints, viewer).load(complaint_id)
 
 
+class ComplaintOrder(enum.StrEnum):
+    DEADLINE = "deadline"
+    NEWEST = "newest"
+    LAST_UPDATED = "last_updated"
+
+
+ORDER_NAMES = {
+    ComplaintOrder.DEADLINE: "办结期限最近的在前（网格员的待办）",
+    ComplaintOrder.NEWEST: "最新提交的在前",
+    ComplaintOrder.LAST_UPDATED: "最近有进展的在前",
+}
+# Each order's keyset (ending with the id, so every row has a place) and its direction; a
+# cursor carries the values of its row's keyset, so it pages on only in the order it came from.
+ORDERS: dict[ComplaintOrder, tuple[tuple[InstrumentedAttribute[Any], ...], bool]] = {
+    ComplaintOrder.DEADLINE: ((Complaint.resolve_due_at, Complaint.id), False),
+    ComplaintOrder.NEWEST: ((Complaint.id,), True),
+    ComplaintOrder.LAST_UPDATED: ((Complaint.updated_at, Complaint.id), True),
+}
+
+
 def _filtered(complaints: Selection[ComplaintRow], query: Filter, now: datetime) -> Selection[ComplaintRow]:
     if query.statuses:
         complaints = complaints.where(Complaint.status.in_(query.statuses))
+    if query.sources:
+        complaints = complaints.where(Complaint.source.in_(query.sources))
+    if query.community_id is not None:
+        complaints = complaints.where(Complaint.community_id == query.community_id)
+    if query.grid_id is not None:
+        complaints = complaints.where(Complaint.grid_id == query.grid_id)
+    if query.department_id is not None:
+        complaints = complaints.where(Complaint.department_id == query.department_id)
     if query.category_id is not None:
         complaints = complaints.where(Complaint.category_id == query.category_id)
     if query.overdue is not None:
@@ -453,18 +541,17 @@ def _filtered(complaints: Selection[ComplaintRow], query: Filter, now: datetime)
 
 @allowed_to(*Role)
 async def list_complaints(
-    ctx: RequestContext, query: Filter, page: PageRequest, *, by_deadline: bool
+    ctx: RequestContext, query: Filter, page: PageRequest, order: ComplaintOrder
 ) -> Page[ComplaintRow]:
     """The caller's complaints: a resident's own, a grid worker's inbox, a department's work
-    orders, an admin's community or tenant. By deadline (soonest first) or newest first."""
+    orders, an admin's community or tenant; in one of ORDERS."""
     check = InputCheck()
     if query.search is not None:
         check.text(query.search, "filter.search", "搜索词", max_length=50)
     check.done()
     mine = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
-    if by_deadline:
-        return await paginate(ctx, mine, (Complaint.resolve_due_at, Complaint.id), page)
-    return await paginate(ctx, mine, (Complaint.id,), page, descending=True)
+    keyset, descending = ORDERS[order]
+    return await paginate(ctx, mine, keyset, page, descending=descending)
 
 
 @allowed_to(*Role)
@@ -496,6 +583,15 @@ async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageReque
 async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[AttachmentRow]:
     """Only reached through a complaint the caller could see."""
     return await loader(ctx, Loaders.attachments).load(complaint_id)
+
+
+@allowed_to(*Role)
+async def attachment(ctx: RequestContext, attachment_id: uuid.UUID) -> AttachmentRow | None:
+    """A photo or video of a complaint the caller may see, or None."""
+    found: AttachmentRow | None = await loader(ctx, Loaders.attachments_by_id).load(attachment_id)
+    if found is None or await complaint(ctx, found.complaint_id) is None:
+        return None
+    return found
 
 
 # --- submitting ------------------------------------------------------------------------------
@@ -560,6 +656,14 @@ async def _routing(
     return building_id, grid
 
 
+def _files_into(viewer: Viewer, grid: Row[Any]) -> bool:
+    """May this grid worker or admin file a complaint into `grid`: a tenant admin anywhere, a
+    community admin in their community, a grid worker in the grids they serve."""
+    return viewer.administers(grid.community_id) or (
+        Role.GRID_WORKER in viewer.roles and grid.worker_id == viewer.user_id
+    )
+
+
 async def _create(
     ctx: RequestContext,
     draft: Draft,
@@ -578,6 +682,10 @@ async def _create(
         category = await session.get(ComplaintCategory, (ctx.tenant_id, draft.category_id))
     check.require(category is not None, "categoryId", "请从列表中选择诉求类别。")
     building_id, grid = await _routing(ctx, check, draft, home_building)
+    if source is not ComplaintSource.APP and grid is not None and not _files_into(viewer, grid):
+        # Staff file only where they serve; residents report wherever they see a problem.
+        place = "buildingId" if draft.building_id else "gridId" if draft.grid_id else "residentId"
+        check.require(False, place, "只能登记到您负责的网格或管理的社区。", ErrorCode.OUT_OF_SCOPE)
     check.done()
     stored = await receive(ctx, files)
     assert category is not None and grid is not None
@@ -618,7 +726,12 @@ async def _create(
     # A grid without a worker falls to the community's admins.
     recipients = [grid.worker_id] if grid.worker_id else await admins_of(ctx, grid.community_id)
     await notify(
-        ctx, recipients, kind="complaint_new", title="新的诉求", body=f"“{title}”待受理。", complaint_id=item.id
+        ctx,
+        recipients,
+        kind=NotificationKind.COMPLAINT_NEW,
+        title="新的诉求",
+        body=f"“{title}”待受理。",
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     _attach(ctx, item.id, event.id, stored)
     await session.flush()
@@ -650,7 +763,7 @@ async def file_on_behalf(
             raise not_found("居民", "residentId")
         home = found.building_id
     if source is ComplaintSource.APP:
-        raise fail("INVALID", "代为登记的来源应为电话、走访或巡查。", "source")
+        raise fail(ErrorCode.INVALID, "代为登记的来源应为电话、走访或巡查。", "source")
     return await _create(ctx, draft, files, resident_id=resident_id, home_building=home, source=source)
 
 
@@ -671,23 +784,16 @@ async def _act(
     action: ComplaintAction,
     *,
     note: str | None = None,
-    guard: Callable[[Complaint], None] = lambda _: None,
     change: Callable[[Complaint], None] = lambda _: None,
 ) -> tuple[Complaint, ComplaintEvent]:
-    """Checks the step is this caller's to take now (and passes `guard`, a step's own rule,
-    which raises), takes it, and writes it on the timeline.
+    """Checks the step is this caller's to take now (STEPS: the lifecycle and the step's own
+    guard), takes it, and writes it on the timeline.
     Two people acting on the same item at once: the second's write finds the version changed
     (or, on SQLite, waits and then sees the new state) and is refused."""
     session = session_of(ctx)
     item = await _visible(ctx, complaint_id)
     before = item.status
-    try:
-        after = LIFECYCLE.next_state(action, before, parties(viewer_of(ctx), item))
-    except TransitionRefused as refusal:
-        raise refused(
-            refusal, thing="诉求", states=STATUS_NAMES, actions=ACTION_NAMES, field="complaintId"
-        ) from refusal
-    guard(item)
+    after = STEPS.next_state(ctx, action, item, parties(viewer_of(ctx), item))
     now = ctx.clock()
     item.status = after
     item.updated_at = now
@@ -705,7 +811,7 @@ async def _act(
     try:
         await session.flush()
     except StaleDataError as error:
-        raise fail("CONFLICT", "该诉求刚刚被他人处理，请刷新后重试。", "complaintId") from error
+        raise fail(ErrorCode.CONFLICT, "该诉求刚刚被他人处理，请刷新后重试。", "complaintId") from error
     return item, event
 
 
@@ -720,10 +826,10 @@ async def _tell_resident(ctx: RequestContext, item: Complaint, what: str) -> Non
     await notify(
         ctx,
         [item.resident_id],
-        kind="complaint_status",
+        kind=NotificationKind.COMPLAINT_STATUS,
         title="诉求进展",
         body=f"您的诉求“{item.title}”{what}。",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
 
 
@@ -752,17 +858,11 @@ async def resolve(ctx: RequestContext, complaint_id: uuid.UUID, reply: str, file
     check.done()
     stored = await receive(ctx, files)
 
-    def signed_for(item: Complaint) -> None:
-        if item.status == ComplaintStatus.DISPATCHED and item.department_accepted_at is None:
-            raise fail("INVALID_TRANSITION", "部门尚未签收该工单，签收后才能办结。", "complaintId")
-
     def record(item: Complaint) -> None:
         item.resolution = reply_text
         item.resolved_at = ctx.clock()
 
-    item, event = await _act(
-        ctx, complaint_id, ComplaintAction.RESOLVE, note=reply_text, guard=signed_for, change=record
-    )
+    item, event = await _act(ctx, complaint_id, ComplaintAction.RESOLVE, note=reply_text, change=record)
     await _tell_resident(ctx, item, "已办结，请确认并评价")
     _attach(ctx, item.id, event.id, stored)
     await session_of(ctx).flush()
@@ -809,10 +909,10 @@ async def dispatch(
     await notify(
         ctx,
         await staff_of(ctx, department),
-        kind="complaint_dispatched",
+        kind=NotificationKind.COMPLAINT_DISPATCHED,
         title="新的派单",
         body=f"“{item.title}”已派至本部门。",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     await _tell_resident(ctx, item, "已转交职能部门办理")
     return item.id
@@ -820,21 +920,17 @@ async def dispatch(
 
 @allowed_to(Role.STAFF)
 async def department_accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
-    def not_yet_signed(item: Complaint) -> None:
-        if item.department_accepted_at is not None:
-            raise fail("INVALID_TRANSITION", "该工单已签收。", "complaintId")
-
     def sign(item: Complaint) -> None:
         item.department_accepted_at = ctx.clock()
 
-    item, _ = await _act(ctx, complaint_id, ComplaintAction.DEPARTMENT_ACCEPT, guard=not_yet_signed, change=sign)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.DEPARTMENT_ACCEPT, change=sign)
     await notify(
         ctx,
         [item.handler_id],
-        kind="complaint_status",
+        kind=NotificationKind.COMPLAINT_STATUS,
         title="部门已签收",
         body=f"“{item.title}”已由职能部门签收。",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     return item.id
 
@@ -853,10 +949,10 @@ async def return_to_grid(ctx: RequestContext, complaint_id: uuid.UUID, reason: s
     await notify(
         ctx,
         [item.handler_id],
-        kind="complaint_returned",
+        kind=NotificationKind.COMPLAINT_RETURNED,
         title="工单被退回",
         body=f"“{item.title}”被部门退回：{reason_text}",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     return item.id
 
@@ -870,9 +966,11 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
     grid = (
         await session_of(ctx).execute(select(Grid.id, Grid.community_id, Grid.worker_id).where(Grid.id == grid_id))
     ).one_or_none()
-    allowed = grid is not None and viewer.administers(grid.community_id)
-    check.require(allowed, "gridId", "请从您管理范围内的网格中选择。")
-    check.require(grid is None or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
+    if check.require(grid is not None, "gridId", "请从列表中选择网格。"):
+        assert grid is not None
+        in_scope = viewer.administers(grid.community_id)
+        check.require(in_scope, "gridId", "请从您管理范围内的网格中选择。", ErrorCode.OUT_OF_SCOPE)
+        check.require(not in_scope or grid.worker_id is not None, "gridId", "该网格还没有网格员。")
     check.done()
     assert grid is not None
 
@@ -885,10 +983,10 @@ async def reassign(ctx: RequestContext, complaint_id: uuid.UUID, grid_id: uuid.U
     await notify(
         ctx,
         [grid.worker_id],
-        kind="complaint_new",
+        kind=NotificationKind.COMPLAINT_NEW,
         title="改派给您的诉求",
         body=f"“{item.title}”已改派给您。",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     return item.id
 
@@ -910,10 +1008,10 @@ async def supervise(ctx: RequestContext, complaint_id: uuid.UUID, note: str, due
     await notify(
         ctx,
         holders,
-        kind="complaint_supervised",
+        kind=NotificationKind.COMPLAINT_SUPERVISED,
         title="督办",
         body=f"“{item.title}”被督办：{note_text}",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     return item.id
 
@@ -936,10 +1034,10 @@ async def confirm(ctx: RequestContext, complaint_id: uuid.UUID, rating: int, com
     await notify(
         ctx,
         [item.handler_id],
-        kind="complaint_confirmed",
+        kind=NotificationKind.COMPLAINT_CONFIRMED,
         title="居民已评价",
         body=f"“{item.title}”获评 {rating} 分。",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     return item.id
 
@@ -949,22 +1047,14 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     check = InputCheck()
     reason_text = _note(check, reason, "reason", "重新办理的理由", required=True)
     check.done()
-    window = tenant_settings(ctx).complaint_reopen_days
-
-    def within_window(item: Complaint) -> None:
-        if item.resolved_at is not None and ctx.clock() - item.resolved_at > timedelta(days=window):
-            raise fail(
-                "REOPEN_WINDOW_PASSED", f"办结超过 {window} 天的诉求不能重新办理，请提交新的诉求。", "complaintId"
-            )
-
-    item, _ = await _act(ctx, complaint_id, ComplaintAction.REOPEN, note=reason_text, guard=within_window)
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REOPEN, note=reason_text)
     await notify(
         ctx,
         [item.handler_id],
-        kind="complaint_reopened",
+        kind=NotificationKind.COMPLAINT_REOPENED,
         title="诉求被退回重办",
         body=f"“{item.title}”：{reason_text}",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     return item.id
 
@@ -975,10 +1065,10 @@ async def withdraw(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
     await notify(
         ctx,
         [item.handler_id],
-        kind="complaint_withdrawn",
+        kind=NotificationKind.COMPLAINT_WITHDRAWN,
         title="诉求已撤回",
         body=f"“{item.title}”已被居民撤回。",
-        complaint_id=item.id,
+        subject=Subject(SubjectType.COMPLAINT, item.id),
     )
     return item.id
 
@@ -1005,10 +1095,10 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         await notify(
             ctx,
             recipients,
-            kind="complaint_overdue",
+            kind=NotificationKind.COMPLAINT_OVERDUE,
             title="诉求超期",
             body=f"“{item.title}”已超过办理期限。",
-            complaint_id=item.id,
+            subject=Subject(SubjectType.COMPLAINT, item.id),
         )
         report.marked_overdue += 1
     limit = now - timedelta(days=tenant_settings(ctx).complaint_auto_close_days)
@@ -1022,10 +1112,10 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         await notify(
             ctx,
             [item.resident_id],
-            kind="complaint_status",
+            kind=NotificationKind.COMPLAINT_STATUS,
             title="诉求进展",
             body=f"您的诉求“{item.title}”已自动关闭。",
-            complaint_id=item.id,
+            subject=Subject(SubjectType.COMPLAINT, item.id),
         )
         report.closed += 1
     await session.flush()

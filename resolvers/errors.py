@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from models.errors import ErrorCode
 from models.lifecycle import Refusal, TransitionRefused
+
+__all__ = ["DomainError", "ErrorCode", "InputCheck", "Issue", "fail", "not_found", "refused"]
 
 
 @dataclass(frozen=True)
 class Issue:
-    code: str
+    code: ErrorCode
     message: str
     field: str | None = None
 
@@ -27,16 +30,16 @@ class DomainError(Exception):
         self.keep_changes = keep_changes
 
     @property
-    def code(self) -> str:
+    def code(self) -> ErrorCode:
         return self.issues[0].code
 
 
-def fail(code: str, message: str, field: str | None = None) -> DomainError:
+def fail(code: ErrorCode, message: str, field: str | None = None) -> DomainError:
     return DomainError(Issue(code, message, field))
 
 
 def not_found(what: str, field: str | None = "id") -> DomainError:
-    return fail("NOT_FOUND", f"未找到该{what}。", field)
+    return fail(ErrorCode.NOT_FOUND, f"未找到该{what}。", field)
 
 
 def refused(
@@ -51,9 +54,9 @@ def refused(
     now (INVALID_TRANSITION, naming the current state)."""
     action = actions[refusal.action]
     if refusal.reason is Refusal.PARTY:
-        return fail("FORBIDDEN", f"您不能对该{thing}执行“{action}”。")
+        return fail(ErrorCode.FORBIDDEN, f"您不能对该{thing}执行“{action}”。")
     state = states[refusal.state]
-    return fail("INVALID_TRANSITION", f"该{thing}当前状态为“{state}”，不能{action}。", field)
+    return fail(ErrorCode.INVALID_TRANSITION, f"该{thing}当前状态为“{state}”，不能{action}。", field)
 
 
 class InputCheck:
@@ -62,7 +65,7 @@ class InputCheck:
     def __init__(self) -> None:
         self.issues: list[Issue] = []
 
-    def require(self, ok: bool, field: str, message: str, code: str = "INVALID") -> bool:
+    def require(self, ok: bool, field: str, message: str, code: ErrorCode = ErrorCode.INVALID) -> bool:
         if not ok:
             self.issues.append(Issue(code, message, field))
         return ok

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
-from resolvers.pagination import Page, PageRequest, paginate_per_parent
+from resolvers.pagination import Counter, Page, PageRequest, Total, counts_per_parent, paginate_per_parent
 from resolvers.permissions import session_of
 from resolvers.rows import Selection
 from tenants.context import RequestContext
@@ -52,14 +52,38 @@ def groups_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> B
     return batch
 
 
+async def _children_counted(
+    ctx: RequestContext, parent_ids: list[Any], selection: Selection[Any], parent: InstrumentedAttribute[Any]
+) -> list[Total]:
+    totals = await counts_per_parent(ctx, selection, parent, parent_ids)
+    return [totals[parent_id] for parent_id in parent_ids]
+
+
+async def pages_per_parent(
+    ctx: RequestContext,
+    selection: Selection[T],
+    parent: InstrumentedAttribute[Any],
+    parent_ids: Sequence[Any],
+    order: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+) -> dict[Any, Page[T]]:
+    """Each parent's page of children in one statement; their totals, only if a client asks,
+    in one more for all parents of the batch."""
+
+    def total(parent_id: Any) -> Counter:
+        return lambda: loader(ctx, _children_counted, selection, parent).load(parent_id)
+
+    return await paginate_per_parent(ctx, selection, parent, parent_ids, order, page, total)
+
+
 def pages_by_parent(
     selection: Selection[T], parent: InstrumentedAttribute[Any], order: Sequence[InstrumentedAttribute[Any]]
 ) -> Batch:
     """A batch function (for `loader`, with the page as its variant) fetching each parent's page
-    of children in one statement."""
+    of children (pages_per_parent)."""
 
     async def batch(ctx: RequestContext, parent_ids: list[Any], page: PageRequest) -> list[Page[T]]:
-        pages = await paginate_per_parent(ctx, selection, parent, parent_ids, order, page)
+        pages = await pages_per_parent(ctx, selection, parent, parent_ids, order, page)
         return [pages[parent_id] for parent_id in parent_ids]
 
     return batch

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from models.broker import Delivery
-from models.notifications import Notification
+from models.errors import ErrorCode
+from models.notifications import Notification, NotificationKind, Subject, SubjectType
 from models.people import Role, RoleGrant
 from resolvers.errors import fail
 from resolvers.loaders import groups_by_key, loader
@@ -20,14 +21,46 @@ from resolvers.permissions import allowed_to, session_of, viewer_of
 from resolvers.rows import Selection
 from tenants.context import RequestContext
 
+# What each kind means, for the schema's descriptions.
+KIND_NAMES = {
+    NotificationKind.COMPLAINT_NEW: "新的诉求待受理（或改派给您）",
+    NotificationKind.COMPLAINT_STATUS: "您的诉求有了进展",
+    NotificationKind.COMPLAINT_DISPATCHED: "新的派单到了本部门",
+    NotificationKind.COMPLAINT_RETURNED: "工单被部门退回",
+    NotificationKind.COMPLAINT_SUPERVISED: "诉求被督办",
+    NotificationKind.COMPLAINT_CONFIRMED: "居民已确认并评价",
+    NotificationKind.COMPLAINT_REOPENED: "诉求被居民退回重办",
+    NotificationKind.COMPLAINT_WITHDRAWN: "诉求被居民撤回",
+    NotificationKind.COMPLAINT_OVERDUE: "诉求超期",
+    NotificationKind.BOOKING_PENDING: "活动室预约待审核",
+    NotificationKind.BOOKING_DECIDED: "活动室预约的审核结果",
+    NotificationKind.BOOKING_CANCELLED: "活动室预约被取消",
+    NotificationKind.BOOKING_OVERDUE: "活动室预约超时未审核",
+    NotificationKind.APPOINTMENT_NEW: "新的预约待分拣",
+    NotificationKind.APPOINTMENT_ASSIGNED: "分派给您的预约任务",
+    NotificationKind.APPOINTMENT_STATUS: "您的预约有了进展",
+    NotificationKind.APPOINTMENT_CANCELLED: "预约已取消",
+    NotificationKind.APPOINTMENT_OVERDUE: "预约超时未联系",
+    NotificationKind.RESIDENT_REGISTERED: "有居民扫您的工作牌完成了登记，待核实",
+    NotificationKind.VOLUNTEER_APPLIED: "新的志愿者申请待审核",
+    NotificationKind.VOLUNTEER_DECIDED: "志愿者申请的审核结果",
+    NotificationKind.VOLUNTEER_SIGNED_UP: "志愿活动有新的报名",
+    NotificationKind.VOLUNTEER_SIGNUP_CANCELLED: "志愿活动有人取消报名",
+    NotificationKind.VOLUNTEER_PROMOTED: "候补转为正式报名",
+    NotificationKind.VOLUNTEER_ACTIVITY_CHANGED: "报名的志愿活动有变动",
+    NotificationKind.VOLUNTEER_ACTIVITY_CANCELLED: "报名的志愿活动已取消",
+    NotificationKind.VOLUNTEER_ACTIVITY_REMINDER: "报名的志愿活动即将开始",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class NotificationRow:
     id: uuid.UUID
-    kind: str
+    kind: NotificationKind
     title: str
     body: str
-    complaint_id: uuid.UUID | None
+    subject_type: SubjectType | None
+    subject_id: uuid.UUID | None
     created_at: datetime
     read_at: datetime | None
 
@@ -45,7 +78,8 @@ NOTIFICATION = Selection(
         Notification.kind,
         Notification.title,
         Notification.body,
-        Notification.complaint_id,
+        Notification.subject_type,
+        Notification.subject_id,
         Notification.created_at,
         Notification.read_at,
     ),
@@ -59,11 +93,12 @@ async def notify(
     ctx: RequestContext,
     recipients: Iterable[uuid.UUID | None],
     *,
-    kind: str,
+    kind: NotificationKind,
     title: str,
     body: str,
-    complaint_id: uuid.UUID | None = None,
+    subject: Subject | None = None,
 ) -> None:
+    """Tells `recipients` about `subject` (a domain's item, which the recipient can open)."""
     session = session_of(ctx)
     assert ctx.tenant is not None
     acting = ctx.viewer.user_id if ctx.viewer else None
@@ -75,7 +110,8 @@ async def notify(
             kind=kind,
             title=title[:100],
             body=body[:500],
-            complaint_id=complaint_id,
+            subject_type=subject.type if subject else None,
+            subject_id=subject.id if subject else None,
             created_at=ctx.clock(),
         )
         for r in sorted(unique)
@@ -99,9 +135,16 @@ async def _admins(ctx: RequestContext, community_ids: list[uuid.UUID]) -> list[l
     return [[r.user_id for r in rows if r.community_id == c] + tenant_admins for c in community_ids]
 
 
+async def _mine(ctx: RequestContext, ids: list[uuid.UUID], viewer_id: uuid.UUID) -> list[NotificationRow | None]:
+    mine = NOTIFICATION.where(Notification.id.in_(ids), Notification.recipient_id == viewer_id)
+    found = {row.id: row for row in await mine.all(session_of(ctx))}
+    return [found.get(i) for i in ids]
+
+
 class Loaders:
     """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
 
+    notifications = _mine  # per recipient
     admins_of_communities = _admins
     staff_of_departments = groups_by_key(STAFF_GRANT, RoleGrant.department_id)
 
@@ -121,6 +164,13 @@ async def my_notifications(ctx: RequestContext, page: PageRequest, unread_only: 
     if unread_only:
         mine = mine.where(Notification.read_at.is_(None))
     return await paginate(ctx, mine, (Notification.id,), page, descending=True)
+
+
+@allowed_to(*Role)
+async def notification(ctx: RequestContext, notification_id: uuid.UUID) -> NotificationRow | None:
+    """One of the caller's own notifications; anyone else's looks like none at all."""
+    viewer = viewer_of(ctx)
+    return await loader(ctx, Loaders.notifications, viewer.user_id).load(notification_id)
 
 
 @allowed_to(*Role)
@@ -150,14 +200,17 @@ async def live(ctx: RequestContext) -> AsyncIterator[NotificationRow]:
     """The caller's notifications as they are made. Each is read in a unit of work of its own,
     begun after the delivery arrived, so it sees the commit that announced it."""
     if ctx.viewer is None or ctx.tenant is None:
-        raise fail("UNAUTHENTICATED", "请先登录。")
+        raise fail(ErrorCode.UNAUTHENTICATED, "请先登录。")
     async with ctx.broker.subscription(ctx.tenant.id, ctx.viewer.user_id) as queue:
         while True:
             delivery = await queue.get()
             async with ctx.unit_of_work(writes=False) as event:
                 row = await _delivered(event, delivery.notification_id)
-            if row is not None:
-                yield row
+                if row is not None:
+                    # Its fields (its subject, say) resolve on the subscription's context while
+                    # this unit of work is open: the next event is awaited only once they have.
+                    with ctx.reading_through(event):
+                        yield row
 
 
 @allowed_to(*Role)

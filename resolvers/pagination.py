@@ -7,11 +7,12 @@ per parent). Cursors are opaque to clients and carry nothing but that key.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -19,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Row, Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from models.errors import ErrorCode
 from resolvers.errors import fail
 from resolvers.permissions import session_of
 from resolvers.rows import Selection
@@ -33,12 +35,54 @@ class PageRequest:
     after: str | None = None
 
 
+# Counting a list stops here: a client showing "10,000+" needs no exact figure, and counting a
+# street office's million complaints exactly on every page would cost more than the page.
+TOTAL_COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Total:
+    count: int  # at most TOTAL_COUNT_CAP
+    capped: bool  # there are more than TOTAL_COUNT_CAP
+
+
+Counter = Callable[[], Awaitable[Total]]
+
+
+def total_of(counted: int) -> Total:
+    return Total(min(counted, TOTAL_COUNT_CAP), counted > TOTAL_COUNT_CAP)
+
+
+def once(count: Counter) -> Counter:
+    """`count` run at most once, however many fields ask (totalCount, totalCountIsCapped)."""
+    running: asyncio.Future[Total] | None = None
+
+    async def memo() -> Total:
+        nonlocal running
+        if running is None:
+            running = asyncio.ensure_future(count())
+        return await running
+
+    return memo
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     rows: list[T]
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
+    # The whole list's size, counted only if a client asks (totalCount): no statement otherwise.
+    total: Counter
+
+    @classmethod
+    def empty(cls) -> Page[T]:
+        """A list the caller may not see the items of: nothing, and nothing to count."""
+        return cls(rows=[], cursors=[], has_next_page=False, has_previous_page=False, total=_nothing)
+
+
+async def _nothing() -> Total:
+    return Total(0, False)
 
 
 def _json_value(value: Any) -> Any:
@@ -71,14 +115,14 @@ def _decode_cursor(cursor: str, order: Sequence[InstrumentedAttribute[Any]]) -> 
             raise ValueError
         return [_python_value(column, value) for column, value in zip(order, values, strict=True)]
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
-        raise fail("INVALID_CURSOR", "分页游标无效。", "after") from error
+        raise fail(ErrorCode.INVALID_CURSOR, "分页游标无效。", "after") from error
 
 
 def checked(ctx: RequestContext, page: PageRequest) -> PageRequest:
     """The page asked for, if its size is within the settings' bounds."""
     maximum = ctx.settings.max_page_size
     if not 1 <= page.first <= maximum:
-        raise fail("INVALID", f"每页条数应为 1–{maximum}。", "first")
+        raise fail(ErrorCode.INVALID, f"每页条数应为 1–{maximum}。", "first")
     return page
 
 
@@ -96,14 +140,27 @@ def _sort_keys(order: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
     return [column.label(f"sort_key_{i}") for i, column in enumerate(order)]
 
 
-def _page(selection: Selection[T], rows: list[Row[Any]], page: PageRequest, width: int) -> Page[T]:
+def _page(selection: Selection[T], rows: list[Row[Any]], page: PageRequest, width: int, total: Counter) -> Page[T]:
     visible = rows[: page.first]
     return Page(
         rows=[selection.typed(row) for row in visible],
         cursors=[encode_cursor(row[-width:]) for row in visible],
         has_next_page=len(rows) > page.first,
         has_previous_page=page.after is not None,
+        total=total,
     )
+
+
+def _key_only(stmt: Select[Any]) -> Select[Any]:
+    """The same rows (joins and conditions kept), selecting only the first column: the id."""
+    return stmt.with_only_columns(stmt.selected_columns[0])
+
+
+async def count_capped(ctx: RequestContext, selection: Selection[Any]) -> Total:
+    """One COUNT over at most TOTAL_COUNT_CAP + 1 rows of the list, whatever its page."""
+    capped = _key_only(selection.stmt).limit(TOTAL_COUNT_CAP + 1).subquery()
+    counted = await session_of(ctx).scalar(select(func.count()).select_from(capped))
+    return total_of(int(counted or 0))
 
 
 async def paginate(
@@ -124,7 +181,7 @@ async def paginate(
         .limit(page.first + 1)
     )
     rows = list((await session_of(ctx).execute(stmt)).all())
-    return _page(selection, rows, page, len(order))
+    return _page(selection, rows, page, len(order), once(lambda: count_capped(ctx, selection)))
 
 
 async def paginate_per_parent(
@@ -134,8 +191,10 @@ async def paginate_per_parent(
     parent_ids: Sequence[Any],
     order: Sequence[InstrumentedAttribute[Any]],
     page: PageRequest,
+    totals: Callable[[Any], Counter],
 ) -> dict[Any, Page[T]]:
-    """One statement for the pages of many parents' children (a DataLoader's batch)."""
+    """One statement for the pages of many parents' children (a DataLoader's batch). `totals`
+    gives each parent's count, batched across parents by the caller (resolvers.loaders)."""
     sort_keys = _sort_keys(order)
     position = func.row_number().over(partition_by=parent, order_by=list(order)).label("position")
     ranked = (
@@ -153,4 +212,16 @@ async def paginate_per_parent(
     grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
     for row in (await session_of(ctx).execute(outer)).all():
         grouped[row.batch_parent].append(row)
-    return {parent_id: _page(selection, rows, page, len(order)) for parent_id, rows in grouped.items()}
+    return {
+        parent_id: _page(selection, rows, page, len(order), totals(parent_id)) for parent_id, rows in grouped.items()
+    }
+
+
+async def counts_per_parent(
+    ctx: RequestContext, selection: Selection[Any], parent: InstrumentedAttribute[Any], parent_ids: Sequence[Any]
+) -> dict[Any, Total]:
+    """One statement counting many parents' children (nested lists are small: counted exactly,
+    then capped like any other)."""
+    stmt = selection.stmt.with_only_columns(parent, func.count()).where(parent.in_(parent_ids)).group_by(parent)
+    counted = {row[0]: row[1] for row in (await session_of(ctx).execute(stmt)).all()}
+    return {parent_id: total_of(counted.get(parent_id, 0)) for parent_id in parent_ids}

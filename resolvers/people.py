@@ -7,12 +7,15 @@ Who may see a resident (../shared/DOMAIN.md): the resident; the grid worker of t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from models.errors import ErrorCode
 from models.organisation import Building, Grid, Household
 from models.people import (
     ResidentProfile,
@@ -66,6 +69,7 @@ class PersonRow:
     id: uuid.UUID
     name: str
     phone: str
+    community_id: uuid.UUID | None  # a resident's home community (admins over it see the phone whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,18 @@ RESIDENT = Selection(
     )
     .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id)),
 )
-PERSON = Selection(PersonRow, select(User.id, User.name, User.phone))
+PERSON = Selection(
+    PersonRow,
+    select(User.id, User.name, User.phone, Grid.community_id)
+    .outerjoin(ResidentProfile, (ResidentProfile.tenant_id == User.tenant_id) & (ResidentProfile.id == User.id))
+    .outerjoin(
+        Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id)
+    )
+    .outerjoin(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id)),
+)
+# The people a domain's items in the caller's scope show (a complaint's reporter, say), as a
+# SELECT of user ids: each domain that shows people offers one, for `visible_person`.
+PeopleShown = Callable[[Viewer], Select[Any]]
 GRANT = Selection(GrantRow, select(RoleGrant.user_id, RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id))
 STAFF_MEMBER = Selection(
     StaffMemberRow,
@@ -154,6 +169,28 @@ def shown_id_number(
     return id_number if sees_full_contact(ctx, person_id, community_id) else mask_id_number(id_number)
 
 
+async def _visible_people(
+    ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer, shown: tuple[PeopleShown, ...]
+) -> list[PersonRow | None]:
+    staff = select(RoleGrant.user_id).where(RoleGrant.role != Role.RESIDENT)
+    residents = (
+        select(ResidentProfile.id)
+        .join(
+            Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id)
+        )
+        .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
+        .where(_residents_in_scope(viewer))
+    )
+    seen = or_(
+        User.id == viewer.user_id,
+        User.id.in_(staff),
+        User.id.in_(residents),
+        *(User.id.in_(people(viewer)) for people in shown),
+    )
+    found = {row.id: row for row in await PERSON.where(User.id.in_(ids), seen).all(session_of(ctx))}
+    return [found.get(i) for i in ids]
+
+
 async def _residents(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ResidentRow | None]:
     rows = await RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.id.in_(ids)).all(session_of(ctx))
     found = {row.id: row for row in rows}
@@ -166,6 +203,7 @@ class Loaders:
     people = batch_by_key(PERSON, User.id)
     grants = groups_by_key(GRANT, RoleGrant.user_id)
     residents = _residents  # per viewer
+    visible_people = _visible_people  # per viewer and the domains showing people
 
 
 @allowed_to(ANYONE)
@@ -189,6 +227,16 @@ async def person(ctx: RequestContext, person_id: uuid.UUID) -> PersonRow | None:
     if ctx.viewer is None:
         return None
     return await loader(ctx, Loaders.people).load(person_id)
+
+
+@allowed_to(*Role)
+async def visible_person(ctx: RequestContext, person_id: uuid.UUID, shown: tuple[PeopleShown, ...]) -> PersonRow | None:
+    """A person as `node()` finds them: only one the caller is shown somewhere. Themself; staff
+    (grid workers, department staff, admins), whom every signed-in caller may be shown; a
+    resident in the caller's scope; or a person one of the caller's items shows (`shown`: the
+    reporter of a complaint they handle, say)."""
+    viewer = viewer_of(ctx)
+    return await loader(ctx, Loaders.visible_people, viewer, shown).load(person_id)
 
 
 @allowed_to(Role.RESIDENT, Role.GRID_WORKER, *ADMINS)
@@ -228,7 +276,7 @@ async def register_resident(
     session = session_of(ctx)
     check = InputCheck()
     normalised = normalise_phone(phone)
-    check.require(normalised is not None, "phone", "请输入有效的中国大陆手机号码。", "INVALID_PHONE")
+    check.require(normalised is not None, "phone", "请输入有效的中国大陆手机号码。", ErrorCode.INVALID_PHONE)
     check_new_password(check, password, "password")
     name = check.text(name, "name", "姓名", max_length=50)
     room = check.text(room, "room", "房号", max_length=32)
@@ -251,7 +299,7 @@ async def register_resident(
     purpose = CodePurpose.BIND_WECHAT if binding else CodePurpose.REGISTER
     await prove_phone(ctx, normalised, purpose, phone_code)
     if await session.scalar(select(User.id).where(User.phone == normalised)) is not None:
-        raise fail("PHONE_TAKEN", "该手机号已注册，请直接登录。", "phone")
+        raise fail(ErrorCode.PHONE_TAKEN, "该手机号已注册，请直接登录。", "phone")
 
     password_hash = await ctx.passwords.hash(password, lane=ctx.tenant_id)
     user = User(phone=normalised, name=name, password_hash=password_hash)
@@ -259,7 +307,7 @@ async def register_resident(
     try:
         await session.flush()
     except IntegrityError as error:  # the same phone registering twice at the same moment
-        raise fail("PHONE_TAKEN", "该手机号已注册，请直接登录。", "phone") from error
+        raise fail(ErrorCode.PHONE_TAKEN, "该手机号已注册，请直接登录。", "phone") from error
     session.add_all(
         [
             RoleGrant(user_id=user.id, role=Role.RESIDENT),
@@ -320,7 +368,11 @@ async def _pending_in_scope(ctx: RequestContext, resident_id: uuid.UUID) -> Resi
         raise not_found("居民", "residentId")
     if profile.status != ResidentStatus.PENDING:
         raise DomainError(
-            Issue("ALREADY_REVIEWED", f"该居民已审核（{_STATUS_NAMES[profile.status]}），不能重复审核。", "residentId")
+            Issue(
+                ErrorCode.ALREADY_REVIEWED,
+                f"该居民已审核（{_STATUS_NAMES[profile.status]}），不能重复审核。",
+                "residentId",
+            )
         )
     return profile
 

@@ -13,6 +13,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.errors import ErrorCode
 from models.people import Role
 from resolvers.errors import fail
 from tenants.context import RequestContext
@@ -27,14 +28,14 @@ ANYONE = None
 
 def session_of(ctx: RequestContext) -> AsyncSession:
     if ctx.tenant is None or ctx.session is None:
-        raise fail("TENANT_REQUIRED", "请通过 X-Tenant 请求头或子域名指明街道。")
+        raise fail(ErrorCode.TENANT_REQUIRED, "请通过 X-Tenant 请求头或子域名指明街道。")
     return ctx.session
 
 
 def viewer_of(ctx: RequestContext) -> Viewer:
     session_of(ctx)
     if ctx.viewer is None:
-        raise fail("UNAUTHENTICATED", "请先登录。")
+        raise fail(ErrorCode.UNAUTHENTICATED, "请先登录。")
     return ctx.viewer
 
 
@@ -55,7 +56,7 @@ def allowed_to(
             if ANYONE in roles:
                 session_of(ctx)
             elif not viewer_of(ctx).has_any(*roles):  # type: ignore[arg-type]
-                raise fail("FORBIDDEN", "没有权限执行此操作。")
+                raise fail(ErrorCode.FORBIDDEN, "没有权限执行此操作。")
             return await use_case(ctx, *args, **kwargs)
 
         return guarded

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 
 from models.base import new_id
+from models.errors import ErrorCode
 from models.people import ascii_digits, normalise_phone
 from models.phone_codes import CodePurpose, PhoneCode, code_digest, code_subject, new_code
 from models.sms import CodeText, SmsUnavailable
@@ -31,7 +32,7 @@ class CodeSent:
 def phone_of(raw: str, field: str = "phone") -> str:
     phone = normalise_phone(raw)
     if phone is None:
-        raise fail("INVALID_PHONE", "请输入有效的中国大陆手机号码。", field)
+        raise fail(ErrorCode.INVALID_PHONE, "请输入有效的中国大陆手机号码。", field)
     return phone
 
 
@@ -47,7 +48,7 @@ async def request_phone_code(ctx: RequestContext, phone: str, purpose: CodePurpo
     )
     if resend.over(1):
         seconds = max(1, int((resend.window_ends_at - ctx.clock()).total_seconds()) + 1)
-        raise fail("CODE_TOO_SOON", f"验证码已发送，请 {seconds} 秒后再获取。")
+        raise fail(ErrorCode.CODE_TOO_SOON, f"验证码已发送，请 {seconds} 秒后再获取。")
     for count, limit in (
         (
             await throttles.hit(ctx, throttles.key_of(ctx, "code-phone", number), HOUR),
@@ -60,7 +61,7 @@ async def request_phone_code(ctx: RequestContext, phone: str, purpose: CodePurpo
     ):
         if count.over(limit):
             minutes = max(1, int((count.window_ends_at - ctx.clock()).total_seconds() // 60) + 1)
-            raise fail("TOO_MANY_CODES", f"获取验证码过于频繁，请 {minutes} 分钟后再试。")
+            raise fail(ErrorCode.TOO_MANY_CODES, f"获取验证码过于频繁，请 {minutes} 分钟后再试。")
 
     assert ctx.tenant is not None
     code = new_code()
@@ -76,7 +77,7 @@ async def request_phone_code(ctx: RequestContext, phone: str, purpose: CodePurpo
     try:
         await ctx.identity.phone_codes.send(text)
     except SmsUnavailable as error:
-        raise fail("SMS_UNAVAILABLE", "短信发送失败，请稍后再试。") from error
+        raise fail(ErrorCode.SMS_UNAVAILABLE, "短信发送失败，请稍后再试。") from error
     return CodeSent(retry_after_seconds=settings.phone_code_resend_seconds)
 
 
@@ -104,5 +105,7 @@ async def prove_phone(ctx: RequestContext, phone: str, purpose: CodePurpose, cod
     )
     given = code_digest(secret, subject, ascii_digits(code).strip())
     if stored is None or not hmac.compare_digest(stored, given):
-        raise DomainError(Issue("CODE_INVALID", "验证码错误或已失效，请重新获取。", "phoneCode"), keep_changes=True)
+        raise DomainError(
+            Issue(ErrorCode.CODE_INVALID, "验证码错误或已失效，请重新获取。", "phoneCode"), keep_changes=True
+        )
     await session.execute(delete(PhoneCode).where(PhoneCode.subject == subject))

@@ -23,6 +23,7 @@ from typing import Protocol
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from models.errors import ErrorCode
 from models.media import Limits, Media, Refused, media_of, prepared
 from models.people import Role
 from models.uploads import PendingUpload
@@ -64,7 +65,7 @@ async def receive(
     problem of every file is reported at once (`attachments.1`, `attachmentIds.0`)."""
     settings = ctx.settings
     if len(files.uploads) + len(files.upload_ids) > settings.max_attachments:
-        raise fail("TOO_MANY_FILES", f"最多上传 {settings.max_attachments} 个文件。", field)
+        raise fail(ErrorCode.TOO_MANY_FILES, f"最多上传 {settings.max_attachments} 个文件。", field)
     claimed = await _claim(ctx, files.upload_ids, ids_field)
     return [*await _store_all(ctx, files.uploads, field), *claimed]
 
@@ -127,9 +128,9 @@ async def _claim(ctx: RequestContext, ids: Sequence[uuid.UUID], field: str) -> l
     issues, seen = [], set()
     for index, upload_id in enumerate(ids):
         if upload_id in seen:
-            issues.append(Issue("DUPLICATE", "同一个文件只能附上一次。", f"{field}.{index}"))
+            issues.append(Issue(ErrorCode.DUPLICATE, "同一个文件只能附上一次。", f"{field}.{index}"))
         elif upload_id not in found:
-            issues.append(Issue("NOT_FOUND", "上传的文件不存在或已过期，请重新上传。", f"{field}.{index}"))
+            issues.append(Issue(ErrorCode.NOT_FOUND, "上传的文件不存在或已过期，请重新上传。", f"{field}.{index}"))
         seen.add(upload_id)
     if issues:
         raise DomainError(*issues)

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from models.base import new_id
 from models.calendar import SHANGHAI
 from models.complaints import AttachmentKind
+from models.errors import ErrorCode
 from models.lifecycle import TransitionRefused
+from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Grid
 from models.people import ResidentProfile, Role, RoleGrant, User
 from models.seals import seal, unseal
@@ -68,9 +71,9 @@ from models.volunteers import (
 from resolvers import organisation
 from resolvers.deadlines import tenant_settings
 from resolvers.errors import DomainError, InputCheck, fail, not_found, refused
-from resolvers.loaders import batch_by_key, loader
+from resolvers.loaders import batch_by_key, loader, pages_per_parent
 from resolvers.notifications import admins_of, notify
-from resolvers.pagination import Page, PageRequest, checked, paginate, paginate_per_parent
+from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
 from resolvers.uploads import IncomingFiles, receive
@@ -455,6 +458,14 @@ def _signups_in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
+def people_shown(viewer: Viewer) -> Select[Any]:
+    """Who signed up for the activities the caller sees signups of (people.visible_person)."""
+    activity = (VolunteerActivity.tenant_id == VolunteerSignup.tenant_id) & (
+        VolunteerActivity.id == VolunteerSignup.activity_id
+    )
+    return select(VolunteerSignup.volunteer_id).join(VolunteerActivity, activity).where(_signups_in_scope(viewer))
+
+
 def administers_activity(viewer: Viewer | None, community_id: uuid.UUID | None) -> bool:
     """An admin over the activity: of its community, or a tenant admin (the only ones over an
     activity of the whole street office)."""
@@ -507,7 +518,7 @@ async def _waiting(ctx: RequestContext, activity_ids: list[uuid.UUID]) -> list[i
 async def _signup_pages(
     ctx: RequestContext, activity_ids: list[uuid.UUID], viewer: Viewer, page: PageRequest
 ) -> list[Page[SignupRow]]:
-    pages = await paginate_per_parent(
+    pages = await pages_per_parent(
         ctx, SIGNUP.where(_signups_in_scope(viewer)), VolunteerSignup.activity_id, activity_ids, SIGNUP_ORDER, page
     )
     return [pages[i] for i in activity_ids]
@@ -516,14 +527,14 @@ async def _signup_pages(
 async def _timelines(
     ctx: RequestContext, activity_ids: list[uuid.UUID], page: PageRequest
 ) -> list[Page[ActivityEventRow]]:
-    pages = await paginate_per_parent(
+    pages = await pages_per_parent(
         ctx, ACTIVITY_EVENT, VolunteerActivityEvent.activity_id, activity_ids, (VolunteerActivityEvent.id,), page
     )
     return [pages[i] for i in activity_ids]
 
 
 async def _member_pages(ctx: RequestContext, team_ids: list[uuid.UUID], page: PageRequest) -> list[Page[TeamMemberRow]]:
-    pages = await paginate_per_parent(
+    pages = await pages_per_parent(
         ctx, TEAM_MEMBER, VolunteerTeamMember.team_id, team_ids, (VolunteerTeamMember.id,), page
     )
     return [pages[i] for i in team_ids]
@@ -701,9 +712,10 @@ async def apply(ctx: RequestContext, application: Application) -> uuid.UUID:
         await notify(
             ctx,
             await admins_of(ctx, community_id),
-            kind="volunteer_applied",
+            kind=NotificationKind.VOLUNTEER_APPLIED,
             title="新的志愿者申请",
             body=f"有居民申请成为志愿者，技能：{'、'.join(skills)}。",
+            subject=Subject(SubjectType.VOLUNTEER, row.id),
         )
     return row.id
 
@@ -725,7 +737,7 @@ async def _flush_volunteer(ctx: RequestContext) -> None:
     try:
         await session_of(ctx).flush()
     except (StaleDataError, IntegrityError) as error:
-        raise fail("CONFLICT", "该志愿者信息刚刚被他人修改，请刷新后重试。", "volunteerId") from error
+        raise fail(ErrorCode.CONFLICT, "该志愿者信息刚刚被他人修改，请刷新后重试。", "volunteerId") from error
 
 
 @allowed_to(*ADMINS)
@@ -751,9 +763,10 @@ async def decide_volunteer(
     await notify(
         ctx,
         [row.id],
-        kind="volunteer_decided",
+        kind=NotificationKind.VOLUNTEER_DECIDED,
         title="志愿者申请结果",
         body="您的志愿者申请已通过，欢迎报名参加志愿活动。" if approve else f"您的志愿者申请未通过：{reason}",
+        subject=Subject(SubjectType.VOLUNTEER, row.id),
     )
     return row.id
 
@@ -795,7 +808,7 @@ async def create_team(ctx: RequestContext, community_id: uuid.UUID, name: str, d
     try:
         await session_of(ctx).flush()
     except IntegrityError as error:
-        raise fail("NAME_TAKEN", "本社区已有同名志愿队伍。", "name") from error
+        raise fail(ErrorCode.NAME_TAKEN, "本社区已有同名志愿队伍。", "name") from error
     return row.id
 
 
@@ -815,7 +828,7 @@ async def set_team_member(ctx: RequestContext, team_id: uuid.UUID, volunteer_id:
     if member is None or member.community_id != found.community_id:
         raise not_found("志愿者", "volunteerId")
     if member.status is not VolunteerStatus.APPROVED:
-        raise fail("NOT_APPROVED", "该志愿者尚未通过审核。", "volunteerId")
+        raise fail(ErrorCode.NOT_APPROVED, "该志愿者尚未通过审核。", "volunteerId")
     row = await session.scalar(
         select(VolunteerTeamMember).where(
             VolunteerTeamMember.team_id == team_id, VolunteerTeamMember.volunteer_id == volunteer_id
@@ -828,7 +841,7 @@ async def set_team_member(ctx: RequestContext, team_id: uuid.UUID, volunteer_id:
     try:
         await session.flush()
     except IntegrityError as error:
-        raise fail("CONFLICT", "该志愿者刚刚被他人加入队伍，请刷新后重试。", "volunteerId") from error
+        raise fail(ErrorCode.CONFLICT, "该志愿者刚刚被他人加入队伍，请刷新后重试。", "volunteerId") from error
     return team_id
 
 
@@ -1015,12 +1028,12 @@ async def create_activity(
         if found is None or not await organises(ctx, found.community_id, team_id):
             raise not_found("志愿队伍", "teamId")
         if community_id not in (None, found.community_id):
-            raise fail("INVALID", "队伍的活动只能属于队伍所在社区。", "communityId")
+            raise fail(ErrorCode.INVALID, "队伍的活动只能属于队伍所在社区。", "communityId")
         community_id = found.community_id
     elif community_id is not None and await organisation.community(ctx, community_id) is None:
         raise not_found("社区", "communityId")
     elif not administers_activity(viewer, community_id):
-        raise fail("FORBIDDEN", "您不能在此范围发布志愿活动。", "communityId")
+        raise fail(ErrorCode.FORBIDDEN, "您不能在此范围发布志愿活动。", "communityId")
     check = InputCheck()
     draft = _check_draft(check, draft, ctx.clock())
     check.done()
@@ -1048,7 +1061,7 @@ async def _cover(ctx: RequestContext, cover: IncomingFiles) -> str | None:
     """The stored key of the one photo given as the cover, if any (resolvers.uploads)."""
     stored = await receive(ctx, cover, "cover", "coverId")
     if len(stored) > 1 or any(s.media.kind is not AttachmentKind.IMAGE for s in stored):
-        raise fail("INVALID", "封面须为一张图片。", "cover")
+        raise fail(ErrorCode.INVALID, "封面须为一张图片。", "cover")
     return stored[0].key if stored else None
 
 
@@ -1089,9 +1102,11 @@ async def _save_activity(ctx: RequestContext) -> None:
     try:
         await session_of(ctx).flush()
     except StaleDataError as error:
-        raise fail("CONFLICT", "该活动刚刚被他人修改，请刷新后重试。", "activityId") from error
+        raise fail(ErrorCode.CONFLICT, "该活动刚刚被他人修改，请刷新后重试。", "activityId") from error
     except IntegrityError as error:  # the capacity check lost a race with a sign-up
-        raise fail("CAPACITY_BELOW_TAKEN", "报名人数刚刚发生变化，招募人数不能少于已报名人数。", "capacity") from error
+        raise fail(
+            ErrorCode.CAPACITY_BELOW_TAKEN, "报名人数刚刚发生变化，招募人数不能少于已报名人数。", "capacity"
+        ) from error
 
 
 async def _holders(ctx: RequestContext, activity_id: uuid.UUID, statuses: Sequence[SignupStatus]) -> list[uuid.UUID]:
@@ -1137,7 +1152,9 @@ async def _clashing_volunteers(ctx: RequestContext, activity_id: uuid.UUID, star
 
 
 def _time_clash(count: int) -> DomainError:
-    return fail("TIME_CLASH", f"有 {count} 名已报名的志愿者在新时段另有活动，请先与其沟通或取消其报名。", "startsAt")
+    return fail(
+        ErrorCode.TIME_CLASH, f"有 {count} 名已报名的志愿者在新时段另有活动，请先与其沟通或取消其报名。", "startsAt"
+    )
 
 
 @allowed_to(Role.RESIDENT, *ADMINS)
@@ -1160,7 +1177,7 @@ async def update_activity(
     draft = _check_draft(check, draft, None if draft.starts_at == row.starts_at else ctx.clock())
     check.done()
     if draft.capacity < row.taken:
-        raise fail("CAPACITY_BELOW_TAKEN", f"已有 {row.taken} 人报名，招募人数不能少于此数。", "capacity")
+        raise fail(ErrorCode.CAPACITY_BELOW_TAKEN, f"已有 {row.taken} 人报名，招募人数不能少于此数。", "capacity")
     moved = (draft.starts_at, draft.ends_at) != (row.starts_at, row.ends_at)
     changes = [
         label
@@ -1206,9 +1223,10 @@ async def update_activity(
             await notify(
                 ctx,
                 await _holders(ctx, row.id, (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)),
-                kind="volunteer_activity_changed",
+                kind=NotificationKind.VOLUNTEER_ACTIVITY_CHANGED,
                 title="志愿活动有变更",
                 body=f"“{row.title}”：{'；'.join(changes)}。",
+                subject=Subject(SubjectType.VOLUNTEER_ACTIVITY, row.id),
             )
     return row.id
 
@@ -1219,7 +1237,7 @@ async def publish_activity(ctx: RequestContext, activity_id: uuid.UUID) -> uuid.
     row = found.row
     status = _activity_step(found, ActivityAction.PUBLISH)
     if row.signup_deadline <= ctx.clock():
-        raise fail("SIGNUP_CLOSED", "报名截止时间已过，请先修改活动时间。", "activityId")
+        raise fail(ErrorCode.SIGNUP_CLOSED, "报名截止时间已过，请先修改活动时间。", "activityId")
     row.status = status
     row.published_at = row.updated_at = ctx.clock()
     _record(ctx, row, ActivityAction.PUBLISH, ActivityStatus.DRAFT)
@@ -1258,9 +1276,10 @@ async def cancel_activity(ctx: RequestContext, activity_id: uuid.UUID, reason: s
     await notify(
         ctx,
         told,
-        kind="volunteer_activity_cancelled",
+        kind=NotificationKind.VOLUNTEER_ACTIVITY_CANCELLED,
         title="志愿活动已取消",
         body=f"您报名的“{row.title}”（{when(row.starts_at)}）已取消：{reason}",
+        subject=Subject(SubjectType.VOLUNTEER_ACTIVITY, row.id),
     )
     return row.id
 
@@ -1271,7 +1290,7 @@ async def complete_activity(ctx: RequestContext, activity_id: uuid.UUID) -> uuid
     who never came are marked absent, and the waiting list is let go."""
     found = await _activity_to_change(ctx, activity_id)
     if ctx.clock() < found.row.starts_at:
-        raise fail("NOT_NOW", "活动开始后才能结束。", "activityId")
+        raise fail(ErrorCode.NOT_NOW, "活动开始后才能结束。", "activityId")
     await _complete(ctx, found)
     return found.row.id
 
@@ -1357,9 +1376,10 @@ async def _promote(ctx: RequestContext, activity_id: uuid.UUID, title: str) -> N
         await notify(
             ctx,
             [head.volunteer_id],
-            kind="volunteer_promoted",
+            kind=NotificationKind.VOLUNTEER_PROMOTED,
             title="候补转为正式报名",
             body=f"有人取消了报名，您已从候补转为“{title}”的正式志愿者。",
+            subject=Subject(SubjectType.VOLUNTEER_ACTIVITY, activity_id),
         )
 
 
@@ -1367,12 +1387,12 @@ async def _save_signup(ctx: RequestContext) -> None:
     try:
         await session_of(ctx).flush()
     except StaleDataError as error:
-        raise fail("CONFLICT", "该报名刚刚被他人处理，请刷新后重试。", "signupId") from error
+        raise fail(ErrorCode.CONFLICT, "该报名刚刚被他人处理，请刷新后重试。", "signupId") from error
 
 
 def _overlap(title: str | None) -> DomainError:
     detail = f"与您已报名的“{title}”时间冲突" if title else "与您已报名的其他活动时间冲突"
-    return fail("OVERLAPPING", f"{detail}，不能同时参加。", "activityId")
+    return fail(ErrorCode.OVERLAPPING, f"{detail}，不能同时参加。", "activityId")
 
 
 @allowed_to(Role.RESIDENT)
@@ -1386,9 +1406,9 @@ async def sign_up(ctx: RequestContext, activity_id: uuid.UUID) -> uuid.UUID:
         raise not_found("志愿活动", "activityId")
     me = await _my_registration(ctx)
     if me is None or me.status is not VolunteerStatus.APPROVED:
-        raise fail("NOT_A_VOLUNTEER", "请先申请成为志愿者，审核通过后即可报名。", "activityId")
+        raise fail(ErrorCode.NOT_A_VOLUNTEER, "请先申请成为志愿者，审核通过后即可报名。", "activityId")
     if found.community_id not in (None, me.community_id):
-        raise fail("OTHER_COMMUNITY", "该活动只面向本社区的志愿者。", "activityId")
+        raise fail(ErrorCode.OTHER_COMMUNITY, "该活动只面向本社区的志愿者。", "activityId")
     try:
         ACTIVITY_LIFECYCLE.next_state(ActivityAction.SIGN_UP, found.status, await activity_parties(ctx, found))
     except TransitionRefused as refusal:
@@ -1398,17 +1418,17 @@ async def sign_up(ctx: RequestContext, activity_id: uuid.UUID) -> uuid.UUID:
     await session.execute(_locked(activity_id))
     now = ctx.clock()
     if now >= found.signup_deadline:
-        raise fail("SIGNUP_CLOSED", f"报名已于 {when(found.signup_deadline)} 截止。", "activityId")
+        raise fail(ErrorCode.SIGNUP_CLOSED, f"报名已于 {when(found.signup_deadline)} 截止。", "activityId")
     missing = [s for s in found.required_skills if s not in me.skills]
     if missing:
-        raise fail("SKILLS_REQUIRED", f"该活动需要以下技能：{'、'.join(missing)}。", "activityId")
+        raise fail(ErrorCode.SKILLS_REQUIRED, f"该活动需要以下技能：{'、'.join(missing)}。", "activityId")
     existing = await session.scalar(
         select(VolunteerSignup).where(
             VolunteerSignup.activity_id == activity_id, VolunteerSignup.volunteer_id == viewer.user_id
         )
     )
     if existing is not None and existing.status in HOLDING:
-        raise fail("ALREADY_SIGNED_UP", "您已报名该活动。", "activityId")
+        raise fail(ErrorCode.ALREADY_SIGNED_UP, "您已报名该活动。", "activityId")
     clash = await session.scalar(
         select(VolunteerActivity.title)
         .join(
@@ -1439,15 +1459,16 @@ async def sign_up(ctx: RequestContext, activity_id: uuid.UUID) -> uuid.UUID:
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
             raise _overlap(None) from error
-        raise fail("ALREADY_SIGNED_UP", "您已报名该活动。", "activityId") from error
+        raise fail(ErrorCode.ALREADY_SIGNED_UP, "您已报名该活动。", "activityId") from error
     except StaleDataError as error:
-        raise fail("ALREADY_SIGNED_UP", "您已报名该活动。", "activityId") from error
+        raise fail(ErrorCode.ALREADY_SIGNED_UP, "您已报名该活动。", "activityId") from error
     await notify(
         ctx,
         await _organisers(ctx, found),
-        kind="volunteer_signed_up",
+        kind=NotificationKind.VOLUNTEER_SIGNED_UP,
         title="志愿活动有新报名",
         body=f"“{found.title}”{'新增一名志愿者' if seated else '新增一名候补志愿者'}。",
+        subject=Subject(SubjectType.VOLUNTEER_ACTIVITY, found.id),
     )
     return row.id
 
@@ -1523,7 +1544,7 @@ async def cancel_signup(ctx: RequestContext, signup_id: uuid.UUID, reason: str |
     seated = row.status in SEATED
     row.status = _signup_step(found, SignupAction.CANCEL)
     if SignupParty.ORGANISER not in found.parties and ctx.clock() >= found.activity.starts_at:
-        raise fail("TOO_LATE", "活动已开始，不能再取消报名。", "signupId")
+        raise fail(ErrorCode.TOO_LATE, "活动已开始，不能再取消报名。", "signupId")
     row.cancelled_at = ctx.clock()
     row.reason = reason.strip() if reason and reason.strip() else None
     await _save_signup(ctx)
@@ -1535,9 +1556,10 @@ async def cancel_signup(ctx: RequestContext, signup_id: uuid.UUID, reason: str |
         await notify(
             ctx,
             [row.volunteer_id],
-            kind="volunteer_signup_cancelled",
+            kind=NotificationKind.VOLUNTEER_SIGNUP_CANCELLED,
             title="志愿活动报名被取消",
             body=f"您报名的“{found.activity.title}”已被组织者取消：{reason}",
+            subject=Subject(SubjectType.VOLUNTEER_ACTIVITY, row.activity_id),
         )
     return row.id
 
@@ -1571,7 +1593,9 @@ async def check_in_code(ctx: RequestContext, activity_id: uuid.UUID, purpose: At
         raise not_found("志愿活动", "activityId")
     if found.status is not ActivityStatus.PUBLISHED:
         raise fail(
-            "INVALID_TRANSITION", f"该活动当前状态为“{ACTIVITY_STATUS_NAMES[found.status]}”，不能签到。", "activityId"
+            ErrorCode.INVALID_TRANSITION,
+            f"该活动当前状态为“{ACTIVITY_STATUS_NAMES[found.status]}”，不能签到。",
+            "activityId",
         )
     assert ctx.tenant is not None
     expires = ctx.clock() + timedelta(seconds=ctx.settings.check_in_code_seconds)
@@ -1584,7 +1608,7 @@ def _read_code(ctx: RequestContext, token: str) -> tuple[uuid.UUID, Attendance]:
     """The activity and purpose of a code made in this street office and still valid; every
     other code (forged, expired, another office's) answers alike."""
     payload = unseal(token.strip(), secret=ctx.settings.secret_key or "", purpose=CHECK_IN_SEAL)
-    invalid = fail("INVALID_CODE", "签到码无效或已过期，请扫描组织者手机上的最新签到码。", "code")
+    invalid = fail(ErrorCode.INVALID_CODE, "签到码无效或已过期，请扫描组织者手机上的最新签到码。", "code")
     if payload is None or len(payload) != _CODE.size:
         raise invalid
     tenant, activity_bytes, purpose, expires = _CODE.unpack(payload)
@@ -1605,7 +1629,7 @@ async def check_in_with_code(ctx: RequestContext, code: str) -> uuid.UUID:
         )
     )
     if signup_id is None:
-        raise fail("NOT_SIGNED_UP", "您没有报名该活动。", "code")
+        raise fail(ErrorCode.NOT_SIGNED_UP, "您没有报名该活动。", "code")
     return await _attend(ctx, signup_id, purpose, field="code")
 
 
@@ -1614,7 +1638,7 @@ async def record_attendance(ctx: RequestContext, signup_id: uuid.UUID, purpose: 
     """The organiser checks a volunteer in or out on their behalf (no phone, a failed scan)."""
     found = await _signup_to_change(ctx, signup_id)
     if SignupParty.ORGANISER not in found.parties:
-        raise fail("FORBIDDEN", "只有活动组织者可以代为签到、签退。")
+        raise fail(ErrorCode.FORBIDDEN, "只有活动组织者可以代为签到、签退。")
     return await _attend(ctx, signup_id, purpose, field="signupId", found=found)
 
 
@@ -1625,11 +1649,13 @@ async def _attend(
     parent = found.activity
     now = ctx.clock()
     if parent.status is not ActivityStatus.PUBLISHED:
-        raise fail("NOT_NOW", f"该活动当前状态为“{ACTIVITY_STATUS_NAMES[parent.status]}”，不能签到或签退。", field)
+        raise fail(
+            ErrorCode.NOT_NOW, f"该活动当前状态为“{ACTIVITY_STATUS_NAMES[parent.status]}”，不能签到或签退。", field
+        )
     if purpose is Attendance.CHECK_IN:
         found.row.status = _signup_step(found, SignupAction.CHECK_IN)
         if not parent.starts_at - CHECK_IN_EARLY <= now <= parent.ends_at:
-            raise fail("NOT_NOW", "只能在活动开始前 30 分钟至结束前签到。", field)
+            raise fail(ErrorCode.NOT_NOW, "只能在活动开始前 30 分钟至结束前签到。", field)
         found.row.checked_in_at = now
         await _save_signup(ctx)
     else:
@@ -1681,7 +1707,7 @@ async def adjust_hours(ctx: RequestContext, signup_id: uuid.UUID, minutes: int, 
     row.status = _signup_step(found, SignupAction.ADJUST_HOURS)
     longest = int((parent.ends_at - parent.starts_at) / timedelta(minutes=1))
     if not 0 <= minutes <= longest:
-        raise fail("INVALID", f"服务时长应为 0–{longest} 分钟。", "minutes")
+        raise fail(ErrorCode.INVALID, f"服务时长应为 0–{longest} 分钟。", "minutes")
     before_minutes, before_points = row.minutes or 0, row.points or 0
     row.minutes = minutes
     row.points = points_for(minutes, parent.points_per_hour)
@@ -1728,7 +1754,7 @@ async def _credit(
     )
     community_id = moved.scalar()
     if community_id is None:
-        raise fail("INSUFFICIENT_POINTS", "积分余额不足。", "points")
+        raise fail(ErrorCode.INSUFFICIENT_POINTS, "积分余额不足。", "points")
     session.add(
         VolunteerPointsEntry(
             volunteer_id=volunteer_id,
@@ -1880,9 +1906,10 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         await notify(
             ctx,
             await _holders(ctx, row.id, (SignupStatus.CONFIRMED,)),
-            kind="volunteer_activity_reminder",
+            kind=NotificationKind.VOLUNTEER_ACTIVITY_REMINDER,
             title="志愿活动提醒",
             body=f"您报名的“{row.title}”将于 {when(row.starts_at)} 在{row.place}开始，请准时参加。",
+            subject=Subject(SubjectType.VOLUNTEER_ACTIVITY, row.id),
         )
         report.reminded += 1
     await session.flush()

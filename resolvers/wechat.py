@@ -12,6 +12,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from models.auth import WechatIdentity
+from models.errors import ErrorCode
 from models.people import User
 from models.phone_codes import CodePurpose
 from models.wechat import MiniProgram, WechatError, mini_program_for
@@ -40,7 +41,7 @@ def _mini_program(ctx: RequestContext) -> MiniProgram:
     own = tenant_settings(ctx).wechat
     program = mini_program_for(ctx.settings, own.app_id if own else None, own.api_base if own else None)
     if program is None:
-        raise fail("WECHAT_NOT_CONFIGURED", "本街道尚未开通微信登录。")
+        raise fail(ErrorCode.WECHAT_NOT_CONFIGURED, "本街道尚未开通微信登录。")
     return program
 
 
@@ -49,7 +50,7 @@ async def login_with_wechat(ctx: RequestContext, code: str) -> WechatSignIn:
     program = _mini_program(ctx)
     code = code.strip()
     if not 0 < len(code) <= MAX_CODE_LENGTH:
-        raise fail("WECHAT_CODE_INVALID", CODE_INVALID, "code")
+        raise fail(ErrorCode.WECHAT_CODE_INVALID, CODE_INVALID, "code")
     try:
         wechat_user = await ctx.identity.wechat.user_of(program, code)
     except WechatError as error:
@@ -64,7 +65,7 @@ async def login_with_wechat(ctx: RequestContext, code: str) -> WechatSignIn:
     ).one_or_none()
     if linked is not None:
         if not linked.is_active:
-            raise fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED)
+            raise fail(ErrorCode.ACCOUNT_DISABLED, ACCOUNT_DISABLED)
         return WechatSignIn(tokens=await issue_tokens(ctx, linked.id), binding_ticket=None)
     assert ctx.tenant is not None
     binding = WechatBinding(ctx.tenant.id, program.app_id, wechat_user.openid, wechat_user.unionid)
@@ -80,15 +81,15 @@ async def login_with_wechat(ctx: RequestContext, code: str) -> WechatSignIn:
 def _refusal(error: WechatError) -> DomainError:
     match error.reason:
         case "invalid_code":
-            return fail("WECHAT_CODE_INVALID", CODE_INVALID, "code")
+            return fail(ErrorCode.WECHAT_CODE_INVALID, CODE_INVALID, "code")
         case "rate_limited":
-            return fail("WECHAT_RATE_LIMITED", "微信登录请求过于频繁，请稍后再试。")
+            return fail(ErrorCode.WECHAT_RATE_LIMITED, "微信登录请求过于频繁，请稍后再试。")
         case "busy":
-            return fail("WECHAT_BUSY", "微信服务繁忙，请稍后再试。")
+            return fail(ErrorCode.WECHAT_BUSY, "微信服务繁忙，请稍后再试。")
         case "refused":
-            return fail("WECHAT_REFUSED", "微信提示当前账号存在风险，暂不能用微信登录。")
+            return fail(ErrorCode.WECHAT_REFUSED, "微信提示当前账号存在风险，暂不能用微信登录。")
         case _:
-            return fail("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后再试。")
+            return fail(ErrorCode.WECHAT_UNAVAILABLE, "暂时无法连接微信，请稍后再试。")
 
 
 def read_binding(ctx: RequestContext, ticket: str, field: str) -> WechatBinding:
@@ -96,9 +97,9 @@ def read_binding(ctx: RequestContext, ticket: str, field: str) -> WechatBinding:
     try:
         binding = read_binding_ticket(ticket, secret=ctx.settings.secret_key or "", now=ctx.clock())
     except InvalidToken as error:
-        raise fail("WECHAT_TICKET_INVALID", "微信登录已超时，请重新进入小程序。", field) from error
+        raise fail(ErrorCode.WECHAT_TICKET_INVALID, "微信登录已超时，请重新进入小程序。", field) from error
     if ctx.tenant is None or binding.tenant_id != ctx.tenant.id:
-        raise fail("WECHAT_TICKET_INVALID", "微信登录已超时，请重新进入小程序。", field)
+        raise fail(ErrorCode.WECHAT_TICKET_INVALID, "微信登录已超时，请重新进入小程序。", field)
     return binding
 
 
@@ -112,9 +113,9 @@ async def bind_phone(ctx: RequestContext, binding_ticket: str, phone: str, phone
     await prove_phone(ctx, number, CodePurpose.BIND_WECHAT, phone_code)
     user = (await session_of(ctx).execute(select(User.id, User.is_active).where(User.phone == number))).one_or_none()
     if user is None:
-        raise fail("NO_ACCOUNT", "该手机号尚未注册，请先注册。", "phone")
+        raise fail(ErrorCode.NO_ACCOUNT, "该手机号尚未注册，请先注册。", "phone")
     if not user.is_active:
-        raise fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED)
+        raise fail(ErrorCode.ACCOUNT_DISABLED, ACCOUNT_DISABLED)
     await link(ctx, user.id, binding)
     return await issue_tokens(ctx, user.id)
 
@@ -133,4 +134,4 @@ async def link(ctx: RequestContext, user_id: uuid.UUID, binding: WechatBinding) 
     try:
         await session.flush()
     except IntegrityError as error:  # the same WeChat user linking twice at the same moment
-        raise fail("WECHAT_ALREADY_LINKED", "该微信刚刚绑定了账户，请重新进入小程序。") from error
+        raise fail(ErrorCode.WECHAT_ALREADY_LINKED, "该微信刚刚绑定了账户，请重新进入小程序。") from error

@@ -9,9 +9,10 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from models.appointments import AppointmentStatus, ContactMethod
+from models.appointments import LIFECYCLE, AppointmentAction, AppointmentParty, AppointmentStatus, ContactMethod
 from resolvers import appointments, organisation, people
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -21,6 +22,7 @@ from schema.common import (
     nodes_by_id,
     page_request,
     shanghai,
+    viewer_can,
 )
 from schema.organisation import Department, Person
 
@@ -30,12 +32,34 @@ AppointmentStatusType = mirror_enum(
     name="AppointmentStatus",
     description="Where an appointment stands.",
 )
+AppointmentActionType = mirror_enum(
+    AppointmentAction,
+    appointments.APPOINTMENT_STEP_NAMES,
+    name="AppointmentAction",
+    description="A step on an appointment's timeline.",
+)
 ContactMethodType = mirror_enum(
     ContactMethod,
     appointments.CONTACT_METHODS,
     name="ContactMethod",
     description="How the staff member reached the resident.",
 )
+
+
+APPOINTMENT_CAN = viewer_can(
+    "AppointmentViewerCan",
+    "Appointment",
+    LIFECYCLE,
+    system=AppointmentParty.SYSTEM,
+    mutations={
+        AppointmentAction.ASSIGN: "assignAppointment",
+        AppointmentAction.CONTACT: "recordAppointmentContact",
+        AppointmentAction.SCHEDULE: "scheduleAppointment",
+        AppointmentAction.COMPLETE: "completeAppointment",
+        AppointmentAction.CANCEL: "cancelAppointment",
+    },
+)
+AppointmentViewerCan = APPOINTMENT_CAN.type
 
 
 @strawberry.type(description="预约事项: a kind of service residents can ask for. Public.")
@@ -87,9 +111,7 @@ class StaffMember(relay.Node):
 
 @strawberry.type(description="One step on an appointment's timeline.")
 class AppointmentEvent:
-    action: str = strawberry.field(
-        description=f"One of: {', '.join(f'{k} ({v})' for k, v in appointments.APPOINTMENT_STEP_NAMES.items())}."
-    )
+    action: AppointmentActionType
     actor_name: str | None
     from_status: AppointmentStatusType | None
     to_status: AppointmentStatusType
@@ -102,7 +124,6 @@ class AppointmentEvent:
 )
 class Appointment(relay.Node):
     id: relay.NodeID[uuid.UUID]
-    type_name: str
     description: str
     preferred_times: list[str]
     status: AppointmentStatusType
@@ -121,7 +142,6 @@ class Appointment(relay.Node):
     def from_row(cls, info: Info, row: appointments.AppointmentRow) -> Appointment:
         return cls(
             id=row.id,
-            type_name=row.type_name,
             description=row.description,
             preferred_times=list(row.preferred_times or []),
             status=AppointmentStatusType(row.status),
@@ -146,21 +166,37 @@ class Appointment(relay.Node):
     @strawberry.field
     def resident(self, info: Info) -> Person:
         phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
-        return Person(name=self.row.resident_name, phone=phone)
+        return Person(id=self.row.resident_id, name=self.row.resident_name, phone=phone)
 
-    @strawberry.field(description="The staff member it is assigned to.")
-    def assignee_name(self) -> str | None:
-        return self.row.assignee_name
+    @strawberry.field(description="What the caller may do to it now.")
+    def viewer_can(self, info: Info) -> AppointmentViewerCan:
+        return APPOINTMENT_CAN.of(appointments.viewer_can(info.context, self.row))
+
+    @strawberry.field(description="The kind of service asked for.")
+    def type(self) -> AppointmentType:
+        return AppointmentType(
+            id=self.row.type_id,
+            code=self.row.type_code,
+            name=self.row.type_name,
+            department_id=self.row.type_department_id,
+        )
+
+    @strawberry.field(description="The staff member it is assigned to, once it is.")
+    def assignee(self, info: Info) -> Person | None:
+        if self.row.assignee_id is None or self.row.assignee_name is None or self.row.assignee_phone is None:
+            return None
+        phone = people.shown_phone(info.context, self.row.assignee_id, self.row.assignee_phone)
+        return Person(id=self.row.assignee_id, name=self.row.assignee_name, phone=phone)
 
     @strawberry.field(description="Every step so far, oldest first.")
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[AppointmentEvent]:
+    ) -> Connection[AppointmentEvent]:
         page = await appointments.timeline(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
             lambda e: AppointmentEvent(
-                action=e.action,
+                action=AppointmentActionType(e.action),
                 actor_name=e.actor_name,
                 from_status=AppointmentStatusType(e.from_status) if e.from_status else None,
                 to_status=AppointmentStatusType(e.to_status),
@@ -184,7 +220,7 @@ class Query:
     @strawberry.field(description="The kinds of appointment residents can ask for. Public.")
     async def appointment_types(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[AppointmentType]:
+    ) -> Connection[AppointmentType]:
         return connection(
             await appointments.list_types(info.context, page_request(info, first, after)), AppointmentType.from_row
         )
@@ -194,7 +230,7 @@ class Query:
     )
     async def appointments(
         self, info: Info, filter: AppointmentFilter | None = None, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Appointment]:
+    ) -> Connection[Appointment]:
         query = appointments.AppointmentFilter()
         if filter is not None:
             query = appointments.AppointmentFilter(
@@ -212,7 +248,7 @@ class Query:
         department_id: relay.GlobalID | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> relay.Connection[StaffMember]:
+    ) -> Connection[StaffMember]:
         department = decode_id(department_id, "Department", "departmentId") if department_id else None
         return connection(
             await people.list_staff(info.context, department, page_request(info, first, after)), StaffMember.from_row

@@ -7,6 +7,7 @@ import uuid
 import strawberry
 from strawberry import relay
 
+from models.errors import ErrorCode
 from resolvers import badges, organisation
 from resolvers.errors import DomainError
 from schema.common import Info, UserError, attempt, decode_id
@@ -72,7 +73,7 @@ class Query:
         try:
             found = await badges.scanned_badge(info.context, token)
         except DomainError as error:
-            if error.code != "INVALID_BADGE":
+            if error.code != ErrorCode.INVALID_BADGE:
                 raise
             return None
         return RegistrationBadge(

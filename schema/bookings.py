@@ -9,12 +9,11 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.scalars import JSON
 
-from models.bookings import BookingStatus
+from models.bookings import LIFECYCLE, BookingAction, BookingParty, BookingStatus, Weekday
 from resolvers import bookings, organisation, people
-from resolvers.errors import DomainError, Issue
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -24,6 +23,7 @@ from schema.common import (
     nodes_by_id,
     page_request,
     shanghai,
+    viewer_can,
 )
 from schema.cost import cost
 from schema.organisation import Community, Person
@@ -31,6 +31,23 @@ from schema.organisation import Community, Person
 BookingStatusType = mirror_enum(
     BookingStatus, bookings.BOOKING_STATUS_NAMES, name="BookingStatus", description="Where a room booking stands."
 )
+
+
+BOOKING_CAN = viewer_can(
+    "RoomBookingViewerCan",
+    "RoomBooking",
+    LIFECYCLE,
+    system=BookingParty.SYSTEM,
+    mutations={
+        BookingAction.APPROVE: "approveRoomBooking",
+        BookingAction.REJECT: "rejectRoomBooking",
+        BookingAction.CANCEL: "cancelRoomBooking",
+        BookingAction.CHECK_IN: "checkInRoomBooking",
+        BookingAction.MARK_NO_SHOW: "markRoomBookingNoShow",
+        BookingAction.COMPLETE: "completeRoomBooking",
+    },
+)
+RoomBookingViewerCan = BOOKING_CAN.type
 
 
 # Rooms are booked in slots of 15 minutes or more (tenants.manifests.RoomSpec).
@@ -43,6 +60,45 @@ def _days(arguments: dict[str, Any]) -> int:
     if not isinstance(first, date) or not isinstance(last, date):
         return 1
     return max(1, min((last - first).days + 1, bookings.MAX_RANGE_DAYS))
+
+
+WeekdayType = mirror_enum(
+    Weekday,
+    {
+        Weekday.MON: "周一",
+        Weekday.TUE: "周二",
+        Weekday.WED: "周三",
+        Weekday.THU: "周四",
+        Weekday.FRI: "周五",
+        Weekday.SAT: "周六",
+        Weekday.SUN: "周日",
+    },
+    name="Weekday",
+)
+MAX_OPENING_SPANS = bookings.MAX_OPENING_SPANS
+TIME_OF_DAY = '"HH:MM", 24-hour, China Standard Time.'
+
+
+@strawberry.type(description="A span of a weekday during which a room is open.")
+class OpeningSpan:
+    weekday: WeekdayType
+    opens: str = strawberry.field(description=TIME_OF_DAY)
+    closes: str = strawberry.field(description=TIME_OF_DAY + ' "24:00" is midnight at the end of the day.')
+
+
+@strawberry.input(description="A span of a weekday during which a room is open.")
+class OpeningSpanInput:
+    weekday: WeekdayType
+    opens: str = strawberry.field(description=TIME_OF_DAY)
+    closes: str = strawberry.field(description=TIME_OF_DAY + ' "24:00" is midnight at the end of the day.')
+
+
+def opening_spans(hours: dict[str, list[str]]) -> list[OpeningSpan]:
+    return [
+        OpeningSpan(weekday=WeekdayType(day.value), opens=span[:5], closes=span[6:])
+        for day in Weekday
+        for span in sorted(hours.get(day.value, []))
+    ]
 
 
 @strawberry.type(description="A free slot of a room.")
@@ -58,7 +114,10 @@ class Room(relay.Node):
     capacity: int
     facilities: list[str]
     requires_approval: bool
-    opening_hours: JSON = strawberry.field(description='Per weekday, e.g. {"mon": ["09:00-12:00", "14:00-18:00"]}.')
+    opening_hours: list[OpeningSpan] = strawberry.field(
+        description="When it is open, Monday first; a weekday without a span is closed.",
+        metadata=cost(items=MAX_OPENING_SPANS),
+    )
     closed_dates: list[date]
     slot_minutes: int
     min_notice_hours: int
@@ -75,7 +134,7 @@ class Room(relay.Node):
             capacity=row.capacity,
             facilities=list(row.facilities or []),
             requires_approval=row.requires_approval,
-            opening_hours=row.opening_hours or {},
+            opening_hours=opening_spans(row.opening_hours or {}),
             closed_dates=[date.fromisoformat(d) for d in row.closed_dates or []],
             slot_minutes=row.slot_minutes,
             min_notice_hours=row.min_notice_hours,
@@ -146,10 +205,14 @@ class RoomBooking(relay.Node):
     async def room(self, info: Info) -> Room:
         return Room.from_row(await bookings.room(info.context, self.row.room_id))
 
+    @strawberry.field(description="What the caller may do to it now.")
+    def viewer_can(self, info: Info) -> RoomBookingViewerCan:
+        return BOOKING_CAN.of(bookings.viewer_can(info.context, self.row))
+
     @strawberry.field(description="Who booked; phone masked unless the caller is them or an admin over them.")
     def resident(self, info: Info) -> Person:
         phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
-        return Person(name=self.row.resident_name, phone=phone)
+        return Person(id=self.row.resident_id, name=self.row.resident_name, phone=phone)
 
 
 @strawberry.input
@@ -165,7 +228,7 @@ class Query:
     @strawberry.field(description="The street office's rooms, optionally of one community. Public.")
     async def rooms(
         self, info: Info, community_id: relay.GlobalID | None = None, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Room]:
+    ) -> Connection[Room]:
         community = decode_id(community_id, "Community", "communityId") if community_id else None
         return connection(
             await bookings.list_rooms(info.context, community, page_request(info, first, after)), Room.from_row
@@ -176,7 +239,7 @@ class Query:
     )
     async def room_bookings(
         self, info: Info, filter: RoomBookingFilter | None = None, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[RoomBooking]:
+    ) -> Connection[RoomBooking]:
         query = bookings.BookingFilter()
         if filter is not None:
             query = bookings.BookingFilter(
@@ -221,8 +284,8 @@ class UpdateRoomInput:
     capacity: int
     facilities: list[str]
     requires_approval: bool
-    opening_hours: JSON = strawberry.field(
-        description='Per weekday, e.g. {"mon": ["09:00-12:00", "14:00-18:00"]}; a day not listed is closed.'
+    opening_hours: list[OpeningSpanInput] = strawberry.field(
+        description=f"Every span the room is open (at most {MAX_OPENING_SPANS}); a weekday without one is closed."
     )
     closed_dates: list[date]
     slot_minutes: int = strawberry.field(description="15, 30 or 60.")
@@ -236,14 +299,6 @@ class UpdateRoomInput:
 class RoomPayload:
     room: Room | None
     errors: list[UserError]
-
-
-def _opening_hours(value: object) -> dict[str, list[str]]:
-    if not isinstance(value, dict) or not all(
-        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()
-    ):
-        raise DomainError(Issue("INVALID", '开放时间应为 {"mon": ["09:00-12:00"]} 的形式。', "openingHours"))
-    return {str(k): list(v) for k, v in value.items()}
 
 
 @strawberry.type
@@ -272,7 +327,7 @@ class Mutation:
                 capacity=input.capacity,
                 facilities=input.facilities,
                 requires_approval=input.requires_approval,
-                opening_hours=_opening_hours(input.opening_hours),
+                opening_hours=[(Weekday(span.weekday.value), span.opens, span.closes) for span in input.opening_hours],
                 closed_dates=input.closed_dates,
                 slot_minutes=input.slot_minutes,
                 min_notice_hours=input.min_notice_hours,

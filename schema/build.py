@@ -44,6 +44,7 @@ from schema import (
     notifications,
     organisation,
     people,
+    scalars,
     tenants,
     volunteers,
 )
@@ -204,6 +205,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         subscription=notifications.Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        scalar_overrides=scalars.OVERRIDES,
     )
     schema.production = protections.production
     return schema

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info as StrawberryInfo
 
+from models.errors import DESCRIPTIONS as ERROR_CODE_DESCRIPTIONS
+from models.errors import ErrorCode
+from models.lifecycle import Lifecycle
 from resolvers.errors import DomainError, Issue
-from resolvers.pagination import Page, PageRequest
+from resolvers.pagination import TOTAL_COUNT_CAP, Counter, Page, PageRequest
+from schema.cost import cost
 from tenants.context import RequestContext
 
 Info = StrawberryInfo[RequestContext, None]
 T = TypeVar("T")
 NodeT = TypeVar("NodeT")
+# Named as strawberry.relay names it: the generic Connection below resolves its edges by this name.
+NodeType = TypeVar("NodeType")
 R = TypeVar("R")
 E = TypeVar("E", bound=enum.Enum)
 
@@ -33,15 +40,36 @@ def shanghai(moment: datetime | None) -> datetime | None:
     return moment.astimezone(SHANGHAI) if moment is not None else None
 
 
+def mirror_enum(
+    source: type[E], descriptions: Mapping[E, str], *, name: str, description: str | None = None
+) -> type[enum.Enum]:
+    """The GraphQL enum of a model's enum: the same members with the same values, each with its
+    Chinese description (a member without one fails on import). Convert with `Mirror(member.value)`
+    and `Source(value.value)`."""
+    members = {member.name: strawberry.enum_value(member.value, description=descriptions[member]) for member in source}
+    mirrored = cast(type[enum.Enum], enum.Enum(name, members))
+    return strawberry.enum(mirrored, name=name, description=description)
+
+
+# Every code the server answers with, user errors and request errors alike (models.errors says
+# why one enum rather than one per domain): `UserError.code` here, `extensions.code` elsewhere.
+ErrorCodeType = mirror_enum(
+    ErrorCode,
+    ERROR_CODE_DESCRIPTIONS,
+    name="ErrorCode",
+    description="Every code the server answers with: `UserError.code` in a mutation's payload, `extensions.code` of a GraphQL error, the errors of `POST /uploads`.",
+)
+
+
 @strawberry.type(description="A problem with the input, in the caller's terms.")
 class UserError:
     field: str | None = strawberry.field(description="Input field at fault, if one is.")
-    code: str = strawberry.field(description="Machine-readable code, e.g. INVALID, NOT_FOUND.")
+    code: ErrorCodeType = strawberry.field(description="What went wrong, for the client to switch on.")
     message: str = strawberry.field(description="Chinese message to show to the user.")
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    return [UserError(field=i.field, code=i.code, message=i.message) for i in error.issues]
+    return [UserError(field=i.field, code=ErrorCodeType(i.code.value), message=i.message) for i in error.issues]
 
 
 @dataclass
@@ -62,24 +90,36 @@ async def attempt(info: Info, action: Callable[[], Awaitable[T]]) -> Outcome[T]:
     return Outcome(value, [])
 
 
-def mirror_enum(
-    source: type[E], descriptions: Mapping[E, str], *, name: str, description: str | None = None
-) -> type[enum.Enum]:
-    """The GraphQL enum of a model's enum: the same members with the same values, each with its
-    Chinese description (a member without one fails on import). Convert with `Mirror(member.value)`
-    and `Source(value.value)`."""
-    members = {member.name: strawberry.enum_value(member.value, description=descriptions[member]) for member in source}
-    mirrored = cast(type[enum.Enum], enum.Enum(name, members))
-    return strawberry.enum(mirrored, name=name, description=description)
-
-
 def page_request(info: Info, first: int | None, after: str | None) -> PageRequest:
     return PageRequest(first=first if first is not None else info.context.settings.default_page_size, after=after)
 
 
-def connection(page: Page[T], to_node: Callable[[T], NodeT]) -> relay.Connection[NodeT]:
+# A count over at most TOTAL_COUNT_CAP rows through an index, beside the page it comes with.
+TOTAL_COUNT_COST = cost(weight=10)
+
+
+@strawberry.type(description="A page of a list, cursors to page on, and the size of the whole list.")
+class Connection(relay.Connection[NodeType]):
+    total: strawberry.Private[Counter]
+
+    @strawberry.field(
+        description=f"How many items the whole list holds (all pages, the filter applied), counted up to {TOTAL_COUNT_CAP:,}: past that it says {TOTAL_COUNT_CAP:,} and totalCountIsCapped is true.",
+        metadata=TOTAL_COUNT_COST,
+    )
+    async def total_count(self) -> int:
+        return (await self.total()).count
+
+    @strawberry.field(
+        description=f"The list holds more than {TOTAL_COUNT_CAP:,} items (show “{TOTAL_COUNT_CAP:,}+”).",
+        metadata=TOTAL_COUNT_COST,
+    )
+    async def total_count_is_capped(self) -> bool:
+        return (await self.total()).capped
+
+
+def connection(page: Page[T], to_node: Callable[[T], NodeType]) -> Connection[NodeType]:
     edges = [relay.Edge(node=to_node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
-    return relay.Connection(
+    return Connection(
         edges=edges,
         page_info=relay.PageInfo(
             has_next_page=page.has_next_page,
@@ -87,6 +127,7 @@ def connection(page: Page[T], to_node: Callable[[T], NodeT]) -> relay.Connection
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
+        total=page.total,
     )
 
 
@@ -97,7 +138,7 @@ def decode_id(global_id: relay.GlobalID, type_name: str, field: str) -> uuid.UUI
             raise ValueError
         return uuid.UUID(global_id.node_id)
     except ValueError as error:
-        raise DomainError(Issue("INVALID_ID", "编号无效。", field)) from error
+        raise DomainError(Issue(ErrorCode.INVALID_ID, "编号无效。", field)) from error
 
 
 def _node_uuids(node_ids: Sequence[str]) -> list[uuid.UUID | None]:
@@ -128,3 +169,47 @@ async def nodes_by_id(
 
     rows = await asyncio.gather(*(lookup(node_id) for node_id in _node_uuids(node_ids)))
     return [to_node(row) if row is not None else None for row in rows]
+
+
+A = TypeVar("A", bound=enum.Enum)
+
+
+@dataclass(frozen=True)
+class ViewerCan(Generic[A]):
+    """An item's `viewerCan`: one Boolean per mutation the caller might take on it, named after
+    the mutation (`acceptComplaint` → `accept`), true when that mutation would take the step now.
+    Built from a lifecycle by `viewer_can`, so a domain that declares its lifecycle gets it."""
+
+    type: type
+    attributes: Mapping[A, str]  # Python attribute of each step's field
+    fields: Mapping[A, str]  # its GraphQL name
+    mutations: Mapping[A, str]
+
+    def of(self, allowed: frozenset[A]) -> object:
+        return self.type(**{attribute: action in allowed for action, attribute in self.attributes.items()})
+
+
+def viewer_can(
+    name: str, noun: str, lifecycle: Lifecycle[Any, A, Any], *, system: enum.Enum, mutations: Mapping[A, str]
+) -> ViewerCan[A]:
+    """The `viewerCan` type of one domain. `mutations` names the mutation of every step a
+    caller (any party but `system`, the sweep) can take: a step left out fails on import, so
+    no step goes without its Boolean. A field is named after its mutation without `noun`."""
+    takeable = {t.action for t in lifecycle.transitions if t.parties - {system}}
+    if missing := takeable - set(mutations):
+        raise ValueError(f"{name}: no mutation named for {sorted(a.name for a in missing)}")
+    attributes: dict[A, str] = {}
+    fields: dict[A, str] = {}
+    namespace: dict[str, Any] = {"__annotations__": {}}
+    for action, mutation in mutations.items():
+        field_name = mutation.replace(noun, "", 1)
+        attribute = re.sub(r"(?<!^)(?=[A-Z])", "_", field_name).lower()
+        attributes[action] = attribute
+        fields[action] = field_name[0].lower() + field_name[1:]
+        namespace["__annotations__"][attribute] = bool
+        namespace[attribute] = strawberry.field(description=f"`{mutation}` would take this step now.")
+    made = strawberry.type(
+        type(name, (), namespace),
+        description=f"What the caller may do to this {noun} now, one field per mutation, computed by the rules that guard the mutations themselves: show the buttons that are true.",
+    )
+    return ViewerCan(made, attributes, fields, dict(mutations))

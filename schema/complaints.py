@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -11,10 +10,18 @@ import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
-from models.complaints import AttachmentKind, ComplaintAction, ComplaintSource, ComplaintStatus
+from models.complaints import (
+    LIFECYCLE,
+    AttachmentKind,
+    ComplaintAction,
+    ComplaintParty,
+    ComplaintSource,
+    ComplaintStatus,
+)
 from resolvers import complaints, organisation, people
 from resolvers.uploads import IncomingFiles
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -24,6 +31,7 @@ from schema.common import (
     nodes_by_id,
     page_request,
     shanghai,
+    viewer_can,
 )
 from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person
@@ -54,10 +62,35 @@ AttachmentKindType = mirror_enum(
 )
 
 
-@strawberry.enum(description="How to sort a list of complaints.")
-class ComplaintOrder(enum.Enum):
-    DEADLINE = strawberry.enum_value("deadline", description="Soonest resolve deadline first (a worker's inbox).")
-    NEWEST = strawberry.enum_value("newest", description="Most recently submitted first.")
+COMPLAINT_CAN = viewer_can(
+    "ComplaintViewerCan",
+    "Complaint",
+    LIFECYCLE,
+    system=ComplaintParty.SYSTEM,
+    mutations={
+        ComplaintAction.ACCEPT: "acceptComplaint",
+        ComplaintAction.START_WORK: "startComplaintWork",
+        ComplaintAction.DISPATCH: "dispatchComplaint",
+        ComplaintAction.DEPARTMENT_ACCEPT: "acceptWorkOrder",
+        ComplaintAction.RETURN_TO_GRID: "returnComplaintToGrid",
+        ComplaintAction.RESOLVE: "resolveComplaint",
+        ComplaintAction.REJECT: "rejectComplaint",
+        ComplaintAction.REASSIGN: "reassignComplaint",
+        ComplaintAction.SUPERVISE: "superviseComplaint",
+        ComplaintAction.CONFIRM: "confirmComplaint",
+        ComplaintAction.REOPEN: "reopenComplaint",
+        ComplaintAction.WITHDRAW: "withdrawComplaint",
+    },
+)
+ComplaintViewerCan = COMPLAINT_CAN.type
+
+
+ComplaintOrderType = mirror_enum(
+    complaints.ComplaintOrder,
+    complaints.ORDER_NAMES,
+    name="ComplaintOrder",
+    description="How to sort a list of complaints; a cursor pages on in the order it came from.",
+)
 
 
 @strawberry.type(description="诉求类别, with the deadlines the street office set for it.")
@@ -86,14 +119,34 @@ class ComplaintCategory(relay.Node):
 
 
 @strawberry.type(
-    description="A photo or video. Its URL is absolute and signed; it stays the same for a whole signature window (an hour by default), so clients may cache the file, and is valid for one to two windows."
+    description="A photo or video of a complaint. Its URL is absolute and signed; it stays the same for a whole signature window (an hour by default), so clients may cache the file, and is valid for one to two windows."
 )
-class Attachment:
-    id: strawberry.ID
+class Attachment(relay.Node):
+    id: relay.NodeID[uuid.UUID]
     kind: AttachmentKindType
-    content_type: str
-    size: int
+    content_type: str = strawberry.field(
+        description="image/jpeg, image/png, image/webp, image/heic, video/mp4 or video/quicktime."
+    )
+    size: int = strawberry.field(description="Bytes.")
     url: str
+
+    @classmethod
+    def from_row(cls, info: Info, row: complaints.AttachmentRow) -> Attachment:
+        return cls(
+            id=row.id,
+            kind=AttachmentKindType(row.kind),
+            content_type=row.content_type,
+            size=row.size,
+            url=download_url(info, row.storage_key),
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Attachment | None]:
+        return await nodes_by_id(
+            list(node_ids), lambda i: complaints.attachment(info.context, i), lambda r: cls.from_row(info, r)
+        )
 
 
 @strawberry.type(description="One step on a complaint's timeline.")
@@ -187,13 +240,18 @@ class Complaint(relay.Node):
         if self.row.resident_id is None:
             return None
         phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
-        return Person(name=self.row.resident_name, phone=phone)
+        return Person(id=self.row.resident_id, name=self.row.resident_name, phone=phone)
+
+    @strawberry.field(description="What the caller may do to it now.")
+    def viewer_can(self, info: Info) -> ComplaintViewerCan:
+        return COMPLAINT_CAN.of(complaints.viewer_can(info.context, self.row))
 
     @strawberry.field(description="The grid worker handling it.")
     def handler(self, info: Info) -> Person | None:
         if self.row.handler_id is None:
             return None
         return Person(
+            id=self.row.handler_id,
             name=self.row.handler_name,
             phone=people.shown_phone(info.context, self.row.handler_id, self.row.handler_phone),
         )
@@ -217,7 +275,7 @@ class Complaint(relay.Node):
     @strawberry.field(description="Every step so far, oldest first.")
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[TimelineEvent]:
+    ) -> Connection[TimelineEvent]:
         page = await complaints.timeline(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -234,17 +292,7 @@ class Complaint(relay.Node):
     # Up to 9 with the complaint and 9 with each step that carries photos; rarely more than 30.
     @strawberry.field(description="Photos and videos of the complaint and of its steps.", metadata=cost(items=30))
     async def attachments(self, info: Info) -> list[Attachment]:
-        rows = await complaints.attachments(info.context, self.id)
-        return [
-            Attachment(
-                id=strawberry.ID(relay.to_base64("Attachment", r.id)),
-                kind=AttachmentKindType(r.kind),
-                content_type=r.content_type,
-                size=r.size,
-                url=download_url(info, r.storage_key),
-            )
-            for r in rows
-        ]
+        return [Attachment.from_row(info, row) for row in await complaints.attachments(info.context, self.id)]
 
 
 @strawberry.type(description="A resolved complaint in the public feed (晒一晒), without who reported it.")
@@ -270,9 +318,17 @@ class ComplaintCounts:
     total: int
 
 
-@strawberry.input(description="Narrows a list of complaints; every field is optional.")
+@strawberry.input(
+    description="Narrows a list of complaints; every field is optional, and the caller's scope always applies (a place outside it matches nothing)."
+)
 class ComplaintFilter:
     statuses: list[ComplaintStatusType] | None = None
+    sources: list[ComplaintSourceType] | None = None
+    community_id: relay.GlobalID | None = None
+    grid_id: relay.GlobalID | None = None
+    department_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Work orders dispatched to this department."
+    )
     category_id: relay.GlobalID | None = None
     overdue: bool | None = None
     submitted_from: datetime | None = None
@@ -288,9 +344,11 @@ def _filter(value: ComplaintFilter | None) -> complaints.Filter:
         return complaints.Filter()
     return complaints.Filter(
         statuses=tuple(ComplaintStatus(s.value) for s in value.statuses or ()),
-        category_id=decode_id(value.category_id, "ComplaintCategory", "filter.categoryId")
-        if value.category_id
-        else None,
+        sources=tuple(ComplaintSource(s.value) for s in value.sources or ()),
+        community_id=_optional_id(value.community_id, "Community", "filter.communityId"),
+        grid_id=_optional_id(value.grid_id, "Grid", "filter.gridId"),
+        department_id=_optional_id(value.department_id, "Department", "filter.departmentId"),
+        category_id=_optional_id(value.category_id, "ComplaintCategory", "filter.categoryId"),
         overdue=value.overdue,
         submitted_from=value.submitted_from,
         submitted_to=value.submitted_to,
@@ -303,7 +361,7 @@ class Query:
     @strawberry.field(description="The street office's complaint categories. Public.")
     async def complaint_categories(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[ComplaintCategory]:
+    ) -> Connection[ComplaintCategory]:
         return connection(
             await complaints.list_categories(info.context, page_request(info, first, after)), ComplaintCategory.from_row
         )
@@ -315,15 +373,15 @@ class Query:
         self,
         info: Info,
         filter: ComplaintFilter | None = None,
-        order: ComplaintOrder = ComplaintOrder.DEADLINE,
+        order: ComplaintOrderType = ComplaintOrderType.DEADLINE,  # type: ignore[attr-defined]
         first: int | None = None,
         after: str | None = None,
-    ) -> relay.Connection[Complaint]:
+    ) -> Connection[Complaint]:
         page = await complaints.list_complaints(
             info.context,
             _filter(filter),
             page_request(info, first, after),
-            by_deadline=order == ComplaintOrder.DEADLINE,
+            complaints.ComplaintOrder(order.value),
         )
         return connection(page, lambda row: Complaint.from_row(info, row))
 
@@ -342,7 +400,7 @@ class Query:
     @strawberry.field(description="晒一晒: a community's resolved complaints shown publicly, newest first. Public.")
     async def public_complaints(
         self, info: Info, community_id: relay.GlobalID, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[PublicComplaint]:
+    ) -> Connection[PublicComplaint]:
         page = await complaints.public_feed(
             info.context, decode_id(community_id, "Community", "communityId"), page_request(info, first, after)
         )

@@ -42,6 +42,8 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from models.errors import ErrorCode
+
 COST = "wanjia.cost"
 DEFINITION = "strawberry-definition"
 # A list of objects that declares no bound (a payload's `errors`, say) is taken to hold this many.
@@ -224,7 +226,9 @@ class CostLimit(SchemaExtension):
                 context.validation_rules,
             )
         if context.pre_execution_errors:
-            context.pre_execution_errors = [callers(error) for error in context.pre_execution_errors]
+            context.pre_execution_errors = [
+                callers(error, ErrorCode.GRAPHQL_VALIDATION_FAILED) for error in context.pre_execution_errors
+            ]
             yield
             return
         counted = operation_cost(
@@ -235,7 +239,7 @@ class CostLimit(SchemaExtension):
             self.paging,
         )
         if isinstance(counted, list):
-            context.pre_execution_errors = [callers(error) for error in counted]
+            context.pre_execution_errors = [callers(error, ErrorCode.BAD_USER_INPUT) for error in counted]
             yield
             return
         self.cost = counted
@@ -243,7 +247,7 @@ class CostLimit(SchemaExtension):
             context.pre_execution_errors = [
                 GraphQLError(
                     f"查询代价 {self.cost} 超过上限 {self.limit}：请减少每页条数（first）或嵌套的列表。",
-                    extensions={"code": "QUERY_TOO_COSTLY", "cost": self.cost, "limit": self.limit},
+                    extensions={"code": ErrorCode.QUERY_TOO_COSTLY, "cost": self.cost, "limit": self.limit},
                 )
             ]
         yield
@@ -252,9 +256,9 @@ class CostLimit(SchemaExtension):
         return {"cost": {"requested": self.cost, "limit": self.limit}} if self.cost is not None else {}
 
 
-def callers(error: GraphQLError) -> GraphQLError:
+def callers(error: GraphQLError, code: ErrorCode) -> GraphQLError:
     """An error of the request itself (the operation never ran) is the caller's to fix, whatever
-    exception a scalar raised underneath: it is shown, not masked and logged as ours."""
-    if error.original_error is None:
-        return error
-    return GraphQLError(error.message, nodes=error.nodes, path=error.path, extensions=error.extensions)
+    exception a scalar raised underneath: it is shown with `code`, not masked and logged as ours."""
+    return GraphQLError(
+        error.message, nodes=error.nodes, path=error.path, extensions={"code": code, **(error.extensions or {})}
+    )

@@ -7,12 +7,13 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import StreamExecutionResult
 from strawberry.types.graphql import OperationType
 
 from models.database import is_unavailable
+from models.errors import ErrorCode
 from resolvers.errors import DomainError
 from tenants.context import LoaderCache, RequestContext
 
@@ -63,17 +64,31 @@ def present(error: GraphQLError, request_id: str, *, production: bool) -> GraphQ
         )
     if is_expected(error):
         message = SUGGESTION.sub("", error.message) if production else error.message
-        if original is None and message == error.message:
+        extensions = error.extensions or {}
+        if original is None and message == error.message and "code" in extensions:
             return error
-        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=error.extensions)
+        return GraphQLError(
+            message, nodes=error.nodes, path=error.path, extensions={"code": _request_code(error), **extensions}
+        )
     unavailable = is_unavailable(original)  # type: ignore[arg-type]
     message = "服务暂时不可用" if unavailable else "服务器内部错误"
     return GraphQLError(
         f"{message}，请稍后再试。（请求编号：{request_id}）",
         nodes=error.nodes,
         path=error.path,
-        extensions={"code": "SERVICE_UNAVAILABLE" if unavailable else "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        extensions={
+            "code": ErrorCode.SERVICE_UNAVAILABLE if unavailable else ErrorCode.INTERNAL_SERVER_ERROR,
+            "requestId": request_id,
+        },
     )
+
+
+def _request_code(error: GraphQLError) -> ErrorCode:
+    """The code of a caller's error that came with none: a document that does not parse, else
+    one refused before it ran (validation), else a value refused while it ran."""
+    if isinstance(error, GraphQLSyntaxError) or isinstance(error.original_error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED if error.path is None else ErrorCode.BAD_USER_INPUT
 
 
 class PresentErrors(SchemaExtension):

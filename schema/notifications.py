@@ -3,40 +3,73 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator
+import uuid
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 
 import strawberry
 from strawberry import relay
 
+from models.notifications import NotificationKind
 from resolvers import notifications
-from schema.common import Info, UserError, attempt, connection, decode_id, page_request, shanghai
+from schema.common import (
+    Connection,
+    Info,
+    UserError,
+    attempt,
+    connection,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
 from schema.cost import cost
+from schema.ids import resolve_node
+
+NotificationKindType = mirror_enum(
+    NotificationKind,
+    notifications.KIND_NAMES,
+    name="NotificationKind",
+    description="Why the caller is told: pick an icon or a sound by it.",
+)
 
 
-@strawberry.type(description="Something the caller must act on or would want to know.")
-class Notification:
-    id: strawberry.ID
-    kind: str = strawberry.field(
-        description="complaint_new, complaint_status, complaint_dispatched, complaint_overdue, …"
-    )
+@strawberry.type(description="Something the caller must act on or would want to know. Only its recipient sees it.")
+class Notification(relay.Node):
+    id: relay.NodeID[uuid.UUID]
+    kind: NotificationKindType
     title: str
     body: str
-    complaint_id: strawberry.ID | None = strawberry.field(description="Global id of the complaint it is about, if any.")
     created_at: datetime
     read: bool
+    row: strawberry.Private[notifications.NotificationRow]
 
     @classmethod
     def from_row(cls, row: notifications.NotificationRow) -> Notification:
         return cls(
-            id=strawberry.ID(relay.to_base64("Notification", row.id)),
-            kind=row.kind,
+            id=row.id,
+            kind=NotificationKindType(row.kind.value),
             title=row.title,
             body=row.body,
-            complaint_id=strawberry.ID(relay.to_base64("Complaint", row.complaint_id)) if row.complaint_id else None,
             created_at=shanghai(row.created_at),
             read=row.read_at is not None,
+            row=row,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Notification | None]:
+        return await nodes_by_id(list(node_ids), lambda i: notifications.notification(info.context, i), cls.from_row)
+
+    @strawberry.field(
+        description="What it is about (a Complaint, RoomBooking, Appointment, …), for the app to open; null if there is none or the caller may no longer see it."
+    )
+    async def subject(self, info: Info) -> relay.Node | None:
+        if self.row.subject_type is None or self.row.subject_id is None:
+            return None
+        return await resolve_node(info, relay.GlobalID(self.row.subject_type.value, str(self.row.subject_id)))
 
 
 @strawberry.type
@@ -44,7 +77,7 @@ class Query:
     @strawberry.field(description="The caller's notifications, newest first.")
     async def notifications(
         self, info: Info, unread_only: bool = False, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Notification]:
+    ) -> Connection[Notification]:
         page = await notifications.my_notifications(info.context, page_request(info, first, after), unread_only)
         return connection(page, Notification.from_row)
 

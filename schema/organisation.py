@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import strawberry
 from strawberry import relay
 
-from resolvers import organisation, people
-from schema.common import Info, connection, nodes_by_id, page_request
+from resolvers import appointments, bookings, complaints, organisation, people, volunteers
+from schema.common import Connection, Info, connection, nodes_by_id, page_request
 
 
 @strawberry.type(description="社区: a neighbourhood committee area of the street office.")
@@ -29,21 +29,40 @@ class Community(relay.Node):
         return await nodes_by_id(list(node_ids), lambda i: organisation.community(info.context, i), cls.from_row)
 
     @strawberry.field(description="The community's grids, by code.")
-    async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Grid]:
+    async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Grid]:
         page = await organisation.grids_of_community(info.context, self.id, page_request(info, first, after))
         return connection(page, Grid.from_row)
 
 
-@strawberry.type(
-    description="Contact of a person shown to the caller; the phone is masked unless the caller may see it whole."
+# The domains whose items show people (a complaint's reporter, a booking's resident): a person
+# they show the caller is a person node() finds for the caller. A new domain adds its own.
+PEOPLE_SHOWN = (
+    complaints.people_shown,
+    bookings.people_shown,
+    appointments.people_shown,
+    volunteers.people_shown,
 )
-class Person:
+
+
+@strawberry.type(
+    description="A person as the caller is shown them (a reporter, a handler, a grid worker), keyed by the person: the phone is masked unless the caller is the person or an admin over them. `node()` finds a person only for callers shown that person somewhere."
+)
+class Person(relay.Node):
+    id: relay.NodeID[uuid.UUID]
     name: str
     phone: str
 
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Person | None]:
+        return await nodes_by_id(
+            list(node_ids),
+            lambda i: people.visible_person(info.context, i, PEOPLE_SHOWN),
+            lambda row: person_from_row(info, row),
+        )
+
 
 def person_from_row(info: Info, row: people.PersonRow) -> Person:
-    return Person(name=row.name, phone=people.shown_phone(info.context, row.id, row.phone))
+    return Person(id=row.id, name=row.name, phone=people.shown_phone(info.context, row.id, row.phone, row.community_id))
 
 
 @strawberry.type(description="网格: the smallest management cell, served by one grid worker.")
@@ -74,9 +93,7 @@ class Grid(relay.Node):
         return person_from_row(info, row) if row is not None else None
 
     @strawberry.field(description="The grid's buildings, by code.")
-    async def buildings(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Building]:
+    async def buildings(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Building]:
         page = await organisation.buildings_of_grid(info.context, self.id, page_request(info, first, after))
         return connection(page, Building.from_row)
 
@@ -126,7 +143,7 @@ class Query:
     @strawberry.field(description="The street office's communities, by code. Public.")
     async def communities(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Community]:
+    ) -> Connection[Community]:
         return connection(
             await organisation.list_communities(info.context, page_request(info, first, after)), Community.from_row
         )
@@ -134,7 +151,7 @@ class Query:
     @strawberry.field(description="The street office's departments, by code. Public.")
     async def departments(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Department]:
+    ) -> Connection[Department]:
         return connection(
             await organisation.list_departments(info.context, page_request(info, first, after)), Department.from_row
         )

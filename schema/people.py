@@ -13,6 +13,7 @@ from models.people import ResidentStatus, Role
 from resolvers import auth, badges, organisation, people
 from schema.auth import AuthTokens
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -136,23 +137,34 @@ class Resident(relay.Node):
         return person_from_row(info, row) if row else None
 
 
-@strawberry.type(description="The signed-in caller.")
-class Me:
-    id: strawberry.ID
+@strawberry.type(description="The signed-in caller. `node()` finds it only for the caller themself.")
+class Me(relay.Node):
+    id: relay.NodeID[uuid.UUID]
     name: str
     phone: str
-    user_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: people.PersonRow) -> Me:
+        return cls(id=row.id, name=row.name, phone=row.phone)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Me | None]:
+        async def mine(user_id: uuid.UUID) -> people.PersonRow | None:
+            row = await people.me(info.context)
+            return row if row is not None and row.id == user_id else None
+
+        return await nodes_by_id(list(node_ids), mine, cls.from_row)
 
     @strawberry.field(description="The caller's roles and their scopes.", metadata=cost(items=10))
     async def roles(self, info: Info) -> list[RoleGrant]:
-        grants = await people.grants_of(info.context, self.user_id)
+        grants = await people.grants_of(info.context, self.id)
         return [
             RoleGrant(role=RoleType(g.role), community_id=g.community_id, department_id=g.department_id) for g in grants
         ]
 
     @strawberry.field(description="The caller's resident registration, if they are a resident.")
     async def resident(self, info: Info) -> Resident | None:
-        row = await people.resident(info.context, self.user_id) if Role.RESIDENT in info.context.viewer.roles else None
+        row = await people.resident(info.context, self.id) if Role.RESIDENT in info.context.viewer.roles else None
         return Resident.from_row(info, row) if row else None
 
 
@@ -161,18 +173,14 @@ class Query:
     @strawberry.field(description="The signed-in caller, or null when anonymous.")
     async def me(self, info: Info) -> Me | None:
         row = await people.me(info.context)
-        if row is None:
-            return None
-        return Me(
-            id=strawberry.ID(str(relay.to_base64("User", row.id))), name=row.name, phone=row.phone, user_id=row.id
-        )
+        return Me.from_row(row) if row is not None else None
 
     @strawberry.field(
         description="Residents awaiting verification in the caller's grids or community (grid workers and admins)."
     )
     async def residents_awaiting_review(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Resident]:
+    ) -> Connection[Resident]:
         page = await people.residents_awaiting_review(info.context, page_request(info, first, after))
         return connection(page, lambda row: Resident.from_row(info, row))
 

@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
+from models.errors import ErrorCode
 from models.volunteers import (
     ActivityAction,
     ActivityStatus,
@@ -26,6 +27,7 @@ from resolvers.errors import DomainError, Issue
 from resolvers.pagination import Page
 from resolvers.uploads import IncomingFiles
 from schema.common import (
+    Connection,
     Info,
     UserError,
     attempt,
@@ -161,7 +163,7 @@ class Volunteer(relay.Node):
     @strawberry.field(description="Points earned, adjusted and redeemed, newest first.")
     async def points_ledger(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[PointsEntry]:
+    ) -> Connection[PointsEntry]:
         page = await volunteers.ledger(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -208,7 +210,7 @@ class VolunteerTeam(relay.Node):
     @strawberry.field(description="Members, leaders included (signed-in callers).")
     async def members(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[VolunteerTeamMember]:
+    ) -> Connection[VolunteerTeamMember]:
         page = await volunteers.team_members(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -318,15 +320,15 @@ class VolunteerActivity(relay.Node):
     @strawberry.field(description="Its sign-ups in line order: for its organisers, empty for anyone else.")
     async def signups(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[VolunteerSignup]:
+    ) -> Connection[VolunteerSignup]:
         page = await volunteers.signups_of(info.context, self.row, page_request(info, first, after))
-        nothing: Page[volunteers.SignupRow] = Page(rows=[], cursors=[], has_next_page=False, has_previous_page=False)
+        nothing: Page[volunteers.SignupRow] = Page.empty()
         return connection(page or nothing, VolunteerSignup.from_row)
 
     @strawberry.field(description="Its steps, oldest first.")
     async def timeline(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[VolunteerActivityEvent]:
+    ) -> Connection[VolunteerActivityEvent]:
         page = await volunteers.timeline(info.context, self.id, page_request(info, first, after))
         return connection(
             page,
@@ -387,7 +389,7 @@ class VolunteerSignup(relay.Node):
         phone = people.shown_phone(
             info.context, self.row.volunteer_id, self.row.volunteer_phone, self.row.volunteer_community_id
         )
-        return Person(name=self.row.volunteer_name, phone=phone)
+        return Person(id=self.row.volunteer_id, name=self.row.volunteer_name, phone=phone)
 
     @strawberry.field(description="The steps the caller may take on it now.", metadata=cost(items=len(SignupAction)))
     async def viewer_can(self, info: Info) -> list[SignupActionType]:
@@ -437,7 +439,7 @@ MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def _month(value: str) -> int:
     matched = MONTH.match(value)
     if matched is None:
-        raise DomainError(Issue("INVALID", "月份格式应为 2026-12。", "month"))
+        raise DomainError(Issue(ErrorCode.INVALID, "月份格式应为 2026-12。", "month"))
     return int(matched[1]) * 100 + int(matched[2])
 
 
@@ -459,7 +461,7 @@ class Query:
     )
     async def volunteers(
         self, info: Info, filter: VolunteerFilter | None = None, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Volunteer]:
+    ) -> Connection[Volunteer]:
         query = volunteers.VolunteerFilter()
         if filter is not None:
             query = volunteers.VolunteerFilter(
@@ -475,7 +477,7 @@ class Query:
     @strawberry.field(description="Volunteer teams, optionally of one community. Public.")
     async def volunteer_teams(
         self, info: Info, community_id: relay.GlobalID | None = None, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[VolunteerTeam]:
+    ) -> Connection[VolunteerTeam]:
         community = decode_id(community_id, "Community", "communityId") if community_id else None
         page = await volunteers.list_teams(info.context, community, page_request(info, first, after))
         return connection(page, VolunteerTeam.from_row)
@@ -489,7 +491,7 @@ class Query:
         filter: VolunteerActivityFilter | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> relay.Connection[VolunteerActivity]:
+    ) -> Connection[VolunteerActivity]:
         query = volunteers.ActivityFilter()
         if filter is not None:
             query = volunteers.ActivityFilter(
@@ -511,7 +513,7 @@ class Query:
         statuses: list[SignupStatusType] | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> relay.Connection[VolunteerSignup]:
+    ) -> Connection[VolunteerSignup]:
         wanted = tuple(SignupStatus(s.value) for s in statuses or ())
         page = await volunteers.my_signups(info.context, wanted, page_request(info, first, after))
         return connection(page, VolunteerSignup.from_row)
@@ -527,7 +529,7 @@ class Query:
         by: RankingMeasure = RankingMeasure.HOURS,
         first: int | None = None,
         after: str | None = None,
-    ) -> relay.Connection[VolunteerRanking]:
+    ) -> Connection[VolunteerRanking]:
         community = decode_id(community_id, "Community", "communityId")
         page = await volunteers.rankings(
             info.context, community, _month(month), by is RankingMeasure.POINTS, page_request(info, first, after)

@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from models.base import utcnow
 from models.calendar import SHANGHAI, years_without_calendar
+from models.errors import ErrorCode
 from models.migrations import current_revision, head_revision
 from models.settings import Settings, load_settings
 from models.sms import PhoneCodeSender
@@ -94,7 +95,7 @@ def create_app(
         valid = signature_valid(key, expires, params.get("signature", ""), secret=settings.secret_key or "", now=now)
         path = services.storage.path_of(key) if valid else None
         if path is None:
-            return JSONResponse(error_body("链接无效或已过期。", "NOT_FOUND"), 404)
+            return JSONResponse(error_body("链接无效或已过期。", ErrorCode.NOT_FOUND), 404)
         # Cached no longer than the link is valid; the file under a key never changes.
         max_age = int(expires) - int(now.timestamp())
         return FileResponse(

@@ -30,6 +30,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from models.errors import ErrorCode
 from schema.build import UNPRINTABLE
 from schema.extensions import present
 from server.cors import origins
@@ -48,7 +49,7 @@ JSON = "application/json"
 # ask (a CORS preflight), so a forged upload from another site never reaches a mutation.
 UPLOAD_GUARD_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
 # The HTTP status of a response without data (the operation did not run), by its error's code.
-SERVER_ERROR_STATUS = {"SERVICE_UNAVAILABLE": 503, "INTERNAL_SERVER_ERROR": 500}
+SERVER_ERROR_STATUS = {ErrorCode.SERVICE_UNAVAILABLE: 503, ErrorCode.INTERNAL_SERVER_ERROR: 500}
 logger = logging.getLogger("wanjia.errors")
 
 
@@ -79,14 +80,14 @@ def _quality(params: list[str]) -> float:
     return 1.0
 
 
-def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+def error_body(message: str, code: ErrorCode, **extensions: Any) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
 class Refused(Exception):
     """A request answered before GraphQL runs, with its own status and error code."""
 
-    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: str, code: ErrorCode, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.headers = status, message, code, headers
 
@@ -96,7 +97,7 @@ class Refused(Exception):
 PERSISTED_QUERY_NOT_FOUND = Refused(
     200,
     "PersistedQueryNotFound",
-    "PERSISTED_QUERY_NOT_FOUND",
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND,
     {"Cache-Control": "private, no-cache, must-revalidate"},
 )
 
@@ -135,11 +136,11 @@ class GraphQLEndpoint(GraphQL):
             response = self._http_error(error, media_type or JSON)
         except TenantNotFound:
             response = JSONResponse(
-                error_body("未找到该街道。", "TENANT_NOT_FOUND"), 404, media_type=media_type or JSON
+                error_body("未找到该街道。", ErrorCode.TENANT_NOT_FOUND), 404, media_type=media_type or JSON
             )
         except NotAuthenticated:
             response = JSONResponse(
-                error_body("登录已失效，请重新登录。", "UNAUTHENTICATED"),
+                error_body("登录已失效，请重新登录。", ErrorCode.UNAUTHENTICATED),
                 401,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 media_type=media_type or JSON,
@@ -154,7 +155,7 @@ class GraphQLEndpoint(GraphQL):
         except RateLimited as limited:
             seconds = limited.retry_after_seconds
             response = JSONResponse(
-                error_body(f"请求过于频繁，请 {seconds} 秒后再试。", "RATE_LIMITED", retryAfter=seconds),
+                error_body(f"请求过于频繁，请 {seconds} 秒后再试。", ErrorCode.RATE_LIMITED, retryAfter=seconds),
                 429,
                 headers={"Retry-After": str(seconds)},
                 media_type=media_type or JSON,
@@ -193,20 +194,26 @@ class GraphQLEndpoint(GraphQL):
             raise HTTPException(400, "请求须为 JSON 对象。")
         return value
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """The IDE for a browser opening /graphql; never for a GraphQL request over GET, which a
+        client may send with `Accept: */*` (Apollo's persisted queries send only `extensions`)."""
+        is_operation = any(request.query_params.get(name) is not None for name in ("query", "extensions"))
+        return not is_operation and super().should_render_graphql_ide(request)
+
     def _wants_ide(self, request: Request) -> bool:
         return self.graphql_ide is not None and self.should_render_graphql_ide(self.request_adapter_class(request))
 
     @staticmethod
     def _http_error(error: HTTPException, media_type: str) -> Response:
         codes = {
-            400: "BAD_REQUEST",
-            404: "NOT_FOUND",
-            405: "METHOD_NOT_ALLOWED",
-            406: "NOT_ACCEPTABLE",
-            415: "UNSUPPORTED_MEDIA_TYPE",
+            400: ErrorCode.BAD_REQUEST,
+            404: ErrorCode.NOT_FOUND,
+            405: ErrorCode.METHOD_NOT_ALLOWED,
+            406: ErrorCode.NOT_ACCEPTABLE,
+            415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         }
         headers = {"Allow": "POST"} if error.status_code == 405 else None
-        body = error_body(error.reason, codes.get(error.status_code, "BAD_REQUEST"))
+        body = error_body(error.reason, codes.get(error.status_code, ErrorCode.BAD_REQUEST))
         return JSONResponse(body, error.status_code, headers=headers, media_type=media_type)
 
     async def _identify(self, authorization: str | None, tenant: str | None, host: str | None) -> Caller:
@@ -338,7 +345,7 @@ class GraphQLEndpoint(GraphQL):
             return query, None
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(digest, str) or not SHA256.match(digest.lower()) or persisted.get("version") != 1:  # type: ignore[union-attr]
-            raise Refused(400, "persistedQuery 须为 {version: 1, sha256Hash: 64 位十六进制}。", "BAD_REQUEST")
+            raise Refused(400, "persistedQuery 须为 {version: 1, sha256Hash: 64 位十六进制}。", ErrorCode.BAD_REQUEST)
         digest = digest.lower()
         if query is None:
             found = await self.persisted.find(digest)
@@ -346,7 +353,7 @@ class GraphQLEndpoint(GraphQL):
                 raise PERSISTED_QUERY_NOT_FOUND
             return found.text, None
         if sha256_of(query) != digest:
-            raise Refused(400, "provided sha does not match query", "PROVIDED_SHA_DOES_NOT_MATCH")
+            raise Refused(400, "provided sha does not match query", ErrorCode.PROVIDED_SHA_DOES_NOT_MATCH)
         if trusted_only:
             await self._require_trusted(digest)
             return query, None
@@ -355,7 +362,7 @@ class GraphQLEndpoint(GraphQL):
     async def _require_trusted(self, digest: str) -> None:
         found = await self.persisted.find(digest)
         if found is None or not found.trusted:
-            raise Refused(403, "本服务只执行已登记的操作（trusted documents）。", "OPERATION_NOT_TRUSTED")
+            raise Refused(403, "本服务只执行已登记的操作（trusted documents）。", ErrorCode.OPERATION_NOT_TRUSTED)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         body = await super().process_result(request, result)

@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.database import counting_statements
+from models.errors import ErrorCode
 
 request_log = logging.getLogger("wanjia.requests")
 
@@ -212,7 +213,11 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
-            {"errors": [{"message": f"请求体超过 {limit} 字节的上限。", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            {
+                "errors": [
+                    {"message": f"请求体超过 {limit} 字节的上限。", "extensions": {"code": ErrorCode.PAYLOAD_TOO_LARGE}}
+                ]
+            },
             ensure_ascii=False,
         ).encode()
         await send(

@@ -20,18 +20,24 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.relay import to_base64
 
-from models.calendar import SHANGHAI
+from models.errors import ErrorCode
 from resolvers import uploads
 from resolvers.errors import DomainError
+from schema.scalars import serialize_datetime
 from schema.uploads import UPLOAD_ID_TYPE
 from server.http import error_body
 from tenants.context import Services, unit_of_work
 from tenants.directory import Caller, NotAuthenticated, TenantNotFound
 
-STATUS_BY_CODE = {"UNSUPPORTED_FILE": 415, "FILE_TOO_LARGE": 413, "IMAGE_TOO_LARGE": 413, "FORBIDDEN": 403}
+STATUS_BY_CODE = {
+    ErrorCode.UNSUPPORTED_FILE: 415,
+    ErrorCode.FILE_TOO_LARGE: 413,
+    ErrorCode.IMAGE_TOO_LARGE: 413,
+    ErrorCode.FORBIDDEN: 403,
+}
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(message, code), status, headers=headers)
 
 
@@ -49,9 +55,9 @@ class UploadEndpoint:
     async def handle(self, request: Request) -> JSONResponse:
         services, settings = self.services, self.services.settings
         if request.method != "POST":
-            return _error(405, "METHOD_NOT_ALLOWED", "请用 POST 上传文件。", {"Allow": "POST"})
+            return _error(405, ErrorCode.METHOD_NOT_ALLOWED, "请用 POST 上传文件。", {"Allow": "POST"})
         if not request.headers.get("authorization"):
-            return _error(401, "UNAUTHENTICATED", "请先登录。", {"WWW-Authenticate": "Bearer"})
+            return _error(401, ErrorCode.UNAUTHENTICATED, "请先登录。", {"WWW-Authenticate": "Bearer"})
         try:
             caller = await services.directory.identify(
                 authorization=request.headers.get("authorization"),
@@ -63,23 +69,26 @@ class UploadEndpoint:
             )
         except NotAuthenticated:
             return _error(
-                401, "UNAUTHENTICATED", "登录已失效，请重新登录。", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                401,
+                ErrorCode.UNAUTHENTICATED,
+                "登录已失效，请重新登录。",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         except TenantNotFound:
-            return _error(404, "TENANT_NOT_FOUND", "未找到该街道。")
+            return _error(404, ErrorCode.TENANT_NOT_FOUND, "未找到该街道。")
         request.state.tenant = caller.tenant.slug if caller.tenant else None
         request.state.operation_name = "upload"
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
-            return _error(415, "UNSUPPORTED_MEDIA_TYPE", "请以 multipart/form-data 上传一个文件。")
+            return _error(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "请以 multipart/form-data 上传一个文件。")
         try:
             async with request.form(max_files=1, max_fields=20) as form:
                 files = [value for value in form.values() if isinstance(value, UploadFile)]
                 if len(files) != 1:
-                    return _error(400, "BAD_REQUEST", "每次请上传一个文件。")
+                    return _error(400, ErrorCode.BAD_REQUEST, "每次请上传一个文件。")
                 return await self._store(request, caller, files[0])
         except HTTPException as error:
             # Starlette's own refusals: a malformed body, or more than one file.
-            return _error(400, "BAD_REQUEST", f"上传请求无效：{error.detail}")
+            return _error(400, ErrorCode.BAD_REQUEST, f"上传请求无效：{error.detail}")
 
     async def _store(self, request: Request, caller: Caller, file: UploadFile) -> JSONResponse:
         services = self.services
@@ -105,7 +114,7 @@ class UploadEndpoint:
                 "kind": row.kind.value.upper(),
                 "contentType": row.content_type,
                 "size": row.size,
-                "expiresAt": expires.astimezone(SHANGHAI).isoformat(),
+                "expiresAt": serialize_datetime(expires),
             },
             201,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -166,6 +166,16 @@ class RequestContext:
             request=self.request,
             response=self.response,
         )
+
+    @contextlib.contextmanager
+    def reading_through(self, other: RequestContext) -> Iterator[None]:
+        """This context reads with `other`'s session and loaders for a while: a subscription's
+        context while the fields of one event, read in a unit of work of its own, resolve."""
+        self.session, self.loaders = other.session, other.loaders
+        try:
+            yield
+        finally:
+            self.session, self.loaders = None, LoaderCache()
 
     @contextlib.asynccontextmanager
     async def write_step(self, keep: Callable[[BaseException], bool] = lambda _: False) -> AsyncIterator[None]:

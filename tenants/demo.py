@@ -55,7 +55,7 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
             if not await session.scalar(select(func.count()).select_from(ResidentProfile)):
                 first_building = manifest.communities[0].grids[0].buildings[0].code
                 await _add_residents(session, demo, resident_hash, first_building)
-                await add_complaints(session, demo.complaints, seed=demo.phone_prefix)
+                await add_complaints(session, demo.complaints, seed=demo.phone_prefix, featured=DEMO_RESIDENT_PHONE)
                 await add_bookings(session, seed=demo.phone_prefix)
                 await add_appointments(session, seed=demo.phone_prefix)
                 await add_volunteers(session, seed=demo.phone_prefix)
@@ -75,10 +75,10 @@ async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash:
     dependents: list[object] = []
     now = utcnow()
     for n in range(demo.residents + 1):
-        # The first few live in the first grid (the README's demo grid worker) and wait for
-        # verification; of the rest, about one in eight still waits.
+        # The README's resident (n = 0) and the next few live in the first grid, the README's
+        # grid worker's: the few wait for verification; of the rest, about one in eight waits.
         first_grid = 1 <= n <= 3
-        building = demo_building if first_grid else chooser.choice(buildings)
+        building = demo_building if n <= 3 else chooser.choice(buildings)
         room = f"{chooser.randint(1, building.units)}-{chooser.randint(1, 6)}0{chooser.randint(1, 4)}"
         phone = DEMO_RESIDENT_PHONE if n == 0 else f"{demo.phone_prefix}{n:04d}"
         pending = first_grid or (n != 0 and chooser.random() < 0.125)

@@ -22,7 +22,7 @@ from models.complaints import (
     ComplaintStatus,
 )
 from models.organisation import Building, Department, Grid
-from models.people import ResidentProfile
+from models.people import ResidentProfile, User
 
 # (category code, title, content, handler's reply)
 STORIES = [
@@ -99,13 +99,26 @@ NOTES = {
 }
 
 
-async def add_complaints(session: AsyncSession, count: int, seed: str) -> None:
+# The README's resident's own complaints, in the states its walkthrough shows: one waiting in
+# their grid worker's inbox (a blocked stairwell, as the inbox example searches), one being
+# handled, one resolved for them to confirm or reopen, one closed.
+FEATURED = [
+    (0, ComplaintStatus.SUBMITTED),
+    (1, ComplaintStatus.IN_PROGRESS),
+    (6, ComplaintStatus.RESOLVED),
+    (4, ComplaintStatus.CLOSED),
+]
+
+
+async def add_complaints(session: AsyncSession, count: int, seed: str, featured: str | None = None) -> None:
+    """`count` complaints in all, the first of them the `featured` resident's (by phone)."""
     chooser = random.Random(seed)
     categories = {c.code: c for c in (await session.scalars(select(ComplaintCategory))).all()}
     departments = list((await session.scalars(select(Department.id))).all())
     residents = (
         await session.execute(
             select(
+                User.phone,
                 ResidentProfile.id,
                 ResidentProfile.building_id,
                 Grid.id.label("grid_id"),
@@ -117,18 +130,26 @@ async def add_complaints(session: AsyncSession, count: int, seed: str) -> None:
                 (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id),
             )
             .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
+            .join(User, (User.tenant_id == ResidentProfile.tenant_id) & (User.id == ResidentProfile.id))
+            .order_by(ResidentProfile.id)
         )
     ).all()
+    readme_resident = next((r for r in residents if r.phone == featured), None)
+    planned = [(readme_resident, STORIES[story], final) for story, final in FEATURED] if readme_resident else []
     calendar = WorkingCalendar()
     now = utcnow()
     complaints: list[Complaint] = []
     events: list[ComplaintEvent] = []
-    for _ in range(count):
-        code, title, content, reply = chooser.choice(STORIES)
+    for n in range(count):
+        if n < len(planned):
+            resident, (code, title, content, reply), final = planned[n]
+            submitted = now - timedelta(days=0.1 + n)
+        else:
+            code, title, content, reply = chooser.choice(STORIES)
+            resident = chooser.choice(residents)
+            final = chooser.choices([s for s, _ in STATES], [w for _, w in STATES])[0]
+            submitted = now - timedelta(days=chooser.uniform(0.2, 60))
         category = categories[code]
-        resident = chooser.choice(residents)
-        final = chooser.choices([s for s, _ in STATES], [w for _, w in STATES])[0]
-        submitted = now - timedelta(days=chooser.uniform(0.2, 60))
         item = _complaint(resident, category, title, content, submitted, calendar, chooser)
         events.append(_event(item, ComplaintAction.SUBMIT, resident.id, None, S.SUBMITTED, submitted))
         moment = submitted

@@ -26,6 +26,7 @@ from server.app import create_app
 from tenants.context import unit_of_work
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
+from tests import codes
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
 from tests.support import PASSWORD, TEXTS, Api, Clock, TenantHandle
 
@@ -39,6 +40,16 @@ collect_ignore = [] if BACKEND == "postgresql" else ["test_row_level_security.py
 
 def pytest_report_header() -> str:
     return f"wanjia test backend: {BACKEND}"
+
+
+@pytest.fixture(autouse=True)
+def answered_codes_are_in_the_contract() -> Iterator[None]:
+    """Every error code any response of any test carried is a value of the SDL's ErrorCode:
+    the dynamic half of tests/test_error_codes.py, over the whole suite."""
+    codes.seen.clear()
+    yield
+    unknown = codes.seen - codes.in_the_sdl()
+    assert not unknown, f"answered codes missing from ErrorCode in schema/schema.graphql: {sorted(unknown)}"
 
 
 def staff(phone: str, name: str, *roles: dict[str, str]) -> dict[str, object]:
@@ -122,6 +133,7 @@ ALPHA = {
         staff("13900000013", "网格员三", {"role": "grid_worker"}),
         staff("13900000021", "司法所干部", {"role": "staff", "department": "justice"}),
         staff("13900000022", "民政办干部", {"role": "staff", "department": "civil"}),
+        staff("13900000003", "社区管理员乙", {"role": "community_admin", "community": "A2"}),
     ],
 }
 
@@ -153,6 +165,7 @@ BETA = {
 
 TENANT_ADMIN = "13900000001"
 COMMUNITY_ADMIN = "13900000002"
+OTHER_COMMUNITY_ADMIN = "13900000003"  # of A2, where no room and none of the fixtures' items are
 WORKER_1 = "13900000011"
 WORKER_2 = "13900000012"
 WORKER_3 = "13900000013"

@@ -6,10 +6,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -214,3 +219,53 @@ class Api:
             tenant=tenant,
         )
         return body["registerResident"]
+
+
+FRONTEND = Path(__file__).resolve().parent / "frontend"
+
+
+def frontend_installed() -> Path:
+    """tests/frontend/ with its npm packages as its lockfile pins them (`npm ci`, once; after
+    that no network is needed)."""
+    installed = FRONTEND / "node_modules" / ".package-lock.json"
+    lock = FRONTEND / "package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FRONTEND, check=True, timeout=600
+        )
+        installed.touch()
+    return FRONTEND
+
+
+@contextlib.contextmanager
+def served(database: Any, tmp_path: Path, **environment: str) -> Iterator[str]:
+    """The app served by uvicorn in a process of its own on 127.0.0.1, over `database` (a
+    tests.provision.ProvisionedDatabase), until the block ends. The socket is bound and listening
+    before uvicorn starts (it takes it by `--fd`), so the first request simply waits in the
+    backlog until the app answers: no polling."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(64)
+    port = listening.getsockname()[1]
+    env = {
+        **os.environ,
+        "WANJIA_ENV": "test",
+        "WANJIA_DATABASE_URL": database.app_url,
+        "WANJIA_SECRET_KEY": "served-secret-key-that-is-long-enough-0123456789",
+        "WANJIA_UPLOAD_DIR": str(tmp_path / "uploads"),
+        **environment,
+    }
+    command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
+    with listening:
+        process = subprocess.Popen(
+            [*command, "--fd", str(listening.fileno()), "--log-level", "warning"],
+            env=env,
+            pass_fds=(listening.fileno(),),
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert httpx.get(f"{url}/healthz", timeout=120).status_code == 200
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

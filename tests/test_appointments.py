@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import COMMUNITY_ADMIN, OTHER_STAFF, STAFF, TENANT_ADMIN, WORKER_1
 from tests.support import Api, Clock, TenantHandle, fresh_phone
 
-FIELDS = "id typeName description status overdue contactDueAt contactMethod scheduledAt outcome assigneeName resident { name phone } timeline(first: 20) { edges { node { action actorName note } } }"
+FIELDS = "id type { name } description status overdue contactDueAt contactMethod scheduledAt outcome assignee { name } resident { name phone } timeline(first: 20) { edges { node { action actorName note } } }"
 PAYLOAD = f"appointment {{ {FIELDS} }} errors {{ field code message }}"
 
 
@@ -80,7 +80,9 @@ async def test_the_whole_path_from_request_to_outcome(
         appointmentId=appointment_id,
         staffId=staff_ids["司法所干部"],
     )
-    assert assigned["appointment"]["status"] == "ASSIGNED" and assigned["appointment"]["assigneeName"] == "司法所干部"
+    assert (
+        assigned["appointment"]["status"] == "ASSIGNED" and assigned["appointment"]["assignee"]["name"] == "司法所干部"
+    )
     mine = await api.data(
         "{ appointments(first: 100) { edges { node { id description } } } }", token=await api.token("alpha", STAFF)
     )
@@ -119,11 +121,11 @@ async def test_the_whole_path_from_request_to_outcome(
         outcome="双方达成调解协议，赔偿 800 元。",
     )
     assert done["appointment"]["status"] == "COMPLETED"
-    assert actions(done["appointment"]) == ["submit", "assign", "contact", "schedule", "complete"]
+    assert actions(done["appointment"]) == ["SUBMIT", "ASSIGN", "CONTACT", "SCHEDULE", "COMPLETE"]
     notes = await api.data(
         "{ notifications(first: 20) { edges { node { kind } } } }", token=await api.token("alpha", resident)
     )
-    assert [e["node"]["kind"] for e in notes["notifications"]["edges"]].count("appointment_status") == 3
+    assert [e["node"]["kind"] for e in notes["notifications"]["edges"]].count("APPOINTMENT_STATUS") == 3
 
 
 async def test_appointments_are_confidential(
@@ -316,4 +318,4 @@ async def test_not_contacted_within_a_working_day_is_overdue_and_supervised_once
             {"id": appointment_id},
             token=admin,
         )
-    assert actions(node["node"]).count("mark_overdue") == 1
+    assert actions(node["node"]).count("MARK_OVERDUE") == 1

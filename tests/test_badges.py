@@ -56,7 +56,7 @@ async def test_a_resident_registers_by_scanning_their_grid_workers_badge(api: Ap
     )
     assert registered["resident"]["id"] in [e["node"]["id"] for e in queue["residentsAwaitingReview"]["edges"]]
     notes = await api.data("{ notifications(first: 20) { edges { node { kind } } } }", token=worker)
-    assert "resident_registered" in [e["node"]["kind"] for e in notes["notifications"]["edges"]]
+    assert "RESIDENT_REGISTERED" in [e["node"]["kind"] for e in notes["notifications"]["edges"]]
 
 
 @pytest.mark.parametrize(

@@ -183,7 +183,7 @@ async def test_a_room_needing_approval_waits_for_the_community_admin(
     notes = await api.data(
         "{ notifications(first: 10) { edges { node { kind body } } } }", token=await api.token("alpha", phone)
     )
-    assert notes["notifications"]["edges"][0]["node"]["kind"] == "booking_decided"
+    assert notes["notifications"]["edges"][0]["node"]["kind"] == "BOOKING_DECIDED"
 
 
 async def test_rejection_needs_a_reason(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
@@ -301,7 +301,7 @@ async def test_a_request_unanswered_for_a_working_day_alerts_the_admins_once(
     async def overdue_notes() -> int:
         admin = await api.token("alpha", COMMUNITY_ADMIN)
         return [e["node"]["kind"] for e in (await api.data(count, token=admin))["notifications"]["edges"]].count(
-            "booking_overdue"
+            "BOOKING_OVERDUE"
         )
 
     before = await overdue_notes()
@@ -328,7 +328,7 @@ async def test_bookings_are_private_to_their_resident_and_the_admins(
 
 
 UPDATE_ROOM = """mutation($input: UpdateRoomInput!) { updateRoom(input: $input) {
-  room { name capacity openingHours slotMinutes closedDates } errors { field code } } }"""
+  room { name capacity openingHours { weekday opens closes } slotMinutes closedDates } errors { field code } } }"""
 
 
 def room_settings(room_id: str, **changes: Any) -> dict[str, Any]:
@@ -338,7 +338,10 @@ def room_settings(room_id: str, **changes: Any) -> dict[str, Any]:
         "capacity": 30,
         "facilities": ["音响"],
         "requiresApproval": False,
-        "openingHours": {d: ["08:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+        "openingHours": [
+            {"weekday": d, "opens": "08:00", "closes": "21:00"}
+            for d in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+        ],
         "closedDates": ["2026-12-05"],
         "slotMinutes": 30,
         "minNoticeHours": 2,
@@ -352,10 +355,17 @@ def room_settings(room_id: str, **changes: Any) -> dict[str, Any]:
 async def test_admins_edit_a_room_and_others_cannot(api: Api, alpha: TenantHandle, rooms: dict[str, str]) -> None:
     bad = await api.data(
         UPDATE_ROOM,
-        {"input": room_settings(rooms["活动室"], capacity=0, slotMinutes=7, openingHours={"mon": ["21:00-08:00"]})},
+        {
+            "input": room_settings(
+                rooms["活动室"],
+                capacity=0,
+                slotMinutes=7,
+                openingHours=[{"weekday": "MON", "opens": "21:00", "closes": "08:00"}],
+            )
+        },
         token=await api.token("alpha", COMMUNITY_ADMIN),
     )
-    assert {e["field"] for e in bad["updateRoom"]["errors"]} == {"capacity", "slotMinutes", "openingHours"}
+    assert {e["field"] for e in bad["updateRoom"]["errors"]} == {"capacity", "slotMinutes", "openingHours.0"}
     for who, code in ((await resident(api, alpha), "FORBIDDEN"), (WORKER_1, "FORBIDDEN")):
         refused = await api.data(
             UPDATE_ROOM, {"input": room_settings(rooms["活动室"], capacity=99)}, token=await api.token("alpha", who)
@@ -371,6 +381,8 @@ async def test_admins_edit_a_room_and_others_cannot(api: Api, alpha: TenantHandl
         token=await api.token("alpha", COMMUNITY_ADMIN),
     )
     assert good["updateRoom"]["errors"] == [] and good["updateRoom"]["room"]["capacity"] == 35
+    assert good["updateRoom"]["room"]["openingHours"][0] == {"weekday": "MON", "opens": "08:00", "closes": "21:00"}
+    assert len(good["updateRoom"]["room"]["openingHours"]) == 7
     restored = await api.data(
         UPDATE_ROOM, {"input": room_settings(rooms["活动室"])}, token=await api.token("alpha", COMMUNITY_ADMIN)
     )

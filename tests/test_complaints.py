@@ -93,9 +93,9 @@ async def test_a_submitted_complaint_goes_to_the_grid_worker_of_the_residents_bu
     inbox = await story.api.data(LIST, token=worker)
     assert complaint["id"] in [e["node"]["id"] for e in inbox["complaints"]["edges"]]
     notes = await story.api.data(
-        "{ notifications(first: 50) { edges { node { kind complaintId } } } unreadNotificationCount }", token=worker
+        "{ notifications(first: 50) { edges { node { kind subject { id } } } } unreadNotificationCount }", token=worker
     )
-    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [
+    assert {"kind": "COMPLAINT_NEW", "subject": {"id": complaint["id"]}} in [
         e["node"] for e in notes["notifications"]["edges"]
     ]
 
@@ -149,7 +149,7 @@ async def test_the_grid_worker_handles_it_and_the_resident_confirms_and_rates(st
     kinds = await story.api.data(
         "{ notifications(first: 50) { edges { node { kind body } } } }", token=await story.resident()
     )
-    assert len([e for e in kinds["notifications"]["edges"] if e["node"]["kind"] == "complaint_status"]) == 3
+    assert len([e for e in kinds["notifications"]["edges"] if e["node"]["kind"] == "COMPLAINT_STATUS"]) == 3
 
 
 async def test_a_work_order_goes_to_the_department_and_back(story: Story, justice: str) -> None:
@@ -319,7 +319,7 @@ async def test_an_admin_reassigns_to_another_grid_and_supervises(story: Story, a
     assert supervised["errors"] == [] and actions(supervised["complaint"])[-1] == "SUPERVISE"
     worker_2 = await story.as_role(WORKER_2)
     notes = await api.data("{ notifications(first: 50) { edges { node { kind } } } }", token=worker_2)
-    assert {"complaint_new", "complaint_supervised"} <= {e["node"]["kind"] for e in notes["notifications"]["edges"]}
+    assert {"COMPLAINT_NEW", "COMPLAINT_SUPERVISED"} <= {e["node"]["kind"] for e in notes["notifications"]["edges"]}
 
 
 async def test_bad_input_is_explained_field_by_field_and_nothing_is_written(story: Story) -> None:
@@ -425,12 +425,13 @@ async def test_the_sweep_flags_overdue_once_and_closes_unconfirmed(story: Story,
         "actorName": None,
     }
     admin_notes = await api.data(
-        "{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=await story.as_role(TENANT_ADMIN)
+        "{ notifications(first: 100) { edges { node { kind subject { id } } } } }",
+        token=await story.as_role(TENANT_ADMIN),
     )
     overdue_notes = [
         e
         for e in admin_notes["notifications"]["edges"]
-        if e["node"] == {"kind": "complaint_overdue", "complaintId": overdue_id}
+        if e["node"] == {"kind": "COMPLAINT_OVERDUE", "subject": {"id": overdue_id}}
     ]
     assert len(overdue_notes) == 1
 
@@ -478,8 +479,8 @@ async def test_a_grid_without_a_worker_falls_to_the_admins(api: Api, alpha: Tena
     complaint = (await story.submit(title="无人网格的诉求"))["complaint"]
     assert complaint["handler"] is None
     admin = await api.token("alpha", TENANT_ADMIN)
-    notes = await api.data("{ notifications(first: 100) { edges { node { kind complaintId } } } }", token=admin)
-    assert {"kind": "complaint_new", "complaintId": complaint["id"]} in [
+    notes = await api.data("{ notifications(first: 100) { edges { node { kind subject { id } } } } }", token=admin)
+    assert {"kind": "COMPLAINT_NEW", "subject": {"id": complaint["id"]}} in [
         e["node"] for e in notes["notifications"]["edges"]
     ]
     accepted = await story.act(admin, "acceptComplaint", complaint["id"])

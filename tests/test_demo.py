@@ -3,39 +3,53 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from models.calendar import SHANGHAI
 from server.app import create_app
 from tenants.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import BACKEND, settings_for
-from tests.provision import DATABASE_NAME, create_database, drop_postgres_database
+from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database
 from tests.provision import migrate as migrate_database
-from tests.support import Api, Clock
+from tests.support import TEXTS, Api, CapturedTexts, Clock, frontend_installed, served
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 @pytest.fixture(scope="module")
-async def demo_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+async def demo_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[ProvisionedDatabase, Starlette]]:
+    """A database with `wanjia demo` loaded, and the app over it."""
     database = create_database(BACKEND, f"{DATABASE_NAME}_demo", tmp_path_factory.mktemp("demo"))
     migrate_database(database)
     app = create_app(
-        settings_for(database.app_url, upload_dir=tmp_path_factory.mktemp("demo-uploads")), clock=Clock().now
+        settings_for(database.app_url, upload_dir=tmp_path_factory.mktemp("demo-uploads")),
+        clock=Clock().now,
+        phone_code_sender=TEXTS,
     )
     services = app.state.services
     await load_demo(services)
     services.directory.forget()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-        yield Api(client)
+    yield database, app
     await app.state.engine.dispose()
     if database.backend == "postgresql":
         drop_postgres_database(f"{DATABASE_NAME}_demo")
+
+
+@pytest.fixture(scope="module")
+async def demo_api(demo_app: tuple[ProvisionedDatabase, Starlette]) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=demo_app[1]), base_url="http://testserver"
+    ) as client:
+        yield Api(client)
 
 
 def readme_accounts() -> list[tuple[str, str]]:
@@ -91,52 +105,229 @@ async def test_the_demo_is_shaped_like_the_source_story_and_covers_every_state(d
     }
 
 
-async def test_the_readme_volunteer_examples_run_as_written_against_the_demo(demo_api: Api) -> None:
-    section = (
-        README.read_text(encoding="utf-8").split("## Volunteers (志愿服务)")[1].split("## Conventions of the API")[0]
-    )
-    admin = await demo_api.token("wanqinglu", "13904720100", DEMO_PASSWORD)
-    lookups = await demo_api.data(
-        """{ communities(first: 10) { edges { node { id name } } }
-             volunteers(first: 1, filter: {statuses: [PENDING]}) { edges { node { id } } }
-             volunteerActivities(first: 100, filter: {statuses: [PUBLISHED]}) { edges { node { id title community { name } } } } }""",
-        token=admin,
-    )
+@dataclass(frozen=True)
+class Example:
+    """A GraphQL block of the README: who runs it (a demo phone, or None for anonymous), the
+    codes its comment says it answers (user errors it may carry), and the operation."""
 
-    def community_named(name: str) -> str:
-        return next(e["node"]["id"] for e in lookups["communities"]["edges"] if e["node"]["name"] == name)
+    phone: str | None
+    answers: frozenset[str]
+    document: str
+    title: str
 
-    def activity_of(title: str, community: str) -> str:
-        return next(
-            e["node"]["id"]
-            for e in lookups["volunteerActivities"]["edges"]
-            if e["node"]["title"] == title and (e["node"]["community"] or {}).get("name") == community
+
+def readme_examples() -> list[Example]:
+    examples = []
+    for block in re.findall(r"```graphql\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+        lines = block.strip().splitlines()
+        comments = "\n".join(line for line in lines if line.startswith("#"))
+        role = re.match(r"# (?:as (\d{11})|anonymous)", lines[0])
+        assert role, f"a README example must name who runs it on its first line: {lines[0]}"
+        examples.append(
+            Example(
+                phone=role.group(1),
+                answers=frozenset(re.findall(r"answers ([A-Z_]+)", comments)),
+                document="\n".join(line for line in lines if not line.startswith("#")),
+                title=lines[0],
+            )
+        )
+    return examples
+
+
+class Walkthrough:
+    """The README's examples, run in order as a front end would: each `<…>` looked up by the
+    caller, the tokens and codes an answer gives remembered for the next example."""
+
+    def __init__(self, api: Api, texts: CapturedTexts) -> None:
+        self.api = api
+        self.texts = texts
+        self.tokens: dict[str, str] = {}  # phone → access token, for accounts made on the way
+        self.refresh_token: str | None = None
+        self.booking_id: str | None = None
+        self.slot: dict[str, str] | None = None
+        self.today = datetime.now(UTC).astimezone(SHANGHAI).date()
+
+    async def caller(self, phone: str | None) -> dict[str, str]:
+        if phone is None:
+            return {"tenant": "wanqinglu"}
+        if phone in self.tokens:
+            return {"token": self.tokens[phone]}
+        return {"token": await self.api.token("wanqinglu", phone, DEMO_PASSWORD)}
+
+    async def ask(self, query: str, phone: str | None, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self.api.data(query, variables, **await self.caller(phone))
+
+    async def value(self, placeholder: str, example: Example) -> str:
+        phone_in_input = re.search(r'phone: "(\d{11})"', example.document)
+        match placeholder:
+            case "<the code>":
+                assert phone_in_input
+                return self.texts.latest_code(phone_in_input.group(1))
+            case "<a Building id from communities → grids → buildings>" | "<Building id>":
+                tree = await self.ask(
+                    "{ communities(first: 1) { edges { node { grids(first: 1) { edges { node { buildings(first: 1) { edges { node { id } } } } } } } } } }",
+                    None,
+                )
+                grid = tree["communities"]["edges"][0]["node"]["grids"]["edges"][0]["node"]
+                return str(grid["buildings"]["edges"][0]["node"]["id"])
+            case "<Resident id>":
+                waiting = await self.ask(
+                    "{ residentsAwaitingReview(first: 1) { edges { node { id } } } }", example.phone
+                )
+                return str(waiting["residentsAwaitingReview"]["edges"][0]["node"]["id"])
+            case "<refresh token>":
+                assert self.refresh_token
+                return self.refresh_token
+            case "<wx.login code>" | "<ticket>":
+                return "from-the-mini-program"
+            case "<Complaint id from the inbox>":
+                inbox = await self.ask(
+                    '{ complaints(first: 20, filter: {statuses: [SUBMITTED], search: "楼道"}) { edges { node { id viewerCan { accept } } } } }',
+                    example.phone,
+                )
+                return str(
+                    next(e["node"]["id"] for e in inbox["complaints"]["edges"] if e["node"]["viewerCan"]["accept"])
+                )
+            case "<today>":
+                return self.today.isoformat()
+            case "<in 4 days>":
+                return (self.today + timedelta(days=4)).isoformat()
+            case "<Room id>" | "<a free slot's startsAt>" | "<its endsAt>":
+                slot = await self.free_slot(example.phone)
+                return slot[placeholder]
+            case "<RoomBooking id>":
+                assert self.booking_id
+                return self.booking_id
+        return await self.volunteering(placeholder)
+
+    async def free_slot(self, phone: str | None) -> dict[str, str]:
+        """A slot the resident may book, in a room of 青年路社区 that needs approval."""
+        if self.slot is None:
+            rooms = await self.ask(
+                """query($from: Date!, $to: Date!) { rooms(first: 20) { edges { node { id capacity requiresApproval
+                     community { name } freeSlots(fromDate: $from, toDate: $to) { startsAt endsAt } } } } }""",
+                phone,
+                {"from": self.today.isoformat(), "to": (self.today + timedelta(days=4)).isoformat()},
+            )
+            room = next(
+                e["node"]
+                for e in rooms["rooms"]["edges"]
+                if e["node"]["community"]["name"] == "青年路社区"
+                and e["node"]["requiresApproval"]
+                and e["node"]["capacity"] >= 8
+                and e["node"]["freeSlots"]
+            )
+            first = room["freeSlots"][0]
+            self.slot = {
+                "<Room id>": room["id"],
+                "<a free slot's startsAt>": first["startsAt"],
+                "<its endsAt>": first["endsAt"],
+            }
+        return self.slot
+
+    async def volunteering(self, placeholder: str) -> str:
+        admin = "13904720100"
+        lookups = await self.ask(
+            """{ communities(first: 10) { edges { node { id name } } }
+                 volunteers(first: 1, filter: {statuses: [PENDING]}) { edges { node { id } } }
+                 volunteerActivities(first: 100, filter: {statuses: [PUBLISHED]}) { edges { node { id title community { name } } } } }""",
+            admin,
         )
 
-    teams = await demo_api.data(
-        "query($c: ID!) { volunteerTeams(communityId: $c, first: 10) { edges { node { id name } } } }",
-        {"c": community_named("幸福路社区")},
-        tenant="wanqinglu",
-    )
-    worker = await demo_api.token("wanqinglu", "13904721001", DEMO_PASSWORD)
-    values = {
-        "<青年路社区 Community id>": community_named("青年路社区"),
-        "<Volunteer id>": lookups["volunteers"]["edges"][0]["node"]["id"],
-        "<幸福路社区 VolunteerActivity id>": activity_of("理发义剪", "幸福路社区"),
-        "<青年路社区 VolunteerActivity id>": activity_of("反诈宣传进楼栋", "青年路社区"),
-        "<VolunteerTeam id>": next(
-            e["node"]["id"] for e in teams["volunteerTeams"]["edges"] if "红马甲" in e["node"]["name"]
-        ),
-        "<badge token>": (await demo_api.data("{ myBadges { token } }", token=worker))["myBadges"][0]["token"],
-        "<this month>": datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m"),
-    }
-    examples = re.findall(r"```graphql\n(# (?:as (\d{11})|anonymous).*?)```", section, re.S)
-    assert len(examples) >= 9
-    for example, phone in examples:
-        for placeholder, value in values.items():
-            example = example.replace(placeholder, value)
-        assert "<" not in example, example
-        who = {"token": await demo_api.token("wanqinglu", phone, DEMO_PASSWORD)} if phone else {"tenant": "wanqinglu"}
-        data = await demo_api.data(example, **who)
+        def community_named(name: str) -> str:
+            return str(next(e["node"]["id"] for e in lookups["communities"]["edges"] if e["node"]["name"] == name))
+
+        def activity_of(title: str, community: str) -> str:
+            return str(
+                next(
+                    e["node"]["id"]
+                    for e in lookups["volunteerActivities"]["edges"]
+                    if e["node"]["title"] == title and (e["node"]["community"] or {}).get("name") == community
+                )
+            )
+
+        match placeholder:
+            case "<青年路社区 Community id>":
+                return community_named("青年路社区")
+            case "<Volunteer id>":
+                return str(lookups["volunteers"]["edges"][0]["node"]["id"])
+            case "<青年路社区 理发义剪 VolunteerActivity id>":
+                return activity_of("理发义剪", "青年路社区")
+            case "<青年路社区 反诈宣传 VolunteerActivity id>":
+                return activity_of("反诈宣传进楼栋", "青年路社区")
+            case "<VolunteerTeam id>":
+                teams = await self.ask(
+                    "query($c: ID!) { volunteerTeams(communityId: $c, first: 10) { edges { node { id name } } } }",
+                    None,
+                    {"c": community_named("青年路社区")},
+                )
+                return str(
+                    next(e["node"]["id"] for e in teams["volunteerTeams"]["edges"] if "红马甲" in e["node"]["name"])
+                )
+            case "<badge token>":
+                return str((await self.ask("{ myBadges { token } }", "13904721001"))["myBadges"][0]["token"])
+            case "<this month>":
+                return datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m")
+        raise AssertionError(f"the README names {placeholder}, which no front end could look up here")
+
+    def remember(self, example: Example, data: dict[str, Any]) -> None:
         for payload in data.values():
-            assert not isinstance(payload, dict) or payload.get("errors", []) == [], (example, payload)
+            if not isinstance(payload, dict):
+                continue
+            tokens = payload.get("tokens")
+            if tokens:
+                self.refresh_token = tokens["refreshToken"]
+                phone = re.search(r'phone: "(\d{11})"', example.document)
+                owner = phone.group(1) if phone else example.phone
+                if owner:
+                    self.tokens[owner] = tokens["accessToken"]
+            if payload.get("booking"):
+                self.booking_id = payload["booking"]["id"]
+
+    async def run(self, example: Example) -> dict[str, Any]:
+        document = example.document
+        for placeholder in dict.fromkeys(re.findall(r"<[^<>\n]+>", document)):
+            document = document.replace(placeholder, await self.value(placeholder, example))
+        body = await self.api.run(document, **await self.caller(example.phone))
+        assert "errors" not in body, (example.title, body)
+        data: dict[str, Any] = body["data"]
+        for field, payload in data.items():
+            if isinstance(payload, dict) and "errors" in payload:
+                codes = {e["code"] for e in payload["errors"]}
+                assert codes <= example.answers, (example.title, payload)
+                assert bool(codes) == bool(example.answers), (example.title, "it says it answers", example.answers)
+            if document.lstrip().startswith("query") and isinstance(payload, dict) and "edges" in payload:
+                assert payload["edges"], (example.title, f"{field} shows nothing")
+        self.remember(example, data)
+        return data
+
+
+async def test_every_graphql_example_of_the_readme_runs_against_the_demo_as_the_role_it_names(
+    demo_api: Api,
+) -> None:
+    examples = readme_examples()
+    assert len(examples) >= 30
+    walk = Walkthrough(demo_api, TEXTS)
+    answers = {example.title: await walk.run(example) for example in examples}
+    # The walkthrough's people belong together: the README's resident is in the README's grid
+    # worker's grid, whose inbox holds that resident's complaint.
+    me = next(a for t, a in answers.items() if "who am I" in t)["me"]
+    inbox = next(a for t, a in answers.items() if "the inbox" in t)["complaints"]
+    assert me["resident"]["gridWorker"]["phone"].endswith("1001")
+    assert me["id"] and any(e["node"]["resident"]["name"] == me["name"] for e in inbox["edges"])
+
+
+def test_apollo_persisted_queries_and_a_graphql_ws_subscription_work_against_the_served_demo(
+    demo_app: tuple[ProvisionedDatabase, Starlette], demo_api: Api, tmp_path: Path
+) -> None:
+    """tests/frontend/live.mjs, a Node front end, against the demo served by uvicorn on 127.0.0.1."""
+    frontend = frontend_installed()
+    with served(demo_app[0], tmp_path) as url:
+        done = subprocess.run(
+            ["node", "live.mjs", url, "wanqinglu", "13904721001", "13800138000", DEMO_PASSWORD],
+            cwd=frontend,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -41,3 +41,47 @@ def test_upgrade_downgrade_upgrade(scratch) -> None:  # type: ignore[no-untyped-
     assert asyncio.run(table_names(scratch.owner_url)) <= {"alembic_version"}
     migrations.upgrade(scratch.owner_url, app_role=role)
     assert models <= asyncio.run(table_names(scratch.owner_url))
+
+
+async def test_notifications_keep_their_complaint_across_0008_both_ways(scratch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """0008 moved `complaint_id` into the generic subject (type and id) and back on the way down."""
+    import httpx
+    from sqlalchemy import text
+
+    from server.app import create_app
+    from tests.conftest import ALPHA, WORKER_1, _handle, settings_for
+    from tests.support import TEXTS, Api
+
+    role = APP_ROLE if scratch.backend == "postgresql" else None
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
+    app = create_app(settings_for(scratch.app_url, upload_dir=tmp_path), phone_code_sender=TEXTS)
+    alpha = await _handle(app, ALPHA)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        api = Api(client)
+        resident = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]
+        category = (await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="alpha"))[
+            "complaintCategories"
+        ]["edges"][0]["node"]["id"]
+        await api.data(
+            "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { errors { code } } }",
+            {"input": {"complaint": {"title": "井盖缺失", "content": "路口井盖缺失。", "categoryId": category}}},
+            token=resident,
+        )
+        assert (await api.token("alpha", WORKER_1)) is not None
+    await app.state.engine.dispose()
+    engine = create_engine(scratch.owner_url)
+
+    async def column(query: str) -> list[tuple[object, ...]]:
+        async with engine.connect() as connection:
+            if scratch.backend == "postgresql":  # row-level security binds the owner too
+                await connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(alpha.id)})
+            return [tuple(row) for row in (await connection.execute(text(query))).all()]
+
+    complaints = await column("SELECT id FROM complaints")
+    subjects = await column("SELECT subject_type, subject_id FROM notifications")
+    assert subjects == [("Complaint", complaints[0][0])]
+    await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0007", app_role=role)
+    assert await column("SELECT complaint_id FROM notifications") == complaints
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
+    assert await column("SELECT subject_type, subject_id FROM notifications") == subjects
+    await engine.dispose()

@@ -252,3 +252,19 @@ def test_a_bad_documents_file_is_refused_with_where_and_why(tmp_path: Path, cont
     with pytest.raises(DocumentsError) as refused:
         read_documents([path], SCHEMA)
     assert problem in str(refused.value) and str(path) in str(refused.value)
+
+
+@pytest.mark.parametrize("accept", ["*/*", "application/json", None])
+async def test_a_hash_over_get_is_answered_as_graphql_whatever_the_accept_header(api: Api, accept: str | None) -> None:
+    """Apollo's persisted-query link sends `Accept: */*`; a GraphQL request over GET is never the
+    IDE page, which only a browser opening /graphql itself gets."""
+    query = fresh_query()
+    assert (await with_text(api.client, query)).status_code == 200
+    headers = {"X-Tenant": "alpha", **({"Accept": accept} if accept else {})}
+    response = await api.client.get(
+        "/graphql", params={"extensions": json.dumps(persisted(sha256(query)))}, headers=headers
+    )
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["data"] == {"tenant": {"slug": "alpha"}}
+    page = await api.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")

@@ -131,6 +131,14 @@ def test_nested_pages_multiply_down_the_tree(a: int | None, b: int | None, c: in
     assert cost_of(query, {k: v for k, v in arguments.items() if v is not None}) == expected
 
 
+TYPED_PLACEHOLDERS = {
+    "<today>": "2026-12-01",
+    "<in 4 days>": "2026-12-05",
+    "<a free slot's startsAt>": "2026-12-01T09:00:00+08:00",
+    "<its endsAt>": "2026-12-01T10:00:00+08:00",
+}
+
+
 def readme_operations() -> list[str]:
     """Every GraphQL operation the README shows front-end developers: its graphql blocks and the
     queries inside its curl examples."""
@@ -138,7 +146,11 @@ def readme_operations() -> list[str]:
     operations = []
     for block in re.findall(r"```graphql\n(.*?)```", text, re.S):
         lines = [line for line in block.splitlines() if not line.lstrip().startswith("#")]
-        operations += [op for op in re.split(r"\n(?=\{|mutation|query)", "\n".join(lines)) if op.strip()]
+        document = "\n".join(lines)
+        # Placeholders where a date or a time goes (tests/test_demo.py fills in real ones).
+        for placeholder, sample in TYPED_PLACEHOLDERS.items():
+            document = document.replace(placeholder, sample)
+        operations += [op for op in re.split(r"\n(?=\{|mutation|query)", document) if op.strip()]
     for block in re.findall(r"```sh\n(.*?)```", text, re.S):
         for quoted in re.findall(r'"query":"((?:[^"\\]|\\.)*)"', block):
             operations.append(json.loads(f'"{quoted}"'))

@@ -19,3 +19,31 @@ def test_every_mutation_takes_one_input_and_answers_errors() -> None:
         assert list(field.args) == ["input"], name
         payload = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         assert "errors" in payload.fields, name
+
+
+# Free text that merely has such a name: what a room is booked for, in the resident's words.
+FREE_TEXT = {("RoomBooking", "purpose"), ("RequestRoomBookingInput", "purpose")}
+CLOSED_SET = ("kind", "action", "status", "source", "method", "purpose", "role")
+
+
+def test_closed_sets_are_enums_not_strings() -> None:
+    """A kind, an action, a status… that comes out as a String is a union of strings only the
+    prose knows; as an enum, graphql-codegen gives the front ends its members."""
+    from graphql import GraphQLInputObjectType, GraphQLObjectType, build_schema, get_named_type
+
+    schema = build_schema(printed_sdl())
+    strings = []
+    for type_ in schema.type_map.values():
+        if type_.name.startswith("__") or not isinstance(type_, GraphQLObjectType | GraphQLInputObjectType):
+            continue
+        for name, field in type_.fields.items():
+            named = get_named_type(field.type).name
+            if name.lower().endswith(CLOSED_SET) and named == "String" and (type_.name, name) not in FREE_TEXT:
+                strings.append(f"{type_.name}.{name}")
+    # Codes of communities, grids, … are the street office's own identifiers, an open set.
+    identifiers = {
+        f"{t}.code" for t in ("AppointmentType", "Building", "Community", "ComplaintCategory", "Department", "Grid")
+    }
+    assert sorted(set(strings) - identifiers) == []
+    assert str(schema.type_map["Notification"].fields["kind"].type) == "NotificationKind!"  # type: ignore[attr-defined]
+    assert str(schema.type_map["AppointmentEvent"].fields["action"].type) == "AppointmentAction!"  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ from tenants.tokens import Viewer
 from tests.conftest import BACKEND, WORKER_1
 from tests.support import Api, TenantHandle
 
-SUBSCRIBE = "subscription { notifications { kind title body complaintId } }"
+SUBSCRIBE = "subscription { notifications { kind title body subject { id ... on Complaint { title status } } } }"
 SUBMIT = (
     "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } errors { code } } }"
 )
@@ -90,7 +90,12 @@ def subscribe(operation_id: str, query: str) -> dict[str, Any]:
 
 
 def new_complaint(complaint_id: str) -> dict[str, Any]:
-    return {"kind": "complaint_new", "title": "新的诉求", "body": "“电梯异响”待受理。", "complaintId": complaint_id}
+    return {
+        "kind": "COMPLAINT_NEW",
+        "title": "新的诉求",
+        "body": "“电梯异响”待受理。",
+        "subject": {"id": complaint_id, "title": "电梯异响", "status": "SUBMITTED"},
+    }
 
 
 async def test_the_grid_worker_hears_each_new_complaint_live(api: Api, alpha: TenantHandle, live_server: str) -> None:

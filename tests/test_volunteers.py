@@ -171,7 +171,7 @@ async def test_a_resident_applies_and_the_community_admin_approves_or_rejects_wi
         token=admin,
     )
     assert applied["volunteer"]["id"] in [e["node"]["id"] for e in queue["volunteers"]["edges"]]
-    assert "volunteer_applied" in await kinds(api, COMMUNITY_ADMIN)
+    assert "VOLUNTEER_APPLIED" in await kinds(api, COMMUNITY_ADMIN)
     vague = await api.data(REJECT, {"input": {"volunteerId": applied["volunteer"]["id"]}}, token=admin)
     assert vague["rejectVolunteer"]["errors"][0]["field"] == "reason"
     rejected = await api.data(
@@ -301,7 +301,7 @@ async def test_a_team_leader_organises_their_teams_activities_and_nobody_elses(a
     assert elsewhere["createVolunteerActivity"]["errors"][0]["code"] == "FORBIDDEN"
     signed = await sign_up(api, member, activity_id)
     assert signed["errors"] == []
-    assert "volunteer_signed_up" in await kinds(api, leader)
+    assert "VOLUNTEER_SIGNED_UP" in await kinds(api, leader)
 
 
 # --- signing up ------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ async def test_beyond_capacity_volunteers_wait_in_line_and_a_cancellation_promot
     assert (await api.data(mine, token=await api.token("alpha", phones[3])))["myVolunteerSignups"]["edges"][0]["node"][
         "status"
     ] == "WAITLISTED"
-    assert "volunteer_promoted" in await kinds(api, phones[2])
+    assert "VOLUNTEER_PROMOTED" in await kinds(api, phones[2])
     lines = await api.data(
         "query($id: ID!) { node(id: $id) { ... on VolunteerActivity { placesTaken waitlistLength signups(first: 10) { edges { node { status volunteer { phone } } } } } } }",
         {"id": activity_id},
@@ -427,8 +427,8 @@ async def test_a_change_tells_the_volunteers_and_a_move_onto_their_other_activit
         token=admin,
     )
     assert changed["updateVolunteerActivity"]["activity"]["placesTaken"] == 2
-    assert "volunteer_activity_changed" in await kinds(api, phone)
-    assert "volunteer_promoted" in await kinds(api, waiting)
+    assert "VOLUNTEER_ACTIVITY_CHANGED" in await kinds(api, phone)
+    assert "VOLUNTEER_PROMOTED" in await kinds(api, waiting)
     timeline = await api.data(
         "query($id: ID!) { node(id: $id) { ... on VolunteerActivity { timeline(first: 10) { edges { node { action note } } } } } }",
         {"id": first},
@@ -449,7 +449,7 @@ async def test_cancelling_an_activity_frees_its_volunteers_time_and_tells_them_w
         CANCEL_ACTIVITY, {"input": {"activityId": activity_id, "reason": "天气预报有大风"}}, token=admin
     )
     assert done["cancelVolunteerActivity"]["activity"]["status"] == "CANCELLED"
-    assert "volunteer_activity_cancelled" in await kinds(api, phone)
+    assert "VOLUNTEER_ACTIVITY_CANCELLED" in await kinds(api, phone)
     same_time = await published(api, alpha, 9)
     assert (await sign_up(api, phone, same_time))["errors"] == []
     late = await api.data(PUBLISH, {"input": {"activityId": activity_id}}, token=admin)
@@ -688,7 +688,7 @@ async def test_the_sweep_reminds_once_the_day_before_and_completes_what_organise
     with clock.at(moment(27, 12)):
         await run_jobs(app.state.services)
         await run_jobs(app.state.services)
-    assert (await kinds(api, present)).count("volunteer_activity_reminder") == 1
+    assert (await kinds(api, present)).count("VOLUNTEER_ACTIVITY_REMINDER") == 1
     with clock.at(moment(28, 9, 30)):
         admin = await api.token("alpha", COMMUNITY_ADMIN)
         await api.data(ATTEND, {"input": {"signupId": present_signup, "step": "CHECK_IN"}}, token=admin)
