@@ -43,8 +43,8 @@ def test_upgrade_downgrade_upgrade(scratch) -> None:  # type: ignore[no-untyped-
     assert models <= asyncio.run(table_names(scratch.owner_url))
 
 
-async def test_notifications_keep_their_complaint_across_0008_both_ways(scratch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """0008 moved `complaint_id` into the generic subject (type and id) and back on the way down."""
+async def test_notifications_keep_their_complaint_across_0009_both_ways(scratch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """0009 moved `complaint_id` into the generic subject (type and id) and back on the way down."""
     import httpx
     from sqlalchemy import text
 
@@ -80,7 +80,7 @@ async def test_notifications_keep_their_complaint_across_0008_both_ways(scratch,
     complaints = await column("SELECT id FROM complaints")
     subjects = await column("SELECT subject_type, subject_id FROM notifications")
     assert subjects == [("Complaint", complaints[0][0])]
-    await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0007", app_role=role)
+    await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0008", app_role=role)
     assert await column("SELECT complaint_id FROM notifications") == complaints
     await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
     assert await column("SELECT subject_type, subject_id FROM notifications") == subjects

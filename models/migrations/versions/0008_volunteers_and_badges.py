@@ -1,7 +1,7 @@
 """Volunteers (志愿服务): registrations, teams, activities, sign-ups without overbooking or
 overlap, an append-only points ledger and monthly totals; grid workers' badges.
 
-Revision ID: 0011
+Revision ID: 0008
 Revises: 0007
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
-revision: str = '0011'
+revision: str = '0008'
 down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
