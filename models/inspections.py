@@ -62,6 +62,7 @@ class RoundAction(enum.StrEnum):
 class RoundParty(enum.StrEnum):
     INSPECTOR = "inspector"  # the grid worker walking it
     ADMIN = "admin"  # community admin of its grid's community, or a tenant admin
+    SYSTEM = "system"  # takes no step of a round today; named so viewerCan knows none is the sweep's
 
 
 _S, _A, _P = RoundStatus, RoundAction, RoundParty

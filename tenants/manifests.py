@@ -367,7 +367,9 @@ def _cross_reference_problems(m: Manifest) -> list[tuple[str, str]]:
         problems += _duplicates(f"inspection_checklists[{i}].items", [item.code for item in checklist.items])
         for j, item in enumerate(checklist.items):
             if item.category not in categories:
-                problems.append((f"inspection_checklists[{i}].items[{j}].category", f"没有代码为“{item.category}”的诉求类别"))
+                problems.append(
+                    (f"inspection_checklists[{i}].items[{j}].category", f"没有代码为“{item.category}”的诉求类别")
+                )
     for i, community in enumerate(m.communities):
         problems += _duplicates(f"communities[{i}].rooms", [r.name for r in community.rooms])
         for j, grid in enumerate(community.grids):

@@ -136,7 +136,13 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
                     buildings,
                     Building,
                     {"code": b.code},
-                    {"name": b.name, "units": b.units, "grid_id": grid_id, "longitude": longitude, "latitude": latitude},
+                    {
+                        "name": b.name,
+                        "units": b.units,
+                        "grid_id": grid_id,
+                        "longitude": longitude,
+                        "latitude": latitude,
+                    },
                 )
     await session.flush()
 
