@@ -18,8 +18,9 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
+import shapely
 from shapely import Point, Polygon
-from shapely.ops import transform
 from shapely.validation import explain_validity
 
 # WGS-84 ellipsoid (GCJ-02 shares it).
@@ -65,32 +66,28 @@ def rings_of(geojson: dict[str, Any]) -> list[list[GeoPoint]]:
     return [[GeoPoint(lon, lat) for lon, lat in ring] for ring in geojson["coordinates"]]
 
 
-def _local_metres(origin: GeoPoint) -> Any:
-    """(longitude, latitude) → metres east and north of `origin`, on the ellipsoid's tangent
-    plane there: the meridian radius scales latitude, the prime-vertical radius times cos φ
-    scales longitude."""
-    phi = math.radians(origin.latitude)
+def _metres_per_degree(latitude: float) -> tuple[float, float]:
+    """Metres east and north per degree on the ellipsoid's tangent plane at `latitude`: the
+    prime-vertical radius times cos φ scales longitude, the meridian radius latitude."""
+    phi = math.radians(latitude)
     w = math.sqrt(1 - _E2 * math.sin(phi) ** 2)
     prime_vertical = _A / w
     meridian = _A * (1 - _E2) / w**3
-    east_per_degree = math.radians(1) * prime_vertical * math.cos(phi)
-    north_per_degree = math.radians(1) * meridian
-
-    def project(x: Any, y: Any, z: Any = None) -> tuple[Any, Any]:
-        return (x - origin.longitude) * east_per_degree, (y - origin.latitude) * north_per_degree
-
-    return project
+    return math.radians(1) * prime_vertical * math.cos(phi), math.radians(1) * meridian
 
 
 def distance_metres(point: GeoPoint, shape: Polygon) -> float:
-    """0 inside (or on the edge); else metres to the nearest point of the boundary."""
-    projected = transform(_local_metres(point), shape)
+    """0 inside (or on the edge); else metres to the nearest point of the boundary, measured on
+    the plane tangent at the point."""
+    scale = np.array(_metres_per_degree(point.latitude))
+    origin = np.array(point)
+    projected = shapely.transform(shape, lambda coordinates: (coordinates - origin) * scale)
     return float(projected.distance(Point(0.0, 0.0)))
 
 
 def between_metres(a: GeoPoint, b: GeoPoint) -> float:
-    east, north = _local_metres(a)(b.longitude, b.latitude)
-    return math.hypot(east, north)
+    east, north = _metres_per_degree(a.latitude)
+    return math.hypot((b.longitude - a.longitude) * east, (b.latitude - a.latitude) * north)
 
 
 class Nearest(NamedTuple):

@@ -38,7 +38,7 @@ class Grid(TenantOwned, Base):
     name: Mapped[str] = mapped_column(String(100))
     worker_id: Mapped[uuid.UUID | None] = mapped_column()
     # A GeoJSON Polygon in GCJ-02 (models.geometry); None until the office draws it.
-    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Building(TenantOwned, Base):

@@ -410,7 +410,7 @@ async def sweep(ctx: RequestContext) -> int:
             sorted(recipients),
             kind=NotificationKind.CHECK_IN_MISSING,
             title="网格员未签到",
-            body=f"网格员{row.name}截至 {today:%m月%d日} {cutoff} 尚未签到。",
+            body=f"{row.name}（网格员）截至 {today.month}月{today.day}日 {cutoff} 尚未签到。",
         )
     await session.flush()
     return len(missing)
