@@ -136,7 +136,9 @@ _items_total = (
     .correlate(InspectionRound)
     .scalar_subquery()
 )
-_recorded = select(func.count()).where(Finding.round_id == InspectionRound.id).correlate(InspectionRound)
+_recorded = (
+    select(func.count()).select_from(Finding).where(Finding.round_id == InspectionRound.id).correlate(InspectionRound)
+)
 _problems = _recorded.where(Finding.outcome == FindingOutcome.PROBLEM)
 _settled = _problems.join(
     Complaint, (Complaint.tenant_id == Finding.tenant_id) & (Complaint.id == Finding.complaint_id)

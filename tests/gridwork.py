@@ -1,13 +1,9 @@
-"""A street office drawn on the map, for the grid-work tests: grids with boundaries around
+"""A street office drawn on the map, for the grid-work tests (the `gamma` fixture): grids with boundaries around
 万青路 in Baotou (GCJ-02), working hours, a tolerance and an inspection checklist."""
 
 from __future__ import annotations
 
-import pytest
-from starlette.applications import Starlette
-
-from tests.conftest import _handle, staff
-from tests.support import TenantHandle
+from tests.support import staff
 
 
 def square(west: float, south: float, east: float, north: float) -> dict[str, object]:
@@ -86,8 +82,3 @@ ADMIN = "13900000001"
 C1_ADMIN = "13900000002"
 C2_ADMIN = "13900000003"
 W1, W2, W3, W4 = "13900000031", "13900000032", "13900000033", "13900000034"
-
-
-@pytest.fixture(scope="session")
-async def gamma(app: Starlette) -> TenantHandle:
-    return await _handle(app, GAMMA)

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from models.database import counting_statements
 from models.geometry import GeoPoint, between_metres, distance_metres, polygon_of
 from server.jobs import sweep_tenant
-from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, G1, W1, W2, W3, W4, gamma  # noqa: F401
+from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, G1, W1, W2, W3, W4
 from tests.support import Api, Clock, TenantHandle, gid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

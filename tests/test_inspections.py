@@ -1,0 +1,187 @@
+"""Inspection rounds (巡检记录): a round walked item by item, a problem filed as a complaint in
+the round's grid and linked both ways, the round finished only once complete, hazards open
+until their complaint is resolved; other workers, roles and offices refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.database import counting_statements
+from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1, W2
+from tests.support import Api, TenantHandle, gid
+
+ROUND = """id status checklistName itemsTotal itemsRecorded problems problemsResolved
+  viewerCan { recordItem finish abandon } grid { name } worker { name }
+  findings(first: 10) { edges { node { itemLabel outcome note resolved complaint { id source status } } } }"""
+START = f"""mutation($input: StartInspectionRoundInput!) {{ startInspectionRound(input: $input) {{
+  round {{ {ROUND} }} errors {{ field code message }} }} }}"""
+RECORD = f"""mutation($input: RecordInspectionRoundItemInput!) {{ recordInspectionRoundItem(input: $input) {{
+  round {{ {ROUND} }} errors {{ field code message }} }} }}"""
+FINISH = f"""mutation($input: InspectionRoundStepInput!) {{ finishInspectionRound(input: $input) {{
+  round {{ {ROUND} }} errors {{ field code message }} }} }}"""
+HAZARDS = "query($grid: ID) { openHazards(gridId: $grid, first: 20) { totalCount edges { node { id itemLabel round { id } } } } }"
+
+
+async def _checklist(api: Api, token: str) -> dict[str, Any]:
+    found = await api.data(
+        "{ inspectionChecklists(first: 5) { edges { node { id name items { id code label } } } } }", token=token
+    )
+    return found["inspectionChecklists"]["edges"][0]["node"]
+
+
+async def _start(
+    api: Api, token: str, gamma: TenantHandle, grid: str = "C1-G1"
+) -> tuple[dict[str, Any], dict[str, str]]:
+    checklist = await _checklist(api, token)
+    started = await api.data(
+        START, {"input": {"gridId": gid("Grid", gamma.grids[grid]), "checklistId": checklist["id"]}}, token=token
+    )
+    assert started["startInspectionRound"]["errors"] == [], started
+    return started["startInspectionRound"]["round"], {item["code"]: item["id"] for item in checklist["items"]}
+
+
+async def _record(api: Api, token: str, round_id: str, item: str, outcome: str, **extra: Any) -> dict[str, Any]:
+    body = await api.data(
+        RECORD, {"input": {"roundId": round_id, "itemId": item, "outcome": outcome, **extra}}, token=token
+    )
+    return body["recordInspectionRoundItem"]
+
+
+async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api: Api, gamma: TenantHandle) -> None:
+    token = await api.token("gamma", W1)
+    started, items = await _start(api, token, gamma)
+    assert (started["status"], started["itemsTotal"], started["itemsRecorded"]) == ("IN_PROGRESS", 3, 0)
+    assert started["viewerCan"] == {"recordItem": True, "finish": False, "abandon": True}
+    round_id = started["id"]
+
+    fine = await _record(api, token, round_id, items["fire-exit"], "FINE", longitude=109.8405, latitude=40.6505)
+    assert fine["errors"] == [] and fine["round"]["itemsRecorded"] == 1
+    twice = await _record(api, token, round_id, items["fire-exit"], "FINE")
+    assert [e["code"] for e in twice["errors"]] == ["DUPLICATE"]
+    vague = await _record(api, token, round_id, items["stairwell"], "PROBLEM")
+    assert [e["field"] for e in vague["errors"]] == ["note"]
+    early = (await api.data(FINISH, {"input": {"roundId": round_id}}, token=token))["finishInspectionRound"]
+    assert [e["code"] for e in early["errors"]] == ["INVALID_TRANSITION"]
+
+    problem = await _record(
+        api,
+        token,
+        round_id,
+        items["stairwell"],
+        "PROBLEM",
+        note="3单元楼道堆放纸箱",
+        longitude=109.841,
+        latitude=40.651,
+        buildingId=gid("Building", gamma.buildings["C1-G1-B1"]),
+    )
+    assert problem["errors"] == []
+    assert (problem["round"]["problems"], problem["round"]["problemsResolved"]) == (1, 0)
+    found = [e["node"] for e in problem["round"]["findings"]["edges"] if e["node"]["outcome"] == "PROBLEM"][0]
+    assert found["resolved"] is False and found["complaint"]["source"] == "INSPECTION"
+    complaint_id = found["complaint"]["id"]
+    linked = await api.data(
+        "query($id: ID!) { node(id: $id) { ... on Complaint { title grid { name } inspectionRound { id } } } }",
+        {"id": complaint_id},
+        token=token,
+    )
+    assert linked["node"] == {
+        "title": "巡检发现：楼道无堆物",
+        "grid": {"name": "万青一网格"},
+        "inspectionRound": {"id": round_id},
+    }
+    hazards = (await api.data(HAZARDS, {"grid": gid("Grid", gamma.grids["C1-G1"])}, token=token))["openHazards"]
+    assert round_id in [e["node"]["round"]["id"] for e in hazards["edges"]]
+
+    await _record(api, token, round_id, items["facilities"], "FINE")
+    done = (await api.data(FINISH, {"input": {"roundId": round_id}}, token=token))["finishInspectionRound"]
+    assert done["errors"] == [] and done["round"]["status"] == "FINISHED"
+    assert done["round"]["viewerCan"] == {"recordItem": False, "finish": False, "abandon": False}
+    late = await _record(api, token, round_id, items["facilities"], "FINE")
+    assert [e["code"] for e in late["errors"]] == ["INVALID_TRANSITION"]
+
+    for step, extra in (
+        ("acceptComplaint", {}),
+        ("startComplaintWork", {}),
+        ("resolveComplaint", {"reply": "纸箱已清理"}),
+    ):
+        input_type = "ResolveComplaintInput" if extra else "ComplaintStepInput"
+        moved = await api.data(
+            f"mutation($input: {input_type}!) {{ {step}(input: $input) {{ errors {{ code }} }} }}",
+            {"input": {"complaintId": complaint_id, **extra}},
+            token=token,
+        )
+        assert moved[step]["errors"] == []
+    after = await api.data(
+        f"query($id: ID!) {{ node(id: $id) {{ ... on InspectionRound {{ {ROUND} }} }} }}", {"id": round_id}, token=token
+    )
+    assert after["node"]["problemsResolved"] == 1
+    hazards = (await api.data(HAZARDS, {"grid": gid("Grid", gamma.grids["C1-G1"])}, token=token))["openHazards"]
+    assert round_id not in [e["node"]["round"]["id"] for e in hazards["edges"]]
+
+
+async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, gamma: TenantHandle) -> None:
+    token = await api.token("gamma", W1)
+    started, items = await _start(api, token, gamma)
+    round_id = started["id"]
+    other_worker = await api.token("gamma", W2)
+    assert [e["code"] for e in (await _record(api, other_worker, round_id, items["fire-exit"], "FINE"))["errors"]] == [
+        "NOT_FOUND"
+    ]
+    elsewhere = await api.data(
+        START,
+        {
+            "input": {
+                "gridId": gid("Grid", gamma.grids["C1-G1"]),
+                "checklistId": (await _checklist(api, other_worker))["id"],
+            }
+        },
+        token=other_worker,
+    )
+    assert [e["code"] for e in elsewhere["startInspectionRound"]["errors"]] == ["OUT_OF_SCOPE"]
+    query = "query($id: ID!) { node(id: $id) { ... on InspectionRound { id viewerCan { recordItem abandon } } } }"
+    admin = (await api.data(query, {"id": round_id}, token=await api.token("gamma", C1_ADMIN)))["node"]
+    assert admin == {"id": round_id, "viewerCan": {"recordItem": False, "abandon": True}}
+    for tenant, phone in (("gamma", C2_ADMIN), ("gamma", W2), ("beta", "13900000001"), ("beta", "13900000011")):
+        assert (await api.data(query, {"id": round_id}, token=await api.token(tenant, phone)))["node"] is None
+    refused = await api.run(
+        "{ inspectionRounds(first: 5) { totalCount } }", token=await api.token("alpha", "13900000021")
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    abandoned = await api.data(
+        "mutation($input: InspectionRoundStepInput!) { abandonInspectionRound(input: $input) { round { status } errors { code } } }",
+        {"input": {"roundId": round_id}},
+        token=await api.token("gamma", C1_ADMIN),
+    )
+    assert abandoned["abandonInspectionRound"]["round"]["status"] == "ABANDONED"
+
+
+async def test_rounds_per_worker_and_grid_over_time_page_in_constant_statements(api: Api, gamma: TenantHandle) -> None:
+    token = await api.token("gamma", W1)
+    for _ in range(3):
+        started, items = await _start(api, token, gamma)
+        await _record(api, token, started["id"], items["fire-exit"], "FINE")
+    admin = await api.token("gamma", ADMIN)
+    query = f"""query($filter: InspectionRoundFilter, $first: Int!) {{ inspectionRounds(filter: $filter, first: $first) {{
+      totalCount edges {{ node {{ {ROUND} checklist {{ name }} }} }} }} }}"""
+    worker = (
+        await api.data(
+            "query($id: ID!) { node(id: $id) { ... on Grid { worker { id } } } }",
+            {"id": gid("Grid", gamma.grids["C1-G1"])},
+            token=admin,
+        )
+    )["node"]["worker"]["id"]
+    mine = {"workerId": worker, "gridId": gid("Grid", gamma.grids["C1-G1"])}
+    counts = []
+    for first in (1, 3):
+        with counting_statements() as counter:
+            data = await api.data(query, {"filter": mine, "first": first}, token=admin)
+        counts.append(counter.count)
+        assert len(data["inspectionRounds"]["edges"]) == first
+    assert counts[0] == counts[1]
+    assert data["inspectionRounds"]["totalCount"] >= 3
+    none = await api.data(
+        query, {"filter": {**mine, "startedTo": "2020-01-01T00:00:00+08:00"}, "first": 3}, token=admin
+    )
+    assert none["inspectionRounds"]["totalCount"] == 0
+    day = await api.data("{ myWorkday { roundsToday roundsThisWeek complaintsWaiting } }", token=token)
+    assert day["myWorkday"]["roundsToday"] >= 3 and day["myWorkday"]["roundsThisWeek"] >= 3
