@@ -356,9 +356,10 @@ def month_span(month: date) -> tuple[date, date]:
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
-async def month_of(ctx: RequestContext, worker_id: uuid.UUID | None, month: date) -> AttendanceMonth:
+async def month_of(ctx: RequestContext, worker_id: uuid.UUID | None, month: date | None) -> AttendanceMonth:
     """A worker's month, day by day up to today (later days are not yet anything)."""
     worker_id = worker_id or viewer_of(ctx).user_id
+    month = month or local_day(ctx.clock())
     if not await may_see_worker(ctx, worker_id):
         raise not_found("网格员", "workerId")
     first, last = month_span(month)

@@ -178,11 +178,11 @@ async def _shift_payload(info: Info, action: Callable[[], Awaitable[uuid.UUID]])
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="A grid worker's attendance in the month of `month` (any day of it): their own, or, for their community's admins and tenant admins, that of `workerId`.",
+        description="A grid worker's attendance in the month of `month` (any day of it; this month if not given): their own, or, for their community's admins and tenant admins, that of `workerId`.",
         metadata=cost(items=31),
     )
     async def attendance_month(
-        self, info: Info, month: date, worker_id: relay.GlobalID | None = None
+        self, info: Info, month: date | None = None, worker_id: relay.GlobalID | None = None
     ) -> AttendanceMonth:
         worker = decode_id(worker_id, "Person", "workerId") if worker_id else None
         return AttendanceMonth.from_row(await attendance.month_of(info.context, worker, month))

@@ -60,7 +60,7 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 await add_bookings(session, seed=demo.phone_prefix)
                 await add_appointments(session, seed=demo.phone_prefix)
                 await add_volunteers(session, seed=demo.phone_prefix)
-                await add_grid_work(session, seed=demo.phone_prefix)
+                await add_grid_work(session, seed=demo.phone_prefix, community_code=manifest.communities[0].code)
         slugs.append(manifest.slug)
     return slugs
 

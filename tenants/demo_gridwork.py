@@ -1,7 +1,8 @@
-"""Demo grid work: a month of check-ins and inspection rounds for the grid workers of the first
-community (the README's grid worker among them), so `myWorkday`, attendance and the admin's
-overview show a lived-in month: mostly on time, some late, a missing day, a punch away from the
-grid; two rounds a week each, a few problems filed as complaints, some already resolved.
+"""Demo grid work: a month of check-ins and inspection rounds for the grid workers of the
+manifest's first community (the README's grid worker among them), so `myWorkday`, attendance
+and the admin's overview show a lived-in month: mostly on time, some late, a missing day, a punch
+away from the grid; two rounds a week each, a few problems filed as complaints, most resolved,
+the README worker's latest still open.
 
 Rows are written set-based (one INSERT per table), and punches are judged with the same
 geometry the API uses, so the demo's "outside" is what a real check-in there would say.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -45,13 +47,23 @@ PROBLEM_NOTES = {
 }
 
 
+@dataclass
+class Made:
+    """Rows made for the set-based inserts at the end, table by table."""
+
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    complaints: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
 def _at(day: date, hour: int, minute: int, second: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute, second), SHANGHAI)
 
 
-async def add_grid_work(session: AsyncSession, seed: str) -> None:
+async def add_grid_work(session: AsyncSession, seed: str, community_code: str) -> None:
     chooser = random.Random(f"gridwork-{seed}")
-    first_community = await session.scalar(select(Community.id).order_by(Community.code).limit(1))
+    first_community = await session.scalar(select(Community.id).where(Community.code == community_code))
     grids = (
         await session.execute(
             select(Grid.id, Grid.worker_id, Grid.boundary, Grid.community_id)
@@ -77,10 +89,7 @@ async def add_grid_work(session: AsyncSession, seed: str) -> None:
     shapes = {g.id: polygon_of(g.boundary) for g in grids}
     shifts: list[dict[str, Any]] = []
     punches: list[dict[str, Any]] = []
-    rounds: list[dict[str, Any]] = []
-    findings: list[dict[str, Any]] = []
-    complaints: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    made = Made()
 
     def spot(grid_id: uuid.UUID, away: bool) -> GeoPoint:
         inside = shapes[grid_id].representative_point()
@@ -110,27 +119,24 @@ async def add_grid_work(session: AsyncSession, seed: str) -> None:
         )
         return outside
 
+    days = [today - timedelta(days=offset) for offset in range(DAYS, 0, -1)]
+    round_days = [d for d in days if d.weekday() in (1, 3) and calendar.is_working_day(d)]
     for index, grid in enumerate(grids):
-        for offset in range(DAYS, -1, -1):
-            day = today - timedelta(days=offset)
+        for day in days:
             if not calendar.is_working_day(day):
                 continue
             roll = chooser.random()
-            if roll < 0.05 and offset > 0:
+            if roll < 0.05:
                 continue  # a day without a check-in
             late = roll > 0.88
-            checked_in = _at(
-                day, 8, chooser.randint(35, 59) if late else chooser.randint(5, 29), chooser.randint(0, 59)
-            )
-            if checked_in > now:
-                continue
-            # Today the README's worker is still at work: their shift stays open.
-            checked_out = None if offset == 0 else _at(day, 17, chooser.randint(30, 59))
+            minute = chooser.randint(35, 59) if late else chooser.randint(5, 29)
+            checked_in = _at(day, 8, minute, chooser.randint(0, 59))
+            # Up to yesterday: today's check-in is the README's to make.
+            checked_out = _at(day, 17, chooser.randint(30, 59))
             shift_id = new_id()
             away = chooser.random() < 0.06
             outside = punch(shift_id, grid, PunchKind.CHECK_IN, checked_in, away)
-            if checked_out is not None:
-                outside = punch(shift_id, grid, PunchKind.CHECK_OUT, checked_out, False) or outside
+            outside = punch(shift_id, grid, PunchKind.CHECK_OUT, checked_out, False) or outside
             shifts.append(
                 {
                     "id": shift_id,
@@ -141,30 +147,19 @@ async def add_grid_work(session: AsyncSession, seed: str) -> None:
                     "outside": outside,
                 }
             )
-            if day.weekday() in (1, 3) and offset > 0:
-                _round(
-                    grid,
-                    index,
-                    day,
-                    checklist,
-                    items,
-                    categories,
-                    calendar,
-                    chooser,
-                    rounds,
-                    findings,
-                    complaints,
-                    events,
-                )
+            if day in round_days:
+                # The README's worker's latest round found a hazard that is still open.
+                hazard = index == 0 and day == round_days[-1]
+                _round(grid, day, hazard, checklist, items, categories, calendar, chooser, made)
     # Core inserts skip the session's tenant stamping (tenants.sessions): the rows carry it.
     tenant_id = session.info[TENANT_KEY]
     for table, rows in (
         (Shift, shifts),
         (Punch, punches),
-        (InspectionRound, rounds),
-        (Complaint, complaints),
-        (ComplaintEvent, events),
-        (Finding, findings),
+        (InspectionRound, made.rounds),
+        (Complaint, made.complaints),
+        (ComplaintEvent, made.events),
+        (Finding, made.findings),
     ):
         if rows:
             await session.execute(insert(table), [{"tenant_id": tenant_id, **row} for row in rows])
@@ -172,23 +167,20 @@ async def add_grid_work(session: AsyncSession, seed: str) -> None:
 
 def _round(
     grid: Any,
-    index: int,
     day: date,
+    hazard: bool,
     checklist: uuid.UUID,
     items: list[Any],
     categories: dict[uuid.UUID, Any],
     calendar: WorkingCalendar,
     chooser: random.Random,
-    rounds: list[dict[str, Any]],
-    findings: list[dict[str, Any]],
-    complaints: list[dict[str, Any]],
-    events: list[dict[str, Any]],
+    made: Made,
 ) -> None:
     """A round walked in the afternoon; now and then an item with a problem, filed as a complaint
     of the grid (resolved a few days later, or, if recent, still open)."""
     started = _at(day, 14, chooser.randint(0, 59))
     round_id = new_id()
-    rounds.append(
+    made.rounds.append(
         {
             "id": round_id,
             "checklist_id": checklist,
@@ -201,13 +193,13 @@ def _round(
             "version": 1,
         }
     )
-    problem_at = chooser.randrange(len(items)) if chooser.random() < 0.3 or (index == 0 and not complaints) else None
+    problem_at = chooser.randrange(len(items)) if chooser.random() < 0.3 or hazard else None
     for position, item in enumerate(items):
         at = started + timedelta(minutes=10 * position + 5)
         complaint_id = None
         if position == problem_at:
-            complaint_id = _complaint(grid, item, categories[item.category_id], at, calendar, complaints, events)
-        findings.append(
+            complaint_id = _complaint(grid, item, categories[item.category_id], at, calendar, hazard, made)
+        made.findings.append(
             {
                 "id": new_id(),
                 "round_id": round_id,
@@ -229,14 +221,14 @@ def _complaint(
     category: Any,
     at: datetime,
     calendar: WorkingCalendar,
-    complaints: list[dict[str, Any]],
-    events: list[dict[str, Any]],
+    still_open: bool,
+    made: Made,
 ) -> uuid.UUID:
     complaint_id = new_id()
     resolved_at = calendar.working_days_after(at, 2) - timedelta(hours=3)
-    resolved = resolved_at < utcnow()
+    resolved = resolved_at < utcnow() and not still_open
     note = PROBLEM_NOTES.get(item.code, item.label)
-    complaints.append(
+    made.complaints.append(
         {
             "id": complaint_id,
             "resident_id": None,
@@ -271,7 +263,7 @@ def _complaint(
         started = at + timedelta(minutes=30)
         steps.append((ComplaintAction.START_WORK, ComplaintStatus.ACCEPTED, ComplaintStatus.IN_PROGRESS, started))
         steps.append((ComplaintAction.RESOLVE, ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED, resolved_at))
-    events.extend(
+    made.events.extend(
         {
             "id": new_id(),
             "complaint_id": complaint_id,

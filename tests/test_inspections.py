@@ -76,7 +76,7 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
     )
     assert problem["errors"] == []
     assert (problem["round"]["problems"], problem["round"]["problemsResolved"]) == (1, 0)
-    found = [e["node"] for e in problem["round"]["findings"]["edges"] if e["node"]["outcome"] == "PROBLEM"][0]
+    found = next(e["node"] for e in problem["round"]["findings"]["edges"] if e["node"]["outcome"] == "PROBLEM")
     assert found["resolved"] is False and found["complaint"]["source"] == "INSPECTION"
     complaint_id = found["complaint"]["id"]
     linked = await api.data(
