@@ -232,6 +232,7 @@ async def _round_of_complaints(ctx: RequestContext, complaint_ids: list[uuid.UUI
 
 class Loaders:
     checklists = batch_by_key(CHECKLIST, Checklist.id)
+    items = batch_by_key(ITEM, ChecklistItem.id)
     items_of_checklists = groups_by_key(ITEM.order_by(ChecklistItem.position), ChecklistItem.checklist_id)
     rounds = _rounds  # per viewer
     findings_of_rounds = pages_by_parent(FINDING, Finding.round_id, FINDING_ORDER)
@@ -251,6 +252,11 @@ async def list_checklists(ctx: RequestContext, page: PageRequest) -> Page[Checkl
 @allowed_to(*STAFF_WHO_INSPECT)
 async def checklist(ctx: RequestContext, checklist_id: uuid.UUID) -> ChecklistRow | None:
     return await loader(ctx, Loaders.checklists).load(checklist_id)
+
+
+@allowed_to(*STAFF_WHO_INSPECT)
+async def checklist_item(ctx: RequestContext, item_id: uuid.UUID) -> ItemRow | None:
+    return await loader(ctx, Loaders.items).load(item_id)
 
 
 async def items_of(ctx: RequestContext, checklist_id: uuid.UUID) -> list[ItemRow]:

@@ -131,7 +131,9 @@ class AttendanceMonth:
     missing: int
     extra: int = strawberry.field(description="Days off worked.")
     outside: int = strawberry.field(description="Days with a punch outside the worker's grids.")
-    days: list[AttendanceDay] = strawberry.field(description="Each day of the month up to today (at most 31).")
+    days: list[AttendanceDay] = strawberry.field(
+        description="Each day of the month up to today (at most 31).", metadata=cost(items=31)
+    )
 
     @classmethod
     def from_row(cls, row: attendance.AttendanceMonth) -> AttendanceMonth:

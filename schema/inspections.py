@@ -26,12 +26,14 @@ from schema.common import (
     shanghai,
     viewer_can,
 )
+from schema.cost import cost
 from schema.organisation import Grid, Person, person_from_row
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
 if TYPE_CHECKING:
     from schema.complaints import Complaint
 
+MAX_ITEMS = 50
 RoundStatusType = mirror_enum(
     RoundStatus, inspections.STATUS_NAMES, name="InspectionRoundStatus", description="Where a round stands."
 )
@@ -53,10 +55,20 @@ InspectionRoundViewerCan = ROUND_CAN.type
 
 
 @strawberry.type(description="One item of a checklist.")
-class ChecklistItem:
-    id: relay.GlobalID
+class ChecklistItem(relay.Node):
+    id: relay.NodeID[uuid.UUID]
     code: str
     label: str
+
+    @classmethod
+    def from_row(cls, row: inspections.ItemRow) -> ChecklistItem:
+        return cls(id=row.id, code=row.code, label=row.label)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ChecklistItem | None]:
+        return await nodes_by_id(list(node_ids), lambda i: inspections.checklist_item(info.context, i), cls.from_row)
 
 
 @strawberry.type(description="巡检清单: one of the street office's checklists (from its manifest).")
@@ -75,12 +87,11 @@ class InspectionChecklist(relay.Node):
     ) -> list[InspectionChecklist | None]:
         return await nodes_by_id(list(node_ids), lambda i: inspections.checklist(info.context, i), cls.from_row)
 
-    @strawberry.field(description="Its items in order (a checklist has a few dozen at most).")
+    @strawberry.field(
+        description="Its items in order (a checklist has a few dozen at most).", metadata=cost(items=MAX_ITEMS)
+    )
     async def items(self, info: Info) -> list[ChecklistItem]:
-        return [
-            ChecklistItem(id=relay.GlobalID("ChecklistItem", str(row.id)), code=row.code, label=row.label)
-            for row in await inspections.items_of(info.context, self.id)
-        ]
+        return [ChecklistItem.from_row(row) for row in await inspections.items_of(info.context, self.id)]
 
 
 @strawberry.type(description="检查项记录: one checklist item as found on a round.")

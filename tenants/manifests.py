@@ -199,7 +199,7 @@ class ChecklistItemSpec(_Strict):
 class ChecklistSpec(_Strict):
     code: Code
     name: Name
-    items: list[ChecklistItemSpec] = Field(min_length=1)
+    items: list[ChecklistItemSpec] = Field(min_length=1, max_length=50)
 
 
 class SettingsSpec(_Strict):
