@@ -27,7 +27,7 @@ from tenants.context import unit_of_work
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
 from tests import codes
-from tests.gridwork import GAMMA
+from tests.gridwork import MAPPED
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
 from tests.support import TEXTS, Api, Clock, TenantHandle, staff
 
@@ -239,9 +239,9 @@ async def beta(app: Starlette) -> TenantHandle:
 
 
 @pytest.fixture(scope="session")
-async def gamma(app: Starlette) -> TenantHandle:
+async def mapped(app: Starlette) -> TenantHandle:
     """A street office drawn on the map, with working hours and a checklist (tests.gridwork)."""
-    return await _handle(app, GAMMA)
+    return await _handle(app, MAPPED)
 
 
 @pytest.fixture(scope="session")

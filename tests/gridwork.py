@@ -1,4 +1,4 @@
-"""A street office drawn on the map, for the grid-work tests (the `gamma` fixture): grids with boundaries around
+"""A street office drawn on the map, for the grid-work tests (the `mapped` fixture): grids with boundaries around
 万青路 in Baotou (GCJ-02), working hours, a tolerance and an inspection checklist."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ def square(west: float, south: float, east: float, north: float) -> dict[str, ob
 # latitude but only 84.57 m of longitude.
 G1 = square(109.840, 40.650, 109.842, 40.652)
 
-GAMMA = {
-    "slug": "gamma",
-    "name": "伽马街道",
+MAPPED = {
+    "slug": "mapped",
+    "name": "测绘街道",
     "settings": {
         "attendance": {"work_starts": "08:30", "work_ends": "17:30", "missing_after": "10:00", "tolerance_metres": 50}
     },
@@ -68,7 +68,7 @@ GAMMA = {
         {"code": "C2", "name": "青松社区", "grids": [{"code": "C2-G1", "name": "青松一网格"}]},
     ],
     "staff": [
-        staff("13900000001", "伽马街道管理员", {"role": "tenant_admin"}),
+        staff("13900000001", "测绘街道管理员", {"role": "tenant_admin"}),
         staff("13900000002", "万青社区管理员", {"role": "community_admin", "community": "C1"}),
         staff("13900000003", "青松社区管理员", {"role": "community_admin", "community": "C2"}),
         staff("13900000031", "网格员甲", {"role": "grid_worker"}),

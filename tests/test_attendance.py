@@ -50,10 +50,10 @@ def test_distances_are_metres_on_the_ground_at_baotou() -> None:
 
 
 async def test_check_in_inside_within_tolerance_and_outside_with_the_distance(
-    api: Api, clock: Clock, gamma: TenantHandle
+    api: Api, clock: Clock, mapped: TenantHandle
 ) -> None:
     with clock.at(at("2026-12-14T08:00:00")):
-        token = await api.token("gamma", W1)
+        token = await api.token("mapped", W1)
         inside = (await api.data(CHECK_IN, here(109.841, 40.651), token=token))["checkIn"]
         assert inside["errors"] == []
         assert inside["shift"]["checkIn"] == {
@@ -65,14 +65,14 @@ async def test_check_in_inside_within_tolerance_and_outside_with_the_distance(
         again = (await api.data(CHECK_IN, here(109.841, 40.651), token=token))["checkIn"]
         assert [e["code"] for e in again["errors"]] == ["ALREADY_CHECKED_IN"] and again["shift"] is None
     with clock.at(at("2026-12-14T12:00:00")):
-        token = await api.token("gamma", W1)
+        token = await api.token("mapped", W1)
         # 44 m north of the boundary: inside the 50 m tolerance.
         near = (await api.data(CHECK_OUT, here(109.841, 40.6524), token=token))["checkOut"]
         assert near["shift"]["checkOut"]["place"] == "INSIDE"
         assert near["shift"]["checkOut"]["distanceMetres"] == pytest.approx(44.4, abs=0.1)
         assert near["shift"]["outside"] is False
     with clock.at(at("2026-12-14T13:00:00")):
-        token = await api.token("gamma", W1)
+        token = await api.token("mapped", W1)
         # 85 m east of G1 is inside G2, which is not W1's: outside, and accepted.
         away = (await api.data(CHECK_IN, here(109.843, 40.651), token=token))["checkIn"]
         assert away["errors"] == []
@@ -85,18 +85,18 @@ async def test_check_in_inside_within_tolerance_and_outside_with_the_distance(
         assert [e["code"] for e in none_open["errors"]] == ["NOT_CHECKED_IN"]
 
 
-async def test_a_grid_without_a_boundary_leaves_the_place_unknown(api: Api, clock: Clock, gamma: TenantHandle) -> None:
+async def test_a_grid_without_a_boundary_leaves_the_place_unknown(api: Api, clock: Clock, mapped: TenantHandle) -> None:
     with clock.at(at("2026-12-14T08:10:00")):
-        token = await api.token("gamma", W4)
+        token = await api.token("mapped", W4)
         done = (await api.data(CHECK_IN, here(109.9, 40.7), token=token))["checkIn"]
         assert done["shift"]["checkIn"]["place"] == "UNKNOWN" and done["shift"]["checkIn"]["distanceMetres"] is None
         bad = (await api.data(CHECK_OUT, here(0, 0, accuracy=-1), token=token))["checkOut"]
         assert sorted(e["field"] for e in bad["errors"]) == ["accuracyMetres", "longitude"]
 
 
-async def test_two_check_ins_at_once_make_one_shift(api: Api, clock: Clock, gamma: TenantHandle) -> None:
+async def test_two_check_ins_at_once_make_one_shift(api: Api, clock: Clock, mapped: TenantHandle) -> None:
     with clock.at(at("2026-12-15T08:00:00")):
-        token = await api.token("gamma", W3)
+        token = await api.token("mapped", W3)
         answers = await asyncio.gather(*(api.data(CHECK_IN, here(109.845, 40.651), token=token) for _ in range(4)))
         shifts = [a["checkIn"]["shift"] for a in answers if a["checkIn"]["shift"]]
         refused = [e["code"] for a in answers for e in a["checkIn"]["errors"]]
@@ -108,21 +108,21 @@ async def test_two_check_ins_at_once_make_one_shift(api: Api, clock: Clock, gamm
 
 async def _punch(api: Api, clock: Clock, phone: str, when: str, query: str, where: tuple[float, float]) -> None:
     with clock.at(at(when)):
-        body = await api.data(query, here(*where), token=await api.token("gamma", phone))
+        body = await api.data(query, here(*where), token=await api.token("mapped", phone))
         assert next(iter(body.values()))["errors"] == [], body
 
 
-async def _worker_id(api: Api, gamma: TenantHandle, grid: str) -> str:
-    token = await api.token("gamma", ADMIN)
+async def _worker_id(api: Api, mapped: TenantHandle, grid: str) -> str:
+    token = await api.token("mapped", ADMIN)
     found = await api.data(
         "query($id: ID!) { node(id: $id) { ... on Grid { worker { id } } } }",
-        {"id": gid("Grid", gamma.grids[grid])},
+        {"id": gid("Grid", mapped.grids[grid])},
         token=token,
     )
     return found["node"]["worker"]["id"]
 
 
-async def test_attendance_of_a_month_as_counted_by_hand(api: Api, clock: Clock, gamma: TenantHandle) -> None:
+async def test_attendance_of_a_month_as_counted_by_hand(api: Api, clock: Clock, mapped: TenantHandle) -> None:
     inside, outside = (109.843, 40.651), (109.849, 40.651)
     for when, query, where in (
         ("2026-12-01T08:20:00", CHECK_IN, inside),  # Tue: on time
@@ -137,9 +137,9 @@ async def test_attendance_of_a_month_as_counted_by_hand(api: Api, clock: Clock, 
         # Sun 6th: rest; Mon 7th: missing; Tue 8th: not yet at 09:00
     ):
         await _punch(api, clock, W2, when, query, where)
-    worker = await _worker_id(api, gamma, "C1-G2")
+    worker = await _worker_id(api, mapped, "C1-G2")
     with clock.at(at("2026-12-08T09:00:00")):
-        token = await api.token("gamma", W2)
+        token = await api.token("mapped", W2)
         mine = (await api.data(MONTH, {"month": "2026-12-20"}, token=token))["attendanceMonth"]
         statuses = [d["status"] for d in mine["days"]]
         assert statuses == ["ON_TIME", "LATE", "MISSING", "ON_TIME", "EXTRA", "REST", "MISSING", "NOT_YET"]
@@ -156,14 +156,14 @@ async def test_attendance_of_a_month_as_counted_by_hand(api: Api, clock: Clock, 
         assert [d["outside"] for d in mine["days"][:5]] == [False, False, False, True, False]
         for admin in (C1_ADMIN, ADMIN):
             seen = await api.data(
-                MONTH, {"month": "2026-12-01", "worker": worker}, token=await api.token("gamma", admin)
+                MONTH, {"month": "2026-12-01", "worker": worker}, token=await api.token("mapped", admin)
             )
             assert seen["attendanceMonth"] == mine
         other = await api.run(
-            MONTH, {"month": "2026-12-01", "worker": worker}, token=await api.token("gamma", C2_ADMIN)
+            MONTH, {"month": "2026-12-01", "worker": worker}, token=await api.token("mapped", C2_ADMIN)
         )
         assert other["data"] is None and other["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-        colleague = await api.run(MONTH, {"month": "2026-12-01", "worker": worker}, token=await api.token("gamma", W1))
+        colleague = await api.run(MONTH, {"month": "2026-12-01", "worker": worker}, token=await api.token("mapped", W1))
         assert colleague["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         elsewhere = await api.run(
             MONTH, {"month": "2026-12-01", "worker": worker}, token=await api.token("beta", "13900000001")
@@ -172,32 +172,32 @@ async def test_attendance_of_a_month_as_counted_by_hand(api: Api, clock: Clock, 
 
 
 async def test_only_grid_workers_check_in_and_other_offices_see_no_shift(
-    api: Api, clock: Clock, gamma: TenantHandle
+    api: Api, clock: Clock, mapped: TenantHandle
 ) -> None:
-    admin = await api.token("gamma", ADMIN)
+    admin = await api.token("mapped", ADMIN)
     refused = (await api.data(CHECK_IN, here(109.841, 40.651), token=admin))["checkIn"]
     assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
     with clock.at(at("2026-12-16T08:00:00")):
-        token = await api.token("gamma", W1)
+        token = await api.token("mapped", W1)
         shift = (await api.data(CHECK_IN, here(109.841, 40.651), token=token))["checkIn"]["shift"]
         query = "query($id: ID!) { node(id: $id) { ... on Shift { id checkIn { place } } } }"
-        assert (await api.data(query, {"id": shift["id"]}, token=await api.token("gamma", C1_ADMIN)))["node"][
+        assert (await api.data(query, {"id": shift["id"]}, token=await api.token("mapped", C1_ADMIN)))["node"][
             "id"
         ] == shift["id"]
-        for tenant, phone in (("gamma", C2_ADMIN), ("gamma", W2), ("beta", "13900000001"), ("beta", "13900000011")):
+        for tenant, phone in (("mapped", C2_ADMIN), ("mapped", W2), ("beta", "13900000001"), ("beta", "13900000011")):
             assert (await api.data(query, {"id": shift["id"]}, token=await api.token(tenant, phone)))["node"] is None
     await _punch(api, clock, W1, "2026-12-16T17:30:00", CHECK_OUT, (109.841, 40.651))
 
 
 async def test_the_sweep_tells_the_community_admin_of_a_missing_check_in_once(
-    api: Api, app: Starlette, clock: Clock, gamma: TenantHandle
+    api: Api, app: Starlette, clock: Clock, mapped: TenantHandle
 ) -> None:
     services = app.state.services
-    tenant = await services.directory.by_id(gamma.id)
+    tenant = await services.directory.by_id(mapped.id)
     inbox = "{ notifications(first: 50) { edges { node { kind body } } } }"
 
     async def told() -> list[str]:
-        found = await api.data(inbox, token=await api.token("gamma", C1_ADMIN))
+        found = await api.data(inbox, token=await api.token("mapped", C1_ADMIN))
         return [
             e["node"]["body"]
             for e in found["notifications"]["edges"]
@@ -218,14 +218,14 @@ async def test_the_sweep_tells_the_community_admin_of_a_missing_check_in_once(
 
 
 async def test_the_admins_overview_of_a_day_costs_the_same_for_every_page_size(
-    api: Api, clock: Clock, gamma: TenantHandle
+    api: Api, clock: Clock, mapped: TenantHandle
 ) -> None:
     query = """query($community: ID!, $first: Int!) { communityWorkdays(communityId: $community, date: "2026-12-15", first: $first) {
       totalCount edges { node { worker { name } attendance { status } shift { id checkIn { place grid { name } } }
       complaintsWaiting registrationsToVerify roundsToday roundsThisWeek } } } }"""
-    community = gid("Community", gamma.communities["C1"])
+    community = gid("Community", mapped.communities["C1"])
     with clock.at(at("2026-12-15T12:00:00")):
-        token = await api.token("gamma", C1_ADMIN)
+        token = await api.token("mapped", C1_ADMIN)
         counts = []
         for first in (1, 4):
             with counting_statements() as counter:
@@ -239,5 +239,5 @@ async def test_the_admins_overview_of_a_day_costs_the_same_for_every_page_size(
         )
         assert days["网格员乙"]["attendance"]["status"] == "MISSING" and days["网格员乙"]["shift"] is None
         assert counts[0] == counts[1]
-        refused = await api.run(query, {"community": community, "first": 4}, token=await api.token("gamma", C2_ADMIN))
+        refused = await api.run(query, {"community": community, "first": 4}, token=await api.token("mapped", C2_ADMIN))
         assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -30,11 +30,11 @@ async def _checklist(api: Api, token: str) -> dict[str, Any]:
 
 
 async def _start(
-    api: Api, token: str, gamma: TenantHandle, grid: str = "C1-G1"
+    api: Api, token: str, mapped: TenantHandle, grid: str = "C1-G1"
 ) -> tuple[dict[str, Any], dict[str, str]]:
     checklist = await _checklist(api, token)
     started = await api.data(
-        START, {"input": {"gridId": gid("Grid", gamma.grids[grid]), "checklistId": checklist["id"]}}, token=token
+        START, {"input": {"gridId": gid("Grid", mapped.grids[grid]), "checklistId": checklist["id"]}}, token=token
     )
     assert started["startInspectionRound"]["errors"] == [], started
     return started["startInspectionRound"]["round"], {item["code"]: item["id"] for item in checklist["items"]}
@@ -47,9 +47,9 @@ async def _record(api: Api, token: str, round_id: str, item: str, outcome: str, 
     return body["recordInspectionRoundItem"]
 
 
-async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api: Api, gamma: TenantHandle) -> None:
-    token = await api.token("gamma", W1)
-    started, items = await _start(api, token, gamma)
+async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api: Api, mapped: TenantHandle) -> None:
+    token = await api.token("mapped", W1)
+    started, items = await _start(api, token, mapped)
     assert (started["status"], started["itemsTotal"], started["itemsRecorded"]) == ("IN_PROGRESS", 3, 0)
     assert started["viewerCan"] == {"recordItem": True, "finish": False, "abandon": True}
     round_id = started["id"]
@@ -72,7 +72,7 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
         note="3单元楼道堆放纸箱",
         longitude=109.841,
         latitude=40.651,
-        buildingId=gid("Building", gamma.buildings["C1-G1-B1"]),
+        buildingId=gid("Building", mapped.buildings["C1-G1-B1"]),
     )
     assert problem["errors"] == []
     assert (problem["round"]["problems"], problem["round"]["problemsResolved"]) == (1, 0)
@@ -89,7 +89,7 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
         "grid": {"name": "万青一网格"},
         "inspectionRound": {"id": round_id},
     }
-    hazards = (await api.data(HAZARDS, {"grid": gid("Grid", gamma.grids["C1-G1"])}, token=token))["openHazards"]
+    hazards = (await api.data(HAZARDS, {"grid": gid("Grid", mapped.grids["C1-G1"])}, token=token))["openHazards"]
     assert round_id in [e["node"]["round"]["id"] for e in hazards["edges"]]
 
     await _record(api, token, round_id, items["facilities"], "FINE")
@@ -115,15 +115,15 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
         f"query($id: ID!) {{ node(id: $id) {{ ... on InspectionRound {{ {ROUND} }} }} }}", {"id": round_id}, token=token
     )
     assert after["node"]["problemsResolved"] == 1
-    hazards = (await api.data(HAZARDS, {"grid": gid("Grid", gamma.grids["C1-G1"])}, token=token))["openHazards"]
+    hazards = (await api.data(HAZARDS, {"grid": gid("Grid", mapped.grids["C1-G1"])}, token=token))["openHazards"]
     assert round_id not in [e["node"]["round"]["id"] for e in hazards["edges"]]
 
 
-async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, gamma: TenantHandle) -> None:
-    token = await api.token("gamma", W1)
-    started, items = await _start(api, token, gamma)
+async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, mapped: TenantHandle) -> None:
+    token = await api.token("mapped", W1)
+    started, items = await _start(api, token, mapped)
     round_id = started["id"]
-    other_worker = await api.token("gamma", W2)
+    other_worker = await api.token("mapped", W2)
     assert [e["code"] for e in (await _record(api, other_worker, round_id, items["fire-exit"], "FINE"))["errors"]] == [
         "NOT_FOUND"
     ]
@@ -131,7 +131,7 @@ async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, gam
         START,
         {
             "input": {
-                "gridId": gid("Grid", gamma.grids["C1-G1"]),
+                "gridId": gid("Grid", mapped.grids["C1-G1"]),
                 "checklistId": (await _checklist(api, other_worker))["id"],
             }
         },
@@ -139,9 +139,9 @@ async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, gam
     )
     assert [e["code"] for e in elsewhere["startInspectionRound"]["errors"]] == ["OUT_OF_SCOPE"]
     query = "query($id: ID!) { node(id: $id) { ... on InspectionRound { id viewerCan { recordItem abandon } } } }"
-    admin = (await api.data(query, {"id": round_id}, token=await api.token("gamma", C1_ADMIN)))["node"]
+    admin = (await api.data(query, {"id": round_id}, token=await api.token("mapped", C1_ADMIN)))["node"]
     assert admin == {"id": round_id, "viewerCan": {"recordItem": False, "abandon": True}}
-    for tenant, phone in (("gamma", C2_ADMIN), ("gamma", W2), ("beta", "13900000001"), ("beta", "13900000011")):
+    for tenant, phone in (("mapped", C2_ADMIN), ("mapped", W2), ("beta", "13900000001"), ("beta", "13900000011")):
         assert (await api.data(query, {"id": round_id}, token=await api.token(tenant, phone)))["node"] is None
     refused = await api.run(
         "{ inspectionRounds(first: 5) { totalCount } }", token=await api.token("alpha", "13900000021")
@@ -150,27 +150,27 @@ async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, gam
     abandoned = await api.data(
         "mutation($input: InspectionRoundStepInput!) { abandonInspectionRound(input: $input) { round { status } errors { code } } }",
         {"input": {"roundId": round_id}},
-        token=await api.token("gamma", C1_ADMIN),
+        token=await api.token("mapped", C1_ADMIN),
     )
     assert abandoned["abandonInspectionRound"]["round"]["status"] == "ABANDONED"
 
 
-async def test_rounds_per_worker_and_grid_over_time_page_in_constant_statements(api: Api, gamma: TenantHandle) -> None:
-    token = await api.token("gamma", W1)
+async def test_rounds_per_worker_and_grid_over_time_page_in_constant_statements(api: Api, mapped: TenantHandle) -> None:
+    token = await api.token("mapped", W1)
     for _ in range(3):
-        started, items = await _start(api, token, gamma)
+        started, items = await _start(api, token, mapped)
         await _record(api, token, started["id"], items["fire-exit"], "FINE")
-    admin = await api.token("gamma", ADMIN)
+    admin = await api.token("mapped", ADMIN)
     query = f"""query($filter: InspectionRoundFilter, $first: Int!) {{ inspectionRounds(filter: $filter, first: $first) {{
       totalCount edges {{ node {{ {ROUND} checklist {{ name }} }} }} }} }}"""
     worker = (
         await api.data(
             "query($id: ID!) { node(id: $id) { ... on Grid { worker { id } } } }",
-            {"id": gid("Grid", gamma.grids["C1-G1"])},
+            {"id": gid("Grid", mapped.grids["C1-G1"])},
             token=admin,
         )
     )["node"]["worker"]["id"]
-    mine = {"workerId": worker, "gridId": gid("Grid", gamma.grids["C1-G1"])}
+    mine = {"workerId": worker, "gridId": gid("Grid", mapped.grids["C1-G1"])}
     counts = []
     for first in (1, 3):
         with counting_statements() as counter:
