@@ -16,6 +16,7 @@ from models.database import counting_statements
 from models.geometry import GeoPoint, between_metres, distance_metres, polygon_of
 from server.jobs import sweep_tenant
 from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, G1, W1, W2, W3, W4
+from tests.media_files import photo
 from tests.support import Api, Clock, TenantHandle, gid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -241,3 +242,26 @@ async def test_the_admins_overview_of_a_day_costs_the_same_for_every_page_size(
         assert counts[0] == counts[1]
         refused = await api.run(query, {"community": community, "first": 4}, token=await api.token("mapped", C2_ADMIN))
         assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_check_in_keeps_its_photo_without_where_it_was_taken(
+    api: Api, clock: Clock, mapped: TenantHandle
+) -> None:
+    with clock.at(at("2026-12-18T08:00:00")):
+        token = await api.token("mapped", W1)
+        uploaded = await api.upload_ahead("wx-tmp.jpg", photo("image/jpeg"), "image/jpeg", token=token)
+        assert uploaded.status_code == 201, uploaded.text
+        query = "mutation($input: PunchInput!) { checkIn(input: $input) { shift { checkIn { photoUrl } } errors { field code } } }"
+        done = (
+            await api.data(
+                query, {"input": {**here(109.841, 40.651)["input"], "photoId": uploaded.json()["id"]}}, token=token
+            )
+        )["checkIn"]
+        assert done["errors"] == [] and done["shift"]["checkIn"]["photoUrl"].startswith("http")
+        again = (
+            await api.data(
+                query, {"input": {**here(109.841, 40.651)["input"], "photoId": uploaded.json()["id"]}}, token=token
+            )
+        )["checkIn"]
+        assert [e["code"] for e in again["errors"]] == ["ALREADY_CHECKED_IN"]
+    await _punch(api, clock, W1, "2026-12-18T17:30:00", CHECK_OUT, (109.841, 40.651))

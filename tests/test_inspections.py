@@ -8,11 +8,12 @@ from typing import Any
 
 from models.database import counting_statements
 from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1, W2
+from tests.media_files import photo
 from tests.support import Api, TenantHandle, gid
 
 ROUND = """id status checklistName itemsTotal itemsRecorded problems problemsResolved
   viewerCan { recordItem finish abandon } grid { name } worker { name }
-  findings(first: 10) { edges { node { itemLabel outcome note resolved complaint { id source status } } } }"""
+  findings(first: 10) { edges { node { itemLabel outcome note resolved photoUrl complaint { id source status } } } }"""
 START = f"""mutation($input: StartInspectionRoundInput!) {{ startInspectionRound(input: $input) {{
   round {{ {ROUND} }} errors {{ field code message }} }} }}"""
 RECORD = f"""mutation($input: RecordInspectionRoundItemInput!) {{ recordInspectionRoundItem(input: $input) {{
@@ -63,6 +64,7 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
     early = (await api.data(FINISH, {"input": {"roundId": round_id}}, token=token))["finishInspectionRound"]
     assert [e["code"] for e in early["errors"]] == ["INVALID_TRANSITION"]
 
+    uploaded = await api.upload_ahead("wx-tmp.jpg", photo("image/jpeg"), "image/jpeg", token=token)
     problem = await _record(
         api,
         token,
@@ -73,14 +75,16 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
         longitude=109.841,
         latitude=40.651,
         buildingId=gid("Building", mapped.buildings["C1-G1-B1"]),
+        photoId=uploaded.json()["id"],
     )
     assert problem["errors"] == []
     assert (problem["round"]["problems"], problem["round"]["problemsResolved"]) == (1, 0)
     found = next(e["node"] for e in problem["round"]["findings"]["edges"] if e["node"]["outcome"] == "PROBLEM")
     assert found["resolved"] is False and found["complaint"]["source"] == "INSPECTION"
+    assert found["photoUrl"].startswith("http")  # the complaint's photo, stored once
     complaint_id = found["complaint"]["id"]
     linked = await api.data(
-        "query($id: ID!) { node(id: $id) { ... on Complaint { title grid { name } inspectionRound { id } } } }",
+        "query($id: ID!) { node(id: $id) { ... on Complaint { title grid { name } inspectionRound { id } attachments { kind } } } }",
         {"id": complaint_id},
         token=token,
     )
@@ -88,6 +92,7 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
         "title": "巡检发现：楼道无堆物",
         "grid": {"name": "万青一网格"},
         "inspectionRound": {"id": round_id},
+        "attachments": [{"kind": "IMAGE"}],
     }
     hazards = (await api.data(HAZARDS, {"grid": gid("Grid", mapped.grids["C1-G1"])}, token=token))["openHazards"]
     assert round_id in [e["node"]["round"]["id"] for e in hazards["edges"]]
