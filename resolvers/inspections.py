@@ -62,13 +62,19 @@ def _all_recorded(ctx: RequestContext, item: RoundRow, _: object) -> DomainError
     return None
 
 
+def _items_left(ctx: RequestContext, item: RoundRow, _: object) -> DomainError | None:
+    if item.items_recorded >= item.items_total:
+        return fail(ErrorCode.INVALID_TRANSITION, "所有检查项都已记录，请完成巡检。", "itemId")
+    return None
+
+
 STEPS: Steps[RoundStatus, RoundAction, RoundParty] = Steps(
     ROUND_LIFECYCLE,
     thing="巡检",
     states=STATUS_NAMES,
     actions=ACTION_NAMES,
     field="roundId",
-    guards={RoundAction.FINISH: _all_recorded},
+    guards={RoundAction.RECORD_ITEM: _items_left, RoundAction.FINISH: _all_recorded},
 )
 
 

@@ -4,9 +4,17 @@ until their complaint is resolved; other workers, roles and offices refused."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
+from sqlalchemy import delete, update
+from starlette.applications import Starlette
+from strawberry.relay import from_base64
+
 from models.database import counting_statements
+from models.inspections import Finding, InspectionRound, RoundStatus
+from tenants.context import unit_of_work
 from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1, W2
 from tests.media_files import photo
 from tests.support import Api, TenantHandle, gid
@@ -21,6 +29,10 @@ RECORD = f"""mutation($input: RecordInspectionRoundItemInput!) {{ recordInspecti
 FINISH = f"""mutation($input: InspectionRoundStepInput!) {{ finishInspectionRound(input: $input) {{
   round {{ {ROUND} }} errors {{ field code message }} }} }}"""
 HAZARDS = "query($grid: ID) { openHazards(gridId: $grid, first: 20) { totalCount edges { node { id itemLabel round { id } } } } }"
+
+
+def uuid_of(global_id: str) -> uuid.UUID:
+    return uuid.UUID(from_base64(global_id)[1])
 
 
 async def _checklist(api: Api, token: str) -> dict[str, Any]:
@@ -190,3 +202,67 @@ async def test_rounds_per_worker_and_grid_over_time_page_in_constant_statements(
     assert none["inspectionRounds"]["totalCount"] == 0
     day = await api.data("{ myWorkday { roundsToday roundsThisWeek complaintsWaiting } }", token=token)
     assert day["myWorkday"]["roundsToday"] >= 3 and day["myWorkday"]["roundsThisWeek"] >= 3
+
+
+# --- viewerCan tells the truth ---------------------------------------------------------------
+
+WALK_STATES: dict[str, tuple[RoundStatus, int]] = {  # status, items recorded (of 3)
+    "in progress, an item left": (RoundStatus.IN_PROGRESS, 2),
+    "in progress, every item recorded": (RoundStatus.IN_PROGRESS, 3),
+    "finished": (RoundStatus.FINISHED, 3),
+    "abandoned": (RoundStatus.ABANDONED, 1),
+}
+WALK_MUTATIONS = {
+    "recordItem": ("recordInspectionRoundItem", "RecordInspectionRoundItemInput"),
+    "finish": ("finishInspectionRound", "InspectionRoundStepInput"),
+    "abandon": ("abandonInspectionRound", "InspectionRoundStepInput"),
+}
+
+
+@pytest.mark.parametrize("state", WALK_STATES)
+async def test_a_rounds_viewer_can_is_what_its_mutations_accept(
+    api: Api, app: Starlette, mapped: TenantHandle, state: str
+) -> None:
+    """For each state and each role that sees the round, the steps viewerCan lists are exactly
+    the mutations that succeed from it (the round is put back after each)."""
+    worker = await api.token("mapped", W1)
+    started, items = await _start(api, worker, mapped)
+    round_id = started["id"]
+    order = ["fire-exit", "stairwell", "facilities"]
+    status, recorded = WALK_STATES[state]
+    for code in order[:recorded]:
+        assert (await _record(api, worker, round_id, items[code], "FINE"))["errors"] == []
+    kept = {uuid_of(items[code]) for code in order[:recorded]}
+
+    async def put_back() -> None:
+        services = app.state.services
+        tenant = await services.directory.by_id(mapped.id)
+        async with unit_of_work(services, tenant=tenant, viewer=None, writes=True) as ctx:
+            assert ctx.session is not None
+            round_key = uuid_of(round_id)
+            await ctx.session.execute(
+                delete(Finding).where(Finding.round_id == round_key, Finding.item_id.not_in(kept))
+            )
+            await ctx.session.execute(
+                update(InspectionRound).where(InspectionRound.id == round_key).values(status=status, ended_at=None)
+            )
+
+    await put_back()
+    for phone in (W1, C1_ADMIN, ADMIN):
+        token = await api.token("mapped", phone)
+        query = (
+            "query($id: ID!) { node(id: $id) { ... on InspectionRound { viewerCan { recordItem finish abandon } } } }"
+        )
+        listed = (await api.data(query, {"id": round_id}, token=token))["node"]["viewerCan"]
+        accepted = {}
+        for field, (mutation, input_type) in WALK_MUTATIONS.items():
+            extra = {"itemId": items[order[2]], "outcome": "FINE"} if field == "recordItem" else {}
+            body = await api.data(
+                f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ errors {{ code }} }} }}",
+                {"input": {"roundId": round_id, **extra}},
+                token=token,
+            )
+            accepted[field] = body[mutation]["errors"] == []
+            if accepted[field]:
+                await put_back()
+        assert listed == accepted, (phone, state)
