@@ -334,6 +334,66 @@ async def open_hazards(
     return await paginate(ctx, hazards, FINDING_ORDER, page)
 
 
+@dataclass(frozen=True, slots=True)
+class GridTallyRow:
+    grid_id: uuid.UUID
+    worker_id: uuid.UUID | None
+    rounds: int
+    rounds_finished: int
+    problems: int
+    hazards_open: int
+
+
+def _grids_in_scope(viewer: Viewer) -> ColumnElement[bool]:
+    return visible_rows(
+        viewer,
+        {
+            Role.COMMUNITY_ADMIN: lambda v: Grid.community_id.in_(v.community_ids),
+            Role.GRID_WORKER: lambda v: Grid.worker_id == v.user_id,
+        },
+    )
+
+
+@allowed_to(*STAFF_WHO_INSPECT)
+async def tally_by_grid(
+    ctx: RequestContext, community_id: uuid.UUID | None, started_from: datetime, started_to: datetime, page: PageRequest
+) -> Page[GridTallyRow]:
+    """Per grid in the caller's scope, by code: the rounds started in the window, finished, the
+    problems they found and how many of those are still open."""
+    in_window = (
+        (InspectionRound.grid_id == Grid.id)
+        & (InspectionRound.started_at >= started_from)
+        & (InspectionRound.started_at < started_to)
+    )
+    rounds = select(func.count()).select_from(InspectionRound).where(in_window).correlate(Grid)
+    found = (
+        select(func.count())
+        .select_from(Finding)
+        .join(
+            InspectionRound, (InspectionRound.tenant_id == Finding.tenant_id) & (InspectionRound.id == Finding.round_id)
+        )
+        .where(in_window, Finding.outcome == FindingOutcome.PROBLEM)
+        .correlate(Grid)
+    )
+    still_open = found.join(
+        Complaint, (Complaint.tenant_id == Finding.tenant_id) & (Complaint.id == Finding.complaint_id)
+    ).where(Complaint.status.in_(OPEN))
+    tally = Selection(
+        GridTallyRow,
+        select(
+            Grid.id.label("grid_id"),
+            Grid.worker_id,
+            rounds.scalar_subquery().label("rounds"),
+            rounds.where(InspectionRound.status == RoundStatus.FINISHED).scalar_subquery().label("rounds_finished"),
+            found.scalar_subquery().label("problems"),
+            still_open.scalar_subquery().label("hazards_open"),
+        ).where(_grids_in_scope(viewer_of(ctx))),
+    )
+    if community_id:
+        tally = tally.where(Grid.community_id == community_id)
+    return await paginate(ctx, tally, (Grid.code, Grid.id), page)
+
+
 # --- walking a round --------------------------------------------------------------------------
 
 

@@ -207,6 +207,36 @@ class InspectionRound(relay.Node):
         return ROUND_CAN.of(inspections.viewer_can(info.context, self.row))  # type: ignore[return-value]
 
 
+@strawberry.type(description="One grid's inspections over a period.")
+class GridInspectionTally:
+    rounds: int = strawberry.field(description="Rounds started in the period.")
+    rounds_finished: int
+    problems: int = strawberry.field(description="Problems those rounds found.")
+    hazards_open: int = strawberry.field(description="Of those, the ones whose complaint is still open.")
+    row: strawberry.Private[inspections.GridTallyRow]
+
+    @classmethod
+    def from_row(cls, row: inspections.GridTallyRow) -> GridInspectionTally:
+        return cls(
+            rounds=row.rounds,
+            rounds_finished=row.rounds_finished,
+            problems=row.problems,
+            hazards_open=row.hazards_open,
+            row=row,
+        )
+
+    @strawberry.field
+    async def grid(self, info: Info) -> Grid:
+        return Grid.from_row(await organisation.grid(info.context, self.row.grid_id))
+
+    @strawberry.field(description="The grid's worker now.")
+    async def worker(self, info: Info) -> Person | None:
+        if self.row.worker_id is None:
+            return None
+        row = await people.person(info.context, self.row.worker_id)
+        return person_from_row(info, row) if row else None
+
+
 @strawberry.input(description="Narrows the caller's rounds; a place outside their scope matches none.")
 class InspectionRoundFilter:
     worker_id: relay.GlobalID | None = None
@@ -292,6 +322,27 @@ class Query:
     ) -> Connection[InspectionRound]:
         page = await inspections.list_rounds(info.context, _filter(filter), page_request(info, first, after))
         return connection(page, InspectionRound.from_row)
+
+    @strawberry.field(
+        description="Each grid in the caller's scope (of one community, if given), by code, with the rounds started from `startedFrom` until `startedTo` and what they found: rounds per grid and worker over time."
+    )
+    async def inspection_tally(
+        self,
+        info: Info,
+        started_from: datetime,
+        started_to: datetime,
+        community_id: relay.GlobalID | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[GridInspectionTally]:
+        page = await inspections.tally_by_grid(
+            info.context,
+            decode_id(community_id, "Community", "communityId") if community_id else None,
+            started_from,
+            started_to,
+            page_request(info, first, after),
+        )
+        return connection(page, GridInspectionTally.from_row)
 
     @strawberry.field(
         description="Problems found on rounds whose complaints are still open (hazards still there), oldest first."

@@ -5,7 +5,9 @@ until their complaint is resolved; other workers, roles and offices refused."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, update
@@ -17,7 +19,7 @@ from models.inspections import Finding, InspectionRound, RoundStatus
 from tenants.context import unit_of_work
 from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1, W2
 from tests.media_files import photo
-from tests.support import Api, TenantHandle, gid
+from tests.support import Api, Clock, TenantHandle, gid
 
 ROUND = """id status checklistName itemsTotal itemsRecorded problems problemsResolved
   viewerCan { recordItem finish abandon } grid { name } worker { name }
@@ -188,6 +190,7 @@ async def test_rounds_per_worker_and_grid_over_time_page_in_constant_statements(
         )
     )["node"]["worker"]["id"]
     mine = {"workerId": worker, "gridId": gid("Grid", mapped.grids["C1-G1"])}
+    await api.data(query, {"filter": mine, "first": 1}, token=admin)  # warm the caches
     counts = []
     for first in (1, 3):
         with counting_statements() as counter:
@@ -266,3 +269,48 @@ async def test_a_rounds_viewer_can_is_what_its_mutations_accept(
             if accepted[field]:
                 await put_back()
         assert listed == accepted, (phone, state)
+
+
+async def test_a_tally_of_rounds_per_grid_and_worker_over_a_period(
+    api: Api, clock: Clock, mapped: TenantHandle
+) -> None:
+    day = datetime(2027, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with clock.at(day):
+        worker = await api.token("mapped", W2)
+        first, items = await _start(api, worker, mapped, "C1-G2")
+        await _start(api, worker, mapped, "C1-G2")
+        problem = await _record(api, worker, first["id"], items["facilities"], "PROBLEM", note="健身器材损坏")
+        assert problem["errors"] == []
+        query = """query($from: DateTime!, $to: DateTime!, $community: ID, $first: Int!) {
+          inspectionTally(startedFrom: $from, startedTo: $to, communityId: $community, first: $first) {
+            totalCount edges { node { grid { code } worker { name } rounds roundsFinished problems hazardsOpen } } } }"""
+        window = {"from": "2027-01-05T00:00:00+08:00", "to": "2027-01-06T00:00:00+08:00"}
+        community = gid("Community", mapped.communities["C1"])
+        admin = await api.token("mapped", C1_ADMIN)
+        await api.data(query, {**window, "community": community, "first": 1}, token=admin)  # warm the caches
+        counts = []
+        for size in (1, 4):
+            with counting_statements() as counter:
+                data = await api.data(query, {**window, "community": community, "first": size}, token=admin)
+            counts.append(counter.count)
+        assert counts[0] == counts[1]
+        tally = {e["node"]["grid"]["code"]: e["node"] for e in data["inspectionTally"]["edges"]}
+        assert data["inspectionTally"]["totalCount"] == 4
+        assert tally["C1-G2"] == {
+            "grid": {"code": "C1-G2"},
+            "worker": {"name": "网格员乙"},
+            "rounds": 2,
+            "roundsFinished": 0,
+            "problems": 1,
+            "hazardsOpen": 1,
+        }
+        assert tally["C1-G1"]["rounds"] == 0
+        later = {"from": "2027-01-06T00:00:00+08:00", "to": "2027-01-07T00:00:00+08:00"}
+        quiet = await api.data(query, {**later, "community": community, "first": 4}, token=admin)
+        assert {e["node"]["rounds"] for e in quiet["inspectionTally"]["edges"]} == {0}
+        own = await api.data(query, {**window, "community": None, "first": 10}, token=worker)
+        assert [e["node"]["grid"]["code"] for e in own["inspectionTally"]["edges"]] == ["C1-G2"]
+        other = await api.data(
+            query, {**window, "community": community, "first": 10}, token=await api.token("mapped", C2_ADMIN)
+        )
+        assert other["inspectionTally"]["totalCount"] == 0
