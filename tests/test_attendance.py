@@ -225,11 +225,14 @@ async def test_the_admins_overview_of_a_day_costs_the_same_for_every_page_size(
       totalCount edges { node { worker { name } attendance { status } shift { id checkIn { place grid { name } } }
       complaintsWaiting registrationsToVerify roundsToday roundsThisWeek } } } }"""
     community = gid("Community", mapped.communities["C1"])
+    await _punch(api, clock, W1, "2026-12-15T08:05:00", CHECK_IN, (109.841, 40.651))
+    await _punch(api, clock, W1, "2026-12-15T11:00:00", CHECK_OUT, (109.841, 40.651))
     with clock.at(at("2026-12-15T12:00:00")):
         token = await api.token("mapped", C1_ADMIN)
         await api.data(query, {"community": community, "first": 1}, token=token)  # warm the caches
         counts = []
-        for first in (1, 4):
+        # By name 网格员丁, 丙, 乙, 甲: two workers with one shift to show, then four with two.
+        for first in (2, 4):
             with counting_statements() as counter:
                 data = await api.data(query, {"community": community, "first": first}, token=token)
             counts.append(counter.count)
@@ -240,6 +243,7 @@ async def test_the_admins_overview_of_a_day_costs_the_same_for_every_page_size(
             and days["网格员丙"]["shift"]["checkIn"]["place"] == "INSIDE"
         )
         assert days["网格员乙"]["attendance"]["status"] == "MISSING" and days["网格员乙"]["shift"] is None
+        assert days["网格员甲"]["shift"]["checkIn"]["grid"]["name"] == "万青一网格"
         assert counts[0] == counts[1]
         refused = await api.run(query, {"community": community, "first": 4}, token=await api.token("mapped", C2_ADMIN))
         assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
