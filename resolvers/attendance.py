@@ -310,43 +310,46 @@ async def _shift_rows(
 
 
 def _day(ctx: RequestContext, day: date, shifts: list[ShiftRow]) -> AttendanceDay:
-    now = ctx.clock()
+    working = calendar_of(ctx).is_working_day(day)
     first_in = shifts[0].checked_in_at if shifts else None
-    closed = [s for s in shifts if s.checked_out_at is not None]
+    closed = [(s.checked_in_at, s.checked_out_at) for s in shifts if s.checked_out_at is not None]
     return AttendanceDay(
         day=day,
-        working_day=calendar_of(ctx).is_working_day(day),
-        status=day_status(day, calendar_of(ctx).is_working_day(day), first_in, working_hours(ctx), now),
+        working_day=working,
+        status=day_status(day, working, first_in, working_hours(ctx), ctx.clock()),
         outside=any(s.outside for s in shifts),
         checked_in_at=first_in,
-        checked_out_at=closed[-1].checked_out_at if len(closed) == len(shifts) and closed else None,
-        minutes_worked=sum(int((s.checked_out_at - s.checked_in_at).total_seconds() // 60) for s in closed),  # type: ignore[operator]
+        # The day's end only once every shift of it has ended.
+        checked_out_at=closed[-1][1] if closed and len(closed) == len(shifts) else None,
+        minutes_worked=sum(int((out - in_).total_seconds() // 60) for in_, out in closed),
     )
 
 
-async def _days_of_workers(ctx: RequestContext, keys: list[tuple[uuid.UUID, date]]) -> list[AttendanceDay]:
-    """A DataLoader batch: many workers' days in one statement (the admin's overview)."""
-    days = {day for _, day in keys}
-    found = await _shift_rows(ctx, sorted({w for w, _ in keys}), min(days), max(days))
-    return [_day(ctx, day, found[worker].get(day, [])) for worker, day in keys]
-
-
-async def day_of(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> AttendanceDay:
-    """For a worker the caller was shown through a scoped use case (myWorkday, the overview)."""
-    return await loader(ctx, _days_of_workers).load((worker_id, day))
-
-
-async def shift_of_day(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> ShiftRow | None:
-    """The worker's shift that day: the open one, else the last (same scoping as day_of)."""
-    shifts: list[ShiftRow] = await loader(ctx, _shifts_of_workers_on).load((worker_id, day))
-    open_ones = [s for s in shifts if s.checked_out_at is None]
-    return (open_ones or shifts or [None])[-1]
-
-
 async def _shifts_of_workers_on(ctx: RequestContext, keys: list[tuple[uuid.UUID, date]]) -> list[list[ShiftRow]]:
+    """A DataLoader batch: many workers' shifts of a day in one statement (the admin's overview)."""
     days = {day for _, day in keys}
     found = await _shift_rows(ctx, sorted({w for w, _ in keys}), min(days), max(days))
     return [found[worker].get(day, []) for worker, day in keys]
+
+
+async def _shifts_on(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> list[ShiftRow]:
+    shifts: list[ShiftRow] = await loader(ctx, _shifts_of_workers_on).load((worker_id, day))
+    return shifts
+
+
+# day_of and shift_of_day are for a worker the caller was shown through a scoped use case
+# (myWorkday, communityWorkdays).
+
+
+async def day_of(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> AttendanceDay:
+    return _day(ctx, day, await _shifts_on(ctx, worker_id, day))
+
+
+async def shift_of_day(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> ShiftRow | None:
+    """The open one, else the last."""
+    shifts = await _shifts_on(ctx, worker_id, day)
+    open_ones = [s for s in shifts if s.checked_out_at is None]
+    return (open_ones or shifts or [None])[-1]
 
 
 def month_span(month: date) -> tuple[date, date]:
