@@ -1,12 +1,14 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
+from models.audit import FullViewEntry
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.households import HouseholdHistoryEntry, HouseholdMember, HouseholdMemberTag
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
@@ -15,6 +17,7 @@ from models.phone_codes import PhoneCode
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 from models.uploads import PendingUpload
+from models.visits import CareReminder, HouseholdVisit, VisitFinding, VisitPhoto
 from models.volunteers import (
     Volunteer,
     VolunteerActivity,
@@ -34,13 +37,19 @@ __all__ = [
     "BadgeRegistration",
     "Base",
     "Building",
+    "CareReminder",
     "Community",
     "Complaint",
     "ComplaintCategory",
     "ComplaintEvent",
     "Department",
+    "FullViewEntry",
     "Grid",
     "Household",
+    "HouseholdHistoryEntry",
+    "HouseholdMember",
+    "HouseholdMemberTag",
+    "HouseholdVisit",
     "Notification",
     "OfficialCalendarDay",
     "PendingUpload",
@@ -58,6 +67,8 @@ __all__ = [
     "TenantStatus",
     "Throttle",
     "User",
+    "VisitFinding",
+    "VisitPhoto",
     "Volunteer",
     "VolunteerActivity",
     "VolunteerActivityEvent",

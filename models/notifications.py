@@ -45,6 +45,7 @@ class NotificationKind(enum.StrEnum):
     VOLUNTEER_ACTIVITY_CHANGED = "volunteer_activity_changed"
     VOLUNTEER_ACTIVITY_CANCELLED = "volunteer_activity_cancelled"
     VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
+    CARE_VISIT_OVERDUE = "care_visit_overdue"
 
 
 class SubjectType(enum.StrEnum):
@@ -58,6 +59,7 @@ class SubjectType(enum.StrEnum):
     RESIDENT = "Resident"
     VOLUNTEER = "Volunteer"
     VOLUNTEER_ACTIVITY = "VolunteerActivity"
+    HOUSEHOLD = "Household"
 
 
 @dataclass(frozen=True)

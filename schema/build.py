@@ -37,15 +37,18 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import (
     appointments,
+    audit,
     auth,
     badges,
     bookings,
     complaints,
+    households,
     notifications,
     organisation,
     people,
     scalars,
     tenants,
+    visits,
     volunteers,
 )
 from schema.common import Info
@@ -82,6 +85,9 @@ def _root_types() -> tuple[type, type]:
             notifications.Query,
             volunteers.Query,
             badges.Query,
+            households.Query,
+            visits.Query,
+            audit.Query,
         ),
     )
     mutation = merge_types(
@@ -95,6 +101,8 @@ def _root_types() -> tuple[type, type]:
             notifications.Mutation,
             volunteers.Mutation,
             badges.Mutation,
+            households.Mutation,
+            visits.Mutation,
         ),
     )
     return query, mutation

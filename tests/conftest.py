@@ -192,6 +192,7 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "env": "test",
         "database_url": database_url,
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "personal_data_key": "test-personal-data-key-that-is-long-enough-0123456789",
         "argon2_time_cost": 1,
         "argon2_memory_kib": 64,
         "login_failure_delay_seconds": 0,
@@ -312,6 +313,9 @@ def wanjia(database: ProvisionedDatabase, settings: Settings, monkeypatch: pytes
             "WANJIA_DATABASE_URL": database.app_url,
             "WANJIA_MIGRATION_DATABASE_URL": database.owner_url,
             "WANJIA_SECRET_KEY": settings.secret_key or "",
+            "WANJIA_PERSONAL_DATA_KEY": settings.personal_data_key.get_secret_value()
+            if settings.personal_data_key
+            else "",
             "WANJIA_UPLOAD_DIR": str(settings.upload_dir),
             **env,
         }
