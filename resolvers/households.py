@@ -414,7 +414,7 @@ def _check_member(
         known = care_frequencies(ctx.tenant.settings)
         tags = sorted({tag.strip() for tag in draft.tags})
         unknown = [tag for tag in tags if tag not in known]
-        check.require(not unknown, f"{prefix}tags", f"没有这个关爱标签：{'、'.join(unknown)}。")
+        check.require(not unknown, f"{prefix}careTags", f"没有这个关爱标签：{'、'.join(unknown)}。")
     return _CheckedMember(values, number, tags)
 
 

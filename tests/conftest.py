@@ -59,6 +59,17 @@ def staff(phone: str, name: str, *roles: dict[str, str]) -> dict[str, object]:
 ALPHA = {
     "slug": "alpha",
     "name": "阿尔法街道",
+    "settings": {
+        "community_contacts": {
+            "A1": {
+                "address": "阿尔法街道东风路 1 号",
+                "office_phone": "0472-5100001",
+                "office_hours": "周一至周五 8:30–12:00、14:30–18:00",
+                "latitude": 40.6571,
+                "longitude": 109.8402,
+            }
+        }
+    },
     "departments": [{"code": "justice", "name": "司法所"}, {"code": "civil", "name": "民政办"}],
     "categories": [{"code": "environment", "name": "环境卫生", "acknowledge_hours": 4, "resolve_days": 3}],
     "appointment_types": [
