@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models.audit import AuditedField, FullView, FullViewEntry, SubjectKind
+from models.audit import AuditedField, AuditedValue, FullView, FullViewEntry, SubjectKind
 from models.people import Role, User
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import allowed_to
@@ -17,14 +17,20 @@ from resolvers.rows import Selection
 from tenants.context import RequestContext
 
 
-def note_full_view(
-    ctx: RequestContext, kind: SubjectKind, subject_id: uuid.UUID, field: AuditedField, *, owner_id: uuid.UUID | None
-) -> None:
-    """A whole value shown to the caller; `owner_id` is the account the value belongs to, if
-    any: a person seeing their own is not audited."""
+def whole_value(
+    ctx: RequestContext,
+    value: str,
+    kind: SubjectKind,
+    subject_id: uuid.UUID,
+    field: AuditedField,
+    *,
+    owner_id: uuid.UUID | None,
+) -> str:
+    """A whole value for the caller, audited if it reaches them; `owner_id` is the account the
+    value belongs to, if any: a person seeing their own is not audited."""
     if ctx.viewer is None or ctx.viewer.user_id == owner_id:
-        return
-    ctx.full_views.add(FullView(kind, subject_id, field))
+        return value
+    return AuditedValue(value, FullView(kind, subject_id, field))
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from models.people import (
     normalise_id_number,
     normalise_phone,
 )
-from resolvers.audit import note_full_view
+from resolvers.audit import whole_value
 from resolvers.errors import InputCheck, fail, not_found
 from resolvers.loaders import groups_by_key, loader, pages_by_parent
 from resolvers.pagination import Page, PageRequest, checked, paginate
@@ -204,8 +204,7 @@ def shown_member_id_number(ctx: RequestContext, row: MemberRow) -> str | None:
         return None
     if row.user_id != viewer_of(ctx).user_id and not manages(ctx, row.community_id, row.worker_id):
         return mask_id_number(number)
-    note_full_view(ctx, SubjectKind.HOUSEHOLD_MEMBER, row.id, AuditedField.ID_NUMBER, owner_id=row.user_id)
-    return number
+    return whole_value(ctx, number, SubjectKind.HOUSEHOLD_MEMBER, row.id, AuditedField.ID_NUMBER, owner_id=row.user_id)
 
 
 def shown_member_phone(ctx: RequestContext, row: MemberRow) -> str | None:
@@ -213,8 +212,7 @@ def shown_member_phone(ctx: RequestContext, row: MemberRow) -> str | None:
         return None
     if row.user_id != viewer_of(ctx).user_id and not manages(ctx, row.community_id, row.worker_id):
         return mask_phone(row.phone)
-    note_full_view(ctx, SubjectKind.HOUSEHOLD_MEMBER, row.id, AuditedField.PHONE, owner_id=row.user_id)
-    return row.phone
+    return whole_value(ctx, row.phone, SubjectKind.HOUSEHOLD_MEMBER, row.id, AuditedField.PHONE, owner_id=row.user_id)
 
 
 def care_frequencies(settings: SettingsSpec) -> dict[str, int | None]:

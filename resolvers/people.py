@@ -31,7 +31,7 @@ from models.people import (
 )
 from models.phone_codes import CodePurpose
 from resolvers import badges, households, wechat
-from resolvers.audit import note_full_view
+from resolvers.audit import whole_value
 from resolvers.auth import check_new_password
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader
@@ -185,8 +185,7 @@ def shown_phone(
     phone shown to someone else is audited."""
     if not (whole if whole is not None else sees_full_contact(ctx, person_id, community_id, served_by)):
         return mask_phone(phone)
-    note_full_view(ctx, SubjectKind.PERSON, person_id, AuditedField.PHONE, owner_id=person_id)
-    return phone
+    return whole_value(ctx, phone, SubjectKind.PERSON, person_id, AuditedField.PHONE, owner_id=person_id)
 
 
 def shown_id_number(
@@ -196,8 +195,7 @@ def shown_id_number(
         return None
     if not sees_full_contact(ctx, person_id, community_id):
         return mask_id_number(id_number)
-    note_full_view(ctx, SubjectKind.PERSON, person_id, AuditedField.ID_NUMBER, owner_id=person_id)
-    return id_number
+    return whole_value(ctx, id_number, SubjectKind.PERSON, person_id, AuditedField.ID_NUMBER, owner_id=person_id)
 
 
 async def _visible_people(

@@ -53,7 +53,7 @@ from schema import (
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
-from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
+from schema.extensions import AuditFullViews, PresentErrors, UnitOfWork, is_expected, present
 from schema.ids import MalformedIds, resolve_node
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -203,6 +203,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=512),
         lambda: CostLimit(limit=protections.max_cost, paging=paging),
         UnitOfWork,
+        AuditFullViews,
         MalformedIds,
         lambda: PresentErrors(production=protections.production),
     ]
