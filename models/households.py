@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import JSON, Date, ForeignKeyConstraint, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKeyConstraint, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
@@ -51,6 +51,16 @@ class HouseholdMember(TenantOwned, Base):
         tenant_index("household_id"),
         tenant_index("id_number_index"),
         tenant_index("user_id"),
+        # One ID number lives in one household at a time, whatever the race between two
+        # registrations; moved-out records keep theirs.
+        Index(
+            "uq_household_members_current_id_number",
+            "tenant_id",
+            "id_number_index",
+            unique=True,
+            postgresql_where=text("moved_out_at IS NULL"),
+            sqlite_where=text("moved_out_at IS NULL"),
+        ),
         ForeignKeyConstraint(["tenant_id", "household_id"], ["households.tenant_id", "households.id"]),
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"]),
     )

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from models.audit import AuditedField, SubjectKind
 from models.calendar import SHANGHAI
@@ -361,6 +362,9 @@ async def history_of(ctx: RequestContext, row: HouseholdRow, page: PageRequest) 
 
 # --- writing -----------------------------------------------------------------------------------
 
+ROOM_TAKEN = "该房号已登记住户，请在原住户中增减成员。"
+ID_NUMBER_TAKEN = "该身份证号码已登记在本街道的其他住户中，请先办理迁出。"
+
 
 @dataclass(frozen=True)
 class MemberDraft:
@@ -439,7 +443,7 @@ async def _check_unique_id_number(
         else select(HouseholdMember.id).where(HouseholdMember.id_number_index == index, CURRENT)
     )
     if holder is not None:
-        raise fail(ErrorCode.DUPLICATE, "该身份证号码已登记在本街道的其他住户中，请先办理迁出。", field_name)
+        raise fail(ErrorCode.DUPLICATE, ID_NUMBER_TAKEN, field_name)
     return index
 
 
@@ -472,7 +476,7 @@ def _recorded(name: str, value: Any) -> Any:
 
 
 async def _add_member(
-    ctx: RequestContext, household_id: uuid.UUID, checked_member: _CheckedMember, index: str | None
+    ctx: RequestContext, household_id: uuid.UUID, checked_member: _CheckedMember, index: str | None, field_name: str
 ) -> uuid.UUID:
     session = session_of(ctx)
     assert ctx.tenant_id is not None
@@ -485,7 +489,10 @@ async def _add_member(
         **checked_member.values,
     )
     session.add(row)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as error:  # the same number registered elsewhere at the same moment
+        raise fail(ErrorCode.DUPLICATE, ID_NUMBER_TAKEN, field_name) from error
     session.add_all(HouseholdMemberTag(member_id=row.id, tag=tag) for tag in checked_member.tags or [])
     changes = {name: [None, _recorded(name, value)] for name, value in checked_member.values.items()}
     if checked_member.id_number:
@@ -521,17 +528,20 @@ async def register_household(
         select(Household.id).where(Household.building_id == building_id, Household.room == room)
     )
     if taken is not None:
-        raise fail(ErrorCode.DUPLICATE, "该房号已登记住户，请在原住户中增减成员。", "room")
+        raise fail(ErrorCode.DUPLICATE, ROOM_TAKEN, "room")
     numbers = [d.id_number for d in drafts if d.id_number]
     if len(numbers) != len(set(numbers)):
         raise fail(ErrorCode.DUPLICATE, "同一身份证号码不能登记两次。", "members")
     indexes = [await _check_unique_id_number(ctx, d.id_number, f"members.{i}.idNumber") for i, d in enumerate(drafts)]
     household_row = Household(building_id=building_id, room=room)
     session.add(household_row)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as error:  # the same room registered by two people at the same moment
+        raise fail(ErrorCode.DUPLICATE, ROOM_TAKEN, "room") from error
     _history(ctx, household_row.id, HouseholdChange.CREATED, {"room": [None, room]})
-    for draft, index in zip(drafts, indexes, strict=True):
-        await _add_member(ctx, household_row.id, draft, index)
+    for i, (draft, index) in enumerate(zip(drafts, indexes, strict=True)):
+        await _add_member(ctx, household_row.id, draft, index, f"members.{i}.idNumber")
     return household_row.id
 
 
@@ -542,7 +552,7 @@ async def add_member(ctx: RequestContext, household_id: uuid.UUID, draft: Member
     checked_member = _check_member(ctx, check, draft, "member.", creating=True)
     check.done()
     index = await _check_unique_id_number(ctx, checked_member.id_number, "member.idNumber")
-    return await _add_member(ctx, household_id, checked_member, index)
+    return await _add_member(ctx, household_id, checked_member, index, "member.idNumber")
 
 
 async def _managed_member(ctx: RequestContext, member_id: uuid.UUID) -> HouseholdMember:
@@ -604,7 +614,10 @@ async def update_member(ctx: RequestContext, member_id: uuid.UUID, draft: Member
             )
     if changes:
         _history(ctx, row.household_id, HouseholdChange.MEMBER_UPDATED, changes, row.id)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise fail(ErrorCode.DUPLICATE, ID_NUMBER_TAKEN, "idNumber") from error
     return row.id
 
 

@@ -4,6 +4,7 @@ history, filters, and the audit of every whole value shown."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from datetime import date
@@ -416,3 +417,27 @@ async def test_statements_do_not_grow_with_the_page_and_the_audit_is_one_insert(
         return counter.count
 
     assert await statements(2) == await statements(6)
+
+
+async def test_registrations_racing_for_one_room_or_one_id_number_make_one_record(
+    api: Api, alpha: TenantHandle
+) -> None:
+    for phone in (WORKER_1, COMMUNITY_ADMIN, TENANT_ADMIN):
+        await api.token("alpha", phone)
+    room = fresh_room()
+    racing = await asyncio.gather(
+        *(
+            register_household(api, alpha, member(f"并发{n}"), room=room, phone=phone)
+            for n, phone in enumerate((WORKER_1, COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1))
+        )
+    )
+    assert sorted(str([e["code"] for e in r["errors"]]) for r in racing) == ["['DUPLICATE']"] * 3 + ["[]"]
+    number = id_number()
+    racing = await asyncio.gather(
+        *(
+            register_household(api, alpha, member("同一人", idNumber=number), phone=phone)
+            for phone in (WORKER_1, TENANT_ADMIN)
+        )
+    )
+    outcomes = sorted(str([(e["field"], e["code"]) for e in r["errors"]]) for r in racing)
+    assert outcomes == ["[('members.0.idNumber', 'DUPLICATE')]", "[]"]

@@ -15,6 +15,7 @@ from server.jobs import sweep_tenant
 from tenants.context import unit_of_work
 from tenants.tokens import read_access_token
 from tests.conftest import COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1, WORKER_2
+from tests.media_files import photo
 from tests.support import Api, Clock, TenantHandle, gid
 from tests.test_households import fresh_room, member, register_household
 
@@ -236,3 +237,14 @@ async def test_a_grid_workers_visits_due_are_a_resolver_for_their_day(
     with clock.later(timedelta(days=6, hours=12)):
         assert household["id"] in await due_for(WORKER_1)
         assert household["id"] not in await due_for(WORKER_2)
+
+
+async def test_photos_uploaded_ahead_go_with_the_visit_once(api: Api, alpha: TenantHandle) -> None:
+    household = (await register_household(api, alpha))["household"]
+    token = await api.token("alpha", WORKER_1)
+    uploaded = (await api.upload_ahead("visit.jpg", photo("image/jpeg"), "image/jpeg", token=token)).json()["id"]
+    done = await record(api, household["id"], photoIds=[uploaded])
+    assert done["errors"] == [] and len(done["visit"]["photos"]) == 1
+    assert done["visit"]["photos"][0]["url"].startswith("http")
+    again = await record(api, household["id"], photoIds=[uploaded])
+    assert [(e["field"], e["code"]) for e in again["errors"]] == [("photoIds.0", "NOT_FOUND")]

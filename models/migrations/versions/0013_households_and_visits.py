@@ -105,6 +105,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_household_members_tenant_id_household_id'), ['tenant_id', 'household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_members_tenant_id_id_number_index'), ['tenant_id', 'id_number_index'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_members_tenant_id_user_id'), ['tenant_id', 'user_id'], unique=False)
+        batch_op.create_index('uq_household_members_current_id_number', ['tenant_id', 'id_number_index'], unique=True, postgresql_where=sa.text('moved_out_at IS NULL'), sqlite_where=sa.text('moved_out_at IS NULL'))
 
     op.create_table('household_visits',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
@@ -221,6 +222,7 @@ def downgrade() -> None:
 
     op.drop_table('household_visits')
     with op.batch_alter_table('household_members', schema=None) as batch_op:
+        batch_op.drop_index('uq_household_members_current_id_number')
         batch_op.drop_index(batch_op.f('ix_household_members_tenant_id_user_id'))
         batch_op.drop_index(batch_op.f('ix_household_members_tenant_id_id_number_index'))
         batch_op.drop_index(batch_op.f('ix_household_members_tenant_id_household_id'))
