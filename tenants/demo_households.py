@@ -158,7 +158,9 @@ async def add_households(
 async def _fill_featured_grid(session: AsyncSession, code: str, chooser: random.Random) -> Grid:
     grid = (await session.scalars(select(Grid).where(Grid.code == code))).one()
     buildings = (await session.execute(select(Building.id, Building.units).where(Building.grid_id == grid.id))).all()
-    taken = set((await session.execute(select(Household.building_id, Household.room))).tuples().all())
+    taken = {
+        (row.building_id, row.room) for row in await session.execute(select(Household.building_id, Household.room))
+    }
     rooms = {
         (b.id, f"{unit}-{floor}0{door}")
         for b in buildings
