@@ -24,6 +24,7 @@ from sqlalchemy import JSON, Date, ForeignKeyConstraint, Index, LargeBinary, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
+from models.lifecycle import Lifecycle, transition
 
 
 class ResidenceStatus(enum.StrEnum):
@@ -41,6 +42,35 @@ class HouseholdChange(enum.StrEnum):
     MEMBER_UPDATED = "member_updated"
     MEMBER_MOVED_OUT = "member_moved_out"
     RESIDENT_JOINED = "resident_joined"
+
+
+class MemberStatus(enum.StrEnum):
+    """Derived from `moved_out_at`: a member is on the household's register until they move out."""
+
+    CURRENT = "current"
+    MOVED_OUT = "moved_out"
+
+
+class MemberAction(enum.StrEnum):
+    UPDATE = "update"
+    MOVE_OUT = "move_out"
+
+
+class MemberParty(enum.StrEnum):
+    MANAGER = "manager"  # the grid worker of the household's grid, an admin over it
+    SYSTEM = "system"  # nothing yet: no sweep changes a member on its own
+
+
+MEMBER_LIFECYCLE: Lifecycle[MemberStatus, MemberAction, MemberParty] = Lifecycle(
+    (
+        transition(MemberAction.UPDATE, [MemberStatus.CURRENT], None, MemberParty.MANAGER),
+        transition(MemberAction.MOVE_OUT, [MemberStatus.CURRENT], MemberStatus.MOVED_OUT, MemberParty.MANAGER),
+    )
+)
+
+
+def member_status(moved_out_at: datetime | None) -> MemberStatus:
+    return MemberStatus.CURRENT if moved_out_at is None else MemberStatus.MOVED_OUT
 
 
 class HouseholdMember(TenantOwned, Base):
@@ -77,6 +107,10 @@ class HouseholdMember(TenantOwned, Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column()
     moved_in_at: Mapped[datetime] = mapped_column(default=utcnow)
     moved_out_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def status(self) -> MemberStatus:
+        return member_status(self.moved_out_at)
 
 
 class HouseholdMemberTag(TenantOwned, Base):

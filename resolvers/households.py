@@ -22,15 +22,20 @@ from models.audit import AuditedField, SubjectKind
 from models.calendar import SHANGHAI
 from models.errors import ErrorCode
 from models.households import (
+    MEMBER_LIFECYCLE,
     AgeBand,
     HouseholdChange,
     HouseholdHistoryEntry,
     HouseholdMember,
     HouseholdMemberTag,
     IdNumberVault,
+    MemberAction,
+    MemberParty,
+    MemberStatus,
     ResidenceStatus,
     birth_date_of,
     birth_dates_of,
+    member_status,
 )
 from models.organisation import Building, Grid, Household
 from models.people import (
@@ -49,6 +54,7 @@ from resolvers.loaders import groups_by_key, loader, pages_by_parent
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
+from resolvers.steps import Steps
 from tenants.context import RequestContext
 from tenants.manifests import CareTagSpec, SettingsSpec
 from tenants.tokens import Viewer
@@ -80,6 +86,10 @@ class MemberRow:
     grid_id: uuid.UUID
     community_id: uuid.UUID
     worker_id: uuid.UUID | None
+
+    @property
+    def status(self) -> MemberStatus:
+        return member_status(self.moved_out_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +372,20 @@ async def history_of(ctx: RequestContext, row: HouseholdRow, page: PageRequest) 
 
 # --- writing -----------------------------------------------------------------------------------
 
+MEMBER_STEPS = Steps(
+    MEMBER_LIFECYCLE,
+    thing="成员",
+    states={MemberStatus.CURRENT: "在册", MemberStatus.MOVED_OUT: "已迁出"},
+    actions={MemberAction.UPDATE: "修改", MemberAction.MOVE_OUT: "迁出"},
+    field="memberId",
+)
+
+
+def member_viewer_can(ctx: RequestContext, row: MemberRow) -> frozenset[MemberAction]:
+    parties = {MemberParty.MANAGER} if manages(ctx, row.community_id, row.worker_id) else set()
+    return MEMBER_STEPS.available(ctx, row, parties)
+
+
 ROOM_TAKEN = "该房号已登记住户，请在原住户中增减成员。"
 ID_NUMBER_TAKEN = "该身份证号码已登记在本街道的其他住户中，请先办理迁出。"
 
@@ -577,8 +601,7 @@ async def update_member(ctx: RequestContext, member_id: uuid.UUID, draft: Member
     """Changes the fields given, recording each change (before and after) in the history."""
     session = session_of(ctx)
     row = await _managed_member(ctx, member_id)
-    if row.moved_out_at is not None:
-        raise fail(ErrorCode.INVALID_TRANSITION, "该成员已迁出，不能再修改。", "memberId")
+    MEMBER_STEPS.next_state(ctx, MemberAction.UPDATE, row, {MemberParty.MANAGER})
     check = InputCheck()
     checked_member = _check_member(ctx, check, draft, "", creating=False)
     check.done()
@@ -625,8 +648,7 @@ async def update_member(ctx: RequestContext, member_id: uuid.UUID, draft: Member
 async def move_out_member(ctx: RequestContext, member_id: uuid.UUID, note: str | None) -> uuid.UUID:
     """The member leaves the household; their record and its history stay."""
     row = await _managed_member(ctx, member_id)
-    if row.moved_out_at is not None:
-        raise fail(ErrorCode.INVALID_TRANSITION, "该成员已迁出。", "memberId")
+    MEMBER_STEPS.next_state(ctx, MemberAction.MOVE_OUT, row, {MemberParty.MANAGER})
     check = InputCheck()
     reason = check.text(note, "note", "迁出说明", max_length=200) if note else None
     check.done()

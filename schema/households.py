@@ -10,7 +10,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry import relay
 
-from models.households import AgeBand, HouseholdChange, ResidenceStatus
+from models.households import MEMBER_LIFECYCLE, AgeBand, HouseholdChange, MemberAction, MemberParty, ResidenceStatus
 from resolvers import households, organisation, visits
 from resolvers.pagination import Page
 from schema.common import (
@@ -24,6 +24,7 @@ from schema.common import (
     nodes_by_id,
     page_request,
     shanghai,
+    viewer_can,
 )
 from schema.cost import cost
 from schema.organisation import Building
@@ -63,6 +64,19 @@ HouseholdChangeType = mirror_enum(
     name="HouseholdChange",
     description="What a change to a household's record was.",
 )
+
+
+MEMBER_CAN = viewer_can(
+    "HouseholdMemberViewerCan",
+    "HouseholdMember",
+    MEMBER_LIFECYCLE,
+    system=MemberParty.SYSTEM,
+    mutations={
+        MemberAction.UPDATE: "updateHouseholdMember",
+        MemberAction.MOVE_OUT: "moveOutHouseholdMember",
+    },
+)
+HouseholdMemberViewerCan = MEMBER_CAN.type
 
 
 @strawberry.type(description="A care tag of the street office's list, with how often its households are visited.")
@@ -135,6 +149,7 @@ class HouseholdMember(relay.Node):
     moved_in_at: datetime
     moved_out_at: datetime | None = strawberry.field(description="Set once the member moved out; the record stays.")
     household_id: strawberry.Private[uuid.UUID]
+    row: strawberry.Private[households.MemberRow]
 
     @classmethod
     def from_row(cls, info: Info, row: households.MemberRow) -> HouseholdMember:
@@ -150,6 +165,7 @@ class HouseholdMember(relay.Node):
             moved_in_at=shanghai(row.moved_in_at),
             moved_out_at=shanghai(row.moved_out_at),
             household_id=row.household_id,
+            row=row,
         )
 
     @classmethod
@@ -159,6 +175,10 @@ class HouseholdMember(relay.Node):
         return await nodes_by_id(
             list(node_ids), lambda i: households.member(info.context, i), lambda r: cls.from_row(info, r)
         )
+
+    @strawberry.field
+    def viewer_can(self, info: Info) -> HouseholdMemberViewerCan:  # type: ignore[valid-type]
+        return MEMBER_CAN.of(households.member_viewer_can(info.context, self.row))
 
     @strawberry.field(description="Care tags (独居老人 …), from the street office's list.", metadata=cost(items=10))
     async def care_tags(self, info: Info) -> list[str]:

@@ -441,3 +441,37 @@ async def test_registrations_racing_for_one_room_or_one_id_number_make_one_recor
     )
     outcomes = sorted(str([(e["field"], e["code"]) for e in r["errors"]]) for r in racing)
     assert outcomes == ["[('members.0.idNumber', 'DUPLICATE')]", "[]"]
+
+
+async def test_a_members_viewer_can_lists_exactly_the_steps_that_then_succeed(api: Api, alpha: TenantHandle) -> None:
+    room = fresh_room()
+    resident = await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="步骤甲", room=room)
+    done = await register_household(api, alpha, member("步骤甲"), member("步骤乙", relation="配偶"), room=room)
+    await api.data(VERIFY, {"id": resident["resident"]["id"]}, token=await api.token("alpha", WORKER_1))
+    query = "query($id: ID!) { node(id: $id) { ... on HouseholdMember { movedOutAt viewerCan { update moveOut } } } }"
+    steps = {
+        "update": 'mutation($id: ID!) { updateHouseholdMember(input: {memberId: $id, relation: "配偶"}) { errors { code } } }',
+        "moveOut": "mutation($id: ID!) { moveOutHouseholdMember(input: {memberId: $id}) { errors { code } } }",
+    }
+    callers = {
+        "worker": await api.token("alpha", WORKER_1),
+        "admin": await api.token("alpha", COMMUNITY_ADMIN),
+        "resident": resident["tokens"]["accessToken"],
+    }
+    spouse = next(m for m in members_of(done["household"]) if m["name"] == "步骤乙")["id"]
+    for state in ("current", "moved out"):
+        for who, token in callers.items():
+            offered = (await api.data(query, {"id": spouse}, token=token))["node"]["viewerCan"]
+            for step, mutation in steps.items():
+                if step == "moveOut" and offered[step]:
+                    continue  # taken once, below, to reach the next state
+                outcome = next(iter((await api.data(mutation, {"id": spouse}, token=token)).values()))
+                assert (outcome["errors"] == []) == offered[step], (state, who, step, outcome)
+            assert offered == {
+                "update": who != "resident" and state == "current",
+                "moveOut": who != "resident" and state == "current",
+            }
+        moved = await api.data(steps["moveOut"], {"id": spouse}, token=callers["worker"])
+        assert moved["moveOutHouseholdMember"]["errors"] == (
+            [] if state == "current" else [{"code": "INVALID_TRANSITION"}]
+        )
