@@ -8,7 +8,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from models.database import counting_statements
 from resolvers.pagination import PageRequest
 from resolvers.visits import visits_due_for_worker
 from server.jobs import sweep_tenant
@@ -17,7 +16,7 @@ from tenants.tokens import read_access_token
 from tests.conftest import COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1, WORKER_2
 from tests.media_files import photo
 from tests.support import Api, Clock, TenantHandle, gid
-from tests.test_households import fresh_room, member, register_household
+from tests.test_households import fewest_statements, fresh_room, member, register_household
 
 RECORD = """mutation($input: RecordHouseholdVisitInput!) { recordHouseholdVisit(input: $input) {
   visit { id kind visitedAt latitude notes followUpOn worker { name }
@@ -210,12 +209,9 @@ async def test_visit_lists_cost_the_same_whatever_the_page(api: Api, alpha: Tena
     worker = await api.token("alpha", WORKER_1)
     await api.data(query, {"n": 1}, token=worker)
 
-    async def statements(n: int) -> int:
-        with counting_statements() as counter:
-            await api.data(query, {"n": n}, token=worker)
-        return counter.count
-
-    assert await statements(2) == await statements(5)
+    assert await fewest_statements(api, query, {"n": 2}, worker) == await fewest_statements(
+        api, query, {"n": 5}, worker
+    )
 
 
 async def test_a_grid_workers_visits_due_are_a_resolver_for_their_day(
