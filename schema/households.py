@@ -202,7 +202,7 @@ class HouseholdHistoryEntry:
     change: HouseholdChangeType
     actor_name: str | None = strawberry.field(description="Null when the system made it.")
     at: datetime
-    changes: list[FieldChange]
+    changes: list[FieldChange] = strawberry.field(metadata=cost(items=20))
 
     @classmethod
     def from_row(cls, row: households.HistoryRow) -> HouseholdHistoryEntry:
