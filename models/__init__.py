@@ -1,12 +1,15 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
+from models.articles import Article, ArticleEvent
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.leaders import BuildingLeader, BuildingLeaderEvent
+from models.notices import Notice, NoticeReceipt, NoticeTarget
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
@@ -30,10 +33,14 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentType",
+    "Article",
+    "ArticleEvent",
     "Attachment",
     "BadgeRegistration",
     "Base",
     "Building",
+    "BuildingLeader",
+    "BuildingLeaderEvent",
     "Community",
     "Complaint",
     "ComplaintCategory",
@@ -41,6 +48,9 @@ __all__ = [
     "Department",
     "Grid",
     "Household",
+    "Notice",
+    "NoticeReceipt",
+    "NoticeTarget",
     "Notification",
     "OfficialCalendarDay",
     "PendingUpload",

@@ -45,6 +45,9 @@ class NotificationKind(enum.StrEnum):
     VOLUNTEER_ACTIVITY_CHANGED = "volunteer_activity_changed"
     VOLUNTEER_ACTIVITY_CANCELLED = "volunteer_activity_cancelled"
     VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
+    BUILDING_LEADER_APPOINTED = "building_leader_appointed"
+    BUILDING_LEADER_DISMISSED = "building_leader_dismissed"
+    NOTICE_POSTED = "notice_posted"
 
 
 class SubjectType(enum.StrEnum):
@@ -58,6 +61,8 @@ class SubjectType(enum.StrEnum):
     RESIDENT = "Resident"
     VOLUNTEER = "Volunteer"
     VOLUNTEER_ACTIVITY = "VolunteerActivity"
+    BUILDING_LEADER = "BuildingLeader"
+    NOTICE = "Notice"
 
 
 @dataclass(frozen=True)
