@@ -37,10 +37,13 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import (
     appointments,
+    articles,
     auth,
     badges,
     bookings,
     complaints,
+    leaders,
+    notices,
     notifications,
     organisation,
     people,
@@ -82,6 +85,9 @@ def _root_types() -> tuple[type, type]:
             notifications.Query,
             volunteers.Query,
             badges.Query,
+            leaders.Query,
+            articles.Query,
+            notices.Query,
         ),
     )
     mutation = merge_types(
@@ -95,6 +101,9 @@ def _root_types() -> tuple[type, type]:
             notifications.Mutation,
             volunteers.Mutation,
             badges.Mutation,
+            leaders.Mutation,
+            articles.Mutation,
+            notices.Mutation,
         ),
     )
     return query, mutation
