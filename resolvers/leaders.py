@@ -89,6 +89,7 @@ TERM_EVENT = Selection(
 )
 TERM_ORDER = (BuildingLeader.id,)
 RESIDENT_ORDER = (ResidentProfile.id,)
+VERIFIED_RESIDENT = RESIDENT.where(ResidentProfile.status == ResidentStatus.VERIFIED)
 
 
 def is_serving(row: TermRow, now: datetime) -> bool:
@@ -136,12 +137,22 @@ async def _timelines(ctx: RequestContext, term_ids: list[uuid.UUID], page: PageR
     return [pages[term_id] for term_id in term_ids]
 
 
+async def _residents_of_buildings(
+    ctx: RequestContext, building_ids: list[uuid.UUID], page: PageRequest
+) -> list[Page[ResidentRow]]:
+    pages = await pages_per_parent(
+        ctx, VERIFIED_RESIDENT, ResidentProfile.building_id, building_ids, RESIDENT_ORDER, page
+    )
+    return [pages[building_id] for building_id in building_ids]
+
+
 class Loaders:
     """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
 
     serving_of_buildings = _serving_of_buildings  # per page
     terms = _terms  # per viewer
     timelines = _timelines  # per page
+    residents_of_buildings = _residents_of_buildings  # per page
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -205,10 +216,7 @@ async def residents_of_term(ctx: RequestContext, row: TermRow, page: PageRequest
         viewer.user_id == row.user_id and Role.BUILDING_LEADER in viewer.roles and is_serving(row, ctx.clock())
     ):
         return Page.empty()
-    residents = RESIDENT.where(
-        ResidentProfile.building_id == row.building_id, ResidentProfile.status == ResidentStatus.VERIFIED
-    )
-    return await paginate(ctx, residents, RESIDENT_ORDER, page)
+    return await loader(ctx, Loaders.residents_of_buildings, checked(ctx, page)).load(row.building_id)
 
 
 # --- appointing and dismissing ---------------------------------------------------------------
