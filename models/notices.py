@@ -23,12 +23,10 @@ from sqlalchemy import (
     and_,
     exists,
     or_,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, tenant_index, utcnow
-from models.organisation import Building, Grid
 
 
 class NoticeScope(enum.StrEnum):
@@ -103,23 +101,18 @@ def in_audience(
 ) -> ColumnElement[bool]:
     """Whether a notice (the `Notice` of the enclosing query) reaches whoever lives in the
     building `building_id`, of grid `grid_id` in `community_id`."""
-    targeted = exists().where(
-        NoticeTarget.tenant_id == Notice.tenant_id,
-        NoticeTarget.notice_id == Notice.id,
-        or_(NoticeTarget.building_id == building_id, NoticeTarget.grid_id == grid_id),
+    # Everything but the targets comes from the enclosing queries, however deep they nest.
+    targeted = (
+        exists()
+        .where(
+            NoticeTarget.tenant_id == Notice.tenant_id,
+            NoticeTarget.notice_id == Notice.id,
+            or_(NoticeTarget.building_id == building_id, NoticeTarget.grid_id == grid_id),
+        )
+        .correlate_except(NoticeTarget)
     )
     return or_(
         Notice.scope == NoticeScope.STREET,
         and_(Notice.scope == NoticeScope.COMMUNITY, Notice.community_id == community_id),
         and_(Notice.scope.in_((NoticeScope.GRIDS, NoticeScope.BUILDINGS)), targeted),
-    )
-
-
-def reaches_building(building_id: uuid.UUID) -> ColumnElement[bool]:
-    """Whether a notice (the `Notice` of the enclosing query) reaches this building's residents."""
-    return exists(
-        select(Building.id)
-        .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
-        .where(Building.id == building_id, in_audience(Building.id, Grid.id, Grid.community_id))
-        .correlate(Notice)
     )

@@ -24,9 +24,9 @@ from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Community, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User
 from resolvers.errors import InputCheck, fail, not_found
-from resolvers.loaders import loader
+from resolvers.loaders import loader, pages_per_parent
 from resolvers.notifications import notify
-from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
 from resolvers.upserts import upsert
@@ -114,6 +114,7 @@ RECEIPT = Selection(
         NoticeReceipt.confirmed_at,
     ).join(User, (User.tenant_id == NoticeReceipt.tenant_id) & (User.id == NoticeReceipt.user_id)),
 )
+RECEIPT_ORDER = (NoticeReceipt.read_at, NoticeReceipt.id)
 TARGET = Selection(TargetRow, select(NoticeTarget.notice_id, NoticeTarget.grid_id, NoticeTarget.building_id))
 # The verified residents and where they live, for audiences.
 _HOMES = (
@@ -221,6 +222,11 @@ async def _targets(ctx: RequestContext, ids: list[uuid.UUID]) -> list[list[Targe
     return [grouped[i] for i in ids]
 
 
+async def _receipts(ctx: RequestContext, ids: list[uuid.UUID], page: PageRequest) -> list[Page[ReceiptRow]]:
+    pages = await pages_per_parent(ctx, RECEIPT, NoticeReceipt.notice_id, ids, RECEIPT_ORDER, page)
+    return [pages[i] for i in ids]
+
+
 class Loaders:
     """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
 
@@ -228,6 +234,7 @@ class Loaders:
     counts = _counts
     own_receipts = _own_receipts  # per viewer
     targets = _targets
+    receipts = _receipts  # per page
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -258,8 +265,7 @@ async def receipts(ctx: RequestContext, row: NoticeRow, page: PageRequest) -> Pa
     """Who has read it, first readers first: for whoever posted it and the admins over it."""
     if not oversees(ctx.viewer, row):
         return Page.empty()
-    read = RECEIPT.where(NoticeReceipt.notice_id == row.id)
-    return await paginate(ctx, read, (NoticeReceipt.read_at, NoticeReceipt.id), page)
+    return await loader(ctx, Loaders.receipts, checked(ctx, page)).load(row.id)
 
 
 async def own_receipt(ctx: RequestContext, notice_id: uuid.UUID) -> ReceiptRow | None:

@@ -28,24 +28,24 @@ LIST = """query($filter: ArticleFilter, $first: Int, $after: String) { articles(
 XSS = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
-    "<img src=\"javascript:alert(1)\">",
-    "<a href=\"javascript:alert(1)\">点我</a>",
-    "<a href=\"JaVaScRiPt:alert(1)\">点我</a>",
-    "<a href=\"&#106;avascript:alert(1)\">点我</a>",
-    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">点我</a>",
+    '<img src="javascript:alert(1)">',
+    '<a href="javascript:alert(1)">点我</a>',
+    '<a href="JaVaScRiPt:alert(1)">点我</a>',
+    '<a href="&#106;avascript:alert(1)">点我</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">点我</a>',
     "<svg onload=alert(1)></svg>",
-    "<iframe src=\"https://evil.example\"></iframe>",
+    '<iframe src="https://evil.example"></iframe>',
     "<style>body{background:url(javascript:alert(1))}</style>",
-    "<p style=\"background:url(javascript:alert(1))\">样式</p>",
-    "<div onclick=\"alert(1)\">点我</div>",
+    '<p style="background:url(javascript:alert(1))">样式</p>',
+    '<div onclick="alert(1)">点我</div>',
     "<body onload=alert(1)>",
-    "<object data=\"evil.swf\"></object>",
-    "<embed src=\"evil.swf\">",
-    "<form action=\"https://evil.example\"><input name=x></form>",
+    '<object data="evil.swf"></object>',
+    '<embed src="evil.swf">',
+    '<form action="https://evil.example"><input name=x></form>',
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>",
     "<scr<script>ipt>alert(1)</script>",
-    "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
-    "<base href=\"https://evil.example/\">",
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<base href="https://evil.example/">',
     "<!--<img src=x onerror=alert(1)>-->",
     "<p>正文</p><noscript><img src=x onerror=alert(1)></noscript>",
 ]
@@ -103,7 +103,15 @@ def test_a_body_keeps_nothing_that_could_run(payload: str) -> None:
 def test_a_body_keeps_what_an_editor_writes() -> None:
     body = '<h2>标题</h2><p><strong>粗</strong><em>斜</em></p><ul><li>一</li></ul><a href="https://example.cn/a">链接</a><img src="https://example.cn/a.png" alt="图">'
     cleaned = sanitised_body(body)
-    for kept in ("<h2>", "<strong>", "<em>", "<li>", 'href="https://example.cn/a"', 'src="https://example.cn/a.png"', 'rel="noopener noreferrer nofollow"'):
+    for kept in (
+        "<h2>",
+        "<strong>",
+        "<em>",
+        "<li>",
+        'href="https://example.cn/a"',
+        'src="https://example.cn/a.png"',
+        'rel="noopener noreferrer nofollow"',
+    ):
         assert kept in cleaned, cleaned
 
 
@@ -122,7 +130,11 @@ async def test_draft_published_withdrawn_and_who_sees_it(api: Api, alpha: Tenant
     phone = fresh_phone()
     await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], phone=phone)
     resident = await api.token("alpha", phone)
-    for kwargs in ({"tenant": "alpha"}, {"token": resident}, {"token": await api.token("alpha", OTHER_COMMUNITY_ADMIN)}):
+    for kwargs in (
+        {"tenant": "alpha"},
+        {"token": resident},
+        {"token": await api.token("alpha", OTHER_COMMUNITY_ADMIN)},
+    ):
         assert (await api.data(NODE, {"id": article["id"]}, **kwargs))["node"] is None
 
     published = await step(api, PUBLISH, "publishArticle", admin, article["id"])
@@ -138,9 +150,18 @@ async def test_draft_published_withdrawn_and_who_sees_it(api: Api, alpha: Tenant
     assert can["node"]["viewerCan"] == {"update": False, "publish": False, "withdraw": False}
     assert can["node"]["timeline"]["edges"] == []
 
-    assert [e["code"] for e in (await step(api, WITHDRAW, "withdrawArticle", await api.token("alpha", OTHER_COMMUNITY_ADMIN), article["id"]))["errors"]] == ["FORBIDDEN"]
-    assert [e["code"] for e in (await step(api, WITHDRAW, "withdrawArticle", resident, article["id"]))["errors"]] == ["FORBIDDEN"]
-    assert [e["code"] for e in (await step(api, PUBLISH, "publishArticle", admin, article["id"]))["errors"]] == ["INVALID_TRANSITION"]
+    assert [
+        e["code"]
+        for e in (
+            await step(api, WITHDRAW, "withdrawArticle", await api.token("alpha", OTHER_COMMUNITY_ADMIN), article["id"])
+        )["errors"]
+    ] == ["FORBIDDEN"]
+    assert [e["code"] for e in (await step(api, WITHDRAW, "withdrawArticle", resident, article["id"]))["errors"]] == [
+        "FORBIDDEN"
+    ]
+    assert [e["code"] for e in (await step(api, PUBLISH, "publishArticle", admin, article["id"]))["errors"]] == [
+        "INVALID_TRANSITION"
+    ]
     withdrawn = await step(api, WITHDRAW, "withdrawArticle", await api.token("alpha", TENANT_ADMIN), article["id"])
     assert withdrawn["article"]["status"] == "WITHDRAWN"
     assert (await api.data(NODE, {"id": article["id"]}, tenant="alpha"))["node"] is None
@@ -175,8 +196,12 @@ async def test_only_admins_over_a_community_write_its_articles(
 async def test_another_tenant_cannot_touch_an_article(api: Api, alpha: TenantHandle) -> None:
     article = await created(api, await api.token("alpha", TENANT_ADMIN), None)
     beta = await api.token("beta", TENANT_ADMIN)
-    assert [e["code"] for e in (await step(api, PUBLISH, "publishArticle", beta, article["id"]))["errors"]] == ["NOT_FOUND"]
-    updated = (await api.data(UPDATE, {"input": {"articleId": article["id"], "article": draft()}}, token=beta))["updateArticle"]
+    assert [e["code"] for e in (await step(api, PUBLISH, "publishArticle", beta, article["id"]))["errors"]] == [
+        "NOT_FOUND"
+    ]
+    updated = (await api.data(UPDATE, {"input": {"articleId": article["id"], "article": draft()}}, token=beta))[
+        "updateArticle"
+    ]
     assert [e["code"] for e in updated["errors"]] == ["NOT_FOUND"]
 
 
@@ -191,7 +216,9 @@ async def test_lists_put_pinned_first_then_the_newest_and_page_without_gaps(api:
     seen: list[dict[str, Any]] = []
     after = None
     while True:
-        page = (await api.data(LIST, {"filter": {"communityId": community}, "first": 2, "after": after}, tenant="alpha"))["articles"]
+        page = (
+            await api.data(LIST, {"filter": {"communityId": community}, "first": 2, "after": after}, tenant="alpha")
+        )["articles"]
         seen += [e["node"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break

@@ -6,7 +6,7 @@ term cuts all of it at the next request. "Now" is Tuesday 1 December 2026, 09:00
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -111,7 +111,9 @@ async def test_only_admins_over_the_building_appoint(
     api: Api, alpha: TenantHandle, tenant: str, phone: str, code: str
 ) -> None:
     _, resident_id = await verified(api, alpha, "A1-G1-B2")
-    appointed = await appoint(api, await api.token(tenant, phone), resident_id, gid("Building", alpha.buildings["A1-G1-B2"]))
+    appointed = await appoint(
+        api, await api.token(tenant, phone), resident_id, gid("Building", alpha.buildings["A1-G1-B2"])
+    )
     assert appointed["leader"] is None
     assert code in {e["code"] for e in appointed["errors"]}, appointed
 
@@ -119,7 +121,10 @@ async def test_only_admins_over_the_building_appoint(
 async def test_a_resident_not_yet_verified_cannot_be_appointed(api: Api, alpha: TenantHandle) -> None:
     registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B2"])
     appointed = await appoint(
-        api, await api.token("alpha", TENANT_ADMIN), registered["resident"]["id"], gid("Building", alpha.buildings["A1-G1-B2"])
+        api,
+        await api.token("alpha", TENANT_ADMIN),
+        registered["resident"]["id"],
+        gid("Building", alpha.buildings["A1-G1-B2"]),
     )
     assert [e["code"] for e in appointed["errors"]] == ["NOT_FOUND"]
 
@@ -158,7 +163,13 @@ async def test_a_leader_sees_their_residents_masked_and_relays_a_complaint_for_o
     assert [e["code"] for e in other_building["errors"]] == ["OUT_OF_SCOPE"]
     by_phone = await api.data(
         FILE,
-        {"input": {"source": "PHONE", "residentId": neighbour_id, "complaint": {"title": "t", "content": "c", "categoryId": await category(api)}}},
+        {
+            "input": {
+                "source": "PHONE",
+                "residentId": neighbour_id,
+                "complaint": {"title": "t", "content": "c", "categoryId": await category(api)},
+            }
+        },
         token=token,
     )
     assert [e["code"] for e in by_phone["fileComplaint"]["errors"]] == ["FORBIDDEN"]
@@ -172,7 +183,15 @@ async def test_a_leader_reads_their_buildings_complaints_and_can_do_nothing_to_t
     resident_phone, _ = await verified(api, alpha, "A1-G1-B2")
     submitted = await api.data(
         "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } } }",
-        {"input": {"complaint": {"title": "电梯异响", "content": "2号楼电梯运行有异响。", "categoryId": await category(api)}}},
+        {
+            "input": {
+                "complaint": {
+                    "title": "电梯异响",
+                    "content": "2号楼电梯运行有异响。",
+                    "categoryId": await category(api),
+                }
+            }
+        },
         token=await api.token("alpha", resident_phone),
     )
     complaint_id = submitted["submitComplaint"]["complaint"]["id"]
@@ -207,10 +226,14 @@ async def test_dismissal_cuts_access_at_once(api: Api, alpha: TenantHandle) -> N
     phone, term_id = await leader_of(api, alpha)
     token = await fresh_token(api, phone)
     assert (await relay(api, token, neighbour_id))["errors"] == []
-    refused = await api.data(DISMISS, {"input": {"leaderId": term_id, "reason": "搬离本楼"}}, token=await api.token("alpha", WORKER_1))
+    refused = await api.data(
+        DISMISS, {"input": {"leaderId": term_id, "reason": "搬离本楼"}}, token=await api.token("alpha", WORKER_1)
+    )
     assert [e["code"] for e in refused["dismissBuildingLeader"]["errors"]] == ["FORBIDDEN"]
     other = await api.data(
-        DISMISS, {"input": {"leaderId": term_id, "reason": "搬离本楼"}}, token=await api.token("alpha", OTHER_COMMUNITY_ADMIN)
+        DISMISS,
+        {"input": {"leaderId": term_id, "reason": "搬离本楼"}},
+        token=await api.token("alpha", OTHER_COMMUNITY_ADMIN),
     )
     assert [e["code"] for e in other["dismissBuildingLeader"]["errors"]] == ["NOT_FOUND"]
     dismissed = await api.data(
@@ -223,16 +246,16 @@ async def test_dismissal_cuts_access_at_once(api: Api, alpha: TenantHandle) -> N
     me = await api.data("{ me { roles { role } } }", token=token)
     assert {"role": "BUILDING_LEADER"} not in me["me"]["roles"]
     assert [e["code"] for e in (await relay(api, token, neighbour_id))["errors"]] == ["FORBIDDEN"]
-    assert (await api.data("query($id: ID!) { node(id: $id) { id } }", {"id": neighbour_id}, token=token))["node"] is None
+    assert (await api.data("query($id: ID!) { node(id: $id) { id } }", {"id": neighbour_id}, token=token))[
+        "node"
+    ] is None
     again = await api.data(
         DISMISS, {"input": {"leaderId": term_id, "reason": "再免"}}, token=await api.token("alpha", COMMUNITY_ADMIN)
     )
     assert [e["code"] for e in again["dismissBuildingLeader"]["errors"]] == ["INVALID_TRANSITION"]
 
 
-async def test_the_end_of_a_term_cuts_access_without_anyone_acting(
-    api: Api, alpha: TenantHandle, clock: Clock
-) -> None:
+async def test_the_end_of_a_term_cuts_access_without_anyone_acting(api: Api, alpha: TenantHandle, clock: Clock) -> None:
     neighbour_phone, neighbour_id = await verified(api, alpha, "A1-G1-B2")
     submitted = await api.data(
         "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } } }",
@@ -242,7 +265,11 @@ async def test_the_end_of_a_term_cuts_access_without_anyone_acting(
     complaint_id = submitted["submitComplaint"]["complaint"]["id"]
     phone, resident_id = await verified(api, alpha, "A1-G1-B2", name="短任期")
     short = await appoint(
-        api, await api.token("alpha", COMMUNITY_ADMIN), resident_id, gid("Building", alpha.buildings["A1-G1-B2"]), endsOn="2026-12-02"
+        api,
+        await api.token("alpha", COMMUNITY_ADMIN),
+        resident_id,
+        gid("Building", alpha.buildings["A1-G1-B2"]),
+        endsOn="2026-12-02",
     )
     assert short["errors"] == []
     token = await fresh_token(api, phone)
