@@ -222,7 +222,7 @@ async def test_a_leader_reads_their_buildings_complaints_and_can_do_nothing_to_t
 
 
 async def test_dismissal_cuts_access_at_once(api: Api, alpha: TenantHandle) -> None:
-    neighbour_phone, neighbour_id = await verified(api, alpha, "A1-G1-B2")
+    _, neighbour_id = await verified(api, alpha, "A1-G1-B2")
     phone, term_id = await leader_of(api, alpha)
     token = await fresh_token(api, phone)
     assert (await relay(api, token, neighbour_id))["errors"] == []
