@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -97,6 +98,6 @@ def serving(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def led_buildings(user_id: uuid.UUID, now: datetime) -> Select[tuple[uuid.UUID]]:
+def led_buildings(user_id: uuid.UUID, now: datetime) -> Select[Any]:
     """The buildings this person leads at `now`, as a SELECT to use inside a condition."""
     return select(BuildingLeader.building_id).where(BuildingLeader.user_id == user_id, serving(now))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKeyConstraint,
     Index,
+    SQLColumnExpression,
     String,
     Text,
     UniqueConstraint,
@@ -97,7 +98,9 @@ class NoticeReceipt(TenantOwned, Base):
 
 
 def in_audience(
-    building_id: ColumnElement[uuid.UUID], grid_id: ColumnElement[uuid.UUID], community_id: ColumnElement[uuid.UUID]
+    building_id: SQLColumnExpression[uuid.UUID],
+    grid_id: SQLColumnExpression[uuid.UUID],
+    community_id: SQLColumnExpression[uuid.UUID | None],
 ) -> ColumnElement[bool]:
     """Whether a notice (the `Notice` of the enclosing query) reaches whoever lives in the
     building `building_id`, of grid `grid_id` in `community_id`."""

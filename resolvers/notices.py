@@ -142,7 +142,7 @@ def _in_scope(viewer: Viewer | None) -> ColumnElement[bool]:
     """Anyone: public notices. A resident: those that reach their home. Whoever posted one, and
     the admins over it: theirs. Grid workers: the street office's and their communities'."""
     if viewer is None:
-        return Notice.is_public
+        return Notice.is_public.is_(True)
     served = select(Grid.community_id).where(Grid.worker_id == viewer.user_id)
     return or_(
         Notice.is_public,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,7 +116,9 @@ async def add_articles(session: AsyncSession, seed: str) -> None:
             updated_at=published or written,
         )
         rows.append(row)
-        steps = [(ArticleAction.CREATE, None, ArticleStatus.DRAFT, written)]
+        steps: list[tuple[ArticleAction, ArticleStatus | None, ArticleStatus, datetime]] = [
+            (ArticleAction.CREATE, None, ArticleStatus.DRAFT, written)
+        ]
         if published is not None:
             steps.append((ArticleAction.PUBLISH, ArticleStatus.DRAFT, ArticleStatus.PUBLISHED, published))
         if story.status is ArticleStatus.WITHDRAWN:

@@ -9,11 +9,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from starlette.applications import Starlette
 
-from models.articles import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, sanitised_body
+from models.articles import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, Article, ArticleStatus, sanitised_body
 from models.database import counting_statements
+from schema.articles import ARTICLE_CAN
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1
+from tests.media_files import photo
 from tests.support import Api, TenantHandle, fresh_phone, gid
+from tests.test_viewer_can import Walk
 
 ARTICLE = "article { id title body status pinned publishedAt streetWide viewerCan { update publish withdraw } } errors { field code message }"
 CREATE = f"mutation($input: CreateArticleInput!) {{ createArticle(input: $input) {{ {ARTICLE} }} }}"
@@ -246,3 +250,51 @@ async def test_a_list_takes_the_same_statements_whatever_the_page(api: Api, alph
 
     assert await statements(1, token=admin) == await statements(3, token=admin)
     assert await statements(1, tenant="alpha") == await statements(3, tenant="alpha")
+
+
+@pytest.mark.parametrize("state", list(ArticleStatus))
+async def test_an_articles_viewer_can_is_what_its_mutations_accept(
+    state: ArticleStatus, api: Api, app: Starlette, alpha: TenantHandle
+) -> None:
+    admin = await api.token("alpha", COMMUNITY_ADMIN)
+    article = await created(api, admin, gid("Community", alpha.communities["A1"]), title="walk")
+    fields = {"article": draft(title="walk")}
+    step_input = {"articleId": article["id"]}
+    walk = Walk(
+        api,
+        app,
+        alpha.id,
+        Article,
+        article["id"],
+        ARTICLE_CAN,
+        {
+            "updateArticle": lambda _: {**step_input, **fields},
+            "publishArticle": lambda _: step_input,
+            "withdrawArticle": lambda _: step_input,
+        },
+    )
+    roles = {"community admin": COMMUNITY_ADMIN, "tenant admin": TENANT_ADMIN}
+    if state is ArticleStatus.PUBLISHED:
+        # Readers see it, and may do nothing to it.
+        roles |= {"other community admin": OTHER_COMMUNITY_ADMIN, "grid worker": WORKER_1}
+    await walk.check({"status": state}, roles)
+
+
+async def test_a_cover_uploaded_first_is_shown_and_can_be_taken_away(api: Api, alpha: TenantHandle) -> None:
+    admin = await api.token("alpha", COMMUNITY_ADMIN)
+    response = await api.upload_ahead("cover.jpg", photo("image/jpeg"), "image/jpeg", token=admin)
+    assert response.status_code == 201, response.text
+    cover_id = response.json()["id"]
+    article = await created(api, admin, gid("Community", alpha.communities["A1"]), coverId=cover_id)
+    shown = "query($id: ID!) { node(id: $id) { ... on Article { coverUrl } } }"
+    url = (await api.data(shown, {"id": article["id"]}, token=admin))["node"]["coverUrl"]
+    assert (await api.client.get(url)).content.startswith(b"\xff\xd8")
+    again = await api.data(
+        CREATE, {"input": {"article": draft(coverId=cover_id)}}, token=await api.token("alpha", TENANT_ADMIN)
+    )
+    assert [e["field"] for e in again["createArticle"]["errors"]] == ["coverId.0"]
+    removed = await api.data(
+        UPDATE, {"input": {"articleId": article["id"], "article": draft(), "removeCover": True}}, token=admin
+    )
+    assert removed["updateArticle"]["errors"] == []
+    assert (await api.data(shown, {"id": article["id"]}, token=admin))["node"]["coverUrl"] is None

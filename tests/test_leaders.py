@@ -5,14 +5,19 @@ term cuts all of it at the next request. "Now" is Tuesday 1 December 2026, 09:00
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 
+from models.complaints import Complaint
+from schema.complaints import COMPLAINT_CAN
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, WORKER_2
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
+from tests.test_viewer_can import COMPLAINT_STATES, Walk
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 LEADER = "leader { id startsOn endsOn serving leader { name phone } building { name } } errors { field code message }"
@@ -321,3 +326,47 @@ async def test_the_register_and_the_board_take_the_same_statements_whatever_the_
     for phone in (TENANT_ADMIN, COMMUNITY_ADMIN):
         token = await api.token("alpha", phone)
         assert await statements(1, token) == await statements(3, token)
+
+
+@pytest.mark.parametrize("state", COMPLAINT_STATES)
+async def test_a_leaders_copy_of_a_complaint_offers_and_takes_no_step_in_any_state(
+    state: str, api: Api, app: Starlette, alpha: TenantHandle
+) -> None:
+    resident_phone, _ = await verified(api, alpha, "A1-G1-B2")
+    submitted = await api.data(
+        "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } } }",
+        {"input": {"complaint": {"title": "walk", "content": "每个状态", "categoryId": await category(api)}}},
+        token=await api.token("alpha", resident_phone),
+    )
+    complaint_id = submitted["submitComplaint"]["complaint"]["id"]
+    phone, _ = await leader_of(api, alpha)
+    step = {"complaintId": complaint_id}
+    walk = Walk(
+        api,
+        app,
+        alpha.id,
+        Complaint,
+        complaint_id,
+        COMPLAINT_CAN,
+        {
+            "acceptComplaint": lambda _: step,
+            "startComplaintWork": lambda _: step,
+            "dispatchComplaint": lambda _: {
+                **step,
+                "departmentId": gid("Department", uuid.uuid4()),
+                "dueInWorkingDays": 5,
+            },
+            "acceptWorkOrder": lambda _: step,
+            "returnComplaintToGrid": lambda _: {**step, "reason": "不属于本部门"},
+            "resolveComplaint": lambda _: {**step, "reply": "已处理"},
+            "rejectComplaint": lambda _: {**step, "reason": "重复反映"},
+            "reassignComplaint": lambda _: {**step, "gridId": gid("Grid", alpha.grids["A1-G2"])},
+            "superviseComplaint": lambda _: {**step, "note": "请加快", "dueInWorkingDays": 3},
+            "confirmComplaint": lambda _: {**step, "rating": 5},
+            "reopenComplaint": lambda _: {**step, "reason": "没有修好"},
+            "withdrawComplaint": lambda _: step,
+        },
+    )
+    await walk.check({"resolved_at": NOW, **COMPLAINT_STATES[state]}, {"building leader": phone})
+    listed = await walk.listed(await api.token("alpha", phone))
+    assert not any(listed.values())
