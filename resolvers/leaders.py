@@ -198,20 +198,23 @@ async def my_terms(ctx: RequestContext, page: PageRequest) -> Page[TermRow]:
     return await paginate(ctx, mine, TERM_ORDER, page, descending=True)
 
 
-@allowed_to(*ADMINS, Role.RESIDENT)
+@allowed_to(ANYONE)
 async def timeline(ctx: RequestContext, row: TermRow, page: PageRequest) -> Page[TermEventRow]:
     """A term's appointments and dismissal: for admins over it and the leader themself."""
-    viewer = viewer_of(ctx)
-    if not (viewer.administers(row.community_id) or viewer.user_id == row.user_id):
+    viewer = ctx.viewer
+    if viewer is None or not (viewer.administers(row.community_id) or viewer.user_id == row.user_id):
         return Page.empty()
     return await loader(ctx, Loaders.timelines, checked(ctx, page)).load(row.id)
 
 
-@allowed_to(Role.BUILDING_LEADER, *ADMINS)
+@allowed_to(ANYONE)
 async def residents_of_term(ctx: RequestContext, row: TermRow, page: PageRequest) -> Page[ResidentRow]:
     """The verified residents of the term's building: for its leader while they serve it, and
-    for admins over it; phones masked as for grid workers (people.shown_phone)."""
-    viewer = viewer_of(ctx)
+    for admins over it; phones masked as for grid workers (people.shown_phone). Nothing for
+    anyone else, who sees the term on the board."""
+    viewer = ctx.viewer
+    if viewer is None:
+        return Page.empty()
     if not viewer.administers(row.community_id) and not (
         viewer.user_id == row.user_id and Role.BUILDING_LEADER in viewer.roles and is_serving(row, ctx.clock())
     ):

@@ -254,6 +254,7 @@ async def notice(ctx: RequestContext, notice_id: uuid.UUID) -> NoticeRow | None:
     return await loader(ctx, Loaders.notices, ctx.viewer).load(notice_id)
 
 
+@allowed_to(ANYONE)
 async def read_counts(ctx: RequestContext, row: NoticeRow) -> ReadCounts | None:
     """For whoever posted it and the admins over it; None for anyone else."""
     if not oversees(ctx.viewer, row):
@@ -261,6 +262,7 @@ async def read_counts(ctx: RequestContext, row: NoticeRow) -> ReadCounts | None:
     return await loader(ctx, Loaders.counts).load(row.id)
 
 
+@allowed_to(ANYONE)
 async def receipts(ctx: RequestContext, row: NoticeRow, page: PageRequest) -> Page[ReceiptRow]:
     """Who has read it, first readers first: for whoever posted it and the admins over it."""
     if not oversees(ctx.viewer, row):
@@ -268,12 +270,14 @@ async def receipts(ctx: RequestContext, row: NoticeRow, page: PageRequest) -> Pa
     return await loader(ctx, Loaders.receipts, checked(ctx, page)).load(row.id)
 
 
+@allowed_to(ANYONE)
 async def own_receipt(ctx: RequestContext, notice_id: uuid.UUID) -> ReceiptRow | None:
     if ctx.viewer is None:
         return None
     return await loader(ctx, Loaders.own_receipts, ctx.viewer.user_id).load(notice_id)
 
 
+@allowed_to(ANYONE)
 async def targets(ctx: RequestContext, notice_id: uuid.UUID) -> list[TargetRow]:
     return await loader(ctx, Loaders.targets).load(notice_id)
 

@@ -94,6 +94,13 @@ async def test_a_community_admin_appoints_a_resident_and_the_board_shows_them_ma
     shown = {e["node"]["id"]: e["node"] for e in board["node"]["leaders"]["edges"]}
     assert shown[term_id]["leader"] == {"name": "楼栋长", "phone": f"{phone[:3]}****{phone[-4:]}"}
     assert shown[term_id]["serving"] is True
+    # The board shows the term, not whom it reaches nor its history.
+    public = await api.data(
+        "query($id: ID!) { node(id: $id) { ... on BuildingLeader { residents(first: 5) { edges { node { id } } } timeline(first: 5) { edges { node { action } } } } } }",
+        {"id": term_id},
+        tenant="alpha",
+    )
+    assert public["node"] == {"residents": {"edges": []}, "timeline": {"edges": []}}
     me = await api.data("{ me { roles { role } } }", token=await fresh_token(api, phone))
     assert {"role": "BUILDING_LEADER"} in me["me"]["roles"]
     timeline = await api.data(
