@@ -24,6 +24,7 @@ from schema.common import (
     page_request,
     shanghai,
 )
+from schema.cost import cost
 from schema.organisation import Building, Community, Grid, Person
 
 NoticeScopeType = mirror_enum(NoticeScope, notices.SCOPE_NAMES, name="NoticeScope", description="Whom a notice is for.")
@@ -89,13 +90,15 @@ class Notice(relay.Node):
             return None
         return Community.from_row(await organisation.community(info.context, self.row.community_id))
 
-    @strawberry.field(description="The grids it is for (scope GRIDS).")
+    @strawberry.field(description="The grids it is for (scope GRIDS).", metadata=cost(items=notices.MAX_TARGETS))
     async def grids(self, info: Info) -> list[Grid]:
         ids = [t.grid_id for t in await notices.targets(info.context, self.id) if t.grid_id]
         found = await asyncio.gather(*(organisation.grid(info.context, i) for i in ids))
         return [Grid.from_row(row) for row in found if row is not None]
 
-    @strawberry.field(description="The buildings it is for (scope BUILDINGS).")
+    @strawberry.field(
+        description="The buildings it is for (scope BUILDINGS).", metadata=cost(items=notices.MAX_TARGETS)
+    )
     async def buildings(self, info: Info) -> list[Building]:
         ids = [t.building_id for t in await notices.targets(info.context, self.id) if t.building_id]
         found = await asyncio.gather(*(organisation.building(info.context, i) for i in ids))

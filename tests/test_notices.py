@@ -4,6 +4,7 @@ audience told in a fixed number of statements whatever its size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -206,3 +207,18 @@ async def test_a_list_takes_the_same_statements_whatever_the_page(api: Api, alph
         return counter.count
 
     assert await statements(1) == await statements(3)
+
+
+async def test_a_resident_confirming_on_two_devices_at_once_leaves_one_receipt(api: Api, alpha: TenantHandle) -> None:
+    phone, _ = await verified(api, alpha, "A1-G2-B1")
+    admin = await api.token("alpha", COMMUNITY_ADMIN)
+    posted = await post(api, admin, requiresConfirmation=True, **buildings(alpha, "A1-G2-B1"))
+    notice_id = posted["notice"]["id"]
+    token = await api.token("alpha", phone)
+    answers = await asyncio.gather(
+        *(api.data(CONFIRM if n % 2 else READ, {"input": {"noticeId": notice_id}}, token=token) for n in range(8))
+    )
+    assert all(not next(iter(a.values()))["errors"] for a in answers), answers
+    found = await counts(api, admin, notice_id)
+    assert found["readCounts"]["read"] == found["readCounts"]["confirmed"] == 1
+    assert found["receipts"]["totalCount"] == 1
