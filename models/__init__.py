@@ -2,12 +2,14 @@
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.articles import Article, ArticleEvent
+from models.attendance import MissedCheckIn, Punch, Shift
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.leaders import BuildingLeader, BuildingLeaderEvent
 from models.notices import Notice, NoticeReceipt, NoticeTarget
 from models.notifications import Notification
@@ -41,13 +43,18 @@ __all__ = [
     "Building",
     "BuildingLeader",
     "BuildingLeaderEvent",
+    "Checklist",
+    "ChecklistItem",
     "Community",
     "Complaint",
     "ComplaintCategory",
     "ComplaintEvent",
     "Department",
+    "Finding",
     "Grid",
     "Household",
+    "InspectionRound",
+    "MissedCheckIn",
     "Notice",
     "NoticeReceipt",
     "NoticeTarget",
@@ -56,6 +63,7 @@ __all__ = [
     "PendingUpload",
     "PersistedQuery",
     "PhoneCode",
+    "Punch",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",
@@ -63,6 +71,7 @@ __all__ = [
     "RoleGrant",
     "Room",
     "RoomBooking",
+    "Shift",
     "Tenant",
     "TenantOwned",
     "TenantStatus",

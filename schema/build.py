@@ -38,10 +38,12 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from schema import (
     appointments,
     articles,
+    attendance,
     auth,
     badges,
     bookings,
     complaints,
+    inspections,
     leaders,
     notices,
     notifications,
@@ -50,6 +52,7 @@ from schema import (
     scalars,
     tenants,
     volunteers,
+    workday,
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
@@ -85,6 +88,9 @@ def _root_types() -> tuple[type, type]:
             notifications.Query,
             volunteers.Query,
             badges.Query,
+            attendance.Query,
+            inspections.Query,
+            workday.Query,
             leaders.Query,
             articles.Query,
             notices.Query,
@@ -101,6 +107,8 @@ def _root_types() -> tuple[type, type]:
             notifications.Mutation,
             volunteers.Mutation,
             badges.Mutation,
+            attendance.Mutation,
+            inspections.Mutation,
             leaders.Mutation,
             articles.Mutation,
             notices.Mutation,

@@ -1,7 +1,7 @@
 """community life
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-28 20:46:26.719948
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
 revision: str = '0011'
-down_revision: str | None = '0009'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
