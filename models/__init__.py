@@ -1,6 +1,7 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
+from models.articles import Article, ArticleEvent
 from models.attendance import MissedCheckIn, Punch, Shift
 from models.audit import FullViewEntry
 from models.auth import RefreshToken, WechatIdentity
@@ -11,6 +12,8 @@ from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
 from models.households import HouseholdHistoryEntry, HouseholdMember, HouseholdMemberTag
 from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
+from models.leaders import BuildingLeader, BuildingLeaderEvent
+from models.notices import Notice, NoticeReceipt, NoticeTarget
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
@@ -35,10 +38,14 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentType",
+    "Article",
+    "ArticleEvent",
     "Attachment",
     "BadgeRegistration",
     "Base",
     "Building",
+    "BuildingLeader",
+    "BuildingLeaderEvent",
     "CareReminder",
     "Checklist",
     "ChecklistItem",
@@ -57,6 +64,9 @@ __all__ = [
     "HouseholdVisit",
     "InspectionRound",
     "MissedCheckIn",
+    "Notice",
+    "NoticeReceipt",
+    "NoticeTarget",
     "Notification",
     "OfficialCalendarDay",
     "PendingUpload",

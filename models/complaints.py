@@ -73,6 +73,7 @@ class ComplaintSource(enum.StrEnum):
     PHONE = "phone"
     VISIT = "visit"
     INSPECTION = "inspection"
+    BUILDING_LEADER = "building_leader"  # relayed by the resident's building leader
 
 
 class ComplaintAction(enum.StrEnum):

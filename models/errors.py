@@ -88,6 +88,9 @@ class ErrorCode(enum.StrEnum):
     # --- grid work: check-in, inspection rounds ----------------------------------------------
     ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
     NOT_CHECKED_IN = "NOT_CHECKED_IN"
+    # --- building leaders, notices ----------------------------------------------------------
+    ALREADY_LEADER = "ALREADY_LEADER"
+    NOT_IN_AUDIENCE = "NOT_IN_AUDIENCE"
     # --- files (mutations and POST /uploads) ------------------------------------------------
     UNSUPPORTED_FILE = "UNSUPPORTED_FILE"
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
@@ -176,6 +179,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     _C.INVALID_BADGE: "网格员工作牌二维码无效或已停用。",
     _C.ALREADY_CHECKED_IN: "已签到且尚未签退：同一时间只能有一个班次。",
     _C.NOT_CHECKED_IN: "没有未签退的班次，无需签退。",
+    _C.ALREADY_LEADER: "该居民在所选任期内已是该楼栋的楼栋长。",
+    _C.NOT_IN_AUDIENCE: "该通知不是发给调用者的（只有通知范围内的居民能标记已读、确认已阅）。",
     _C.UNSUPPORTED_FILE: "不是可接受的图片或视频，或文件已损坏（/uploads 为 HTTP 415）。",
     _C.FILE_TOO_LARGE: "文件超过大小上限（/uploads 为 HTTP 413）。",
     _C.IMAGE_TOO_LARGE: "图片像素超过上限（/uploads 为 HTTP 413）。",

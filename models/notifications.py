@@ -47,6 +47,9 @@ class NotificationKind(enum.StrEnum):
     VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
     CHECK_IN_MISSING = "check_in_missing"
     CARE_VISIT_OVERDUE = "care_visit_overdue"
+    BUILDING_LEADER_APPOINTED = "building_leader_appointed"
+    BUILDING_LEADER_DISMISSED = "building_leader_dismissed"
+    NOTICE_POSTED = "notice_posted"
 
 
 class SubjectType(enum.StrEnum):
@@ -61,6 +64,8 @@ class SubjectType(enum.StrEnum):
     VOLUNTEER = "Volunteer"
     VOLUNTEER_ACTIVITY = "VolunteerActivity"
     HOUSEHOLD = "Household"
+    BUILDING_LEADER = "BuildingLeader"
+    NOTICE = "Notice"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class Role(enum.StrEnum):
     COMMUNITY_ADMIN = "community_admin"
     TENANT_ADMIN = "tenant_admin"
     PLATFORM_ADMIN = "platform_admin"
+    # Scoped to the buildings of the terms they serve (models.leaders), not by this grant.
+    BUILDING_LEADER = "building_leader"
 
 
 class ResidentStatus(enum.StrEnum):
@@ -57,7 +59,8 @@ class User(TenantOwned, Base):
 
 class RoleGrant(TenantOwned, Base):
     """One role of a user, with its scope: a community for community admins, a department for
-    staff. Grid workers' scope is the grids whose `worker_id` names them."""
+    staff. Grid workers' scope is the grids whose `worker_id` names them; building leaders' the
+    buildings of the terms they serve (models.leaders)."""
 
     __tablename__ = "role_grants"
     __table_args__ = (

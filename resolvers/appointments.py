@@ -217,7 +217,7 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def people_shown(viewer: Viewer) -> Select[Any]:
+def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
     """Who asked for the appointments in the caller's scope: shown to them (people.visible_person)."""
     return select(Appointment.resident_id).where(_in_scope(viewer))
 

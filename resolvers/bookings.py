@@ -241,7 +241,7 @@ def _in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def people_shown(viewer: Viewer) -> Select[Any]:
+def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
     """Who booked the bookings in the caller's scope: shown to them (people.visible_person)."""
     room = (Room.tenant_id == RoomBooking.tenant_id) & (Room.id == RoomBooking.room_id)
     return select(RoomBooking.resident_id).join(Room, room).where(_in_scope(viewer))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,9 +34,10 @@ from models.complaints import (
     ComplaintStatus,
 )
 from models.errors import ErrorCode
+from models.leaders import led_buildings
 from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Department, Grid
-from models.people import ResidentProfile, Role, User
+from models.people import ResidentProfile, ResidentStatus, Role, User
 from resolvers.deadlines import calendar_of, tenant_settings
 from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
@@ -328,7 +329,9 @@ class SweepReport:
 # --- who sees what, who is who --------------------------------------------------------------
 
 
-def in_scope(viewer: Viewer) -> ColumnElement[bool]:
+def in_scope(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
+    """`now`: a building leader sees their buildings' complaints (a copy, read-only) only
+    while they serve a term there."""
     return visible_rows(
         viewer,
         {
@@ -339,13 +342,14 @@ def in_scope(viewer: Viewer) -> ColumnElement[bool]:
             ),
             Role.STAFF: lambda v: Complaint.department_id.in_(v.department_ids),
             Role.RESIDENT: lambda v: Complaint.resident_id == v.user_id,
+            Role.BUILDING_LEADER: lambda v: Complaint.building_id.in_(led_buildings(v.user_id, now)),
         },
     )
 
 
-def people_shown(viewer: Viewer) -> Select[Any]:
+def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
     """Who reported the complaints in the caller's scope: shown to them (people.visible_person)."""
-    return select(Complaint.resident_id).where(in_scope(viewer))
+    return select(Complaint.resident_id).where(in_scope(viewer, now))
 
 
 def parties(viewer: Viewer, complaint: Complaint | ComplaintRow) -> set[ComplaintParty]:
@@ -423,7 +427,10 @@ def viewer_can(ctx: RequestContext, row: ComplaintRow) -> frozenset[ComplaintAct
 
 
 async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ComplaintRow | None]:
-    found = {row.id: row for row in await COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer)).all(session_of(ctx))}
+    found = {
+        row.id: row
+        for row in await COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer, ctx.clock())).all(session_of(ctx))
+    }
     return [found.get(i) for i in ids]
 
 
@@ -549,7 +556,7 @@ async def list_complaints(
     if query.search is not None:
         check.text(query.search, "filter.search", "搜索词", max_length=50)
     check.done()
-    mine = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx))), query, ctx.clock())
+    mine = _filtered(COMPLAINT.where(in_scope(viewer_of(ctx), ctx.clock())), query, ctx.clock())
     keyset, descending = ORDERS[order]
     return await paginate(ctx, mine, keyset, page, descending=descending)
 
@@ -558,7 +565,7 @@ async def list_complaints(
 async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, int], int]:
     """For a badge: how many of the caller's complaints are in each status, and how many overdue."""
     session = session_of(ctx)
-    scope = in_scope(viewer_of(ctx))
+    scope = in_scope(viewer_of(ctx), ctx.clock())
     rows = (await session.execute(select(Complaint.status, func.count()).where(scope).group_by(Complaint.status))).all()
     overdue = await session.scalar(select(func.count()).where(scope, overdue_condition(ctx.clock())))
     return {ComplaintStatus(status): count for status, count in rows}, int(overdue or 0)
@@ -682,7 +689,9 @@ async def _create(
         category = await session.get(ComplaintCategory, (ctx.tenant_id, draft.category_id))
     check.require(category is not None, "categoryId", "请从列表中选择诉求类别。")
     building_id, grid = await _routing(ctx, check, draft, home_building)
-    if source is not ComplaintSource.APP and grid is not None and not _files_into(viewer, grid):
+    # A leader's relay was checked against the buildings they lead (_relay).
+    staff_filed = source not in (ComplaintSource.APP, ComplaintSource.BUILDING_LEADER)
+    if staff_filed and grid is not None and not _files_into(viewer, grid):
         # Staff file only where they serve; residents report wherever they see a problem.
         place = "buildingId" if draft.building_id else "gridId" if draft.grid_id else "residentId"
         check.require(False, place, "只能登记到您负责的网格或管理的社区。", ErrorCode.OUT_OF_SCOPE)
@@ -745,7 +754,7 @@ async def submit(ctx: RequestContext, draft: Draft, files: IncomingFiles) -> uui
     return await _create(ctx, draft, files, resident_id=viewer.user_id, home_building=home, source=ComplaintSource.APP)
 
 
-@allowed_to(Role.GRID_WORKER, *ADMINS)
+@allowed_to(Role.GRID_WORKER, Role.BUILDING_LEADER, *ADMINS)
 async def file_on_behalf(
     ctx: RequestContext,
     draft: Draft,
@@ -755,16 +764,48 @@ async def file_on_behalf(
     source: ComplaintSource,
 ) -> uuid.UUID:
     """A grid worker or admin files a complaint heard by phone or on a visit, or found on an
-    inspection (then with no resident)."""
+    inspection (then with no resident); a building leader relays one for a resident of a
+    building they lead (BUILDING_LEADER): it is that resident's, about that building."""
+    if source is ComplaintSource.APP:
+        raise fail(ErrorCode.INVALID, "代为登记的来源应为电话、走访、巡查或楼栋长代为反映。", "source")
+    if source is ComplaintSource.BUILDING_LEADER:
+        return await _relay(ctx, draft, files, resident_id)
+    if not viewer_of(ctx).has_any(Role.GRID_WORKER, *ADMINS):
+        raise fail(ErrorCode.FORBIDDEN, "楼栋长代为反映时，来源应为“楼栋长代为反映”。", "source")
     home = None
     if resident_id is not None:
         found = await visible_resident(ctx, resident_id)
         if found is None:
             raise not_found("居民", "residentId")
         home = found.building_id
-    if source is ComplaintSource.APP:
-        raise fail(ErrorCode.INVALID, "代为登记的来源应为电话、走访或巡查。", "source")
     return await _create(ctx, draft, files, resident_id=resident_id, home_building=home, source=source)
+
+
+async def _relay(ctx: RequestContext, draft: Draft, files: IncomingFiles, resident_id: uuid.UUID | None) -> uuid.UUID:
+    viewer = viewer_of(ctx)
+    if Role.BUILDING_LEADER not in viewer.roles:
+        raise fail(ErrorCode.FORBIDDEN, "只有楼栋长可以代为反映。", "source")
+    if resident_id is None:
+        raise fail(ErrorCode.INVALID, "请选择代为反映的居民。", "residentId")
+    home = await session_of(ctx).scalar(
+        select(ResidentProfile.building_id).where(
+            ResidentProfile.id == resident_id,
+            ResidentProfile.status == ResidentStatus.VERIFIED,
+            ResidentProfile.building_id.in_(led_buildings(viewer.user_id, ctx.clock())),
+        )
+    )
+    if home is None:
+        raise not_found("居民", "residentId")
+    if draft.grid_id is not None or draft.building_id not in (None, home):
+        raise fail(ErrorCode.OUT_OF_SCOPE, "楼栋长代为反映的诉求属于该居民所在的楼栋。", "buildingId")
+    return await _create(
+        ctx,
+        replace(draft, building_id=home),
+        files,
+        resident_id=resident_id,
+        home_building=home,
+        source=ComplaintSource.BUILDING_LEADER,
+    )
 
 
 # --- the lifecycle ---------------------------------------------------------------------------
@@ -772,7 +813,9 @@ async def file_on_behalf(
 
 async def _visible(ctx: RequestContext, complaint_id: uuid.UUID) -> Complaint:
     viewer = viewer_of(ctx)
-    found = await session_of(ctx).scalar(select(Complaint).where(Complaint.id == complaint_id, in_scope(viewer)))
+    found = await session_of(ctx).scalar(
+        select(Complaint).where(Complaint.id == complaint_id, in_scope(viewer, ctx.clock()))
+    )
     if found is None:
         raise not_found("诉求", "complaintId")
     return found

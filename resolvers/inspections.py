@@ -546,6 +546,6 @@ async def _end(ctx: RequestContext, round_id: uuid.UUID, action: RoundAction) ->
     return round_id
 
 
-def people_shown(viewer: Viewer) -> object:
+def people_shown(viewer: Viewer, now: datetime) -> object:
     """The inspectors of rounds in the caller's scope: shown to them (people.visible_person)."""
     return select(InspectionRound.worker_id).where(in_scope(viewer))

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
+from models.base import new_id
 from models.broker import Delivery
 from models.errors import ErrorCode
 from models.notifications import Notification, NotificationKind, Subject, SubjectType
@@ -52,6 +53,9 @@ KIND_NAMES = {
     NotificationKind.VOLUNTEER_ACTIVITY_REMINDER: "报名的志愿活动即将开始",
     NotificationKind.CHECK_IN_MISSING: "网格员到截止时间未签到",
     NotificationKind.CARE_VISIT_OVERDUE: "关爱对象的入户走访超期",
+    NotificationKind.BUILDING_LEADER_APPOINTED: "您被任命为楼栋长",
+    NotificationKind.BUILDING_LEADER_DISMISSED: "您的楼栋长职务已免去",
+    NotificationKind.NOTICE_POSTED: "新的通知公告",
 }
 
 
@@ -100,28 +104,34 @@ async def notify(
     body: str,
     subject: Subject | None = None,
 ) -> None:
-    """Tells `recipients` about `subject` (a domain's item, which the recipient can open)."""
+    """Tells `recipients` about `subject` (a domain's item, which the recipient can open): one
+    INSERT and one live announcement for all of them, however many they are (a notice to a
+    whole street office reaches thousands)."""
     session = session_of(ctx)
     assert ctx.tenant is not None
     acting = ctx.viewer.user_id if ctx.viewer else None
     # Nobody is told about what they did themselves.
-    unique = {r for r in recipients if r is not None and r != acting}
+    unique = sorted({r for r in recipients if r is not None and r != acting})
+    if not unique:
+        return
+    now = ctx.clock()
     rows = [
-        Notification(
-            recipient_id=r,
-            kind=kind,
-            title=title[:100],
-            body=body[:500],
-            subject_type=subject.type if subject else None,
-            subject_id=subject.id if subject else None,
-            created_at=ctx.clock(),
-        )
-        for r in sorted(unique)
+        {
+            "tenant_id": ctx.tenant.id,
+            "id": new_id(),
+            "recipient_id": r,
+            "kind": kind,
+            "title": title[:100],
+            "body": body[:500],
+            "subject_type": subject.type if subject else None,
+            "subject_id": subject.id if subject else None,
+            "created_at": now,
+            "read_at": None,
+        }
+        for r in unique
     ]
-    session.add_all(rows)
-    await session.flush()
-    for row in rows:
-        await ctx.broker.publish(session, Delivery(ctx.tenant.id, row.recipient_id, row.id))
+    await session.execute(insert(Notification), rows)
+    await ctx.broker.publish_all(session, [Delivery(ctx.tenant.id, row["recipient_id"], row["id"]) for row in rows])
 
 
 async def _admins(ctx: RequestContext, community_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from models.audit import AuditedField, SubjectKind
 from models.errors import ErrorCode
+from models.leaders import led_buildings
 from models.organisation import Building, Grid, Household
 from models.people import (
     ResidentProfile,
@@ -132,8 +133,9 @@ PERSON = Selection(
     .outerjoin(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id)),
 )
 # The people a domain's items in the caller's scope show (a complaint's reporter, say), as a
-# SELECT of user ids: each domain that shows people offers one, for `visible_person`.
-PeopleShown = Callable[[Viewer], Select[Any]]
+# SELECT of user ids: each domain that shows people offers one, for `visible_person`. `now`
+# for scopes that hold for a time (a building leader's term).
+PeopleShown = Callable[[Viewer, datetime], Select[Any]]
 GRANT = Selection(GrantRow, select(RoleGrant.user_id, RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id))
 STAFF_MEMBER = Selection(
     StaffMemberRow,
@@ -143,13 +145,18 @@ STAFF_MEMBER = Selection(
 )
 
 
-def _residents_in_scope(viewer: Viewer) -> ColumnElement[bool]:
+def _residents_in_scope(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
     return visible_rows(
         viewer,
         {
             Role.COMMUNITY_ADMIN: lambda v: Grid.community_id.in_(v.community_ids),
             Role.GRID_WORKER: lambda v: Grid.worker_id == v.user_id,
             Role.RESIDENT: lambda v: ResidentProfile.id == v.user_id,
+            # The verified residents of the buildings they lead, while they serve.
+            Role.BUILDING_LEADER: lambda v: and_(
+                ResidentProfile.building_id.in_(led_buildings(v.user_id, now)),
+                ResidentProfile.status == ResidentStatus.VERIFIED,
+            ),
         },
     )
 
@@ -208,20 +215,22 @@ async def _visible_people(
             Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id)
         )
         .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
-        .where(_residents_in_scope(viewer))
+        .where(_residents_in_scope(viewer, ctx.clock()))
     )
     seen = or_(
         User.id == viewer.user_id,
         User.id.in_(staff),
         User.id.in_(residents),
-        *(User.id.in_(people(viewer)) for people in shown),
+        *(User.id.in_(people(viewer, ctx.clock())) for people in shown),
     )
     found = {row.id: row for row in await PERSON.where(User.id.in_(ids), seen).all(session_of(ctx))}
     return [found.get(i) for i in ids]
 
 
 async def _residents(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ResidentRow | None]:
-    rows = await RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.id.in_(ids)).all(session_of(ctx))
+    rows = await RESIDENT.where(_residents_in_scope(viewer, ctx.clock()), ResidentProfile.id.in_(ids)).all(
+        session_of(ctx)
+    )
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 
@@ -278,7 +287,7 @@ async def resident(ctx: RequestContext, resident_id: uuid.UUID) -> ResidentRow |
 @allowed_to(Role.GRID_WORKER, *ADMINS)
 async def residents_awaiting_review(ctx: RequestContext, page: PageRequest) -> Page[ResidentRow]:
     viewer = viewer_of(ctx)
-    pending = RESIDENT.where(_residents_in_scope(viewer), ResidentProfile.status == ResidentStatus.PENDING)
+    pending = RESIDENT.where(_residents_in_scope(viewer, ctx.clock()), ResidentProfile.status == ResidentStatus.PENDING)
     return await paginate(ctx, pending, (ResidentProfile.id,), page)
 
 
@@ -391,7 +400,7 @@ async def _pending_in_scope(ctx: RequestContext, resident_id: uuid.UUID) -> Resi
             Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id)
         )
         .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id))
-        .where(ResidentProfile.id == resident_id, _residents_in_scope(viewer))
+        .where(ResidentProfile.id == resident_id, _residents_in_scope(viewer, ctx.clock()))
     )
     if profile is None:
         raise not_found("居民", "residentId")

@@ -457,7 +457,7 @@ def _signups_in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def people_shown(viewer: Viewer) -> Select[Any]:
+def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
     """Who signed up for the activities the caller sees signups of (people.visible_person)."""
     activity = (VolunteerActivity.tenant_id == VolunteerSignup.tenant_id) & (
         VolunteerActivity.id == VolunteerSignup.activity_id

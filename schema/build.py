@@ -37,6 +37,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import (
     appointments,
+    articles,
     attendance,
     audit,
     auth,
@@ -45,6 +46,8 @@ from schema import (
     complaints,
     households,
     inspections,
+    leaders,
+    notices,
     notifications,
     organisation,
     people,
@@ -94,6 +97,9 @@ def _root_types() -> tuple[type, type]:
             households.Query,
             visits.Query,
             audit.Query,
+            leaders.Query,
+            articles.Query,
+            notices.Query,
         ),
     )
     mutation = merge_types(
@@ -111,6 +117,9 @@ def _root_types() -> tuple[type, type]:
             inspections.Mutation,
             households.Mutation,
             visits.Mutation,
+            leaders.Mutation,
+            articles.Mutation,
+            notices.Mutation,
         ),
     )
     return query, mutation

@@ -190,10 +190,15 @@ class ViewerCan(Generic[A]):
 
 
 def viewer_can(
-    name: str, noun: str, lifecycle: Lifecycle[Any, A, Any], *, system: enum.Enum, mutations: Mapping[A, str]
+    name: str,
+    noun: str,
+    lifecycle: Lifecycle[Any, A, Any],
+    *,
+    system: enum.Enum | None = None,
+    mutations: Mapping[A, str],
 ) -> ViewerCan[A]:
     """The `viewerCan` type of one domain. `mutations` names the mutation of every step a
-    caller (any party but `system`, the sweep) can take: a step left out fails on import, so
+    caller (any party but `system`, the sweep, if the domain has one) can take: a step left out fails on import, so
     no step goes without its Boolean. A field is named after its mutation without `noun`."""
     takeable = {t.action for t in lifecycle.transitions if t.parties - {system}}
     if missing := takeable - set(mutations):

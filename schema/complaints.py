@@ -54,6 +54,7 @@ ComplaintSourceType = mirror_enum(
         ComplaintSource.PHONE: "电话反映",
         ComplaintSource.VISIT: "走访收集",
         ComplaintSource.INSPECTION: "巡查发现",
+        ComplaintSource.BUILDING_LEADER: "楼栋长代为反映",
     },
     name="ComplaintSource",
     description="How a complaint reached the street office.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -13,6 +13,9 @@ from models.geometry import rings_of
 from resolvers import appointments, bookings, complaints, contacts, inspections, organisation, people, volunteers
 from schema.common import Connection, Info, connection, nodes_by_id, page_request
 from schema.cost import cost
+
+if TYPE_CHECKING:
+    from schema.leaders import BuildingLeader
 
 
 @strawberry.type(description="社区: a neighbourhood committee area of the street office.")
@@ -191,6 +194,14 @@ class Building(relay.Node):
     @strawberry.field
     async def grid(self, info: Info) -> Grid:
         return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+
+    @strawberry.field(description="楼栋长 serving now, as the board shows them to anyone (names, masked phones).")
+    async def leaders(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[BuildingLeader, strawberry.lazy("schema.leaders")]]:
+        from schema.leaders import leaders_of_building  # that module builds on this one (Person, Building)
+
+        return await leaders_of_building(info, self.id, first, after)
 
 
 @strawberry.type(description="职能部门: a government unit that takes dispatched work.")

@@ -36,6 +36,7 @@ RoleType = mirror_enum(
         Role.COMMUNITY_ADMIN: "社区管理员",
         Role.TENANT_ADMIN: "街道管理员",
         Role.PLATFORM_ADMIN: "平台管理员",
+        Role.BUILDING_LEADER: "楼栋长",
     },
     name="Role",
     description="A role a user holds in the street office.",

@@ -1,7 +1,7 @@
 """Demo data: the shipped street offices, their residents and households (Faker, zh_CN), their
 complaints, room bookings and appointments, volunteers, population records, a month of grid work
-and home visits, and a signed-in account for every role, so GraphiQL
-shows a living system."""
+and home visits, building leaders, news and notices, and a signed-in account for every role, so
+GraphiQL shows a living system."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
 from tenants.demo_gridwork import add_grid_work
 from tenants.demo_households import add_households
+from tenants.demo_leaders import add_leaders
+from tenants.demo_news import add_articles, add_notices
 from tenants.demo_volunteers import add_volunteers
 from tenants.directory import TenantInfo
 from tenants.manifests import MANIFESTS_DIR, load_manifest
@@ -72,6 +74,9 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                     now=utcnow(),
                     featured_grid=manifest.communities[0].grids[0].code,
                 )
+                leaders = await add_leaders(session, seed=demo.phone_prefix)
+                await add_articles(session, seed=demo.phone_prefix)
+                await add_notices(session, seed=demo.phone_prefix, leaders=leaders)
         slugs.append(manifest.slug)
     return slugs
 

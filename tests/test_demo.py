@@ -17,12 +17,22 @@ from starlette.applications import Starlette
 from models.calendar import SHANGHAI
 from server.app import create_app
 from tenants.demo import DEMO_PASSWORD, load_demo
+from tenants.manifests import MANIFESTS_DIR, load_manifest
 from tests.conftest import BACKEND, settings_for
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database
 from tests.provision import migrate as migrate_database
 from tests.support import TEXTS, Api, CapturedTexts, Clock, frontend_installed, served
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+DEMO_LEADER = "13704720009"  # the building leader of the README's resident's building
+COMMUNITY_LIFE = {
+    "<ComplaintCategory id>",
+    "<Resident id of 13800138000>",
+    "<Building id of 13800138000>",
+    "<Notice id asking 13800138000 for 已阅>",
+    "<Resident id of 13704720009>",
+    "<Building id next to 13800138000's>",
+}
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +117,25 @@ async def test_the_demo_is_shaped_like_the_source_story_and_covers_every_state(d
     }
 
 
+async def test_the_demo_has_leaders_for_most_buildings_a_dozen_articles_and_read_notices(demo_api: Api) -> None:
+    admin = await demo_api.token("wanqinglu", "13904720001", DEMO_PASSWORD)
+    data = await demo_api.data(
+        """{ buildingLeaders(first: 1) { totalCount }
+             articles(first: 100) { edges { node { status pinned } } }
+             notices(first: 20) { edges { node { scope readCounts { read } } } } }""",
+        token=admin,
+    )
+    manifest = load_manifest(MANIFESTS_DIR / "wanqinglu.toml")
+    buildings = sum(len(grid.buildings) for community in manifest.communities for grid in community.grids)
+    assert data["buildingLeaders"]["totalCount"] > buildings / 2
+    articles = [e["node"] for e in data["articles"]["edges"]]
+    assert len(articles) >= 12 and {"DRAFT", "PUBLISHED", "WITHDRAWN"} == {a["status"] for a in articles}
+    assert any(a["pinned"] for a in articles)
+    notices = [e["node"] for e in data["notices"]["edges"]]
+    assert {"STREET", "COMMUNITY", "GRIDS", "BUILDINGS"} <= {n["scope"] for n in notices}
+    assert all(n["readCounts"]["read"] > 0 for n in notices)
+
+
 @dataclass(frozen=True)
 class Example:
     """A GraphQL block of the README: who runs it (a demo phone, or None for anonymous), the
@@ -147,6 +176,8 @@ class Walkthrough:
         self.refresh_token: str | None = None
         self.booking_id: str | None = None
         self.round_id: str | None = None
+        self.article_id: str | None = None
+        self.leader_id: str | None = None
         self.slot: dict[str, str] | None = None
         self.today = datetime.now(UTC).astimezone(SHANGHAI).date()
 
@@ -234,7 +265,73 @@ class Walkthrough:
                 return (datetime.now(UTC) - timedelta(days=30)).astimezone(SHANGHAI).isoformat(timespec="seconds")
             case "<now>":
                 return datetime.now(UTC).astimezone(SHANGHAI).isoformat(timespec="seconds")
+            case "<Article id>":
+                assert self.article_id
+                return self.article_id
+            case "<BuildingLeader id>":
+                assert self.leader_id
+                return self.leader_id
+        if placeholder in COMMUNITY_LIFE:
+            return await self.community_life(placeholder)
         return await self.volunteering(placeholder)
+
+    async def community_life(self, placeholder: str) -> str:
+        """Building leaders and notices, looked up as the leader's, the resident's and the
+        admin's apps would: the leader's residents (phones masked), the admin's register."""
+        match placeholder:
+            case "<ComplaintCategory id>":
+                found = await self.ask("{ complaintCategories(first: 1) { edges { node { id } } } }", None)
+                return str(found["complaintCategories"]["edges"][0]["node"]["id"])
+            case "<Resident id of 13800138000>" | "<Building id of 13800138000>":
+                mine = await self.ask(
+                    """{ myBuildingLeaderships(first: 20) { edges { node { building { id }
+                         residents(first: 100) { edges { node { id phone } } } } } } }""",
+                    DEMO_LEADER,
+                )
+                for term in mine["myBuildingLeaderships"]["edges"]:
+                    for resident in term["node"]["residents"]["edges"]:
+                        if resident["node"]["phone"] == "138****8000":
+                            found = resident["node"] if "Resident" in placeholder else term["node"]["building"]
+                            return str(found["id"])
+            case "<Notice id asking 13800138000 for 已阅>":
+                notices = await self.ask(
+                    "{ notices(first: 50) { edges { node { id requiresConfirmation viewerConfirmedAt } } } }",
+                    "13800138000",
+                )
+                return str(
+                    next(
+                        e["node"]["id"]
+                        for e in notices["notices"]["edges"]
+                        if e["node"]["requiresConfirmation"] and not e["node"]["viewerConfirmedAt"]
+                    )
+                )
+            case "<Resident id of 13704720009>" | "<Building id next to 13800138000's>":
+                register = await self.ask(
+                    """{ buildingLeaders(first: 60) { edges { node { leader { phone } building { id grid {
+                         buildings(first: 10) { edges { node { id } } } } } residents(first: 30) { edges { node { id phone } } } } } } }""",
+                    "13904720100",
+                )
+                terms = [
+                    e["node"]
+                    for e in register["buildingLeaders"]["edges"]
+                    if e["node"]["leader"]["phone"] == DEMO_LEADER
+                ]
+                led = {term["building"]["id"] for term in terms}
+                home = next(
+                    t for t in terms if any(r["node"]["phone"] == "13800138000" for r in t["residents"]["edges"])
+                )
+                if "Resident" in placeholder:
+                    return str(
+                        next(r["node"]["id"] for r in home["residents"]["edges"] if r["node"]["phone"] == DEMO_LEADER)
+                    )
+                return str(
+                    next(
+                        b["node"]["id"]
+                        for b in home["building"]["grid"]["buildings"]["edges"]
+                        if b["node"]["id"] not in led
+                    )
+                )
+        raise AssertionError(f"the README names {placeholder}, which no front end could look up here")
 
     async def free_slot(self, phone: str | None) -> dict[str, str]:
         """A slot the resident may book, in a room of 青年路社区 that needs approval."""
@@ -321,6 +418,10 @@ class Walkthrough:
                 self.booking_id = payload["booking"]["id"]
             if (payload.get("round") or {}).get("id"):
                 self.round_id = payload["round"]["id"]
+            if payload.get("article"):
+                self.article_id = payload["article"]["id"]
+            if payload.get("leader"):
+                self.leader_id = payload["leader"]["id"]
 
     async def run(self, example: Example) -> dict[str, Any]:
         document = example.document
