@@ -7,6 +7,14 @@ from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.guides import (
+    ServiceApplication,
+    ServiceApplicationEvent,
+    ServiceApplicationFile,
+    ServiceCertificate,
+    ServiceGuide,
+    ServiceGuideVersion,
+)
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
@@ -53,6 +61,12 @@ __all__ = [
     "RoleGrant",
     "Room",
     "RoomBooking",
+    "ServiceApplication",
+    "ServiceApplicationEvent",
+    "ServiceApplicationFile",
+    "ServiceCertificate",
+    "ServiceGuide",
+    "ServiceGuideVersion",
     "Tenant",
     "TenantOwned",
     "TenantStatus",

@@ -45,6 +45,9 @@ class NotificationKind(enum.StrEnum):
     VOLUNTEER_ACTIVITY_CHANGED = "volunteer_activity_changed"
     VOLUNTEER_ACTIVITY_CANCELLED = "volunteer_activity_cancelled"
     VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
+    SERVICE_APPLICATION_NEW = "service_application_new"
+    SERVICE_APPLICATION_STATUS = "service_application_status"
+    SERVICE_APPLICATION_OVERDUE = "service_application_overdue"
 
 
 class SubjectType(enum.StrEnum):
@@ -58,6 +61,7 @@ class SubjectType(enum.StrEnum):
     RESIDENT = "Resident"
     VOLUNTEER = "Volunteer"
     VOLUNTEER_ACTIVITY = "VolunteerActivity"
+    SERVICE_APPLICATION = "ServiceApplication"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ KIND_NAMES = {
     NotificationKind.VOLUNTEER_ACTIVITY_CHANGED: "报名的志愿活动有变动",
     NotificationKind.VOLUNTEER_ACTIVITY_CANCELLED: "报名的志愿活动已取消",
     NotificationKind.VOLUNTEER_ACTIVITY_REMINDER: "报名的志愿活动即将开始",
+    NotificationKind.SERVICE_APPLICATION_NEW: "新的办事申请待审核",
+    NotificationKind.SERVICE_APPLICATION_STATUS: "您的办事申请有了进展",
+    NotificationKind.SERVICE_APPLICATION_OVERDUE: "办事申请超过办理时限",
 }
 
 

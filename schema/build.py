@@ -41,6 +41,7 @@ from schema import (
     badges,
     bookings,
     complaints,
+    guides,
     notifications,
     organisation,
     people,
@@ -82,6 +83,7 @@ def _root_types() -> tuple[type, type]:
             notifications.Query,
             volunteers.Query,
             badges.Query,
+            guides.Query,
         ),
     )
     mutation = merge_types(
@@ -95,6 +97,7 @@ def _root_types() -> tuple[type, type]:
             notifications.Mutation,
             volunteers.Mutation,
             badges.Mutation,
+            guides.Mutation,
         ),
     )
     return query, mutation

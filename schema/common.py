@@ -190,7 +190,12 @@ class ViewerCan(Generic[A]):
 
 
 def viewer_can(
-    name: str, noun: str, lifecycle: Lifecycle[Any, A, Any], *, system: enum.Enum, mutations: Mapping[A, str]
+    name: str,
+    noun: str,
+    lifecycle: Lifecycle[Any, A, Any],
+    *,
+    system: enum.Enum | None = None,
+    mutations: Mapping[A, str],
 ) -> ViewerCan[A]:
     """The `viewerCan` type of one domain. `mutations` names the mutation of every step a
     caller (any party but `system`, the sweep) can take: a step left out fails on import, so

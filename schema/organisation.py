@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import strawberry
 from strawberry import relay
 
-from resolvers import appointments, bookings, complaints, organisation, people, volunteers
+from resolvers import appointments, bookings, complaints, guides, organisation, people, volunteers
 from schema.common import Connection, Info, connection, nodes_by_id, page_request
 
 
@@ -41,6 +41,7 @@ PEOPLE_SHOWN = (
     bookings.people_shown,
     appointments.people_shown,
     volunteers.people_shown,
+    guides.people_shown,
 )
 
 

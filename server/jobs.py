@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, auth, bookings, complaints, volunteers
+from resolvers import appointments, auth, bookings, complaints, guides, volunteers
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -30,6 +30,7 @@ class SweepReport:
     appointments_overdue: int
     identity_rows_expired: int
     volunteers: volunteers.SweepReport
+    service_applications_overdue: int
 
     @property
     def anything(self) -> bool:
@@ -42,6 +43,7 @@ class SweepReport:
             self.identity_rows_expired,
             self.volunteers.reminded,
             self.volunteers.completed,
+            self.service_applications_overdue,
         )
         return any(counts)
 
@@ -62,6 +64,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             appointments_overdue=await appointments.sweep(ctx),
             identity_rows_expired=await auth.sweep(ctx),
             volunteers=await volunteers.sweep(ctx),
+            service_applications_overdue=await guides.sweep(ctx),
         )
 
 
