@@ -7,17 +7,20 @@ community certificate: its PDF and its check by code.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 
 from models.database import counting_statements
-from models.guides import search_document, search_terms, searchable
+from models.guides import ApplicationStatus, ReviewLevel, ServiceApplication, search_document, search_terms, searchable
+from schema.guides import APPLICATION_CAN
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, OTHER_STAFF, STAFF, TENANT_ADMIN, WORKER_1
 from tests.media_files import photo
 from tests.support import Api, Clock, TenantHandle, fresh_phone
+from tests.test_viewer_can import Walk
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
@@ -650,3 +653,79 @@ async def test_listing_applications_costs_the_same_statements_whatever_the_page_
         token = await api.token("alpha", who)
         await statements(1, token)  # a first request of a token also reads its session
         assert await statements(1, token) == await statements(3, token)
+
+
+# --- viewerCan -----------------------------------------------------------------------------------
+
+WALK_STATES: dict[str, dict[str, Any]] = {
+    "in review at the community": {"status": ApplicationStatus.IN_REVIEW, "level": ReviewLevel.COMMUNITY, "reached": 1},
+    "in review at the street office": {
+        "status": ApplicationStatus.IN_REVIEW,
+        "level": ReviewLevel.STREET_OFFICE,
+        "reached": 2,
+    },
+    "in review at the department": {
+        "status": ApplicationStatus.IN_REVIEW,
+        "level": ReviewLevel.DEPARTMENT,
+        "reached": 3,
+    },
+    "returned by the street office": {
+        "status": ApplicationStatus.RETURNED,
+        "level": ReviewLevel.STREET_OFFICE,
+        "reached": 2,
+    },
+    "rejected by the department": {"status": ApplicationStatus.REJECTED, "level": ReviewLevel.DEPARTMENT, "reached": 3},
+    "approved": {"status": ApplicationStatus.APPROVED, "level": ReviewLevel.DEPARTMENT, "reached": 3},
+    "withdrawn": {"status": ApplicationStatus.WITHDRAWN, "level": ReviewLevel.COMMUNITY, "reached": 1},
+}
+
+
+def walk_inputs(application_id: str, uploads: list[str]) -> dict[str, Callable[[str], dict[str, Any]]]:
+    step = {"applicationId": application_id}
+    return {
+        "forwardServiceApplication": lambda _: step,
+        "approveServiceApplication": lambda _: step,
+        "sendBackServiceApplication": lambda _: {**step, "reason": "请补充材料"},
+        "rejectServiceApplication": lambda _: {**step, "reason": "不符合条件"},
+        "resubmitServiceApplication": lambda _: {
+            **step,
+            "materials": [{"material": "户口簿", "attachmentIds": [uploads.pop()]}],
+        },
+        "withdrawServiceApplication": lambda _: step,
+        "revokeServiceCertificate": lambda _: {**step, "reason": "信息有误"},
+    }
+
+
+@pytest.mark.parametrize("state", WALK_STATES)
+async def test_an_applications_viewer_can_is_what_its_mutations_accept(
+    state: str, api: Api, app: Starlette, alpha: TenantHandle
+) -> None:
+    guide_id = await created(api, kind="THREE_LEVEL")
+    phone = await resident(api, alpha)
+    application_id = (await applied(api, phone, guide_id))["application"]["id"]
+    token = await api.token("alpha", phone)
+    uploads = [await upload(api, token) for _ in range(5)]
+    walk = Walk(
+        api, app, alpha.id, ServiceApplication, application_id, APPLICATION_CAN, walk_inputs(application_id, uploads)
+    )
+    roles = {"resident": phone, "community admin": COMMUNITY_ADMIN, "tenant admin": TENANT_ADMIN}
+    if WALK_STATES[state]["reached"] == 3:
+        roles["department"] = STAFF
+    await walk.check(WALK_STATES[state], roles)
+
+
+@pytest.mark.parametrize("status", [ApplicationStatus.APPROVED, ApplicationStatus.REVOKED])
+async def test_a_certificates_viewer_can_is_what_its_mutations_accept(
+    status: ApplicationStatus, api: Api, app: Starlette, alpha: TenantHandle
+) -> None:
+    guide_id = await created(api)
+    phone = await resident(api, alpha)
+    application_id = (await applied(api, phone, guide_id))["application"]["id"]
+    assert (await step(api, APPROVE, COMMUNITY_ADMIN, application_id))["errors"] == []
+    token = await api.token("alpha", phone)
+    uploads = [await upload(api, token) for _ in range(3)]
+    walk = Walk(
+        api, app, alpha.id, ServiceApplication, application_id, APPLICATION_CAN, walk_inputs(application_id, uploads)
+    )
+    roles = {"resident": phone, "community admin": COMMUNITY_ADMIN, "tenant admin": TENANT_ADMIN}
+    await walk.check({"status": status}, roles)
