@@ -29,11 +29,14 @@ TENANT_OWNED_TABLES = (
 )
 
 # Substring search of guides, the same answers on both databases (models.guides.searchable is
-# the one normal form): on PostgreSQL a trigram GIN index serves LIKE '%term%'; pg_trgm is a
-# trusted extension, so the database's owner may create it.
+# the one normal form): on PostgreSQL a trigram GIN index serves LIKE '%term%', led by the
+# tenant as every index is (btree_gin puts a uuid in a GIN index). Both extensions are trusted,
+# so the database's owner may create them.
 SEARCH_INDEX_POSTGRESQL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_service_guide_versions_search ON service_guide_versions USING gin (search_text gin_trgm_ops)",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
+    "CREATE INDEX ix_service_guide_versions_search ON service_guide_versions "
+    "USING gin (tenant_id, search_text gin_trgm_ops)",
 )
 # On SQLite an FTS5 table with the trigram tokenizer, kept by triggers (versions are written
 # once and deleted only with their guide).
