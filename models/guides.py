@@ -9,7 +9,10 @@ how text is made searchable (one normal form on both databases), the lifecycles.
 
 from __future__ import annotations
 
+import base64
 import enum
+import re
+import secrets
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -333,6 +336,38 @@ class ServiceApplicationFile(TenantOwned, Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[uuid.UUID] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# A certificate's code: 80 random bits in base32, unguessable and short enough to type from
+# paper; shown in groups of four.
+CODE_BYTES = 10
+CHECK_PATH = "/certificates/check"
+
+
+def new_certificate_code() -> str:
+    return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode()
+
+
+def display_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normal_code(typed: str) -> str:
+    """A code as typed or scanned (any case, with or without its dashes) as stored."""
+    return re.sub(r"[\s-]", "", typed).upper()
+
+
+def check_link(check_page: str, tenant_slug: str, code: str) -> str:
+    """What a certificate's QR code carries: the check page, naming the street office and code."""
+    return f"{check_page}?tenant={tenant_slug}&code={display_code(code)}"
+
+
+def issuer_of(office: str, community: str) -> str:
+    return f"{office}{community}居民委员会"
+
+
+def certificate_statement(name: str, community: str, building: str, room: str, title: str, purpose: str) -> str:
+    return f"兹证明{name}系本社区居民，现居住于{community}{building}{room}室。\n出具事项：{title}。\n用途：{purpose}。"
 
 
 class ServiceCertificate(TenantOwned, Base):

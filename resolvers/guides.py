@@ -29,9 +29,7 @@ street office's (they supervise), though each reviewer acts only at their own le
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
-import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,8 +64,14 @@ from models.guides import (
     ServiceCertificate,
     ServiceGuide,
     ServiceGuideVersion,
+    certificate_statement,
+    check_link,
+    display_code,
+    issuer_of,
     issues_certificate,
+    new_certificate_code,
     next_level,
+    normal_code,
     search_document,
     search_terms,
     searchable,
@@ -136,9 +140,6 @@ MAX_MATERIALS = 20
 MAX_STEPS = 20
 MAX_TIME_LIMIT_DAYS = 60
 PHONE = re.compile(r"^[0-9０-９+()（）\- 转、]{5,50}$")
-# 80 random bits, in base32: unguessable, and short enough to type from paper.
-CODE_BYTES = 10
-CHECK_PATH = "/certificates/check"
 
 Applicant = aliased(User, name="service_applicant")
 Editor = aliased(User, name="service_guide_editor")
@@ -827,21 +828,13 @@ async def certificate(ctx: RequestContext, application_id: uuid.UUID) -> Certifi
     return await loader(ctx, Loaders.certificates).load(application_id)
 
 
-def _normal_code(code: str) -> str:
-    return re.sub(r"[\s-]", "", code).upper()
-
-
-def display_code(code: str) -> str:
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-
-
 @allowed_to(ANYONE)
 async def check_certificate(ctx: RequestContext, code: str) -> CertificateCheck | None:
     """Anyone with the code (from the paper or its QR code): the certificate it names, or None
     for a code that names none in this street office."""
     if len(code) > 64:
         return None
-    row = await CERTIFICATE.where(ServiceCertificate.code == _normal_code(code)).one_or_none(session_of(ctx))
+    row = await CERTIFICATE.where(ServiceCertificate.code == normal_code(code)).one_or_none(session_of(ctx))
     if row is None:
         return None
     return CertificateCheck(
@@ -1213,14 +1206,6 @@ async def revoke(ctx: RequestContext, application_id: uuid.UUID, reason: str) ->
 # --- certificates ----------------------------------------------------------------------------
 
 
-def new_code() -> str:
-    return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode()
-
-
-def check_link(check_page: str, tenant_slug: str, code: str) -> str:
-    return f"{check_page}?tenant={tenant_slug}&code={display_code(code)}"
-
-
 async def issue_certificate(ctx: RequestContext, item: ServiceApplication, title: str, check_page: str) -> None:
     """Writes the certificate's PDF and its row. The PDF is drawn off the event loop; if the
     step's transaction does not commit, the file goes with it."""
@@ -1237,12 +1222,9 @@ async def issue_certificate(ctx: RequestContext, item: ServiceApplication, title
         .where(User.id == item.applicant_id)
     )
     holder = person.one()
-    issuer = f"{ctx.tenant.name}{holder.community}居民委员会"
-    statement = (
-        f"兹证明{holder.name}系本社区居民，现居住于{holder.community}{holder.building}{holder.room}室。"
-        f"\n出具事项：{title}。\n用途：{item.purpose}。"
-    )
-    code = new_code()
+    issuer = issuer_of(ctx.tenant.name, holder.community)
+    statement = certificate_statement(holder.name, holder.community, holder.building, holder.room, title, item.purpose)
+    code = new_certificate_code()
     now = ctx.clock()
     text = CertificateText(
         title=title,

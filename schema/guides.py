@@ -12,6 +12,7 @@ from strawberry import relay
 
 from models.guides import (
     APPLICATION_LIFECYCLE,
+    CHECK_PATH,
     GUIDE_LIFECYCLE,
     LEVELS,
     SEARCH_MAX,
@@ -22,6 +23,7 @@ from models.guides import (
     GuideKind,
     GuideStatus,
     ReviewLevel,
+    display_code,
 )
 from resolvers import guides, organisation, people
 from schema.common import (
@@ -318,7 +320,7 @@ class ServiceApplication(relay.Node):
         if found is None:
             return None
         return ServiceCertificate(
-            code=guides.display_code(found.code),
+            code=display_code(found.code),
             title=found.title,
             holder_name=found.holder_name,
             issuer=found.issuer,
@@ -377,7 +379,7 @@ class ServiceApplicationFilter:
 def _check_page(info: Info) -> str:
     """Where a certificate's QR code leads: the API's public address (else this request's)."""
     base = info.context.settings.public_url or str(info.context.request.base_url)
-    return base.rstrip("/") + guides.CHECK_PATH
+    return base.rstrip("/") + CHECK_PATH
 
 
 @strawberry.type
