@@ -1,6 +1,6 @@
 """Demo data: the shipped street offices, their residents and households (Faker, zh_CN), their
-complaints, room bookings and appointments, and a signed-in account for every role, so GraphiQL
-shows a living system."""
+complaints, room bookings and appointments, volunteers, service guides and applications, and a
+signed-in account for every role, so GraphiQL shows a living system."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from tenants.context import Services, unit_of_work
 from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
+from tenants.demo_guides import add_guides
 from tenants.demo_volunteers import add_volunteers
 from tenants.directory import TenantInfo
 from tenants.manifests import MANIFESTS_DIR, load_manifest
@@ -33,10 +34,12 @@ class DemoTenant:
     residents: int
     complaints: int
     phone_prefix: str
+    # The demo resident's service applications, with certificates drawn as PDF (a second each).
+    service_applications: bool = False
 
 
 DEMO_TENANTS = (
-    DemoTenant("wanqinglu.toml", residents=300, complaints=300, phone_prefix="1370472"),
+    DemoTenant("wanqinglu.toml", residents=300, complaints=300, phone_prefix="1370472", service_applications=True),
     DemoTenant("qingshanlu.toml", residents=60, complaints=60, phone_prefix="1370473"),
 )
 
@@ -59,6 +62,13 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 await add_bookings(session, seed=demo.phone_prefix)
                 await add_appointments(session, seed=demo.phone_prefix)
                 await add_volunteers(session, seed=demo.phone_prefix)
+                await add_guides(
+                    session,
+                    tenant,
+                    services.storage,
+                    services.settings.public_url,
+                    applications=demo.service_applications,
+                )
         slugs.append(manifest.slug)
     return slugs
 
