@@ -6,6 +6,7 @@ community certificate: its PDF and its check by code.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -423,6 +424,22 @@ async def test_a_community_certificate_passes_one_level_and_its_certificate_is_c
     assert (await api.data(VERIFY, {"code": certificate["code"]}, tenant="alpha"))["verifyCertificate"][
         "revoked"
     ] is True
+
+
+async def test_two_approvals_at_once_issue_one_certificate(api: Api, alpha: TenantHandle) -> None:
+    guide_id = await created(api)
+    phone = await resident(api, alpha)
+    application_id = (await applied(api, phone, guide_id))["application"]["id"]
+    await api.token("alpha", COMMUNITY_ADMIN)
+    results = await asyncio.gather(*(step(api, APPROVE, COMMUNITY_ADMIN, application_id) for _ in range(4)))
+    assert len([r for r in results if not r["errors"]]) == 1
+    assert {r["errors"][0]["code"] for r in results if r["errors"]} <= {"CONFLICT", "INVALID_TRANSITION"}
+    timeline = await api.data(
+        "query($id: ID!) { node(id: $id) { ... on ServiceApplication { timeline(first: 10) { edges { node { action } } } } } }",
+        {"id": application_id},
+        token=await api.token("alpha", phone),
+    )
+    assert [e["node"]["action"] for e in timeline["node"]["timeline"]["edges"]] == ["SUBMIT", "APPROVE"]
 
 
 async def test_the_certificate_is_served_only_to_those_who_see_the_application(api: Api, alpha: TenantHandle) -> None:
