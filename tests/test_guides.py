@@ -359,7 +359,7 @@ async def test_listing_guides_costs_the_same_statements_whatever_the_page_size(
 
     admin = await api.token("alpha", TENANT_ADMIN)
     for token in (None, admin):
-        await statements(1, token, None)  # a first request of a token also reads its session
+        await statements(1, token, None)  # a first request may fill caches (the session, the tenant)
         for search in (None, f"保 {catalogue['tag']}", f"居住证 {catalogue['tag']}"):
             assert await statements(1, token, search) == await statements(4, token, search)
 
@@ -668,7 +668,7 @@ async def test_listing_applications_costs_the_same_statements_whatever_the_page_
 
     for who in (phone, COMMUNITY_ADMIN, TENANT_ADMIN):
         token = await api.token("alpha", who)
-        await statements(1, token)  # a first request of a token also reads its session
+        await statements(1, token)  # a first request may fill caches (the session, the tenant)
         assert await statements(1, token) == await statements(3, token)
 
 
