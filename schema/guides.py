@@ -207,7 +207,8 @@ class ServiceApplicationFile:
 @strawberry.type(description="One required material and the files given for it.")
 class ServiceApplicationMaterial:
     name: str
-    files: list[ServiceApplicationFile]
+    # A submission takes up to WANJIA_MAX_ATTACHMENTS a material; resubmissions add a few more.
+    files: list[ServiceApplicationFile] = strawberry.field(metadata=cost(items=20))
 
 
 @strawberry.type(description="One step on an application's timeline.")
