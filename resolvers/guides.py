@@ -985,14 +985,12 @@ async def apply(
 ) -> uuid.UUID:
     """办理: a resident applies for a published guide, with files for each required material."""
     viewer = viewer_of(ctx)
-    found = await guide(ctx, guide_id)
-    if found is None or found.status is not GuideStatus.PUBLISHED:
-        raise not_found("办事指南", "guideId")
-    if not takes_applications(found.kind):
-        raise fail(ErrorCode.INVALID, f"“{KIND_NAMES[found.kind]}”类事项不能在线办理。", "guideId")
-    # Editors read the newest version: an application is always made against the published one.
+    # Always against the published version, whoever applies (an editor reads the newest).
     published = (await _guides(ctx, [guide_id], editor=False))[0]
-    assert published is not None
+    if published is None:
+        raise not_found("办事指南", "guideId")
+    if not takes_applications(published.kind):
+        raise fail(ErrorCode.INVALID, f"“{KIND_NAMES[published.kind]}”类事项不能在线办理。", "guideId")
     check = InputCheck()
     text = check.text(purpose, "purpose", "办理用途", min_length=2, max_length=200)
     community_id = await _community_of_resident(ctx, viewer.user_id)
