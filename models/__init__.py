@@ -1,6 +1,7 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
+from models.attendance import MissedCheckIn, Punch, Shift
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
@@ -15,6 +16,7 @@ from models.guides import (
     ServiceGuide,
     ServiceGuideVersion,
 )
+from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
@@ -42,18 +44,24 @@ __all__ = [
     "BadgeRegistration",
     "Base",
     "Building",
+    "Checklist",
+    "ChecklistItem",
     "Community",
     "Complaint",
     "ComplaintCategory",
     "ComplaintEvent",
     "Department",
+    "Finding",
     "Grid",
     "Household",
+    "InspectionRound",
+    "MissedCheckIn",
     "Notification",
     "OfficialCalendarDay",
     "PendingUpload",
     "PersistedQuery",
     "PhoneCode",
+    "Punch",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",
@@ -67,6 +75,7 @@ __all__ = [
     "ServiceCertificate",
     "ServiceGuide",
     "ServiceGuideVersion",
+    "Shift",
     "Tenant",
     "TenantOwned",
     "TenantStatus",

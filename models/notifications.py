@@ -48,6 +48,7 @@ class NotificationKind(enum.StrEnum):
     SERVICE_APPLICATION_NEW = "service_application_new"
     SERVICE_APPLICATION_STATUS = "service_application_status"
     SERVICE_APPLICATION_OVERDUE = "service_application_overdue"
+    CHECK_IN_MISSING = "check_in_missing"
 
 
 class SubjectType(enum.StrEnum):

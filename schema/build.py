@@ -37,17 +37,20 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import (
     appointments,
+    attendance,
     auth,
     badges,
     bookings,
     complaints,
     guides,
+    inspections,
     notifications,
     organisation,
     people,
     scalars,
     tenants,
     volunteers,
+    workday,
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
@@ -84,6 +87,9 @@ def _root_types() -> tuple[type, type]:
             volunteers.Query,
             badges.Query,
             guides.Query,
+            attendance.Query,
+            inspections.Query,
+            workday.Query,
         ),
     )
     mutation = merge_types(
@@ -98,6 +104,8 @@ def _root_types() -> tuple[type, type]:
             volunteers.Mutation,
             badges.Mutation,
             guides.Mutation,
+            attendance.Mutation,
+            inspections.Mutation,
         ),
     )
     return query, mutation
