@@ -2,6 +2,7 @@
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.attendance import MissedCheckIn, Punch, Shift
+from models.audit import FullViewEntry
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
@@ -16,6 +17,7 @@ from models.guides import (
     ServiceGuide,
     ServiceGuideVersion,
 )
+from models.households import HouseholdHistoryEntry, HouseholdMember, HouseholdMemberTag
 from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
@@ -25,6 +27,7 @@ from models.phone_codes import PhoneCode
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 from models.uploads import PendingUpload
+from models.visits import CareReminder, HouseholdVisit, VisitFinding, VisitPhoto
 from models.volunteers import (
     Volunteer,
     VolunteerActivity,
@@ -44,6 +47,7 @@ __all__ = [
     "BadgeRegistration",
     "Base",
     "Building",
+    "CareReminder",
     "Checklist",
     "ChecklistItem",
     "Community",
@@ -52,8 +56,13 @@ __all__ = [
     "ComplaintEvent",
     "Department",
     "Finding",
+    "FullViewEntry",
     "Grid",
     "Household",
+    "HouseholdHistoryEntry",
+    "HouseholdMember",
+    "HouseholdMemberTag",
+    "HouseholdVisit",
     "InspectionRound",
     "MissedCheckIn",
     "Notification",
@@ -81,6 +90,8 @@ __all__ = [
     "TenantStatus",
     "Throttle",
     "User",
+    "VisitFinding",
+    "VisitPhoto",
     "Volunteer",
     "VolunteerActivity",
     "VolunteerActivityEvent",

@@ -49,6 +49,7 @@ class NotificationKind(enum.StrEnum):
     SERVICE_APPLICATION_STATUS = "service_application_status"
     SERVICE_APPLICATION_OVERDUE = "service_application_overdue"
     CHECK_IN_MISSING = "check_in_missing"
+    CARE_VISIT_OVERDUE = "care_visit_overdue"
 
 
 class SubjectType(enum.StrEnum):
@@ -63,6 +64,7 @@ class SubjectType(enum.StrEnum):
     VOLUNTEER = "Volunteer"
     VOLUNTEER_ACTIVITY = "VolunteerActivity"
     SERVICE_APPLICATION = "ServiceApplication"
+    HOUSEHOLD = "Household"
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ KIND_NAMES = {
     NotificationKind.SERVICE_APPLICATION_STATUS: "您的办事申请有了进展",
     NotificationKind.SERVICE_APPLICATION_OVERDUE: "办事申请超过办理时限",
     NotificationKind.CHECK_IN_MISSING: "网格员到截止时间未签到",
+    NotificationKind.CARE_VISIT_OVERDUE: "关爱对象的入户走访超期",
 }
 
 

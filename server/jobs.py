@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, attendance, auth, bookings, complaints, guides, volunteers
+from resolvers import appointments, attendance, auth, bookings, complaints, guides, visits, volunteers
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -31,6 +31,7 @@ class SweepReport:
     identity_rows_expired: int
     volunteers: volunteers.SweepReport
     check_ins_missing: int
+    care_visits_overdue: int
     service_applications_overdue: int
 
     @property
@@ -45,6 +46,7 @@ class SweepReport:
             self.volunteers.reminded,
             self.volunteers.completed,
             self.check_ins_missing,
+            self.care_visits_overdue,
             self.service_applications_overdue,
         )
         return any(counts)
@@ -67,6 +69,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             identity_rows_expired=await auth.sweep(ctx),
             volunteers=await volunteers.sweep(ctx),
             check_ins_missing=await attendance.sweep(ctx),
+            care_visits_overdue=await visits.sweep(ctx),
             service_applications_overdue=await guides.sweep(ctx),
         )
 

@@ -2,7 +2,7 @@
 through one to three review levels, their files and timeline, and community certificates.
 
 Revision ID: 0010
-Revises: 0012
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
 revision: str = '0010'
-down_revision: str | None = '0012'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
