@@ -10,6 +10,14 @@ from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.guides import (
+    ServiceApplication,
+    ServiceApplicationEvent,
+    ServiceApplicationFile,
+    ServiceCertificate,
+    ServiceGuide,
+    ServiceGuideVersion,
+)
 from models.households import HouseholdHistoryEntry, HouseholdMember, HouseholdMemberTag
 from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.leaders import BuildingLeader, BuildingLeaderEvent
@@ -80,6 +88,12 @@ __all__ = [
     "RoleGrant",
     "Room",
     "RoomBooking",
+    "ServiceApplication",
+    "ServiceApplicationEvent",
+    "ServiceApplicationFile",
+    "ServiceCertificate",
+    "ServiceGuide",
+    "ServiceGuideVersion",
     "Shift",
     "Tenant",
     "TenantOwned",

@@ -163,6 +163,13 @@ async def upload_ahead(ctx: RequestContext, upload: UploadedFile) -> PendingUplo
     return row
 
 
+def store_generated(ctx: RequestContext, key: str, data: bytes) -> None:
+    """A file the server made (a certificate's PDF), stored like an upload: gone again unless
+    the transaction writing its row commits."""
+    ctx.storage.save(key, data)
+    _remove_on_rollback(ctx, [key])
+
+
 def _remove(ctx: RequestContext, keys: list[str]) -> None:
     for key in keys:
         ctx.storage.delete(key)

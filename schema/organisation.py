@@ -10,7 +10,17 @@ import strawberry
 from strawberry import relay
 
 from models.geometry import rings_of
-from resolvers import appointments, bookings, complaints, contacts, inspections, organisation, people, volunteers
+from resolvers import (
+    appointments,
+    bookings,
+    complaints,
+    contacts,
+    guides,
+    inspections,
+    organisation,
+    people,
+    volunteers,
+)
 from schema.common import Connection, Info, connection, nodes_by_id, page_request
 from schema.cost import cost
 
@@ -63,6 +73,7 @@ PEOPLE_SHOWN = (
     appointments.people_shown,
     volunteers.people_shown,
     inspections.people_shown,
+    guides.people_shown,
 )
 
 

@@ -1,17 +1,14 @@
 """Printable badges (工作牌) for grid workers: the registration QR code with the worker's name and
 grid, as PNG (for the print shop) and SVG (for designers), rendered with segno and Pillow.
 
-Chinese text needs a font that has it: the first CJK font found among Debian's
-(`fonts-wqy-microhei`, `fonts-noto-cjk`, …) or named by `fc-list :lang=zh`. The SVG names the
-same families and leaves the drawing to whoever opens it.
+Chinese text needs a font that has it (models.fonts). The SVG names the same families and
+leaves the drawing to whoever opens it.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -19,38 +16,14 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
+from models.fonts import cjk_font
 from resolvers.badges import BadgeRow, badge_link
 
 WIDTH, HEIGHT = 640, 900
 HEADER = 150
 QR_SIDE = 440
 RED = "#C8102E"
-CJK_FONTS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-)
 SVG_FONTS = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
-
-
-class NoCjkFont(RuntimeError):
-    pass
-
-
-def cjk_font() -> Path:
-    for candidate in CJK_FONTS:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    if shutil.which("fc-list"):
-        listed = subprocess.run(
-            ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, check=False, timeout=10
-        ).stdout
-        for line in listed.splitlines():
-            path = line.split(":")[0].strip()
-            if path and Path(path).is_file():
-                return Path(path)
-    raise NoCjkFont("no font with Chinese characters: install Debian's fonts-wqy-microhei (or fonts-noto-cjk)")
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,13 @@ from models.calendar import (
     years_without_calendar,
 )
 from models.database import is_postgresql
+from models.fonts import NoCjkFont
 from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
 from resolvers.badges import BadgeRow, all_badges
 from schema.build import SDL_PATH, build_schema, printed_sdl
-from server.badges import NoCjkFont, write_badges
+from server.badges import write_badges
 from server.jobs import run_jobs
 from server.media_sweep import MediaSweepReport, sweep_media
 from server.observability import configure_logging

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, attendance, auth, bookings, complaints, visits, volunteers
+from resolvers import appointments, attendance, auth, bookings, complaints, guides, visits, volunteers
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -32,6 +32,7 @@ class SweepReport:
     volunteers: volunteers.SweepReport
     check_ins_missing: int
     care_visits_overdue: int
+    service_applications_overdue: int
 
     @property
     def anything(self) -> bool:
@@ -46,6 +47,7 @@ class SweepReport:
             self.volunteers.completed,
             self.check_ins_missing,
             self.care_visits_overdue,
+            self.service_applications_overdue,
         )
         return any(counts)
 
@@ -68,6 +70,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             volunteers=await volunteers.sweep(ctx),
             check_ins_missing=await attendance.sweep(ctx),
             care_visits_overdue=await visits.sweep(ctx),
+            service_applications_overdue=await guides.sweep(ctx),
         )
 
 

@@ -1,7 +1,7 @@
 """Demo data: the shipped street offices, their residents and households (Faker, zh_CN), their
 complaints, room bookings and appointments, volunteers, population records, a month of grid work
-and home visits, building leaders, news and notices, and a signed-in account for every role, so
-GraphiQL shows a living system."""
+and home visits, building leaders, news and notices, service guides and applications, and a
+signed-in account for every role, so GraphiQL shows a living system."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tenants.context import Services, unit_of_work
 from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
 from tenants.demo_gridwork import add_grid_work
+from tenants.demo_guides import add_guides
 from tenants.demo_households import add_households
 from tenants.demo_leaders import add_leaders
 from tenants.demo_news import add_articles, add_notices
@@ -39,10 +40,12 @@ class DemoTenant:
     residents: int
     complaints: int
     phone_prefix: str
+    # The demo resident's service applications, with certificates drawn as PDF (a second each).
+    service_applications: bool = False
 
 
 DEMO_TENANTS = (
-    DemoTenant("wanqinglu.toml", residents=300, complaints=300, phone_prefix="1370472"),
+    DemoTenant("wanqinglu.toml", residents=300, complaints=300, phone_prefix="1370472", service_applications=True),
     DemoTenant("qingshanlu.toml", residents=60, complaints=60, phone_prefix="1370473"),
 )
 
@@ -77,6 +80,13 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 leaders = await add_leaders(session, seed=demo.phone_prefix)
                 await add_articles(session, seed=demo.phone_prefix)
                 await add_notices(session, seed=demo.phone_prefix, leaders=leaders)
+                await add_guides(
+                    session,
+                    tenant,
+                    services.storage,
+                    services.settings.public_url,
+                    applications=demo.service_applications,
+                )
         slugs.append(manifest.slug)
     return slugs
 

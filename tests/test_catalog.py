@@ -20,12 +20,26 @@ from tests.provision import ProvisionedDatabase
 GLOBAL_TABLES = {"tenants", "alembic_version", "persisted_queries", "official_calendar_days"}
 
 
+def _search_indexes(connection: Connection) -> set[str]:
+    """SQLite's full-text indexes (FTS5 virtual tables and the shadow tables they keep): indexes of
+    a tenant-owned table, read only joined to it, not tables of rows of their own."""
+    if connection.dialect.name != "sqlite":
+        return set()
+    virtual = connection.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+    ).scalars()
+    names = set(virtual)
+    shadows = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars()
+    return names | {name for name in shadows if any(name.startswith(f"{v}_") for v in names)}
+
+
 @pytest.fixture(scope="module")
 async def catalog(database: ProvisionedDatabase) -> dict[str, dict[str, Any]]:
     engine = create_engine(database.owner_url)
 
     def read(connection: Connection) -> dict[str, dict[str, Any]]:
         inspector: Inspector = inspect(connection)
+        skipped = GLOBAL_TABLES | _search_indexes(connection)
         return {
             table: {
                 "columns": {c["name"]: c for c in inspector.get_columns(table)},
@@ -35,7 +49,7 @@ async def catalog(database: ProvisionedDatabase) -> dict[str, dict[str, Any]]:
                 + [i["column_names"] for i in inspector.get_indexes(table) if i["unique"]],
             }
             for table in inspector.get_table_names()
-            if table not in GLOBAL_TABLES
+            if table not in skipped
         }
 
     async with engine.connect() as connection:
@@ -85,10 +99,11 @@ async def indexes(database: ProvisionedDatabase) -> dict[str, list[list[str]]]:
 
     def read(connection: Connection) -> dict[str, list[list[str]]]:
         inspector: Inspector = inspect(connection)
+        skipped = GLOBAL_TABLES | _search_indexes(connection)
         return {
             table: [index["column_names"] for index in inspector.get_indexes(table)]
             for table in inspector.get_table_names()
-            if table not in GLOBAL_TABLES
+            if table not in skipped
         }
 
     async with engine.connect() as connection:

@@ -19,6 +19,7 @@ from server.app import create_app
 from tenants.demo import DEMO_PASSWORD, load_demo
 from tenants.manifests import MANIFESTS_DIR, load_manifest
 from tests.conftest import BACKEND, settings_for
+from tests.media_files import photo
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database
 from tests.provision import migrate as migrate_database
 from tests.support import TEXTS, Api, CapturedTexts, Clock, frontend_installed, served
@@ -401,6 +402,41 @@ class Walkthrough:
                 return str((await self.ask("{ myBadges { token } }", "13904721001"))["myBadges"][0]["token"])
             case "<this month>":
                 return datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m")
+        return await self.service_guides(placeholder)
+
+    async def service_guides(self, placeholder: str) -> str:
+        resident, admin = "13800138000", "13904720100"
+        match placeholder:
+            case "<居住证明 ServiceGuide id>":
+                found = await self.ask(
+                    '{ serviceGuides(kind: COMMUNITY_CERTIFICATE, search: "居住证明", first: 10) { edges { node { id title } } } }',
+                    None,
+                )
+                return str(
+                    next(e["node"]["id"] for e in found["serviceGuides"]["edges"] if e["node"]["title"] == "居住证明")
+                )
+            case "<a photo's upload id>" | "<another photo's upload id>":
+                token = (await self.caller(resident))["token"]
+                uploaded = await self.api.upload_ahead("材料.jpg", photo("image/jpeg"), "image/jpeg", token=token)
+                return str(uploaded.json()["id"])
+            case "<ServiceApplication id from the queue>":
+                queue = await self.ask(
+                    "{ serviceApplications(first: 1, filter: {awaitingMyReview: true}) { edges { node { id } } } }",
+                    admin,
+                )
+                return str(queue["serviceApplications"]["edges"][0]["node"]["id"])
+            case "<a certificate code>":
+                issued = await self.ask(
+                    "{ serviceApplications(first: 10, filter: {statuses: [APPROVED]}) { edges { node { certificate { code } } } } }",
+                    resident,
+                )
+                return str(
+                    next(
+                        e["node"]["certificate"]["code"]
+                        for e in issued["serviceApplications"]["edges"]
+                        if e["node"]["certificate"]
+                    )
+                )
         raise AssertionError(f"the README names {placeholder}, which no front end could look up here")
 
     def remember(self, example: Example, data: dict[str, Any]) -> None:
@@ -470,3 +506,20 @@ def test_apollo_persisted_queries_and_a_graphql_ws_subscription_work_against_the
             timeout=120,
         )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_the_demo_has_the_seeds_sixty_service_guides_and_applications_in_every_state(demo_api: Api) -> None:
+    kinds = await demo_api.data(
+        """{ policy: serviceGuides(kind: POLICY) { totalCount } direct: serviceGuides(kind: COMMUNITY_DIRECT) { totalCount }
+             certificate: serviceGuides(kind: COMMUNITY_CERTIFICATE) { totalCount } two: serviceGuides(kind: TWO_LEVEL) { totalCount }
+             three: serviceGuides(kind: THREE_LEVEL) { totalCount } other: serviceGuides(kind: OTHER) { totalCount } }""",
+        tenant="qingshanlu",
+    )
+    assert [kind["totalCount"] for kind in kinds.values()] == [10] * 6
+    admin = await demo_api.token("wanqinglu", "13904720001", DEMO_PASSWORD)
+    applications = await demo_api.data(
+        "{ serviceApplications(first: 100) { edges { node { status level } } } }", token=admin
+    )
+    states = {(e["node"]["status"], e["node"]["level"]) for e in applications["serviceApplications"]["edges"]}
+    assert {status for status, _ in states} == {"IN_REVIEW", "RETURNED", "APPROVED", "REJECTED", "WITHDRAWN", "REVOKED"}
+    assert {level for status, level in states if status == "IN_REVIEW"} == {"COMMUNITY", "STREET_OFFICE", "DEPARTMENT"}

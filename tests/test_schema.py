@@ -21,8 +21,14 @@ def test_every_mutation_takes_one_input_and_answers_errors() -> None:
         assert "errors" in payload.fields, name
 
 
-# Free text that merely has such a name: what a room is booked for, in the resident's words.
-FREE_TEXT = {("RoomBooking", "purpose"), ("RequestRoomBookingInput", "purpose")}
+# Free text that merely has such a name: what a room is booked for, what an application (办理)
+# is for, in the resident's words.
+FREE_TEXT = {
+    ("RoomBooking", "purpose"),
+    ("RequestRoomBookingInput", "purpose"),
+    ("ServiceApplication", "purpose"),
+    ("ApplyForServiceInput", "purpose"),
+}
 CLOSED_SET = ("kind", "action", "status", "source", "method", "purpose", "role")
 
 

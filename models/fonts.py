@@ -1,0 +1,37 @@
+"""A font with Chinese characters, found on the machine: badges and certificates print Chinese.
+
+The first of Debian's CJK fonts present (`fonts-wqy-microhei`, which the Makefile installs,
+`fonts-noto-cjk`, …), else any that `fc-list :lang=zh` names.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+
+
+class NoCjkFont(RuntimeError):
+    pass
+
+
+def cjk_font() -> Path:
+    for candidate in CJK_FONTS:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    if shutil.which("fc-list"):
+        listed = subprocess.run(
+            ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, check=False, timeout=10
+        ).stdout
+        for line in listed.splitlines():
+            path = line.split(":")[0].strip()
+            if path and Path(path).is_file():
+                return Path(path)
+    raise NoCjkFont("no font with Chinese characters: install Debian's fonts-wqy-microhei (or fonts-noto-cjk)")
