@@ -18,6 +18,13 @@ from tests.provision import ProvisionedDatabase
 # Council's holiday schedule, the same for every street office (a tenant's own exceptions are its
 # calendar_overrides).
 GLOBAL_TABLES = {"tenants", "alembic_version", "persisted_queries", "official_calendar_days"}
+# SQLite's FTS5 index of complaint texts (migration 0015): a virtual table and its shadow tables,
+# an index rather than a table of data, with no PostgreSQL counterpart.
+SQLITE_SEARCH_INDEX = "complaints_search"
+
+
+def tenant_owned(table: str) -> bool:
+    return table not in GLOBAL_TABLES and not table.startswith(SQLITE_SEARCH_INDEX)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +42,7 @@ async def catalog(database: ProvisionedDatabase) -> dict[str, dict[str, Any]]:
                 + [i["column_names"] for i in inspector.get_indexes(table) if i["unique"]],
             }
             for table in inspector.get_table_names()
-            if table not in GLOBAL_TABLES
+            if tenant_owned(table)
         }
 
     async with engine.connect() as connection:
@@ -88,7 +95,7 @@ async def indexes(database: ProvisionedDatabase) -> dict[str, list[list[str]]]:
         return {
             table: [index["column_names"] for index in inspector.get_indexes(table)]
             for table in inspector.get_table_names()
-            if table not in GLOBAL_TABLES
+            if tenant_owned(table)
         }
 
     async with engine.connect() as connection:
