@@ -11,7 +11,7 @@ is not leakproof, and LIKE, ILIKE and pg_trgm's operators are not, so such an in
 used for the app role (measured: pg_trgm GIN built, plans unchanged).
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0015'
-down_revision: str | None = '0009'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
