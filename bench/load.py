@@ -70,10 +70,9 @@ from bench.texts import (
     person_name,
 )
 from models import migrations
-from models.database import create_engine
-from models.passwords import Passwords
+from models.settings import Settings
+from tenants.context import Services
 from tenants.onboarding import onboard
-from tenants.sessions import session_factory
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -84,7 +83,7 @@ BATCH = 10_000  # complaints per COPY batch
 AUTO_CLOSE_DAYS = 7  # the offices' complaint_auto_close_days (the manifest default)
 
 COLUMNS = {
-    "users": "tenant_id, id, phone, name, password_hash, is_active, failed_logins, locked_until, created_at",
+    "users": "tenant_id, id, phone, name, password_hash, is_active, created_at",
     "households": "tenant_id, id, building_id, room",
     "resident_profiles": "tenant_id, id, building_id, room, household_id, status, rejection_reason, id_number, "
     "registered_at, reviewed_at",
@@ -391,8 +390,6 @@ class OfficeData:
                 person_name(rand),
                 self.password_hash,
                 "t",
-                "0",
-                NULL,
                 ts(registered),
             )
             grants.add(tid, uuid7_at(registered), user_id, "resident", NULL, NULL)
@@ -886,30 +883,20 @@ def bulk_load(
     return counts
 
 
-class _OneHash(Passwords):
-    """Every generated account gets the same hash of the demo password: argon2 at production
-    cost takes a tenth of a second per hash, and a million of them would be the whole load."""
-
-    def __init__(self, demo_hash: str) -> None:
-        super().__init__()
-        self.demo_hash = demo_hash
-
-    def hash(self, password: str) -> str:
-        return self.demo_hash if password == DEMO_PASSWORD else super().hash(password)
-
-
-async def _onboard_all(db: BenchDatabase, tenants: int, passwords: Passwords) -> list[str]:
-    engine = create_engine(db.app_url, pool_size=2)
+async def _onboard_all(db: BenchDatabase, tenants: int) -> tuple[list[str], str]:
+    """Onboards the offices as the app role; returns their slugs and the one hash of the demo
+    password (argon2 at production cost) that every account shares."""
+    services = Services.start(Settings(database_url=db.app_url), pool_size=2)
     try:
-        sessions = session_factory(engine)
+        shared_hashes = {DEMO_PASSWORD: await services.passwords.hash(DEMO_PASSWORD)}
         slugs = []
         for index in range(tenants):
             office = manifest(index, BIG if index == 0 else SMALL)
-            await onboard(sessions, office, passwords)
+            await onboard(services, office, shared_hashes=shared_hashes)
             slugs.append(office.slug)
-        return slugs
+        return slugs, shared_hashes[DEMO_PASSWORD]
     finally:
-        await engine.dispose()
+        await services.close()
 
 
 def main() -> None:
@@ -932,8 +919,7 @@ def main() -> None:
     started = time.perf_counter()
     db.recreate()
     migrations.upgrade(db.owner_url, app_role=APP_ROLE)
-    passwords = _OneHash(Passwords().hash(DEMO_PASSWORD))
-    slugs = asyncio.run(_onboard_all(db, args.tenants, passwords))
+    slugs, demo_hash = asyncio.run(_onboard_all(db, args.tenants))
     with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
         offices = [read_office(connection, i, slug) for i, slug in enumerate(slugs)]
     set_up = time.perf_counter() - started
@@ -941,7 +927,7 @@ def main() -> None:
 
     plans = [(office, args.complaints if office.index == 0 else others) for office in offices]
     loading = time.perf_counter()
-    counts = bulk_load(db, plans, time.time(), args.years, passwords.demo_hash, not args.keep_constraints)
+    counts = bulk_load(db, plans, time.time(), args.years, demo_hash, not args.keep_constraints)
     loaded = time.perf_counter() - loading
     vacuuming = time.perf_counter()
     with psycopg.connect(db.owner_dsn, autocommit=True) as connection:

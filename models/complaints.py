@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
+    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -147,6 +149,7 @@ class Complaint(TenantOwned, Base):
         Index("ix_complaints_grid_queue", "tenant_id", "grid_id", "status", "resolve_due_at"),
         Index("ix_complaints_community_queue", "tenant_id", "community_id", "status", "resolve_due_at"),
         Index("ix_complaints_department_queue", "tenant_id", "department_id", "status", "resolve_due_at"),
+        Index("ix_complaints_handler_queue", "tenant_id", "handler_id", "status", "resolve_due_at"),
         Index("ix_complaints_resident", "tenant_id", "resident_id", "id"),
         Index("ix_complaints_open_deadlines", "tenant_id", "status", "resolve_due_at"),
     )
@@ -233,3 +236,10 @@ class Attachment(TenantOwned, Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[uuid.UUID] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# SQLite's index of complaint titles and contents (FTS5, trigram tokenizer), kept by triggers
+# (migration 0015). Trigrams find substrings of three characters or more; shorter ones are
+# matched on the rows a list walks (resolvers.complaints.search_condition).
+SQLITE_SEARCH_INDEX = table("complaints_search", column("complaint_id"))
+SQLITE_SEARCH_MIN_LENGTH = 3

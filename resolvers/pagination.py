@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, select, tuple_
+from sqlalchemy import Row, Select, func, select, tuple_, union
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.errors import ErrorCode
@@ -170,18 +170,50 @@ async def paginate(
     page: PageRequest,
     *,
     descending: bool = False,
+    counted: Selection[Any] | None = None,
 ) -> Page[T]:
     """`order` ends with a unique column (the id). Its values are added as the last columns of
-    each row to make the cursor. `descending` pages newest first (ids are time-ordered)."""
+    each row to make the cursor. `descending` pages newest first (ids are time-ordered).
+    `counted` is the list totalCount counts when `selection` holds only candidates for the page."""
     page = checked(ctx, page)
     stmt = (
         _after(selection.stmt, order, page.after, descending)
         .add_columns(*_sort_keys(order))
-        .order_by(*(column.desc() for column in order) if descending else order)
+        .order_by(*_ordering(order, descending))
         .limit(page.first + 1)
     )
     rows = list((await session_of(ctx).execute(stmt)).all())
-    return _page(selection, rows, page, len(order), once(lambda: count_capped(ctx, selection)))
+    return _page(selection, rows, page, len(order), once(lambda: count_capped(ctx, counted or selection)))
+
+
+async def paginate_lanes(
+    ctx: RequestContext,
+    selection: Selection[T],
+    lanes: Sequence[Select[Any]],
+    order: Sequence[InstrumentedAttribute[Any]],
+    page: PageRequest,
+    *,
+    rows: Selection[T],
+    descending: bool = False,
+) -> Page[T]:
+    """`paginate` for a list (`selection`) that is the union of `lanes`, each selecting the keys
+    (`order`'s columns, nothing else) of one index range that the index keeps in `order`. Each
+    lane yields its own first page of keys, an index range scan that stops after a page; only the
+    page picked from their union is read as whole `rows` (the row shape, unfiltered: the keys
+    are the filter). The cost grows with the lanes and the page size, not with the rows in each
+    lane, where one condition ORing the lanes would walk or sort every row of the scope."""
+    page = checked(ctx, page)
+    firsts = [
+        _after(lane, order, page.after, descending).order_by(*_ordering(order, descending)).limit(page.first + 1)
+        for lane in lanes
+    ]
+    key = order[-1]
+    candidates = union(*(select(first.subquery().c[key.key]) for first in firsts))
+    return await paginate(ctx, rows.where(key.in_(candidates)), order, page, descending=descending, counted=selection)
+
+
+def _ordering(order: Sequence[InstrumentedAttribute[Any]], descending: bool) -> list[Any]:
+    return [column.desc() for column in order] if descending else list(order)
 
 
 async def paginate_per_parent(

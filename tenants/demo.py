@@ -53,10 +53,12 @@ DEMO_TENANTS = (
 async def load_demo(services: Services, progress: Progress = lambda _: None) -> list[str]:
     """Onboards the demo street offices and gives each its residents (once). Returns slugs."""
     resident_hash = await services.passwords.hash(DEMO_PASSWORD)
+    # Every demo account signs in with the demo password: one hash at production cost for all.
+    shared_hashes = {DEMO_PASSWORD: resident_hash}
     slugs = []
     for demo in DEMO_TENANTS:
         manifest = load_manifest(MANIFESTS_DIR / demo.manifest)
-        report = await onboard(services, manifest, progress)
+        report = await onboard(services, manifest, progress, shared_hashes=shared_hashes)
         tenant = TenantInfo(id=report.tenant_id, slug=manifest.slug, name=manifest.name, settings=manifest.settings)
         async with unit_of_work(services, tenant=tenant, viewer=None, writes=True) as ctx:
             session = ctx.session

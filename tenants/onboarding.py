@@ -71,7 +71,17 @@ class _Sync:
         return row
 
 
-async def onboard(services: Services, manifest: Manifest, progress: Progress = lambda _: None) -> OnboardingReport:
+async def onboard(
+    services: Services,
+    manifest: Manifest,
+    progress: Progress = lambda _: None,
+    *,
+    shared_hashes: dict[str, str] | None = None,
+) -> OnboardingReport:
+    """`shared_hashes` (password → argon2 hash, filled as it goes) gives every new account with the
+    same initial password the same hash, salt included: for demo and benchmark data only, where one
+    known password opens hundreds of accounts and hashing each at production cost would be nearly
+    all the work. Without it every account gets its own salt."""
     async with unit_of_work(services, tenant=None, viewer=None, writes=True) as ctx:
         session = ctx.session
         assert session is not None
@@ -90,11 +100,27 @@ async def onboard(services: Services, manifest: Manifest, progress: Progress = l
         await bind_tenant(session, tenant.id)
         # No ORM relationships tell the unit of work which table goes first, so _apply flushes
         # each level before the next refers to it.
-        await _apply(_Sync(session, report, progress), manifest, services.passwords)
+        await _apply(_Sync(session, report, progress), manifest, _InitialPasswords(services.passwords, shared_hashes))
     return report
 
 
-async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
+class _InitialPasswords:
+    def __init__(self, passwords: Passwords, shared_hashes: dict[str, str] | None) -> None:
+        self.passwords = passwords
+        self.shared_hashes = shared_hashes
+
+    async def hash(self, password: str | None) -> str:
+        # Without an initial password the account exists but cannot sign in until one is set.
+        if not password:
+            return await self.passwords.hash(secrets.token_urlsafe(32))
+        if self.shared_hashes is None:
+            return await self.passwords.hash(password)
+        if password not in self.shared_hashes:
+            self.shared_hashes[password] = await self.passwords.hash(password)
+        return self.shared_hashes[password]
+
+
+async def _apply(sync: _Sync, m: Manifest, passwords: _InitialPasswords) -> None:
     session = sync.session
     departments = await sync.existing(Department, ["code"])
     for d in m.departments:
@@ -109,8 +135,7 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
         is_new = (member.phone,) not in users
         user = sync.put(users, User, {"phone": member.phone}, {"name": member.name})
         if is_new:
-            # Without an initial password the account exists but cannot sign in until one is set.
-            user.password_hash = await passwords.hash(member.initial_password or secrets.token_urlsafe(32))
+            user.password_hash = await passwords.hash(member.initial_password)
     await session.flush()
     await _sync_grants(sync, m, users, communities, departments)
 

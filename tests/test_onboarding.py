@@ -175,3 +175,16 @@ def test_a_suspended_street_office_answers_as_unknown_until_resumed(database: Pr
     assert cli("resume", "qingshanlu").returncode == 0
     assert status() == 200
     assert cli("suspend", "no-such-office").returncode == 1
+
+
+async def test_shared_hashes_hash_each_initial_password_once_and_every_account_still_signs_in(app, api: Api) -> None:  # type: ignore[no-untyped-def]
+    shared: dict[str, str] = {}
+    await onboard(app.state.services, parse_manifest(gamma(), "gamma.toml"), shared_hashes=shared)
+    await onboard(
+        app.state.services, parse_manifest(gamma(slug="delta", name="德尔塔街道"), "delta.toml"), shared_hashes=shared
+    )
+    assert list(shared) == [ALPHA["staff"][0]["initial_password"]]
+    app.state.services.directory.forget()
+    for slug in ("gamma", "delta"):
+        for member in ALPHA["staff"]:
+            assert (await api.login(slug, member["phone"]))["errors"] == [], (slug, member["phone"])
