@@ -1,5 +1,11 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
+from models.analytics import (
+    ComplaintBuildingRollup,
+    ComplaintCellRollup,
+    ComplaintDayRollup,
+    ComplaintStatusRollup,
+)
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
@@ -36,8 +42,12 @@ __all__ = [
     "Building",
     "Community",
     "Complaint",
+    "ComplaintBuildingRollup",
     "ComplaintCategory",
+    "ComplaintCellRollup",
+    "ComplaintDayRollup",
     "ComplaintEvent",
+    "ComplaintStatusRollup",
     "Department",
     "Grid",
     "Household",

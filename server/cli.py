@@ -36,6 +36,7 @@ from models.database import is_postgresql
 from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
+from resolvers import rollups
 from resolvers.badges import BadgeRow, all_badges
 from schema.build import SDL_PATH, build_schema, printed_sdl
 from server.badges import NoCjkFont, write_badges
@@ -72,6 +73,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(media_app, name="media")
 app.add_typer(documents_app, name="documents")
+rollups_app = typer.Typer(help="The dashboards' rollups of complaints.", no_args_is_help=True)
+app.add_typer(rollups_app, name="rollups")
 qr_app = typer.Typer(help="QR codes to print: grid workers' registration badges.", no_args_is_help=True)
 app.add_typer(qr_app, name="qr")
 console = Console()
@@ -338,6 +341,35 @@ def qr_badges(
         console.print(f"找不到中文字体：{error}", style="red")
         raise typer.Exit(1) from error
     console.print(f"{office}：{len(rows)} 张工作牌，{len(written)} 个文件，写入 {out}")
+
+
+@rollups_app.command("rebuild")
+def rollups_rebuild(
+    tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help="One street office; all if left out."),
+) -> None:
+    """Recount the rollups from the complaints (after an upgrade, a bulk load or a repair), one
+    street office per transaction."""
+    settings = _settings()
+
+    async def work(services: Services) -> dict[str, int] | None:
+        services.directory.forget()
+        offices = await services.directory.all()
+        if tenant is not None:
+            offices = [o for o in offices if o.slug == tenant]
+            if not offices:
+                return None
+        rebuilt = {}
+        for office in offices:
+            async with unit_of_work(services, tenant=office, viewer=None, writes=True) as ctx:
+                rebuilt[office.slug] = await rollups.rebuild_tenant(ctx)
+        return rebuilt
+
+    rebuilt = _run(settings, work, alone_as="rollups rebuild")
+    if rebuilt is None:
+        console.print(f"没有代码为“{tenant}”的街道。", style="red")
+        raise typer.Exit(1)
+    for slug, rows in sorted(rebuilt.items()):
+        console.print(f"{slug}：统计表已重算，{rows} 行")
 
 
 @jobs_app.command("run")

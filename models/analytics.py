@@ -1,0 +1,318 @@
+"""Rollups: what the dashboards count, kept beside the facts instead of counted from them.
+
+A complaint *contributes* to a few rollup rows: its submission day's row (its cohort: how many
+were submitted that day in that grid, category and source, and how many of those are closed,
+were acknowledged or resolved on time, were reopened, how they were rated, how long they
+took), its current status's row, and its month's row of the building and of the map cell it
+was reported at. `contributions(...)` is a pure function of the complaint as it is now, so
+keeping the rollups right is always the same move: before a change take the complaint's
+contributions, after it take them again, and add the difference (resolvers.rollups). A
+rebuild is the sum of every complaint's contributions, which is also what the property test
+compares the maintained rows with.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TenantOwned, enum_column
+from models.calendar import DAY_ENDS, DAY_STARTS, SHANGHAI, WorkingCalendar
+from models.complaints import Complaint, ComplaintSource, ComplaintStatus
+
+# Upper bounds, in working hours, of the handling-time histogram's buckets; the last is open.
+# p90 is answered as the bound of the bucket holding the 90th percentile ("90% within 16 h").
+HANDLING_BUCKETS: tuple[float, ...] = (2, 4, 8, 16, 24, 40, 80, 160, math.inf)
+BUCKET_COLUMNS = tuple(f"handled_within_{i}" for i in range(len(HANDLING_BUCKETS)))
+RATINGS = range(1, 6)
+RATING_COLUMNS = tuple(f"rated_{r}" for r in RATINGS)
+# A heat map's cell: about 110 m north–south at these latitudes.
+CELL_DEGREES = 0.001
+
+
+class ComplaintDayRollup(TenantOwned, Base):
+    """The complaints submitted on one day (Asia/Shanghai) in one grid, category and source,
+    and what has become of them since."""
+
+    __tablename__ = "complaint_day_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "day", "community_id", "grid_id", "category_id", "source", name="uq_complaint_day_rollups_key"
+        ),
+    )
+
+    day: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    grid_id: Mapped[uuid.UUID] = mapped_column()
+    category_id: Mapped[uuid.UUID] = mapped_column()
+    source: Mapped[ComplaintSource] = mapped_column(enum_column(ComplaintSource))
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    # Working minutes from submission to the (latest) resolution, summed over `resolved`.
+    handling_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_0: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_1: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_2: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_3: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_4: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_5: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_6: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_7: Mapped[int] = mapped_column(Integer, default=0)
+    handled_within_8: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rated_1: Mapped[int] = mapped_column(Integer, default=0)
+    rated_2: Mapped[int] = mapped_column(Integer, default=0)
+    rated_3: Mapped[int] = mapped_column(Integer, default=0)
+    rated_4: Mapped[int] = mapped_column(Integer, default=0)
+    rated_5: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ComplaintStatusRollup(TenantOwned, Base):
+    """How many complaints are in each status now, per grid, category and department."""
+
+    __tablename__ = "complaint_status_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "community_id", "grid_id", "category_id", "status", name="uq_complaint_status_rollups_key"
+        ),
+    )
+
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    grid_id: Mapped[uuid.UUID] = mapped_column()
+    category_id: Mapped[uuid.UUID] = mapped_column()
+    status: Mapped[ComplaintStatus] = mapped_column(enum_column(ComplaintStatus))
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ComplaintBuildingRollup(TenantOwned, Base):
+    """Complaints submitted in a month about one building: the hotspots (顽疾)."""
+
+    __tablename__ = "complaint_building_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "month", "community_id", "grid_id", "building_id", name="uq_complaint_building_rollups_key"
+        ),
+    )
+
+    month: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    grid_id: Mapped[uuid.UUID] = mapped_column()
+    building_id: Mapped[uuid.UUID] = mapped_column()
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ComplaintCellRollup(TenantOwned, Base):
+    """Complaints submitted in a month with coordinates inside one map cell."""
+
+    __tablename__ = "complaint_cell_rollups"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "month", "community_id", "cell", name="uq_complaint_cell_rollups_key"),
+    )
+
+    month: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    # "latitude_index:longitude_index" in CELL_DEGREES steps: one key for SQLite and PostgreSQL.
+    cell: Mapped[str] = mapped_column(String(32))
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+
+
+ROLLUPS: tuple[type[Base], ...] = (
+    ComplaintDayRollup,
+    ComplaintStatusRollup,
+    ComplaintBuildingRollup,
+    ComplaintCellRollup,
+)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one complaint adds to one rollup row: the row's key and its counters."""
+
+    table: type[Base]
+    key: tuple[tuple[str, object], ...]
+    counts: Mapping[str, int]
+
+
+def shanghai_day(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def cell_of(latitude: float, longitude: float) -> str:
+    return f"{math.floor(latitude / CELL_DEGREES)}:{math.floor(longitude / CELL_DEGREES)}"
+
+
+def cell_centre(cell: str) -> tuple[float, float]:
+    lat_index, lon_index = (int(part) for part in cell.split(":"))
+    return round((lat_index + 0.5) * CELL_DEGREES, 6), round((lon_index + 0.5) * CELL_DEGREES, 6)
+
+
+def working_minutes_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
+    """Working time (the working hours of working days, as the deadlines count them) from start to end."""
+    if end <= start:
+        return 0
+    begin = start.astimezone(SHANGHAI)
+    finish = end.astimezone(SHANGHAI)
+    total = timedelta()
+    day = begin.date()
+    while day <= finish.date():
+        if calendar.is_working_day(day):
+            opens = max(datetime.combine(day, DAY_STARTS, SHANGHAI), begin)
+            closes = min(datetime.combine(day, DAY_ENDS, SHANGHAI), finish)
+            if closes > opens:
+                total += closes - opens
+        day += timedelta(days=1)
+    return int(total.total_seconds() // 60)
+
+
+def bucket_of(minutes: int) -> int:
+    hours = minutes / 60
+    return next(i for i, bound in enumerate(HANDLING_BUCKETS) if hours <= bound)
+
+
+def percentile_bound(buckets: Iterable[int], fraction: float) -> float | None:
+    """The upper bound (working hours) of the bucket that holds the `fraction` percentile."""
+    counts = list(buckets)
+    total = sum(counts)
+    if total == 0:
+        return None
+    needed = math.ceil(total * fraction)
+    running = 0
+    for bound, count in zip(HANDLING_BUCKETS, counts, strict=True):
+        running += count
+        if running >= needed:
+            return bound
+    return HANDLING_BUCKETS[-1]
+
+
+# What contributions() reads of a complaint: a rebuild selects only these.
+CONTRIBUTING_COLUMNS = (
+    "submitted_at",
+    "status",
+    "source",
+    "community_id",
+    "grid_id",
+    "category_id",
+    "building_id",
+    "latitude",
+    "longitude",
+    "acknowledged_at",
+    "acknowledge_due_at",
+    "resolved_at",
+    "resolve_due_at",
+    "reopen_count",
+    "dispatch_count",
+    "rating",
+)
+
+
+def contributions(item: Complaint | Any, calendar: WorkingCalendar) -> list[Contribution]:
+    """Every rollup row this complaint counts in, as it is now, and what it adds to each."""
+    day = shanghai_day(item.submitted_at)
+    counts: dict[str, int] = {"submitted": 1}
+    status = ComplaintStatus(item.status)
+    for name, member in (
+        ("closed", ComplaintStatus.CLOSED),
+        ("rejected", ComplaintStatus.REJECTED),
+        ("withdrawn", ComplaintStatus.WITHDRAWN),
+    ):
+        counts[name] = int(status is member)
+    if item.acknowledged_at is not None:
+        counts["acknowledged"] = 1
+        counts["acknowledged_on_time"] = int(item.acknowledged_at <= item.acknowledge_due_at)
+    if item.resolved_at is not None:
+        minutes = working_minutes_between(calendar, item.submitted_at, item.resolved_at)
+        counts["resolved"] = 1
+        counts["resolved_on_time"] = int(item.resolved_at <= item.resolve_due_at)
+        counts["handling_minutes"] = minutes
+        counts[BUCKET_COLUMNS[bucket_of(minutes)]] = 1
+    counts["reopened"] = int((item.reopen_count or 0) > 0)
+    counts["dispatched"] = int((item.dispatch_count or 0) > 0)
+    if item.rating is not None:
+        counts["rated"] = 1
+        counts["rating_sum"] = item.rating
+        counts[RATING_COLUMNS[item.rating - 1]] = 1
+    found = [
+        Contribution(
+            ComplaintDayRollup,
+            (
+                ("day", day),
+                ("community_id", item.community_id),
+                ("grid_id", item.grid_id),
+                ("category_id", item.category_id),
+                ("source", ComplaintSource(item.source)),
+            ),
+            counts,
+        ),
+        Contribution(
+            ComplaintStatusRollup,
+            (
+                ("community_id", item.community_id),
+                ("grid_id", item.grid_id),
+                ("category_id", item.category_id),
+                ("status", status),
+            ),
+            {"complaints": 1},
+        ),
+    ]
+    if item.building_id is not None:
+        found.append(
+            Contribution(
+                ComplaintBuildingRollup,
+                (
+                    ("month", month_of(day)),
+                    ("community_id", item.community_id),
+                    ("grid_id", item.grid_id),
+                    ("building_id", item.building_id),
+                ),
+                {"complaints": 1},
+            )
+        )
+    if item.latitude is not None and item.longitude is not None:
+        found.append(
+            Contribution(
+                ComplaintCellRollup,
+                (
+                    ("month", month_of(day)),
+                    ("community_id", item.community_id),
+                    ("cell", cell_of(item.latitude, item.longitude)),
+                ),
+                {"complaints": 1},
+            )
+        )
+    return found
+
+
+Totals = dict[tuple[type[Base], tuple[tuple[str, object], ...]], dict[str, int]]
+
+
+def add_up(into: Totals, found: Iterable[Contribution], sign: int = 1) -> Totals:
+    """Adds (or with sign=-1 takes away) contributions, dropping counters that come to zero."""
+    for c in found:
+        row = into.setdefault((c.table, c.key), {})
+        for name, value in c.counts.items():
+            row[name] = row.get(name, 0) + sign * value
+            if row[name] == 0:
+                del row[name]
+        if not row:
+            del into[(c.table, c.key)]
+    return into
