@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import math
 import multiprocessing
 import queue
@@ -48,13 +49,14 @@ import random
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import chinese_calendar
 import psycopg
+from argon2 import PasswordHasher
 
 from bench.database import APP_ROLE, BenchDatabase
 from bench.offices import BIG, DEMO_PASSWORD, SMALL, manifest, resident_phone
@@ -70,10 +72,10 @@ from bench.texts import (
     person_name,
 )
 from models import migrations
-from models.database import create_engine
 from models.passwords import Passwords
+from models.settings import Settings
+from tenants.context import Services
 from tenants.onboarding import onboard
-from tenants.sessions import session_factory
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -84,7 +86,7 @@ BATCH = 10_000  # complaints per COPY batch
 AUTO_CLOSE_DAYS = 7  # the offices' complaint_auto_close_days (the manifest default)
 
 COLUMNS = {
-    "users": "tenant_id, id, phone, name, password_hash, is_active, failed_logins, locked_until, created_at",
+    "users": "tenant_id, id, phone, name, password_hash, is_active, created_at",
     "households": "tenant_id, id, building_id, room",
     "resident_profiles": "tenant_id, id, building_id, room, household_id, status, rejection_reason, id_number, "
     "registered_at, reviewed_at",
@@ -391,8 +393,6 @@ class OfficeData:
                 person_name(rand),
                 self.password_hash,
                 "t",
-                "0",
-                NULL,
                 ts(registered),
             )
             grants.add(tid, uuid7_at(registered), user_id, "resident", NULL, NULL)
@@ -894,22 +894,21 @@ class _OneHash(Passwords):
         super().__init__()
         self.demo_hash = demo_hash
 
-    def hash(self, password: str) -> str:
-        return self.demo_hash if password == DEMO_PASSWORD else super().hash(password)
+    async def hash(self, password: str, *, lane: Hashable = None) -> str:
+        return self.demo_hash if password == DEMO_PASSWORD else await super().hash(password, lane=lane)
 
 
 async def _onboard_all(db: BenchDatabase, tenants: int, passwords: Passwords) -> list[str]:
-    engine = create_engine(db.app_url, pool_size=2)
+    services = dataclasses.replace(Services.start(Settings(database_url=db.app_url), pool_size=2), passwords=passwords)
     try:
-        sessions = session_factory(engine)
         slugs = []
         for index in range(tenants):
             office = manifest(index, BIG if index == 0 else SMALL)
-            await onboard(sessions, office, passwords)
+            await onboard(services, office)
             slugs.append(office.slug)
         return slugs
     finally:
-        await engine.dispose()
+        await services.close()
 
 
 def main() -> None:
@@ -932,7 +931,7 @@ def main() -> None:
     started = time.perf_counter()
     db.recreate()
     migrations.upgrade(db.owner_url, app_role=APP_ROLE)
-    passwords = _OneHash(Passwords().hash(DEMO_PASSWORD))
+    passwords = _OneHash(PasswordHasher().hash(DEMO_PASSWORD))
     slugs = asyncio.run(_onboard_all(db, args.tenants, passwords))
     with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
         offices = [read_office(connection, i, slug) for i, slug in enumerate(slugs)]

@@ -4,6 +4,8 @@ from models.analytics import (
     ComplaintBuildingRollup,
     ComplaintCellRollup,
     ComplaintDayRollup,
+    ComplaintGridDayRollup,
+    ComplaintMonthRollup,
     ComplaintStatusRollup,
 )
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
@@ -47,6 +49,8 @@ __all__ = [
     "ComplaintCellRollup",
     "ComplaintDayRollup",
     "ComplaintEvent",
+    "ComplaintGridDayRollup",
+    "ComplaintMonthRollup",
     "ComplaintStatusRollup",
     "Department",
     "Grid",

@@ -1,10 +1,10 @@
 """Rollups: what the dashboards count, kept beside the facts instead of counted from them.
 
-A complaint *contributes* to a few rollup rows: its submission day's row (its cohort: how many
-were submitted that day in that grid, category and source, and how many of those are closed,
-were acknowledged or resolved on time, were reopened, how they were rated, how long they
-took), its current status's row, and its month's row of the building and of the map cell it
-was reported at. `contributions(...)` is a pure function of the complaint as it is now, so
+A complaint *contributes* to a few rollup rows: its submission day's and month's rows (its
+cohort: how many were submitted then in that community, category and source, and how many of
+those are closed, were acknowledged or resolved on time, were reopened, how they were rated,
+how long they took), its grid's row of that day, its current status's row, and its month's row
+of the building and of the map cell it was reported at. `contributions(...)` is a pure function of the complaint as it is now, so
 keeping the rollups right is always the same move: before a change take the complaint's
 contributions, after it take them again, and add the difference (resolvers.rollups). A
 rebuild is the sum of every complaint's contributions, which is also what the property test
@@ -37,22 +37,9 @@ RATING_COLUMNS = tuple(f"rated_{r}" for r in RATINGS)
 CELL_DEGREES = 0.001
 
 
-class ComplaintDayRollup(TenantOwned, Base):
-    """The complaints submitted on one day (Asia/Shanghai) in one grid, category and source,
-    and what has become of them since."""
+class CohortCounters:
+    """What has become of the complaints submitted in one period and place."""
 
-    __tablename__ = "complaint_day_rollups"
-    __table_args__ = (
-        UniqueConstraint(
-            "tenant_id", "day", "community_id", "grid_id", "category_id", "source", name="uq_complaint_day_rollups_key"
-        ),
-    )
-
-    day: Mapped[date] = mapped_column(Date)
-    community_id: Mapped[uuid.UUID] = mapped_column()
-    grid_id: Mapped[uuid.UUID] = mapped_column()
-    category_id: Mapped[uuid.UUID] = mapped_column()
-    source: Mapped[ComplaintSource] = mapped_column(enum_column(ComplaintSource))
     submitted: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
@@ -81,6 +68,56 @@ class ComplaintDayRollup(TenantOwned, Base):
     rated_3: Mapped[int] = mapped_column(Integer, default=0)
     rated_4: Mapped[int] = mapped_column(Integer, default=0)
     rated_5: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ComplaintDayRollup(CohortCounters, TenantOwned, Base):
+    """The complaints submitted on one day (Asia/Shanghai) in one community, category and
+    source: day and week dashboards."""
+
+    __tablename__ = "complaint_day_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "day", "community_id", "category_id", "source", name="uq_complaint_day_rollups_key"
+        ),
+    )
+
+    day: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    category_id: Mapped[uuid.UUID] = mapped_column()
+    source: Mapped[ComplaintSource] = mapped_column(enum_column(ComplaintSource))
+
+
+class ComplaintMonthRollup(CohortCounters, TenantOwned, Base):
+    """The same per month: month dashboards and year-long trends read a twelfth of the rows."""
+
+    __tablename__ = "complaint_month_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "month", "community_id", "category_id", "source", name="uq_complaint_month_rollups_key"
+        ),
+    )
+
+    month: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    category_id: Mapped[uuid.UUID] = mapped_column()
+    source: Mapped[ComplaintSource] = mapped_column(enum_column(ComplaintSource))
+
+
+class ComplaintGridDayRollup(TenantOwned, Base):
+    """Per grid and submission day: volume by grid, the hottest grids, and what each grid's
+    worker has resolved of them."""
+
+    __tablename__ = "complaint_grid_day_rollups"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "day", "community_id", "grid_id", name="uq_complaint_grid_day_rollups_key"),
+    )
+
+    day: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    grid_id: Mapped[uuid.UUID] = mapped_column()
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ComplaintStatusRollup(TenantOwned, Base):
@@ -134,6 +171,8 @@ class ComplaintCellRollup(TenantOwned, Base):
 
 ROLLUPS: tuple[type[Base], ...] = (
     ComplaintDayRollup,
+    ComplaintMonthRollup,
+    ComplaintGridDayRollup,
     ComplaintStatusRollup,
     ComplaintBuildingRollup,
     ComplaintCellRollup,
@@ -230,6 +269,7 @@ def contributions(item: Complaint | Any, calendar: WorkingCalendar) -> list[Cont
     day = shanghai_day(item.submitted_at)
     counts: dict[str, int] = {"submitted": 1}
     status = ComplaintStatus(item.status)
+    source = ComplaintSource(item.source)
     for name, member in (
         ("closed", ComplaintStatus.CLOSED),
         ("rejected", ComplaintStatus.REJECTED),
@@ -254,14 +294,23 @@ def contributions(item: Complaint | Any, calendar: WorkingCalendar) -> list[Cont
     found = [
         Contribution(
             ComplaintDayRollup,
+            (("day", day), ("community_id", item.community_id), ("category_id", item.category_id), ("source", source)),
+            counts,
+        ),
+        Contribution(
+            ComplaintMonthRollup,
             (
-                ("day", day),
+                ("month", month_of(day)),
                 ("community_id", item.community_id),
-                ("grid_id", item.grid_id),
                 ("category_id", item.category_id),
-                ("source", ComplaintSource(item.source)),
+                ("source", source),
             ),
             counts,
+        ),
+        Contribution(
+            ComplaintGridDayRollup,
+            (("day", day), ("community_id", item.community_id), ("grid_id", item.grid_id)),
+            {name: counts.get(name, 0) for name in ("submitted", "resolved", "closed")},
         ),
         Contribution(
             ComplaintStatusRollup,

@@ -24,6 +24,8 @@ ROLLUP_TABLES = (
     'complaint_building_rollups',
     'complaint_cell_rollups',
     'complaint_day_rollups',
+    'complaint_grid_day_rollups',
+    'complaint_month_rollups',
     'complaint_status_rollups',
 )
 
@@ -57,7 +59,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('community_id', sa.Uuid(), nullable=False),
-    sa.Column('grid_id', sa.Uuid(), nullable=False),
     sa.Column('category_id', sa.Uuid(), nullable=False),
     sa.Column('source', sa.Enum('app', 'phone', 'visit', 'inspection', name='complaintsource', native_enum=False, length=32), nullable=False),
     sa.Column('submitted', sa.Integer(), nullable=False),
@@ -89,7 +90,58 @@ def upgrade() -> None:
     sa.Column('rated_5', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_complaint_day_rollups_tenant_id'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_complaint_day_rollups')),
-    sa.UniqueConstraint('tenant_id', 'day', 'community_id', 'grid_id', 'category_id', 'source', name='uq_complaint_day_rollups_key')
+    sa.UniqueConstraint('tenant_id', 'day', 'community_id', 'category_id', 'source', name='uq_complaint_day_rollups_key')
+    )
+    op.create_table('complaint_grid_day_rollups',
+    sa.Column('tenant_id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('grid_id', sa.Uuid(), nullable=False),
+    sa.Column('submitted', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_complaint_grid_day_rollups_tenant_id'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_complaint_grid_day_rollups')),
+    sa.UniqueConstraint('tenant_id', 'day', 'community_id', 'grid_id', name='uq_complaint_grid_day_rollups_key')
+    )
+    op.create_table('complaint_month_rollups',
+    sa.Column('tenant_id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('category_id', sa.Uuid(), nullable=False),
+    sa.Column('source', sa.Enum('app', 'phone', 'visit', 'inspection', name='complaintsource', native_enum=False, length=32), nullable=False),
+    sa.Column('submitted', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Integer(), nullable=False),
+    sa.Column('rejected', sa.Integer(), nullable=False),
+    sa.Column('withdrawn', sa.Integer(), nullable=False),
+    sa.Column('acknowledged', sa.Integer(), nullable=False),
+    sa.Column('acknowledged_on_time', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('resolved_on_time', sa.Integer(), nullable=False),
+    sa.Column('reopened', sa.Integer(), nullable=False),
+    sa.Column('dispatched', sa.Integer(), nullable=False),
+    sa.Column('handling_minutes', sa.Integer(), nullable=False),
+    sa.Column('handled_within_0', sa.Integer(), nullable=False),
+    sa.Column('handled_within_1', sa.Integer(), nullable=False),
+    sa.Column('handled_within_2', sa.Integer(), nullable=False),
+    sa.Column('handled_within_3', sa.Integer(), nullable=False),
+    sa.Column('handled_within_4', sa.Integer(), nullable=False),
+    sa.Column('handled_within_5', sa.Integer(), nullable=False),
+    sa.Column('handled_within_6', sa.Integer(), nullable=False),
+    sa.Column('handled_within_7', sa.Integer(), nullable=False),
+    sa.Column('handled_within_8', sa.Integer(), nullable=False),
+    sa.Column('rated', sa.Integer(), nullable=False),
+    sa.Column('rating_sum', sa.Integer(), nullable=False),
+    sa.Column('rated_1', sa.Integer(), nullable=False),
+    sa.Column('rated_2', sa.Integer(), nullable=False),
+    sa.Column('rated_3', sa.Integer(), nullable=False),
+    sa.Column('rated_4', sa.Integer(), nullable=False),
+    sa.Column('rated_5', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_complaint_month_rollups_tenant_id'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_complaint_month_rollups')),
+    sa.UniqueConstraint('tenant_id', 'month', 'community_id', 'category_id', 'source', name='uq_complaint_month_rollups_key')
     )
     op.create_table('complaint_status_rollups',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
@@ -119,6 +171,8 @@ def downgrade() -> None:
         batch_op.drop_column('reopen_count')
 
     op.drop_table('complaint_status_rollups')
+    op.drop_table('complaint_month_rollups')
+    op.drop_table('complaint_grid_day_rollups')
     op.drop_table('complaint_day_rollups')
     op.drop_table('complaint_cell_rollups')
     op.drop_table('complaint_building_rollups')
