@@ -36,6 +36,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import (
+    analytics,
     appointments,
     auth,
     badges,
@@ -77,6 +78,7 @@ def _root_types() -> tuple[type, type]:
             people.Query,
             organisation.Query,
             complaints.Query,
+            analytics.Query,
             bookings.Query,
             appointments.Query,
             notifications.Query,
