@@ -20,6 +20,7 @@ from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.persisted_queries import PersistedQuery
 from models.phone_codes import PhoneCode
+from models.platform import PlatformAdmin
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 from models.uploads import PendingUpload
@@ -60,6 +61,7 @@ __all__ = [
     "PendingUpload",
     "PersistedQuery",
     "PhoneCode",
+    "PlatformAdmin",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",

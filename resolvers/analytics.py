@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.analytics import (
     BUCKET_COLUMNS,
@@ -46,7 +47,10 @@ from models.people import ResidentProfile, ResidentStatus, Role
 from resolvers.complaints import overdue_condition
 from resolvers.errors import fail, not_found
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of
+from resolvers.platform import platform_session
 from tenants.context import RequestContext
+from tenants.directory import TenantInfo
+from tenants.sessions import bind_tenant
 
 # Counters summed for a period's cohort (models.analytics.CohortCounters).
 COHORT_COUNTERS = (
@@ -501,4 +505,82 @@ def _moments(window: Window) -> tuple[datetime, datetime]:
     return (
         datetime.combine(window.start, datetime.min.time(), SHANGHAI),
         datetime.combine(window.end, datetime.min.time(), SHANGHAI),
+    )
+
+
+# --- the platform: street offices side by side, no row of any ---------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeFigures:
+    slug: str
+    name: str
+    cohort: Cohort
+    previous_cohort: Cohort
+    overdue_now: int
+    residents: int
+
+
+@dataclass(frozen=True)
+class PlatformDashboard:
+    period: Period
+    current: Window
+    previous: Window
+    offices: list[OfficeFigures]
+    cohort: Cohort
+    previous_cohort: Cohort
+    overdue_now: int
+    residents: int
+
+
+def _platform_admin(ctx: RequestContext) -> None:
+    if ctx.viewer is None:
+        raise fail(ErrorCode.UNAUTHENTICATED, "请先登录。")
+    if ctx.tenant is not None or Role.PLATFORM_ADMIN not in ctx.viewer.roles:
+        raise fail(ErrorCode.FORBIDDEN, "只有平台管理员可以查看各街道的汇总。")
+
+
+async def platform_dashboard(ctx: RequestContext, period: Period, on: date | None) -> PlatformDashboard:
+    """Each active street office's complaint figures and residents, summed from its rollups in
+    its own row-level-security context, and the platform's totals: counts only, never a row."""
+    _platform_admin(ctx)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    previous = previous_of(period, current)
+    table, column = _cohort_table(period)
+    is_current = column >= _key(period, current.start)
+    grouped = (
+        select(is_current.label("current"), *(func.sum(getattr(table, name)).label(name) for name in COHORT_COUNTERS))
+        .where(column >= _key(period, previous.start), column < _key(period, current.end))
+        .group_by(is_current)
+    )
+    async with platform_session(ctx, writes=False) as session:
+        offices = [await _office_figures(ctx, session, office, grouped) for office in await _offices(ctx)]
+    return PlatformDashboard(
+        period=period,
+        current=current,
+        previous=previous,
+        offices=offices,
+        cohort=Cohort(dict(sum((Counter(o.cohort.counters) for o in offices), Counter()))),
+        previous_cohort=Cohort(dict(sum((Counter(o.previous_cohort.counters) for o in offices), Counter()))),
+        overdue_now=sum(o.overdue_now for o in offices),
+        residents=sum(o.residents for o in offices),
+    )
+
+
+async def _offices(ctx: RequestContext) -> list[TenantInfo]:
+    return sorted(await ctx.services.directory.all(), key=lambda office: office.slug)
+
+
+async def _office_figures(
+    ctx: RequestContext, session: AsyncSession, office: TenantInfo, grouped: Select[Any]
+) -> OfficeFigures:
+    """One street office's figures, read in its own row-level-security context."""
+    await bind_tenant(session, office.id)
+    cohorts: dict[bool, dict[str, int]] = {True: {}, False: {}}
+    for row in (await session.execute(grouped)).all():
+        cohorts[bool(row.current)] = {name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS}
+    overdue = await session.scalar(select(func.count()).where(overdue_condition(ctx.clock())))
+    residents = await session.scalar(select(func.count()).select_from(ResidentProfile))
+    return OfficeFigures(
+        office.slug, office.name, Cohort(cohorts[True]), Cohort(cohorts[False]), int(overdue or 0), int(residents or 0)
     )

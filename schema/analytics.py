@@ -9,8 +9,8 @@ import strawberry
 from strawberry import relay
 
 from models.complaints import ComplaintSource
-from resolvers import analytics
-from schema.common import Info, decode_id, mirror_enum
+from resolvers import analytics, platform
+from schema.common import Info, UserError, attempt, decode_id, mirror_enum
 from schema.complaints import ComplaintSourceType
 from schema.cost import cost
 
@@ -219,6 +219,52 @@ PERIOD_ARGS = (
 )
 
 
+@strawberry.type(description="One street office's figures on the platform's dashboard: counts only.")
+class OfficeFigures:
+    slug: str
+    name: str
+    figures: ComplaintFigures
+    previous_figures: ComplaintFigures
+    overdue_now: int
+    residents: int
+
+
+@strawberry.type(description="Every active street office side by side, and their sum: never a person, never a row.")
+class PlatformDashboard:
+    period: DashboardPeriod  # type: ignore[valid-type]
+    current: DashboardWindow
+    previous: DashboardWindow
+    figures: ComplaintFigures
+    previous_figures: ComplaintFigures
+    overdue_now: int
+    residents: int
+    offices: list[OfficeFigures]
+
+
+@strawberry.type
+class PlatformLoginPayload:
+    access_token: str | None = strawberry.field(description="Send as `Authorization: Bearer …`, without X-Tenant.")
+    expires_in: int | None = strawberry.field(description="Seconds the token stays valid; then sign in again.")
+    errors: list[UserError]
+
+
+@strawberry.input
+class PlatformLoginInput:
+    phone: str
+    password: str
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="A platform admin (made by `wanjia platform create-admin`) signs in, without X-Tenant."
+    )
+    async def platform_login(self, info: Info, input: PlatformLoginInput) -> PlatformLoginPayload:
+        outcome = await attempt(info, lambda: platform.login(info.context, input.phone, input.password))
+        token, seconds = outcome.value or (None, None)
+        return PlatformLoginPayload(access_token=token, expires_in=seconds, errors=outcome.errors)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(
@@ -261,4 +307,37 @@ class Query:
             residents=found.residents,
             verified_residents=found.verified_residents,
             pending_now=found.pending_now,
+        )
+
+    @strawberry.field(
+        description="For a platform admin (signed in with platformLogin, no X-Tenant): each street office's "
+        "complaint figures and residents, and their sum. `on` is a day in the period (today if left out).",
+        metadata=cost(weight=200),
+    )
+    async def platform_dashboard(
+        self,
+        info: Info,
+        period: DashboardPeriod = DashboardPeriod.MONTH,  # type: ignore[valid-type,attr-defined]
+        on: date | None = None,
+    ) -> PlatformDashboard:
+        found = await analytics.platform_dashboard(info.context, analytics.Period(period.value), on)
+        return PlatformDashboard(
+            period=DashboardPeriod(found.period.value),
+            current=DashboardWindow.of(found.current),
+            previous=DashboardWindow.of(found.previous),
+            figures=ComplaintFigures.of(found.cohort),
+            previous_figures=ComplaintFigures.of(found.previous_cohort),
+            overdue_now=found.overdue_now,
+            residents=found.residents,
+            offices=[
+                OfficeFigures(
+                    slug=o.slug,
+                    name=o.name,
+                    figures=ComplaintFigures.of(o.cohort),
+                    previous_figures=ComplaintFigures.of(o.previous_cohort),
+                    overdue_now=o.overdue_now,
+                    residents=o.residents,
+                )
+                for o in found.offices
+            ],
         )

@@ -92,6 +92,7 @@ def _root_types() -> tuple[type, type]:
             auth.Mutation,
             people.Mutation,
             complaints.Mutation,
+            analytics.Mutation,
             bookings.Mutation,
             appointments.Mutation,
             notifications.Mutation,

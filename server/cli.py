@@ -36,8 +36,9 @@ from models.database import is_postgresql
 from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
-from resolvers import rollups
+from resolvers import platform, rollups
 from resolvers.badges import BadgeRow, all_badges
+from resolvers.errors import DomainError
 from schema.build import SDL_PATH, build_schema, printed_sdl
 from server.badges import NoCjkFont, write_badges
 from server.jobs import run_jobs
@@ -73,6 +74,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(media_app, name="media")
 app.add_typer(documents_app, name="documents")
+platform_app = typer.Typer(help="The platform's own accounts.", no_args_is_help=True)
+app.add_typer(platform_app, name="platform")
 rollups_app = typer.Typer(help="The dashboards' rollups of complaints.", no_args_is_help=True)
 app.add_typer(rollups_app, name="rollups")
 qr_app = typer.Typer(help="QR codes to print: grid workers' registration badges.", no_args_is_help=True)
@@ -341,6 +344,32 @@ def qr_badges(
         console.print(f"找不到中文字体：{error}", style="red")
         raise typer.Exit(1) from error
     console.print(f"{office}：{len(rows)} 张工作牌，{len(written)} 个文件，写入 {out}")
+
+
+@platform_app.command("create-admin")
+def platform_create_admin(
+    phone: str = typer.Option(..., "--phone", help="The admin's mobile number, to sign in with."),
+    name: str = typer.Option(..., "--name"),
+    password: str = typer.Option(
+        ..., "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="WANJIA_PLATFORM_PASSWORD"
+    ),
+) -> None:
+    """Create a platform admin (or give an existing one a new name and password, ending their
+    sessions). They sign in with `platformLogin`, without X-Tenant, and see figures summed over
+    street offices only."""
+    settings = _settings()
+
+    async def work(services: Services) -> str:
+        async with unit_of_work(services, tenant=None, viewer=None, writes=True) as ctx:
+            return await platform.create_admin(ctx, phone, name, password)
+
+    try:
+        created = _run(settings, work)
+    except DomainError as error:
+        for issue in error.issues:
+            console.print(f"{issue.field}：{issue.message}", style="red")
+        raise typer.Exit(2) from error
+    console.print(f"平台管理员 {created} 已就绪：登录时不要指明街道。")
 
 
 @rollups_app.command("rebuild")

@@ -502,3 +502,48 @@ async def test_residents_registered_active_and_their_requests(office: Office) ->
     }
     assert community["userDashboard"]["residents"] == 1
     assert community["userDashboard"]["previousFigures"] == {"registered": 0, "verified": 0, "active": 1, "requests": 1}
+
+
+PLATFORM = """query($on: Date) { platformDashboard(period: WEEK, on: $on) {
+  figures { submitted } overdueNow residents
+  offices { slug name figures { submitted closed closureRate onTimeResolveRate } previousFigures { submitted } overdueNow residents }
+} }"""
+PLATFORM_LOGIN = """mutation($input: PlatformLoginInput!) { platformLogin(input: $input) {
+  accessToken errors { field code } } }"""
+
+
+async def test_a_platform_admin_sees_each_street_office_in_figures_only(office: Office, wanjia: Any) -> None:
+    created = await wanjia(
+        "platform", "create-admin", "--phone", "13600000001", "--name", "平台管理员", "--password", "Platform@2026"
+    )
+    assert created.exit_code == 0, created.output
+    wrong = await office.api.data(PLATFORM_LOGIN, {"input": {"phone": "13600000001", "password": "wrong-password"}})
+    assert wrong["platformLogin"] == {
+        "accessToken": None,
+        "errors": [{"field": "password", "code": "INVALID_CREDENTIALS"}],
+    }
+    with office.clock.at(shanghai(NOW)):
+        signed_in = await office.api.data(
+            PLATFORM_LOGIN, {"input": {"phone": "13600000001", "password": "Platform@2026"}}
+        )
+        token = signed_in["platformLogin"]["accessToken"]
+        seen = (await office.api.data(PLATFORM, {"on": "2026-11-18"}, token=token))["platformDashboard"]
+        delta = next(o for o in seen["offices"] if o["slug"] == "delta")
+        assert delta == {
+            "slug": "delta",
+            "name": "德尔塔街道",
+            "figures": {"submitted": 5, "closed": 2, "closureRate": 0.4, "onTimeResolveRate": 0.6667},
+            "previousFigures": {"submitted": 1},
+            "overdueNow": 2,
+            "residents": 2,
+        }
+        assert {"alpha", "beta", "delta"} <= {o["slug"] for o in seen["offices"]}
+        assert seen["figures"]["submitted"] == sum(o["figures"]["submitted"] for o in seen["offices"])
+        assert seen["residents"] == sum(o["residents"] for o in seen["offices"])
+        # Nothing of a street office itself: not without X-Tenant, not with it.
+        rows = (await office.api.post("{ complaints(first: 1) { totalCount } }", token=token)).json()
+        assert rows["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"
+        inside = (await office.api.post("{ complaints(first: 1) { totalCount } }", token=token, tenant="delta")).json()
+        assert inside["errors"][0]["extensions"]["code"] == "TENANT_NOT_FOUND"
+        refused = (await office.api.post(PLATFORM, {"on": "2026-11-18"}, token=await office.as_(ADMIN))).json()
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

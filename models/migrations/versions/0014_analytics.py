@@ -1,4 +1,5 @@
-"""Rollups of complaints for the dashboards, and the reopen and dispatch counts they read.
+"""Rollups of complaints for the dashboards, the reopen and dispatch counts they read, and the
+platform's own admins (a global table, like `tenants`).
 
 The rollups start empty: `wanjia rollups rebuild` fills them from the complaints after the upgrade.
 
@@ -155,6 +156,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_complaint_status_rollups')),
     sa.UniqueConstraint('tenant_id', 'community_id', 'grid_id', 'category_id', 'status', name='uq_complaint_status_rollups_key')
     )
+    op.create_table('platform_admins',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_platform_admins')),
+    sa.UniqueConstraint('phone', name=op.f('uq_platform_admins_phone'))
+    )
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reopen_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('dispatch_count', sa.Integer(), server_default='0', nullable=False))
@@ -170,6 +181,7 @@ def downgrade() -> None:
         batch_op.drop_column('dispatch_count')
         batch_op.drop_column('reopen_count')
 
+    op.drop_table('platform_admins')
     op.drop_table('complaint_status_rollups')
     op.drop_table('complaint_month_rollups')
     op.drop_table('complaint_grid_day_rollups')
