@@ -112,7 +112,7 @@ async def main(database: str, calls: int, rebuild: bool) -> None:
                 ("complaintCounts", COUNTS, {}),
             ]
             for name, query, variables in asked:
-                p50, p95 = await _timed(lambda q=query, v=variables: ask(q, v, token), calls)  # type: ignore[misc]
+                p50, p95 = await _timed(lambda q=query, v=variables, t=token: ask(q, v, t), calls)  # type: ignore[misc]
                 print(f"{name:<34} {role:<16} {p50:>8.1f} {p95:>8.1f}")
 
 
