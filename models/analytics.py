@@ -205,6 +205,21 @@ def cell_centre(cell: str) -> tuple[float, float]:
     return round((lat_index + 0.5) * CELL_DEGREES, 6), round((lon_index + 0.5) * CELL_DEGREES, 6)
 
 
+class RememberedCalendar(WorkingCalendar):
+    """A calendar that asks once per day: chinese_calendar checks each date against its whole
+    table's range, which a rebuild's millions of days would otherwise pay each time."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        super().__init__(calendar.official, calendar.overrides)
+        self._known: dict[date, bool] = {}
+
+    def is_working_day(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = super().is_working_day(day)
+        return known
+
+
 def working_minutes_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
     """Working time (the working hours of working days, as the deadlines count them) from start to end."""
     if end <= start:

@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.analytics import CONTRIBUTING_COLUMNS, ROLLUPS, Contribution, Totals, add_up, contributions
+from models.analytics import (
+    CONTRIBUTING_COLUMNS,
+    ROLLUPS,
+    Contribution,
+    RememberedCalendar,
+    Totals,
+    add_up,
+    contributions,
+)
 from models.base import Base
 from models.calendar import WorkingCalendar
 from models.complaints import Complaint
@@ -67,6 +75,7 @@ async def apply(session: AsyncSession, tenant_id: uuid.UUID | None, deltas: Tota
 async def recount(session: AsyncSession, calendar: WorkingCalendar) -> Totals:
     """Every rollup row as the complaints now are: the sum of their contributions."""
     totals: Totals = {}
+    calendar = RememberedCalendar(calendar)
     # Rows of the columns contributions() reads, not ORM objects: a million of them in seconds.
     read = select(*(getattr(Complaint, name) for name in CONTRIBUTING_COLUMNS)).execution_options(yield_per=5000)
     async for item in await session.stream(read):
