@@ -43,7 +43,7 @@ from models.calendar import SHANGHAI
 from models.complaints import Complaint, ComplaintCategory, ComplaintSource
 from models.errors import ErrorCode
 from models.organisation import Building, Community, Grid
-from models.people import ResidentProfile, ResidentStatus, Role
+from models.people import ResidentProfile, ResidentStatus, Role, User
 from resolvers.complaints import overdue_condition
 from resolvers.errors import fail, not_found
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of
@@ -584,3 +584,82 @@ async def _office_figures(
     return OfficeFigures(
         office.slug, office.name, Cohort(cohorts[True]), Cohort(cohorts[False]), int(overdue or 0), int(residents or 0)
     )
+
+
+# --- grid workers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridWorkerFigures:
+    grid_id: uuid.UUID
+    grid_name: str
+    worker_name: str | None
+    submitted: int
+    resolved: int
+    closed: int
+    registrations_verified: int
+
+
+@allowed_to(*ADMINS)
+async def grid_worker_dashboard(
+    ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
+) -> tuple[Window, list[GridWorkerFigures]]:
+    """Per grid (and so per grid worker): the complaints submitted there in the period and how
+    many of them are resolved and closed now (rollups), and the residents the worker verified
+    in the period. Home visits and check-ins join when those domains exist."""
+    scope = await _scope(ctx, community_id)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    session = session_of(ctx)
+    r = ComplaintGridDayRollup
+    handled = {
+        row.grid_id: row
+        for row in await session.execute(
+            select(
+                r.grid_id,
+                func.sum(r.submitted).label("submitted"),
+                func.sum(r.resolved).label("resolved"),
+                func.sum(r.closed).label("closed"),
+            )
+            .where(r.day >= current.start, r.day < current.end, scope.where(r.community_id))
+            .group_by(r.grid_id)
+        )
+    }
+    start, end = _moments(current)
+    verified = dict(
+        (
+            await session.execute(
+                select(Building.grid_id, func.count())
+                .select_from(ResidentProfile)
+                .join(Building, Building.id == ResidentProfile.building_id)
+                .where(
+                    ResidentProfile.status == ResidentStatus.VERIFIED,
+                    ResidentProfile.reviewed_at >= start,
+                    ResidentProfile.reviewed_at < end,
+                )
+                .group_by(Building.grid_id)
+            )
+        ).all()
+    )
+    grids = (
+        await session.execute(
+            select(Grid.id, Grid.name, User.name.label("worker_name"))
+            .outerjoin(User, User.id == Grid.worker_id)
+            .where(scope.where(Grid.community_id))
+            .order_by(Grid.code)
+        )
+    ).all()
+    figures = []
+    for grid in grids:
+        counted = handled.get(grid.id)
+        figures.append(
+            GridWorkerFigures(
+                grid_id=grid.id,
+                grid_name=grid.name,
+                worker_name=grid.worker_name,
+                submitted=int(counted.submitted or 0) if counted else 0,
+                resolved=int(counted.resolved or 0) if counted else 0,
+                closed=int(counted.closed or 0) if counted else 0,
+                registrations_verified=int(verified.get(grid.id, 0)),
+            )
+        )
+    return current, figures

@@ -219,6 +219,23 @@ PERIOD_ARGS = (
 )
 
 
+@strawberry.type(description="One grid and its grid worker in a period.")
+class GridWorkerFigures:
+    grid_id: relay.GlobalID
+    grid_name: str
+    worker_name: str | None = strawberry.field(description="null for a grid without a worker.")
+    submitted: int = strawberry.field(description="Complaints submitted in the grid in the period.")
+    resolved: int = strawberry.field(description="Of those, resolved at least once.")
+    closed: int = strawberry.field(description="Of those, closed.")
+    registrations_verified: int = strawberry.field(description="Residents the grid worker verified in the period.")
+
+
+@strawberry.type(description="The grid workers of a community or of the street office in a period.")
+class GridWorkerDashboard:
+    current: DashboardWindow
+    grids: list[GridWorkerFigures]
+
+
 @strawberry.type(description="One street office's figures on the platform's dashboard: counts only.")
 class OfficeFigures:
     slug: str
@@ -307,6 +324,36 @@ class Query:
             residents=found.residents,
             verified_residents=found.verified_residents,
             pending_now=found.pending_now,
+        )
+
+    @strawberry.field(
+        description=f"Each grid of the caller's community or street office and its worker. {PERIOD_ARGS}",
+        metadata=cost(weight=50),
+    )
+    async def grid_worker_dashboard(
+        self,
+        info: Info,
+        period: DashboardPeriod = DashboardPeriod.MONTH,  # type: ignore[valid-type,attr-defined]
+        on: date | None = None,
+        community_id: relay.GlobalID | None = None,
+    ) -> GridWorkerDashboard:
+        current, grids = await analytics.grid_worker_dashboard(
+            info.context, analytics.Period(period.value), on, _community(community_id)
+        )
+        return GridWorkerDashboard(
+            current=DashboardWindow.of(current),
+            grids=[
+                GridWorkerFigures(
+                    grid_id=relay.GlobalID("Grid", str(g.grid_id)),
+                    grid_name=g.grid_name,
+                    worker_name=g.worker_name,
+                    submitted=g.submitted,
+                    resolved=g.resolved,
+                    closed=g.closed,
+                    registrations_verified=g.registrations_verified,
+                )
+                for g in grids
+            ],
         )
 
     @strawberry.field(

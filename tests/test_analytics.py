@@ -297,12 +297,20 @@ async def office(api: Api, app: Starlette, clock: Clock) -> Office:
        (due next Tue 17:00), signed for and resolved by the department Mon 11:00 (3 working
        hours, on time), rated 3: closed.
     F  env, 1号楼, the Tuesday before, 10:00: withdrawn.
-    R1 registers on Monday 09:00 (1号楼), R2 the Tuesday before (5号楼); nobody is verified.
+    R1 registers on Monday 09:00 (1号楼) and is verified at 09:30; R2 registers the Tuesday
+    before (5号楼) and waits.
     """
     handle = await _handle(app, DELTA)
     office = Office(api, clock, handle, await _catalogue(api, "delta"))
     await office.register("R2", "C2-G1-B1", "2026-11-10 09:00")
     await office.register("R1", "C1-G1-B1", "2026-11-16 09:00")
+    with clock.at(shanghai("2026-11-16 09:30")):
+        verified = await api.data(
+            "mutation($input: VerifyResidentInput!) { verifyResident(input: $input) { errors { code } } }",
+            {"input": {"residentId": office.resident_ids["R1"]}},
+            token=await office.as_(WORKER_1),
+        )
+    assert verified["verifyResident"]["errors"] == []
     f = await office.submit("2026-11-10 10:00", "environment", "C1-G1-B1")
     await office.step("2026-11-10 11:00", "R1", "withdrawComplaint", f)
     a = await office.submit("2026-11-16 10:00", "environment", "C1-G1-B1", LAKE)
@@ -493,12 +501,12 @@ async def test_residents_registered_active_and_their_requests(office: Office) ->
         )
     assert tenant["userDashboard"] == {
         # R1 registered and signed in this week; A–E were made this week, F the week before.
-        "figures": {"registered": 1, "verified": 0, "active": 1, "requests": 5},
+        "figures": {"registered": 1, "verified": 1, "active": 1, "requests": 5},
         # R2 registered the week before; R1 signed in then to make F.
         "previousFigures": {"registered": 1, "verified": 0, "active": 2, "requests": 1},
         "residents": 2,
-        "verifiedResidents": 0,
-        "pendingNow": 2,
+        "verifiedResidents": 1,
+        "pendingNow": 1,
     }
     assert community["userDashboard"]["residents"] == 1
     assert community["userDashboard"]["previousFigures"] == {"registered": 0, "verified": 0, "active": 1, "requests": 1}
@@ -547,3 +555,31 @@ async def test_a_platform_admin_sees_each_street_office_in_figures_only(office: 
         assert inside["errors"][0]["extensions"]["code"] == "TENANT_NOT_FOUND"
         refused = (await office.api.post(PLATFORM, {"on": "2026-11-18"}, token=await office.as_(ADMIN))).json()
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_each_grid_worker_with_the_complaints_of_their_grid(office: Office) -> None:
+    with office.clock.at(shanghai(NOW)):
+        data = await office.api.data(
+            """query { gridWorkerDashboard(period: WEEK, on: "2026-11-18") {
+                 current { first } grids { gridName workerName submitted resolved closed registrationsVerified } } }""",
+            token=await office.as_(COMMUNITY_ADMIN),
+        )
+    assert data["gridWorkerDashboard"]["grids"] == [
+        # A, B and E: all three resolved once, A and E closed; R1 verified by 网格员甲.
+        {
+            "gridName": "朝阳一网格",
+            "workerName": "网格员甲",
+            "submitted": 3,
+            "resolved": 3,
+            "closed": 2,
+            "registrationsVerified": 1,
+        },
+        {
+            "gridName": "朝阳二网格",
+            "workerName": "网格员乙",
+            "submitted": 1,
+            "resolved": 0,
+            "closed": 0,
+            "registrationsVerified": 0,
+        },
+    ]
