@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.analytics import (
@@ -40,7 +40,7 @@ from models.appointments import Appointment
 from models.auth import RefreshToken
 from models.bookings import RoomBooking
 from models.calendar import SHANGHAI
-from models.complaints import Complaint, ComplaintCategory, ComplaintSource
+from models.complaints import Complaint, ComplaintCategory, ComplaintSource, ComplaintStatus
 from models.errors import ErrorCode
 from models.organisation import Building, Community, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User
@@ -243,7 +243,10 @@ class ComplaintDashboard:
 async def complaint_dashboard(
     ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
 ) -> ComplaintDashboard:
-    scope = await _scope(ctx, community_id)
+    return await _complaint_figures(ctx, await _scope(ctx, community_id), period, on)
+
+
+async def _complaint_figures(ctx: RequestContext, scope: Scope, period: Period, on: date | None) -> ComplaintDashboard:
     now = ctx.clock()
     current = window_of(period, on or shanghai_day(now))
     previous = previous_of(period, current)
@@ -663,3 +666,85 @@ async def grid_worker_dashboard(
             )
         )
     return current, figures
+
+
+# --- the monthly report ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateItem:
+    title: str
+    category: str
+    grid: str
+    status: ComplaintStatus
+    resolve_due_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    office: str
+    month: date
+    dashboard: ComplaintDashboard
+    # Complaints submitted per week (its Monday) and category name, the weeks the month touches.
+    weekly: dict[date, dict[str, int]]
+    late: list[LateItem]
+    late_total: int
+
+
+LATE_LISTED = 200
+
+
+async def monthly_report(ctx: RequestContext, month: date) -> MonthlyReport:
+    """The street office's month: the month's dashboard, its weeks by category, and the items
+    whose resolve deadline fell in the month and passed unmet (resolved late or still open).
+    For `wanjia report monthly` (as the system) and a tenant admin's queued report."""
+    if ctx.viewer is not None and Role.TENANT_ADMIN not in ctx.viewer.roles:
+        raise fail(ErrorCode.FORBIDDEN, "只有街道管理员可以生成月报。")
+    session = session_of(ctx)
+    first = month.replace(day=1)
+    dashboard = await _complaint_figures(ctx, Scope(None), Period.MONTH, first)
+    r = ComplaintDayRollup
+    names = dict((await session.execute(select(ComplaintCategory.id, ComplaintCategory.name))).all())
+    weekly: dict[date, dict[str, int]] = {}
+    day = first
+    while day < _next_month(first):
+        weekly.setdefault(window_of(Period.WEEK, day).start, {})
+        day += timedelta(days=1)
+    rows = await session.execute(
+        select(r.day, r.category_id, func.sum(r.submitted).label("submitted"))
+        .where(r.day >= first, r.day < _next_month(first))
+        .group_by(r.day, r.category_id)
+    )
+    for row in rows:
+        week = weekly[window_of(Period.WEEK, row.day).start]
+        name = names.get(row.category_id, "")
+        week[name] = week.get(name, 0) + int(row.submitted or 0)
+    start, end = _moments(Window(first, _next_month(first)))
+    missed = and_(
+        Complaint.resolve_due_at >= start,
+        Complaint.resolve_due_at < end,
+        Complaint.resolve_due_at < ctx.clock(),
+        Complaint.status.notin_([ComplaintStatus.REJECTED, ComplaintStatus.WITHDRAWN]),
+        or_(Complaint.resolved_at.is_(None), Complaint.resolved_at > Complaint.resolve_due_at),
+    )
+    late_total = int(await session.scalar(select(func.count()).where(missed)) or 0)
+    late = [
+        LateItem(row.title, names.get(row.category_id, ""), row.grid, row.status, row.resolve_due_at, row.resolved_at)
+        for row in await session.execute(
+            select(
+                Complaint.title,
+                Complaint.category_id,
+                Grid.name.label("grid"),
+                Complaint.status,
+                Complaint.resolve_due_at,
+                Complaint.resolved_at,
+            )
+            .join(Grid, Grid.id == Complaint.grid_id)
+            .where(missed)
+            .order_by(Complaint.resolve_due_at, Complaint.id)
+            .limit(LATE_LISTED)
+        )
+    ]
+    assert ctx.tenant is not None
+    return MonthlyReport(ctx.tenant.name, first, dashboard, weekly, late, late_total)

@@ -37,6 +37,7 @@ from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
 from resolvers import platform, rollups
+from resolvers.analytics import MonthlyReport, monthly_report
 from resolvers.badges import BadgeRow, all_badges
 from resolvers.errors import DomainError
 from schema.build import SDL_PATH, build_schema, printed_sdl
@@ -45,6 +46,7 @@ from server.jobs import run_jobs
 from server.media_sweep import MediaSweepReport, sweep_media
 from server.observability import configure_logging
 from server.persisted_queries import DocumentsError, PersistedQueries, read_documents
+from server.reports import render_monthly_report
 from tenants.context import Services, unit_of_work
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
@@ -74,6 +76,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(media_app, name="media")
 app.add_typer(documents_app, name="documents")
+report_app = typer.Typer(help="Reports of a street office, as PDF.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 platform_app = typer.Typer(help="The platform's own accounts.", no_args_is_help=True)
 app.add_typer(platform_app, name="platform")
 rollups_app = typer.Typer(help="The dashboards' rollups of complaints.", no_args_is_help=True)
@@ -344,6 +348,41 @@ def qr_badges(
         console.print(f"找不到中文字体：{error}", style="red")
         raise typer.Exit(1) from error
     console.print(f"{office}：{len(rows)} 张工作牌，{len(written)} 个文件，写入 {out}")
+
+
+@report_app.command("monthly")
+def report_monthly(
+    tenant: str = typer.Option(..., "--tenant", metavar="SLUG"),
+    month: str = typer.Option(..., "--month", metavar="YYYY-MM", help="The month, e.g. 2026-11."),
+    out: Path | None = typer.Option(None, "--out", help="The PDF to write (default var/reports/SLUG-YYYY-MM.pdf)."),
+) -> None:
+    """The street office's monthly report: headline figures, charts (volume by category and
+    week, closure and on-time rates, hotspots, satisfaction) and the month's late items."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError as error:
+        console.print("月份应写作 YYYY-MM，例如 2026-11。", style="red")
+        raise typer.Exit(2) from error
+    settings = _settings()
+    target = out or Path("var") / "reports" / f"{tenant}-{month}.pdf"
+
+    async def work(services: Services) -> MonthlyReport | None:
+        office = await services.directory.by_slug(tenant)
+        if office is None:
+            return None
+        async with unit_of_work(services, tenant=office, viewer=None, writes=False) as ctx:
+            return await monthly_report(ctx, first)
+
+    report = _run(settings, work)
+    if report is None:
+        console.print(f"没有代码为“{tenant}”的街道。", style="red")
+        raise typer.Exit(1)
+    try:
+        written = render_monthly_report(report, target)
+    except NoCjkFont as error:
+        console.print(f"找不到中文字体：{error}", style="red")
+        raise typer.Exit(1) from error
+    console.print(f"{report.office} {month} 月报：{written}")
 
 
 @platform_app.command("create-admin")

@@ -11,7 +11,9 @@ from faker import Faker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.analytics import rebuild as rebuild_rollups
 from models.base import new_id, utcnow
+from models.calendar import WorkingCalendar
 from models.organisation import Building, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from tenants.context import Services, unit_of_work
@@ -56,6 +58,8 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 first_building = manifest.communities[0].grids[0].buildings[0].code
                 await _add_residents(session, demo, resident_hash, first_building)
                 await add_complaints(session, demo.complaints, seed=demo.phone_prefix, featured=DEMO_RESIDENT_PHONE)
+                # The demo writes complaints as they stand, not step by step: count them once.
+                await rebuild_rollups(session, report.tenant_id, WorkingCalendar())
                 await add_bookings(session, seed=demo.phone_prefix)
                 await add_appointments(session, seed=demo.phone_prefix)
                 await add_volunteers(session, seed=demo.phone_prefix)

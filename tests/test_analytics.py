@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from resolvers import rollups
-from resolvers.deadlines import calendar_of
 from server.jobs import sweep_tenant
 from tenants.context import unit_of_work
 from tests.conftest import PASSWORD, _handle
@@ -118,8 +117,7 @@ async def _consistent(app: Starlette, gamma: TenantHandle) -> tuple[rollups.Tota
     services = app.state.services
     tenant = await services.directory.by_id(gamma.id)
     async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
-        assert ctx.session is not None
-        return await rollups.stored(ctx.session), await rollups.recount(ctx.session, calendar_of(ctx))
+        return await rollups.consistent(ctx)
 
 
 # --- the rollups against a recount -------------------------------------------------------------
