@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from resolvers import rollups
+from resolvers.analytics import monthly_report
 from server.jobs import sweep_tenant
 from tenants.context import unit_of_work
 from tests.conftest import PASSWORD, _handle
@@ -581,3 +582,29 @@ async def test_each_grid_worker_with_the_complaints_of_their_grid(office: Office
             "registrationsVerified": 0,
         },
     ]
+
+
+async def test_the_monthly_report_counts_the_month_and_its_late_items(
+    office: Office, app: Starlette, wanjia: Any, tmp_path: Any
+) -> None:
+    services = app.state.services
+    with office.clock.at(shanghai(NOW)):
+        async with unit_of_work(
+            services, tenant=await services.directory.by_id(office.handle.id), viewer=None, writes=False
+        ) as ctx:
+            report = await monthly_report(ctx, date(2026, 11, 1))
+    assert report.dashboard.cohort.submitted == 6 and report.dashboard.cohort["closed"] == 2
+    # Weeks from the Monday of 1 November (a Sunday) to that of the 30th: F in the second, A–E in the fourth.
+    assert sorted(report.weekly) == [date(2026, 10, 26) + timedelta(weeks=n) for n in range(6)]
+    assert report.weekly[date(2026, 11, 9)] == {"环境卫生": 1}
+    assert report.weekly[date(2026, 11, 16)] == {"环境卫生": 3, "物业管理": 2}
+    # Due in November and already past at NOW without a timely resolution: only B (resolved
+    # late, then reopened); D's deadline (26 November) has not come yet.
+    assert report.late_total == 1 and [(i.category, i.status.value) for i in report.late] == [("环境卫生", "reopened")]
+    pdf = tmp_path / "delta.pdf"
+    made = await wanjia("report", "monthly", "--tenant", "delta", "--month", "2026-11", "--out", str(pdf))
+    assert made.exit_code == 0, made.output
+    written = pdf.read_bytes()
+    assert written.startswith(b"%PDF") and b"WenQuanYi" in written
+    unknown = await wanjia("report", "monthly", "--tenant", "nowhere", "--month", "2026-11", "--out", str(pdf))
+    assert unknown.exit_code == 1
