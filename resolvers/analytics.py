@@ -44,7 +44,7 @@ from models.complaints import Complaint, ComplaintCategory, ComplaintSource, Com
 from models.errors import ErrorCode
 from models.organisation import Building, Community, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User
-from resolvers.complaints import overdue_condition
+from resolvers.complaints import count_overdue
 from resolvers.errors import fail, not_found
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of
 from resolvers.platform import platform_session
@@ -391,8 +391,7 @@ async def _trend(ctx: RequestContext, scope: Scope, period: Period, current: Win
 
 
 async def _overdue_now(ctx: RequestContext, scope: Scope, now: datetime) -> int:
-    counted: Select[Any] = select(func.count()).where(overdue_condition(now), scope.where(Complaint.community_id))
-    return int(await session_of(ctx).scalar(counted) or 0)
+    return await count_overdue(session_of(ctx), scope.where(Complaint.community_id), now)
 
 
 # --- residents (users) ----------------------------------------------------------------------
@@ -582,10 +581,10 @@ async def _office_figures(
     cohorts: dict[bool, dict[str, int]] = {True: {}, False: {}}
     for row in (await session.execute(grouped)).all():
         cohorts[bool(row.current)] = {name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS}
-    overdue = await session.scalar(select(func.count()).where(overdue_condition(ctx.clock())))
+    overdue = await count_overdue(session, true(), ctx.clock())
     residents = await session.scalar(select(func.count()).select_from(ResidentProfile))
     return OfficeFigures(
-        office.slug, office.name, Cohort(cohorts[True]), Cohort(cohorts[False]), int(overdue or 0), int(residents or 0)
+        office.slug, office.name, Cohort(cohorts[True]), Cohort(cohorts[False]), overdue, int(residents or 0)
     )
 
 
