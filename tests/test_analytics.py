@@ -88,13 +88,13 @@ def street_office(slug: str, name: str) -> dict[str, object]:
 
 
 # Random steps in one street office; the fixed data set of the dashboards in another.
-GAMMA = street_office("gamma", "伽马街道")
-DELTA = street_office("delta", "德尔塔街道")
+STEPPED_OFFICE = street_office("shuju", "数据街道")
+FIXED_OFFICE = street_office("tongji", "统计街道")
 
 
 @pytest.fixture(scope="module")
-async def gamma(app: Starlette) -> TenantHandle:
-    return await _handle(app, GAMMA)
+async def stepped(app: Starlette) -> TenantHandle:
+    return await _handle(app, STEPPED_OFFICE)
 
 
 async def _catalogue(api: Api, slug: str) -> dict[str, str]:
@@ -110,13 +110,13 @@ async def _catalogue(api: Api, slug: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-async def catalogue(api: Api, gamma: TenantHandle) -> dict[str, str]:
-    return await _catalogue(api, "gamma")
+async def catalogue(api: Api, stepped: TenantHandle) -> dict[str, str]:
+    return await _catalogue(api, "shuju")
 
 
-async def _consistent(app: Starlette, gamma: TenantHandle) -> tuple[rollups.Totals, rollups.Totals]:
+async def _consistent(app: Starlette, stepped: TenantHandle) -> tuple[rollups.Totals, rollups.Totals]:
     services = app.state.services
-    tenant = await services.directory.by_id(gamma.id)
+    tenant = await services.directory.by_id(stepped.id)
     async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
         return await rollups.consistent(ctx)
 
@@ -159,22 +159,22 @@ def _on(loop: asyncio.AbstractEventLoop, work: Awaitable[T]) -> T:
 
 
 async def test_rollups_equal_a_recount_after_any_steps(
-    api: Api, app: Starlette, clock: Clock, gamma: TenantHandle, catalogue: dict[str, str]
+    api: Api, app: Starlette, clock: Clock, stepped: TenantHandle, catalogue: dict[str, str]
 ) -> None:
     loop = asyncio.get_running_loop()
     phone = fresh_phone()
-    registered = await api.register_resident("gamma", gamma.buildings["C1-G1-B1"], phone=phone, name="李四")
+    registered = await api.register_resident("shuju", stepped.buildings["C1-G1-B1"], phone=phone, name="李四")
     assert registered["errors"] == []
-    tokens = {"resident": await api.token("gamma", phone)}
+    tokens = {"resident": await api.token("shuju", phone)}
     for actor in (ADMIN, STAFF):
-        tokens[actor] = await api.token("gamma", actor)
+        tokens[actor] = await api.token("shuju", actor)
 
     async def submit(draft: dict[str, Any]) -> str:
         fields = {
             "title": "路灯不亮",
             "content": "小区东门路灯连续三晚不亮。",
             "categoryId": catalogue[draft["category"]],
-            "buildingId": gid("Building", gamma.buildings[draft["building"]]),
+            "buildingId": gid("Building", stepped.buildings[draft["building"]]),
             **({"latitude": 40.6561, "longitude": 109.8402} if draft["located"] else {}),
         }
         body = await api.data(
@@ -187,14 +187,14 @@ async def test_rollups_equal_a_recount_after_any_steps(
     async def take(name: str, complaint_id: str, number: int) -> None:
         if name == "sweep":
             with clock.later(timedelta(days=number)):
-                await sweep_tenant(app.state.services, await app.state.services.directory.by_id(gamma.id))
+                await sweep_tenant(app.state.services, await app.state.services.directory.by_id(stepped.id))
             return
         actor, input_type, extra = STEPS[name]
         fields: dict[str, Any] = {"complaintId": complaint_id, **extra}
         if name == "dispatchComplaint":
             fields["departmentId"] = catalogue["justice"]
         if name == "reassignComplaint":
-            fields["gridId"] = gid("Grid", gamma.grids[["C1-G1", "C1-G2", "C2-G1"][number % 3]])
+            fields["gridId"] = gid("Grid", stepped.grids[["C1-G1", "C1-G2", "C2-G1"][number % 3]])
         if name == "confirmComplaint":
             fields["rating"] = number
         mutation = "resolveComplaint" if name == "resolveWorkOrder" else name
@@ -206,7 +206,7 @@ async def test_rollups_equal_a_recount_after_any_steps(
         ids = [_on(loop, submit(draft)) for draft in drafts]
         for name, which, number in taken:
             _on(loop, take(name, ids[which % len(ids)], number))
-        kept, recounted = _on(loop, _consistent(app, gamma))
+        kept, recounted = _on(loop, _consistent(app, stepped))
         assert kept == recounted
 
     await asyncio.to_thread(any_steps)
@@ -240,12 +240,12 @@ class Office:
         self.resident_ids: dict[str, str] = {}
 
     async def as_(self, who: str) -> str:
-        return await self.api.token("delta", self.residents.get(who, who))
+        return await self.api.token("tongji", self.residents.get(who, who))
 
     async def register(self, who: str, building: str, when: str) -> None:
         phone = fresh_phone()
         with self.clock.at(shanghai(when)):
-            registered = await self.api.register_resident("delta", self.handle.buildings[building], phone=phone)
+            registered = await self.api.register_resident("tongji", self.handle.buildings[building], phone=phone)
         assert registered["errors"] == []
         self.residents[who] = phone
         self.resident_ids[who] = registered["resident"]["id"]
@@ -299,8 +299,8 @@ async def office(api: Api, app: Starlette, clock: Clock) -> Office:
     R1 registers on Monday 09:00 (1号楼) and is verified at 09:30; R2 registers the Tuesday
     before (5号楼) and waits.
     """
-    handle = await _handle(app, DELTA)
-    office = Office(api, clock, handle, await _catalogue(api, "delta"))
+    handle = await _handle(app, FIXED_OFFICE)
+    office = Office(api, clock, handle, await _catalogue(api, "tongji"))
     await office.register("R2", "C2-G1-B1", "2026-11-10 09:00")
     await office.register("R1", "C1-G1-B1", "2026-11-16 09:00")
     with clock.at(shanghai("2026-11-16 09:30")):
@@ -476,7 +476,7 @@ async def test_only_admins_of_the_place_see_a_dashboard(office: Office) -> None:
         for who in (WORKER_1, STAFF, "R1"):
             body = await office.api.run(DASHBOARD, {"period": "WEEK"}, token=await office.as_(who))
             assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-        anonymous = await office.api.run(DASHBOARD, {"period": "WEEK"}, tenant="delta")
+        anonymous = await office.api.run(DASHBOARD, {"period": "WEEK"}, tenant="tongji")
         assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         beta = await office.api.run(
             DASHBOARD, {"period": "WEEK", "communityId": other}, token=await office.api.token("beta", "13900000001")
@@ -535,22 +535,22 @@ async def test_a_platform_admin_sees_each_street_office_in_figures_only(office: 
         )
         token = signed_in["platformLogin"]["accessToken"]
         seen = (await office.api.data(PLATFORM, {"on": "2026-11-18"}, token=token))["platformDashboard"]
-        delta = next(o for o in seen["offices"] if o["slug"] == "delta")
-        assert delta == {
-            "slug": "delta",
-            "name": "德尔塔街道",
+        tongji = next(o for o in seen["offices"] if o["slug"] == "tongji")
+        assert tongji == {
+            "slug": "tongji",
+            "name": "统计街道",
             "figures": {"submitted": 5, "closed": 2, "closureRate": 0.4, "onTimeResolveRate": 0.6667},
             "previousFigures": {"submitted": 1},
             "overdueNow": 2,
             "residents": 2,
         }
-        assert {"alpha", "beta", "delta"} <= {o["slug"] for o in seen["offices"]}
+        assert {"alpha", "beta", "tongji"} <= {o["slug"] for o in seen["offices"]}
         assert seen["figures"]["submitted"] == sum(o["figures"]["submitted"] for o in seen["offices"])
         assert seen["residents"] == sum(o["residents"] for o in seen["offices"])
         # Nothing of a street office itself: not without X-Tenant, not with it.
         rows = (await office.api.post("{ complaints(first: 1) { totalCount } }", token=token)).json()
         assert rows["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"
-        inside = (await office.api.post("{ complaints(first: 1) { totalCount } }", token=token, tenant="delta")).json()
+        inside = (await office.api.post("{ complaints(first: 1) { totalCount } }", token=token, tenant="tongji")).json()
         assert inside["errors"][0]["extensions"]["code"] == "TENANT_NOT_FOUND"
         refused = (await office.api.post(PLATFORM, {"on": "2026-11-18"}, token=await office.as_(ADMIN))).json()
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -601,8 +601,8 @@ async def test_the_monthly_report_counts_the_month_and_its_late_items(
     # Due in November and already past at NOW without a timely resolution: only B (resolved
     # late, then reopened); D's deadline (26 November) has not come yet.
     assert report.late_total == 1 and [(i.category, i.status.value) for i in report.late] == [("环境卫生", "reopened")]
-    pdf = tmp_path / "delta.pdf"
-    made = await wanjia("report", "monthly", "--tenant", "delta", "--month", "2026-11", "--out", str(pdf))
+    pdf = tmp_path / "tongji.pdf"
+    made = await wanjia("report", "monthly", "--tenant", "tongji", "--month", "2026-11", "--out", str(pdf))
     assert made.exit_code == 0, made.output
     written = pdf.read_bytes()
     assert written.startswith(b"%PDF") and b"WenQuanYi" in written
