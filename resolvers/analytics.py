@@ -71,6 +71,7 @@ COHORT_COUNTERS = (
     *RATING_COLUMNS,
 )
 TOP = 10
+HEAT_CELLS = 500
 TREND_PERIODS = 12
 
 
@@ -366,7 +367,7 @@ async def _heat_map(ctx: RequestContext, scope: Scope, months: Window) -> list[H
         .group_by(r.cell)
     )
     cells = [HeatCell(*cell_centre(row.cell), int(row.count)) for row in rows if row.count]
-    return sorted(cells, key=lambda c: (-c.count, c.latitude, c.longitude))
+    return sorted(cells, key=lambda c: (-c.count, c.latitude, c.longitude))[:HEAT_CELLS]
 
 
 async def _trend(ctx: RequestContext, scope: Scope, period: Period, current: Window) -> list[TrendPoint]:

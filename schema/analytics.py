@@ -61,7 +61,7 @@ class RatingCount:
 class Satisfaction:
     rated: int
     average_rating: float | None = strawberry.field(description="null when none was rated.")
-    distribution: list[RatingCount]
+    distribution: list[RatingCount] = strawberry.field(metadata=cost(items=5))
 
 
 @strawberry.type(
@@ -127,19 +127,27 @@ class ComplaintDashboard:
     figures: ComplaintFigures
     previous_figures: ComplaintFigures
     overdue_now: int = strawberry.field(description="Open complaints past a deadline now, whenever submitted.")
-    by_category: list[CountFigure]
-    by_community: list[CountFigure]
-    by_grid: list[CountFigure]
-    by_source: list[SourceFigure]
-    top_grids: list[CountFigure] = strawberry.field(description="The ten grids with most complaints in the period.")
+    by_category: list[CountFigure] = strawberry.field(metadata=cost(items=50))
+    by_community: list[CountFigure] = strawberry.field(metadata=cost(items=50))
+    by_grid: list[CountFigure] = strawberry.field(metadata=cost(items=500))
+    by_source: list[SourceFigure] = strawberry.field(metadata=cost(items=len(ComplaintSource)))
+    top_grids: list[CountFigure] = strawberry.field(
+        description="The ten grids with most complaints in the period.", metadata=cost(items=analytics.TOP)
+    )
     top_buildings: list[CountFigure] = strawberry.field(
-        description="The ten buildings with most complaints in `hotspotMonths` (顽疾)."
+        description="The ten buildings with most complaints in `hotspotMonths` (顽疾).",
+        metadata=cost(items=analytics.TOP),
     )
     rising_categories: list[CountFigure] = strawberry.field(
-        description="Up to five categories that grew most against the period before."
+        description="Up to five categories that grew most against the period before.", metadata=cost(items=5)
     )
-    heat_map: list[HeatCell] = strawberry.field(description="Complaints with coordinates in `hotspotMonths`, by cell.")
-    trend: list[TrendPoint] = strawberry.field(description="The twelve periods up to this one, oldest first.")
+    heat_map: list[HeatCell] = strawberry.field(
+        description="Complaints with coordinates in `hotspotMonths`, by cell: the busiest 500 cells.",
+        metadata=cost(items=analytics.HEAT_CELLS),
+    )
+    trend: list[TrendPoint] = strawberry.field(
+        description="The twelve periods up to this one, oldest first.", metadata=cost(items=analytics.TREND_PERIODS)
+    )
     hotspot_months: DashboardWindow = strawberry.field(
         description="Buildings and map cells are counted by month: the whole months the period falls in."
     )
@@ -233,7 +241,7 @@ class GridWorkerFigures:
 @strawberry.type(description="The grid workers of a community or of the street office in a period.")
 class GridWorkerDashboard:
     current: DashboardWindow
-    grids: list[GridWorkerFigures]
+    grids: list[GridWorkerFigures] = strawberry.field(metadata=cost(items=500))
 
 
 @strawberry.type(description="One street office's figures on the platform's dashboard: counts only.")
@@ -255,7 +263,7 @@ class PlatformDashboard:
     previous_figures: ComplaintFigures
     overdue_now: int
     residents: int
-    offices: list[OfficeFigures]
+    offices: list[OfficeFigures] = strawberry.field(metadata=cost(items=300))
 
 
 @strawberry.type
