@@ -454,7 +454,9 @@ async def user_dashboard(
                 func.count().filter(during(ResidentProfile.registered_at, before_start, now_start)),
                 func.count().filter(verified, during(ResidentProfile.reviewed_at, now_start, now_end)),
                 func.count().filter(verified, during(ResidentProfile.reviewed_at, before_start, now_start)),
-            ).where(living_here)
+            )
+            .select_from(ResidentProfile)
+            .where(living_here)
         )
     ).one()
     residents_here = select(ResidentProfile.id).where(living_here)
@@ -463,7 +465,9 @@ async def user_dashboard(
             select(
                 func.count(func.distinct(RefreshToken.user_id)).filter(RefreshToken.issued_at >= now_start),
                 func.count(func.distinct(RefreshToken.user_id)).filter(RefreshToken.issued_at < now_start),
-            ).where(
+            )
+            .select_from(RefreshToken)
+            .where(
                 during(RefreshToken.issued_at, before_start, now_end),
                 RefreshToken.user_id.in_(residents_here),
             )
@@ -474,7 +478,9 @@ async def user_dashboard(
             select(
                 func.count().filter(RoomBooking.created_at >= now_start),
                 func.count().filter(RoomBooking.created_at < now_start),
-            ).where(
+            )
+            .select_from(RoomBooking)
+            .where(
                 during(RoomBooking.created_at, before_start, now_end),
                 true() if scope.community_ids is None else RoomBooking.resident_id.in_(residents_here),
             )
@@ -485,7 +491,9 @@ async def user_dashboard(
             select(
                 func.count().filter(Appointment.created_at >= now_start),
                 func.count().filter(Appointment.created_at < now_start),
-            ).where(during(Appointment.created_at, before_start, now_end), scope.where(Appointment.community_id))
+            )
+            .select_from(Appointment)
+            .where(during(Appointment.created_at, before_start, now_end), scope.where(Appointment.community_id))
         )
     ).one()
     complaints = (

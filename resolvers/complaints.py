@@ -379,14 +379,20 @@ async def count_overdue(session: AsyncSession, scope: ColumnElement[bool], now: 
     (status, resolve_due_at) per open status, and the unacknowledged not yet past their resolve
     deadline, so the count reads the overdue items only, however many there are in all."""
     past_resolve = [
-        select(func.count()).where(scope, Complaint.status == status, Complaint.resolve_due_at < now)
+        select(func.count())
+        .select_from(Complaint)
+        .where(scope, Complaint.status == status, Complaint.resolve_due_at < now)
         for status in sorted(OPEN)
     ]
-    unacknowledged = select(func.count()).where(
-        scope,
-        Complaint.status == ComplaintStatus.SUBMITTED,
-        Complaint.resolve_due_at >= now,
-        Complaint.acknowledge_due_at < now,
+    unacknowledged = (
+        select(func.count())
+        .select_from(Complaint)
+        .where(
+            scope,
+            Complaint.status == ComplaintStatus.SUBMITTED,
+            Complaint.resolve_due_at >= now,
+            Complaint.acknowledge_due_at < now,
+        )
     )
     counts = union_all(*past_resolve, unacknowledged).subquery()
     return int(await session.scalar(select(func.coalesce(func.sum(counts.c[0]), 0))) or 0)
