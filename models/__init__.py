@@ -9,12 +9,16 @@ from models.analytics import (
     ComplaintStatusRollup,
 )
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
+from models.attendance import MissedCheckIn, Punch, Shift
+from models.audit import FullViewEntry
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.households import HouseholdHistoryEntry, HouseholdMember, HouseholdMemberTag
+from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
@@ -24,6 +28,7 @@ from models.platform import PlatformAdmin
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 from models.uploads import PendingUpload
+from models.visits import CareReminder, HouseholdVisit, VisitFinding, VisitPhoto
 from models.volunteers import (
     Volunteer,
     VolunteerActivity,
@@ -43,6 +48,9 @@ __all__ = [
     "BadgeRegistration",
     "Base",
     "Building",
+    "CareReminder",
+    "Checklist",
+    "ChecklistItem",
     "Community",
     "Complaint",
     "ComplaintBuildingRollup",
@@ -54,14 +62,23 @@ __all__ = [
     "ComplaintMonthRollup",
     "ComplaintStatusRollup",
     "Department",
+    "Finding",
+    "FullViewEntry",
     "Grid",
     "Household",
+    "HouseholdHistoryEntry",
+    "HouseholdMember",
+    "HouseholdMemberTag",
+    "HouseholdVisit",
+    "InspectionRound",
+    "MissedCheckIn",
     "Notification",
     "OfficialCalendarDay",
     "PendingUpload",
     "PersistedQuery",
     "PhoneCode",
     "PlatformAdmin",
+    "Punch",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",
@@ -69,11 +86,14 @@ __all__ = [
     "RoleGrant",
     "Room",
     "RoomBooking",
+    "Shift",
     "Tenant",
     "TenantOwned",
     "TenantStatus",
     "Throttle",
     "User",
+    "VisitFinding",
+    "VisitPhoto",
     "Volunteer",
     "VolunteerActivity",
     "VolunteerActivityEvent",

@@ -639,7 +639,7 @@ async def grid_worker_dashboard(
 ) -> tuple[Window, list[GridWorkerFigures]]:
     """Per grid (and so per grid worker): the complaints submitted there in the period and how
     many of them are resolved and closed now (rollups), and the residents the worker verified
-    in the period. Home visits and check-ins join when those domains exist."""
+    in the period. Home visits and check-ins are not counted here yet."""
     scope = await _scope(ctx, community_id)
     current = window_of(period, on or shanghai_day(ctx.clock()))
     session = session_of(ctx)

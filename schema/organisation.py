@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import strawberry
 from strawberry import relay
 
-from resolvers import appointments, bookings, complaints, organisation, people, volunteers
+from models.geometry import rings_of
+from resolvers import appointments, bookings, complaints, contacts, inspections, organisation, people, volunteers
 from schema.common import Connection, Info, connection, nodes_by_id, page_request
+from schema.cost import cost
 
 
 @strawberry.type(description="社区: a neighbourhood committee area of the street office.")
@@ -28,10 +31,25 @@ class Community(relay.Node):
     ) -> list[Community | None]:
         return await nodes_by_id(list(node_ids), lambda i: organisation.community(info.context, i), cls.from_row)
 
-    @strawberry.field(description="The community's grids, by code.")
+    @strawberry.field(description="The community's grids, by code, each with its worker (the worker cards).")
     async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Grid]:
         page = await organisation.grids_of_community(info.context, self.id, page_request(info, first, after))
         return connection(page, Grid.from_row)
+
+    @strawberry.field(
+        description="Address, office phone, hours and map point; null if the street office gave none. Public."
+    )
+    async def contact_card(self, info: Info) -> ContactCard | None:
+        card = await contacts.contact_card(info.context, self.code)
+        if card is None:
+            return None
+        return ContactCard(
+            address=card.address,
+            office_phone=card.office_phone,
+            office_hours=card.office_hours,
+            latitude=card.latitude,
+            longitude=card.longitude,
+        )
 
 
 # The domains whose items show people (a complaint's reporter, a booking's resident): a person
@@ -41,6 +59,7 @@ PEOPLE_SHOWN = (
     bookings.people_shown,
     appointments.people_shown,
     volunteers.people_shown,
+    inspections.people_shown,
 )
 
 
@@ -61,8 +80,41 @@ class Person(relay.Node):
         )
 
 
-def person_from_row(info: Info, row: people.PersonRow) -> Person:
-    return Person(id=row.id, name=row.name, phone=people.shown_phone(info.context, row.id, row.phone, row.community_id))
+def person_from_row(info: Info, row: people.PersonRow, *, whole: bool | None = None) -> Person:
+    """`whole`: the caller's own grid worker, whose phone they see whole (resolvers.contacts)."""
+    phone = people.shown_phone(info.context, row.id, row.phone, row.community_id, row.served_by, whole=whole)
+    return Person(id=row.id, name=row.name, phone=phone)
+
+
+async def grid_worker_of(info: Info, grid_id: uuid.UUID, worker_id: uuid.UUID | None) -> Person | None:
+    card = await contacts.grid_worker(info.context, grid_id, worker_id) if worker_id is not None else None
+    if card is None:
+        return None
+    row, whole = card
+    return person_from_row(info, row, whole=whole)
+
+
+@strawberry.type(description="A community's contact card (联系我们), as the street office's settings give it.")
+class ContactCard:
+    address: str
+    office_phone: str = strawberry.field(description="The office's landline or service number: public, never masked.")
+    office_hours: str = strawberry.field(description="As shown on the office's door.")
+    latitude: float | None = strawberry.field(description="The office on a map, GCJ-02 (as Chinese map SDKs use).")
+    longitude: float | None = strawberry.field(description="GCJ-02.")
+
+
+@strawberry.type(
+    description="A point on the map in GCJ-02 (the coordinates Chinese map SDKs such as AMap, Tencent Maps and wx.getLocation({type: 'gcj02'}) use), not WGS-84."
+)
+class GeoPoint:
+    longitude: float = strawberry.field(description="GCJ-02 longitude, degrees east.")
+    latitude: float = strawberry.field(description="GCJ-02 latitude, degrees north.")
+
+
+def _rings(boundary: dict[str, Any] | None) -> list[list[GeoPoint]] | None:
+    if boundary is None:
+        return None
+    return [[GeoPoint(longitude=p.longitude, latitude=p.latitude) for p in ring] for ring in rings_of(boundary)]
 
 
 @strawberry.type(description="网格: the smallest management cell, served by one grid worker.")
@@ -75,7 +127,13 @@ class Grid(relay.Node):
 
     @classmethod
     def from_row(cls, row: organisation.GridRow) -> Grid:
-        return cls(id=row.id, code=row.code, name=row.name, community_id=row.community_id, worker_id=row.worker_id)
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            community_id=row.community_id,
+            worker_id=row.worker_id,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Grid | None]:
@@ -85,12 +143,19 @@ class Grid(relay.Node):
     async def community(self, info: Info) -> Community:
         return Community.from_row(await organisation.community(info.context, self.community_id))
 
-    @strawberry.field(description="The grid worker (专属网格员); null for anonymous callers or a grid without one.")
+    @strawberry.field(
+        description="The grid's outline in GCJ-02, as a GeoJSON Polygon's rings: the outer ring first (closed: its last point repeats the first), then any holes. Null until the street office draws it.",
+        metadata=cost(items=200),
+    )
+    async def boundary(self, info: Info) -> list[list[GeoPoint]] | None:
+        row = await organisation.grid(info.context, self.id)
+        return _rings(row.boundary) if row else None
+
+    @strawberry.field(
+        description="The grid worker (专属网格员); null for anonymous callers or a grid without one. The grid's verified residents see the phone whole, to call them (audited)."
+    )
     async def worker(self, info: Info) -> Person | None:
-        if self.worker_id is None:
-            return None
-        row = await people.person(info.context, self.worker_id)
-        return person_from_row(info, row) if row is not None else None
+        return await grid_worker_of(info, self.id, self.worker_id)
 
     @strawberry.field(description="The grid's buildings, by code.")
     async def buildings(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Building]:
@@ -109,6 +174,13 @@ class Building(relay.Node):
     @classmethod
     def from_row(cls, row: organisation.BuildingRow) -> Building:
         return cls(id=row.id, code=row.code, name=row.name, units=row.units, grid_id=row.grid_id)
+
+    @strawberry.field(description="Where the building stands, in GCJ-02; null until the street office places it.")
+    async def location(self, info: Info) -> GeoPoint | None:
+        row = await organisation.building(info.context, self.id)
+        if row is None or row.longitude is None or row.latitude is None:
+            return None
+        return GeoPoint(longitude=row.longitude, latitude=row.latitude)
 
     @classmethod
     async def resolve_nodes(

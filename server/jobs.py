@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, auth, bookings, complaints, volunteers
+from resolvers import appointments, attendance, auth, bookings, complaints, visits, volunteers
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -30,6 +30,8 @@ class SweepReport:
     appointments_overdue: int
     identity_rows_expired: int
     volunteers: volunteers.SweepReport
+    check_ins_missing: int
+    care_visits_overdue: int
 
     @property
     def anything(self) -> bool:
@@ -42,6 +44,8 @@ class SweepReport:
             self.identity_rows_expired,
             self.volunteers.reminded,
             self.volunteers.completed,
+            self.check_ins_missing,
+            self.care_visits_overdue,
         )
         return any(counts)
 
@@ -62,6 +66,8 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             appointments_overdue=await appointments.sweep(ctx),
             identity_rows_expired=await auth.sweep(ctx),
             volunteers=await volunteers.sweep(ctx),
+            check_ins_missing=await attendance.sweep(ctx),
+            care_visits_overdue=await visits.sweep(ctx),
         )
 
 

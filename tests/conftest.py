@@ -27,8 +27,9 @@ from tenants.context import unit_of_work
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
 from tests import codes
+from tests.gridwork import MAPPED
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
-from tests.support import PASSWORD, TEXTS, Api, Clock, TenantHandle
+from tests.support import TEXTS, Api, Clock, TenantHandle, staff
 
 BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
 if BACKEND not in ("postgresql", "sqlite"):
@@ -52,13 +53,20 @@ def answered_codes_are_in_the_contract() -> Iterator[None]:
     assert not unknown, f"answered codes missing from ErrorCode in schema/schema.graphql: {sorted(unknown)}"
 
 
-def staff(phone: str, name: str, *roles: dict[str, str]) -> dict[str, object]:
-    return {"phone": phone, "name": name, "roles": list(roles), "initial_password": PASSWORD}
-
-
 ALPHA = {
     "slug": "alpha",
     "name": "阿尔法街道",
+    "settings": {
+        "community_contacts": {
+            "A1": {
+                "address": "阿尔法街道东风路 1 号",
+                "office_phone": "0472-5100001",
+                "office_hours": "周一至周五 8:30–12:00、14:30–18:00",
+                "latitude": 40.6571,
+                "longitude": 109.8402,
+            }
+        }
+    },
     "departments": [{"code": "justice", "name": "司法所"}, {"code": "civil", "name": "民政办"}],
     "categories": [{"code": "environment", "name": "环境卫生", "acknowledge_hours": 4, "resolve_days": 3}],
     "appointment_types": [
@@ -192,6 +200,7 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "env": "test",
         "database_url": database_url,
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "personal_data_key": "test-personal-data-key-that-is-long-enough-0123456789",
         "argon2_time_cost": 1,
         "argon2_memory_kib": 64,
         "login_failure_delay_seconds": 0,
@@ -243,6 +252,12 @@ async def alpha(app: Starlette) -> TenantHandle:
 @pytest.fixture(scope="session")
 async def beta(app: Starlette) -> TenantHandle:
     return await _handle(app, BETA)
+
+
+@pytest.fixture(scope="session")
+async def mapped(app: Starlette) -> TenantHandle:
+    """A street office drawn on the map, with working hours and a checklist (tests.gridwork)."""
+    return await _handle(app, MAPPED)
 
 
 @pytest.fixture(scope="session")
@@ -316,6 +331,9 @@ def wanjia(database: ProvisionedDatabase, settings: Settings, monkeypatch: pytes
             "WANJIA_DATABASE_URL": database.app_url,
             "WANJIA_MIGRATION_DATABASE_URL": database.owner_url,
             "WANJIA_SECRET_KEY": settings.secret_key or "",
+            "WANJIA_PERSONAL_DATA_KEY": settings.personal_data_key.get_secret_value()
+            if settings.personal_data_key
+            else "",
             "WANJIA_UPLOAD_DIR": str(settings.upload_dir),
             **env,
         }
