@@ -18,8 +18,8 @@ from resolvers import rollups
 from resolvers.analytics import monthly_report
 from server.jobs import sweep_tenant
 from tenants.context import unit_of_work
-from tests.conftest import PASSWORD, _handle
-from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
+from tests.conftest import _handle
+from tests.support import PASSWORD, Api, Clock, TenantHandle, fresh_phone, gid
 
 T = TypeVar("T")
 
