@@ -62,8 +62,6 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 first_building = manifest.communities[0].grids[0].buildings[0].code
                 await _add_residents(session, demo, resident_hash, first_building)
                 await add_complaints(session, demo.complaints, seed=demo.phone_prefix, featured=DEMO_RESIDENT_PHONE)
-                # The demo writes complaints as they stand, not step by step: count them once.
-                await rebuild_rollups(session, report.tenant_id, WorkingCalendar())
                 await add_bookings(session, seed=demo.phone_prefix)
                 await add_appointments(session, seed=demo.phone_prefix)
                 await add_volunteers(session, seed=demo.phone_prefix)
@@ -76,6 +74,9 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                     now=utcnow(),
                     featured_grid=manifest.communities[0].grids[0].code,
                 )
+                # The demo writes complaints as they stand (grid work files some too), not step by
+                # step: count them all once.
+                await rebuild_rollups(session, tenant.id, WorkingCalendar())
         slugs.append(manifest.slug)
     return slugs
 
