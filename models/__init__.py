@@ -1,5 +1,13 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
+from models.analytics import (
+    ComplaintBuildingRollup,
+    ComplaintCellRollup,
+    ComplaintDayRollup,
+    ComplaintGridDayRollup,
+    ComplaintMonthRollup,
+    ComplaintStatusRollup,
+)
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.articles import Article, ArticleEvent
 from models.attendance import MissedCheckIn, Punch, Shift
@@ -27,6 +35,7 @@ from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.persisted_queries import PersistedQuery
 from models.phone_codes import PhoneCode
+from models.platform import PlatformAdmin
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 from models.uploads import PendingUpload
@@ -59,8 +68,14 @@ __all__ = [
     "ChecklistItem",
     "Community",
     "Complaint",
+    "ComplaintBuildingRollup",
     "ComplaintCategory",
+    "ComplaintCellRollup",
+    "ComplaintDayRollup",
     "ComplaintEvent",
+    "ComplaintGridDayRollup",
+    "ComplaintMonthRollup",
+    "ComplaintStatusRollup",
     "Department",
     "Finding",
     "FullViewEntry",
@@ -80,6 +95,7 @@ __all__ = [
     "PendingUpload",
     "PersistedQuery",
     "PhoneCode",
+    "PlatformAdmin",
     "Punch",
     "RefreshToken",
     "ResidentProfile",

@@ -180,6 +180,10 @@ class Complaint(TenantOwned, Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(Integer)
     feedback: Mapped[str | None] = mapped_column(String(500))
+    # How often it was reopened and made a work order: the rollups' reopen and dispatch rates
+    # are kept from these, so a rebuild finds them on the complaint itself.
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dispatch_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Optimistic concurrency: every change bumps it, and a change made from a stale read fails.

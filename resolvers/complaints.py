@@ -16,10 +16,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, true, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from models.analytics import ComplaintStatusRollup
 from models.complaints import (
     LIFECYCLE,
     OPEN,
@@ -41,6 +43,7 @@ from models.leaders import led_buildings
 from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User
+from resolvers import rollups
 from resolvers.deadlines import calendar_of, tenant_settings
 from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
@@ -378,6 +381,30 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
+async def count_overdue(session: AsyncSession, scope: ColumnElement[bool], now: datetime) -> int:
+    """How many open complaints in `scope` are past a deadline now: one index range of
+    (status, resolve_due_at) per open status, and the unacknowledged not yet past their resolve
+    deadline, so the count reads the overdue items only, however many there are in all."""
+    past_resolve = [
+        select(func.count())
+        .select_from(Complaint)
+        .where(scope, Complaint.status == status, Complaint.resolve_due_at < now)
+        for status in sorted(OPEN)
+    ]
+    unacknowledged = (
+        select(func.count())
+        .select_from(Complaint)
+        .where(
+            scope,
+            Complaint.status == ComplaintStatus.SUBMITTED,
+            Complaint.resolve_due_at >= now,
+            Complaint.acknowledge_due_at < now,
+        )
+    )
+    counts = union_all(*past_resolve, unacknowledged).subquery()
+    return int(await session.scalar(select(func.coalesce(func.sum(counts.c[0]), 0))) or 0)
+
+
 def is_overdue(row: ComplaintRow, now: datetime) -> bool:
     if row.status not in OPEN:
         return False
@@ -619,12 +646,31 @@ async def list_complaints(
 
 @allowed_to(*Role)
 async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, int], int]:
-    """For a badge: how many of the caller's complaints are in each status, and how many overdue."""
+    """For a badge: how many of the caller's complaints are in each status, and how many overdue.
+    An admin's whole community or street office is read from the rollups; overdue, which turns
+    with the clock, only among open items (an index range per open status)."""
     session = session_of(ctx)
-    scope = in_scope(viewer_of(ctx), ctx.clock())
-    rows = (await session.execute(select(Complaint.status, func.count()).where(scope).group_by(Complaint.status))).all()
-    overdue = await session.scalar(select(func.count()).where(scope, overdue_condition(ctx.clock())))
-    return {ComplaintStatus(status): count for status, count in rows}, int(overdue or 0)
+    viewer = viewer_of(ctx)
+    scope = in_scope(viewer, ctx.clock())
+    by_community = _rollup_scope(viewer)
+    if by_community is not None:
+        counted = select(ComplaintStatusRollup.status, func.sum(ComplaintStatusRollup.complaints)).where(by_community)
+        rows = (await session.execute(counted.group_by(ComplaintStatusRollup.status))).all()
+    else:
+        counted = select(Complaint.status, func.count()).where(scope)
+        rows = (await session.execute(counted.group_by(Complaint.status))).all()
+    overdue = await count_overdue(session, scope, ctx.clock())
+    return {ComplaintStatus(status): int(count) for status, count in rows if count}, overdue
+
+
+def _rollup_scope(viewer: Viewer) -> ColumnElement[bool] | None:
+    """The rollup rows of an admin's scope; None for a scope the rollups do not key (a
+    resident's own, a grid worker's items, a department's), which the facts answer quickly."""
+    if Role.TENANT_ADMIN in viewer.roles:
+        return true()
+    if viewer.roles == {Role.COMMUNITY_ADMIN}:
+        return ComplaintStatusRollup.community_id.in_(viewer.community_ids)
+    return None
 
 
 @allowed_to(ANYONE)
@@ -779,6 +825,7 @@ async def _create(
     )
     session.add(item)
     await session.flush()
+    await rollups.created(ctx, item).record()
     event = ComplaintEvent(
         complaint_id=item.id,
         action=ComplaintAction.SUBMIT,
@@ -893,6 +940,7 @@ async def _act(
     item = await _visible(ctx, complaint_id)
     before = item.status
     after = STEPS.next_state(ctx, action, item, parties(viewer_of(ctx), item))
+    counted = rollups.tracked(ctx, item)
     now = ctx.clock()
     item.status = after
     item.updated_at = now
@@ -911,6 +959,7 @@ async def _act(
         await session.flush()
     except StaleDataError as error:
         raise fail(ErrorCode.CONFLICT, "该诉求刚刚被他人处理，请刷新后重试。", "complaintId") from error
+    await counted.record()
     return item, event
 
 
@@ -999,6 +1048,7 @@ async def dispatch(
     assert department is not None
 
     def send(item: Complaint) -> None:
+        item.dispatch_count += 1
         item.department_id = department
         item.department_accepted_at = None
         item.resolve_due_at = calendar_of(ctx).working_days_after(ctx.clock(), due_in_days)
@@ -1146,7 +1196,11 @@ async def reopen(ctx: RequestContext, complaint_id: uuid.UUID, reason: str) -> u
     check = InputCheck()
     reason_text = _note(check, reason, "reason", "重新办理的理由", required=True)
     check.done()
-    item, _ = await _act(ctx, complaint_id, ComplaintAction.REOPEN, note=reason_text)
+
+    def count(item: Complaint) -> None:
+        item.reopen_count += 1
+
+    item, _ = await _act(ctx, complaint_id, ComplaintAction.REOPEN, note=reason_text, change=count)
     await notify(
         ctx,
         [item.handler_id],
@@ -1186,8 +1240,9 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         await session.scalars(select(Complaint).where(overdue_condition(now), Complaint.overdue_at.is_(None)))
     ).all()
     for item in overdue:
-        _system_step(ctx, item, ComplaintAction.MARK_OVERDUE, "已超过办理期限")
-        item.overdue_at = now
+        await _system_step(
+            ctx, item, ComplaintAction.MARK_OVERDUE, "已超过办理期限", lambda i: setattr(i, "overdue_at", now)
+        )
         recipients = [item.handler_id, *(await admins_of(ctx, item.community_id))]
         if item.department_id:
             recipients += await staff_of(ctx, item.department_id)
@@ -1206,8 +1261,13 @@ async def sweep(ctx: RequestContext) -> SweepReport:
         await session.scalars(select(Complaint).where(Complaint.status.in_(closing), Complaint.resolved_at < limit))
     ).all()
     for item in unconfirmed:
-        _system_step(ctx, item, ComplaintAction.AUTO_CLOSE, "居民未在期限内确认，自动关闭")
-        item.closed_at = now
+        await _system_step(
+            ctx,
+            item,
+            ComplaintAction.AUTO_CLOSE,
+            "居民未在期限内确认，自动关闭",
+            lambda i: setattr(i, "closed_at", now),
+        )
         await notify(
             ctx,
             [item.resident_id],
@@ -1221,12 +1281,17 @@ async def sweep(ctx: RequestContext) -> SweepReport:
     return report
 
 
-def _system_step(ctx: RequestContext, item: Complaint, action: ComplaintAction, note: str) -> None:
-    """A step the sweep takes, through the same lifecycle as everyone's, on the timeline."""
+async def _system_step(
+    ctx: RequestContext, item: Complaint, action: ComplaintAction, note: str, change: Callable[[Complaint], None]
+) -> None:
+    """A step the sweep takes, through the same lifecycle as everyone's, on the timeline and in
+    the rollups."""
+    counted = rollups.tracked(ctx, item)
     before = item.status
     item.status = LIFECYCLE.next_state(action, before, {ComplaintParty.SYSTEM})
     if item.status != before:
         item.updated_at = ctx.clock()
+    change(item)
     session_of(ctx).add(
         ComplaintEvent(
             complaint_id=item.id,
@@ -1237,3 +1302,4 @@ def _system_step(ctx: RequestContext, item: Complaint, action: ComplaintAction, 
             created_at=ctx.clock(),
         )
     )
+    await counted.record()

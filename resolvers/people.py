@@ -340,7 +340,7 @@ async def register_resident(
         raise fail(ErrorCode.PHONE_TAKEN, "该手机号已注册，请直接登录。", "phone")
 
     password_hash = await ctx.passwords.hash(password, lane=ctx.tenant_id)
-    user = User(phone=normalised, name=name, password_hash=password_hash)
+    user = User(phone=normalised, name=name, password_hash=password_hash, created_at=ctx.clock())
     session.add(user)
     try:
         await session.flush()
@@ -349,7 +349,13 @@ async def register_resident(
     session.add_all(
         [
             RoleGrant(user_id=user.id, role=Role.RESIDENT),
-            ResidentProfile(id=user.id, building_id=building_id, room=room, id_number=checked_id_number),
+            ResidentProfile(
+                id=user.id,
+                building_id=building_id,
+                room=room,
+                id_number=checked_id_number,
+                registered_at=ctx.clock(),
+            ),
         ]
     )
     await session.flush()

@@ -37,6 +37,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import (
+    analytics,
     appointments,
     articles,
     attendance,
@@ -88,6 +89,7 @@ def _root_types() -> tuple[type, type]:
             people.Query,
             organisation.Query,
             complaints.Query,
+            analytics.Query,
             bookings.Query,
             appointments.Query,
             notifications.Query,
@@ -111,6 +113,7 @@ def _root_types() -> tuple[type, type]:
             auth.Mutation,
             people.Mutation,
             complaints.Mutation,
+            analytics.Mutation,
             bookings.Mutation,
             appointments.Mutation,
             notifications.Mutation,

@@ -37,13 +37,17 @@ from models.fonts import NoCjkFont
 from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
+from resolvers import platform, rollups
+from resolvers.analytics import MonthlyReport, monthly_report
 from resolvers.badges import BadgeRow, all_badges
+from resolvers.errors import DomainError
 from schema.build import SDL_PATH, build_schema, printed_sdl
 from server.badges import write_badges
 from server.jobs import run_jobs
 from server.media_sweep import MediaSweepReport, sweep_media
 from server.observability import configure_logging
 from server.persisted_queries import DocumentsError, PersistedQueries, read_documents
+from server.reports import render_monthly_report
 from tenants.context import Services, unit_of_work
 from tenants.demo import load_demo
 from tenants.manifests import ManifestError, load_manifest
@@ -73,6 +77,12 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(media_app, name="media")
 app.add_typer(documents_app, name="documents")
+report_app = typer.Typer(help="Reports of a street office, as PDF.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+platform_app = typer.Typer(help="The platform's own accounts.", no_args_is_help=True)
+app.add_typer(platform_app, name="platform")
+rollups_app = typer.Typer(help="The dashboards' rollups of complaints.", no_args_is_help=True)
+app.add_typer(rollups_app, name="rollups")
 qr_app = typer.Typer(help="QR codes to print: grid workers' registration badges.", no_args_is_help=True)
 app.add_typer(qr_app, name="qr")
 console = Console()
@@ -339,6 +349,96 @@ def qr_badges(
         console.print(f"找不到中文字体：{error}", style="red")
         raise typer.Exit(1) from error
     console.print(f"{office}：{len(rows)} 张工作牌，{len(written)} 个文件，写入 {out}")
+
+
+@report_app.command("monthly")
+def report_monthly(
+    tenant: str = typer.Option(..., "--tenant", metavar="SLUG"),
+    month: str = typer.Option(..., "--month", metavar="YYYY-MM", help="The month, e.g. 2026-11."),
+    out: Path | None = typer.Option(None, "--out", help="The PDF to write (default var/reports/SLUG-YYYY-MM.pdf)."),
+) -> None:
+    """The street office's monthly report: headline figures, charts (volume by category and
+    week, closure and on-time rates, hotspots, satisfaction) and the month's late items."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError as error:
+        console.print("月份应写作 YYYY-MM，例如 2026-11。", style="red")
+        raise typer.Exit(2) from error
+    settings = _settings()
+    target = out or Path("var") / "reports" / f"{tenant}-{month}.pdf"
+
+    async def work(services: Services) -> MonthlyReport | None:
+        office = await services.directory.by_slug(tenant)
+        if office is None:
+            return None
+        async with unit_of_work(services, tenant=office, viewer=None, writes=False) as ctx:
+            return await monthly_report(ctx, first)
+
+    report = _run(settings, work)
+    if report is None:
+        console.print(f"没有代码为“{tenant}”的街道。", style="red")
+        raise typer.Exit(1)
+    try:
+        written = render_monthly_report(report, target)
+    except NoCjkFont as error:
+        console.print(f"找不到中文字体：{error}", style="red")
+        raise typer.Exit(1) from error
+    console.print(f"{report.office} {month} 月报：{written}")
+
+
+@platform_app.command("create-admin")
+def platform_create_admin(
+    phone: str = typer.Option(..., "--phone", help="The admin's mobile number, to sign in with."),
+    name: str = typer.Option(..., "--name"),
+    password: str = typer.Option(
+        ..., "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="WANJIA_PLATFORM_PASSWORD"
+    ),
+) -> None:
+    """Create a platform admin (or give an existing one a new name and password, ending their
+    sessions). They sign in with `platformLogin`, without X-Tenant, and see figures summed over
+    street offices only."""
+    settings = _settings()
+
+    async def work(services: Services) -> str:
+        async with unit_of_work(services, tenant=None, viewer=None, writes=True) as ctx:
+            return await platform.create_admin(ctx, phone, name, password)
+
+    try:
+        created = _run(settings, work)
+    except DomainError as error:
+        for issue in error.issues:
+            console.print(f"{issue.field}：{issue.message}", style="red")
+        raise typer.Exit(2) from error
+    console.print(f"平台管理员 {created} 已就绪：登录时不要指明街道。")
+
+
+@rollups_app.command("rebuild")
+def rollups_rebuild(
+    tenant: str | None = typer.Option(None, "--tenant", metavar="SLUG", help="One street office; all if left out."),
+) -> None:
+    """Recount the rollups from the complaints (after an upgrade, a bulk load or a repair), one
+    street office per transaction."""
+    settings = _settings()
+
+    async def work(services: Services) -> dict[str, int] | None:
+        services.directory.forget()
+        offices = await services.directory.all()
+        if tenant is not None:
+            offices = [o for o in offices if o.slug == tenant]
+            if not offices:
+                return None
+        rebuilt = {}
+        for office in offices:
+            async with unit_of_work(services, tenant=office, viewer=None, writes=True) as ctx:
+                rebuilt[office.slug] = await rollups.rebuild_tenant(ctx)
+        return rebuilt
+
+    rebuilt = _run(settings, work, alone_as="rollups rebuild")
+    if rebuilt is None:
+        console.print(f"没有代码为“{tenant}”的街道。", style="red")
+        raise typer.Exit(1)
+    for slug, rows in sorted(rebuilt.items()):
+        console.print(f"{slug}：统计表已重算，{rows} 行")
 
 
 @jobs_app.command("run")

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.calendar import OfficialCalendar, load_official_calendar
+from models.people import Role
+from models.platform import NO_TENANT
 from models.tenants import Tenant, TenantStatus
 from tenants.manifests import SettingsSpec
 from tenants.session_versions import SessionVersions
@@ -141,6 +143,11 @@ class TenantDirectory:
             viewer = read_access_token(token, secret=secret, now=now)
         except InvalidToken as error:
             raise NotAuthenticated from error
+        if viewer.tenant_id == NO_TENANT:
+            # A platform admin works across street offices, never inside one.
+            if named is not None or Role.PLATFORM_ADMIN not in viewer.roles:
+                raise TenantNotFound
+            return Caller(tenant=None, viewer=viewer)
         own = await self.by_id(viewer.tenant_id)
         if own is None or (named is not None and named.id != own.id):
             raise TenantNotFound

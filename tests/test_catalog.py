@@ -16,8 +16,8 @@ from tests.provision import ProvisionedDatabase
 # Not tenant-owned: the tenant registry itself, Alembic's bookkeeping, GraphQL documents known by
 # their hash (front-end code shared by every street office, naming no tenant's data), and the State
 # Council's holiday schedule, the same for every street office (a tenant's own exceptions are its
-# calendar_overrides).
-GLOBAL_TABLES = {"tenants", "alembic_version", "persisted_queries", "official_calendar_days"}
+# calendar_overrides), and the platform's own admins, who belong to no street office.
+GLOBAL_TABLES = {"tenants", "alembic_version", "persisted_queries", "official_calendar_days", "platform_admins"}
 
 
 def _search_indexes(connection: Connection) -> set[str]:

@@ -1,0 +1,780 @@
+"""Dashboards: what a street office learns from its complaints and its residents, for a
+community admin (their community), a tenant admin (the street office, or one community of it).
+
+Complaint figures come from the rollups (models.analytics), never from scanning the
+complaints, except "overdue now", which turns with the clock and is counted among open items
+only. A period is a day, a week (Monday to Sunday) or a month in Asia/Shanghai, always shown
+beside the period before it. Figures of a cohort (closure, on-time, handling time, reopen,
+satisfaction) are about the complaints *submitted* in the period, as they stand now.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.analytics import (
+    BUCKET_COLUMNS,
+    HANDLING_BUCKETS,
+    RATING_COLUMNS,
+    RATINGS,
+    ComplaintBuildingRollup,
+    ComplaintCellRollup,
+    ComplaintDayRollup,
+    ComplaintGridDayRollup,
+    ComplaintMonthRollup,
+    cell_centre,
+    month_of,
+    percentile_bound,
+    shanghai_day,
+)
+from models.appointments import Appointment
+from models.auth import RefreshToken
+from models.bookings import RoomBooking
+from models.calendar import SHANGHAI
+from models.complaints import Complaint, ComplaintCategory, ComplaintSource, ComplaintStatus
+from models.errors import ErrorCode
+from models.organisation import Building, Community, Grid
+from models.people import ResidentProfile, ResidentStatus, Role, User
+from resolvers.complaints import count_overdue
+from resolvers.errors import fail, not_found
+from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of
+from resolvers.platform import platform_session
+from tenants.context import RequestContext
+from tenants.directory import TenantInfo
+from tenants.sessions import bind_tenant
+
+# Counters summed for a period's cohort (models.analytics.CohortCounters).
+COHORT_COUNTERS = (
+    "submitted",
+    "closed",
+    "rejected",
+    "withdrawn",
+    "acknowledged",
+    "acknowledged_on_time",
+    "resolved",
+    "resolved_on_time",
+    "reopened",
+    "dispatched",
+    "handling_minutes",
+    *BUCKET_COLUMNS,
+    "rated",
+    "rating_sum",
+    *RATING_COLUMNS,
+)
+TOP = 10
+HEAT_CELLS = 500
+TREND_PERIODS = 12
+
+
+class Period(enum.StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in Shanghai days."""
+
+    start: date
+    end: date
+
+
+def window_of(period: Period, on: date) -> Window:
+    if period is Period.DAY:
+        return Window(on, on + timedelta(days=1))
+    if period is Period.WEEK:
+        start = on - timedelta(days=on.weekday())
+        return Window(start, start + timedelta(days=7))
+    start = on.replace(day=1)
+    return Window(start, _next_month(start))
+
+
+def previous_of(period: Period, current: Window) -> Window:
+    return window_of(period, current.start - timedelta(days=1))
+
+
+def _next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+# --- who sees which communities ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The communities a dashboard counts: None for the whole street office."""
+
+    community_ids: frozenset[uuid.UUID] | None
+
+    def where(self, column: Any) -> ColumnElement[bool]:
+        return true() if self.community_ids is None else column.in_(self.community_ids)
+
+
+async def _scope(ctx: RequestContext, community_id: uuid.UUID | None) -> Scope:
+    viewer = viewer_of(ctx)
+    if community_id is not None:
+        if await session_of(ctx).scalar(select(Community.id).where(Community.id == community_id)) is None:
+            raise not_found("社区", "communityId")
+        if not viewer.administers(community_id):
+            raise fail(ErrorCode.OUT_OF_SCOPE, "只能查看您管理的社区。", "communityId")
+        return Scope(frozenset({community_id}))
+    if Role.TENANT_ADMIN in viewer.roles:
+        return Scope(None)
+    return Scope(frozenset(viewer.community_ids))
+
+
+# --- rows the schema shows -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Volume:
+    """Complaints submitted in the period and in the one before, of one category, place or source."""
+
+    key: Any
+    name: str
+    count: int
+    previous_count: int
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous_count
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The period's complaints and what has become of them."""
+
+    counters: dict[str, int]
+
+    def __getitem__(self, name: str) -> int:
+        return self.counters.get(name, 0)
+
+    @staticmethod
+    def _share(part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    @property
+    def submitted(self) -> int:
+        return self["submitted"]
+
+    @property
+    def closure_rate(self) -> float | None:
+        return self._share(self["closed"], self["submitted"])
+
+    @property
+    def on_time_acknowledge_rate(self) -> float | None:
+        return self._share(self["acknowledged_on_time"], self["acknowledged"])
+
+    @property
+    def on_time_resolve_rate(self) -> float | None:
+        return self._share(self["resolved_on_time"], self["resolved"])
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return self._share(self["reopened"], self["resolved"])
+
+    @property
+    def average_handling_hours(self) -> float | None:
+        return round(self["handling_minutes"] / 60 / self["resolved"], 2) if self["resolved"] else None
+
+    @property
+    def p90_handling_hours(self) -> float | None:
+        """At most this many working hours for 90% of those resolved (a histogram bucket's
+        bound; None past the last bound)."""
+        bound = percentile_bound((self[c] for c in BUCKET_COLUMNS), 0.9)
+        return None if bound is None or bound == HANDLING_BUCKETS[-1] else bound
+
+    @property
+    def average_rating(self) -> float | None:
+        return round(self["rating_sum"] / self["rated"], 2) if self["rated"] else None
+
+    @property
+    def ratings(self) -> list[tuple[int, int]]:
+        return [(r, self[c]) for r, c in zip(RATINGS, RATING_COLUMNS, strict=True)]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    start: date
+    submitted: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    latitude: float
+    longitude: float
+    count: int
+
+
+@dataclass(frozen=True)
+class ComplaintDashboard:
+    period: Period
+    current: Window
+    previous: Window
+    cohort: Cohort
+    previous_cohort: Cohort
+    overdue_now: int
+    by_category: list[Volume]
+    by_community: list[Volume]
+    by_grid: list[Volume]
+    by_source: list[Volume]
+    top_buildings: list[Volume]
+    rising_categories: list[Volume]
+    heat_map: list[HeatCell]
+    trend: list[TrendPoint]
+    # Buildings and map cells are counted by month: the months the period falls in.
+    hotspot_months: Window
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+
+@allowed_to(*ADMINS)
+async def complaint_dashboard(
+    ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
+) -> ComplaintDashboard:
+    return await _complaint_figures(ctx, await _scope(ctx, community_id), period, on)
+
+
+async def _complaint_figures(ctx: RequestContext, scope: Scope, period: Period, on: date | None) -> ComplaintDashboard:
+    now = ctx.clock()
+    current = window_of(period, on or shanghai_day(now))
+    previous = previous_of(period, current)
+    session = session_of(ctx)
+
+    table, column = _cohort_table(period)
+    is_current = column >= _key(period, current.start)
+    in_both = and_(column >= _key(period, previous.start), column < _key(period, current.end))
+    grouped = (
+        select(
+            is_current.label("current"),
+            table.category_id,
+            table.community_id,
+            table.source,
+            *(func.sum(getattr(table, name)).label(name) for name in COHORT_COUNTERS),
+        )
+        .where(in_both, scope.where(table.community_id))
+        .group_by(is_current, table.category_id, table.community_id, table.source)
+    )
+    cohorts: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
+    volumes: dict[str, dict[Any, list[int]]] = {"category": {}, "community": {}, "source": {}}
+    for row in (await session.execute(grouped)).all():
+        which = bool(row.current)
+        cohorts[which].update({name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS})
+        for dimension, key in (("category", row.category_id), ("community", row.community_id), ("source", row.source)):
+            counts = volumes[dimension].setdefault(key, [0, 0])
+            counts[0 if which else 1] += int(row.submitted or 0)
+
+    names = await _names(ctx, volumes["category"], volumes["community"])
+    by_category = _volumes(volumes["category"], names)
+    by_grid = await _grid_volumes(ctx, scope, current, previous)
+    months = Window(month_of(current.start), _next_month(month_of(current.end - timedelta(days=1))))
+    return ComplaintDashboard(
+        period=period,
+        current=current,
+        previous=previous,
+        cohort=Cohort(dict(cohorts[True])),
+        previous_cohort=Cohort(dict(cohorts[False])),
+        overdue_now=await _overdue_now(ctx, scope, now),
+        by_category=by_category,
+        by_community=_volumes(volumes["community"], names),
+        by_grid=by_grid,
+        by_source=_volumes(volumes["source"], {s: s.value for s in ComplaintSource}),
+        top_buildings=await _top_buildings(ctx, scope, months),
+        rising_categories=sorted((v for v in by_category if v.change > 0), key=lambda v: (-v.change, -v.count, v.name))[
+            :5
+        ],
+        heat_map=await _heat_map(ctx, scope, months),
+        trend=await _trend(ctx, scope, period, current),
+        hotspot_months=months,
+    )
+
+
+def _cohort_table(period: Period) -> tuple[Any, Any]:
+    if period is Period.MONTH:
+        return ComplaintMonthRollup, ComplaintMonthRollup.month
+    return ComplaintDayRollup, ComplaintDayRollup.day
+
+
+def _key(period: Period, day: date) -> date:
+    return month_of(day) if period is Period.MONTH else day
+
+
+def _volumes(counts: dict[Any, list[int]], names: dict[Any, str]) -> list[Volume]:
+    found = [Volume(key, names.get(key, ""), now, before) for key, (now, before) in counts.items()]
+    return sorted(found, key=lambda v: (-v.count, -v.previous_count, v.name))
+
+
+async def _names(ctx: RequestContext, *keyed: Iterable[uuid.UUID]) -> dict[Any, str]:
+    session = session_of(ctx)
+    ids = {key for keys in keyed for key in keys}
+    names: dict[Any, str] = {}
+    for model in (ComplaintCategory, Community):
+        rows = await session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+        names.update({row.id: row.name for row in rows})
+    return names
+
+
+async def _grid_volumes(ctx: RequestContext, scope: Scope, current: Window, previous: Window) -> list[Volume]:
+    r = ComplaintGridDayRollup
+    is_current = r.day >= current.start
+    rows = await session_of(ctx).execute(
+        select(
+            r.grid_id,
+            func.sum(case((is_current, r.submitted), else_=0)).label("now"),
+            func.sum(case((is_current, 0), else_=r.submitted)).label("before"),
+        )
+        .where(r.day >= previous.start, r.day < current.end, scope.where(r.community_id))
+        .group_by(r.grid_id)
+    )
+    counts = {row.grid_id: [int(row.now or 0), int(row.before or 0)] for row in rows}
+    grid_names = await session_of(ctx).execute(select(Grid.id, Grid.name).where(Grid.id.in_(counts)))
+    return _volumes(counts, {row.id: row.name for row in grid_names})
+
+
+async def _top_buildings(ctx: RequestContext, scope: Scope, months: Window) -> list[Volume]:
+    r = ComplaintBuildingRollup
+    total = func.sum(r.complaints)
+    rows = (
+        await session_of(ctx).execute(
+            select(r.building_id, total.label("count"), Building.name)
+            .join(Building, Building.id == r.building_id)
+            .where(r.month >= months.start, r.month < months.end, scope.where(r.community_id))
+            .group_by(r.building_id, Building.name)
+            .order_by(total.desc(), Building.name)
+            .limit(TOP)
+        )
+    ).all()
+    return [Volume(row.building_id, row.name, int(row.count), 0) for row in rows]
+
+
+async def _heat_map(ctx: RequestContext, scope: Scope, months: Window) -> list[HeatCell]:
+    r = ComplaintCellRollup
+    rows = await session_of(ctx).execute(
+        select(r.cell, func.sum(r.complaints).label("count"))
+        .where(r.month >= months.start, r.month < months.end, scope.where(r.community_id))
+        .group_by(r.cell)
+    )
+    cells = [HeatCell(*cell_centre(row.cell), int(row.count)) for row in rows if row.count]
+    return sorted(cells, key=lambda c: (-c.count, c.latitude, c.longitude))[:HEAT_CELLS]
+
+
+async def _trend(ctx: RequestContext, scope: Scope, period: Period, current: Window) -> list[TrendPoint]:
+    """The last TREND_PERIODS periods up to the current one, oldest first."""
+    starts = [current.start]
+    while len(starts) < TREND_PERIODS:
+        starts.insert(0, previous_of(period, Window(starts[0], starts[0])).start)
+    table, column = _cohort_table(period)
+    rows = await session_of(ctx).execute(
+        select(
+            column.label("key"), func.sum(table.submitted).label("submitted"), func.sum(table.closed).label("closed")
+        )
+        .where(column >= starts[0], column < current.end, scope.where(table.community_id))
+        .group_by(column)
+    )
+    points = {start: [0, 0] for start in starts}
+    for row in rows:
+        start = window_of(period, row.key).start
+        points[start][0] += int(row.submitted or 0)
+        points[start][1] += int(row.closed or 0)
+    return [TrendPoint(start, submitted, closed) for start, (submitted, closed) in points.items()]
+
+
+async def _overdue_now(ctx: RequestContext, scope: Scope, now: datetime) -> int:
+    return await count_overdue(session_of(ctx), scope.where(Complaint.community_id), now)
+
+
+# --- residents (users) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserFigures:
+    registered: int
+    verified: int
+    active: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class UserDashboard:
+    period: Period
+    current: Window
+    previous: Window
+    figures: UserFigures
+    previous_figures: UserFigures
+    residents: int
+    verified_residents: int
+    pending_now: int
+
+
+@allowed_to(*ADMINS)
+async def user_dashboard(
+    ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
+) -> UserDashboard:
+    """Residents registered and verified in the period, residents active in it (signed in or
+    kept their session), requests served (complaints, room bookings and appointments made),
+    and the totals to date. Residents count where they live. A street office has tens of
+    thousands of residents, not millions: each table is read once for both periods."""
+    scope = await _scope(ctx, community_id)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    previous = previous_of(period, current)
+    session = session_of(ctx)
+    living_here = (
+        true()
+        if scope.community_ids is None
+        else ResidentProfile.building_id.in_(
+            select(Building.id).join(Grid, Grid.id == Building.grid_id).where(scope.where(Grid.community_id))
+        )
+    )
+    now_start, now_end = _moments(current)
+    before_start, _ = _moments(previous)
+
+    def during(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+        return and_(column >= start, column < end)
+
+    verified = ResidentProfile.status == ResidentStatus.VERIFIED
+    people = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(verified),
+                func.count().filter(ResidentProfile.status == ResidentStatus.PENDING),
+                func.count().filter(during(ResidentProfile.registered_at, now_start, now_end)),
+                func.count().filter(during(ResidentProfile.registered_at, before_start, now_start)),
+                func.count().filter(verified, during(ResidentProfile.reviewed_at, now_start, now_end)),
+                func.count().filter(verified, during(ResidentProfile.reviewed_at, before_start, now_start)),
+            )
+            .select_from(ResidentProfile)
+            .where(living_here)
+        )
+    ).one()
+    residents_here = select(ResidentProfile.id).where(living_here)
+    active = (
+        await session.execute(
+            select(
+                func.count(func.distinct(RefreshToken.user_id)).filter(RefreshToken.issued_at >= now_start),
+                func.count(func.distinct(RefreshToken.user_id)).filter(RefreshToken.issued_at < now_start),
+            )
+            .select_from(RefreshToken)
+            .where(
+                during(RefreshToken.issued_at, before_start, now_end),
+                RefreshToken.user_id.in_(residents_here),
+            )
+        )
+    ).one()
+    bookings = (
+        await session.execute(
+            select(
+                func.count().filter(RoomBooking.created_at >= now_start),
+                func.count().filter(RoomBooking.created_at < now_start),
+            )
+            .select_from(RoomBooking)
+            .where(
+                during(RoomBooking.created_at, before_start, now_end),
+                true() if scope.community_ids is None else RoomBooking.resident_id.in_(residents_here),
+            )
+        )
+    ).one()
+    appointments = (
+        await session.execute(
+            select(
+                func.count().filter(Appointment.created_at >= now_start),
+                func.count().filter(Appointment.created_at < now_start),
+            )
+            .select_from(Appointment)
+            .where(during(Appointment.created_at, before_start, now_end), scope.where(Appointment.community_id))
+        )
+    ).one()
+    complaints = (
+        await session.execute(
+            select(
+                func.coalesce(
+                    func.sum(case((ComplaintDayRollup.day >= current.start, ComplaintDayRollup.submitted))), 0
+                ),
+                func.coalesce(
+                    func.sum(case((ComplaintDayRollup.day < current.start, ComplaintDayRollup.submitted))), 0
+                ),
+            ).where(
+                ComplaintDayRollup.day >= previous.start,
+                ComplaintDayRollup.day < current.end,
+                scope.where(ComplaintDayRollup.community_id),
+            )
+        )
+    ).one()
+    return UserDashboard(
+        period=period,
+        current=current,
+        previous=previous,
+        figures=UserFigures(
+            registered=int(people[3]),
+            verified=int(people[5]),
+            active=int(active[0]),
+            requests=int(complaints[0]) + int(bookings[0]) + int(appointments[0]),
+        ),
+        previous_figures=UserFigures(
+            registered=int(people[4]),
+            verified=int(people[6]),
+            active=int(active[1]),
+            requests=int(complaints[1]) + int(bookings[1]) + int(appointments[1]),
+        ),
+        residents=int(people[0]),
+        verified_residents=int(people[1]),
+        pending_now=int(people[2]),
+    )
+
+
+def _moments(window: Window) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(window.start, datetime.min.time(), SHANGHAI),
+        datetime.combine(window.end, datetime.min.time(), SHANGHAI),
+    )
+
+
+# --- the platform: street offices side by side, no row of any ---------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeFigures:
+    slug: str
+    name: str
+    cohort: Cohort
+    previous_cohort: Cohort
+    overdue_now: int
+    residents: int
+
+
+@dataclass(frozen=True)
+class PlatformDashboard:
+    period: Period
+    current: Window
+    previous: Window
+    offices: list[OfficeFigures]
+    cohort: Cohort
+    previous_cohort: Cohort
+    overdue_now: int
+    residents: int
+
+
+def _platform_admin(ctx: RequestContext) -> None:
+    if ctx.viewer is None:
+        raise fail(ErrorCode.UNAUTHENTICATED, "请先登录。")
+    if ctx.tenant is not None or Role.PLATFORM_ADMIN not in ctx.viewer.roles:
+        raise fail(ErrorCode.FORBIDDEN, "只有平台管理员可以查看各街道的汇总。")
+
+
+async def platform_dashboard(ctx: RequestContext, period: Period, on: date | None) -> PlatformDashboard:
+    """Each active street office's complaint figures and residents, summed from its rollups in
+    its own row-level-security context, and the platform's totals: counts only, never a row."""
+    _platform_admin(ctx)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    previous = previous_of(period, current)
+    table, column = _cohort_table(period)
+    is_current = column >= _key(period, current.start)
+    grouped = (
+        select(is_current.label("current"), *(func.sum(getattr(table, name)).label(name) for name in COHORT_COUNTERS))
+        .where(column >= _key(period, previous.start), column < _key(period, current.end))
+        .group_by(is_current)
+    )
+    async with platform_session(ctx, writes=False) as session:
+        offices = [await _office_figures(ctx, session, office, grouped) for office in await _offices(ctx)]
+    return PlatformDashboard(
+        period=period,
+        current=current,
+        previous=previous,
+        offices=offices,
+        cohort=Cohort(dict(sum((Counter(o.cohort.counters) for o in offices), Counter()))),
+        previous_cohort=Cohort(dict(sum((Counter(o.previous_cohort.counters) for o in offices), Counter()))),
+        overdue_now=sum(o.overdue_now for o in offices),
+        residents=sum(o.residents for o in offices),
+    )
+
+
+async def _offices(ctx: RequestContext) -> list[TenantInfo]:
+    return sorted(await ctx.services.directory.all(), key=lambda office: office.slug)
+
+
+async def _office_figures(
+    ctx: RequestContext, session: AsyncSession, office: TenantInfo, grouped: Select[Any]
+) -> OfficeFigures:
+    """One street office's figures, read in its own row-level-security context."""
+    await bind_tenant(session, office.id)
+    cohorts: dict[bool, dict[str, int]] = {True: {}, False: {}}
+    for row in (await session.execute(grouped)).all():
+        cohorts[bool(row.current)] = {name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS}
+    overdue = await count_overdue(session, true(), ctx.clock())
+    residents = await session.scalar(select(func.count()).select_from(ResidentProfile))
+    return OfficeFigures(
+        office.slug, office.name, Cohort(cohorts[True]), Cohort(cohorts[False]), overdue, int(residents or 0)
+    )
+
+
+# --- grid workers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridWorkerFigures:
+    grid_id: uuid.UUID
+    grid_name: str
+    worker_name: str | None
+    submitted: int
+    resolved: int
+    closed: int
+    registrations_verified: int
+
+
+@allowed_to(*ADMINS)
+async def grid_worker_dashboard(
+    ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
+) -> tuple[Window, list[GridWorkerFigures]]:
+    """Per grid (and so per grid worker): the complaints submitted there in the period and how
+    many of them are resolved and closed now (rollups), and the residents the worker verified
+    in the period. Home visits and check-ins are not counted here yet."""
+    scope = await _scope(ctx, community_id)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    session = session_of(ctx)
+    r = ComplaintGridDayRollup
+    handled = {
+        row.grid_id: row
+        for row in await session.execute(
+            select(
+                r.grid_id,
+                func.sum(r.submitted).label("submitted"),
+                func.sum(r.resolved).label("resolved"),
+                func.sum(r.closed).label("closed"),
+            )
+            .where(r.day >= current.start, r.day < current.end, scope.where(r.community_id))
+            .group_by(r.grid_id)
+        )
+    }
+    start, end = _moments(current)
+    verified = dict(
+        (
+            await session.execute(
+                select(Building.grid_id, func.count())
+                .select_from(ResidentProfile)
+                .join(Building, Building.id == ResidentProfile.building_id)
+                .where(
+                    ResidentProfile.status == ResidentStatus.VERIFIED,
+                    ResidentProfile.reviewed_at >= start,
+                    ResidentProfile.reviewed_at < end,
+                )
+                .group_by(Building.grid_id)
+            )
+        ).all()
+    )
+    grids = (
+        await session.execute(
+            select(Grid.id, Grid.name, User.name.label("worker_name"))
+            .outerjoin(User, User.id == Grid.worker_id)
+            .where(scope.where(Grid.community_id))
+            .order_by(Grid.code)
+        )
+    ).all()
+    figures = []
+    for grid in grids:
+        counted = handled.get(grid.id)
+        figures.append(
+            GridWorkerFigures(
+                grid_id=grid.id,
+                grid_name=grid.name,
+                worker_name=grid.worker_name,
+                submitted=int(counted.submitted or 0) if counted else 0,
+                resolved=int(counted.resolved or 0) if counted else 0,
+                closed=int(counted.closed or 0) if counted else 0,
+                registrations_verified=int(verified.get(grid.id, 0)),
+            )
+        )
+    return current, figures
+
+
+# --- the monthly report ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LateItem:
+    title: str
+    category: str
+    grid: str
+    status: ComplaintStatus
+    resolve_due_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    office: str
+    month: date
+    dashboard: ComplaintDashboard
+    # Complaints submitted per week (its Monday) and category name, the weeks the month touches.
+    weekly: dict[date, dict[str, int]]
+    late: list[LateItem]
+    late_total: int
+
+
+LATE_LISTED = 200
+
+
+async def monthly_report(ctx: RequestContext, month: date) -> MonthlyReport:
+    """The street office's month: the month's dashboard, its weeks by category, and the items
+    whose resolve deadline fell in the month and passed unmet (resolved late or still open).
+    For `wanjia report monthly` (as the system) and a tenant admin's queued report."""
+    if ctx.viewer is not None and Role.TENANT_ADMIN not in ctx.viewer.roles:
+        raise fail(ErrorCode.FORBIDDEN, "只有街道管理员可以生成月报。")
+    session = session_of(ctx)
+    first = month.replace(day=1)
+    dashboard = await _complaint_figures(ctx, Scope(None), Period.MONTH, first)
+    r = ComplaintDayRollup
+    names = dict((await session.execute(select(ComplaintCategory.id, ComplaintCategory.name))).all())
+    weekly: dict[date, dict[str, int]] = {}
+    day = first
+    while day < _next_month(first):
+        weekly.setdefault(window_of(Period.WEEK, day).start, {})
+        day += timedelta(days=1)
+    rows = await session.execute(
+        select(r.day, r.category_id, func.sum(r.submitted).label("submitted"))
+        .where(r.day >= first, r.day < _next_month(first))
+        .group_by(r.day, r.category_id)
+    )
+    for row in rows:
+        week = weekly[window_of(Period.WEEK, row.day).start]
+        name = names.get(row.category_id, "")
+        week[name] = week.get(name, 0) + int(row.submitted or 0)
+    start, end = _moments(Window(first, _next_month(first)))
+    missed = and_(
+        Complaint.resolve_due_at >= start,
+        Complaint.resolve_due_at < end,
+        Complaint.resolve_due_at < ctx.clock(),
+        Complaint.status.notin_([ComplaintStatus.REJECTED, ComplaintStatus.WITHDRAWN]),
+        or_(Complaint.resolved_at.is_(None), Complaint.resolved_at > Complaint.resolve_due_at),
+    )
+    late_total = int(await session.scalar(select(func.count()).where(missed)) or 0)
+    late = [
+        LateItem(row.title, names.get(row.category_id, ""), row.grid, row.status, row.resolve_due_at, row.resolved_at)
+        for row in await session.execute(
+            select(
+                Complaint.title,
+                Complaint.category_id,
+                Grid.name.label("grid"),
+                Complaint.status,
+                Complaint.resolve_due_at,
+                Complaint.resolved_at,
+            )
+            .join(Grid, Grid.id == Complaint.grid_id)
+            .where(missed)
+            .order_by(Complaint.resolve_due_at, Complaint.id)
+            .limit(LATE_LISTED)
+        )
+    ]
+    assert ctx.tenant is not None
+    return MonthlyReport(ctx.tenant.name, first, dashboard, weekly, late, late_total)

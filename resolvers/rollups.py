@@ -1,0 +1,69 @@
+"""Keeping the rollups (models.analytics) right: in the transaction of every change they count,
+and from scratch by `wanjia rollups rebuild`.
+
+A lifecycle step calls `tracked(ctx, item)` before it changes the complaint and `await
+change.record()` after: the difference between the complaint's contributions before and after
+is added to the rollup rows in one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` per
+row, so two steps on two complaints of the same grid and day add up instead of overwriting each
+other, and a step that fails rolls its counts back with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.analytics import Contribution, Totals, add_up, contributions, rebuild, recount, stored
+from models.complaints import Complaint
+from resolvers.deadlines import calendar_of
+from resolvers.permissions import session_of
+from resolvers.upserts import upsert
+from tenants.context import RequestContext
+
+
+@dataclass
+class TrackedChange:
+    ctx: RequestContext
+    item: Complaint
+    before: list[Contribution] = field(default_factory=list)
+
+    async def record(self) -> None:
+        after = contributions(self.item, calendar_of(self.ctx))
+        await apply(session_of(self.ctx), self.ctx.tenant_id, add_up(add_up({}, after), self.before, -1))
+
+
+def tracked(ctx: RequestContext, item: Complaint) -> TrackedChange:
+    """The complaint's contributions as it is now, to record what its change changes."""
+    return TrackedChange(ctx, item, contributions(item, calendar_of(ctx)))
+
+
+def created(ctx: RequestContext, item: Complaint) -> TrackedChange:
+    """A new complaint: all it contributes is new."""
+    return TrackedChange(ctx, item)
+
+
+async def apply(session: AsyncSession, tenant_id: uuid.UUID | None, deltas: Totals) -> None:
+    # In one order across transactions, so two of them touching the same rows never deadlock.
+    for (table, key), counts in sorted(deltas.items(), key=lambda entry: (entry[0][0].__name__, repr(entry[0][1]))):
+        insert = (await upsert(session, table)).values(tenant_id=tenant_id, **dict(key), **counts)
+        columns = table.__table__.c  # type: ignore[attr-defined]
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["tenant_id", *(name for name, _ in key)],
+                set_={name: columns[name] + insert.excluded[name] for name in counts},
+            )
+        )
+
+
+async def rebuild_tenant(ctx: RequestContext) -> int:
+    """`wanjia rollups rebuild`: the tenant of this unit of work, recounted from its complaints."""
+    assert ctx.tenant_id is not None
+    return await rebuild(session_of(ctx), ctx.tenant_id, calendar_of(ctx))
+
+
+async def consistent(ctx: RequestContext) -> tuple[Totals, Totals]:
+    """The tenant's rollups as stored and as a recount has them: equal, unless something broke."""
+    session = session_of(ctx)
+    return await stored(session), await recount(session, calendar_of(ctx))

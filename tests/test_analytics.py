@@ -1,0 +1,610 @@
+"""Analytics: the rollups stay equal to a recount whatever steps are taken (a property-based
+test), and each dashboard figure equals the answer worked out by hand on a small street office
+of its own, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.applications import Starlette
+
+from resolvers import rollups
+from resolvers.analytics import monthly_report
+from server.jobs import sweep_tenant
+from tenants.context import unit_of_work
+from tests.conftest import _handle
+from tests.support import PASSWORD, Api, Clock, TenantHandle, fresh_phone, gid
+
+T = TypeVar("T")
+
+ADMIN = "13700000001"
+COMMUNITY_ADMIN = "13700000002"
+WORKER_1 = "13700000011"
+WORKER_2 = "13700000012"
+WORKER_3 = "13700000013"
+STAFF = "13700000021"
+
+
+def _staff(phone: str, name: str, role: dict[str, str]) -> dict[str, object]:
+    return {"phone": phone, "name": name, "roles": [role], "initial_password": PASSWORD}
+
+
+def street_office(slug: str, name: str) -> dict[str, object]:
+    return {
+        "slug": slug,
+        "name": name,
+        "departments": [{"code": "justice", "name": "司法所"}],
+        "categories": [
+            {"code": "environment", "name": "环境卫生", "acknowledge_hours": 4, "resolve_days": 3},
+            {"code": "property", "name": "物业管理", "acknowledge_hours": 8, "resolve_days": 5},
+        ],
+        "communities": [
+            {
+                "code": "C1",
+                "name": "朝阳社区",
+                "grids": [
+                    {
+                        "code": "C1-G1",
+                        "name": "朝阳一网格",
+                        "worker": WORKER_1,
+                        "buildings": [{"code": "C1-G1-B1", "name": "1号楼"}, {"code": "C1-G1-B2", "name": "2号楼"}],
+                    },
+                    {
+                        "code": "C1-G2",
+                        "name": "朝阳二网格",
+                        "worker": WORKER_2,
+                        "buildings": [{"code": "C1-G2-B1", "name": "3号楼"}],
+                    },
+                ],
+            },
+            {
+                "code": "C2",
+                "name": "青山社区",
+                "grids": [
+                    {
+                        "code": "C2-G1",
+                        "name": "青山一网格",
+                        "worker": WORKER_3,
+                        "buildings": [{"code": "C2-G1-B1", "name": "5号楼"}],
+                    }
+                ],
+            },
+        ],
+        "staff": [
+            _staff(ADMIN, "街道管理员丙", {"role": "tenant_admin"}),
+            _staff(COMMUNITY_ADMIN, "朝阳社区管理员", {"role": "community_admin", "community": "C1"}),
+            _staff(WORKER_1, "网格员甲", {"role": "grid_worker"}),
+            _staff(WORKER_2, "网格员乙", {"role": "grid_worker"}),
+            _staff(WORKER_3, "网格员丙", {"role": "grid_worker"}),
+            _staff(STAFF, "司法所干事", {"role": "staff", "department": "justice"}),
+        ],
+    }
+
+
+# Random steps in one street office; the fixed data set of the dashboards in another.
+STEPPED_OFFICE = street_office("shuju", "数据街道")
+FIXED_OFFICE = street_office("tongji", "统计街道")
+
+
+@pytest.fixture(scope="module")
+async def stepped(app: Starlette) -> TenantHandle:
+    return await _handle(app, STEPPED_OFFICE)
+
+
+async def _catalogue(api: Api, slug: str) -> dict[str, str]:
+    """Global ids of a street office's categories and departments, by code."""
+    data = await api.data(
+        "{ complaintCategories(first: 10) { edges { node { id code } } }"
+        " departments(first: 10) { edges { node { id code } } } }",
+        tenant=slug,
+    )
+    return {
+        e["node"]["code"]: e["node"]["id"] for e in data["complaintCategories"]["edges"] + data["departments"]["edges"]
+    }
+
+
+@pytest.fixture(scope="module")
+async def catalogue(api: Api, stepped: TenantHandle) -> dict[str, str]:
+    return await _catalogue(api, "shuju")
+
+
+async def _consistent(app: Starlette, stepped: TenantHandle) -> tuple[rollups.Totals, rollups.Totals]:
+    services = app.state.services
+    tenant = await services.directory.by_id(stepped.id)
+    async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+        return await rollups.consistent(ctx)
+
+
+# --- the rollups against a recount -------------------------------------------------------------
+
+STEP = """mutation($input: %s!) { %s(input: $input) { errors { code } } }"""
+STEPS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    # step: (actor, input type, input beside complaintId)
+    "acceptComplaint": (ADMIN, "ComplaintStepInput", {}),
+    "startComplaintWork": (ADMIN, "ComplaintStepInput", {}),
+    "resolveComplaint": (ADMIN, "ResolveComplaintInput", {"reply": "已处理完毕。"}),
+    "resolveWorkOrder": (STAFF, "ResolveComplaintInput", {"reply": "部门已办结。"}),
+    "rejectComplaint": (ADMIN, "ComplaintReasonInput", {"reason": "不属于受理范围。"}),
+    "dispatchComplaint": (ADMIN, "DispatchComplaintInput", {"dueInWorkingDays": 2}),
+    "acceptWorkOrder": (STAFF, "ComplaintStepInput", {}),
+    "returnComplaintToGrid": (STAFF, "ComplaintReasonInput", {"reason": "不属于本部门职责。"}),
+    "reassignComplaint": (ADMIN, "ReassignComplaintInput", {}),
+    "superviseComplaint": (ADMIN, "SuperviseComplaintInput", {"note": "请尽快办理。", "dueInWorkingDays": 1}),
+    "confirmComplaint": ("resident", "ConfirmComplaintInput", {}),
+    "reopenComplaint": ("resident", "ComplaintReasonInput", {"reason": "问题仍未解决。"}),
+    "withdrawComplaint": ("resident", "ComplaintStepInput", {}),
+}
+
+complaint_drafts = st.fixed_dictionaries(
+    {
+        "category": st.sampled_from(["environment", "property"]),
+        "building": st.sampled_from(["C1-G1-B1", "C1-G2-B1", "C2-G1-B1"]),
+        "located": st.booleans(),
+    }
+)
+steps = st.one_of(
+    st.tuples(st.sampled_from(sorted(STEPS)), st.integers(0, 2), st.integers(1, 5)),
+    st.tuples(st.just("sweep"), st.integers(0, 2), st.integers(1, 20)),
+)
+
+
+def _on(loop: asyncio.AbstractEventLoop, work: Awaitable[T]) -> T:
+    return asyncio.run_coroutine_threadsafe(work, loop).result()  # type: ignore[arg-type]
+
+
+async def test_rollups_equal_a_recount_after_any_steps(
+    api: Api, app: Starlette, clock: Clock, stepped: TenantHandle, catalogue: dict[str, str]
+) -> None:
+    loop = asyncio.get_running_loop()
+    phone = fresh_phone()
+    registered = await api.register_resident("shuju", stepped.buildings["C1-G1-B1"], phone=phone, name="李四")
+    assert registered["errors"] == []
+    tokens = {"resident": await api.token("shuju", phone)}
+    for actor in (ADMIN, STAFF):
+        tokens[actor] = await api.token("shuju", actor)
+
+    async def submit(draft: dict[str, Any]) -> str:
+        fields = {
+            "title": "路灯不亮",
+            "content": "小区东门路灯连续三晚不亮。",
+            "categoryId": catalogue[draft["category"]],
+            "buildingId": gid("Building", stepped.buildings[draft["building"]]),
+            **({"latitude": 40.6561, "longitude": 109.8402} if draft["located"] else {}),
+        }
+        body = await api.data(
+            "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } errors { code } } }",
+            {"input": {"complaint": fields}},
+            token=tokens["resident"],
+        )
+        return body["submitComplaint"]["complaint"]["id"]
+
+    async def take(name: str, complaint_id: str, number: int) -> None:
+        if name == "sweep":
+            with clock.later(timedelta(days=number)):
+                await sweep_tenant(app.state.services, await app.state.services.directory.by_id(stepped.id))
+            return
+        actor, input_type, extra = STEPS[name]
+        fields: dict[str, Any] = {"complaintId": complaint_id, **extra}
+        if name == "dispatchComplaint":
+            fields["departmentId"] = catalogue["justice"]
+        if name == "reassignComplaint":
+            fields["gridId"] = gid("Grid", stepped.grids[["C1-G1", "C1-G2", "C2-G1"][number % 3]])
+        if name == "confirmComplaint":
+            fields["rating"] = number
+        mutation = "resolveComplaint" if name == "resolveWorkOrder" else name
+        await api.data(STEP % (input_type, mutation), {"input": fields}, token=tokens[actor])
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(complaint_drafts, min_size=1, max_size=3), st.lists(steps, max_size=12))
+    def any_steps(drafts: list[dict[str, Any]], taken: list[tuple[str, int, int]]) -> None:
+        ids = [_on(loop, submit(draft)) for draft in drafts]
+        for name, which, number in taken:
+            _on(loop, take(name, ids[which % len(ids)], number))
+        kept, recounted = _on(loop, _consistent(app, stepped))
+        assert kept == recounted
+
+    await asyncio.to_thread(any_steps)
+
+
+# --- the dashboards against figures worked out by hand ------------------------------------------
+
+
+def shanghai(moment: str) -> datetime:
+    return datetime.fromisoformat(moment + "+08:00").astimezone(UTC)
+
+
+SUBMIT = (
+    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } errors { code } } }"
+)
+FILE = "mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { complaint { id } errors { code } } }"
+
+LAKE = {"latitude": 40.6561, "longitude": 109.8402}  # cell 40656:109840, centre (40.6565, 109.8405)
+HILL = {"latitude": 40.6571, "longitude": 109.8412}  # cell 40657:109841, centre (40.6575, 109.8415)
+
+
+class Office:
+    """The fixed data set: a street office, its people, and steps taken at fixed moments."""
+
+    def __init__(self, api: Api, clock: Clock, handle: TenantHandle, catalogue: dict[str, str]) -> None:
+        self.api = api
+        self.clock = clock
+        self.handle = handle
+        self.catalogue = catalogue
+        self.residents: dict[str, str] = {}
+        self.resident_ids: dict[str, str] = {}
+
+    async def as_(self, who: str) -> str:
+        return await self.api.token("tongji", self.residents.get(who, who))
+
+    async def register(self, who: str, building: str, when: str) -> None:
+        phone = fresh_phone()
+        with self.clock.at(shanghai(when)):
+            registered = await self.api.register_resident("tongji", self.handle.buildings[building], phone=phone)
+        assert registered["errors"] == []
+        self.residents[who] = phone
+        self.resident_ids[who] = registered["resident"]["id"]
+
+    def draft(self, category: str, building: str, place: dict[str, float] | None = None) -> dict[str, Any]:
+        return {
+            "title": "楼道堆放杂物",
+            "content": "楼道堆满纸箱，存在消防隐患。",
+            "categoryId": self.catalogue[category],
+            "buildingId": gid("Building", self.handle.buildings[building]),
+            **(place or {}),
+        }
+
+    async def submit(self, when: str, category: str, building: str, place: dict[str, float] | None = None) -> str:
+        with self.clock.at(shanghai(when)):
+            body = await self.api.data(
+                SUBMIT, {"input": {"complaint": self.draft(category, building, place)}}, token=await self.as_("R1")
+            )
+        assert body["submitComplaint"]["errors"] == []
+        return body["submitComplaint"]["complaint"]["id"]
+
+    async def step(self, when: str, who: str, name: str, complaint_id: str, **fields: Any) -> None:
+        input_type = {
+            "resolveComplaint": "ResolveComplaintInput",
+            "rejectComplaint": "ComplaintReasonInput",
+            "reopenComplaint": "ComplaintReasonInput",
+            "dispatchComplaint": "DispatchComplaintInput",
+            "confirmComplaint": "ConfirmComplaintInput",
+        }.get(name, "ComplaintStepInput")
+        with self.clock.at(shanghai(when)):
+            body = await self.api.data(
+                STEP % (input_type, name), {"input": {"complaintId": complaint_id, **fields}}, token=await self.as_(who)
+            )
+        assert body[name]["errors"] == [], (name, body)
+
+
+@pytest.fixture(scope="module")
+async def office(api: Api, app: Starlette, clock: Clock) -> Office:
+    """Week of Monday 16 November 2026 (no holidays): five complaints; the week before, one.
+
+    A  env, 1号楼, LAKE, Mon 10:00: accepted 11:00 (due 14:00, on time), resolved Tue 10:00
+       (8 working hours; due Thu 17:00, on time), rated 5: closed.
+    B  env, 1号楼, Tue 09:30: accepted Wed 10:00 (due Tue 13:30, late), resolved next Tue 12:00
+       (42.5 working hours; due Fri 17:00, late), reopened: open and overdue.
+    C  property, 3号楼 (grid C1-G2), Wed 14:00: rejected.
+    D  property, 5号楼 (community C2), HILL, Thu 10:00: never acknowledged (due Fri 10:00): overdue.
+    E  env, 2号楼, by phone, Fri 16:00: accepted 16:30 (on time), dispatched with 2 working days
+       (due next Tue 17:00), signed for and resolved by the department Mon 11:00 (3 working
+       hours, on time), rated 3: closed.
+    F  env, 1号楼, the Tuesday before, 10:00: withdrawn.
+    R1 registers on Monday 09:00 (1号楼) and is verified at 09:30; R2 registers the Tuesday
+    before (5号楼) and waits.
+    """
+    handle = await _handle(app, FIXED_OFFICE)
+    office = Office(api, clock, handle, await _catalogue(api, "tongji"))
+    await office.register("R2", "C2-G1-B1", "2026-11-10 09:00")
+    await office.register("R1", "C1-G1-B1", "2026-11-16 09:00")
+    with clock.at(shanghai("2026-11-16 09:30")):
+        verified = await api.data(
+            "mutation($input: VerifyResidentInput!) { verifyResident(input: $input) { errors { code } } }",
+            {"input": {"residentId": office.resident_ids["R1"]}},
+            token=await office.as_(WORKER_1),
+        )
+    assert verified["verifyResident"]["errors"] == []
+    f = await office.submit("2026-11-10 10:00", "environment", "C1-G1-B1")
+    await office.step("2026-11-10 11:00", "R1", "withdrawComplaint", f)
+    a = await office.submit("2026-11-16 10:00", "environment", "C1-G1-B1", LAKE)
+    await office.step("2026-11-16 11:00", WORKER_1, "acceptComplaint", a)
+    await office.step("2026-11-16 11:05", WORKER_1, "startComplaintWork", a)
+    await office.step("2026-11-17 10:00", WORKER_1, "resolveComplaint", a, reply="已清理。")
+    await office.step("2026-11-17 12:00", "R1", "confirmComplaint", a, rating=5)
+    b = await office.submit("2026-11-17 09:30", "environment", "C1-G1-B1")
+    await office.step("2026-11-18 10:00", WORKER_1, "acceptComplaint", b)
+    await office.step("2026-11-18 10:05", WORKER_1, "startComplaintWork", b)
+    await office.step("2026-11-24 12:00", WORKER_1, "resolveComplaint", b, reply="已清理。")
+    await office.step("2026-11-24 13:00", "R1", "reopenComplaint", b, reason="又堆满了。")
+    c = await office.submit("2026-11-18 14:00", "property", "C1-G2-B1")
+    await office.step("2026-11-18 15:00", ADMIN, "rejectComplaint", c, reason="属于私人纠纷。")
+    await office.submit("2026-11-19 10:00", "property", "C2-G1-B1", HILL)
+    with clock.at(shanghai("2026-11-20 16:00")):
+        body = await api.data(
+            FILE,
+            {
+                "input": {
+                    "complaint": office.draft("environment", "C1-G1-B2"),
+                    "source": "PHONE",
+                    "residentId": office.resident_ids["R1"],
+                }
+            },
+            token=await office.as_(ADMIN),
+        )
+    assert body["fileComplaint"]["errors"] == []
+    e = body["fileComplaint"]["complaint"]["id"]
+    await office.step("2026-11-20 16:30", WORKER_1, "acceptComplaint", e)
+    await office.step(
+        "2026-11-20 16:40",
+        WORKER_1,
+        "dispatchComplaint",
+        e,
+        departmentId=office.catalogue["justice"],
+        dueInWorkingDays=2,
+    )
+    await office.step("2026-11-23 09:30", STAFF, "acceptWorkOrder", e)
+    await office.step("2026-11-23 11:00", STAFF, "resolveComplaint", e, reply="已调解。")
+    await office.step("2026-11-23 12:00", "R1", "confirmComplaint", e, rating=3)
+    return office
+
+
+DASHBOARD = """query($period: DashboardPeriod!, $on: Date, $communityId: ID) {
+  complaintDashboard(period: $period, on: $on, communityId: $communityId) {
+    current { first last } previous { first last }
+    figures { ...figures } previousFigures { ...figures }
+    overdueNow
+    byCategory { name count previousCount } byCommunity { name count previousCount }
+    byGrid { name count previousCount } bySource { source count previousCount }
+    topGrids { name count } topBuildings { name count } risingCategories { name count previousCount }
+    heatMap { latitude longitude count } trend { first submitted closed } hotspotMonths { first last }
+  }
+}
+fragment figures on ComplaintFigures {
+  submitted closed closureRate onTimeAcknowledgeRate onTimeResolveRate averageHandlingHours p90HandlingHours
+  reopenRate satisfaction { rated averageRating distribution { rating count } }
+}"""
+NOW = "2026-11-25 12:00"
+
+
+async def dashboard(office: Office, who: str, **variables: Any) -> dict[str, Any]:
+    with office.clock.at(shanghai(NOW)):
+        return (await office.api.data(DASHBOARD, variables, token=await office.as_(who)))["complaintDashboard"]
+
+
+async def test_the_tenant_admin_sees_the_weeks_complaints_beside_the_week_before(office: Office) -> None:
+    week = await dashboard(office, ADMIN, period="WEEK", on="2026-11-18")
+    assert week["current"] == {"first": "2026-11-16", "last": "2026-11-22"}
+    assert week["previous"] == {"first": "2026-11-09", "last": "2026-11-15"}
+    assert week["figures"] == {
+        "submitted": 5,
+        "closed": 2,
+        "closureRate": 0.4,
+        "onTimeAcknowledgeRate": 0.6667,  # A and E of A, B, E
+        "onTimeResolveRate": 0.6667,  # A and E of A, B, E
+        "averageHandlingHours": 17.83,  # (8 + 42.5 + 3) / 3
+        "p90HandlingHours": 80.0,  # the third of three, 42.5 h, is in the bucket up to 80
+        "reopenRate": 0.3333,
+        "satisfaction": {
+            "rated": 2,
+            "averageRating": 4.0,
+            "distribution": [{"rating": r, "count": int(r in (3, 5))} for r in range(1, 6)],
+        },
+    }
+    assert week["previousFigures"]["submitted"] == 1 and week["previousFigures"]["closureRate"] == 0.0
+    assert week["previousFigures"]["onTimeAcknowledgeRate"] is None
+    assert week["overdueNow"] == 2  # B (reopened past its deadline) and D (never acknowledged)
+    assert week["byCategory"] == [
+        {"name": "环境卫生", "count": 3, "previousCount": 1},
+        {"name": "物业管理", "count": 2, "previousCount": 0},
+    ]
+    assert week["byCommunity"] == [
+        {"name": "朝阳社区", "count": 4, "previousCount": 1},
+        {"name": "青山社区", "count": 1, "previousCount": 0},
+    ]
+    assert week["byGrid"] == [
+        {"name": "朝阳一网格", "count": 3, "previousCount": 1},
+        {"name": "朝阳二网格", "count": 1, "previousCount": 0},
+        {"name": "青山一网格", "count": 1, "previousCount": 0},
+    ]
+    assert week["topGrids"][0] == {"name": "朝阳一网格", "count": 3}
+    assert week["bySource"] == [
+        {"source": "APP", "count": 4, "previousCount": 1},
+        {"source": "PHONE", "count": 1, "previousCount": 0},
+    ]
+    assert week["risingCategories"] == [
+        {"name": "环境卫生", "count": 3, "previousCount": 1},
+        {"name": "物业管理", "count": 2, "previousCount": 0},
+    ]
+
+
+async def test_hotspots_and_the_heat_map_count_the_whole_month(office: Office) -> None:
+    week = await dashboard(office, ADMIN, period="WEEK", on="2026-11-18")
+    assert week["hotspotMonths"] == {"first": "2026-11-01", "last": "2026-11-30"}
+    assert week["topBuildings"] == [
+        {"name": "1号楼", "count": 3},  # A, B and F
+        {"name": "2号楼", "count": 1},
+        {"name": "3号楼", "count": 1},
+        {"name": "5号楼", "count": 1},
+    ]
+    assert week["heatMap"] == [
+        {"latitude": 40.6565, "longitude": 109.8405, "count": 1},
+        {"latitude": 40.6575, "longitude": 109.8415, "count": 1},
+    ]
+
+
+async def test_the_trend_runs_twelve_periods_to_this_one(office: Office) -> None:
+    week = await dashboard(office, ADMIN, period="WEEK", on="2026-11-18")
+    assert len(week["trend"]) == 12
+    assert week["trend"][0]["first"] == "2026-08-31"
+    assert week["trend"][-2:] == [
+        {"first": "2026-11-09", "submitted": 1, "closed": 0},
+        {"first": "2026-11-16", "submitted": 5, "closed": 2},
+    ]
+    month = await dashboard(office, ADMIN, period="MONTH", on="2026-11-18")
+    assert month["current"] == {"first": "2026-11-01", "last": "2026-11-30"}
+    assert month["figures"]["submitted"] == 6 and month["previousFigures"]["submitted"] == 0
+    assert month["trend"][-1] == {"first": "2026-11-01", "submitted": 6, "closed": 2}
+    day = await dashboard(office, ADMIN, period="DAY", on="2026-11-16")
+    assert day["figures"]["submitted"] == 1 and day["figures"]["closureRate"] == 1.0
+
+
+async def test_a_community_admin_sees_their_community_only(office: Office) -> None:
+    week = await dashboard(office, COMMUNITY_ADMIN, period="WEEK", on="2026-11-18")
+    assert week["figures"]["submitted"] == 4 and week["overdueNow"] == 1  # D is in 青山社区
+    assert [c["name"] for c in week["byCommunity"]] == ["朝阳社区"]
+    assert [b["name"] for b in week["topBuildings"]] == ["1号楼", "2号楼", "3号楼"]
+    assert week["heatMap"] == [{"latitude": 40.6565, "longitude": 109.8405, "count": 1}]
+    narrowed = await dashboard(
+        office, ADMIN, period="WEEK", on="2026-11-18", communityId=gid("Community", office.handle.communities["C2"])
+    )
+    assert narrowed["figures"]["submitted"] == 1 and narrowed["overdueNow"] == 1
+
+
+async def test_only_admins_of_the_place_see_a_dashboard(office: Office) -> None:
+    other = gid("Community", office.handle.communities["C2"])
+    with office.clock.at(shanghai(NOW)):
+        refused = await office.api.run(
+            DASHBOARD, {"period": "WEEK", "communityId": other}, token=await office.as_(COMMUNITY_ADMIN)
+        )
+        assert refused["errors"][0]["extensions"]["code"] == "OUT_OF_SCOPE"
+        for who in (WORKER_1, STAFF, "R1"):
+            body = await office.api.run(DASHBOARD, {"period": "WEEK"}, token=await office.as_(who))
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        anonymous = await office.api.run(DASHBOARD, {"period": "WEEK"}, tenant="tongji")
+        assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        beta = await office.api.run(
+            DASHBOARD, {"period": "WEEK", "communityId": other}, token=await office.api.token("beta", "13900000001")
+        )
+        assert beta["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+USERS = """query($period: DashboardPeriod!, $on: Date) {
+  userDashboard(period: $period, on: $on) {
+    figures { registered verified active requests } previousFigures { registered verified active requests }
+    residents verifiedResidents pendingNow
+  }
+}"""
+
+
+async def test_residents_registered_active_and_their_requests(office: Office) -> None:
+    with office.clock.at(shanghai(NOW)):
+        tenant = await office.api.data(USERS, {"period": "WEEK", "on": "2026-11-18"}, token=await office.as_(ADMIN))
+        community = await office.api.data(
+            USERS, {"period": "WEEK", "on": "2026-11-18"}, token=await office.as_(COMMUNITY_ADMIN)
+        )
+    assert tenant["userDashboard"] == {
+        # R1 registered and signed in this week; A–E were made this week, F the week before.
+        "figures": {"registered": 1, "verified": 1, "active": 1, "requests": 5},
+        # R2 registered the week before; R1 signed in then to make F.
+        "previousFigures": {"registered": 1, "verified": 0, "active": 2, "requests": 1},
+        "residents": 2,
+        "verifiedResidents": 1,
+        "pendingNow": 1,
+    }
+    assert community["userDashboard"]["residents"] == 1
+    assert community["userDashboard"]["previousFigures"] == {"registered": 0, "verified": 0, "active": 1, "requests": 1}
+
+
+PLATFORM = """query($on: Date) { platformDashboard(period: WEEK, on: $on) {
+  figures { submitted } overdueNow residents
+  offices { slug name figures { submitted closed closureRate onTimeResolveRate } previousFigures { submitted } overdueNow residents }
+} }"""
+PLATFORM_LOGIN = """mutation($input: PlatformLoginInput!) { platformLogin(input: $input) {
+  accessToken errors { field code } } }"""
+
+
+async def test_a_platform_admin_sees_each_street_office_in_figures_only(office: Office, wanjia: Any) -> None:
+    created = await wanjia(
+        "platform", "create-admin", "--phone", "13600000001", "--name", "平台管理员", "--password", "Platform@2026"
+    )
+    assert created.exit_code == 0, created.output
+    wrong = await office.api.data(PLATFORM_LOGIN, {"input": {"phone": "13600000001", "password": "wrong-password"}})
+    assert wrong["platformLogin"] == {
+        "accessToken": None,
+        "errors": [{"field": "password", "code": "INVALID_CREDENTIALS"}],
+    }
+    with office.clock.at(shanghai(NOW)):
+        signed_in = await office.api.data(
+            PLATFORM_LOGIN, {"input": {"phone": "13600000001", "password": "Platform@2026"}}
+        )
+        token = signed_in["platformLogin"]["accessToken"]
+        seen = (await office.api.data(PLATFORM, {"on": "2026-11-18"}, token=token))["platformDashboard"]
+        tongji = next(o for o in seen["offices"] if o["slug"] == "tongji")
+        assert tongji == {
+            "slug": "tongji",
+            "name": "统计街道",
+            "figures": {"submitted": 5, "closed": 2, "closureRate": 0.4, "onTimeResolveRate": 0.6667},
+            "previousFigures": {"submitted": 1},
+            "overdueNow": 2,
+            "residents": 2,
+        }
+        assert {"alpha", "beta", "tongji"} <= {o["slug"] for o in seen["offices"]}
+        assert seen["figures"]["submitted"] == sum(o["figures"]["submitted"] for o in seen["offices"])
+        assert seen["residents"] == sum(o["residents"] for o in seen["offices"])
+        # Nothing of a street office itself: not without X-Tenant, not with it.
+        rows = (await office.api.post("{ complaints(first: 1) { totalCount } }", token=token)).json()
+        assert rows["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"
+        inside = (await office.api.post("{ complaints(first: 1) { totalCount } }", token=token, tenant="tongji")).json()
+        assert inside["errors"][0]["extensions"]["code"] == "TENANT_NOT_FOUND"
+        refused = (await office.api.post(PLATFORM, {"on": "2026-11-18"}, token=await office.as_(ADMIN))).json()
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_each_grid_worker_with_the_complaints_of_their_grid(office: Office) -> None:
+    with office.clock.at(shanghai(NOW)):
+        data = await office.api.data(
+            """query { gridWorkerDashboard(period: WEEK, on: "2026-11-18") {
+                 current { first } grids { gridName workerName submitted resolved closed registrationsVerified } } }""",
+            token=await office.as_(COMMUNITY_ADMIN),
+        )
+    assert data["gridWorkerDashboard"]["grids"] == [
+        # A, B and E: all three resolved once, A and E closed; R1 verified by 网格员甲.
+        {
+            "gridName": "朝阳一网格",
+            "workerName": "网格员甲",
+            "submitted": 3,
+            "resolved": 3,
+            "closed": 2,
+            "registrationsVerified": 1,
+        },
+        {
+            "gridName": "朝阳二网格",
+            "workerName": "网格员乙",
+            "submitted": 1,
+            "resolved": 0,
+            "closed": 0,
+            "registrationsVerified": 0,
+        },
+    ]
+
+
+async def test_the_monthly_report_counts_the_month_and_its_late_items(
+    office: Office, app: Starlette, wanjia: Any, tmp_path: Any
+) -> None:
+    services = app.state.services
+    with office.clock.at(shanghai(NOW)):
+        async with unit_of_work(
+            services, tenant=await services.directory.by_id(office.handle.id), viewer=None, writes=False
+        ) as ctx:
+            report = await monthly_report(ctx, date(2026, 11, 1))
+    assert report.dashboard.cohort.submitted == 6 and report.dashboard.cohort["closed"] == 2
+    # Weeks from the Monday of 1 November (a Sunday) to that of the 30th: F in the second, A–E in the fourth.
+    assert sorted(report.weekly) == [date(2026, 10, 26) + timedelta(weeks=n) for n in range(6)]
+    assert report.weekly[date(2026, 11, 9)] == {"环境卫生": 1}
+    assert report.weekly[date(2026, 11, 16)] == {"环境卫生": 3, "物业管理": 2}
+    # Due in November and already past at NOW without a timely resolution: only B (resolved
+    # late, then reopened); D's deadline (26 November) has not come yet.
+    assert report.late_total == 1 and [(i.category, i.status.value) for i in report.late] == [("环境卫生", "reopened")]
+    pdf = tmp_path / "tongji.pdf"
+    made = await wanjia("report", "monthly", "--tenant", "tongji", "--month", "2026-11", "--out", str(pdf))
+    assert made.exit_code == 0, made.output
+    written = pdf.read_bytes()
+    assert written.startswith(b"%PDF") and b"WenQuanYi" in written
+    unknown = await wanjia("report", "monthly", "--tenant", "nowhere", "--month", "2026-11", "--out", str(pdf))
+    assert unknown.exit_code == 1
