@@ -695,8 +695,9 @@ def _awaiting(viewer: Viewer) -> ColumnElement[bool]:
     return and_(ServiceApplication.status == ApplicationStatus.IN_REVIEW, or_(*mine))
 
 
-def people_shown(viewer: Viewer) -> Select[Any]:
-    """Applicants of the applications in the caller's scope (people.visible_person)."""
+def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
+    """Applicants of the applications in the caller's scope (people.visible_person); which
+    applications are in scope does not change with `now`."""
     return select(ServiceApplication.applicant_id).where(_in_scope(viewer))
 
 
