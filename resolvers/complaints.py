@@ -630,9 +630,13 @@ def _check_draft(check: InputCheck, draft: Draft) -> tuple[str, str, str | None]
     return title, content, address
 
 
+# A grid as routing sees it: id, community_id, worker_id.
+GridPlace = Row[uuid.UUID, uuid.UUID, uuid.UUID | None]
+
+
 async def _routing(
     ctx: RequestContext, check: InputCheck, draft: Draft, home_building: uuid.UUID | None
-) -> tuple[uuid.UUID | None, Row[Any] | None]:
+) -> tuple[uuid.UUID | None, GridPlace | None]:
     """The building (if any) and the grid the complaint goes to: the building's grid; else the
     grid named with an address; else the resident's own building's grid."""
     session = session_of(ctx)
@@ -656,7 +660,7 @@ async def _routing(
     return building_id, grid
 
 
-def _files_into(viewer: Viewer, grid: Row[Any]) -> bool:
+def _files_into(viewer: Viewer, grid: GridPlace) -> bool:
     """May this grid worker or admin file a complaint into `grid`: a tenant admin anywhere, a
     community admin in their community, a grid worker in the grids they serve."""
     return viewer.administers(grid.community_id) or (

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
 import strawberry
 from strawberry import relay
 
 from resolvers import appointments, bookings, complaints, organisation, people, volunteers
-from schema.common import Connection, Info, connection, nodes_by_id, page_request
+from schema.common import Connection, Info, ScopedNode, connection, nodes_by_id, page_request, referenced
 
 
 @strawberry.type(description="社区: a neighbourhood committee area of the street office.")
-class Community(relay.Node):
+class Community(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -23,10 +22,8 @@ class Community(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Community | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.community(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Community | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.community(info.context, i), cls.from_row)
 
     @strawberry.field(description="The community's grids, by code.")
     async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Grid]:
@@ -47,15 +44,15 @@ PEOPLE_SHOWN = (
 @strawberry.type(
     description="A person as the caller is shown them (a reporter, a handler, a grid worker), keyed by the person: the phone is masked unless the caller is the person or an admin over them. `node()` finds a person only for callers shown that person somewhere."
 )
-class Person(relay.Node):
+class Person(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     phone: str
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Person | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Person | None]:
         return await nodes_by_id(
-            list(node_ids),
+            node_ids,
             lambda i: people.visible_person(info.context, i, PEOPLE_SHOWN),
             lambda row: person_from_row(info, row),
         )
@@ -66,7 +63,7 @@ def person_from_row(info: Info, row: people.PersonRow) -> Person:
 
 
 @strawberry.type(description="网格: the smallest management cell, served by one grid worker.")
-class Grid(relay.Node):
+class Grid(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -78,12 +75,12 @@ class Grid(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name, community_id=row.community_id, worker_id=row.worker_id)
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Grid | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.grid(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Grid | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.grid(info.context, i), cls.from_row)
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
-        return Community.from_row(await organisation.community(info.context, self.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.community_id)))
 
     @strawberry.field(description="The grid worker (专属网格员); null for anonymous callers or a grid without one.")
     async def worker(self, info: Info) -> Person | None:
@@ -99,7 +96,7 @@ class Grid(relay.Node):
 
 
 @strawberry.type(description="楼栋: a residential building inside a grid.")
-class Building(relay.Node):
+class Building(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -111,18 +108,16 @@ class Building(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name, units=row.units, grid_id=row.grid_id)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Building | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.building(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Building | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.building(info.context, i), cls.from_row)
 
     @strawberry.field
     async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.grid_id)))
 
 
 @strawberry.type(description="职能部门: a government unit that takes dispatched work.")
-class Department(relay.Node):
+class Department(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -132,10 +127,8 @@ class Department(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Department | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.department(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Department | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.department(info.context, i), cls.from_row)
 
 
 @strawberry.type
