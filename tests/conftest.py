@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,6 +22,7 @@ from tenants.context import unit_of_work
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
 from tests import codes
+from tests.local_servers import serving
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
 from tests.support import PASSWORD, TEXTS, Api, Clock, TenantHandle
 
@@ -199,6 +195,9 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         # tests/test_phone_codes.py checks the real limits on an app of its own.
         "phone_code_max_per_client": 1_000_000,
         "phone_code_resend_seconds": 0,
+        # The tenant directory's cache expires by the wall clock: a refresh falling inside a
+        # statement count would be counted. A test that changes a tenant says so (forget()).
+        "tenant_cache_seconds": 24 * 3600,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -247,53 +246,13 @@ async def api(app: Starlette, clock: Clock, alpha: TenantHandle, beta: TenantHan
         yield Api(client, clock)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(
-    database: ProvisionedDatabase, settings: Settings, alpha: TenantHandle, tmp_path: Path
-) -> Iterator[str]:
-    """The app served by uvicorn in a process of its own, on the test database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "WANJIA_ENV": "test",
-        "WANJIA_DATABASE_URL": database.app_url,
-        "WANJIA_SECRET_KEY": settings.secret_key or "",
-        "WANJIA_UPLOAD_DIR": str(tmp_path / "uploads"),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, clock: Clock, alpha: TenantHandle) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 for the tests that need a real socket (websockets,
+    a browser): one server for the session, in a thread of this process with an engine and a
+    broker of its own, on the test's clock; used once uvicorn has said it is listening."""
+    with serving(create_app(settings, clock=clock.now, phone_code_sender=TEXTS)) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 Wanjia = Callable[..., Awaitable[Result]]
@@ -313,6 +272,8 @@ def wanjia(database: ProvisionedDatabase, settings: Settings, monkeypatch: pytes
             "WANJIA_MIGRATION_DATABASE_URL": database.owner_url,
             "WANJIA_SECRET_KEY": settings.secret_key or "",
             "WANJIA_UPLOAD_DIR": str(settings.upload_dir),
+            "WANJIA_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+            "WANJIA_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
             **env,
         }
         return await asyncio.to_thread(CliRunner().invoke, cli.app, list(args), input=input, env=environment)
