@@ -1,8 +1,8 @@
 """Complaints: a resident's report routed to their grid worker, handled, perhaps dispatched to a
 department, resolved, and confirmed and rated by the resident: every step on a timeline, every
-step allowed only to the party that owns it (models.complaints.RULES).
+step allowed only to the party that owns it (models.complaints.LIFECYCLE).
 
-Who sees which complaints (../shared/DOMAIN.md): residents their own; grid workers those of
+Who sees which complaints (docs/domain.md, "Roles"): residents their own; grid workers those of
 their grids and those they handle; staff those dispatched to their department; community
 admins their community's; tenant admins all.
 """
