@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     wechat_timeout_seconds: float = 5.0
     # How long a WeChat user not yet linked has to prove their phone (bindPhone).
     wechat_binding_minutes: int = 10
+    # Codes WeChat calls invalid, from one client address, before that address is refused for
+    # `login_lock_minutes` without asking WeChat: a stream of made-up codes would otherwise spend
+    # the office's code2session quota and get its mini-program throttled for everyone.
+    wechat_login_max_failures: int = 20
 
     # Subdomain tenancy: with base_domain "wanjia.gov.cn", host "wanqinglu.wanjia.gov.cn" names
     # tenant "wanqinglu".

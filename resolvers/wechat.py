@@ -16,6 +16,7 @@ from models.errors import ErrorCode
 from models.people import User
 from models.phone_codes import CodePurpose
 from models.wechat import MiniProgram, WechatError, mini_program_for
+from resolvers import throttles
 from resolvers.auth import ACCOUNT_DISABLED, Tokens, issue_tokens
 from resolvers.deadlines import tenant_settings
 from resolvers.errors import DomainError, fail
@@ -46,15 +47,22 @@ def _mini_program(ctx: RequestContext) -> MiniProgram:
 
 
 @allowed_to(ANYONE)
-async def login_with_wechat(ctx: RequestContext, code: str) -> WechatSignIn:
+async def login_with_wechat(ctx: RequestContext, code: str, *, client: str) -> WechatSignIn:
     program = _mini_program(ctx)
     code = code.strip()
     if not 0 < len(code) <= MAX_CODE_LENGTH:
         raise fail(ErrorCode.WECHAT_CODE_INVALID, CODE_INVALID, "code")
+    invalid_codes = throttles.key_of(ctx, "wechat-invalid-code", client)
+    if (await throttles.current(ctx, invalid_codes)).over(ctx.settings.wechat_login_max_failures - 1):
+        raise fail(ErrorCode.WECHAT_RATE_LIMITED, "微信登录请求过于频繁，请稍后再试。")
     try:
         wechat_user = await ctx.identity.wechat.user_of(program, code)
     except WechatError as error:
-        raise _refusal(error) from error
+        refusal = _refusal(error)
+        if error.reason == "invalid_code":
+            await throttles.hit(ctx, invalid_codes, timedelta(minutes=ctx.settings.login_lock_minutes))
+            refusal.keep_changes = True
+        raise refusal from error
     session = session_of(ctx)
     linked = (
         await session.execute(

@@ -185,7 +185,9 @@ class Mutation:
         description="Sign in with WeChat in the street office named by X-Tenant: tokens if this WeChat user is linked, else a ticket to link them with a proved phone."
     )
     async def login_with_wechat(self, info: Info, input: LoginWithWechatInput) -> WechatLoginPayload:
-        outcome = await attempt(info, lambda: wechat.login_with_wechat(info.context, input.code))
+        outcome = await attempt(
+            info, lambda: wechat.login_with_wechat(info.context, input.code, client=client_address(info))
+        )
         signed_in = outcome.value
         tokens = signed_in.tokens if signed_in else None
         return WechatLoginPayload(

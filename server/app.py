@@ -119,13 +119,15 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/graphiql/{name}", graphiql_asset),
             Route("/files/{key:path}", download),
-            Route("/uploads", UploadEndpoint(services)),
+            Route("/uploads", UploadEndpoint(services, limiter)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         middleware=[
             Middleware(RequestLog),
-            Middleware(Cors, allowed=settings.cors_origins, directory=services.directory, path="/graphql"),
+            Middleware(
+                Cors, allowed=settings.cors_origins, directory=services.directory, paths={"/graphql", "/uploads"}
+            ),
             Middleware(
                 BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_request_bytes
             ),

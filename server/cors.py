@@ -37,14 +37,16 @@ def tenant_origins(tenant: TenantInfo) -> set[str]:
 
 
 class Cors:
-    def __init__(self, app: ASGIApp, *, allowed: Iterable[str], directory: TenantDirectory, path: str) -> None:
+    def __init__(
+        self, app: ASGIApp, *, allowed: Iterable[str], directory: TenantDirectory, paths: Iterable[str]
+    ) -> None:
         self.app = app
         self.origins = origins(allowed)
         self.directory = directory
-        self.path = path
+        self.paths = frozenset(paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -84,6 +84,16 @@ def error_body(message: str, code: ErrorCode, **extensions: Any) -> dict[str, An
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
+def too_many_requests(limited: RateLimited, media_type: str = JSON) -> JSONResponse:
+    seconds = limited.retry_after_seconds
+    return JSONResponse(
+        error_body(f"请求过于频繁，请 {seconds} 秒后再试。", ErrorCode.RATE_LIMITED, retryAfter=seconds),
+        429,
+        headers={"Retry-After": str(seconds)},
+        media_type=media_type,
+    )
+
+
 class Refused(Exception):
     """A request answered before GraphQL runs, with its own status and error code."""
 
@@ -153,13 +163,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, Any]):
                 media_type=media_type or JSON,
             )
         except RateLimited as limited:
-            seconds = limited.retry_after_seconds
-            response = JSONResponse(
-                error_body(f"请求过于频繁，请 {seconds} 秒后再试。", ErrorCode.RATE_LIMITED, retryAfter=seconds),
-                429,
-                headers={"Retry-After": str(seconds)},
-                media_type=media_type or JSON,
-            )
+            response = too_many_requests(limited, media_type or JSON)
         except BodyTooLarge:
             raise  # answered 413 by the middleware that raised it
         except Exception as error:  # outside the operation (the tenant lookup, say): still a GraphQL response

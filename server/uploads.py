@@ -5,7 +5,8 @@
 The file goes through the same checks as one sent with a mutation (resolvers.uploads). A
 bearer token is required: a form another site posts from a browser cannot carry one, which is
 what keeps forged uploads out (the GraphQL endpoint needs its preflight header for the same
-reason). Errors have the shape of GraphQL errors and a proper status.
+reason). It is rate-limited as the GraphQL endpoint is, and shared with the same browser origins.
+Errors have the shape of GraphQL errors and a proper status.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from resolvers import uploads
 from resolvers.errors import DomainError
 from schema.scalars import serialize_datetime
 from schema.uploads import UPLOAD_ID_TYPE
-from server.http import error_body
+from server.http import error_body, too_many_requests
+from server.ratelimit import RateLimited, RateLimiter, client_address
 from tenants.context import Services, unit_of_work
 from tenants.directory import Caller, NotAuthenticated, TenantNotFound
 
@@ -45,8 +47,9 @@ class UploadEndpoint:
     """An ASGI app rather than a function endpoint, so every method reaches it and a wrong one
     gets a JSON 405 like every other error here."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, limiter: RateLimiter) -> None:
         self.services = services
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.handle(Request(scope, receive))
@@ -77,6 +80,15 @@ class UploadEndpoint:
         except TenantNotFound:
             return _error(404, ErrorCode.TENANT_NOT_FOUND, "未找到该街道。")
         request.state.tenant = caller.tenant.slug if caller.tenant else None
+        peer = request.client.host if request.client else None
+        try:
+            await self.limiter.check(
+                client=client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies),
+                tenant=caller.tenant,
+                viewer=caller.viewer,
+            )
+        except RateLimited as limited:
+            return too_many_requests(limited)
         request.state.operation_name = "upload"
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
             return _error(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "请以 multipart/form-data 上传一个文件。")

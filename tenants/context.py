@@ -73,7 +73,7 @@ class Services:
             engine=engine,
             sessions=sessions,
             directory=TenantDirectory(
-                engine, ttl_seconds=settings.tenant_cache_seconds, session_versions=session_versions
+                engine, clock=clock, ttl_seconds=settings.tenant_cache_seconds, session_versions=session_versions
             ),
             passwords=Passwords.from_settings(settings),
             broker=broker_for(settings.database_url),

@@ -7,10 +7,10 @@ gets, so a caller learns nothing about which other tenants exist.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -58,21 +58,31 @@ class TenantDirectory:
     they rarely change."""
 
     def __init__(
-        self, engine: AsyncEngine, *, ttl_seconds: float = 30.0, session_versions: SessionVersions | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Callable[[], datetime],
+        ttl_seconds: float = 30.0,
+        session_versions: SessionVersions | None = None,
     ) -> None:
         self._engine = engine
-        self._ttl = ttl_seconds
+        # The services' clock, not the wall's: a request's statements then never depend on how
+        # long the previous one took (the statement-count tests count them).
+        self._clock = clock
+        self._ttl = timedelta(seconds=ttl_seconds)
         self._session_versions = session_versions
-        self._loaded_at = float("-inf")
+        self._loaded_at: datetime | None = None
         self._by_slug: dict[str, TenantInfo] = {}
         self._by_id: dict[uuid.UUID, TenantInfo] = {}
         self._holidays = OfficialCalendar()
 
     def forget(self) -> None:
-        self._loaded_at = float("-inf")
+        self._loaded_at = None
 
     async def _refresh_if_stale(self) -> None:
-        if time.monotonic() - self._loaded_at < self._ttl:
+        now = self._clock()
+        # abs(): a clock set back (tests do) must not make an old answer look fresh.
+        if self._loaded_at is not None and abs(now - self._loaded_at) < self._ttl:
             return
         async with self._engine.connect() as connection:
             rows = (
@@ -92,7 +102,7 @@ class TenantDirectory:
         self._holidays = holidays
         self._by_slug = {t.slug: t for t in tenants}
         self._by_id = {t.id: t for t in tenants}
-        self._loaded_at = time.monotonic()
+        self._loaded_at = now
 
     async def official_calendar(self) -> OfficialCalendar:
         await self._refresh_if_stale()

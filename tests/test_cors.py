@@ -107,3 +107,14 @@ def test_a_manifest_allows_only_plain_origins(origin: str) -> None:
     with pytest.raises(ManifestError) as refused:
         parse_manifest({**ALPHA, "settings": {"allowed_origins": [origin]}}, "test.toml")
     assert "settings.allowed_origins" in str(refused.value)
+
+
+async def test_a_page_of_an_allowed_origin_may_upload_a_file_and_read_the_answer(client: httpx.AsyncClient) -> None:
+    preflight = await client.options("/uploads", headers={"Origin": H5, **PREFLIGHT})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == H5
+    refused = await client.post("/uploads", headers={"Origin": H5, "X-Tenant": "alpha"})
+    assert refused.status_code == 401
+    assert refused.headers["access-control-allow-origin"] == H5
+    other = await client.options("/uploads", headers={"Origin": "https://evil.example", **PREFLIGHT})
+    assert other.status_code == 403 and "access-control-allow-origin" not in other.headers

@@ -19,6 +19,7 @@ from models.settings import Settings
 from server.app import create_app
 from server.ratelimit import client_address
 from tests.conftest import TENANT_ADMIN, WORKER_1
+from tests.media_files import photo
 from tests.support import GRAPHQL_RESPONSE, Api, Clock
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -164,3 +165,17 @@ async def test_an_unreachable_redis_lets_requests_through(settings: Settings, cl
     await app.state.limiter.buckets.close()
     await app.state.engine.dispose()
     assert statuses == [200, 200]
+
+
+async def test_uploads_spend_the_same_account_bucket_as_graphql(api: Api, limited_app: Open) -> None:
+    worker = await api.token("alpha", WORKER_1)
+    app = await limited_app(rate_limit_per_account="2/60s")
+    signed_in = {"Authorization": f"Bearer {worker}", "X-Tenant": "alpha"}
+    async with client_of(app) as client:
+        assert (await ask(client, **signed_in)).status_code == 200
+        file = {"file": ("photo.jpg", photo("image/jpeg"), "image/jpeg")}
+        assert (await client.post("/uploads", files=file, headers=signed_in)).status_code == 201
+        refused = await client.post("/uploads", files=file, headers=signed_in)
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "30"
+    assert refused.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 30}

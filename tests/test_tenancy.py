@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
@@ -78,3 +80,22 @@ async def test_one_pooled_connection_serves_tenant_a_then_b_and_b_sees_only_b(
     assert {e["node"]["name"] for e in first["communities"]["edges"]} == {"东风社区", "西湖社区"}
     assert {e["node"]["name"] for e in second["communities"]["edges"]} == {"南山社区"}
     assert connections == 1
+
+
+async def test_the_tenant_directory_reloads_on_the_apps_clock_not_the_walls(app, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    from models.database import counting_statements
+
+    directory = app.state.services.directory
+    ttl = timedelta(seconds=app.state.services.settings.tenant_cache_seconds)
+
+    async def statements_to_find_alpha() -> int:
+        with counting_statements() as counter:
+            assert (await directory.by_slug("alpha")) is not None
+        return counter.count
+
+    with clock.at(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)):
+        await statements_to_find_alpha()
+        assert await statements_to_find_alpha() == 0
+    with clock.at(datetime(2026, 12, 1, 1, 0, tzinfo=UTC) + ttl):
+        assert await statements_to_find_alpha() > 0
+        assert await statements_to_find_alpha() == 0

@@ -308,3 +308,25 @@ async def test_linking_to_someone_elses_phone_needs_the_code_sent_to_it(api: Api
     ticket = (await sign_in(api, stand_in.code_for("impostor")))["bindingTicket"]
     answer = await bind(api, ticket, WORKER_2, "000000")
     assert [e["code"] for e in answer["errors"]] == ["CODE_INVALID"]
+
+
+async def test_an_address_sending_made_up_codes_is_stopped_before_wechat_is_asked(
+    wechat_app: Starlette, wechat, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    stand_in, _ = wechat
+    limit = wechat_app.state.services.settings.wechat_login_max_failures
+
+    def from_address(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=wechat_app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with from_address("203.0.113.77") as guesser, from_address("203.0.113.78") as neighbour:
+        guesses = [await sign_in(Api(guesser, clock), f"made-up-{n}") for n in range(limit)]
+        assert {e["code"] for answer in guesses for e in answer["errors"]} == {"WECHAT_CODE_INVALID"}
+        asked = len(stand_in.calls)
+        stopped = await sign_in(Api(guesser, clock), stand_in.code_for("guesser"))
+        assert [e["code"] for e in stopped["errors"]] == ["WECHAT_RATE_LIMITED"]
+        assert len(stand_in.calls) == asked
+        assert (await sign_in(Api(neighbour, clock), stand_in.code_for("neighbour")))["errors"] == []
+        with clock.later(timedelta(minutes=wechat_app.state.services.settings.login_lock_minutes)):
+            assert (await sign_in(Api(guesser, clock), stand_in.code_for("guesser")))["errors"] == []
