@@ -1,12 +1,14 @@
 """The data layer: tables, invariants and the rules that hold whatever the caller."""
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
+from models.attendance import MissedCheckIn, Punch, Shift
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
@@ -34,18 +36,24 @@ __all__ = [
     "BadgeRegistration",
     "Base",
     "Building",
+    "Checklist",
+    "ChecklistItem",
     "Community",
     "Complaint",
     "ComplaintCategory",
     "ComplaintEvent",
     "Department",
+    "Finding",
     "Grid",
     "Household",
+    "InspectionRound",
+    "MissedCheckIn",
     "Notification",
     "OfficialCalendarDay",
     "PendingUpload",
     "PersistedQuery",
     "PhoneCode",
+    "Punch",
     "RefreshToken",
     "ResidentProfile",
     "ResidentStatus",
@@ -53,6 +61,7 @@ __all__ = [
     "RoleGrant",
     "Room",
     "RoomBooking",
+    "Shift",
     "Tenant",
     "TenantOwned",
     "TenantStatus",

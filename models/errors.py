@@ -85,6 +85,9 @@ class ErrorCode(enum.StrEnum):
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     NO_WORKER = "NO_WORKER"
     INVALID_BADGE = "INVALID_BADGE"
+    # --- grid work: check-in, inspection rounds ----------------------------------------------
+    ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
+    NOT_CHECKED_IN = "NOT_CHECKED_IN"
     # --- files (mutations and POST /uploads) ------------------------------------------------
     UNSUPPORTED_FILE = "UNSUPPORTED_FILE"
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
@@ -171,6 +174,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     _C.INSUFFICIENT_POINTS: "志愿积分余额不足。",
     _C.NO_WORKER: "该网格暂无网格员。",
     _C.INVALID_BADGE: "网格员工作牌二维码无效或已停用。",
+    _C.ALREADY_CHECKED_IN: "已签到且尚未签退：同一时间只能有一个班次。",
+    _C.NOT_CHECKED_IN: "没有未签退的班次，无需签退。",
     _C.UNSUPPORTED_FILE: "不是可接受的图片或视频，或文件已损坏（/uploads 为 HTTP 415）。",
     _C.FILE_TOO_LARGE: "文件超过大小上限（/uploads 为 HTTP 413）。",
     _C.IMAGE_TOO_LARGE: "图片像素超过上限（/uploads 为 HTTP 413）。",

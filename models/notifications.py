@@ -45,6 +45,7 @@ class NotificationKind(enum.StrEnum):
     VOLUNTEER_ACTIVITY_CHANGED = "volunteer_activity_changed"
     VOLUNTEER_ACTIVITY_CANCELLED = "volunteer_activity_cancelled"
     VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
+    CHECK_IN_MISSING = "check_in_missing"
 
 
 class SubjectType(enum.StrEnum):

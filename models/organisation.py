@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKeyConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, tenant_index
@@ -36,6 +37,8 @@ class Grid(TenantOwned, Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     worker_id: Mapped[uuid.UUID | None] = mapped_column()
+    # A GeoJSON Polygon in GCJ-02 (models.geometry); None until the office draws it.
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Building(TenantOwned, Base):
@@ -52,6 +55,9 @@ class Building(TenantOwned, Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     units: Mapped[int] = mapped_column(Integer, default=1)
+    # GCJ-02 (models.geometry).
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
 
 
 class Household(TenantOwned, Base):

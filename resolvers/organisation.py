@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ class GridRow:
     name: str
     community_id: uuid.UUID
     worker_id: uuid.UUID | None
+    boundary: dict[str, Any] | None  # GeoJSON Polygon, GCJ-02
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class BuildingRow:
     name: str
     units: int
     grid_id: uuid.UUID
+    longitude: float | None  # GCJ-02
+    latitude: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +56,19 @@ class DepartmentRow:
 
 
 COMMUNITY = Selection(CommunityRow, select(Community.id, Community.code, Community.name))
-GRID = Selection(GridRow, select(Grid.id, Grid.code, Grid.name, Grid.community_id, Grid.worker_id))
-BUILDING = Selection(BuildingRow, select(Building.id, Building.code, Building.name, Building.units, Building.grid_id))
+GRID = Selection(GridRow, select(Grid.id, Grid.code, Grid.name, Grid.community_id, Grid.worker_id, Grid.boundary))
+BUILDING = Selection(
+    BuildingRow,
+    select(
+        Building.id,
+        Building.code,
+        Building.name,
+        Building.units,
+        Building.grid_id,
+        Building.longitude,
+        Building.latitude,
+    ),
+)
 DEPARTMENT = Selection(DepartmentRow, select(Department.id, Department.code, Department.name))
 
 COMMUNITY_ORDER = (Community.code, Community.id)

@@ -23,6 +23,7 @@ from typing import Protocol
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from models.complaints import AttachmentKind
 from models.errors import ErrorCode
 from models.media import Limits, Media, Refused, media_of, prepared
 from models.people import Role
@@ -68,6 +69,14 @@ async def receive(
         raise fail(ErrorCode.TOO_MANY_FILES, f"最多上传 {settings.max_attachments} 个文件。", field)
     claimed = await _claim(ctx, files.upload_ids, ids_field)
     return [*await _store_all(ctx, files.uploads, field), *claimed]
+
+
+async def receive_photo(ctx: RequestContext, files: IncomingFiles, field: str, ids_field: str, what: str) -> str | None:
+    """The stored key of the one image given (a cover, a check-in's photo), if any."""
+    stored = await receive(ctx, files, field, ids_field)
+    if len(stored) > 1 or any(s.media.kind is not AttachmentKind.IMAGE for s in stored):
+        raise fail(ErrorCode.INVALID, f"{what}须为一张图片。", field)
+    return stored[0].key if stored else None
 
 
 async def _store_all(ctx: RequestContext, uploads: Sequence[UploadedFile], field: str) -> list[StoredFile]:

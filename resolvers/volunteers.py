@@ -32,7 +32,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models.base import new_id
 from models.calendar import SHANGHAI
-from models.complaints import AttachmentKind
 from models.errors import ErrorCode
 from models.lifecycle import TransitionRefused
 from models.notifications import NotificationKind, Subject, SubjectType
@@ -76,7 +75,7 @@ from resolvers.notifications import admins_of, notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
-from resolvers.uploads import IncomingFiles, receive
+from resolvers.uploads import IncomingFiles, receive_photo
 from resolvers.upserts import upsert
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -1058,11 +1057,7 @@ async def create_activity(
 
 
 async def _cover(ctx: RequestContext, cover: IncomingFiles) -> str | None:
-    """The stored key of the one photo given as the cover, if any (resolvers.uploads)."""
-    stored = await receive(ctx, cover, "cover", "coverId")
-    if len(stored) > 1 or any(s.media.kind is not AttachmentKind.IMAGE for s in stored):
-        raise fail(ErrorCode.INVALID, "封面须为一张图片。", "cover")
-    return stored[0].key if stored else None
+    return await receive_photo(ctx, cover, "cover", "coverId", "封面")
 
 
 @dataclass

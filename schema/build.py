@@ -38,16 +38,19 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from schema import (
     appointments,
+    attendance,
     auth,
     badges,
     bookings,
     complaints,
+    inspections,
     notifications,
     organisation,
     people,
     scalars,
     tenants,
     volunteers,
+    workday,
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
@@ -83,6 +86,9 @@ def _root_types() -> tuple[type, type]:
             notifications.Query,
             volunteers.Query,
             badges.Query,
+            attendance.Query,
+            inspections.Query,
+            workday.Query,
         ),
     )
     mutation = merge_types(
@@ -96,6 +102,8 @@ def _root_types() -> tuple[type, type]:
             notifications.Mutation,
             volunteers.Mutation,
             badges.Mutation,
+            attendance.Mutation,
+            inspections.Mutation,
         ),
     )
     return query, mutation

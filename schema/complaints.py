@@ -19,7 +19,7 @@ from models.complaints import (
     ComplaintSource,
     ComplaintStatus,
 )
-from resolvers import complaints, organisation, people
+from resolvers import complaints, inspections, organisation, people
 from resolvers.uploads import IncomingFiles
 from schema.common import (
     Connection,
@@ -37,6 +37,7 @@ from schema.common import (
     viewer_can,
 )
 from schema.cost import cost
+from schema.inspections import InspectionRound
 from schema.organisation import Building, Community, Department, Grid, Person
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
@@ -261,6 +262,11 @@ class Complaint(ScopedNode):
             return None
         phone = people.shown_phone(info.context, row.resident_id, row.resident_phone, row.community_id)
         return Person(id=row.resident_id, name=row.resident_name, phone=phone)
+
+    @strawberry.field(description="The inspection round it was found on (source INSPECTION), if the caller may see it.")
+    async def inspection_round(self, info: Info) -> InspectionRound | None:
+        found = await inspections.round_of_complaint(info.context, self.id)
+        return InspectionRound.from_row(found) if found else None
 
     @strawberry.field(description="What the caller may do to it now.")
     def viewer_can(self, info: Info) -> ComplaintViewerCan:

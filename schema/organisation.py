@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import strawberry
 from strawberry import relay
 
-from resolvers import appointments, bookings, complaints, organisation, people, volunteers
+from models.geometry import rings_of
+from resolvers import appointments, bookings, complaints, inspections, organisation, people, volunteers
 from schema.common import Connection, Info, ScopedNode, connection, nodes_by_id, page_request, referenced
+from schema.cost import cost
 
 
 @strawberry.type(description="社区: a neighbourhood committee area of the street office.")
@@ -38,6 +41,7 @@ PEOPLE_SHOWN = (
     bookings.people_shown,
     appointments.people_shown,
     volunteers.people_shown,
+    inspections.people_shown,
 )
 
 
@@ -62,6 +66,20 @@ def person_from_row(info: Info, row: people.PersonRow) -> Person:
     return Person(id=row.id, name=row.name, phone=people.shown_phone(info.context, row.id, row.phone, row.community_id))
 
 
+@strawberry.type(
+    description="A point on the map in GCJ-02 (the coordinates Chinese map SDKs such as AMap, Tencent Maps and wx.getLocation({type: 'gcj02'}) use), not WGS-84."
+)
+class GeoPoint:
+    longitude: float = strawberry.field(description="GCJ-02 longitude, degrees east.")
+    latitude: float = strawberry.field(description="GCJ-02 latitude, degrees north.")
+
+
+def _rings(boundary: dict[str, Any] | None) -> list[list[GeoPoint]] | None:
+    if boundary is None:
+        return None
+    return [[GeoPoint(longitude=p.longitude, latitude=p.latitude) for p in ring] for ring in rings_of(boundary)]
+
+
 @strawberry.type(description="网格: the smallest management cell, served by one grid worker.")
 class Grid(ScopedNode):
     id: relay.NodeID[uuid.UUID]
@@ -72,7 +90,13 @@ class Grid(ScopedNode):
 
     @classmethod
     def from_row(cls, row: organisation.GridRow) -> Grid:
-        return cls(id=row.id, code=row.code, name=row.name, community_id=row.community_id, worker_id=row.worker_id)
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            community_id=row.community_id,
+            worker_id=row.worker_id,
+        )
 
     @classmethod
     async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Grid | None]:
@@ -81,6 +105,14 @@ class Grid(ScopedNode):
     @strawberry.field
     async def community(self, info: Info) -> Community:
         return Community.from_row(referenced(await organisation.community(info.context, self.community_id)))
+
+    @strawberry.field(
+        description="The grid's outline in GCJ-02, as a GeoJSON Polygon's rings: the outer ring first (closed: its last point repeats the first), then any holes. Null until the street office draws it.",
+        metadata=cost(items=200),
+    )
+    async def boundary(self, info: Info) -> list[list[GeoPoint]] | None:
+        row = await organisation.grid(info.context, self.id)
+        return _rings(row.boundary) if row else None
 
     @strawberry.field(description="The grid worker (专属网格员); null for anonymous callers or a grid without one.")
     async def worker(self, info: Info) -> Person | None:
@@ -106,6 +138,13 @@ class Building(ScopedNode):
     @classmethod
     def from_row(cls, row: organisation.BuildingRow) -> Building:
         return cls(id=row.id, code=row.code, name=row.name, units=row.units, grid_id=row.grid_id)
+
+    @strawberry.field(description="Where the building stands, in GCJ-02; null until the street office places it.")
+    async def location(self, info: Info) -> GeoPoint | None:
+        row = await organisation.building(info.context, self.id)
+        if row is None or row.longitude is None or row.latitude is None:
+            return None
+        return GeoPoint(longitude=row.longitude, latitude=row.latitude)
 
     @classmethod
     async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Building | None]:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, auth, bookings, complaints, volunteers
+from resolvers import appointments, attendance, auth, bookings, complaints, volunteers
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -30,6 +30,7 @@ class SweepReport:
     appointments_overdue: int
     identity_rows_expired: int
     volunteers: volunteers.SweepReport
+    check_ins_missing: int
 
     @property
     def anything(self) -> bool:
@@ -42,6 +43,7 @@ class SweepReport:
             self.identity_rows_expired,
             self.volunteers.reminded,
             self.volunteers.completed,
+            self.check_ins_missing,
         )
         return any(counts)
 
@@ -62,6 +64,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             appointments_overdue=await appointments.sweep(ctx),
             identity_rows_expired=await auth.sweep(ctx),
             volunteers=await volunteers.sweep(ctx),
+            check_ins_missing=await attendance.sweep(ctx),
         )
 
 

@@ -1,5 +1,5 @@
 """Demo data: the shipped street offices, their residents and households (Faker, zh_CN), their
-complaints, room bookings and appointments, and a signed-in account for every role, so GraphiQL
+complaints, room bookings and appointments, a month of grid work, and a signed-in account for every role, so GraphiQL
 shows a living system."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from tenants.context import Services, unit_of_work
 from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
+from tenants.demo_gridwork import add_grid_work
 from tenants.demo_volunteers import add_volunteers
 from tenants.directory import TenantInfo
 from tenants.manifests import MANIFESTS_DIR, load_manifest
@@ -59,6 +60,7 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 await add_bookings(session, seed=demo.phone_prefix)
                 await add_appointments(session, seed=demo.phone_prefix)
                 await add_volunteers(session, seed=demo.phone_prefix)
+                await add_grid_work(session, seed=demo.phone_prefix, community_code=manifest.communities[0].code)
         slugs.append(manifest.slug)
     return slugs
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
 from models.bookings import SPAN, span_minutes
+from models.geometry import BoundaryError, GeoPoint, in_china, polygon_of
 from models.people import normalise_phone
 
 MANIFESTS_DIR = Path(__file__).resolve().parent / "manifests"
@@ -39,16 +40,39 @@ def _mobile(value: str) -> str:
 Mobile = Annotated[str, AfterValidator(_mobile)]
 
 
+def _in_china(value: tuple[float, float]) -> tuple[float, float]:
+    if not in_china(GeoPoint(*value)):
+        raise ValueError("应为中国境内的 [经度, 纬度]（GCJ-02）")
+    return value
+
+
+# [longitude, latitude] in GCJ-02, as Chinese map SDKs give them.
+Position = Annotated[tuple[float, float], AfterValidator(_in_china)]
+
+
+def _polygon(value: dict) -> dict:  # type: ignore[type-arg]
+    try:
+        polygon_of(value)
+    except BoundaryError as error:
+        raise ValueError(str(error)) from error
+    return value
+
+
 class BuildingSpec(_Strict):
     code: Code
     name: Name
     units: int = Field(default=1, ge=1, le=50)
+    location: Position | None = Field(default=None, description="[longitude, latitude], GCJ-02.")
 
 
 class GridSpec(_Strict):
     code: Code
     name: Name
     worker: Mobile | None = Field(default=None, description="Phone of a staff account holding the grid_worker role.")
+    boundary: Annotated[dict, AfterValidator(_polygon)] | None = Field(  # type: ignore[type-arg]
+        default=None,
+        description='A GeoJSON Polygon in GCJ-02: { type = "Polygon", coordinates = [[[lon, lat], …, first again]] }.',
+    )
     buildings: list[BuildingSpec] = []
 
 
@@ -148,6 +172,37 @@ class WechatSpec(_Strict):
         return value
 
 
+class AttendanceSpec(_Strict):
+    work_starts: time = Field(default=time(8, 30), description="A check-in later than this is late.")
+    work_ends: time = time(17, 30)
+    missing_after: time = Field(
+        default=time(10, 0), description="A working day without a check-in by then is missing; the admins are told."
+    )
+    tolerance_metres: float = Field(
+        default=50, ge=0, le=5000, description="How far outside a grid's boundary a punch still counts as inside."
+    )
+
+    @field_validator("work_ends")
+    @classmethod
+    def _ends_after_start(cls, value: time, info: ValidationInfo) -> time:
+        starts = info.data.get("work_starts")
+        if starts is not None and value <= starts:
+            raise ValueError("下班时间须晚于上班时间")
+        return value
+
+
+class ChecklistItemSpec(_Strict):
+    code: Code
+    label: Annotated[str, Field(min_length=1, max_length=100)]
+    category: str = Field(description="Code of the complaint category a problem with this item is filed in.")
+
+
+class ChecklistSpec(_Strict):
+    code: Code
+    name: Name
+    items: list[ChecklistItemSpec] = Field(min_length=1, max_length=50)
+
+
 class SettingsSpec(_Strict):
     complaint_auto_close_days: int = Field(
         default=7, ge=1, le=90, description="Resolved items close after this many days unconfirmed."
@@ -163,6 +218,7 @@ class SettingsSpec(_Strict):
         description='Sites whose pages may call the API from a browser, e.g. "https://h5.wanqinglu.gov.cn".',
     )
     wechat: WechatSpec | None = None
+    attendance: AttendanceSpec = AttendanceSpec()
     volunteer_skills: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
         default_factory=lambda: list(DEFAULT_VOLUNTEER_SKILLS),
         max_length=100,
@@ -192,6 +248,7 @@ class Manifest(_Strict):
     categories: list[CategorySpec] = []
     communities: list[CommunitySpec] = Field(min_length=1)
     appointment_types: list[AppointmentTypeSpec] = []
+    inspection_checklists: list[ChecklistSpec] = []
     staff: list[StaffSpec] = []
 
     def size(self) -> int:
@@ -201,6 +258,7 @@ class Manifest(_Strict):
             + len(self.categories)
             + len(self.staff)
             + len(self.appointment_types)
+            + sum(1 + len(c.items) for c in self.inspection_checklists)
             + sum(1 + len(c.rooms) + sum(1 + len(g.buildings) for g in c.grids) for c in self.communities)
         )
 
@@ -230,6 +288,11 @@ _MESSAGES = {
     "date_from_datetime_parsing": "应为日期（如 2026-10-09）",
     "date_parsing": "应为日期（如 2026-10-09）",
     "dict_type": "应为表",
+    "time_parsing": "应为时刻（如 08:30）",
+    "time_type": "应为时刻（如 08:30）",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "tuple_type": "应为 [经度, 纬度]",
 }
 
 
@@ -299,6 +362,15 @@ def _cross_reference_problems(m: Manifest) -> list[tuple[str, str]]:
     for i, category in enumerate(m.categories):
         if category.default_department and category.default_department not in departments:
             problems.append((f"categories[{i}].default_department", f"没有代码为“{category.default_department}”的部门"))
+    categories = {c.code for c in m.categories}
+    problems += _duplicates("inspection_checklists", [c.code for c in m.inspection_checklists])
+    for i, checklist in enumerate(m.inspection_checklists):
+        problems += _duplicates(f"inspection_checklists[{i}].items", [item.code for item in checklist.items])
+        for j, item in enumerate(checklist.items):
+            if item.category not in categories:
+                problems.append(
+                    (f"inspection_checklists[{i}].items[{j}].category", f"没有代码为“{item.category}”的诉求类别")
+                )
     for i, community in enumerate(m.communities):
         problems += _duplicates(f"communities[{i}].rooms", [r.name for r in community.rooms])
         for j, grid in enumerate(community.grids):

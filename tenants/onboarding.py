@@ -20,6 +20,7 @@ from models.appointments import AppointmentType
 from models.base import TenantOwned, new_id
 from models.bookings import Room
 from models.complaints import ComplaintCategory
+from models.inspections import Checklist, ChecklistItem
 from models.organisation import Building, Community, Department, Grid
 from models.passwords import Passwords
 from models.people import Role, RoleGrant, User
@@ -119,7 +120,10 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
         for g in c.grids:
             worker_id = users[(g.worker,)].id if g.worker else None
             sync.put(
-                grids, Grid, {"code": g.code}, {"name": g.name, "community_id": community_id, "worker_id": worker_id}
+                grids,
+                Grid,
+                {"code": g.code},
+                {"name": g.name, "community_id": community_id, "worker_id": worker_id, "boundary": g.boundary},
             )
     await session.flush()
     buildings = await sync.existing(Building, ["code"])
@@ -127,7 +131,19 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
         for g in c.grids:
             for b in g.buildings:
                 grid_id = grids[(g.code,)].id
-                sync.put(buildings, Building, {"code": b.code}, {"name": b.name, "units": b.units, "grid_id": grid_id})
+                longitude, latitude = b.location or (None, None)
+                sync.put(
+                    buildings,
+                    Building,
+                    {"code": b.code},
+                    {
+                        "name": b.name,
+                        "units": b.units,
+                        "grid_id": grid_id,
+                        "longitude": longitude,
+                        "latitude": latitude,
+                    },
+                )
     await session.flush()
 
     categories = await sync.existing(ComplaintCategory, ["code"])
@@ -144,6 +160,8 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
                 "default_department_id": department,
             },
         )
+    await session.flush()
+    await _sync_checklists(sync, m, categories)
     rooms = await sync.existing(Room, ["community_id", "name"])
     for c in m.communities:
         for r in c.rooms:
@@ -165,6 +183,23 @@ async def _apply(sync: _Sync, m: Manifest, passwords: Passwords) -> None:
             {"name": kind.name, "department_id": department_id, "room_id": room_id},
         )
     await session.flush()
+
+
+async def _sync_checklists(sync: _Sync, m: Manifest, categories: dict[tuple[Any, ...], Any]) -> None:
+    checklists = await sync.existing(Checklist, ["code"])
+    for c in m.inspection_checklists:
+        sync.put(checklists, Checklist, {"code": c.code}, {"name": c.name})
+    await sync.session.flush()
+    items = await sync.existing(ChecklistItem, ["checklist_id", "code"])
+    for c in m.inspection_checklists:
+        for position, item in enumerate(c.items):
+            sync.put(
+                items,
+                ChecklistItem,
+                {"checklist_id": checklists[(c.code,)].id, "code": item.code},
+                {"label": item.label, "position": position, "category_id": categories[(item.category,)].id},
+            )
+    await sync.session.flush()
 
 
 async def _sync_grants(

@@ -22,9 +22,10 @@ from tenants.context import unit_of_work
 from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
 from tests import codes
+from tests.gridwork import MAPPED
 from tests.local_servers import serving
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
-from tests.support import PASSWORD, TEXTS, Api, Clock, TenantHandle
+from tests.support import TEXTS, Api, Clock, TenantHandle, staff
 
 BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
 if BACKEND not in ("postgresql", "sqlite"):
@@ -46,10 +47,6 @@ def answered_codes_are_in_the_contract() -> Iterator[None]:
     yield
     unknown = codes.seen - codes.in_the_sdl()
     assert not unknown, f"answered codes missing from ErrorCode in schema/schema.graphql: {sorted(unknown)}"
-
-
-def staff(phone: str, name: str, *roles: dict[str, str]) -> dict[str, object]:
-    return {"phone": phone, "name": name, "roles": list(roles), "initial_password": PASSWORD}
 
 
 ALPHA = {
@@ -239,6 +236,12 @@ async def alpha(app: Starlette) -> TenantHandle:
 @pytest.fixture(scope="session")
 async def beta(app: Starlette) -> TenantHandle:
     return await _handle(app, BETA)
+
+
+@pytest.fixture(scope="session")
+async def mapped(app: Starlette) -> TenantHandle:
+    """A street office drawn on the map, with working hours and a checklist (tests.gridwork)."""
+    return await _handle(app, MAPPED)
 
 
 @pytest.fixture(scope="session")

@@ -86,6 +86,11 @@ REQUEST_PHONE_CODE = """mutation($input: RequestPhoneCodeInput!) {
   requestPhoneCode(input: $input) { retryAfterSeconds errors { field code message } } }"""
 
 
+def staff(phone: str, name: str, *roles: dict[str, str]) -> dict[str, object]:
+    """A manifest's staff member who can sign in with PASSWORD."""
+    return {"phone": phone, "name": name, "roles": list(roles), "initial_password": PASSWORD}
+
+
 def gid(type_name: str, value: uuid.UUID) -> str:
     return to_base64(type_name, str(value))
 

@@ -76,6 +76,7 @@ async def test_the_demo_is_shaped_like_the_source_story_and_covers_every_state(d
     data = await demo_api.data(
         """{ communities(first: 10) { edges { node { grids(first: 100) { edges { cursor } } } } }
              complaintCounts { byStatus { status count } total }
+             fromResidents: complaints(first: 1, filter: {sources: [APP]}) { totalCount }
              roomBookings(first: 100) { edges { node { status } } }
              appointments(first: 100) { edges { node { status } } } }""",
         token=admin,
@@ -93,7 +94,8 @@ async def test_the_demo_is_shaped_like_the_source_story_and_covers_every_state(d
         "REOPENED",
         "WITHDRAWN",
     }
-    assert data["complaintCounts"]["total"] == 300
+    # 300 from residents; inspection rounds (tenants/demo_gridwork.py) filed the rest.
+    assert data["fromResidents"]["totalCount"] == 300 < data["complaintCounts"]["total"]
     assert {"APPROVED", "PENDING", "COMPLETED"} <= {e["node"]["status"] for e in data["roomBookings"]["edges"]}
     assert {e["node"]["status"] for e in data["appointments"]["edges"]} == {
         "SUBMITTED",
@@ -144,6 +146,7 @@ class Walkthrough:
         self.tokens: dict[str, str] = {}  # phone → access token, for accounts made on the way
         self.refresh_token: str | None = None
         self.booking_id: str | None = None
+        self.round_id: str | None = None
         self.slot: dict[str, str] | None = None
         self.today = datetime.now(UTC).astimezone(SHANGHAI).date()
 
@@ -198,6 +201,26 @@ class Walkthrough:
             case "<RoomBooking id>":
                 assert self.booking_id
                 return self.booking_id
+            case "<InspectionRound id>":
+                assert self.round_id
+                return self.round_id
+            case "<青年路社区第1网格 Grid id>":
+                grids = await self.ask(
+                    "{ myWorkday { date } inspectionRounds(first: 1) { edges { node { grid { id name } } } } }",
+                    "13904721001",
+                )
+                return str(grids["inspectionRounds"]["edges"][0]["node"]["grid"]["id"])
+            case "<日常巡查 InspectionChecklist id>" | "<its 消防通道 item id>":
+                lists = await self.ask(
+                    "{ inspectionChecklists(first: 10) { edges { node { id name items { id label } } } } }",
+                    "13904721001",
+                )
+                daily = next(
+                    e["node"] for e in lists["inspectionChecklists"]["edges"] if e["node"]["name"] == "日常巡查"
+                )
+                if placeholder.startswith("<its"):
+                    return str(next(i["id"] for i in daily["items"] if i["label"].startswith("消防通道")))
+                return str(daily["id"])
         return await self.volunteering(placeholder)
 
     async def free_slot(self, phone: str | None) -> dict[str, str]:
@@ -283,6 +306,8 @@ class Walkthrough:
                     self.tokens[owner] = tokens["accessToken"]
             if payload.get("booking"):
                 self.booking_id = payload["booking"]["id"]
+            if (payload.get("round") or {}).get("id"):
+                self.round_id = payload["round"]["id"]
 
     async def run(self, example: Example) -> dict[str, Any]:
         document = example.document
