@@ -160,6 +160,7 @@ def wanjia_server(options: Options, proxy_port: int | None = None) -> Server:
         env={
             "WANJIA_ENV": "production",
             "WANJIA_SECRET_KEY": options.secret,
+            "WANJIA_PERSONAL_DATA_KEY": options.secret,
             "WANJIA_DATABASE_URL": _through(options.db.app_url, proxy_port),
             "WANJIA_LOG_LEVEL": "INFO",
             # Long enough for a whole run; a token's lifetime costs nothing per request.
@@ -178,6 +179,7 @@ def postgraphile_server(options: Options, proxy_port: int | None = None) -> Serv
         env={
             "DATABASE_URL": _through(options.db.app_dsn, proxy_port),
             "WANJIA_SECRET_KEY": options.secret,
+            "WANJIA_PERSONAL_DATA_KEY": options.secret,
             "PORT": "{port}",
             "NODE_ENV": "production",
         },
@@ -545,6 +547,7 @@ def main() -> None:
             **os.environ,
             "WANJIA_ENV": "production",
             "WANJIA_SECRET_KEY": options.secret,
+            "WANJIA_PERSONAL_DATA_KEY": options.secret,
             "WANJIA_DATABASE_URL": db.app_url,
         },
         check=True,

@@ -2,12 +2,14 @@
 
 from models.appointments import Appointment, AppointmentEvent, AppointmentType
 from models.attendance import MissedCheckIn, Punch, Shift
+from models.audit import FullViewEntry
 from models.auth import RefreshToken, WechatIdentity
 from models.badges import BadgeRegistration, WorkerBadge
 from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.households import HouseholdHistoryEntry, HouseholdMember, HouseholdMemberTag
 from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.notifications import Notification
 from models.organisation import Building, Community, Department, Grid, Household
@@ -17,6 +19,7 @@ from models.phone_codes import PhoneCode
 from models.tenants import Tenant, TenantStatus
 from models.throttles import Throttle
 from models.uploads import PendingUpload
+from models.visits import CareReminder, HouseholdVisit, VisitFinding, VisitPhoto
 from models.volunteers import (
     Volunteer,
     VolunteerActivity,
@@ -36,6 +39,7 @@ __all__ = [
     "BadgeRegistration",
     "Base",
     "Building",
+    "CareReminder",
     "Checklist",
     "ChecklistItem",
     "Community",
@@ -44,8 +48,13 @@ __all__ = [
     "ComplaintEvent",
     "Department",
     "Finding",
+    "FullViewEntry",
     "Grid",
     "Household",
+    "HouseholdHistoryEntry",
+    "HouseholdMember",
+    "HouseholdMemberTag",
+    "HouseholdVisit",
     "InspectionRound",
     "MissedCheckIn",
     "Notification",
@@ -67,6 +76,8 @@ __all__ = [
     "TenantStatus",
     "Throttle",
     "User",
+    "VisitFinding",
+    "VisitPhoto",
     "Volunteer",
     "VolunteerActivity",
     "VolunteerActivityEvent",

@@ -46,6 +46,7 @@ class NotificationKind(enum.StrEnum):
     VOLUNTEER_ACTIVITY_CANCELLED = "volunteer_activity_cancelled"
     VOLUNTEER_ACTIVITY_REMINDER = "volunteer_activity_reminder"
     CHECK_IN_MISSING = "check_in_missing"
+    CARE_VISIT_OVERDUE = "care_visit_overdue"
 
 
 class SubjectType(enum.StrEnum):
@@ -59,6 +60,7 @@ class SubjectType(enum.StrEnum):
     RESIDENT = "Resident"
     VOLUNTEER = "Volunteer"
     VOLUNTEER_ACTIVITY = "VolunteerActivity"
+    HOUSEHOLD = "Household"
 
 
 @dataclass(frozen=True)

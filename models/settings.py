@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "wanjia-development-secret-do-not-use-in-production"
+DEVELOPMENT_PERSONAL_DATA_KEY = "wanjia-development-personal-data-key-do-not-use-in-production"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class Settings(BaseSettings):
     database_pool_timeout: float = 30.0
 
     secret_key: str | None = None
+    # Encrypts identity card numbers at rest and keys their blind index (models.households).
+    # Changing it makes every stored number unreadable: keep it with the database's backups'
+    # keys, never in the database.
+    personal_data_key: SecretStr | None = None
     access_token_seconds: int = 15 * 60
     # How stale a token's grounds may be: a sign-out, role change or suspension seen by another
     # process takes effect within this time, and live subscriptions re-check at this interval.
@@ -180,6 +185,12 @@ class Settings(BaseSettings):
             self.secret_key = DEVELOPMENT_SECRET
         elif self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("WANJIA_SECRET_KEY must be at least 32 characters in production")
+        if self.personal_data_key is None:
+            if self.env == "production":
+                raise ValueError("WANJIA_PERSONAL_DATA_KEY must be set when WANJIA_ENV=production")
+            self.personal_data_key = SecretStr(DEVELOPMENT_PERSONAL_DATA_KEY)
+        elif self.env == "production" and len(self.personal_data_key.get_secret_value()) < 32:
+            raise ValueError("WANJIA_PERSONAL_DATA_KEY must be at least 32 characters in production")
         return self
 
     @property

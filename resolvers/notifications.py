@@ -52,6 +52,7 @@ KIND_NAMES = {
     NotificationKind.VOLUNTEER_ACTIVITY_CANCELLED: "报名的志愿活动已取消",
     NotificationKind.VOLUNTEER_ACTIVITY_REMINDER: "报名的志愿活动即将开始",
     NotificationKind.CHECK_IN_MISSING: "网格员到截止时间未签到",
+    NotificationKind.CARE_VISIT_OVERDUE: "关爱对象的入户走访超期",
 }
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from models.audit import AuditedField, SubjectKind
 from models.errors import ErrorCode
 from models.organisation import Building, Grid, Household
 from models.people import (
@@ -29,7 +30,8 @@ from models.people import (
     normalise_phone,
 )
 from models.phone_codes import CodePurpose
-from resolvers import badges, wechat
+from resolvers import badges, households, wechat
+from resolvers.audit import whole_value
 from resolvers.auth import check_new_password
 from resolvers.errors import DomainError, InputCheck, Issue, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader
@@ -70,6 +72,7 @@ class PersonRow:
     name: str
     phone: str
     community_id: uuid.UUID | None  # a resident's home community (admins over it see the phone whole)
+    served_by: uuid.UUID | None  # a verified resident's grid worker (who sees the phone whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +119,12 @@ RESIDENT = Selection(
     )
     .join(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id)),
 )
+# A registration not yet verified is only a claim to live in a grid: its grid worker gets the
+# phone whole once they have verified it.
+SERVED_BY = case((ResidentProfile.status == ResidentStatus.VERIFIED, Grid.worker_id), else_=None)
 PERSON = Selection(
     PersonRow,
-    select(User.id, User.name, User.phone, Grid.community_id)
+    select(User.id, User.name, User.phone, Grid.community_id, SERVED_BY.label("served_by"))
     .outerjoin(ResidentProfile, (ResidentProfile.tenant_id == User.tenant_id) & (ResidentProfile.id == User.id))
     .outerjoin(
         Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id)
@@ -148,17 +154,38 @@ def _residents_in_scope(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def sees_full_contact(ctx: RequestContext, person_id: uuid.UUID, community_id: uuid.UUID | None) -> bool:
-    """Whole phone numbers go to the person themself and to admins over them; everyone else,
-    grid workers included, gets them masked."""
+def sees_full_contact(
+    ctx: RequestContext,
+    person_id: uuid.UUID,
+    community_id: uuid.UUID | None,
+    served_by: uuid.UUID | None = None,
+) -> bool:
+    """Whole phone numbers go to the person themself, to admins over them and to the grid worker
+    serving them (`served_by`: a verified resident's); everyone else gets them masked."""
     viewer = ctx.viewer
     if viewer is None:
         return False
-    return viewer.user_id == person_id or viewer.administers(community_id)
+    return (
+        viewer.user_id == person_id
+        or viewer.administers(community_id)
+        or (served_by is not None and served_by == viewer.user_id)
+    )
 
 
-def shown_phone(ctx: RequestContext, person_id: uuid.UUID, phone: str, community_id: uuid.UUID | None = None) -> str:
-    return phone if sees_full_contact(ctx, person_id, community_id) else mask_phone(phone)
+def shown_phone(
+    ctx: RequestContext,
+    person_id: uuid.UUID,
+    phone: str,
+    community_id: uuid.UUID | None = None,
+    served_by: uuid.UUID | None = None,
+    *,
+    whole: bool | None = None,
+) -> str:
+    """`whole` decides where the caller knows better (a resident's own grid worker); every whole
+    phone shown to someone else is audited."""
+    if not (whole if whole is not None else sees_full_contact(ctx, person_id, community_id, served_by)):
+        return mask_phone(phone)
+    return whole_value(ctx, phone, SubjectKind.PERSON, person_id, AuditedField.PHONE, owner_id=person_id)
 
 
 def shown_id_number(
@@ -166,7 +193,9 @@ def shown_id_number(
 ) -> str | None:
     if id_number is None:
         return None
-    return id_number if sees_full_contact(ctx, person_id, community_id) else mask_id_number(id_number)
+    if not sees_full_contact(ctx, person_id, community_id):
+        return mask_id_number(id_number)
+    return whole_value(ctx, id_number, SubjectKind.PERSON, person_id, AuditedField.ID_NUMBER, owner_id=person_id)
 
 
 async def _visible_people(
@@ -386,7 +415,8 @@ _STATUS_NAMES = {
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
 async def verify_resident(ctx: RequestContext, resident_id: uuid.UUID) -> uuid.UUID:
-    """Links the resident to the household of their building and room, creating it if new."""
+    """Links the resident to the household of their building and room, creating it if new, and
+    makes them its member (resolvers.households.join_household)."""
     session = session_of(ctx)
     profile = await _pending_in_scope(ctx, resident_id)
     household_id = await session.scalar(
@@ -401,6 +431,7 @@ async def verify_resident(ctx: RequestContext, resident_id: uuid.UUID) -> uuid.U
     profile.status = ResidentStatus.VERIFIED
     profile.reviewed_at = ctx.clock()
     await session.flush()
+    await households.join_household(ctx, household_id, profile.id)
     return profile.id
 
 

@@ -19,6 +19,7 @@ from models.complaints import Complaint, ComplaintStatus
 from models.inspections import InspectionRound
 from models.organisation import Building, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User
+from resolvers import visits
 from resolvers.errors import not_found
 from resolvers.loaders import loader
 from resolvers.pagination import Page, PageRequest, paginate
@@ -123,6 +124,10 @@ async def complaints_waiting(ctx: RequestContext, worker_id: uuid.UUID) -> int:
 
 async def registrations_to_verify(ctx: RequestContext, worker_id: uuid.UUID) -> int:
     return await loader(ctx, _to_verify).load(worker_id)
+
+
+async def care_visits_due(ctx: RequestContext, worker_id: uuid.UUID) -> int:
+    return await loader(ctx, visits.care_visits_due_by_worker).load(worker_id)
 
 
 async def rounds_in_week(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> int:

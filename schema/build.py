@@ -39,22 +39,25 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from schema import (
     appointments,
     attendance,
+    audit,
     auth,
     badges,
     bookings,
     complaints,
+    households,
     inspections,
     notifications,
     organisation,
     people,
     scalars,
     tenants,
+    visits,
     volunteers,
     workday,
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
-from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
+from schema.extensions import AuditFullViews, PresentErrors, UnitOfWork, is_expected, present
 from schema.ids import MalformedIds, resolve_node
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -89,6 +92,9 @@ def _root_types() -> tuple[type, type]:
             attendance.Query,
             inspections.Query,
             workday.Query,
+            households.Query,
+            visits.Query,
+            audit.Query,
         ),
     )
     mutation = merge_types(
@@ -104,6 +110,8 @@ def _root_types() -> tuple[type, type]:
             badges.Mutation,
             attendance.Mutation,
             inspections.Mutation,
+            households.Mutation,
+            visits.Mutation,
         ),
     )
     return query, mutation
@@ -204,6 +212,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=512),
         lambda: CostLimit(limit=protections.max_cost, paging=paging),
         UnitOfWork,
+        AuditFullViews,
         MalformedIds,
         lambda: PresentErrors(production=protections.production),
     ]

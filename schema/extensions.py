@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import StreamExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import AwaitableOrValue
 
+from models.audit import AuditedValue
 from models.database import is_unavailable
 from models.errors import ErrorCode
 from resolvers.errors import DomainError
@@ -37,6 +40,21 @@ class UnitOfWork(SchemaExtension):
         async with caller.unit_of_work(writes=operation == OperationType.MUTATION) as ctx:
             self.execution_context.context = ctx
             yield
+
+
+class AuditFullViews(SchemaExtension):
+    """Notes each whole phone or ID number (models.audit.AuditedValue) as the field carrying it
+    resolves into the response, for the unit of work to log in one insert at its end. Such
+    values are plain attributes of the objects built for the response: only synchronous
+    results are looked at, and awaitables go on untouched, keeping DataLoaders' batches whole."""
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> AwaitableOrValue[Any]:
+        result = _next(root, info, *args, **kwargs)
+        if isinstance(result, AuditedValue):
+            info.context.full_views.add(result.view)
+        return result
 
 
 def is_expected(error: GraphQLError) -> bool:

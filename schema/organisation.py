@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 
 from models.geometry import rings_of
-from resolvers import appointments, bookings, complaints, inspections, organisation, people, volunteers
+from resolvers import appointments, bookings, complaints, contacts, inspections, organisation, people, volunteers
 from schema.common import Connection, Info, ScopedNode, connection, nodes_by_id, page_request, referenced
 from schema.cost import cost
 
@@ -28,10 +28,25 @@ class Community(ScopedNode):
     async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Community | None]:
         return await nodes_by_id(node_ids, lambda i: organisation.community(info.context, i), cls.from_row)
 
-    @strawberry.field(description="The community's grids, by code.")
+    @strawberry.field(description="The community's grids, by code, each with its worker (the worker cards).")
     async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Grid]:
         page = await organisation.grids_of_community(info.context, self.id, page_request(info, first, after))
         return connection(page, Grid.from_row)
+
+    @strawberry.field(
+        description="Address, office phone, hours and map point; null if the street office gave none. Public."
+    )
+    async def contact_card(self, info: Info) -> ContactCard | None:
+        card = await contacts.contact_card(info.context, self.code)
+        if card is None:
+            return None
+        return ContactCard(
+            address=card.address,
+            office_phone=card.office_phone,
+            office_hours=card.office_hours,
+            latitude=card.latitude,
+            longitude=card.longitude,
+        )
 
 
 # The domains whose items show people (a complaint's reporter, a booking's resident): a person
@@ -62,8 +77,27 @@ class Person(ScopedNode):
         )
 
 
-def person_from_row(info: Info, row: people.PersonRow) -> Person:
-    return Person(id=row.id, name=row.name, phone=people.shown_phone(info.context, row.id, row.phone, row.community_id))
+def person_from_row(info: Info, row: people.PersonRow, *, whole: bool | None = None) -> Person:
+    """`whole`: the caller's own grid worker, whose phone they see whole (resolvers.contacts)."""
+    phone = people.shown_phone(info.context, row.id, row.phone, row.community_id, row.served_by, whole=whole)
+    return Person(id=row.id, name=row.name, phone=phone)
+
+
+async def grid_worker_of(info: Info, grid_id: uuid.UUID, worker_id: uuid.UUID | None) -> Person | None:
+    card = await contacts.grid_worker(info.context, grid_id, worker_id) if worker_id is not None else None
+    if card is None:
+        return None
+    row, whole = card
+    return person_from_row(info, row, whole=whole)
+
+
+@strawberry.type(description="A community's contact card (联系我们), as the street office's settings give it.")
+class ContactCard:
+    address: str
+    office_phone: str = strawberry.field(description="The office's landline or service number: public, never masked.")
+    office_hours: str = strawberry.field(description="As shown on the office's door.")
+    latitude: float | None = strawberry.field(description="The office on a map, GCJ-02 (as Chinese map SDKs use).")
+    longitude: float | None = strawberry.field(description="GCJ-02.")
 
 
 @strawberry.type(
@@ -114,12 +148,11 @@ class Grid(ScopedNode):
         row = await organisation.grid(info.context, self.id)
         return _rings(row.boundary) if row else None
 
-    @strawberry.field(description="The grid worker (专属网格员); null for anonymous callers or a grid without one.")
+    @strawberry.field(
+        description="The grid worker (专属网格员); null for anonymous callers or a grid without one. The grid's verified residents see the phone whole, to call them (audited)."
+    )
     async def worker(self, info: Info) -> Person | None:
-        if self.worker_id is None:
-            return None
-        row = await people.person(info.context, self.worker_id)
-        return person_from_row(info, row) if row is not None else None
+        return await grid_worker_of(info, self.id, self.worker_id)
 
     @strawberry.field(description="The grid's buildings, by code.")
     async def buildings(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Building]:

@@ -27,7 +27,7 @@ from schema.common import (
     shanghai,
 )
 from schema.cost import cost
-from schema.organisation import Building, Community, Department, Grid, Person, person_from_row
+from schema.organisation import Building, Community, Department, Grid, Person, grid_worker_of, person_from_row
 
 if TYPE_CHECKING:  # see mirror_enum
     RoleType = Role
@@ -82,7 +82,7 @@ class Resident(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     phone: str = strawberry.field(
-        description="Masked (138****1234) unless the caller is the resident or an admin over them."
+        description="Masked (138****1234) unless the caller is the resident, an admin over them or, once verified, their grid worker (audited)."
     )
     id_number: str | None = strawberry.field(
         description="Identity card number, masked like the phone; null if not given."
@@ -100,7 +100,13 @@ class Resident(ScopedNode):
         return cls(
             id=row.id,
             name=row.name,
-            phone=people.shown_phone(info.context, row.id, row.phone, row.community_id),
+            phone=people.shown_phone(
+                info.context,
+                row.id,
+                row.phone,
+                row.community_id,
+                row.worker_id if row.status is ResidentStatus.VERIFIED else None,
+            ),
             id_number=people.shown_id_number(info.context, row.id, row.id_number, row.community_id),
             status=ResidentStatusType(row.status),
             room=row.room,
@@ -133,12 +139,11 @@ class Resident(ScopedNode):
         row = await people.person(info.context, worker_id) if worker_id else None
         return person_from_row(info, row) if row else None
 
-    @strawberry.field(description="The resident's own grid worker (专属网格员).")
+    @strawberry.field(
+        description="The resident's own grid worker (专属网格员): the phone whole for the resident once verified."
+    )
     async def grid_worker(self, info: Info) -> Person | None:
-        if self.worker_id is None:
-            return None
-        row = await people.person(info.context, self.worker_id)
-        return person_from_row(info, row) if row else None
+        return await grid_worker_of(info, self.grid.id, self.worker_id)
 
 
 @strawberry.type(description="The signed-in caller. `node()` finds it only for the caller themself.")

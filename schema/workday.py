@@ -56,6 +56,12 @@ class Workday:
     async def registrations_to_verify(self, info: Info) -> int:
         return await workday.registrations_to_verify(info.context, self.worker_id)
 
+    @strawberry.field(
+        description="Care households of the worker's grids due for a home visit by this time tomorrow or overdue: open them with careVisitsDue(withinDays: 1)."
+    )
+    async def visits_due(self, info: Info) -> int:
+        return await workday.care_visits_due(info.context, self.worker_id)
+
     @strawberry.field(description="Inspection rounds the worker started that day.")
     async def rounds_today(self, info: Info) -> int:
         return await workday.rounds_on(info.context, self.worker_id, self.date)

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from resolvers import appointments, attendance, auth, bookings, complaints, volunteers
+from resolvers import appointments, attendance, auth, bookings, complaints, visits, volunteers
 from tenants.context import Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -31,6 +31,7 @@ class SweepReport:
     identity_rows_expired: int
     volunteers: volunteers.SweepReport
     check_ins_missing: int
+    care_visits_overdue: int
 
     @property
     def anything(self) -> bool:
@@ -44,6 +45,7 @@ class SweepReport:
             self.volunteers.reminded,
             self.volunteers.completed,
             self.check_ins_missing,
+            self.care_visits_overdue,
         )
         return any(counts)
 
@@ -65,6 +67,7 @@ async def sweep_tenant(services: Services, tenant: TenantInfo) -> SweepReport:
             identity_rows_expired=await auth.sweep(ctx),
             volunteers=await volunteers.sweep(ctx),
             check_ins_missing=await attendance.sweep(ctx),
+            care_visits_overdue=await visits.sweep(ctx),
         )
 
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from models.audit import FullView, FullViewEntry, full_view_rows
 from models.base import utcnow
 from models.broker import Broker, broker_for
 from models.database import WRITES, create_engine
@@ -126,6 +128,8 @@ class RequestContext:
     response: Any = None
     # A WebSocket's connection_init payload (subscriptions sign in with it).
     connection_params: dict[str, Any] | None = None
+    # Whole phones and ID numbers shown to the caller so far (models.audit), logged at the end.
+    full_views: set[FullView] = field(default_factory=set)
 
     @property
     def settings(self) -> Settings:
@@ -227,9 +231,31 @@ async def unit_of_work(
         try:
             yield ctx
             if writes:
+                await _log_full_views(ctx, session)
                 await session.commit()
             else:
                 await session.rollback()
+                if ctx.full_views:
+                    # A reading request writes nothing but this: in a short transaction of its
+                    # own, after the reads, so the log holds what was actually shown.
+                    await session.connection(execution_options={WRITES: True})
+                    await _log_full_views(ctx, session)
+                    await session.commit()
         finally:
             ctx.session = None
             ctx.loaders.forget()
+
+
+async def _log_full_views(ctx: RequestContext, session: AsyncSession) -> None:
+    """One INSERT for all the request's full views, however many people it showed."""
+    if not ctx.full_views or ctx.viewer is None or ctx.tenant is None:
+        return
+    rows = full_view_rows(
+        ctx.full_views,
+        tenant_id=ctx.tenant.id,
+        viewer_id=ctx.viewer.user_id,
+        at=ctx.clock(),
+        request_id=ctx.request_id,
+    )
+    await session.execute(insert(FullViewEntry).values(rows))
+    ctx.full_views.clear()

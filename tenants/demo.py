@@ -1,5 +1,6 @@
 """Demo data: the shipped street offices, their residents and households (Faker, zh_CN), their
-complaints, room bookings and appointments, a month of grid work, and a signed-in account for every role, so GraphiQL
+complaints, room bookings and appointments, volunteers, population records, a month of grid work
+and home visits, and a signed-in account for every role, so GraphiQL
 shows a living system."""
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import new_id, utcnow
+from models.households import IdNumberVault
 from models.organisation import Building, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from tenants.context import Services, unit_of_work
 from tenants.demo_bookings import add_appointments, add_bookings
 from tenants.demo_complaints import add_complaints
 from tenants.demo_gridwork import add_grid_work
+from tenants.demo_households import add_households
 from tenants.demo_volunteers import add_volunteers
 from tenants.directory import TenantInfo
 from tenants.manifests import MANIFESTS_DIR, load_manifest
@@ -61,8 +64,22 @@ async def load_demo(services: Services, progress: Progress = lambda _: None) -> 
                 await add_appointments(session, seed=demo.phone_prefix)
                 await add_volunteers(session, seed=demo.phone_prefix)
                 await add_grid_work(session, seed=demo.phone_prefix, community_code=manifest.communities[0].code)
+                await add_households(
+                    session,
+                    seed=demo.phone_prefix,
+                    vault=_vault(services),
+                    tenant_id=tenant.id,
+                    now=utcnow(),
+                    featured_grid=manifest.communities[0].grids[0].code,
+                )
         slugs.append(manifest.slug)
     return slugs
+
+
+def _vault(services: Services) -> IdNumberVault:
+    key = services.settings.personal_data_key
+    assert key is not None
+    return IdNumberVault(key.get_secret_value().encode())
 
 
 async def _add_residents(session: AsyncSession, demo: DemoTenant, password_hash: str, first_building: str) -> None:

@@ -203,6 +203,37 @@ class ChecklistSpec(_Strict):
     items: list[ChecklistItemSpec] = Field(min_length=1, max_length=50)
 
 
+class CareTagSpec(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=20)]
+    visit_every_days: int | None = Field(
+        default=None, ge=1, le=366, description="A household with a member so tagged is visited this often."
+    )
+
+
+DEFAULT_CARE_TAGS = (
+    CareTagSpec(name="独居老人", visit_every_days=7),
+    CareTagSpec(name="空巢老人", visit_every_days=14),
+    CareTagSpec(name="残疾人", visit_every_days=30),
+    CareTagSpec(name="低保", visit_every_days=30),
+    CareTagSpec(name="退役军人"),
+    CareTagSpec(name="重点关注", visit_every_days=14),
+)
+
+
+class ContactCardSpec(_Strict):
+    """A community's contact card, as residents see it (联系我们)."""
+
+    address: Annotated[str, Field(min_length=1, max_length=200)]
+    office_phone: Annotated[str, Field(pattern=r"^[0-9+() -]{5,30}$")] = Field(
+        description="The office's landline or service number, e.g. 0472-5123456."
+    )
+    office_hours: Annotated[str, Field(min_length=1, max_length=100)] = Field(
+        description="As shown on the door, e.g. 周一至周五 8:30–12:00、14:30–18:00."
+    )
+    latitude: float | None = Field(default=None, ge=3.8, le=53.6, description="GCJ-02, as Chinese map SDKs use.")
+    longitude: float | None = Field(default=None, ge=73.4, le=135.1, description="GCJ-02.")
+
+
 class SettingsSpec(_Strict):
     complaint_auto_close_days: int = Field(
         default=7, ge=1, le=90, description="Resolved items close after this many days unconfirmed."
@@ -223,6 +254,14 @@ class SettingsSpec(_Strict):
         default_factory=lambda: list(DEFAULT_VOLUNTEER_SKILLS),
         max_length=100,
         description="Skills volunteers pick from (they may add their own tags too).",
+    )
+    care_tags: list[CareTagSpec] = Field(
+        default_factory=lambda: list(DEFAULT_CARE_TAGS),
+        max_length=50,
+        description="Care tags of household members (独居老人 …), each with how often its households are visited.",
+    )
+    community_contacts: dict[Code, ContactCardSpec] = Field(
+        default_factory=dict, description="Each community's contact card, by community code."
     )
 
 
@@ -359,6 +398,10 @@ def _cross_reference_problems(m: Manifest) -> list[tuple[str, str]]:
             problems.append((f"appointment_types[{i}].department", f"没有代码为“{kind.department}”的部门"))
         if kind.room is not None and (kind.room.community, kind.room.name) not in rooms:
             problems.append((f"appointment_types[{i}].room", "communities 中没有这个功能室"))
+    for code in m.settings.community_contacts:
+        if code not in communities:
+            problems.append((f"settings.community_contacts.{code}", "communities 中没有这个社区代码"))
+    problems += _duplicates("settings.care_tags", [t.name for t in m.settings.care_tags])
     for i, category in enumerate(m.categories):
         if category.default_department and category.default_department not in departments:
             problems.append((f"categories[{i}].default_department", f"没有代码为“{category.default_department}”的部门"))

@@ -52,6 +52,17 @@ def answered_codes_are_in_the_contract() -> Iterator[None]:
 ALPHA = {
     "slug": "alpha",
     "name": "阿尔法街道",
+    "settings": {
+        "community_contacts": {
+            "A1": {
+                "address": "阿尔法街道东风路 1 号",
+                "office_phone": "0472-5100001",
+                "office_hours": "周一至周五 8:30–12:00、14:30–18:00",
+                "latitude": 40.6571,
+                "longitude": 109.8402,
+            }
+        }
+    },
     "departments": [{"code": "justice", "name": "司法所"}, {"code": "civil", "name": "民政办"}],
     "categories": [{"code": "environment", "name": "环境卫生", "acknowledge_hours": 4, "resolve_days": 3}],
     "appointment_types": [
@@ -185,6 +196,7 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "env": "test",
         "database_url": database_url,
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "personal_data_key": "test-personal-data-key-that-is-long-enough-0123456789",
         "argon2_time_cost": 1,
         "argon2_memory_kib": 64,
         "login_failure_delay_seconds": 0,
@@ -275,6 +287,9 @@ def wanjia(database: ProvisionedDatabase, settings: Settings, monkeypatch: pytes
             "WANJIA_DATABASE_URL": database.app_url,
             "WANJIA_MIGRATION_DATABASE_URL": database.owner_url,
             "WANJIA_SECRET_KEY": settings.secret_key or "",
+            "WANJIA_PERSONAL_DATA_KEY": settings.personal_data_key.get_secret_value()
+            if settings.personal_data_key
+            else "",
             "WANJIA_UPLOAD_DIR": str(settings.upload_dir),
             "WANJIA_ARGON2_TIME_COST": str(settings.argon2_time_cost),
             "WANJIA_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),

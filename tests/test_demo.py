@@ -221,6 +221,19 @@ class Walkthrough:
                 if placeholder.startswith("<its"):
                     return str(next(i["id"] for i in daily["items"] if i["label"].startswith("消防通道")))
                 return str(daily["id"])
+            case "<a Building id of their grid>":
+                found = await self.ask("{ households(first: 1) { edges { node { building { id } } } } }", example.phone)
+                return str(found["households"]["edges"][0]["node"]["building"]["id"])
+            case "<Household id>":
+                found = await self.ask("{ households(first: 1) { edges { node { id } } } }", example.phone)
+                return str(found["households"]["edges"][0]["node"]["id"])
+            case "<ComplaintCategory id>":
+                found = await self.ask("{ complaintCategories(first: 1) { edges { node { id } } } }", None)
+                return str(found["complaintCategories"]["edges"][0]["node"]["id"])
+            case "<a month ago>":
+                return (datetime.now(UTC) - timedelta(days=30)).astimezone(SHANGHAI).isoformat(timespec="seconds")
+            case "<now>":
+                return datetime.now(UTC).astimezone(SHANGHAI).isoformat(timespec="seconds")
         return await self.volunteering(placeholder)
 
     async def free_slot(self, phone: str | None) -> dict[str, str]:

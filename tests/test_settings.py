@@ -23,3 +23,16 @@ def test_production_without_a_secret_is_a_start_up_error(monkeypatch: pytest.Mon
     monkeypatch.setenv("WANJIA_SECRET_KEY", "short")
     with pytest.raises(ValueError, match="32 characters"):
         Settings()
+
+
+def test_production_without_a_personal_data_key_is_a_start_up_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANJIA_ENV", "production")
+    monkeypatch.setenv("WANJIA_SECRET_KEY", "a-production-secret-that-is-long-enough-0123")
+    monkeypatch.delenv("WANJIA_PERSONAL_DATA_KEY", raising=False)
+    with pytest.raises(ValueError, match="WANJIA_PERSONAL_DATA_KEY"):
+        Settings()
+    monkeypatch.setenv("WANJIA_PERSONAL_DATA_KEY", "short")
+    with pytest.raises(ValueError, match="32 characters"):
+        Settings()
+    monkeypatch.setenv("WANJIA_PERSONAL_DATA_KEY", "a-personal-data-key-that-is-long-enough-0123")
+    assert Settings().personal_data_key is not None

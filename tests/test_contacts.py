@@ -1,0 +1,145 @@
+"""Contacts and the one-to-one line: the community's card, each grid's worker as residents see
+them, whole phones both ways once a resident is verified, and the audit log of every whole
+value shown to someone other than its owner (tenant admins only)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from strawberry.relay import from_base64
+
+from tests.conftest import COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, WORKER_2
+from tests.support import Api, TenantHandle, fresh_phone, gid
+from tests.test_households import fewest_statements, member, register_household
+
+CARD = "{ communities(first: 10) { edges { node { code contactCard { address officePhone officeHours latitude longitude } } } } }"
+MY_WORKER = "{ me { resident { status gridWorker { id name phone } } } }"
+GRIDS = "{ communities(first: 1) { edges { node { grids(first: 10) { edges { node { code worker { name phone } } } } } } } }"
+AUDIT = """query($filter: FullViewAuditFilter) { fullViewAudit(first: 100, filter: $filter) { totalCount
+  edges { node { viewerName viewer subjectKind subjectId field } } } }"""
+
+
+async def test_a_communitys_contact_card_is_public(api: Api) -> None:
+    cards = {
+        e["node"]["code"]: e["node"]["contactCard"]
+        for e in (await api.data(CARD, tenant="alpha"))["communities"]["edges"]
+    }
+    assert cards["A1"] == {
+        "address": "阿尔法街道东风路 1 号",
+        "officePhone": "0472-5100001",
+        "officeHours": "周一至周五 8:30–12:00、14:30–18:00",
+        "latitude": 40.6571,
+        "longitude": 109.8402,
+    }
+    assert cards["A2"] is None
+    beta = (await api.data(CARD, tenant="beta"))["communities"]["edges"]
+    assert [e["node"]["contactCard"] for e in beta] == [None]
+
+
+async def verified_resident(api: Api, alpha: TenantHandle, building: str = "A1-G1-B1") -> dict[str, Any]:
+    phone = fresh_phone()
+    registered = await api.register_resident("alpha", alpha.buildings[building], phone=phone)
+    worker = WORKER_1 if building.startswith("A1-G1") else WORKER_2
+    verified = await api.data(
+        "mutation($id: ID!) { verifyResident(input: {residentId: $id}) { errors { code } } }",
+        {"id": registered["resident"]["id"]},
+        token=await api.token("alpha", worker),
+    )
+    assert verified["verifyResident"]["errors"] == []
+    return {"phone": phone, "id": registered["resident"]["id"], "token": registered["tokens"]["accessToken"]}
+
+
+async def audit(api: Api, **filter: Any) -> list[dict[str, Any]]:
+    data = await api.data(AUDIT, {"filter": filter}, token=await api.token("alpha", TENANT_ADMIN))
+    return [e["node"] for e in data["fullViewAudit"]["edges"]]
+
+
+async def test_a_verified_resident_sees_their_own_grid_worker_whole_and_others_masked(
+    api: Api, alpha: TenantHandle
+) -> None:
+    resident = await verified_resident(api, alpha)
+    worker = (await api.data(MY_WORKER, token=resident["token"]))["me"]["resident"]["gridWorker"]
+    assert worker["name"] == "网格员一" and worker["phone"] == WORKER_1
+    grids = (await api.data(GRIDS, token=resident["token"]))["communities"]["edges"][0]["node"]["grids"]["edges"]
+    phones = {g["node"]["code"]: g["node"]["worker"]["phone"] for g in grids}
+    assert phones == {"A1-G1": WORKER_1, "A1-G2": "139****0012"}
+    seen = [a for a in await audit(api, subjectId=worker["id"]) if a["viewer"] == gid("Person", _uuid(resident["id"]))]
+    assert [(a["field"], a["subjectKind"]) for a in seen] == [("PHONE", "PERSON")] * 2, "once per request"
+    # Registered but not yet verified: only a claim to live there; the phone stays masked.
+    pending = await api.register_resident("alpha", alpha.buildings["A1-G1-B1"])
+    unverified = (await api.data(MY_WORKER, token=pending["tokens"]["accessToken"]))["me"]["resident"]["gridWorker"]
+    assert unverified["phone"] == "139****0011"
+
+
+def _uuid(global_id: str) -> uuid.UUID:
+    return uuid.UUID(from_base64(global_id)[1])
+
+
+async def test_a_grid_worker_sees_their_verified_residents_whole_and_it_is_logged(
+    api: Api, alpha: TenantHandle
+) -> None:
+    mine = await verified_resident(api, alpha)
+    theirs = await verified_resident(api, alpha, "A1-G2-B1")
+    query = "query($id: ID!) { node(id: $id) { ... on Resident { phone } } }"
+    worker = await api.token("alpha", WORKER_1)
+    assert (await api.data(query, {"id": mine["id"]}, token=worker))["node"]["phone"] == mine["phone"]
+    assert (await api.data(query, {"id": theirs["id"]}, token=worker))["node"] is None
+    own = (await api.data(query, {"id": mine["id"]}, token=mine["token"]))["node"]["phone"]
+    assert own == mine["phone"]
+    entries = await audit(api, subjectId=gid("Person", _uuid(mine["id"])))
+    assert [(a["viewerName"], a["field"]) for a in entries] == [("网格员一", "PHONE")], "the resident's own view is not"
+
+
+async def test_the_audit_log_is_for_tenant_admins_and_filters(api: Api, alpha: TenantHandle) -> None:
+    done = await register_household(api, alpha, member("审计对象", phone="13712340009"))
+    subject = done["household"]["members"]["edges"][0]["node"]["id"]
+    await api.data(
+        "query($id: ID!) { node(id: $id) { ... on HouseholdMember { phone } } }",
+        {"id": subject},
+        token=await api.token("alpha", COMMUNITY_ADMIN),
+    )
+    everyone = await audit(api, subjectId=subject)
+    assert sorted((a["viewerName"], a["field"]) for a in everyone) == [("社区管理员甲", "PHONE"), ("网格员一", "PHONE")]
+    phones_only = await audit(api, subjectId=subject, field="ID_NUMBER")
+    assert phones_only == []
+    by_admin = await audit(api, subjectId=subject, viewerId=everyone[0]["viewer"])
+    assert len(by_admin) == 1
+    for tenant, phone in (("alpha", COMMUNITY_ADMIN), ("alpha", WORKER_1), ("beta", TENANT_ADMIN)):
+        body = await api.run(AUDIT, {"filter": {"subjectId": subject}}, token=await api.token(tenant, phone))
+        if tenant == "beta":
+            assert body["data"]["fullViewAudit"]["totalCount"] == 0, "another office's log holds none of these"
+        else:
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_page_of_people_is_logged_in_one_insert(api: Api, alpha: TenantHandle) -> None:
+    for n in range(5):
+        await register_household(
+            api, alpha, member(f"批量{n}", phone="13712340010"), building="A2-G1-B1", phone=TENANT_ADMIN
+        )
+    query = "query($n: Int!, $b: ID!) { people(first: $n, filter: {buildingId: $b}) { edges { node { phone } } } }"
+    building = gid("Building", alpha.buildings["A2-G1-B1"])
+    admin = await api.token("alpha", TENANT_ADMIN)
+    await api.data(query, {"n": 1, "b": building}, token=admin)
+    before = (await api.data("{ fullViewAudit(first: 1) { totalCount } }", token=admin))["fullViewAudit"]["totalCount"]
+
+    await api.data(query, {"n": 5, "b": building}, token=admin)
+    after = (await api.data("{ fullViewAudit(first: 1) { totalCount } }", token=admin))["fullViewAudit"]["totalCount"]
+    assert after - before == 5, "one row per whole phone shown"
+    fewest = [await fewest_statements(api, query, {"n": n, "b": building}, admin) for n in (2, 5)]
+    assert fewest[0] == fewest[1]
+
+
+async def test_a_masked_page_writes_nothing(api: Api) -> None:
+    admin = await api.token("alpha", TENANT_ADMIN)
+    count = "{ fullViewAudit(first: 1) { totalCount } }"
+    before = (await api.data(count, token=admin))["fullViewAudit"]["totalCount"]
+    # A grid worker of another grid is shown masked: no whole value, nothing logged, no write.
+    other = (
+        "{ communities(first: 1) { edges { node { grids(first: 10) { edges { node { code worker { phone } } } } } } } }"
+    )
+    data = await api.data(other, token=await api.token("alpha", WORKER_2))
+    phones = [g["node"]["worker"]["phone"] for g in data["communities"]["edges"][0]["node"]["grids"]["edges"]]
+    assert phones == ["139****0011", WORKER_2]
+    assert (await api.data(count, token=admin))["fullViewAudit"]["totalCount"] == before, "own phone is not logged"
