@@ -1,7 +1,7 @@
 """Household registration (入户登记) and population records: households per building and room,
 their members, care tags and the history of every change.
 
-Who may see and change them (../shared/DOMAIN.md): the grid worker of the household's grid and
+Who may see and change them (docs/domain.md, "Roles"): the grid worker of the household's grid and
 the admins over its community manage the record (they see ID numbers and phones whole, every
 such view audited); a verified resident sees their own household, with other members' ID
 numbers and phones masked.
