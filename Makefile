@@ -23,10 +23,12 @@ test: check assets frontend $(CHROMIUM) $(CJK_FONT)
 	WANJIA_TEST_BACKEND=postgresql $(BIN)/pytest
 	WANJIA_TEST_BACKEND=sqlite $(BIN)/pytest
 
-# Style, and the layers (pyproject.toml's import contracts): an upward import fails the build.
+# Style, types (pyproject.toml's [tool.mypy]) and the layers (its import contracts): a renamed
+# column read elsewhere or an upward import fails the build.
 check: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 install: $(VENV)/.installed

@@ -103,7 +103,7 @@ class Appointment(TenantOwned, Base):
     resident_id: Mapped[uuid.UUID] = mapped_column()
     community_id: Mapped[uuid.UUID] = mapped_column()
     description: Mapped[str] = mapped_column(String(500))
-    preferred_times: Mapped[list] = mapped_column(JSON, default=list)
+    preferred_times: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[AppointmentStatus] = mapped_column(
         enum_column(AppointmentStatus), default=AppointmentStatus.SUBMITTED
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import uuid6
 from sqlalchemy import DateTime, Enum, ForeignKey, Index, MetaData, TypeDecorator, Uuid
@@ -23,7 +25,7 @@ def _columns_but_tenant(constraint: object, _table: object) -> str:
     return "_".join(names or ["tenant_id"])
 
 
-NAMING_CONVENTION = {
+NAMING_CONVENTION: dict[str, str | Callable[[Any, Any], str]] = {
     "columns_but_tenant": _columns_but_tenant,
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(columns_but_tenant)s",

@@ -90,8 +90,8 @@ class Volunteer(TenantOwned, Base):
     )
 
     community_id: Mapped[uuid.UUID] = mapped_column()
-    skills: Mapped[list] = mapped_column(JSON, default=list)
-    availability: Mapped[list] = mapped_column(JSON, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    availability: Mapped[list[str]] = mapped_column(JSON, default=list)
     availability_note: Mapped[str | None] = mapped_column(String(200))
     # 在职党员到社区报到: a Party member employed elsewhere who reports to serve where they live.
     party_member_reporting: Mapped[bool] = mapped_column(default=False)
@@ -215,7 +215,7 @@ class VolunteerActivity(TenantOwned, Base):
     signup_deadline: Mapped[datetime] = mapped_column()
     capacity: Mapped[int] = mapped_column(Integer)
     taken: Mapped[int] = mapped_column(Integer, default=0)
-    required_skills: Mapped[list] = mapped_column(JSON, default=list)
+    required_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     points_per_hour: Mapped[int] = mapped_column(Integer, default=10)
     # The cover image's file; named storage_key so `wanjia media sweep` knows it is in use.
     storage_key: Mapped[str | None] = mapped_column(String(200))

@@ -300,6 +300,7 @@ async def request(ctx: RequestContext, type_id: uuid.UUID, description: str, pre
     )
     check.require(community_id is not None, "typeId", "请先完成居民登记。")
     check.done()
+    assert found is not None and community_id is not None  # done() refused their absence
     now = ctx.clock()
     item = Appointment(
         type_id=type_id,
@@ -407,11 +408,13 @@ async def assign(ctx: RequestContext, appointment_id: uuid.UUID, staff_id: uuid.
     """分拣: to a staff member (of the type's department, when it has one)."""
     session = session_of(ctx)
     visible = await appointment(ctx, appointment_id)
+    if visible is None:
+        raise not_found("预约", "appointmentId")
     grants = select(RoleGrant.department_id).where(RoleGrant.user_id == staff_id, RoleGrant.role == Role.STAFF)
     departments = set((await session.scalars(grants)).all())
-    department = visible.type_department_id if visible else None
+    department = visible.type_department_id
     suitable = bool(departments) and (department is None or department in departments)
-    if visible is not None and not suitable:
+    if not suitable:
         raise fail(ErrorCode.INVALID, "请选择承办该事项的部门工作人员。", "staffId")
 
     def hand_over(item: Appointment) -> None:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from models.attendance import (
@@ -152,7 +152,7 @@ def working_hours(ctx: RequestContext) -> WorkingHours:
 # --- who sees whose attendance ----------------------------------------------------------------
 
 
-def _serves_in(worker_id: uuid.UUID, community_ids: frozenset[uuid.UUID]) -> object:
+def _serves_in(worker_id: uuid.UUID, community_ids: frozenset[uuid.UUID]) -> Exists:
     return exists().where(Grid.worker_id == worker_id, Grid.community_id.in_(community_ids))
 
 
@@ -348,8 +348,8 @@ async def day_of(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> Attend
 async def shift_of_day(ctx: RequestContext, worker_id: uuid.UUID, day: date) -> ShiftRow | None:
     """The open one, else the last."""
     shifts = await _shifts_on(ctx, worker_id, day)
-    open_ones = [s for s in shifts if s.checked_out_at is None]
-    return (open_ones or shifts or [None])[-1]
+    candidates = [s for s in shifts if s.checked_out_at is None] or shifts
+    return candidates[-1] if candidates else None
 
 
 def month_span(month: date) -> tuple[date, date]:
@@ -397,12 +397,12 @@ async def sweep(ctx: RequestContext) -> int:
         )
     ).all()
     communities_of = defaultdict(set)
-    for row in (
+    for grid in (
         await session.execute(
             select(Grid.worker_id, Grid.community_id).where(Grid.worker_id.in_([r.id for r in missing]))
         )
     ).all():
-        communities_of[row.worker_id].add(row.community_id)
+        communities_of[grid.worker_id].add(grid.community_id)
     cutoff = hours.missing_after.strftime("%H:%M")
     for row in missing:
         session.add(MissedCheckIn(worker_id=row.id, work_date=today, reported_at=now))

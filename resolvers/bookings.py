@@ -630,7 +630,9 @@ async def sweep(ctx: RequestContext) -> int:
     for row in late:
         row.status = LIFECYCLE.next_state(BookingAction.FLAG_OVERDUE, row.status, {BookingParty.SYSTEM})
         row.overdue_at = now
-        community_id = (await room(ctx, row.room_id)).community_id
+        booked = await room(ctx, row.room_id)
+        assert booked is not None  # a booking's room: the foreign key keeps it
+        community_id = booked.community_id
         await notify(
             ctx,
             await admins_of(ctx, community_id),

@@ -1,8 +1,8 @@
 """Complaints: a resident's report routed to their grid worker, handled, perhaps dispatched to a
 department, resolved, and confirmed and rated by the resident: every step on a timeline, every
-step allowed only to the party that owns it (models.complaints.RULES).
+step allowed only to the party that owns it (models.complaints.LIFECYCLE).
 
-Who sees which complaints (../shared/DOMAIN.md): residents their own; grid workers those of
+Who sees which complaints (docs/domain.md, "Roles"): residents their own; grid workers those of
 their grids and those they handle; staff those dispatched to their department; community
 admins their community's; tenant admins all.
 """
@@ -739,9 +739,13 @@ def _check_draft(check: InputCheck, draft: Draft) -> tuple[str, str, str | None]
     return title, content, address
 
 
+# A grid as routing sees it: id, community_id, worker_id.
+GridPlace = Row[uuid.UUID, uuid.UUID, uuid.UUID | None]
+
+
 async def _routing(
     ctx: RequestContext, check: InputCheck, draft: Draft, home_building: uuid.UUID | None
-) -> tuple[uuid.UUID | None, Row[Any] | None]:
+) -> tuple[uuid.UUID | None, GridPlace | None]:
     """The building (if any) and the grid the complaint goes to: the building's grid; else the
     grid named with an address; else the resident's own building's grid."""
     session = session_of(ctx)
@@ -765,7 +769,7 @@ async def _routing(
     return building_id, grid
 
 
-def _files_into(viewer: Viewer, grid: Row[Any]) -> bool:
+def _files_into(viewer: Viewer, grid: GridPlace) -> bool:
     """May this grid worker or admin file a complaint into `grid`: a tenant admin anywhere, a
     community admin in their community, a grid worker in the grids they serve."""
     return viewer.administers(grid.community_id) or (

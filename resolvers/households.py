@@ -1,7 +1,7 @@
 """Household registration (入户登记) and population records: households per building and room,
 their members, care tags and the history of every change.
 
-Who may see and change them (../shared/DOMAIN.md): the grid worker of the household's grid and
+Who may see and change them (docs/domain.md, "Roles"): the grid worker of the household's grid and
 the admins over its community manage the record (they see ID numbers and phones whole, every
 such view audited); a verified resident sees their own household, with other members' ID
 numbers and phones masked.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from models.audit import AuditedField, SubjectKind
@@ -190,7 +190,7 @@ def managed(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def in_scope(viewer: Viewer) -> ColumnElement[bool]:
-    return or_(managed(viewer), _my_household(viewer) if Role.RESIDENT in viewer.roles else False)
+    return or_(managed(viewer), _my_household(viewer) if Role.RESIDENT in viewer.roles else false())
 
 
 def manages(ctx: RequestContext, community_id: uuid.UUID, worker_id: uuid.UUID | None) -> bool:
@@ -626,7 +626,9 @@ async def update_member(ctx: RequestContext, member_id: uuid.UUID, draft: Member
             changes["tags"] = [before_tags, checked_member.tags]
             for tag in set(before_tags) - set(checked_member.tags):
                 await session.execute(
-                    HouseholdMemberTag.__table__.delete().where(
+                    delete(HouseholdMemberTag)
+                    .execution_options(synchronize_session=False)
+                    .where(
                         HouseholdMemberTag.tenant_id == ctx.tenant_id,
                         HouseholdMemberTag.member_id == row.id,
                         HouseholdMemberTag.tag == tag,

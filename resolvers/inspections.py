@@ -13,8 +13,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -461,7 +462,7 @@ def _checked_finding(draft: FindingDraft) -> str | None:
     return note
 
 
-async def _item(ctx: RequestContext, checklist_id: uuid.UUID, item_id: uuid.UUID) -> Row[tuple[str, uuid.UUID]]:
+async def _item(ctx: RequestContext, checklist_id: uuid.UUID, item_id: uuid.UUID) -> Row[str, uuid.UUID]:
     found = (
         await session_of(ctx).execute(
             select(ChecklistItem.label, ChecklistItem.category_id).where(
@@ -546,6 +547,6 @@ async def _end(ctx: RequestContext, round_id: uuid.UUID, action: RoundAction) ->
     return round_id
 
 
-def people_shown(viewer: Viewer, now: datetime) -> object:
+def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
     """The inspectors of rounds in the caller's scope: shown to them (people.visible_person)."""
     return select(InspectionRound.worker_id).where(in_scope(viewer))

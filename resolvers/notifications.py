@@ -4,11 +4,12 @@ pushed live to whoever of them is connected."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
 
 from models.base import new_id
 from models.broker import Delivery
@@ -207,11 +208,12 @@ async def mark_read(ctx: RequestContext, notification_ids: list[uuid.UUID] | Non
     )
     if notification_ids is not None:
         stmt = stmt.where(Notification.id.in_(notification_ids))
-    result = await session_of(ctx).execute(stmt)
+    # An UPDATE answers with a cursor result (its row count); Session.execute is typed for any statement.
+    result = cast(CursorResult[Any], await session_of(ctx).execute(stmt))
     return int(result.rowcount or 0)
 
 
-async def live(ctx: RequestContext) -> AsyncIterator[NotificationRow]:
+async def live(ctx: RequestContext) -> AsyncGenerator[NotificationRow, None]:
     """The caller's notifications as they are made. Each is read in a unit of work of its own,
     begun after the delivery arrived, so it sees the commit that announced it."""
     if ctx.viewer is None or ctx.tenant is None:

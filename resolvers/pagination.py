@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, select, tuple_, union
+from sqlalchemy import Select, func, select, tuple_, union
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.errors import ErrorCode
 from resolvers.errors import fail
 from resolvers.permissions import session_of
-from resolvers.rows import Selection
+from resolvers.rows import AnyRow, AnySelect, Selection
 from tenants.context import RequestContext
 
 T = TypeVar("T")
@@ -127,8 +127,8 @@ def checked(ctx: RequestContext, page: PageRequest) -> PageRequest:
 
 
 def _after(
-    stmt: Select[Any], order: Sequence[InstrumentedAttribute[Any]], after: str | None, descending: bool = False
-) -> Select[Any]:
+    stmt: AnySelect, order: Sequence[InstrumentedAttribute[Any]], after: str | None, descending: bool = False
+) -> AnySelect:
     if after is None:
         return stmt
     key, seen = tuple_(*order), tuple_(*_decode_cursor(after, order))
@@ -140,7 +140,7 @@ def _sort_keys(order: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
     return [column.label(f"sort_key_{i}") for i, column in enumerate(order)]
 
 
-def _page(selection: Selection[T], rows: list[Row[Any]], page: PageRequest, width: int, total: Counter) -> Page[T]:
+def _page(selection: Selection[T], rows: list[AnyRow], page: PageRequest, width: int, total: Counter) -> Page[T]:
     visible = rows[: page.first]
     return Page(
         rows=[selection.typed(row) for row in visible],
@@ -151,7 +151,7 @@ def _page(selection: Selection[T], rows: list[Row[Any]], page: PageRequest, widt
     )
 
 
-def _key_only(stmt: Select[Any]) -> Select[Any]:
+def _key_only(stmt: AnySelect) -> AnySelect:
     """The same rows (joins and conditions kept), selecting only the first column: the id."""
     return stmt.with_only_columns(stmt.selected_columns[0])
 
@@ -241,7 +241,7 @@ async def paginate_per_parent(
         .where(ranked.c.position <= page.first + 1)
         .order_by(ranked.c.batch_parent, *keys)
     )
-    grouped: dict[Any, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
+    grouped: dict[Any, list[AnyRow]] = {parent_id: [] for parent_id in parent_ids}
     for row in (await session_of(ctx).execute(outer)).all():
         grouped[row.batch_parent].append(row)
     return {

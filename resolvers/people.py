@@ -1,6 +1,6 @@
 """People: who I am, residents registering themselves, and grid workers verifying them.
 
-Who may see a resident (../shared/DOMAIN.md): the resident; the grid worker of their grid
+Who may see a resident (docs/domain.md, "Roles"): the resident; the grid worker of their grid
 (phone and ID masked); the admin of their community; the tenant admin.
 """
 

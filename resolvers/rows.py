@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+
+# SQLAlchemy's Select and Row are variadic in their columns: `Select[Any]` would be one column.
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Selection(Generic[T]):
     """`stmt` selects exactly the fields of `row_type`, in order (checked on creation)."""
 
     row_type: type[T]
-    stmt: Select[Any]
+    stmt: AnySelect
 
     def __post_init__(self) -> None:
         fields = tuple(f.name for f in dataclasses.fields(self.row_type))  # type: ignore[arg-type]
@@ -39,7 +43,7 @@ class Selection(Generic[T]):
     def limit(self, count: int) -> Selection[T]:
         return dataclasses.replace(self, stmt=self.stmt.limit(count))
 
-    def typed(self, row: Row[Any] | Sequence[Any]) -> T:
+    def typed(self, row: AnyRow | Sequence[Any]) -> T:
         """The row as `row_type`; columns added after the selected ones (sort keys) are left out."""
         return self.row_type(*row[: len(self.stmt.selected_columns)])
 

@@ -8,9 +8,10 @@ rebuilds the state machine and no rule is written twice.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from models.lifecycle import Lifecycle, TransitionRefused
@@ -42,7 +43,7 @@ class Steps(Generic[S, A, P]):
     states: Mapping[S, str]
     actions: Mapping[A, str]
     field: str
-    guards: Mapping[A, Guard[P]] = field(default_factory=dict)
+    guards: Mapping[A, Guard[P]] = dataclasses.field(default_factory=dict)
 
     def next_state(self, ctx: RequestContext, action: A, item: Stateful, parties: Iterable[P]) -> S:
         """The state `action` leads to, or the refusal: not this caller's step (FORBIDDEN), not in

@@ -156,7 +156,7 @@ class Loaders:
 # --- care visits due ----------------------------------------------------------------------------
 
 
-def _care_households(ctx: RequestContext) -> tuple[Select[tuple[uuid.UUID, int, datetime]], list[int]] | None:
+def _care_households(ctx: RequestContext) -> tuple[Select[uuid.UUID, int, datetime], list[int]] | None:
     """Each household with a current member whose tag asks for visits: its most demanding
     frequency and since when its members live there. None if the office's tags ask for none."""
     assert ctx.tenant is not None

@@ -413,7 +413,7 @@ ACTIVITY_ORDER = (VolunteerActivity.starts_at, VolunteerActivity.id)
 # --- who is what -----------------------------------------------------------------------------
 
 
-def _teams_led_by(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
+def _teams_led_by(viewer: Viewer) -> Select[uuid.UUID]:
     return select(VolunteerTeamMember.team_id).where(
         VolunteerTeamMember.volunteer_id == viewer.user_id, VolunteerTeamMember.is_leader.is_(True)
     )
@@ -1073,7 +1073,7 @@ async def _activity_to_change(ctx: RequestContext, activity_id: uuid.UUID) -> _A
     return _Activity(row, await activity_parties(ctx, row))
 
 
-def _locked(activity_id: uuid.UUID) -> Select[tuple[VolunteerActivity]]:
+def _locked(activity_id: uuid.UUID) -> Select[VolunteerActivity]:
     """The activity, its row locked for the rest of the transaction (PostgreSQL; SQLite's
     writers already hold the database's write lock): every change to its places, its time or
     its state is made by one transaction at a time, in order."""

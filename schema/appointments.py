@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -14,6 +15,7 @@ from resolvers import appointments, organisation, people
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -21,29 +23,39 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
     viewer_can,
 )
 from schema.organisation import Department, Person
 
-AppointmentStatusType = mirror_enum(
-    AppointmentStatus,
-    appointments.APPOINTMENT_STATUS_NAMES,
-    name="AppointmentStatus",
-    description="Where an appointment stands.",
-)
-AppointmentActionType = mirror_enum(
-    AppointmentAction,
-    appointments.APPOINTMENT_STEP_NAMES,
-    name="AppointmentAction",
-    description="A step on an appointment's timeline.",
-)
-ContactMethodType = mirror_enum(
-    ContactMethod,
-    appointments.CONTACT_METHODS,
-    name="ContactMethod",
-    description="How the staff member reached the resident.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    AppointmentStatusType = AppointmentStatus
+else:
+    AppointmentStatusType = mirror_enum(
+        AppointmentStatus,
+        appointments.APPOINTMENT_STATUS_NAMES,
+        name="AppointmentStatus",
+        description="Where an appointment stands.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    AppointmentActionType = AppointmentAction
+else:
+    AppointmentActionType = mirror_enum(
+        AppointmentAction,
+        appointments.APPOINTMENT_STEP_NAMES,
+        name="AppointmentAction",
+        description="A step on an appointment's timeline.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ContactMethodType = ContactMethod
+else:
+    ContactMethodType = mirror_enum(
+        ContactMethod,
+        appointments.CONTACT_METHODS,
+        name="ContactMethod",
+        description="How the staff member reached the resident.",
+    )
 
 
 APPOINTMENT_CAN = viewer_can(
@@ -59,11 +71,14 @@ APPOINTMENT_CAN = viewer_can(
         AppointmentAction.CANCEL: "cancelAppointment",
     },
 )
-AppointmentViewerCan = APPOINTMENT_CAN.type
+if TYPE_CHECKING:  # made at run time from the lifecycle (viewer_can)
+    AppointmentViewerCan = object
+else:
+    AppointmentViewerCan = APPOINTMENT_CAN.type
 
 
 @strawberry.type(description="预约事项: a kind of service residents can ask for. Public.")
-class AppointmentType(relay.Node):
+class AppointmentType(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -74,20 +89,18 @@ class AppointmentType(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name, department_id=row.department_id)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AppointmentType | None]:
-        return await nodes_by_id(list(node_ids), lambda i: appointments.kind(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[AppointmentType | None]:
+        return await nodes_by_id(node_ids, lambda i: appointments.kind(info.context, i), cls.from_row)
 
     @strawberry.field(description="The department that handles it, if one does.")
     async def department(self, info: Info) -> Department | None:
         if self.department_id is None:
             return None
-        return Department.from_row(await organisation.department(info.context, self.department_id))
+        return Department.from_row(referenced(await organisation.department(info.context, self.department_id)))
 
 
 @strawberry.type(description="A department staff member, for admins triaging appointments.")
-class StaffMember(relay.Node):
+class StaffMember(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     department_id: strawberry.Private[uuid.UUID | None]
@@ -97,16 +110,14 @@ class StaffMember(relay.Node):
         return cls(id=row.id, name=row.name, department_id=row.department_id)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[StaffMember | None]:
-        return await nodes_by_id(list(node_ids), lambda i: people.staff_member(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[StaffMember | None]:
+        return await nodes_by_id(node_ids, lambda i: people.staff_member(info.context, i), cls.from_row)
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
         if self.department_id is None:
             return None
-        return Department.from_row(await organisation.department(info.context, self.department_id))
+        return Department.from_row(referenced(await organisation.department(info.context, self.department_id)))
 
 
 @strawberry.type(description="One step on an appointment's timeline.")
@@ -122,7 +133,7 @@ class AppointmentEvent:
 @strawberry.type(
     description="预约: a resident's request for a service. Confidential: only the resident, the assigned staff member and admins see it."
 )
-class Appointment(relay.Node):
+class Appointment(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     description: str
     preferred_times: list[str]
@@ -156,11 +167,9 @@ class Appointment(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Appointment | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Appointment | None]:
         return await nodes_by_id(
-            list(node_ids), lambda i: appointments.appointment(info.context, i), lambda r: cls.from_row(info, r)
+            node_ids, lambda i: appointments.appointment(info.context, i), lambda r: cls.from_row(info, r)
         )
 
     @strawberry.field

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -13,20 +14,36 @@ from strawberry.file_uploads import Upload
 from models.attendance import DayStatus, PunchKind, PunchPlace
 from resolvers import attendance, organisation
 from resolvers.uploads import IncomingFiles
-from schema.common import Info, UserError, attempt, decode_id, mirror_enum, nodes_by_id, shanghai
+from schema.common import (
+    Info,
+    ScopedNode,
+    UserError,
+    attempt,
+    decode_id,
+    mirror_enum,
+    nodes_by_id,
+    referenced,
+    shanghai,
+)
 from schema.cost import cost
 from schema.organisation import Grid
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
-DayStatusType = mirror_enum(
-    DayStatus, attendance.DAY_STATUS_NAMES, name="AttendanceStatus", description="How a worker's day went."
-)
-PunchPlaceType = mirror_enum(
-    PunchPlace,
-    attendance.PUNCH_PLACE_NAMES,
-    name="PunchPlace",
-    description="Where a check-in or check-out was made, against the boundaries of the worker's grids.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    DayStatusType = DayStatus
+else:
+    DayStatusType = mirror_enum(
+        DayStatus, attendance.DAY_STATUS_NAMES, name="AttendanceStatus", description="How a worker's day went."
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    PunchPlaceType = PunchPlace
+else:
+    PunchPlaceType = mirror_enum(
+        PunchPlace,
+        attendance.PUNCH_PLACE_NAMES,
+        name="PunchPlace",
+        description="Where a check-in or check-out was made, against the boundaries of the worker's grids.",
+    )
 
 
 @strawberry.type(description="One check-in or check-out.")
@@ -45,7 +62,7 @@ class Punch:
     @classmethod
     def from_row(cls, row: attendance.PunchRow) -> Punch:
         return cls(
-            at=shanghai(row.at),  # type: ignore[arg-type]
+            at=shanghai(row.at),
             longitude=row.longitude,
             latitude=row.latitude,
             accuracy_metres=row.accuracy_metres,
@@ -59,7 +76,7 @@ class Punch:
     async def grid(self, info: Info) -> Grid | None:
         if self.grid_id is None:
             return None
-        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.grid_id)))
 
     @strawberry.field(description="The photo taken with it (a signed URL), if any.")
     def photo_url(self, info: Info) -> str | None:
@@ -67,7 +84,7 @@ class Punch:
 
 
 @strawberry.type(description="班次: a grid worker's time from check-in to check-out.")
-class Shift(relay.Node):
+class Shift(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     work_date: date = strawberry.field(description="The day (in China Standard Time) it began on.")
     checked_in_at: datetime
@@ -79,14 +96,14 @@ class Shift(relay.Node):
         return cls(
             id=row.id,
             work_date=row.work_date,
-            checked_in_at=shanghai(row.checked_in_at),  # type: ignore[arg-type]
+            checked_in_at=shanghai(row.checked_in_at),
             checked_out_at=shanghai(row.checked_out_at),
             outside=row.outside,
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Shift | None]:
-        return await nodes_by_id(list(node_ids), lambda i: attendance.shift(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Shift | None]:
+        return await nodes_by_id(node_ids, lambda i: attendance.shift(info.context, i), cls.from_row)
 
     @strawberry.field
     async def check_in(self, info: Info) -> Punch | None:

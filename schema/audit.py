@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -12,18 +13,24 @@ from models.audit import AuditedField, SubjectKind
 from resolvers import audit
 from schema.common import Connection, Info, connection, decode_id, mirror_enum, page_request, shanghai
 
-AuditedFieldType = mirror_enum(
-    AuditedField,
-    {AuditedField.PHONE: "手机号码", AuditedField.ID_NUMBER: "身份证号码"},
-    name="AuditedField",
-    description="Which whole value was shown.",
-)
-SubjectKindType = mirror_enum(
-    SubjectKind,
-    {SubjectKind.PERSON: "注册用户（Person）", SubjectKind.HOUSEHOLD_MEMBER: "住户成员档案（HouseholdMember）"},
-    name="AuditSubjectKind",
-    description="Whose value it was: an account, or a household member's record.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    AuditedFieldType = AuditedField
+else:
+    AuditedFieldType = mirror_enum(
+        AuditedField,
+        {AuditedField.PHONE: "手机号码", AuditedField.ID_NUMBER: "身份证号码"},
+        name="AuditedField",
+        description="Which whole value was shown.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    SubjectKindType = SubjectKind
+else:
+    SubjectKindType = mirror_enum(
+        SubjectKind,
+        {SubjectKind.PERSON: "注册用户（Person）", SubjectKind.HOUSEHOLD_MEMBER: "住户成员档案（HouseholdMember）"},
+        name="AuditSubjectKind",
+        description="Whose value it was: an account, or a household member's record.",
+    )
 
 
 @strawberry.type(description="One whole value shown to someone other than its owner: who saw whose, which, when.")

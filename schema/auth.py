@@ -147,7 +147,7 @@ class Mutation:
         outcome = await attempt(
             info,
             lambda: phone_codes.request_phone_code(
-                info.context, input.phone, CodePurpose(input.purpose.value), client=client_address(info)
+                info.context, input.phone, CodePurpose[input.purpose.name], client=client_address(info)
             ),
         )
         sent = outcome.value

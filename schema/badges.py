@@ -10,7 +10,7 @@ from strawberry import relay
 from models.errors import ErrorCode
 from resolvers import badges, organisation
 from resolvers.errors import DomainError
-from schema.common import Info, UserError, attempt, decode_id
+from schema.common import Info, UserError, attempt, decode_id, referenced
 from schema.cost import cost
 from schema.organisation import Grid
 
@@ -35,7 +35,7 @@ class GridWorkerBadge:
 
     @strawberry.field
     async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.grid_id)))
 
 
 @strawberry.type(description="What a scanned badge pre-fills on the registration page.")
@@ -46,7 +46,7 @@ class RegistrationBadge:
 
     @strawberry.field(description="The grid: the resident picks their building from its buildings.")
     async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.grid_id)))
 
 
 @strawberry.type

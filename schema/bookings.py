@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry import relay
@@ -15,6 +15,7 @@ from resolvers import bookings, organisation, people
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -22,15 +23,19 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
     viewer_can,
 )
 from schema.cost import cost
 from schema.organisation import Community, Person
 
-BookingStatusType = mirror_enum(
-    BookingStatus, bookings.BOOKING_STATUS_NAMES, name="BookingStatus", description="Where a room booking stands."
-)
+if TYPE_CHECKING:  # see mirror_enum
+    BookingStatusType = BookingStatus
+else:
+    BookingStatusType = mirror_enum(
+        BookingStatus, bookings.BOOKING_STATUS_NAMES, name="BookingStatus", description="Where a room booking stands."
+    )
 
 
 BOOKING_CAN = viewer_can(
@@ -47,7 +52,10 @@ BOOKING_CAN = viewer_can(
         BookingAction.COMPLETE: "completeRoomBooking",
     },
 )
-RoomBookingViewerCan = BOOKING_CAN.type
+if TYPE_CHECKING:  # made at run time from the lifecycle (viewer_can)
+    RoomBookingViewerCan = object
+else:
+    RoomBookingViewerCan = BOOKING_CAN.type
 
 
 # Rooms are booked in slots of 15 minutes or more (tenants.manifests.RoomSpec).
@@ -62,19 +70,22 @@ def _days(arguments: dict[str, Any]) -> int:
     return max(1, min((last - first).days + 1, bookings.MAX_RANGE_DAYS))
 
 
-WeekdayType = mirror_enum(
-    Weekday,
-    {
-        Weekday.MON: "周一",
-        Weekday.TUE: "周二",
-        Weekday.WED: "周三",
-        Weekday.THU: "周四",
-        Weekday.FRI: "周五",
-        Weekday.SAT: "周六",
-        Weekday.SUN: "周日",
-    },
-    name="Weekday",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    WeekdayType = Weekday
+else:
+    WeekdayType = mirror_enum(
+        Weekday,
+        {
+            Weekday.MON: "周一",
+            Weekday.TUE: "周二",
+            Weekday.WED: "周三",
+            Weekday.THU: "周四",
+            Weekday.FRI: "周五",
+            Weekday.SAT: "周六",
+            Weekday.SUN: "周日",
+        },
+        name="Weekday",
+    )
 MAX_OPENING_SPANS = bookings.MAX_OPENING_SPANS
 TIME_OF_DAY = '"HH:MM", 24-hour, China Standard Time.'
 
@@ -108,7 +119,7 @@ class Slot:
 
 
 @strawberry.type(description="活动室 / 功能室: a community room residents can book.")
-class Room(relay.Node):
+class Room(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     capacity: int
@@ -145,12 +156,12 @@ class Room(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Room | None]:
-        return await nodes_by_id(list(node_ids), lambda i: bookings.room(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Room | None]:
+        return await nodes_by_id(node_ids, lambda i: bookings.room(info.context, i), cls.from_row)
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
-        return Community.from_row(await organisation.community(info.context, self.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.community_id)))
 
     @strawberry.field(
         description="Bookable slots between two dates (China Standard Time, at most 31 days). Public.",
@@ -162,7 +173,7 @@ class Room(relay.Node):
 
 
 @strawberry.type(description="A booking of a room: the resident's own, or any in an admin's community.")
-class RoomBooking(relay.Node):
+class RoomBooking(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     purpose: str
     attendees: int
@@ -194,16 +205,12 @@ class RoomBooking(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[RoomBooking | None]:
-        return await nodes_by_id(
-            list(node_ids), lambda i: bookings.booking(info.context, i), lambda r: cls.from_row(info, r)
-        )
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[RoomBooking | None]:
+        return await nodes_by_id(node_ids, lambda i: bookings.booking(info.context, i), lambda r: cls.from_row(info, r))
 
     @strawberry.field
     async def room(self, info: Info) -> Room:
-        return Room.from_row(await bookings.room(info.context, self.row.room_id))
+        return Room.from_row(referenced(await bookings.room(info.context, self.row.room_id)))
 
     @strawberry.field(description="What the caller may do to it now.")
     def viewer_can(self, info: Info) -> RoomBookingViewerCan:

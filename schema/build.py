@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import (
+    ASTValidationRule,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
@@ -153,7 +154,7 @@ class _FragmentSpreads(Visitor):
         self.names.add(node.name.value)
 
 
-def needing_known_fragments(rule: type[ValidationRule]) -> type[ValidationRule]:
+def needing_known_fragments(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     """Strawberry's depth limiter follows fragment spreads blindly and fails on one that names
     no fragment; such a document is left to graphql-core's KnownFragmentNamesRule to refuse."""
 
@@ -165,7 +166,7 @@ def needing_known_fragments(rule: type[ValidationRule]) -> type[ValidationRule]:
             if spreads.names <= defined:
                 super().__init__(context)
             else:
-                ValidationRule.__init__(self, context)
+                ASTValidationRule.__init__(self, context)
 
     return Guarded
 
@@ -184,7 +185,7 @@ class Protections:
 class WanjiaSchema(strawberry.Schema):
     production: bool = False
 
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Errors raised outside any resolver (the transaction failing to open or to commit)
         escape the extensions that present errors; they are presented here the same way."""
         result = await super().execute(*args, **kwargs)

@@ -6,10 +6,10 @@ import asyncio
 import enum
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, cast, overload
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -19,7 +19,7 @@ from strawberry.types import Info as StrawberryInfo
 from models.errors import DESCRIPTIONS as ERROR_CODE_DESCRIPTIONS
 from models.errors import ErrorCode
 from models.lifecycle import Lifecycle
-from resolvers.errors import DomainError, Issue
+from resolvers.errors import DomainError, Issue, not_found
 from resolvers.pagination import TOTAL_COUNT_CAP, Counter, Page, PageRequest
 from schema.cost import cost
 from tenants.context import RequestContext
@@ -35,6 +35,10 @@ E = TypeVar("E", bound=enum.Enum)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+@overload
+def shanghai(moment: datetime) -> datetime: ...
+@overload
+def shanghai(moment: None) -> None: ...
 def shanghai(moment: datetime | None) -> datetime | None:
     """Stored in UTC, shown in China Standard Time."""
     return moment.astimezone(SHANGHAI) if moment is not None else None
@@ -45,7 +49,9 @@ def mirror_enum(
 ) -> type[enum.Enum]:
     """The GraphQL enum of a model's enum: the same members with the same values, each with its
     Chinese description (a member without one fails on import). Convert with `Mirror(member.value)`
-    and `Source(value.value)`."""
+    and `Source(value.value)`. A type checker cannot see a class made at run time: declare the
+    mirror as the model's enum under `if TYPE_CHECKING` (same members, same values), so a
+    misspelt member or a wrong enum fails the check."""
     members = {member.name: strawberry.enum_value(member.value, description=descriptions[member]) for member in source}
     mirrored = cast(type[enum.Enum], enum.Enum(name, members))
     return strawberry.enum(mirrored, name=name, description=description)
@@ -53,12 +59,15 @@ def mirror_enum(
 
 # Every code the server answers with, user errors and request errors alike (models.errors says
 # why one enum rather than one per domain): `UserError.code` here, `extensions.code` elsewhere.
-ErrorCodeType = mirror_enum(
-    ErrorCode,
-    ERROR_CODE_DESCRIPTIONS,
-    name="ErrorCode",
-    description="Every code the server answers with: `UserError.code` in a mutation's payload, `extensions.code` of a GraphQL error, the errors of `POST /uploads`.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    ErrorCodeType = ErrorCode
+else:
+    ErrorCodeType = mirror_enum(
+        ErrorCode,
+        ERROR_CODE_DESCRIPTIONS,
+        name="ErrorCode",
+        description="Every code the server answers with: `UserError.code` in a mutation's payload, `extensions.code` of a GraphQL error, the errors of `POST /uploads`.",
+    )
 
 
 @strawberry.type(description="A problem with the input, in the caller's terms.")
@@ -98,8 +107,13 @@ def page_request(info: Info, first: int | None, after: str | None) -> PageReques
 TOTAL_COUNT_COST = cost(weight=10)
 
 
+# Lists of items without ids (timeline events, rankings) page the same way: strawberry serves
+# them, though its typing binds a connection's items to Node.
 @strawberry.type(description="A page of a list, cursors to page on, and the size of the whole list.")
-class Connection(relay.Connection[NodeType]):
+class Connection(relay.Connection[NodeType]):  # type: ignore[type-var]
+    edges: list[relay.Edge[NodeType]] = strawberry.field(  # type: ignore[type-var]
+        description="Contains the nodes in this connection"
+    )
     total: strawberry.Private[Counter]
 
     @strawberry.field(
@@ -118,7 +132,10 @@ class Connection(relay.Connection[NodeType]):
 
 
 def connection(page: Page[T], to_node: Callable[[T], NodeType]) -> Connection[NodeType]:
-    edges = [relay.Edge(node=to_node(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
+    edges = [
+        relay.Edge(node=to_node(row), cursor=cursor)  # type: ignore[type-var]  # items without ids: see Connection
+        for row, cursor in zip(page.rows, page.cursors, strict=True)
+    ]
     return Connection(
         edges=edges,
         page_info=relay.PageInfo(
@@ -169,6 +186,51 @@ async def nodes_by_id(
 
     rows = await asyncio.gather(*(lookup(node_id) for node_id in _node_uuids(node_ids)))
     return [to_node(row) if row is not None else None for row in rows]
+
+
+class ScopedNode(relay.Node):
+    """A Node found through its domain's scoping use case: `lookup_nodes` answers each id with
+    the node or null (nodes_by_id), so an id the caller may not see looks like no id at all."""
+
+    @classmethod
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
+        raise NotImplementedError(f"{cls.__name__} names no lookup_nodes")
+
+    @overload
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: Literal[True]) -> list[Self]: ...
+
+    @overload
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: Literal[False] = False
+    ) -> list[Self | None]: ...
+
+    @overload
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool
+    ) -> list[Self] | list[Self | None]: ...
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self] | list[Self | None]:
+        nodes = await cls.lookup_nodes(info, list(node_ids))
+        if not required:
+            return nodes
+        found = [node for node in nodes if node is not None]
+        if len(found) < len(nodes):
+            raise not_found("对象")
+        return found
+
+
+def referenced(row: R | None) -> R:
+    """The row a visible one refers to by foreign key (a complaint's community): it is there,
+    and if it is not, the data is broken, which is a server error rather than a null."""
+    if row is None:
+        raise LookupError("a referenced row is missing")
+    return row
 
 
 A = TypeVar("A", bound=enum.Enum)

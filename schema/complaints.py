@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -23,6 +24,7 @@ from resolvers.uploads import IncomingFiles
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -30,6 +32,7 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
     viewer_can,
 )
@@ -38,30 +41,45 @@ from schema.inspections import InspectionRound
 from schema.organisation import Building, Community, Department, Grid, Person
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
-ComplaintStatusType = mirror_enum(
-    ComplaintStatus,
-    complaints.STATUS_NAMES,
-    name="ComplaintStatus",
-    description="Where a complaint stands in its lifecycle.",
-)
-ComplaintActionType = mirror_enum(
-    ComplaintAction, complaints.ACTION_NAMES, name="ComplaintAction", description="A step on a complaint's timeline."
-)
-ComplaintSourceType = mirror_enum(
-    ComplaintSource,
-    {
-        ComplaintSource.APP: "居民在小程序提交",
-        ComplaintSource.PHONE: "电话反映",
-        ComplaintSource.VISIT: "走访收集",
-        ComplaintSource.INSPECTION: "巡查发现",
-        ComplaintSource.BUILDING_LEADER: "楼栋长代为反映",
-    },
-    name="ComplaintSource",
-    description="How a complaint reached the street office.",
-)
-AttachmentKindType = mirror_enum(
-    AttachmentKind, {AttachmentKind.IMAGE: "图片", AttachmentKind.VIDEO: "视频"}, name="AttachmentKind"
-)
+if TYPE_CHECKING:  # see mirror_enum
+    ComplaintStatusType = ComplaintStatus
+else:
+    ComplaintStatusType = mirror_enum(
+        ComplaintStatus,
+        complaints.STATUS_NAMES,
+        name="ComplaintStatus",
+        description="Where a complaint stands in its lifecycle.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ComplaintActionType = ComplaintAction
+else:
+    ComplaintActionType = mirror_enum(
+        ComplaintAction,
+        complaints.ACTION_NAMES,
+        name="ComplaintAction",
+        description="A step on a complaint's timeline.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ComplaintSourceType = ComplaintSource
+else:
+    ComplaintSourceType = mirror_enum(
+        ComplaintSource,
+        {
+            ComplaintSource.APP: "居民在小程序提交",
+            ComplaintSource.PHONE: "电话反映",
+            ComplaintSource.VISIT: "走访收集",
+            ComplaintSource.INSPECTION: "巡查发现",
+            ComplaintSource.BUILDING_LEADER: "楼栋长代为反映",
+        },
+        name="ComplaintSource",
+        description="How a complaint reached the street office.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    AttachmentKindType = AttachmentKind
+else:
+    AttachmentKindType = mirror_enum(
+        AttachmentKind, {AttachmentKind.IMAGE: "图片", AttachmentKind.VIDEO: "视频"}, name="AttachmentKind"
+    )
 
 
 COMPLAINT_CAN = viewer_can(
@@ -84,19 +102,25 @@ COMPLAINT_CAN = viewer_can(
         ComplaintAction.WITHDRAW: "withdrawComplaint",
     },
 )
-ComplaintViewerCan = COMPLAINT_CAN.type
+if TYPE_CHECKING:  # made at run time from the lifecycle (viewer_can)
+    ComplaintViewerCan = object
+else:
+    ComplaintViewerCan = COMPLAINT_CAN.type
 
 
-ComplaintOrderType = mirror_enum(
-    complaints.ComplaintOrder,
-    complaints.ORDER_NAMES,
-    name="ComplaintOrder",
-    description="How to sort a list of complaints; a cursor pages on in the order it came from.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    ComplaintOrderType = complaints.ComplaintOrder
+else:
+    ComplaintOrderType = mirror_enum(
+        complaints.ComplaintOrder,
+        complaints.ORDER_NAMES,
+        name="ComplaintOrder",
+        description="How to sort a list of complaints; a cursor pages on in the order it came from.",
+    )
 
 
 @strawberry.type(description="诉求类别, with the deadlines the street office set for it.")
-class ComplaintCategory(relay.Node):
+class ComplaintCategory(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -114,16 +138,14 @@ class ComplaintCategory(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[ComplaintCategory | None]:
-        return await nodes_by_id(list(node_ids), lambda i: complaints.category(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[ComplaintCategory | None]:
+        return await nodes_by_id(node_ids, lambda i: complaints.category(info.context, i), cls.from_row)
 
 
 @strawberry.type(
     description="A photo or video of a complaint. Its URL is absolute and signed; it stays the same for a whole signature window (an hour by default), so clients may cache the file, and is valid for one to two windows."
 )
-class Attachment(relay.Node):
+class Attachment(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     kind: AttachmentKindType
     content_type: str = strawberry.field(
@@ -143,11 +165,9 @@ class Attachment(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Attachment | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Attachment | None]:
         return await nodes_by_id(
-            list(node_ids), lambda i: complaints.attachment(info.context, i), lambda r: cls.from_row(info, r)
+            node_ids, lambda i: complaints.attachment(info.context, i), lambda r: cls.from_row(info, r)
         )
 
 
@@ -162,7 +182,7 @@ class TimelineEvent:
 
 
 @strawberry.type(description="诉求: a resident's issue or suggestion, as the caller may see it.")
-class Complaint(relay.Node):
+class Complaint(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     title: str
     content: str
@@ -228,21 +248,21 @@ class Complaint(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Complaint | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Complaint | None]:
         return await nodes_by_id(
-            list(node_ids), lambda i: complaints.complaint(info.context, i), lambda r: cls.from_row(info, r)
+            node_ids, lambda i: complaints.complaint(info.context, i), lambda r: cls.from_row(info, r)
         )
 
     @strawberry.field(
         description="Who reported it; phone masked unless the caller is that resident or an admin over them. Null for items found on inspection."
     )
     def resident(self, info: Info) -> Person | None:
-        if self.row.resident_id is None:
+        row = self.row
+        # One outer join: the id, name and phone are there together or not at all.
+        if row.resident_id is None or row.resident_name is None or row.resident_phone is None:
             return None
-        phone = people.shown_phone(info.context, self.row.resident_id, self.row.resident_phone, self.row.community_id)
-        return Person(id=self.row.resident_id, name=self.row.resident_name, phone=phone)
+        phone = people.shown_phone(info.context, row.resident_id, row.resident_phone, row.community_id)
+        return Person(id=row.resident_id, name=row.resident_name, phone=phone)
 
     @strawberry.field(description="The inspection round it was found on (source INSPECTION), if the caller may see it.")
     async def inspection_round(self, info: Info) -> InspectionRound | None:
@@ -255,29 +275,30 @@ class Complaint(relay.Node):
 
     @strawberry.field(description="The grid worker handling it.")
     def handler(self, info: Info) -> Person | None:
-        if self.row.handler_id is None:
+        row = self.row
+        if row.handler_id is None or row.handler_name is None or row.handler_phone is None:  # as for resident
             return None
         return Person(
-            id=self.row.handler_id,
-            name=self.row.handler_name,
-            phone=people.shown_phone(info.context, self.row.handler_id, self.row.handler_phone),
+            id=row.handler_id,
+            name=row.handler_name,
+            phone=people.shown_phone(info.context, row.handler_id, row.handler_phone),
         )
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
-        return Community.from_row(await organisation.community(info.context, self.row.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.row.community_id)))
 
     @strawberry.field
     async def building(self, info: Info) -> Building | None:
         if self.row.building_id is None:
             return None
-        return Building.from_row(await organisation.building(info.context, self.row.building_id))
+        return Building.from_row(referenced(await organisation.building(info.context, self.row.building_id)))
 
     @strawberry.field(description="The department it is dispatched to as a work order.")
     async def department(self, info: Info) -> Department | None:
         if self.row.department_id is None:
             return None
-        return Department.from_row(await organisation.department(info.context, self.row.department_id))
+        return Department.from_row(referenced(await organisation.department(info.context, self.row.department_id)))
 
     @strawberry.field(description="Every step so far, oldest first.")
     async def timeline(
@@ -380,7 +401,7 @@ class Query:
         self,
         info: Info,
         filter: ComplaintFilter | None = None,
-        order: ComplaintOrderType = ComplaintOrderType.DEADLINE,  # type: ignore[attr-defined]
+        order: ComplaintOrderType = ComplaintOrderType.DEADLINE,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Complaint]:

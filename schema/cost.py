@@ -125,7 +125,7 @@ class CostAnalysis:
         condition = self.schema.get_type(type_name)
         if condition is object_type:
             return True
-        return is_abstract_type(condition) and self.schema.is_sub_type(condition, object_type)  # type: ignore[arg-type]
+        return is_abstract_type(condition) and self.schema.is_sub_type(condition, object_type)
 
     def _field(self, node: FieldNode, field: GraphQLField) -> int:
         declaration = declared(field)
@@ -138,7 +138,7 @@ class CostAnalysis:
             return weight
         if "first" in field.args and isinstance(named, GraphQLObjectType) and "edges" in named.fields:
             return weight + self._connection(node, named, self.paging.page(arguments.get("first")))
-        if is_list_type(get_nullable_type(field.type)):  # type: ignore[arg-type]
+        if is_list_type(get_nullable_type(field.type)):
             items = declaration.items
             count = items(arguments) if callable(items) else UNDECLARED_LIST_ITEMS if items is None else items
             return weight + count * (1 + self._each(node.selection_set, named))

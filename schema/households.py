@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -16,6 +16,7 @@ from resolvers.pagination import Page
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -23,6 +24,7 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
     viewer_can,
 )
@@ -30,40 +32,49 @@ from schema.cost import cost
 from schema.organisation import Building
 from schema.visits import HouseholdVisit
 
-ResidenceStatusType = mirror_enum(
-    ResidenceStatus,
-    {
-        ResidenceStatus.HUKOU: "户籍：户口在此，人在此居住",
-        ResidenceStatus.RESIDENT: "常住：户口在外，长期在此居住",
-        ResidenceStatus.FLOATING: "流动：暂住在此",
-        ResidenceStatus.NOMINAL: "空挂：户口在此，人不在此居住",
-    },
-    name="ResidenceStatus",
-    description="How a person belongs to the household's address (户籍/常住/流动/空挂).",
-)
-AgeBandType = mirror_enum(
-    AgeBand,
-    {
-        AgeBand.CHILD: "未成年（18 岁以下）",
-        AgeBand.ADULT: "18–59 岁",
-        AgeBand.SENIOR: "60–79 岁",
-        AgeBand.ELDERLY: "80 岁及以上",
-    },
-    name="AgeBand",
-    description="Age on today's date in China, from the birth date.",
-)
-HouseholdChangeType = mirror_enum(
-    HouseholdChange,
-    {
-        HouseholdChange.CREATED: "登记住户",
-        HouseholdChange.MEMBER_ADDED: "增加成员",
-        HouseholdChange.MEMBER_UPDATED: "修改成员信息",
-        HouseholdChange.MEMBER_MOVED_OUT: "成员迁出",
-        HouseholdChange.RESIDENT_JOINED: "注册居民经核实加入本户",
-    },
-    name="HouseholdChange",
-    description="What a change to a household's record was.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    ResidenceStatusType = ResidenceStatus
+else:
+    ResidenceStatusType = mirror_enum(
+        ResidenceStatus,
+        {
+            ResidenceStatus.HUKOU: "户籍：户口在此，人在此居住",
+            ResidenceStatus.RESIDENT: "常住：户口在外，长期在此居住",
+            ResidenceStatus.FLOATING: "流动：暂住在此",
+            ResidenceStatus.NOMINAL: "空挂：户口在此，人不在此居住",
+        },
+        name="ResidenceStatus",
+        description="How a person belongs to the household's address (户籍/常住/流动/空挂).",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    AgeBandType = AgeBand
+else:
+    AgeBandType = mirror_enum(
+        AgeBand,
+        {
+            AgeBand.CHILD: "未成年（18 岁以下）",
+            AgeBand.ADULT: "18–59 岁",
+            AgeBand.SENIOR: "60–79 岁",
+            AgeBand.ELDERLY: "80 岁及以上",
+        },
+        name="AgeBand",
+        description="Age on today's date in China, from the birth date.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    HouseholdChangeType = HouseholdChange
+else:
+    HouseholdChangeType = mirror_enum(
+        HouseholdChange,
+        {
+            HouseholdChange.CREATED: "登记住户",
+            HouseholdChange.MEMBER_ADDED: "增加成员",
+            HouseholdChange.MEMBER_UPDATED: "修改成员信息",
+            HouseholdChange.MEMBER_MOVED_OUT: "成员迁出",
+            HouseholdChange.RESIDENT_JOINED: "注册居民经核实加入本户",
+        },
+        name="HouseholdChange",
+        description="What a change to a household's record was.",
+    )
 
 
 MEMBER_CAN = viewer_can(
@@ -88,7 +99,7 @@ class CareTag:
 @strawberry.type(
     description="户: a dwelling in a building, with its members. Seen by the grid worker of its grid and the admins over it, and by its own verified residents."
 )
-class Household(relay.Node):
+class Household(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     room: str
     building_id: strawberry.Private[uuid.UUID]
@@ -99,14 +110,12 @@ class Household(relay.Node):
         return cls(id=row.id, room=row.room, building_id=row.building_id, row=row)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Household | None]:
-        return await nodes_by_id(list(node_ids), lambda i: households.household(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Household | None]:
+        return await nodes_by_id(node_ids, lambda i: households.household(info.context, i), cls.from_row)
 
     @strawberry.field
     async def building(self, info: Info) -> Building:
-        return Building.from_row(await organisation.building(info.context, self.building_id))
+        return Building.from_row(referenced(await organisation.building(info.context, self.building_id)))
 
     @strawberry.field(description="Its members, current ones unless `includeMovedOut`.")
     async def members(
@@ -137,7 +146,7 @@ class Household(relay.Node):
 @strawberry.type(
     description="A person of a household (人口信息). The ID number and phone are whole for the member themself and for those who manage the record (the grid worker of its grid, admins over it), every such view audited; masked for everyone else."
 )
-class HouseholdMember(relay.Node):
+class HouseholdMember(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     relation: str = strawberry.field(description="To the head of the household: 户主, 配偶, 子女 …")
@@ -169,11 +178,9 @@ class HouseholdMember(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[HouseholdMember | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[HouseholdMember | None]:
         return await nodes_by_id(
-            list(node_ids), lambda i: households.member(info.context, i), lambda r: cls.from_row(info, r)
+            node_ids, lambda i: households.member(info.context, i), lambda r: cls.from_row(info, r)
         )
 
     @strawberry.field

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +16,7 @@ from resolvers import complaints, inspections, organisation, people
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -23,6 +24,7 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
     viewer_can,
 )
@@ -34,12 +36,18 @@ if TYPE_CHECKING:
     from schema.complaints import Complaint
 
 MAX_ITEMS = 50
-RoundStatusType = mirror_enum(
-    RoundStatus, inspections.STATUS_NAMES, name="InspectionRoundStatus", description="Where a round stands."
-)
-FindingOutcomeType = mirror_enum(
-    FindingOutcome, inspections.OUTCOME_NAMES, name="InspectionOutcome", description="How an item was found."
-)
+if TYPE_CHECKING:  # see mirror_enum
+    RoundStatusType = RoundStatus
+else:
+    RoundStatusType = mirror_enum(
+        RoundStatus, inspections.STATUS_NAMES, name="InspectionRoundStatus", description="Where a round stands."
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    FindingOutcomeType = FindingOutcome
+else:
+    FindingOutcomeType = mirror_enum(
+        FindingOutcome, inspections.OUTCOME_NAMES, name="InspectionOutcome", description="How an item was found."
+    )
 ROUND_CAN = viewer_can(
     "InspectionRoundViewerCan",
     "InspectionRound",
@@ -55,7 +63,7 @@ InspectionRoundViewerCan = ROUND_CAN.type
 
 
 @strawberry.type(description="One item of a checklist.")
-class ChecklistItem(relay.Node):
+class ChecklistItem(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     label: str
@@ -65,14 +73,12 @@ class ChecklistItem(relay.Node):
         return cls(id=row.id, code=row.code, label=row.label)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[ChecklistItem | None]:
-        return await nodes_by_id(list(node_ids), lambda i: inspections.checklist_item(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[ChecklistItem | None]:
+        return await nodes_by_id(node_ids, lambda i: inspections.checklist_item(info.context, i), cls.from_row)
 
 
 @strawberry.type(description="巡检清单: one of the street office's checklists (from its manifest).")
-class InspectionChecklist(relay.Node):
+class InspectionChecklist(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -82,10 +88,8 @@ class InspectionChecklist(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[InspectionChecklist | None]:
-        return await nodes_by_id(list(node_ids), lambda i: inspections.checklist(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[InspectionChecklist | None]:
+        return await nodes_by_id(node_ids, lambda i: inspections.checklist(info.context, i), cls.from_row)
 
     @strawberry.field(
         description="Its items in order (a checklist has a few dozen at most).", metadata=cost(items=MAX_ITEMS)
@@ -95,7 +99,7 @@ class InspectionChecklist(relay.Node):
 
 
 @strawberry.type(description="检查项记录: one checklist item as found on a round.")
-class InspectionFinding(relay.Node):
+class InspectionFinding(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     item_label: str
     outcome: FindingOutcomeType
@@ -117,16 +121,14 @@ class InspectionFinding(relay.Node):
             note=row.note,
             longitude=row.longitude,
             latitude=row.latitude,
-            recorded_at=shanghai(row.recorded_at),  # type: ignore[arg-type]
+            recorded_at=shanghai(row.recorded_at),
             resolved=row.complaint_status in inspections.SETTLED if row.complaint_id else True,
             row=row,
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[InspectionFinding | None]:
-        return await nodes_by_id(list(node_ids), lambda i: inspections.finding(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[InspectionFinding | None]:
+        return await nodes_by_id(node_ids, lambda i: inspections.finding(info.context, i), cls.from_row)
 
     @strawberry.field(description="The photo (a signed URL), if one was taken.")
     def photo_url(self, info: Info) -> str | None:
@@ -148,7 +150,7 @@ class InspectionFinding(relay.Node):
 
 
 @strawberry.type(description="巡检: a grid worker's round of one grid with one checklist.")
-class InspectionRound(relay.Node):
+class InspectionRound(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     status: RoundStatusType
     checklist_name: str
@@ -166,7 +168,7 @@ class InspectionRound(relay.Node):
             id=row.id,
             status=RoundStatusType(row.status.value),
             checklist_name=row.checklist_name,
-            started_at=shanghai(row.started_at),  # type: ignore[arg-type]
+            started_at=shanghai(row.started_at),
             ended_at=shanghai(row.ended_at),
             items_total=row.items_total,
             items_recorded=row.items_recorded,
@@ -176,10 +178,8 @@ class InspectionRound(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[InspectionRound | None]:
-        return await nodes_by_id(list(node_ids), lambda i: inspections.inspection_round(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[InspectionRound | None]:
+        return await nodes_by_id(node_ids, lambda i: inspections.inspection_round(info.context, i), cls.from_row)
 
     @strawberry.field
     async def checklist(self, info: Info) -> InspectionChecklist | None:
@@ -188,7 +188,7 @@ class InspectionRound(relay.Node):
 
     @strawberry.field
     async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.row.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.row.grid_id)))
 
     @strawberry.field(description="The grid worker who walked it.")
     async def worker(self, info: Info) -> Person | None:
@@ -204,7 +204,7 @@ class InspectionRound(relay.Node):
 
     @strawberry.field(description="What the caller may do to it now.")
     def viewer_can(self, info: Info) -> InspectionRoundViewerCan:  # type: ignore[valid-type]
-        return ROUND_CAN.of(inspections.viewer_can(info.context, self.row))  # type: ignore[return-value]
+        return ROUND_CAN.of(inspections.viewer_can(info.context, self.row))
 
 
 @strawberry.type(description="One grid's inspections over a period.")
@@ -227,7 +227,7 @@ class GridInspectionTally:
 
     @strawberry.field
     async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.row.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.row.grid_id)))
 
     @strawberry.field(description="The grid's worker now.")
     async def worker(self, info: Info) -> Person | None:
@@ -242,7 +242,7 @@ class InspectionRoundFilter:
     worker_id: relay.GlobalID | None = None
     grid_id: relay.GlobalID | None = None
     community_id: relay.GlobalID | None = None
-    statuses: list[RoundStatusType] | None = None  # type: ignore[valid-type]
+    statuses: list[RoundStatusType] | None = None
     started_from: datetime | None = None
     started_to: datetime | None = None
 
@@ -257,7 +257,7 @@ class StartInspectionRoundInput:
 class RecordInspectionRoundItemInput:
     round_id: relay.GlobalID
     item_id: relay.GlobalID
-    outcome: FindingOutcomeType  # type: ignore[valid-type]
+    outcome: FindingOutcomeType
     note: str | None = strawberry.field(default=None, description="Required for a problem: what is wrong.")
     longitude: float | None = strawberry.field(default=None, description="GCJ-02, where it was found.")
     latitude: float | None = strawberry.field(default=None, description="GCJ-02, where it was found.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,7 @@ from resolvers import notifications
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -27,16 +29,19 @@ from schema.common import (
 from schema.cost import cost
 from schema.ids import resolve_node
 
-NotificationKindType = mirror_enum(
-    NotificationKind,
-    notifications.KIND_NAMES,
-    name="NotificationKind",
-    description="Why the caller is told: pick an icon or a sound by it.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    NotificationKindType = NotificationKind
+else:
+    NotificationKindType = mirror_enum(
+        NotificationKind,
+        notifications.KIND_NAMES,
+        name="NotificationKind",
+        description="Why the caller is told: pick an icon or a sound by it.",
+    )
 
 
 @strawberry.type(description="Something the caller must act on or would want to know. Only its recipient sees it.")
-class Notification(relay.Node):
+class Notification(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     kind: NotificationKindType
     title: str
@@ -58,10 +63,8 @@ class Notification(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Notification | None]:
-        return await nodes_by_id(list(node_ids), lambda i: notifications.notification(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Notification | None]:
+        return await nodes_by_id(node_ids, lambda i: notifications.notification(info.context, i), cls.from_row)
 
     @strawberry.field(
         description="What it is about (a Complaint, RoomBooking, Appointment, …), for the app to open; null if there is none or the caller may no longer see it."

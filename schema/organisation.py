@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -21,7 +20,7 @@ from resolvers import (
     people,
     volunteers,
 )
-from schema.common import Connection, Info, connection, nodes_by_id, page_request
+from schema.common import Connection, Info, ScopedNode, connection, nodes_by_id, page_request, referenced
 from schema.cost import cost
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="社区: a neighbourhood committee area of the street office.")
-class Community(relay.Node):
+class Community(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -39,10 +38,8 @@ class Community(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Community | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.community(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Community | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.community(info.context, i), cls.from_row)
 
     @strawberry.field(description="The community's grids, by code, each with its worker (the worker cards).")
     async def grids(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Grid]:
@@ -80,15 +77,15 @@ PEOPLE_SHOWN = (
 @strawberry.type(
     description="A person as the caller is shown them (a reporter, a handler, a grid worker), keyed by the person: the phone is masked unless the caller is the person or an admin over them. `node()` finds a person only for callers shown that person somewhere."
 )
-class Person(relay.Node):
+class Person(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     phone: str
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Person | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Person | None]:
         return await nodes_by_id(
-            list(node_ids),
+            node_ids,
             lambda i: people.visible_person(info.context, i, PEOPLE_SHOWN),
             lambda row: person_from_row(info, row),
         )
@@ -132,7 +129,7 @@ def _rings(boundary: dict[str, Any] | None) -> list[list[GeoPoint]] | None:
 
 
 @strawberry.type(description="网格: the smallest management cell, served by one grid worker.")
-class Grid(relay.Node):
+class Grid(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -150,12 +147,12 @@ class Grid(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Grid | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.grid(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Grid | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.grid(info.context, i), cls.from_row)
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
-        return Community.from_row(await organisation.community(info.context, self.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.community_id)))
 
     @strawberry.field(
         description="The grid's outline in GCJ-02, as a GeoJSON Polygon's rings: the outer ring first (closed: its last point repeats the first), then any holes. Null until the street office draws it.",
@@ -178,7 +175,7 @@ class Grid(relay.Node):
 
 
 @strawberry.type(description="楼栋: a residential building inside a grid.")
-class Building(relay.Node):
+class Building(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -197,14 +194,12 @@ class Building(relay.Node):
         return GeoPoint(longitude=row.longitude, latitude=row.latitude)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Building | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.building(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Building | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.building(info.context, i), cls.from_row)
 
     @strawberry.field
     async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.grid_id)))
 
     @strawberry.field(description="楼栋长 serving now, as the board shows them to anyone (names, masked phones).")
     async def leaders(
@@ -216,7 +211,7 @@ class Building(relay.Node):
 
 
 @strawberry.type(description="职能部门: a government unit that takes dispatched work.")
-class Department(relay.Node):
+class Department(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -226,10 +221,8 @@ class Department(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Department | None]:
-        return await nodes_by_id(list(node_ids), lambda i: organisation.department(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Department | None]:
+        return await nodes_by_id(node_ids, lambda i: organisation.department(info.context, i), cls.from_row)
 
 
 @strawberry.type

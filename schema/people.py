@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -15,6 +15,7 @@ from schema.auth import AuthTokens
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -22,31 +23,38 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
 )
 from schema.cost import cost
 from schema.organisation import Building, Community, Department, Grid, Person, grid_worker_of, person_from_row
 
-RoleType = mirror_enum(
-    Role,
-    {
-        Role.RESIDENT: "居民",
-        Role.GRID_WORKER: "网格员",
-        Role.STAFF: "职能部门工作人员",
-        Role.COMMUNITY_ADMIN: "社区管理员",
-        Role.TENANT_ADMIN: "街道管理员",
-        Role.PLATFORM_ADMIN: "平台管理员",
-        Role.BUILDING_LEADER: "楼栋长",
-    },
-    name="Role",
-    description="A role a user holds in the street office.",
-)
-ResidentStatusType = mirror_enum(
-    ResidentStatus,
-    {ResidentStatus.PENDING: "待网格员核实", ResidentStatus.VERIFIED: "已核实", ResidentStatus.REJECTED: "已驳回"},
-    name="ResidentStatus",
-    description="Where a resident's registration stands.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    RoleType = Role
+else:
+    RoleType = mirror_enum(
+        Role,
+        {
+            Role.RESIDENT: "居民",
+            Role.GRID_WORKER: "网格员",
+            Role.STAFF: "职能部门工作人员",
+            Role.COMMUNITY_ADMIN: "社区管理员",
+            Role.TENANT_ADMIN: "街道管理员",
+            Role.PLATFORM_ADMIN: "平台管理员",
+            Role.BUILDING_LEADER: "楼栋长",
+        },
+        name="Role",
+        description="A role a user holds in the street office.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ResidentStatusType = ResidentStatus
+else:
+    ResidentStatusType = mirror_enum(
+        ResidentStatus,
+        {ResidentStatus.PENDING: "待网格员核实", ResidentStatus.VERIFIED: "已核实", ResidentStatus.REJECTED: "已驳回"},
+        name="ResidentStatus",
+        description="Where a resident's registration stands.",
+    )
 
 
 @strawberry.type(description="One role of the caller, with its scope.")
@@ -71,7 +79,7 @@ class RoleGrant:
 
 
 @strawberry.type(description="居民: a registered resident, as the caller is allowed to see them.")
-class Resident(relay.Node):
+class Resident(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     phone: str = strawberry.field(
@@ -123,12 +131,8 @@ class Resident(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Resident | None]:
-        return await nodes_by_id(
-            list(node_ids), lambda i: people.resident(info.context, i), lambda r: cls.from_row(info, r)
-        )
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Resident | None]:
+        return await nodes_by_id(node_ids, lambda i: people.resident(info.context, i), lambda r: cls.from_row(info, r))
 
     @strawberry.field(description="The grid worker whose badge the resident scanned to register, if they did.")
     async def referrer(self, info: Info) -> Person | None:
@@ -144,7 +148,7 @@ class Resident(relay.Node):
 
 
 @strawberry.type(description="The signed-in caller. `node()` finds it only for the caller themself.")
-class Me(relay.Node):
+class Me(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     phone: str
@@ -154,12 +158,12 @@ class Me(relay.Node):
         return cls(id=row.id, name=row.name, phone=row.phone)
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Me | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Me | None]:
         async def mine(user_id: uuid.UUID) -> people.PersonRow | None:
             row = await people.me(info.context)
             return row if row is not None and row.id == user_id else None
 
-        return await nodes_by_id(list(node_ids), mine, cls.from_row)
+        return await nodes_by_id(node_ids, mine, cls.from_row)
 
     @strawberry.field(description="The caller's roles and their scopes.", metadata=cost(items=10))
     async def roles(self, info: Info) -> list[RoleGrant]:
@@ -170,7 +174,8 @@ class Me(relay.Node):
 
     @strawberry.field(description="The caller's resident registration, if they are a resident.")
     async def resident(self, info: Info) -> Resident | None:
-        row = await people.resident(info.context, self.id) if Role.RESIDENT in info.context.viewer.roles else None
+        viewer = info.context.viewer
+        row = await people.resident(info.context, self.id) if viewer and Role.RESIDENT in viewer.roles else None
         return Resident.from_row(info, row) if row else None
 
 
@@ -285,7 +290,7 @@ class Mutation:
         resident_id, tokens = outcome.value
         row = await people.resident_as_registered(info.context, resident_id)
         return RegisterResidentPayload(
-            resident=Resident.from_row(info, row), tokens=AuthTokens.from_tokens(tokens), errors=[]
+            resident=Resident.from_row(info, referenced(row)), tokens=AuthTokens.from_tokens(tokens), errors=[]
         )
 
     @strawberry.mutation(description="A resident changes their name or moves to another room.")

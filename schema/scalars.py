@@ -84,7 +84,7 @@ UPLOAD = ScalarDefinition(
     serialize=_unchanged,
     parse_value=_unchanged,
     parse_literal=None,
-    origin=Upload,  # type: ignore[arg-type]
+    origin=Upload,
 )
 
 OVERRIDES: dict[object, ScalarDefinition] = {datetime: DATE_TIME, date: DATE, Upload: UPLOAD}

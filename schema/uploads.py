@@ -4,8 +4,10 @@ values, and absolute, cacheable download URLs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from strawberry import relay
+from strawberry.file_uploads import Upload
 
 from models.storage import signed_path
 from resolvers.uploads import IncomingFiles, UploadedFile
@@ -19,10 +21,12 @@ ATTACHMENT_IDS_DESCRIPTION = (
 
 
 def incoming_files(
-    uploads: Sequence[UploadedFile], upload_ids: Sequence[relay.GlobalID], ids_field: str = "attachmentIds"
+    uploads: Sequence[Upload], upload_ids: Sequence[relay.GlobalID], ids_field: str = "attachmentIds"
 ) -> IncomingFiles:
     ids = [decode_id(value, UPLOAD_ID_TYPE, f"{ids_field}.{index}") for index, value in enumerate(upload_ids)]
-    return IncomingFiles(uploads=uploads, upload_ids=ids)
+    # strawberry declares `Upload` as bytes; on Starlette each one is an UploadFile, which reads.
+    files = cast(Sequence[UploadedFile], uploads)
+    return IncomingFiles(uploads=files, upload_ids=ids)
 
 
 def download_url(info: Info, storage_key: str) -> str:

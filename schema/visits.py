@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +15,7 @@ from resolvers import complaints, households, organisation, people, visits
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -23,6 +23,7 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
 )
 from schema.complaints import Complaint
@@ -33,17 +34,20 @@ from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_fi
 if TYPE_CHECKING:
     from schema.households import Household
 
-VisitKindType = mirror_enum(
-    VisitKind,
-    {
-        VisitKind.ROUTINE: "日常走访",
-        VisitKind.CARE: "关爱走访",
-        VisitKind.DISPUTE: "矛盾调解",
-        VisitKind.POLICY: "政策宣传",
-    },
-    name="VisitKind",
-    description="Why a grid worker called at a household.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    VisitKindType = VisitKind
+else:
+    VisitKindType = mirror_enum(
+        VisitKind,
+        {
+            VisitKind.ROUTINE: "日常走访",
+            VisitKind.CARE: "关爱走访",
+            VisitKind.DISPUTE: "矛盾调解",
+            VisitKind.POLICY: "政策宣传",
+        },
+        name="VisitKind",
+        description="Why a grid worker called at a household.",
+    )
 
 
 @strawberry.type(description="A photo taken on a visit; its URL is absolute and signed, like a complaint's.")
@@ -69,7 +73,7 @@ class VisitFinding:
 
 
 @strawberry.type(description="入户走访: a grid worker's call at a household. Seen by those who manage the household.")
-class HouseholdVisit(relay.Node):
+class HouseholdVisit(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     kind: VisitKindType
     visited_at: datetime
@@ -95,10 +99,8 @@ class HouseholdVisit(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[HouseholdVisit | None]:
-        return await nodes_by_id(list(node_ids), lambda i: visits.visit(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[HouseholdVisit | None]:
+        return await nodes_by_id(node_ids, lambda i: visits.visit(info.context, i), cls.from_row)
 
     @strawberry.field
     async def household(self, info: Info) -> Annotated[Household, strawberry.lazy("schema.households")] | None:
@@ -167,7 +169,7 @@ class GridVisitCoverage:
 
     @strawberry.field
     async def grid(self, info: Info) -> Grid:
-        return Grid.from_row(await organisation.grid(info.context, self.grid_id))
+        return Grid.from_row(referenced(await organisation.grid(info.context, self.grid_id)))
 
 
 @strawberry.input

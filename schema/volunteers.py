@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -29,6 +30,7 @@ from resolvers.uploads import IncomingFiles
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -36,45 +38,73 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
 )
 from schema.cost import cost
 from schema.organisation import Community, Person
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, download_url, incoming_files
 
-VolunteerStatusType = mirror_enum(
-    VolunteerStatus,
-    volunteers.VOLUNTEER_STATUS_NAMES,
-    name="VolunteerStatus",
-    description="Where a volunteer registration stands.",
-)
-AvailabilityType = mirror_enum(
-    Availability, volunteers.AVAILABILITY_NAMES, name="VolunteerAvailability", description="When a volunteer can help."
-)
-ActivityStatusType = mirror_enum(
-    ActivityStatus,
-    volunteers.ACTIVITY_STATUS_NAMES,
-    name="VolunteerActivityStatus",
-    description="Where a volunteer activity stands.",
-)
-ActivityActionType = mirror_enum(
-    ActivityAction,
-    volunteers.ACTIVITY_ACTION_NAMES,
-    name="VolunteerActivityAction",
-    description="A step on an activity's timeline, or one a caller may take now (viewerCan).",
-)
-SignupStatusType = mirror_enum(
-    SignupStatus, volunteers.SIGNUP_STATUS_NAMES, name="VolunteerSignupStatus", description="Where a sign-up stands."
-)
-SignupActionType = mirror_enum(
-    SignupAction,
-    volunteers.SIGNUP_ACTION_NAMES,
-    name="VolunteerSignupAction",
-    description="A step the caller may take on a sign-up now (viewerCan).",
-)
-PointsEntryKindType = mirror_enum(
-    PointsEntryKind, volunteers.POINTS_KIND_NAMES, name="VolunteerPointsKind", description="Why points moved."
-)
+if TYPE_CHECKING:  # see mirror_enum
+    VolunteerStatusType = VolunteerStatus
+else:
+    VolunteerStatusType = mirror_enum(
+        VolunteerStatus,
+        volunteers.VOLUNTEER_STATUS_NAMES,
+        name="VolunteerStatus",
+        description="Where a volunteer registration stands.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    AvailabilityType = Availability
+else:
+    AvailabilityType = mirror_enum(
+        Availability,
+        volunteers.AVAILABILITY_NAMES,
+        name="VolunteerAvailability",
+        description="When a volunteer can help.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ActivityStatusType = ActivityStatus
+else:
+    ActivityStatusType = mirror_enum(
+        ActivityStatus,
+        volunteers.ACTIVITY_STATUS_NAMES,
+        name="VolunteerActivityStatus",
+        description="Where a volunteer activity stands.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ActivityActionType = ActivityAction
+else:
+    ActivityActionType = mirror_enum(
+        ActivityAction,
+        volunteers.ACTIVITY_ACTION_NAMES,
+        name="VolunteerActivityAction",
+        description="A step on an activity's timeline, or one a caller may take now (viewerCan).",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    SignupStatusType = SignupStatus
+else:
+    SignupStatusType = mirror_enum(
+        SignupStatus,
+        volunteers.SIGNUP_STATUS_NAMES,
+        name="VolunteerSignupStatus",
+        description="Where a sign-up stands.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    SignupActionType = SignupAction
+else:
+    SignupActionType = mirror_enum(
+        SignupAction,
+        volunteers.SIGNUP_ACTION_NAMES,
+        name="VolunteerSignupAction",
+        description="A step the caller may take on a sign-up now (viewerCan).",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    PointsEntryKindType = PointsEntryKind
+else:
+    PointsEntryKindType = mirror_enum(
+        PointsEntryKind, volunteers.POINTS_KIND_NAMES, name="VolunteerPointsKind", description="Why points moved."
+    )
 
 
 @strawberry.enum(description="What a check-in code (or the organiser) records.")
@@ -109,7 +139,7 @@ class PointsEntry:
 
 
 @strawberry.type(description="志愿者: a resident's volunteer registration, as the caller may see it.")
-class Volunteer(relay.Node):
+class Volunteer(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     phone: str = strawberry.field(description="Masked unless the caller is the volunteer or an admin over them.")
@@ -149,16 +179,14 @@ class Volunteer(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Volunteer | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Volunteer | None]:
         return await nodes_by_id(
-            list(node_ids), lambda i: volunteers.volunteer(info.context, i), lambda r: cls.from_row(info, r)
+            node_ids, lambda i: volunteers.volunteer(info.context, i), lambda r: cls.from_row(info, r)
         )
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
-        return Community.from_row(await organisation.community(info.context, self.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.community_id)))
 
     @strawberry.field(description="Points earned, adjusted and redeemed, newest first.")
     async def points_ledger(
@@ -187,7 +215,7 @@ class VolunteerTeamMember:
 
 
 @strawberry.type(description="志愿服务队: a community's volunteer team; its leaders organise its activities.")
-class VolunteerTeam(relay.Node):
+class VolunteerTeam(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     name: str
     description: str
@@ -198,14 +226,12 @@ class VolunteerTeam(relay.Node):
         return cls(id=row.id, name=row.name, description=row.description, community_id=row.community_id)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[VolunteerTeam | None]:
-        return await nodes_by_id(list(node_ids), lambda i: volunteers.team(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[VolunteerTeam | None]:
+        return await nodes_by_id(node_ids, lambda i: volunteers.team(info.context, i), cls.from_row)
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
-        return Community.from_row(await organisation.community(info.context, self.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.community_id)))
 
     @strawberry.field(description="Members, leaders included (signed-in callers).")
     async def members(
@@ -235,7 +261,7 @@ class VolunteerActivityEvent:
 
 
 @strawberry.type(description="志愿者招募: a volunteer activity.")
-class VolunteerActivity(relay.Node):
+class VolunteerActivity(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     title: str
     description: str
@@ -281,16 +307,14 @@ class VolunteerActivity(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[VolunteerActivity | None]:
-        return await nodes_by_id(list(node_ids), lambda i: volunteers.activity(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[VolunteerActivity | None]:
+        return await nodes_by_id(node_ids, lambda i: volunteers.activity(info.context, i), cls.from_row)
 
     @strawberry.field(description="Its community; null for an activity of the whole street office.")
     async def community(self, info: Info) -> Community | None:
         if self.row.community_id is None:
             return None
-        return Community.from_row(await organisation.community(info.context, self.row.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.row.community_id)))
 
     @strawberry.field(description="The team organising it, if any.")
     async def team(self, info: Info) -> VolunteerTeam | None:
@@ -344,7 +368,7 @@ class VolunteerActivity(relay.Node):
 
 
 @strawberry.type(description="A volunteer's place, or place in line, in an activity.")
-class VolunteerSignup(relay.Node):
+class VolunteerSignup(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     status: SignupStatusType
     queued_at: datetime = strawberry.field(description="When they signed up: the order of the waiting list.")
@@ -374,10 +398,8 @@ class VolunteerSignup(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[VolunteerSignup | None]:
-        return await nodes_by_id(list(node_ids), lambda i: volunteers.signup(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[VolunteerSignup | None]:
+        return await nodes_by_id(node_ids, lambda i: volunteers.signup(info.context, i), cls.from_row)
 
     @strawberry.field
     async def activity(self, info: Info) -> VolunteerActivity | None:

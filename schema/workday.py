@@ -3,6 +3,7 @@ community for one day (`communityWorkdays`)."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from datetime import date
 
@@ -17,13 +18,13 @@ from schema.organisation import Person
 
 @strawberry.type(description="A grid worker's day: their shift, what waits for them, what they did.")
 class Workday:
-    date: date
+    date: datetime.date  # the field's name hides the type in the class body
     worker_id: strawberry.Private[uuid.UUID]
     worker_name: strawberry.Private[str]
     worker_phone: strawberry.Private[str]
 
     @classmethod
-    def of(cls, worker: workday.WorkerRow, day: date) -> Workday:
+    def of(cls, worker: workday.WorkerRow, day: datetime.date) -> Workday:
         return cls(date=day, worker_id=worker.id, worker_name=worker.name, worker_phone=worker.phone)
 
     @strawberry.field

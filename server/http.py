@@ -112,7 +112,7 @@ PERSISTED_QUERY_NOT_FOUND = Refused(
 )
 
 
-class GraphQLEndpoint(GraphQL):
+class GraphQLEndpoint(GraphQL[RequestContext, Any]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
@@ -231,7 +231,7 @@ class GraphQLEndpoint(GraphQL):
             now=self.services.clock(),
         )
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:
         services = self.services
         if isinstance(request, WebSocket):
             # Subscriptions sign in with connection_init's payload (on_ws_connect): browsers cannot
@@ -255,7 +255,7 @@ class GraphQLEndpoint(GraphQL):
             response=response,
         )
 
-    async def on_ws_connect(self, context: RequestContext) -> None:  # type: ignore[override]
+    async def on_ws_connect(self, context: RequestContext) -> None:
         params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
         handshake = context.request.headers
         credentials = (
@@ -348,7 +348,7 @@ class GraphQLEndpoint(GraphQL):
                 await self._require_trusted(sha256_of(query))
             return query, None
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-        if not isinstance(digest, str) or not SHA256.match(digest.lower()) or persisted.get("version") != 1:  # type: ignore[union-attr]
+        if not isinstance(digest, str) or not SHA256.match(digest.lower()) or persisted.get("version") != 1:
             raise Refused(400, "persistedQuery 须为 {version: 1, sha256Hash: 64 位十六进制}。", ErrorCode.BAD_REQUEST)
         digest = digest.lower()
         if query is None:
@@ -368,7 +368,7 @@ class GraphQLEndpoint(GraphQL):
         if found is None or not found.trusted:
             raise Refused(403, "本服务只执行已登记的操作（trusted documents）。", ErrorCode.OPERATION_NOT_TRUSTED)
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         body = await super().process_result(request, result)
         not_run = _not_run(result)
         if not_run:
@@ -394,7 +394,7 @@ class GraphQLEndpoint(GraphQL):
         response.headers.raw.extend(h for h in sub_response.headers.raw if h[0] != b"content-type")
         return response
 
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_page(default_tenant=request.query_params.get("tenant")))
 
 

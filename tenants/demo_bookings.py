@@ -9,7 +9,14 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.appointments import Appointment, AppointmentAction, AppointmentEvent, AppointmentStatus, AppointmentType
+from models.appointments import (
+    Appointment,
+    AppointmentAction,
+    AppointmentEvent,
+    AppointmentStatus,
+    AppointmentType,
+    ContactMethod,
+)
 from models.base import new_id, utcnow
 from models.bookings import BookingStatus, Room, RoomBooking, RoomRules
 from models.calendar import SHANGHAI, WorkingCalendar
@@ -143,7 +150,7 @@ async def add_appointments(session: AsyncSession, seed: str) -> None:
                 )
             if status in (AppointmentStatus.CONTACTED, AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED):
                 item.contacted_at = created + timedelta(hours=5)
-                item.contact_method = "phone"
+                item.contact_method = ContactMethod.PHONE
             if status in (AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED):
                 item.scheduled_at = (
                     now + timedelta(days=2) if status == AppointmentStatus.SCHEDULED else created + timedelta(days=1)

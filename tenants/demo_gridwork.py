@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -170,7 +171,7 @@ def _round(
     day: date,
     hazard: bool,
     checklist: uuid.UUID,
-    items: list[Any],
+    items: Sequence[Any],
     categories: dict[uuid.UUID, Any],
     calendar: WorkingCalendar,
     chooser: random.Random,
@@ -257,7 +258,9 @@ def _complaint(
             "version": 1,
         }
     )
-    steps = [(ComplaintAction.SUBMIT, None, ComplaintStatus.SUBMITTED, at)]
+    steps: list[tuple[ComplaintAction, ComplaintStatus | None, ComplaintStatus, datetime]] = [
+        (ComplaintAction.SUBMIT, None, ComplaintStatus.SUBMITTED, at)
+    ]
     steps.append((ComplaintAction.ACCEPT, ComplaintStatus.SUBMITTED, ComplaintStatus.ACCEPTED, at))
     if resolved:
         started = at + timedelta(minutes=30)

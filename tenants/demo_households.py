@@ -11,7 +11,9 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from faker import Faker
 from sqlalchemy import select
@@ -179,7 +181,7 @@ async def _fill_featured_grid(session: AsyncSession, code: str, chooser: random.
 
 async def _add_visits(
     session: AsyncSession,
-    places: list,
+    places: Sequence[Any],
     care_households: set[uuid.UUID],
     chooser: random.Random,
     now: datetime,

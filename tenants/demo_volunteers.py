@@ -301,14 +301,14 @@ async def add_volunteers(session: AsyncSession, seed: str) -> None:
                 continue
             starts = _at(plan.days, plan.start, now)
             ends = starts + timedelta(hours=plan.hours)
-            team = teams[community.id] if plan.team else None
+            activity_team = teams[community.id] if plan.team else None
             candidates = [v for v in pool if all(s in v.skills for s in plan.skills)] if plan.skills else pool
             chosen = candidates[: plan.signups]
             seated = min(len(chosen), plan.capacity)
             activity = VolunteerActivity(
                 id=new_id(),
                 community_id=None if plan.street_wide else community.id,
-                team_id=team.id if team else None,
+                team_id=activity_team.id if activity_team else None,
                 organiser_id=organiser,
                 title=plan.title,
                 description=plan.description,
@@ -330,7 +330,9 @@ async def add_volunteers(session: AsyncSession, seed: str) -> None:
             )
             session.add(activity)
             await session.flush()
-            steps = [(ActivityAction.CREATE, None, ActivityStatus.DRAFT, starts - timedelta(days=8), None)]
+            steps: list[tuple[ActivityAction, ActivityStatus | None, ActivityStatus, datetime, str | None]] = [
+                (ActivityAction.CREATE, None, ActivityStatus.DRAFT, starts - timedelta(days=8), None)
+            ]
             if plan.status is not ActivityStatus.DRAFT:
                 steps.append(
                     (

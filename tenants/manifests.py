@@ -7,10 +7,11 @@ import tomllib
 from collections import Counter
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import ErrorDetails
 
 from models.bookings import SPAN, span_minutes
 from models.geometry import BoundaryError, GeoPoint, in_china, polygon_of
@@ -264,7 +265,7 @@ class SettingsSpec(_Strict):
     )
 
 
-DEFAULT_VOLUNTEER_SKILLS = (
+DEFAULT_VOLUNTEER_SKILLS: tuple[str, ...] = (
     "医疗救护",
     "法律咨询",
     "心理疏导",
@@ -341,7 +342,7 @@ def _path(location: tuple[str | int, ...]) -> str:
     return path or "(根)"
 
 
-def _describe(error: dict) -> str:  # type: ignore[type-arg]
+def _describe(error: ErrorDetails) -> str:
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
     message = _MESSAGES.get(error["type"], error["msg"])
@@ -360,7 +361,7 @@ def load_manifest(path: Path) -> Manifest:
     return parse_manifest(data, str(path))
 
 
-def parse_manifest(data: dict, source: str) -> Manifest:  # type: ignore[type-arg]
+def parse_manifest(data: dict[str, Any], source: str) -> Manifest:
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as error:

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +23,7 @@ from tenants.manifests import parse_manifest
 from tenants.onboarding import onboard
 from tests import codes
 from tests.gridwork import MAPPED
+from tests.local_servers import serving
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
 from tests.support import TEXTS, Api, Clock, TenantHandle, staff
 
@@ -271,53 +267,13 @@ async def api(app: Starlette, clock: Clock, alpha: TenantHandle, beta: TenantHan
         yield Api(client, clock)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(
-    database: ProvisionedDatabase, settings: Settings, alpha: TenantHandle, tmp_path: Path
-) -> Iterator[str]:
-    """The app served by uvicorn in a process of its own, on the test database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "WANJIA_ENV": "test",
-        "WANJIA_DATABASE_URL": database.app_url,
-        "WANJIA_SECRET_KEY": settings.secret_key or "",
-        "WANJIA_UPLOAD_DIR": str(tmp_path / "uploads"),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, clock: Clock, alpha: TenantHandle) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 for the tests that need a real socket (websockets,
+    a browser): one server for the session, in a thread of this process with an engine and a
+    broker of its own, on the test's clock; used once uvicorn has said it is listening."""
+    with serving(create_app(settings, clock=clock.now, phone_code_sender=TEXTS)) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 Wanjia = Callable[..., Awaitable[Result]]
@@ -340,6 +296,8 @@ def wanjia(database: ProvisionedDatabase, settings: Settings, monkeypatch: pytes
             if settings.personal_data_key
             else "",
             "WANJIA_UPLOAD_DIR": str(settings.upload_dir),
+            "WANJIA_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+            "WANJIA_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
             **env,
         }
         return await asyncio.to_thread(CliRunner().invoke, cli.app, list(args), input=input, env=environment)

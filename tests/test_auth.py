@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import jwt
 import pytest
@@ -112,22 +113,22 @@ async def test_a_refresh_token_does_not_work_in_another_tenant(api: Api) -> None
     assert refused["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
 
 
-async def test_forged_or_expired_tokens_are_401(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
-    claims = {
-        "sub": "01000000-0000-7000-8000-000000000000",
-        "tid": "01000000-0000-7000-8000-000000000000",
-        "typ": "access",
-    }
-    now = datetime.now(UTC)
-    forged = jwt.encode(
-        {**claims, "exp": now + timedelta(minutes=5)}, "another-secret-another-secret-123", algorithm="HS256"
-    )
-    expired = jwt.encode({**claims, "exp": now - timedelta(minutes=1)}, settings.secret_key, algorithm="HS256")
-    unsigned = jwt.encode({**claims, "exp": now + timedelta(minutes=5)}, None, algorithm="none")
-    for token in (forged, expired, unsigned, "not-a-jwt"):
-        response = await api.post("{ me { name } }", token=token)
-        assert response.status_code == 401, token
-        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+CLAIMS = {"sub": "01000000-0000-7000-8000-000000000000", "tid": "01000000-0000-7000-8000-000000000000", "typ": "access"}
+SOON, LATELY = timedelta(minutes=5), timedelta(minutes=-1)
+BAD_TOKENS: dict[str, Callable[[str, datetime], str]] = {
+    "forged": lambda _, now: jwt.encode({**CLAIMS, "exp": now + SOON}, "another-secret-another-secret-123", "HS256"),
+    "expired": lambda secret, now: jwt.encode({**CLAIMS, "exp": now + LATELY}, secret, algorithm="HS256"),
+    "unsigned": lambda _, now: jwt.encode({**CLAIMS, "exp": now + SOON}, None, algorithm="none"),
+    "not a JWT": lambda _, now: "not-a-jwt",
+}
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+async def test_forged_or_expired_tokens_are_401(api: Api, settings, clock: Clock, kind: str) -> None:  # type: ignore[no-untyped-def]
+    token = BAD_TOKENS[kind](settings.secret_key, clock.now())
+    response = await api.post("{ me { name } }", token=token)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_anonymous_me_is_null(api: Api) -> None:

@@ -3,12 +3,9 @@ says when a tenant's sweep failed, and maintenance commands run one at a time.""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from subprocess import PIPE
 from typing import Any
 
 import httpx
@@ -22,7 +19,7 @@ from server.app import create_app
 from server.cli import app as cli
 from tenants.context import RequestContext
 from tenants.manifests import MANIFESTS_DIR
-from tests.conftest import settings_for
+from tests.conftest import Wanjia, settings_for
 from tests.provision import ProvisionedDatabase
 from tests.support import Clock, TenantHandle
 
@@ -86,17 +83,14 @@ def command(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 async def test_a_second_run_of_a_maintenance_command_says_so_in_one_line(
-    database: ProvisionedDatabase, alpha: TenantHandle, command: str
+    database: ProvisionedDatabase, alpha: TenantHandle, command: str, wanjia: Wanjia
 ) -> None:
     arguments = command.split() + ([str(MANIFESTS_DIR / "qingshanlu.toml")] if command == "tenants onboard" else [])
     async with exclusive(database.app_url, command):
-        second = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "server.cli", *arguments, env=_env(database), stdout=PIPE, stderr=PIPE
-        )
-        out, err = await second.communicate()
-    assert second.returncode == 1
-    assert out.decode().strip() == f"另一个 wanjia {command} 正在运行，请等它结束后再试。"
-    assert "Traceback" not in err.decode()
+        second = await wanjia(*arguments)
+    assert second.exit_code == 1
+    assert second.stdout.strip() == f"另一个 wanjia {command} 正在运行，请等它结束后再试。"
+    assert isinstance(second.exception, SystemExit)  # typer.Exit: a refusal, not a crash
 
 
 def _env(database: ProvisionedDatabase) -> dict[str, str]:

@@ -8,15 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from models.organisation import Building, Community, Grid
 from models.tenants import Tenant
+from server.app import create_app
 from tenants.context import unit_of_work
 from tenants.manifests import MANIFESTS_DIR, ManifestError, load_manifest, parse_manifest
 from tenants.onboarding import onboard
-from tests.conftest import ALPHA
+from tests.conftest import ALPHA, Wanjia, settings_for
 from tests.provision import ProvisionedDatabase
 from tests.support import Api
 
@@ -103,78 +105,69 @@ def test_wanqinglu_is_shaped_like_the_source_story() -> None:
     }
 
 
-def test_the_cli_onboards_and_reports_bad_files(database: ProvisionedDatabase, tmp_path: Path) -> None:
+def test_wanjia_tenants_onboard_runs_as_a_command(database: ProvisionedDatabase) -> None:
+    """The one run through a real process (the entry point, the environment); every other
+    tenants command is run in-process below."""
     env = {
         **os.environ,
         "WANJIA_DATABASE_URL": database.app_url,
         "WANJIA_ARGON2_TIME_COST": "1",
         "WANJIA_ARGON2_MEMORY_KIB": "64",
     }
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "tenants", "onboard", str(MANIFESTS_DIR / "qingshanlu.toml")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "qingshanlu" in done.stdout
+
+
+async def test_the_cli_reports_a_bad_file_as_file_key_path_and_reason(wanjia: Wanjia, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('slug = "Bad Slug"\nname = "坏"\n', encoding="utf-8")
-    failed = subprocess.run(
-        [sys.executable, "-m", "server.cli", "tenants", "onboard", str(bad)], env=env, capture_output=True, text=True
-    )
-    assert failed.returncode == 1
+    failed = await wanjia("tenants", "onboard", str(bad))
+    assert failed.exit_code == 1
     assert failed.stderr.splitlines() == [
         f"{bad}: slug: 格式不对（只能用字母、数字、- 和 _）",
         f"{bad}: communities: 缺少此项",
     ]
-    good = MANIFESTS_DIR / "qingshanlu.toml"
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "tenants", "onboard", str(good)], env=env, capture_output=True, text=True
+
+
+async def test_the_cli_onboards_a_street_office_that_the_list_then_shows(wanjia: Wanjia, tmp_path: Path) -> None:
+    # A slug no other test onboards: the list can only show it if this onboarding wrote it.
+    manifest = tmp_path / "listed.toml"
+    manifest.write_text(
+        'slug = "cli-listed"\nname = "列表街道"\n\n[[communities]]\ncode = "L1"\nname = "列表社区"\n', encoding="utf-8"
     )
-    assert done.returncode == 0, done.stderr
-    listed = subprocess.run(
-        [sys.executable, "-m", "server.cli", "tenants", "list"], env=env, capture_output=True, text=True
-    )
-    assert "qingshanlu" in listed.stdout
+    assert "cli-listed" not in (await wanjia("tenants", "list")).stdout
+    done = await wanjia("tenants", "onboard", str(manifest))
+    assert done.exit_code == 0, done.output
+    assert "cli-listed" in (await wanjia("tenants", "list")).stdout
 
 
-def test_a_suspended_street_office_answers_as_unknown_until_resumed(database: ProvisionedDatabase) -> None:
-    import asyncio
+async def test_a_suspended_street_office_answers_as_unknown_until_resumed(
+    database: ProvisionedDatabase, wanjia: Wanjia
+) -> None:
+    assert (await wanjia("tenants", "onboard", str(MANIFESTS_DIR / "qingshanlu.toml"))).exit_code == 0
 
-    import httpx
+    async def status() -> int:
+        # A new app each time: none has the office cached from before the command.
+        app = create_app(settings_for(database.app_url))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            response = await client.post(
+                "/graphql", json={"query": "{ tenant { name } }"}, headers={"X-Tenant": "qingshanlu"}
+            )
+        await app.state.engine.dispose()
+        return response.status_code
 
-    from server.app import create_app
-    from tests.conftest import settings_for
-
-    env = {
-        **os.environ,
-        "WANJIA_DATABASE_URL": database.app_url,
-        "WANJIA_ARGON2_TIME_COST": "1",
-        "WANJIA_ARGON2_MEMORY_KIB": "64",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "server.cli", "tenants", "onboard", str(MANIFESTS_DIR / "qingshanlu.toml")],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-    def status() -> int:
-        async def ask() -> int:
-            app = create_app(settings_for(database.app_url))
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-                response = await client.post(
-                    "/graphql", json={"query": "{ tenant { name } }"}, headers={"X-Tenant": "qingshanlu"}
-                )
-            await app.state.engine.dispose()
-            return response.status_code
-
-        return asyncio.run(ask())
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "server.cli", "tenants", *args], env=env, capture_output=True, text=True
-        )
-
-    assert status() == 200
-    assert cli("suspend", "qingshanlu").returncode == 0
-    assert status() == 404
-    assert cli("resume", "qingshanlu").returncode == 0
-    assert status() == 200
-    assert cli("suspend", "no-such-office").returncode == 1
+    assert await status() == 200
+    assert (await wanjia("tenants", "suspend", "qingshanlu")).exit_code == 0
+    assert await status() == 404
+    assert (await wanjia("tenants", "resume", "qingshanlu")).exit_code == 0
+    assert await status() == 200
+    assert (await wanjia("tenants", "suspend", "no-such-office")).exit_code == 1
 
 
 async def test_shared_hashes_hash_each_initial_password_once_and_every_account_still_signs_in(app, api: Api) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from models.settings import Settings
 from schema.build import build_schema
 from server.app import create_app
 from server.persisted_queries import DocumentsError, read_documents
+from tests.conftest import Wanjia
 from tests.provision import ProvisionedDatabase
 from tests.support import GRAPHQL_RESPONSE, Api, Clock
 
@@ -201,7 +202,7 @@ async def test_a_registered_document_is_still_held_to_the_cost_limit(make_client
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
-def wanjia(database: ProvisionedDatabase, *args: str) -> subprocess.CompletedProcess[str]:
+def wanjia_process(database: ProvisionedDatabase, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "WANJIA_DATABASE_URL": database.app_url}
     return subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True)
 
@@ -209,7 +210,8 @@ def wanjia(database: ProvisionedDatabase, *args: str) -> subprocess.CompletedPro
 async def test_documents_register_reads_the_formats_front_end_builds_emit_all_or_nothing(
     database: ProvisionedDatabase,
     make_client,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    wanjia: Wanjia,  # type: ignore[no-untyped-def]
 ) -> None:
     codegen, apollo, file_text = fresh_query(), fresh_query(), fresh_query() + "\n"
     files = [tmp_path / "persisted-documents.json", tmp_path / "manifest.json", tmp_path / "tenant.graphql"]
@@ -226,9 +228,10 @@ async def test_documents_register_reads_the_formats_front_end_builds_emit_all_or
     files[2].write_text(file_text)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({sha256("another"): fresh_query()}))
-    failed = wanjia(database, "documents", "register", *map(str, [*files, bad]))
-    assert failed.returncode == 1 and "bad.json" in failed.stderr
-    done = wanjia(database, "documents", "register", *map(str, files))
+    failed = await wanjia("documents", "register", *map(str, [*files, bad]))
+    assert failed.exit_code == 1 and "bad.json" in failed.stderr
+    # The one run through a real process (the entry point, the environment).
+    done = wanjia_process(database, "documents", "register", *map(str, files))
     assert done.returncode == 0 and "新增 3" in done.stdout, done.stderr  # the failed run wrote nothing
     strict = await make_client(trusted_documents_only=True)
     for query in (codegen, apollo, file_text):

@@ -1,6 +1,6 @@
 """Notifications stream live over graphql-transport-ws. On PostgreSQL the mutation runs in
-another process than the one the subscriber is connected to (LISTEN/NOTIFY carries it); on
-SQLite, one process serves both (the in-process broker).
+another app than the one the subscriber is connected to (its own engine and broker: LISTEN/NOTIFY
+carries it); on SQLite, one app serves both (the in-process broker).
 
 Nothing here sleeps: after subscribing, a test pings and waits for the pong, which the server
 sends only once every subscription started before the ping is listening (server.websockets)."""
@@ -50,8 +50,8 @@ async def submit_complaint(api: Api, alpha: TenantHandle, through: Api | None = 
 
 
 async def submit_elsewhere(api: Api, alpha: TenantHandle, live_server: str) -> str:
-    """On PostgreSQL from this process (the subscriber is in another); on SQLite through the
-    server the subscriber is connected to, the only process its broker reaches."""
+    """On PostgreSQL through the test's app (the subscriber is on the live server's); on SQLite
+    through the live server itself, the only app its broker reaches."""
     if BACKEND == "postgresql":
         return await submit_complaint(api, alpha)
     async with httpx.AsyncClient(base_url=live_server) as client:
