@@ -404,7 +404,7 @@ async def stored(session: AsyncSession) -> Totals:
     """The rollup rows as stored (counters at zero left out), comparable with `recount`."""
     totals: Totals = {}
     for table in ROLLUPS:
-        columns = table.__table__.c  # type: ignore[attr-defined]
+        columns = table.__table__.c
         keys = _key_columns(table)
         counters = [c.name for c in columns if c.name not in keys and c.name not in ("tenant_id", "id")]
         for row in (await session.execute(select(table))).scalars():

@@ -356,7 +356,8 @@ async def _top_buildings(ctx: RequestContext, scope: Scope, months: Window) -> l
             .limit(TOP)
         )
     ).all()
-    return [Volume(row.building_id, row.name, int(row.count), 0) for row in rows]
+    # Row.count is the label's value when a column is labelled so; SQLAlchemy's typing sees only tuple.count.
+    return [Volume(row.building_id, row.name, int(row.count), 0) for row in rows]  # type: ignore[call-overload]
 
 
 async def _heat_map(ctx: RequestContext, scope: Scope, months: Window) -> list[HeatCell]:
@@ -366,7 +367,8 @@ async def _heat_map(ctx: RequestContext, scope: Scope, months: Window) -> list[H
         .where(r.month >= months.start, r.month < months.end, scope.where(r.community_id))
         .group_by(r.cell)
     )
-    cells = [HeatCell(*cell_centre(row.cell), int(row.count)) for row in rows if row.count]
+    # Row.count is the label's value (see _top_buildings); SQLAlchemy's typing sees only tuple.count.
+    cells = [HeatCell(*cell_centre(row.cell), int(row.count)) for row in rows if row.count]  # type: ignore[call-overload,truthy-function]
     return sorted(cells, key=lambda c: (-c.count, c.latitude, c.longitude))[:HEAT_CELLS]
 
 

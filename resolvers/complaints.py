@@ -550,7 +550,7 @@ ORDERS: dict[ComplaintOrder, tuple[tuple[InstrumentedAttribute[Any], ...], bool]
 
 def _conditions(query: Filter, now: datetime, *, sqlite: bool) -> list[ColumnElement[bool]]:
     """The filter as conditions on the complaints table alone."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if query.statuses:
         conditions.append(Complaint.status.in_(query.statuses))
     if query.sources:

@@ -407,7 +407,7 @@ def _like(column_: Any, term: str) -> ColumnElement[bool]:
 
 def _contains(ctx: RequestContext, term: str) -> ColumnElement[bool]:
     """Versions whose text contains `term` (already in the searchable form)."""
-    if len(term) < TRIGRAM or session_of(ctx).bind.dialect.name != "sqlite":
+    if len(term) < TRIGRAM or session_of(ctx).get_bind().dialect.name != "sqlite":
         return _like(ServiceGuideVersion.search_text, term)
     phrase = '"' + term.replace('"', '""') + '"'
     indexed = select(SEARCH_INDEX.c.version_id).where(
@@ -439,7 +439,8 @@ async def list_guides(
     found = found.where(*(_contains(ctx, term) for term in terms))
     title_hit = and_(*(_like(ServiceGuideVersion.search_title, term) for term in terms))
     rank = case((title_hit, 0), else_=1)
-    return await paginate(ctx, found, (rank, ServiceGuide.id), page)
+    # paginate orders by any column expression (it labels and compares them); its signature names only mapped columns.
+    return await paginate(ctx, found, (rank, ServiceGuide.id), page)  # type: ignore[arg-type]
 
 
 async def _guides(ctx: RequestContext, ids: list[uuid.UUID], editor: bool) -> list[GuideRow | None]:
@@ -556,7 +557,9 @@ async def _checked_department(
     ctx: RequestContext, check: InputCheck, kind: GuideKind, department_id: uuid.UUID | None
 ) -> None:
     if kind is GuideKind.THREE_LEVEL:
-        known = department_id is not None and await session_of(ctx).get(Department, (ctx.tenant_id, department_id))
+        known: Department | bool | None = department_id is not None and await session_of(ctx).get(
+            Department, (ctx.tenant_id, department_id)
+        )
         check.require(bool(known), "departmentId", "三级审批事项须指定承办的职能部门。")
     else:
         check.require(department_id is None, "departmentId", "只有三级审批事项由职能部门审批。")

@@ -119,7 +119,7 @@ async def notify(
     if not unique:
         return
     now = ctx.clock()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "tenant_id": ctx.tenant.id,
             "id": new_id(),

@@ -48,7 +48,7 @@ async def apply(session: AsyncSession, tenant_id: uuid.UUID | None, deltas: Tota
     # In one order across transactions, so two of them touching the same rows never deadlock.
     for (table, key), counts in sorted(deltas.items(), key=lambda entry: (entry[0][0].__name__, repr(entry[0][1]))):
         insert = (await upsert(session, table)).values(tenant_id=tenant_id, **dict(key), **counts)
-        columns = table.__table__.c  # type: ignore[attr-defined]
+        columns = table.__table__.c
         await session.execute(
             insert.on_conflict_do_update(
                 index_elements=["tenant_id", *(name for name, _ in key)],

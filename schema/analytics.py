@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -14,12 +15,15 @@ from schema.common import Info, UserError, attempt, decode_id, mirror_enum
 from schema.complaints import ComplaintSourceType
 from schema.cost import cost
 
-DashboardPeriod = mirror_enum(
-    analytics.Period,
-    {analytics.Period.DAY: "日", analytics.Period.WEEK: "周（周一至周日）", analytics.Period.MONTH: "月"},
-    name="DashboardPeriod",
-    description="The length of a dashboard's period, in China Standard Time.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    DashboardPeriod = analytics.Period
+else:
+    DashboardPeriod = mirror_enum(
+        analytics.Period,
+        {analytics.Period.DAY: "日", analytics.Period.WEEK: "周（周一至周日）", analytics.Period.MONTH: "月"},
+        name="DashboardPeriod",
+        description="The length of a dashboard's period, in China Standard Time.",
+    )
 
 
 @strawberry.type(description="A period of days, both ends included.")
@@ -46,7 +50,7 @@ class CountFigure:
 
 @strawberry.type(description="Complaints that came in one way: in the period and the one before.")
 class SourceFigure:
-    source: ComplaintSourceType  # type: ignore[valid-type]
+    source: ComplaintSourceType
     count: int
     previous_count: int
 
@@ -121,7 +125,7 @@ class TrendPoint:
 
 @strawberry.type(description="What the complaints of a community or of the street office say, in a period.")
 class ComplaintDashboard:
-    period: DashboardPeriod  # type: ignore[valid-type]
+    period: DashboardPeriod
     current: DashboardWindow
     previous: DashboardWindow
     figures: ComplaintFigures
@@ -202,7 +206,7 @@ class UserFigures:
 
 @strawberry.type(description="The residents of a community or of the street office: registered, verified, active.")
 class UserDashboard:
-    period: DashboardPeriod  # type: ignore[valid-type]
+    period: DashboardPeriod
     current: DashboardWindow
     previous: DashboardWindow
     figures: UserFigures
@@ -256,7 +260,7 @@ class OfficeFigures:
 
 @strawberry.type(description="Every active street office side by side, and their sum: never a person, never a row.")
 class PlatformDashboard:
-    period: DashboardPeriod  # type: ignore[valid-type]
+    period: DashboardPeriod
     current: DashboardWindow
     previous: DashboardWindow
     figures: ComplaintFigures
@@ -300,7 +304,7 @@ class Query:
     async def complaint_dashboard(
         self,
         info: Info,
-        period: DashboardPeriod = DashboardPeriod.MONTH,  # type: ignore[valid-type,attr-defined]
+        period: DashboardPeriod = DashboardPeriod.MONTH,
         on: date | None = None,
         community_id: relay.GlobalID | None = None,
     ) -> ComplaintDashboard:
@@ -316,7 +320,7 @@ class Query:
     async def user_dashboard(
         self,
         info: Info,
-        period: DashboardPeriod = DashboardPeriod.MONTH,  # type: ignore[valid-type,attr-defined]
+        period: DashboardPeriod = DashboardPeriod.MONTH,
         on: date | None = None,
         community_id: relay.GlobalID | None = None,
     ) -> UserDashboard:
@@ -341,7 +345,7 @@ class Query:
     async def grid_worker_dashboard(
         self,
         info: Info,
-        period: DashboardPeriod = DashboardPeriod.MONTH,  # type: ignore[valid-type,attr-defined]
+        period: DashboardPeriod = DashboardPeriod.MONTH,
         on: date | None = None,
         community_id: relay.GlobalID | None = None,
     ) -> GridWorkerDashboard:
@@ -372,7 +376,7 @@ class Query:
     async def platform_dashboard(
         self,
         info: Info,
-        period: DashboardPeriod = DashboardPeriod.MONTH,  # type: ignore[valid-type,attr-defined]
+        period: DashboardPeriod = DashboardPeriod.MONTH,
         on: date | None = None,
     ) -> PlatformDashboard:
         found = await analytics.platform_dashboard(info.context, analytics.Period(period.value), on)

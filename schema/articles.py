@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -14,6 +15,7 @@ from resolvers import articles, organisation
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -21,18 +23,25 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
     viewer_can,
 )
 from schema.organisation import Community
 from schema.uploads import download_url, incoming_files
 
-ArticleStatusType = mirror_enum(
-    ArticleStatus, articles.STATUS_NAMES, name="ArticleStatus", description="Where an article stands."
-)
-ArticleActionType = mirror_enum(
-    ArticleAction, articles.ACTION_NAMES, name="ArticleAction", description="A step on an article's timeline."
-)
+if TYPE_CHECKING:  # see mirror_enum
+    ArticleStatusType = ArticleStatus
+else:
+    ArticleStatusType = mirror_enum(
+        ArticleStatus, articles.STATUS_NAMES, name="ArticleStatus", description="Where an article stands."
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ArticleActionType = ArticleAction
+else:
+    ArticleActionType = mirror_enum(
+        ArticleAction, articles.ACTION_NAMES, name="ArticleAction", description="A step on an article's timeline."
+    )
 ARTICLE_CAN = viewer_can(
     "ArticleViewerCan",
     "Article",
@@ -43,7 +52,10 @@ ARTICLE_CAN = viewer_can(
         ArticleAction.WITHDRAW: "withdrawArticle",
     },
 )
-ArticleViewerCan = ARTICLE_CAN.type
+if TYPE_CHECKING:  # made at run time from the lifecycle (viewer_can)
+    ArticleViewerCan = object
+else:
+    ArticleViewerCan = ARTICLE_CAN.type
 
 
 @strawberry.type(description="One step of an article: written, changed, published, withdrawn.")
@@ -58,7 +70,7 @@ class ArticleEvent:
 @strawberry.type(
     description="魅力街道: an article of a community or of the whole street office. Published ones are public."
 )
-class Article(relay.Node):
+class Article(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     title: str
     summary: str
@@ -90,16 +102,14 @@ class Article(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Article | None]:
-        return await nodes_by_id(list(node_ids), lambda i: articles.article(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Article | None]:
+        return await nodes_by_id(node_ids, lambda i: articles.article(info.context, i), cls.from_row)
 
     @strawberry.field(description="Its community; null for an article of the whole street office.")
     async def community(self, info: Info) -> Community | None:
         if self.row.community_id is None:
             return None
-        return Community.from_row(await organisation.community(info.context, self.row.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.row.community_id)))
 
     @strawberry.field(description="The cover image (a signed URL), if it has one.")
     def cover_url(self, info: Info) -> str | None:

@@ -4,8 +4,9 @@ their review levels, and community certificates anyone can check."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -29,6 +30,7 @@ from resolvers import guides, organisation, people
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -43,27 +45,42 @@ from schema.cost import cost
 from schema.organisation import Department, Person
 from schema.uploads import ATTACHMENT_IDS_DESCRIPTION, UPLOAD_ID_TYPE, download_url
 
-GuideKindType = mirror_enum(
-    GuideKind, guides.KIND_NAMES, name="ServiceGuideKind", description="The six kinds of the 便民服务 catalogue."
-)
-ReviewLevelType = mirror_enum(
-    ReviewLevel, guides.LEVEL_NAMES, name="ServiceReviewLevel", description="Who reviews an application at a level."
-)
-GuideStatusType = mirror_enum(
-    GuideStatus, guides.GUIDE_STATUS_NAMES, name="ServiceGuideStatus", description="Whether a guide is shown."
-)
-ApplicationStatusType = mirror_enum(
-    ApplicationStatus,
-    guides.APPLICATION_STATUS_NAMES,
-    name="ServiceApplicationStatus",
-    description="Where an application stands.",
-)
-ApplicationActionType = mirror_enum(
-    ApplicationAction,
-    guides.APPLICATION_ACTION_NAMES,
-    name="ServiceApplicationAction",
-    description="A step on an application's timeline.",
-)
+if TYPE_CHECKING:  # see mirror_enum
+    GuideKindType = GuideKind
+else:
+    GuideKindType = mirror_enum(
+        GuideKind, guides.KIND_NAMES, name="ServiceGuideKind", description="The six kinds of the 便民服务 catalogue."
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ReviewLevelType = ReviewLevel
+else:
+    ReviewLevelType = mirror_enum(
+        ReviewLevel, guides.LEVEL_NAMES, name="ServiceReviewLevel", description="Who reviews an application at a level."
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    GuideStatusType = GuideStatus
+else:
+    GuideStatusType = mirror_enum(
+        GuideStatus, guides.GUIDE_STATUS_NAMES, name="ServiceGuideStatus", description="Whether a guide is shown."
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ApplicationStatusType = ApplicationStatus
+else:
+    ApplicationStatusType = mirror_enum(
+        ApplicationStatus,
+        guides.APPLICATION_STATUS_NAMES,
+        name="ServiceApplicationStatus",
+        description="Where an application stands.",
+    )
+if TYPE_CHECKING:  # see mirror_enum
+    ApplicationActionType = ApplicationAction
+else:
+    ApplicationActionType = mirror_enum(
+        ApplicationAction,
+        guides.APPLICATION_ACTION_NAMES,
+        name="ServiceApplicationAction",
+        description="A step on an application's timeline.",
+    )
 
 GUIDE_CAN = viewer_can(
     "ServiceGuideViewerCan",
@@ -75,7 +92,10 @@ GUIDE_CAN = viewer_can(
         GuideAction.UNPUBLISH: "unpublishServiceGuide",
     },
 )
-ServiceGuideViewerCan = GUIDE_CAN.type
+if TYPE_CHECKING:  # made at run time from the lifecycle (viewer_can)
+    ServiceGuideViewerCan = object
+else:
+    ServiceGuideViewerCan = GUIDE_CAN.type
 APPLICATION_CAN = viewer_can(
     "ServiceApplicationViewerCan",
     "ServiceApplication",
@@ -91,7 +111,10 @@ APPLICATION_CAN = viewer_can(
         ApplicationAction.REVOKE: "revokeServiceCertificate",
     },
 )
-ServiceApplicationViewerCan = APPLICATION_CAN.type
+if TYPE_CHECKING:  # made at run time from the lifecycle (viewer_can)
+    ServiceApplicationViewerCan = object
+else:
+    ServiceApplicationViewerCan = APPLICATION_CAN.type
 
 PLAIN_TEXT = "Plain text, as written: show it as text, never as markup."
 
@@ -108,7 +131,7 @@ class ServiceGuideVersion:
 @strawberry.type(
     description=f"便民服务: an administrative service guide. Public once published; tenant admins read the newest version. Every text field is plain text. {PLAIN_TEXT}"
 )
-class ServiceGuide(relay.Node):
+class ServiceGuide(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     kind: GuideKindType
     status: GuideStatusType
@@ -150,16 +173,14 @@ class ServiceGuide(relay.Node):
             version=row.number,
             has_unpublished_changes=row.published_version != row.latest_version,
             published_at=shanghai(row.published_at),
-            updated_at=shanghai(row.updated_at),  # type: ignore[arg-type]
+            updated_at=shanghai(row.updated_at),
             review_levels=[ReviewLevelType(level.value) for level in LEVELS[row.kind]],
             row=row,
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[ServiceGuide | None]:
-        return await nodes_by_id(list(node_ids), lambda i: guides.guide(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[ServiceGuide | None]:
+        return await nodes_by_id(node_ids, lambda i: guides.guide(info.context, i), cls.from_row)
 
     @strawberry.field(description="三级审批: the department that gives the last approval.")
     async def department(self, info: Info) -> Department | None:
@@ -173,7 +194,7 @@ class ServiceGuide(relay.Node):
         return guides.may_apply(info.context, self.row)
 
     @strawberry.field(description="What the caller may do to the guide now.")
-    def viewer_can(self, info: Info) -> ServiceGuideViewerCan:  # type: ignore[valid-type]
+    def viewer_can(self, info: Info) -> ServiceGuideViewerCan:
         return GUIDE_CAN.of(guides.guide_viewer_can(info.context, self.row))
 
     @strawberry.field(description="Every version, oldest first: for tenant admins, null for anyone else.")
@@ -190,7 +211,7 @@ class ServiceGuide(relay.Node):
                 number=v.number,
                 title=v.title,
                 editor_name=v.editor_name,
-                created_at=shanghai(v.created_at),  # type: ignore[arg-type]
+                created_at=shanghai(v.created_at),
                 published=v.number == published and self.row.status is GuideStatus.PUBLISHED,
             ),
         )
@@ -239,7 +260,7 @@ class ServiceCertificate:
 @strawberry.type(
     description="An application made online (办理). Seen by its applicant, their community's admins, the street office's tenant admins, and (once it reaches them) the staff of the department the guide names."
 )
-class ServiceApplication(relay.Node):
+class ServiceApplication(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     status: ApplicationStatusType
     level: ReviewLevelType = strawberry.field(description="The level that holds it (or decided it).")
@@ -266,20 +287,18 @@ class ServiceApplication(relay.Node):
             guide_title=row.guide_title,
             purpose=row.purpose,
             reason=row.reason,
-            submitted_at=shanghai(row.submitted_at),  # type: ignore[arg-type]
+            submitted_at=shanghai(row.submitted_at),
             due_at=shanghai(row.due_at) if row.status is ApplicationStatus.IN_REVIEW else None,
             overdue=guides.is_overdue(row, info.context.clock()),
             decided_at=shanghai(row.decided_at),
-            updated_at=shanghai(row.updated_at),  # type: ignore[arg-type]
+            updated_at=shanghai(row.updated_at),
             row=row,
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[ServiceApplication | None]:
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[ServiceApplication | None]:
         return await nodes_by_id(
-            list(node_ids), lambda i: guides.application(info.context, i), lambda r: cls.from_row(info, r)
+            node_ids, lambda i: guides.application(info.context, i), lambda r: cls.from_row(info, r)
         )
 
     @strawberry.field
@@ -305,7 +324,7 @@ class ServiceApplication(relay.Node):
                     ServiceApplicationFile(
                         content_type=f.content_type,
                         size=f.size,
-                        uploaded_at=shanghai(f.created_at),  # type: ignore[arg-type]
+                        uploaded_at=shanghai(f.created_at),
                         url=download_url(info, f.storage_key),
                     )
                     for f in files
@@ -325,14 +344,14 @@ class ServiceApplication(relay.Node):
             title=found.title,
             holder_name=found.holder_name,
             issuer=found.issuer,
-            issued_at=shanghai(found.issued_at),  # type: ignore[arg-type]
+            issued_at=shanghai(found.issued_at),
             revoked_at=shanghai(found.revoked_at),
             revoke_reason=found.revoke_reason,
             pdf_url=download_url(info, found.storage_key),
         )
 
     @strawberry.field(description="What the caller may do to it now.")
-    def viewer_can(self, info: Info) -> ServiceApplicationViewerCan:  # type: ignore[valid-type]
+    def viewer_can(self, info: Info) -> ServiceApplicationViewerCan:
         return APPLICATION_CAN.of(guides.application_viewer_can(info.context, self.row))
 
     @strawberry.field(description="Every step so far, oldest first.")
@@ -349,7 +368,7 @@ class ServiceApplication(relay.Node):
                 from_status=ApplicationStatusType(e.from_status.value) if e.from_status else None,
                 to_status=ApplicationStatusType(e.to_status.value),
                 note=e.note,
-                at=shanghai(e.created_at),  # type: ignore[arg-type]
+                at=shanghai(e.created_at),
             ),
         )
 

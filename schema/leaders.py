@@ -4,8 +4,9 @@ leader's view of their buildings' residents."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,7 @@ from resolvers import leaders, organisation, people
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -22,14 +24,18 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
 )
 from schema.organisation import Building, Community, Person
 from schema.people import Resident
 
-LeaderActionType = mirror_enum(
-    LeaderAction, leaders.ACTION_NAMES, name="BuildingLeaderAction", description="A step on a term's timeline."
-)
+if TYPE_CHECKING:  # see mirror_enum
+    LeaderActionType = LeaderAction
+else:
+    LeaderActionType = mirror_enum(
+        LeaderAction, leaders.ACTION_NAMES, name="BuildingLeaderAction", description="A step on a term's timeline."
+    )
 
 
 @strawberry.type(description="One step of a leader's term: appointed, dismissed.")
@@ -43,7 +49,7 @@ class BuildingLeaderEvent:
 @strawberry.type(
     description="楼栋长: one term of a resident as the leader of a building. Those serving are on the public board (name, masked phone)."
 )
-class BuildingLeader(relay.Node):
+class BuildingLeader(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     leader: Person = strawberry.field(
         description="The leader; the phone masked unless the caller is them or an admin over them."
@@ -75,20 +81,16 @@ class BuildingLeader(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[BuildingLeader | None]:
-        return await nodes_by_id(
-            list(node_ids), lambda i: leaders.term(info.context, i), lambda r: cls.from_row(info, r)
-        )
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[BuildingLeader | None]:
+        return await nodes_by_id(node_ids, lambda i: leaders.term(info.context, i), lambda r: cls.from_row(info, r))
 
     @strawberry.field
     async def building(self, info: Info) -> Building:
-        return Building.from_row(await organisation.building(info.context, self.row.building_id))
+        return Building.from_row(referenced(await organisation.building(info.context, self.row.building_id)))
 
     @strawberry.field
     async def community(self, info: Info) -> Community:
-        return Community.from_row(await organisation.community(info.context, self.row.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.row.community_id)))
 
     @strawberry.field(
         description="The building's verified residents (phones masked): for its leader while serving, and admins over it; empty for anyone else."

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,7 @@ from resolvers import notices, organisation, people
 from schema.common import (
     Connection,
     Info,
+    ScopedNode,
     UserError,
     attempt,
     connection,
@@ -22,12 +24,18 @@ from schema.common import (
     mirror_enum,
     nodes_by_id,
     page_request,
+    referenced,
     shanghai,
 )
 from schema.cost import cost
 from schema.organisation import Building, Community, Grid, Person
 
-NoticeScopeType = mirror_enum(NoticeScope, notices.SCOPE_NAMES, name="NoticeScope", description="Whom a notice is for.")
+if TYPE_CHECKING:  # see mirror_enum
+    NoticeScopeType = NoticeScope
+else:
+    NoticeScopeType = mirror_enum(
+        NoticeScope, notices.SCOPE_NAMES, name="NoticeScope", description="Whom a notice is for."
+    )
 
 
 @strawberry.type(description="Who has read a notice, and when (已阅: confirmed).")
@@ -55,7 +63,7 @@ class NoticeReadCounts:
 
 
 @strawberry.type(description="通知公告: a notice to the street office, a community, grids or buildings.")
-class Notice(relay.Node):
+class Notice(ScopedNode):
     id: relay.NodeID[uuid.UUID]
     scope: NoticeScopeType
     title: str
@@ -81,14 +89,14 @@ class Notice(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Notice | None]:
-        return await nodes_by_id(list(node_ids), lambda i: notices.notice(info.context, i), cls.from_row)
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Notice | None]:
+        return await nodes_by_id(node_ids, lambda i: notices.notice(info.context, i), cls.from_row)
 
     @strawberry.field(description="The community it is for or lies in; null for the street office's.")
     async def community(self, info: Info) -> Community | None:
         if self.row.community_id is None:
             return None
-        return Community.from_row(await organisation.community(info.context, self.row.community_id))
+        return Community.from_row(referenced(await organisation.community(info.context, self.row.community_id)))
 
     @strawberry.field(description="The grids it is for (scope GRIDS).", metadata=cost(items=notices.MAX_TARGETS))
     async def grids(self, info: Info) -> list[Grid]:

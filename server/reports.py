@@ -21,12 +21,15 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+# Named from their module: flowables builds its __all__ at run time, which a type checker cannot read.
+from reportlab.platypus.flowables import Image, PageBreak, Spacer
 
 from models.calendar import SHANGHAI
+from models.fonts import cjk_font
 from resolvers.analytics import Cohort, MonthlyReport
 from resolvers.complaints import STATUS_NAMES
-from server.badges import cjk_font
 
 FONT = "WanjiaCJK"
 INK = "#1f3a5f"

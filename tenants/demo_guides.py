@@ -487,7 +487,17 @@ async def _add_applications(
         )
         session.add(item)
         await session.flush()
-        events = [
+        events: list[
+            tuple[
+                ApplicationAction,
+                ReviewLevel,
+                ApplicationStatus | None,
+                ApplicationStatus,
+                str | None,
+                uuid.UUID | None,
+                datetime,
+            ]
+        ] = [
             (
                 ApplicationAction.SUBMIT,
                 levels[0],
