@@ -382,7 +382,7 @@ CERTIFICATE = Selection(
     ),
 )
 
-# SQLite's full-text index of versions (migration 0010): not a mapped table, so the session's
+# SQLite's full-text index of versions (migration 0013): not a mapped table, so the session's
 # tenant filter does not reach it; the tenant is named in every query of it.
 SEARCH_INDEX = table(
     "service_guide_versions_fts", column("tenant_id", Uuid()), column("version_id", Uuid()), column("search_text")

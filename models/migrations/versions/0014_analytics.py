@@ -4,7 +4,7 @@ platform's own admins (a global table, like `tenants`).
 The rollups start empty: `wanjia rollups rebuild` fills them from the complaints after the upgrade.
 
 Revision ID: 0014
-Revises: 0015
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
 revision: str = '0014'
-down_revision: str | None = '0015'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

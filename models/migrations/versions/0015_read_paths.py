@@ -11,7 +11,7 @@ is not leakproof, and LIKE, ILIKE and pg_trgm's operators are not, so such an in
 used for the app role (measured: pg_trgm GIN built, plans unchanged).
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0015'
-down_revision: str | None = '0010'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -48,7 +48,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
         for change in ('insert', 'update', 'delete'):
-            op.execute(f'DROP TRIGGER complaints_search_{change}')
+            op.execute(f'DROP TRIGGER IF EXISTS complaints_search_{change}')
         op.execute('DROP TABLE complaints_search')
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_index('ix_complaints_handler_queue')

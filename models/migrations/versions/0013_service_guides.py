@@ -1,8 +1,8 @@
 """Service guides (便民服务): guides in versions with their search index, applications made online
 through one to three review levels, their files and timeline, and community certificates.
 
-Revision ID: 0010
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
-revision: str = '0010'
-down_revision: str | None = '0011'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

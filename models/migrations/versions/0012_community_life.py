@@ -1,7 +1,7 @@
 """community life
 
-Revision ID: 0011
-Revises: 0013
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-28 20:46:26.719948
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
-revision: str = '0011'
-down_revision: str | None = '0013'
+revision: str = '0012'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

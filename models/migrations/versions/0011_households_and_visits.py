@@ -2,8 +2,8 @@
 care tags, the history of every change; home visits (入户走访) with findings and photos, care
 reminders; the append-only audit log of whole phones and ID numbers shown.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
-revision: str = '0013'
-down_revision: str | None = '0012'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

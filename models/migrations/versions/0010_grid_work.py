@@ -2,7 +2,7 @@
 with one open shift per worker, missed check-ins reported, inspection checklists, rounds and
 findings linked to the complaints they became.
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
-revision: str = '0012'
+revision: str = '0010'
 down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
