@@ -183,14 +183,20 @@ class Settings(BaseSettings):
             if self.env == "production":
                 raise ValueError("WANJIA_SECRET_KEY must be set when WANJIA_ENV=production")
             self.secret_key = DEVELOPMENT_SECRET
-        elif self.env == "production" and len(self.secret_key) < 32:
-            raise ValueError("WANJIA_SECRET_KEY must be at least 32 characters in production")
+        elif self.env == "production" and (len(self.secret_key) < 32 or self.secret_key == DEVELOPMENT_SECRET):
+            raise ValueError(
+                "WANJIA_SECRET_KEY must be at least 32 characters, and not the development one, in production"
+            )
         if self.personal_data_key is None:
             if self.env == "production":
                 raise ValueError("WANJIA_PERSONAL_DATA_KEY must be set when WANJIA_ENV=production")
             self.personal_data_key = SecretStr(DEVELOPMENT_PERSONAL_DATA_KEY)
-        elif self.env == "production" and len(self.personal_data_key.get_secret_value()) < 32:
-            raise ValueError("WANJIA_PERSONAL_DATA_KEY must be at least 32 characters in production")
+        elif self.env == "production" and (
+            len(key := self.personal_data_key.get_secret_value()) < 32 or key == DEVELOPMENT_PERSONAL_DATA_KEY
+        ):
+            raise ValueError(
+                "WANJIA_PERSONAL_DATA_KEY must be at least 32 characters, and not the development one, in production"
+            )
         return self
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
@@ -19,8 +18,6 @@ from models.database import is_unavailable
 from models.errors import ErrorCode
 from resolvers.errors import DomainError
 from tenants.context import LoaderCache, RequestContext
-
-logger = logging.getLogger("wanjia.errors")
 
 
 class UnitOfWork(SchemaExtension):

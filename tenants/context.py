@@ -175,11 +175,12 @@ class RequestContext:
     def reading_through(self, other: RequestContext) -> Iterator[None]:
         """This context reads with `other`'s session and loaders for a while: a subscription's
         context while the fields of one event, read in a unit of work of its own, resolve."""
-        self.session, self.loaders = other.session, other.loaders
+        # The whole values these fields show are audited by `other`'s unit of work, which writes them.
+        self.session, self.loaders, self.full_views = other.session, other.loaders, other.full_views
         try:
             yield
         finally:
-            self.session, self.loaders = None, LoaderCache()
+            self.session, self.loaders, self.full_views = None, LoaderCache(), set()
 
     @contextlib.asynccontextmanager
     async def write_step(self, keep: Callable[[BaseException], bool] = lambda _: False) -> AsyncIterator[None]:

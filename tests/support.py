@@ -172,6 +172,14 @@ class Api:
         assert "errors" not in body, body
         return body["data"]
 
+    async def statements(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> int:
+        """The SQL statements one successful request costs (the statement-count tests)."""
+        from models.database import counting_statements
+
+        with counting_statements() as counter:
+            await self.data(query, variables, **kwargs)
+        return counter.count
+
     async def login(self, tenant: str, phone: str, password: str = PASSWORD) -> dict[str, Any]:
         body = await self.data(
             "mutation($input: LoginInput!) { login(input: $input) { tokens { accessToken refreshToken expiresIn } errors { field code message } } }",

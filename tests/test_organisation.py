@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from models.database import counting_statements
 from tests.conftest import WORKER_1
 from tests.support import Api, TenantHandle, gid
 
@@ -64,9 +63,7 @@ async def test_nested_lists_cost_the_same_statements_whatever_the_page_size(api:
     token = await api.token("alpha", WORKER_1)
 
     async def statements(communities: int, grids: int) -> int:
-        with counting_statements() as counter:
-            await api.data(NESTED, {"communities": communities, "grids": grids}, token=token)
-        return counter.count
+        return await api.statements(NESTED, {"communities": communities, "grids": grids}, token=token)
 
     small = await statements(1, 1)
     assert small == await statements(2, 2) == await statements(2, 10)

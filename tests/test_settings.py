@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.settings import DEVELOPMENT_SECRET, Settings
+from models.settings import DEVELOPMENT_PERSONAL_DATA_KEY, DEVELOPMENT_SECRET, Settings
 
 
 def test_development_gets_a_local_secret_and_the_embedded_database(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -20,9 +20,10 @@ def test_production_without_a_secret_is_a_start_up_error(monkeypatch: pytest.Mon
     monkeypatch.setenv("WANJIA_ENV", "production")
     with pytest.raises(ValueError, match="WANJIA_SECRET_KEY"):
         Settings()
-    monkeypatch.setenv("WANJIA_SECRET_KEY", "short")
-    with pytest.raises(ValueError, match="32 characters"):
-        Settings()
+    for published in ("short", DEVELOPMENT_SECRET):
+        monkeypatch.setenv("WANJIA_SECRET_KEY", published)
+        with pytest.raises(ValueError, match="32 characters, and not the development one"):
+            Settings()
 
 
 def test_production_without_a_personal_data_key_is_a_start_up_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,8 +32,9 @@ def test_production_without_a_personal_data_key_is_a_start_up_error(monkeypatch:
     monkeypatch.delenv("WANJIA_PERSONAL_DATA_KEY", raising=False)
     with pytest.raises(ValueError, match="WANJIA_PERSONAL_DATA_KEY"):
         Settings()
-    monkeypatch.setenv("WANJIA_PERSONAL_DATA_KEY", "short")
-    with pytest.raises(ValueError, match="32 characters"):
-        Settings()
+    for published in ("short", DEVELOPMENT_PERSONAL_DATA_KEY):
+        monkeypatch.setenv("WANJIA_PERSONAL_DATA_KEY", published)
+        with pytest.raises(ValueError, match="32 characters, and not the development one"):
+            Settings()
     monkeypatch.setenv("WANJIA_PERSONAL_DATA_KEY", "a-personal-data-key-that-is-long-enough-0123")
     assert Settings().personal_data_key is not None
