@@ -147,10 +147,11 @@ class TenantDirectory:
             # A platform admin works across street offices, never inside one.
             if named is not None or Role.PLATFORM_ADMIN not in viewer.roles:
                 raise TenantNotFound
-            return Caller(tenant=None, viewer=viewer)
-        own = await self.by_id(viewer.tenant_id)
-        if own is None or (named is not None and named.id != own.id):
-            raise TenantNotFound
+            own = None
+        else:
+            own = await self.by_id(viewer.tenant_id)
+            if own is None or (named is not None and named.id != own.id):
+                raise TenantNotFound
         if self._session_versions is not None and not await self._session_versions.stands(viewer):
             raise NotAuthenticated
         return Caller(tenant=own, viewer=viewer)

@@ -1,5 +1,6 @@
 """Whether a verified access token still stands: its user's session version (bumped on sign-out,
-password or role change, stolen refresh token) and the user still active.
+password or role change, stolen refresh token) and the user still active; for a platform admin,
+the version bumped when `wanjia platform create-admin` replaces their password.
 
 Every signed-in request asks, so answers are cached for a few seconds; a sign-out in this
 process forgets its user at once, other processes notice within the cache time.
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.people import User
+from models.platform import NO_TENANT, PlatformAdmin
 from tenants.sessions import open_session
 from tenants.tokens import Viewer
 
@@ -49,6 +51,12 @@ class SessionVersions:
         self._known.pop((tenant_id, user_id), None)
 
     async def _read(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int | None:
+        if tenant_id == NO_TENANT:
+            async with open_session(self._sessions, None) as session:
+                found: int | None = await session.scalar(
+                    select(PlatformAdmin.session_version).where(PlatformAdmin.id == user_id)
+                )
+                return found
         async with open_session(self._sessions, tenant_id) as session:
             row = (
                 await session.execute(select(User.session_version, User.is_active).where(User.id == user_id))

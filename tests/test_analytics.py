@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
+from models.settings import Settings
 from resolvers import rollups
 from resolvers.analytics import monthly_report
 from server.jobs import sweep_tenant
@@ -554,6 +555,24 @@ async def test_a_platform_admin_sees_each_street_office_in_figures_only(office: 
         assert inside["errors"][0]["extensions"]["code"] == "TENANT_NOT_FOUND"
         refused = (await office.api.post(PLATFORM, {"on": "2026-11-18"}, token=await office.as_(ADMIN))).json()
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_platform_admins_token_stops_working_once_their_password_is_replaced(
+    office: Office, wanjia: Any, settings: Settings
+) -> None:
+    phone, query = "13600000002", "{ platformDashboard(period: WEEK) { residents } }"
+    account = ["platform", "create-admin", "--phone", phone, "--name", "平台管理员"]
+    assert (await wanjia(*account, "--password", "Platform@2026")).exit_code == 0
+    with office.clock.at(shanghai(NOW)):
+        signed_in = await office.api.data(PLATFORM_LOGIN, {"input": {"phone": phone, "password": "Platform@2026"}})
+        token = signed_in["platformLogin"]["accessToken"]
+        assert (await office.api.data(query, token=token))["platformDashboard"]["residents"] >= 2
+    assert (await wanjia(*account, "--password", "Replaced@2026")).exit_code == 0
+    # Once this process rechecks the version (it caches it for session_recheck_seconds).
+    later = shanghai(NOW) + timedelta(seconds=settings.session_recheck_seconds + 1)
+    with office.clock.at(later):
+        refused = (await office.api.post(query, token=token)).json()
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_each_grid_worker_with_the_complaints_of_their_grid(office: Office) -> None:
