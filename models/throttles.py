@@ -8,18 +8,31 @@ client addresses.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantOwned, tenant_index
+from models.base import Base, TenantOwned, new_id, tenant_index
 
 
-class Throttle(TenantOwned, Base):
-    __tablename__ = "throttles"
-    __table_args__ = (UniqueConstraint("tenant_id", "key"), tenant_index("window_ends_at"))
-
+class Counts:
     key: Mapped[str] = mapped_column(String(64))
     hits: Mapped[int] = mapped_column(Integer)
     window_ends_at: Mapped[datetime] = mapped_column()
+
+
+class Throttle(Counts, TenantOwned, Base):
+    __tablename__ = "throttles"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"), tenant_index("window_ends_at"))
+
+
+class PlatformThrottle(Counts, Base):
+    """The platform's own counts (platform admins signing in), in a global table like
+    `platform_admins`: they belong to no street office."""
+
+    __tablename__ = "platform_throttles"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -11,8 +11,10 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, select, update
 
@@ -33,6 +35,8 @@ from tenants.tokens import Viewer, issue_access_token
 INVALID_CREDENTIALS = "手机号或密码错误。"
 INVALID_REFRESH = "登录状态已失效，请重新登录。"
 ACCOUNT_DISABLED = "该账户已停用，请联系街道。"
+
+Account = TypeVar("Account")
 
 
 @dataclass(frozen=True)
@@ -112,14 +116,28 @@ async def _password_check(ctx: RequestContext, phone: str, password: str, client
     """The active user whose phone and password these are, or None (the failure counted).
 
     Phones with and without an account take exactly the same steps, statements and password
-    work (a decoy hash), so neither the answer nor its timing tells them apart.
+    work (a decoy hash), so neither the answer nor its timing tells them apart."""
+
+    async def user_of_this_password() -> User | None:
+        user = await session_of(ctx).scalar(select(User).where(User.phone == phone))
+        password_ok = await ctx.passwords.verify(user.password_hash if user else None, password, lane=ctx.tenant_id)
+        return user if user is not None and password_ok and user.is_active else None
+
+    return await throttled_check(ctx, phone, client, user_of_this_password)
+
+
+async def throttled_check(
+    ctx: RequestContext, phone: str, client: str, check: Callable[[], Awaitable[Account | None]]
+) -> Account | None:
+    """What `check` finds for this phone's password, or None (the failure counted).
 
     Two throttles: per phone and client address, a few checks and then a lock, so that one
     stranger cannot guess on, nor lock the resident out of their own phone; per phone across all
     addresses, a longer count that slows every check down and, far above what one stranger can
     reach, locks the phone for everyone for a while (a reset by SMS code still works). Counts
     are taken before the check, so a burst of concurrent attempts gets no more checks than the
-    limit.
+    limit. The counts are the street office's, or the platform's in a unit of work of no street
+    office (platform admins).
     """
     settings = ctx.settings
     per_client = throttles.key_of(ctx, "login", phone, client)
@@ -133,13 +151,12 @@ async def _password_check(ctx: RequestContext, phone: str, password: str, client
     if from_here.over(settings.login_max_failures):
         raise _locked(ctx, from_here)
 
-    user = await session_of(ctx).scalar(select(User).where(User.phone == phone))
-    password_ok = await ctx.passwords.verify(user.password_hash if user else None, password, lane=ctx.tenant_id)
-    if user is None or not password_ok or not user.is_active:
+    found = await check()
+    if found is None:
         await throttles.hit(ctx, per_phone, timedelta(minutes=settings.login_account_window_minutes))
         return None
     await throttles.forget(ctx, per_client)
-    return user
+    return found
 
 
 def _locked(ctx: RequestContext, count: throttles.Count) -> DomainError:

@@ -7,18 +7,20 @@ of figures summed over street offices (resolvers.analytics.platform_dashboard).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import ErrorCode
 from models.people import Role, normalise_phone
 from models.platform import NO_TENANT, PlatformAdmin
-from resolvers.errors import InputCheck, fail
+from models.throttles import PlatformThrottle
+from resolvers.auth import throttled_check
+from resolvers.errors import DomainError, InputCheck, fail
 from tenants.context import RequestContext
 from tenants.tokens import Viewer, issue_access_token
 
@@ -26,34 +28,56 @@ INVALID_CREDENTIALS = "手机号或密码错误。"
 
 
 @contextlib.asynccontextmanager
-async def platform_session(ctx: RequestContext, *, writes: bool) -> AsyncIterator[AsyncSession]:
-    """A session bound to no street office: the caller's own (a command's unit of work), or one
-    opened for this call, since a GraphQL request without X-Tenant runs without one."""
+async def platform_work(ctx: RequestContext, *, writes: bool) -> AsyncIterator[RequestContext]:
+    """A unit of work bound to no street office: the caller's own (a command's), or one opened
+    for this call, since a GraphQL request without X-Tenant runs without one."""
     if ctx.tenant is not None:
         raise fail(ErrorCode.FORBIDDEN, "平台的功能请不要指明街道（X-Tenant）。")
     if ctx.session is not None:
-        yield ctx.session
+        yield ctx
         return
     async with ctx.unit_of_work(writes=writes) as work:
-        assert work.session is not None
-        yield work.session
+        yield work
 
 
-async def login(ctx: RequestContext, phone: str, password: str) -> tuple[str, int]:
+@contextlib.asynccontextmanager
+async def platform_session(ctx: RequestContext, *, writes: bool) -> AsyncIterator[AsyncSession]:
+    async with platform_work(ctx, writes=writes) as work:
+        yield work_session(work)
+
+
+def work_session(work: RequestContext) -> AsyncSession:
+    assert work.session is not None
+    return work.session
+
+
+async def login(ctx: RequestContext, phone: str, password: str, *, client: str) -> tuple[str, int]:
     """An access token of the platform (no refresh token: a platform admin signs in again).
-    A wrong phone and a wrong password take the same work and the same answer."""
+    Throttled and locked out like a street office's sign-in, in the platform's own counts; a
+    wrong phone and a wrong password take the same work and the same answer."""
     normalised = normalise_phone(phone) or phone.strip()[:32]
-    async with platform_session(ctx, writes=False) as session:
-        found = (
-            await session.execute(
-                select(PlatformAdmin.id, PlatformAdmin.password_hash, PlatformAdmin.session_version).where(
-                    PlatformAdmin.phone == normalised
+    async with platform_work(ctx, writes=True) as work:
+
+        async def admin_of_this_password() -> Row[uuid.UUID, str, int] | None:
+            found = (
+                await work_session(work).execute(
+                    select(PlatformAdmin.id, PlatformAdmin.password_hash, PlatformAdmin.session_version).where(
+                        PlatformAdmin.phone == normalised
+                    )
                 )
-            )
-        ).one_or_none()
-    if not await ctx.passwords.verify(found.password_hash if found else None, password):
-        await asyncio.sleep(ctx.settings.login_failure_delay_seconds)
-        raise fail(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, "password")
+            ).one_or_none()
+            password_ok = await work.passwords.verify(found.password_hash if found else None, password)
+            return found if password_ok else None
+
+        try:
+            found = await throttled_check(work, normalised, client, admin_of_this_password)
+        except DomainError as locked:
+            refusal: DomainError | None = locked
+        else:
+            refusal = None if found else fail(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, "password")
+    # Raised once the unit of work has kept the failure's count.
+    if refusal is not None:
+        raise refusal
     assert found is not None
     viewer = Viewer(
         user_id=found.id,
@@ -89,3 +113,10 @@ async def create_admin(ctx: RequestContext, phone: str, name: str, password: str
         admin.password_hash = await ctx.passwords.hash(password)
         await session.flush()
     return normalised
+
+
+async def sweep(ctx: RequestContext) -> int:
+    """Forgets the platform's throttles whose window is over."""
+    async with platform_session(ctx, writes=True) as session:
+        result = await session.execute(delete(PlatformThrottle).where(PlatformThrottle.window_ends_at <= ctx.clock()))
+    return int(result.rowcount)  # type: ignore[attr-defined]

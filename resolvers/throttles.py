@@ -1,17 +1,22 @@
 """Counting attempts in the database, atomically: one `INSERT … ON CONFLICT DO UPDATE …
 RETURNING` per hit, so two requests at the same moment get two different counts (PostgreSQL
-locks the row for the second until the first commits; SQLite writes one at a time)."""
+locks the row for the second until the first commits; SQLite writes one at a time).
+
+A street office's counts are its own; a unit of work of no street office (a platform admin
+signing in) counts in the platform's table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import new_id
 from models.digests import keyed_digest
-from models.throttles import Throttle
+from models.throttles import PlatformThrottle, Throttle
 from resolvers.permissions import session_of
 from resolvers.upserts import upsert
 from tenants.context import RequestContext
@@ -30,38 +35,58 @@ def key_of(ctx: RequestContext, *parts: str) -> str:
     return keyed_digest(ctx.settings.secret_key or "", "throttle", *parts)
 
 
-async def hit(ctx: RequestContext, key: str, window: timedelta) -> Count:
-    """Counts one more attempt in the current window, or starts a new window with this one."""
+@dataclass(frozen=True)
+class _Place:
+    session: AsyncSession
+    table: type[Throttle] | type[PlatformThrottle]
+    keyed_by: list[Any]
+    owner: dict[str, Any]
+
+
+def _place(ctx: RequestContext) -> _Place:
+    if ctx.tenant is None and ctx.session is not None:
+        return _Place(ctx.session, PlatformThrottle, [PlatformThrottle.key], {})
     session = session_of(ctx)
     assert ctx.tenant is not None
+    return _Place(session, Throttle, [Throttle.tenant_id, Throttle.key], {"tenant_id": ctx.tenant.id})
+
+
+async def hit(ctx: RequestContext, key: str, window: timedelta) -> Count:
+    """Counts one more attempt in the current window, or starts a new window with this one."""
+    place = _place(ctx)
+    table = place.table
     now = ctx.clock()
-    window_over = Throttle.window_ends_at <= now
+    window_over = table.window_ends_at <= now
     statement = (
-        (await upsert(session, Throttle))
-        .values(tenant_id=ctx.tenant.id, id=new_id(), key=key, hits=1, window_ends_at=now + window)
+        (await upsert(place.session, table))
+        .values(**place.owner, id=new_id(), key=key, hits=1, window_ends_at=now + window)
         .on_conflict_do_update(
-            index_elements=[Throttle.tenant_id, Throttle.key],
+            index_elements=place.keyed_by,
             set_={
-                "hits": case((window_over, 1), else_=Throttle.hits + 1),
-                "window_ends_at": case((window_over, now + window), else_=Throttle.window_ends_at),
+                "hits": case((window_over, 1), else_=table.hits + 1),
+                "window_ends_at": case((window_over, now + window), else_=table.window_ends_at),
             },
         )
-        .returning(Throttle.hits, Throttle.window_ends_at)
+        .returning(table.hits, table.window_ends_at)
     )
-    row = (await session.execute(statement)).one()
+    row = (await place.session.execute(statement)).one()
     return Count(row.hits, row.window_ends_at)
 
 
 async def current(ctx: RequestContext, key: str) -> Count:
     """The count of the window still open, zero if there is none; changes nothing."""
+    place = _place(ctx)
     now = ctx.clock()
     row = (
-        await session_of(ctx).execute(
-            select(Throttle.hits, Throttle.window_ends_at).where(Throttle.key == key, Throttle.window_ends_at > now)
+        await place.session.execute(
+            select(place.table.hits, place.table.window_ends_at).where(
+                place.table.key == key, place.table.window_ends_at > now
+            )
         )
     ).one_or_none()
     return Count(row.hits, row.window_ends_at) if row else Count(0, now)
 
 
 async def forget(ctx: RequestContext, *keys: str) -> None:
-    await session_of(ctx).execute(delete(Throttle).where(Throttle.key.in_(keys)))
+    place = _place(ctx)
+    await place.session.execute(delete(place.table).where(place.table.key.in_(keys)))

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from models.complaints import ComplaintSource
 from resolvers import analytics, platform
+from schema.auth import client_address
 from schema.common import Info, UserError, attempt, decode_id, mirror_enum
 from schema.complaints import ComplaintSourceType
 from schema.cost import cost
@@ -289,7 +290,9 @@ class Mutation:
         description="A platform admin (made by `wanjia platform create-admin`) signs in, without X-Tenant."
     )
     async def platform_login(self, info: Info, input: PlatformLoginInput) -> PlatformLoginPayload:
-        outcome = await attempt(info, lambda: platform.login(info.context, input.phone, input.password))
+        outcome = await attempt(
+            info, lambda: platform.login(info.context, input.phone, input.password, client=client_address(info))
+        )
         token, seconds = outcome.value or (None, None)
         return PlatformLoginPayload(access_token=token, expires_in=seconds, errors=outcome.errors)
 

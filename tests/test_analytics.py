@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from models.settings import Settings
 from resolvers import rollups
 from resolvers.analytics import monthly_report
-from server.jobs import sweep_tenant
+from server.jobs import run_jobs, sweep_tenant
 from tenants.context import unit_of_work
 from tests.conftest import _handle
 from tests.support import PASSWORD, Api, Clock, TenantHandle, fresh_phone, gid
@@ -573,6 +573,33 @@ async def test_a_platform_admins_token_stops_working_once_their_password_is_repl
     with office.clock.at(later):
         refused = (await office.api.post(query, token=token)).json()
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_platform_admin_is_locked_out_after_failed_sign_ins_like_everyone(
+    office: Office, wanjia: Any, settings: Settings, app: Starlette
+) -> None:
+    phone = "13600000003"
+    created = await wanjia(
+        "platform", "create-admin", "--phone", phone, "--name", "平台管理员", "--password", "Platform@2026"
+    )
+    assert created.exit_code == 0
+
+    async def sign_in(password: str) -> Any:
+        return (await office.api.data(PLATFORM_LOGIN, {"input": {"phone": phone, "password": password}}))[
+            "platformLogin"
+        ]
+
+    with office.clock.at(shanghai(NOW)):
+        for _ in range(settings.login_max_failures):
+            assert (await sign_in("wrong-password"))["errors"] == [{"field": "password", "code": "INVALID_CREDENTIALS"}]
+        locked = await sign_in("Platform@2026")
+        assert locked["accessToken"] is None and locked["errors"][0]["code"] == "ACCOUNT_LOCKED"
+        # The street offices' own sign-ins count apart.
+        assert await office.as_(ADMIN)
+    after_the_lock = shanghai(NOW) + timedelta(minutes=settings.login_lock_minutes, seconds=1)
+    with office.clock.at(after_the_lock):
+        assert (await run_jobs(app.state.services)).platform_rows_expired >= 1
+        assert (await sign_in("Platform@2026"))["accessToken"]
 
 
 async def test_each_grid_worker_with_the_complaints_of_their_grid(office: Office) -> None:

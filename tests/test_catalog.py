@@ -17,7 +17,14 @@ from tests.provision import ProvisionedDatabase
 # their hash (front-end code shared by every street office, naming no tenant's data), and the State
 # Council's holiday schedule, the same for every street office (a tenant's own exceptions are its
 # calendar_overrides), and the platform's own admins, who belong to no street office.
-GLOBAL_TABLES = {"tenants", "alembic_version", "persisted_queries", "official_calendar_days", "platform_admins"}
+GLOBAL_TABLES = {
+    "tenants",
+    "alembic_version",
+    "persisted_queries",
+    "official_calendar_days",
+    "platform_admins",
+    "platform_throttles",
+}
 
 
 def _search_indexes(connection: Connection) -> set[str]:
