@@ -67,6 +67,8 @@ class ReceiptRow:
     phone: str
     read_at: datetime
     confirmed_at: datetime | None
+    # Where the reader lives now (admins over it see their phone whole).
+    community_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,14 @@ RECEIPT = Selection(
         User.phone,
         NoticeReceipt.read_at,
         NoticeReceipt.confirmed_at,
-    ).join(User, (User.tenant_id == NoticeReceipt.tenant_id) & (User.id == NoticeReceipt.user_id)),
+        Grid.community_id,
+    )
+    .join(User, (User.tenant_id == NoticeReceipt.tenant_id) & (User.id == NoticeReceipt.user_id))
+    .outerjoin(ResidentProfile, (ResidentProfile.tenant_id == User.tenant_id) & (ResidentProfile.id == User.id))
+    .outerjoin(
+        Building, (Building.tenant_id == ResidentProfile.tenant_id) & (Building.id == ResidentProfile.building_id)
+    )
+    .outerjoin(Grid, (Grid.tenant_id == Building.tenant_id) & (Grid.id == Building.grid_id)),
 )
 RECEIPT_ORDER = (NoticeReceipt.read_at, NoticeReceipt.id)
 TARGET = Selection(TargetRow, select(NoticeTarget.notice_id, NoticeTarget.grid_id, NoticeTarget.building_id))

@@ -46,7 +46,7 @@ class NoticeReceipt:
 
 
 def _receipt(info: Info, row: notices.ReceiptRow) -> NoticeReceipt:
-    phone = people.shown_phone(info.context, row.user_id, row.phone)
+    phone = people.shown_phone(info.context, row.user_id, row.phone, row.community_id)
     return NoticeReceipt(
         reader=Person(id=row.user_id, name=row.name, phone=phone),
         read_at=shanghai(row.read_at),

@@ -70,6 +70,8 @@ async def test_read_counts_are_exact_over_the_audience(api: Api, alpha: TenantHa
     assert found["receipts"]["totalCount"] == 2
     assert [e["node"]["reader"]["name"] for e in found["receipts"]["edges"]] == ["读者0", "读者1"]
     assert [bool(e["node"]["confirmedAt"]) for e in found["receipts"]["edges"]] == [False, True]
+    # The admin over the readers' community sees their phones whole.
+    assert [e["node"]["reader"]["phone"] for e in found["receipts"]["edges"]] == [first, second]
     mine = (await api.data(SEEN, {"id": notice_id}, token=await api.token("alpha", second)))["node"]
     assert mine["viewerReadAt"] and mine["viewerConfirmedAt"]
 
