@@ -38,6 +38,13 @@ class UnitOfWork(SchemaExtension):
             self.execution_context.context = ctx
             yield
 
+    async def on_stream_result(self, result: StreamExecutionResult) -> AsyncIterator[None]:
+        """A subscription's event leaves once the whole values it shows are in the audit log."""
+        ctx: RequestContext = self.execution_context.context
+        if self.execution_context.operation_type == OperationType.SUBSCRIPTION and ctx.session is not None:
+            await ctx.log_what_was_shown()
+        yield
+
 
 class AuditFullViews(SchemaExtension):
     """Notes each whole phone or ID number (models.audit.AuditedValue) as the field carrying it

@@ -175,12 +175,19 @@ class RequestContext:
     def reading_through(self, other: RequestContext) -> Iterator[None]:
         """This context reads with `other`'s session and loaders for a while: a subscription's
         context while the fields of one event, read in a unit of work of its own, resolve."""
-        # The whole values these fields show are audited by `other`'s unit of work, which writes them.
+        # The whole values these fields show go into `other`'s log (see log_what_was_shown).
         self.session, self.loaders, self.full_views = other.session, other.loaders, other.full_views
         try:
             yield
         finally:
             self.session, self.loaders, self.full_views = None, LoaderCache(), set()
+
+    async def log_what_was_shown(self) -> None:
+        """Ends a reading unit of work's reads and logs the whole values they showed, in a short
+        transaction of its own. A subscription's event calls it before the event leaves: once
+        sent, the subscriber may leave at once, and the work of the event with it."""
+        assert self.session is not None
+        await _log_after_reading(self, self.session)
 
     @contextlib.asynccontextmanager
     async def write_step(self, keep: Callable[[BaseException], bool] = lambda _: False) -> AsyncIterator[None]:
@@ -235,16 +242,20 @@ async def unit_of_work(
                 await _log_full_views(ctx, session)
                 await session.commit()
             else:
-                await session.rollback()
-                if ctx.full_views:
-                    # A reading request writes nothing but this: in a short transaction of its
-                    # own, after the reads, so the log holds what was actually shown.
-                    await session.connection(execution_options={WRITES: True})
-                    await _log_full_views(ctx, session)
-                    await session.commit()
+                await _log_after_reading(ctx, session)
         finally:
             ctx.session = None
             ctx.loaders.forget()
+
+
+async def _log_after_reading(ctx: RequestContext, session: AsyncSession) -> None:
+    await session.rollback()
+    if ctx.full_views:
+        # A reading request writes nothing but this: in a short transaction of its own, after
+        # the reads, so the log holds what was actually shown.
+        await session.connection(execution_options={WRITES: True})
+        await _log_full_views(ctx, session)
+        await session.commit()
 
 
 async def _log_full_views(ctx: RequestContext, session: AsyncSession) -> None:

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ import pytest
 import websockets
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
+from strawberry import relay
 
 from models.broker import Delivery, LocalBroker
 from models.people import Role
@@ -27,8 +29,8 @@ from resolvers.errors import DomainError, fail
 from schema.build import build_schema
 from tenants.context import RequestContext, unit_of_work
 from tenants.tokens import Viewer
-from tests.conftest import BACKEND, WORKER_1
-from tests.support import Api, TenantHandle
+from tests.conftest import BACKEND, COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1
+from tests.support import Api, Clock, TenantHandle, fresh_phone
 
 SUBSCRIBE = "subscription { notifications { kind title body subject { id ... on Complaint { title status } } } }"
 SUBMIT = (
@@ -49,13 +51,20 @@ async def submit_complaint(api: Api, alpha: TenantHandle, through: Api | None = 
     return result["submitComplaint"]["complaint"]["id"]
 
 
-async def submit_elsewhere(api: Api, alpha: TenantHandle, live_server: str) -> str:
-    """On PostgreSQL through the test's app (the subscriber is on the live server's); on SQLite
-    through the live server itself, the only app its broker reaches."""
+@contextlib.asynccontextmanager
+async def elsewhere(api: Api, live_server: str) -> AsyncIterator[Api]:
+    """Where a mutation a subscriber hears runs: on PostgreSQL the test's app (the subscriber is
+    on the live server's); on SQLite the live server itself, the only app its broker reaches."""
     if BACKEND == "postgresql":
-        return await submit_complaint(api, alpha)
+        yield api
+        return
     async with httpx.AsyncClient(base_url=live_server) as client:
-        return await submit_complaint(api, alpha, through=Api(client))
+        yield Api(client)
+
+
+async def submit_elsewhere(api: Api, alpha: TenantHandle, live_server: str) -> str:
+    async with elsewhere(api, live_server) as through:
+        return await submit_complaint(api, alpha, through=through)
 
 
 async def send(socket: Any, message: dict[str, Any]) -> None:
@@ -110,6 +119,39 @@ async def test_the_grid_worker_hears_each_new_complaint_live(api: Api, alpha: Te
             message = await receive(socket)
         assert (message["id"], message["type"]) == ("1", "next")
         assert message["payload"]["data"] == {"notifications": new_complaint(complaint_id)}
+
+
+BOOKER = "subscription { notifications { kind subject { ... on RoomBooking { resident { name phone } } } } }"
+REQUEST_BOOKING = "mutation($input: RequestRoomBookingInput!) { requestRoomBooking(input: $input) { errors { code } } }"
+FULL_VIEWS = """query($filter: FullViewAuditFilter) { fullViewAudit(first: 10, filter: $filter) {
+  edges { node { viewerName field } } } }"""
+
+
+async def test_a_whole_phone_shown_by_a_live_event_is_in_the_audit_log(
+    api: Api, alpha: TenantHandle, live_server: str, clock: Clock
+) -> None:
+    rooms = await api.data("{ rooms(first: 10) { edges { node { id name } } } }", tenant="alpha")
+    room = next(e["node"]["id"] for e in rooms["rooms"]["edges"] if e["node"]["name"] == "调解室")
+    # A Wednesday morning within the room's 60 days ahead that no other test books.
+    booking = {"roomId": room, "purpose": "邻里调解", "attendees": 3}
+    booking |= {"startsAt": "2027-01-27T09:00:00+08:00", "endsAt": "2027-01-27T10:00:00+08:00"}
+    phone = fresh_phone()
+    with clock.at(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)):
+        registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="预约人", phone=phone)
+        async with signed_in(live_server, await api.token("alpha", COMMUNITY_ADMIN)) as socket:
+            await send(socket, subscribe("1", BOOKER))
+            assert await until_listening(socket) == []
+            async with elsewhere(api, live_server) as through:
+                resident = registered["tokens"]["accessToken"]
+                requested = await through.data(REQUEST_BOOKING, {"input": booking}, token=resident)
+            assert requested["requestRoomBooking"]["errors"] == []
+            message = await receive(socket)
+        admin = await api.token("alpha", TENANT_ADMIN)
+    event = message["payload"]["data"]["notifications"]
+    assert event == {"kind": "BOOKING_PENDING", "subject": {"resident": {"name": "预约人", "phone": phone}}}
+    subject = relay.to_base64("Person", relay.from_base64(registered["resident"]["id"])[1])
+    views = await api.data(FULL_VIEWS, {"filter": {"subjectId": subject}}, token=admin)
+    assert [e["node"] for e in views["fullViewAudit"]["edges"]] == [{"viewerName": "社区管理员甲", "field": "PHONE"}]
 
 
 async def test_a_query_and_a_subscription_at_once_on_one_socket_each_get_their_answer(
