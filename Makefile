@@ -9,19 +9,22 @@ CHROMIUM ?= /usr/bin/chromium
 # Badges (`wanjia qr badges`) print grid workers' names in Chinese: a font that has them.
 CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: run test check install install-test assets frontend schema clean bench
+.PHONY: run test test-postgresql test-sqlite check install install-test assets frontend schema clean bench
 
 run: install assets
 	$(BIN)/wanjia migrate
 	$(BIN)/wanjia demo --if-empty
 	$(BIN)/wanjia serve
 
-# The suite runs twice: against PostgreSQL (production) and against SQLite (embedded default),
-# after the checks.
+# The suite runs twice, after the checks: against PostgreSQL (production) and against SQLite
+# (embedded default), side by side (each pass prints its report when it ends). Tests that use no
+# database run in the SQLite pass only (tests/conftest.py).
 test: check assets frontend $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m tests.provision --check
-	WANJIA_TEST_BACKEND=postgresql $(BIN)/pytest
-	WANJIA_TEST_BACKEND=sqlite $(BIN)/pytest
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target test-postgresql test-sqlite
+
+test-postgresql test-sqlite:
+	WANJIA_TEST_BACKEND=$(@:test-%=%) $(BIN)/pytest
 
 # Style, types (pyproject.toml's [tool.mypy]) and the layers (its import contracts): a renamed
 # column read elsewhere or an upward import fails the build.

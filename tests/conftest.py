@@ -40,6 +40,24 @@ def pytest_report_header() -> str:
     return f"wanjia test backend: {BACKEND}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that use no database (pure rules, the SDL, the docs, the front end's types) run
+    once, with SQLite, the backend that needs nothing installed: on PostgreSQL they would test
+    nothing more."""
+    if BACKEND != "postgresql":
+        return
+    once = [item for item in items if not _uses_the_backend(item)]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if _uses_the_backend(item)]
+
+
+def _uses_the_backend(item: pytest.Item) -> bool:
+    # The suite's database, or one a module makes for itself (a scratch database, the demo's).
+    module = getattr(item, "module", None)
+    return "database" in getattr(item, "fixturenames", ()) or getattr(module, "BACKEND", None) is not None
+
+
 # Hypothesis fails an example that runs longer than its deadline (200 ms by default): a timing
 # assertion, which a loaded machine fails at random. The suite asserts no timings.
 hypothesis_settings.register_profile("wanjia", deadline=None)
