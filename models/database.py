@@ -78,6 +78,11 @@ def create_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) 
 WRITES = "wanjia_writes"
 
 
+def breaks_an_exclusion(error: exc.IntegrityError) -> bool:
+    """PostgreSQL refused a row that overlaps another its exclusion constraint keeps apart."""
+    return getattr(error.orig, "sqlstate", None) == "23P01"
+
+
 def is_unavailable(error: BaseException) -> bool:
     """The database cannot be reached or has no connection to spare (as opposed to a statement
     that failed): the caller may simply try again later."""

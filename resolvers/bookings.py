@@ -34,6 +34,7 @@ from models.bookings import (
     week_of,
 )
 from models.calendar import SHANGHAI
+from models.database import breaks_an_exclusion
 from models.errors import ErrorCode
 from models.notifications import NotificationKind, Subject, SubjectType
 from models.people import Role, User
@@ -154,7 +155,6 @@ MAX_OCCURRENCES = 26
 MAX_RANGE_DAYS = 31
 CHECK_IN_EARLY = timedelta(minutes=15)
 ANSWER_WITHIN_HOURS = 8  # one working day
-EXCLUSION_VIOLATION = "23P01"
 
 
 @dataclass(frozen=True)
@@ -423,7 +423,7 @@ async def request_booking(ctx: RequestContext, request: BookingRequest) -> uuid.
     try:
         await session.flush()
     except IntegrityError as error:
-        if getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+        if breaks_an_exclusion(error):
             raise _conflict([]) from error
         raise
     if pending:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy.exc import IntegrityError
 
+from models.database import breaks_an_exclusion
 from models.errors import ErrorCode
 from models.leaders import BuildingLeader, BuildingLeaderEvent, LeaderAction, local_date, serving
 from models.notifications import NotificationKind, Subject, SubjectType
@@ -35,6 +37,7 @@ ACTION_NAMES = {LeaderAction.APPOINT: "任命", LeaderAction.DISMISS: "免去"}
 REASON_MAX = 200
 # How long one term may last: a community's leaders are re-appointed every few years.
 LONGEST_TERM_DAYS = 5 * 366
+ALREADY_LEADER = "该居民在所选任期内已是该楼栋的楼栋长。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +275,7 @@ async def appoint(
         BuildingLeader.ends_on >= starts_on,
     )
     if await session.scalar(select(exists(overlapping))):
-        raise fail(ErrorCode.ALREADY_LEADER, "该居民在所选任期内已是该楼栋的楼栋长。", "residentId")
+        raise fail(ErrorCode.ALREADY_LEADER, ALREADY_LEADER, "residentId")
     row = BuildingLeader(
         user_id=resident_id,
         building_id=building_id,
@@ -283,7 +286,13 @@ async def appoint(
         appointed_at=now,
     )
     session.add(row)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        # An appointment of the same resident and building made at the same moment won.
+        if breaks_an_exclusion(error):
+            raise fail(ErrorCode.ALREADY_LEADER, ALREADY_LEADER, "residentId") from error
+        raise
     _record(ctx, row.id, LeaderAction.APPOINT, f"任期 {starts_on.isoformat()} 至 {ends_on.isoformat()}")
     if not await _has_grant(ctx, resident_id):
         session.add(RoleGrant(user_id=resident_id, role=Role.BUILDING_LEADER))

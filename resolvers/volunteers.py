@@ -32,6 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models.base import new_id
 from models.calendar import SHANGHAI
+from models.database import breaks_an_exclusion
 from models.errors import ErrorCode
 from models.lifecycle import TransitionRefused
 from models.notifications import NotificationKind, Subject, SubjectType
@@ -141,7 +142,6 @@ AUTO_COMPLETE_AFTER = timedelta(days=1)
 REMIND_AHEAD = timedelta(days=1)
 LONGEST_ACTIVITY = timedelta(hours=24)
 MAX_SKILLS = 10
-EXCLUSION_VIOLATION = "23P01"
 CHECK_IN_SEAL = "volunteer-check-in"
 
 
@@ -1208,7 +1208,7 @@ async def update_activity(
                 .execution_options(synchronize_session=False)
             )
         except IntegrityError as error:
-            if getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+            if breaks_an_exclusion(error):
                 raise _time_clash(1) from error
             raise
     if row.status is ActivityStatus.PUBLISHED:
@@ -1452,7 +1452,7 @@ async def sign_up(ctx: RequestContext, activity_id: uuid.UUID) -> uuid.UUID:
     try:
         await session.flush()
     except IntegrityError as error:
-        if getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+        if breaks_an_exclusion(error):
             raise _overlap(None) from error
         raise fail(ErrorCode.ALREADY_SIGNED_UP, "您已报名该活动。", "activityId") from error
     except StaleDataError as error:

@@ -5,6 +5,7 @@ term cuts all of it at the next request. "Now" is Tuesday 1 December 2026, 09:00
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -312,6 +313,16 @@ async def test_a_term_cannot_start_in_the_past_nor_overlap_the_same_leaders_term
     assert (await appoint(api, token, resident_id, building))["errors"] == []
     again = await appoint(api, token, resident_id, building, startsOn="2027-06-01", endsOn="2028-05-31")
     assert [e["code"] for e in again["errors"]] == ["ALREADY_LEADER"]
+
+
+async def test_ten_admins_appointing_the_same_resident_at_once_make_one_term(api: Api, alpha: TenantHandle) -> None:
+    _, resident_id = await verified(api, alpha, "A1-G1-B2")
+    building = gid("Building", alpha.buildings["A1-G1-B2"])
+    tokens = [await api.token("alpha", admin) for admin in (COMMUNITY_ADMIN, TENANT_ADMIN)]
+    results = await asyncio.gather(*(appoint(api, tokens[n % 2], resident_id, building) for n in range(10)))
+    assert sorted(tuple(e["code"] for e in r["errors"]) for r in results) == [()] + [("ALREADY_LEADER",)] * 9
+    # The one term stands: the same appointment once more is refused.
+    assert [e["code"] for e in (await appoint(api, tokens[0], resident_id, building))["errors"]] == ["ALREADY_LEADER"]
 
 
 async def test_the_register_and_the_board_take_the_same_statements_whatever_the_page(
