@@ -254,14 +254,16 @@ class Complaint(ScopedNode):
         )
 
     @strawberry.field(
-        description="Who reported it; phone masked unless the caller is that resident or an admin over them. Null for items found on inspection."
+        description="Who reported it; phone masked unless the caller is that resident, an admin over them or the grid worker handling it (who calls them back). Null for items found on inspection."
     )
     def resident(self, info: Info) -> Person | None:
         row = self.row
         # One outer join: the id, name and phone are there together or not at all.
         if row.resident_id is None or row.resident_name is None or row.resident_phone is None:
             return None
-        phone = people.shown_phone(info.context, row.resident_id, row.resident_phone, row.community_id)
+        phone = people.shown_phone(
+            info.context, row.resident_id, row.resident_phone, row.community_id, served_by=row.handler_id
+        )
         return Person(id=row.resident_id, name=row.resident_name, phone=phone)
 
     @strawberry.field(description="The inspection round it was found on (source INSPECTION), if the caller may see it.")
