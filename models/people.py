@@ -35,6 +35,11 @@ class Role(enum.StrEnum):
     BUILDING_LEADER = "building_leader"
 
 
+# The roles a street office's manifest grants its staff; the others the app grants (a resident
+# registering, a leader appointed) or the platform (its admins).
+MANIFEST_ROLES = frozenset({Role.GRID_WORKER, Role.STAFF, Role.COMMUNITY_ADMIN, Role.TENANT_ADMIN})
+
+
 class ResidentStatus(enum.StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"

@@ -23,7 +23,7 @@ from models.complaints import ComplaintCategory
 from models.inspections import Checklist, ChecklistItem
 from models.organisation import Building, Community, Department, Grid
 from models.passwords import Passwords
-from models.people import Role, RoleGrant, User
+from models.people import MANIFEST_ROLES, Role, RoleGrant, User
 from models.tenants import Tenant
 from tenants.context import Services, unit_of_work
 from tenants.manifests import Manifest
@@ -234,8 +234,9 @@ async def _sync_grants(
     communities: dict[tuple[Any, ...], Any],
     departments: dict[tuple[Any, ...], Any],
 ) -> None:
-    """Staff named in the manifest hold exactly the roles it lists. Whoever's roles changed gets
-    a new session version: access tokens carry roles, so the old ones must stop working."""
+    """Staff named in the manifest hold exactly the staff roles it lists (a role the app gave
+    them, as a resident or a building leader, stays). Whoever's roles changed gets a new session
+    version: access tokens carry roles, so the old ones must stop working."""
     session = sync.session
     existing = await sync.existing(RoleGrant, ["user_id", "role", "community_id", "department_id"])
     changed: set[uuid.UUID] = set()
@@ -251,7 +252,7 @@ async def _sync_grants(
             for g in member.roles
         }
         for key, grant in list(existing.items()):
-            if key[0] == user_id and key not in wanted:
+            if key[0] == user_id and key[1] in MANIFEST_ROLES and key not in wanted:
                 await session.delete(grant)
                 del existing[key]
                 sync.report.updated += 1

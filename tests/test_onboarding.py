@@ -18,9 +18,9 @@ from server.app import create_app
 from tenants.context import unit_of_work
 from tenants.manifests import MANIFESTS_DIR, ManifestError, load_manifest, parse_manifest
 from tenants.onboarding import onboard
-from tests.conftest import ALPHA, Wanjia, settings_for
+from tests.conftest import ALPHA, COMMUNITY_ADMIN, WORKER_1, Wanjia, _handle, settings_for
 from tests.provision import ProvisionedDatabase
-from tests.support import Api
+from tests.support import Api, fresh_phone, gid, staff
 
 
 def gamma(**changes: object) -> dict:  # type: ignore[type-arg]
@@ -48,6 +48,32 @@ async def test_rerunning_a_manifest_changes_nothing_and_an_edit_updates_only_tha
     services.directory.forget()
     data = await api.data("{ communities(first: 10) { edges { node { name } } } }", tenant="gamma")
     assert {e["node"]["name"] for e in data["communities"]["edges"]} == {"东风社区", "西湖新社区"}
+
+
+async def test_rerunning_a_manifest_keeps_the_roles_the_app_gave_its_staff(app, api: Api) -> None:  # type: ignore[no-untyped-def]
+    """A resident appointed building leader and later named staff in the manifest stays a resident
+    and a leader: the manifest manages staff roles only."""
+    office = await _handle(app, gamma(slug="epsilon", name="艾普西隆街道"))
+    building = gid("Building", office.buildings["A1-G1-B1"])
+    phone = fresh_phone()
+    registered = await api.register_resident("epsilon", office.buildings["A1-G1-B1"], phone=phone, name="楼栋长")
+    resident_id = registered["resident"]["id"]
+    verify = "mutation($id: ID!) { verifyResident(input: {residentId: $id}) { errors { code } } }"
+    verified = await api.data(verify, {"id": resident_id}, token=await api.token("epsilon", WORKER_1))
+    assert verified["verifyResident"]["errors"] == []
+    appoint = (
+        """mutation($input: AppointBuildingLeaderInput!) { appointBuildingLeader(input: $input) { errors { code } } }"""
+    )
+    term = {"residentId": resident_id, "buildingId": building, "startsOn": "2026-12-01", "endsOn": "2027-11-30"}
+    appointed = await api.data(appoint, {"input": term}, token=await api.token("epsilon", COMMUNITY_ADMIN))
+    assert appointed["appointBuildingLeader"]["errors"] == []
+
+    named = gamma(slug="epsilon", name="艾普西隆街道")
+    named["staff"] = [*named["staff"], staff(phone, "楼栋长", {"role": "staff", "department": "civil"})]
+    await onboard(app.state.services, parse_manifest(named, "epsilon.toml"))
+    login = await api.login("epsilon", phone)
+    me = await api.data("{ me { roles { role } } }", token=login["tokens"]["accessToken"])
+    assert sorted(r["role"] for r in me["me"]["roles"]) == ["BUILDING_LEADER", "RESIDENT", "STAFF"]
 
 
 def test_bad_input_is_reported_as_file_key_path_and_reason() -> None:
