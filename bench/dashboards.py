@@ -80,7 +80,12 @@ async def _timed(call: Callable[[], Any], calls: int) -> tuple[float, float]:
 
 async def main(database: str, calls: int, rebuild: bool) -> None:
     db = BenchDatabase(database)
-    settings = Settings(database_url=db.app_url, env="production", secret_key="bench-" + "x" * 40)
+    settings = Settings(
+        database_url=db.app_url,
+        env="production",
+        secret_key="bench-" + "x" * 40,
+        personal_data_key="bench-personal-" + "y" * 32,  # type: ignore[arg-type]
+    )
     app = create_app(settings)
     services: Services = app.state.services
     if rebuild:

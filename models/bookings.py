@@ -188,14 +188,18 @@ class RoomRules:
             capacity=room.capacity,
         )
 
-    def opening_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+    def opening_minutes(self, day: date) -> list[tuple[int, int]]:
+        """Minutes after midnight at which the room opens and closes on `day`."""
         if day in self.closed_dates:
             return []
-        midnight = datetime.combine(day, time(0), SHANGHAI)
         spans = (span_minutes(span) for span in self.opening_hours.get(WEEKDAYS[day.weekday()], []))
+        return [span for span in spans if span is not None]
+
+    def opening_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        midnight = datetime.combine(day, time(0), SHANGHAI)
         return [
             (midnight + timedelta(minutes=opens), midnight + timedelta(minutes=closes))
-            for opens, closes in filter(None, spans)
+            for opens, closes in self.opening_minutes(day)
         ]
 
     def slot_grid(self, day: date) -> list[tuple[datetime, datetime]]:
