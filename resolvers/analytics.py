@@ -276,14 +276,19 @@ async def _complaint_figures(ctx: RequestContext, scope: Scope, period: Period, 
         .where(in_both, scope.where(table.community_id))
         .group_by(is_current, table.category_id, table.community_id, table.source)
     )
-    cohorts: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
+    # Summed by position, not by name: a street office's month is thousands of rows of 27
+    # counters, and summing them through dicts took a fifth of the request (bench/dashboards.py).
+    sums = {True: [0] * len(COHORT_COUNTERS), False: [0] * len(COHORT_COUNTERS)}
     volumes: dict[str, dict[Any, list[int]]] = {"category": {}, "community": {}, "source": {}}
     for row in (await session.execute(grouped)).all():
         which = bool(row.current)
-        cohorts[which].update({name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS})
+        sums[which] = [total + (value or 0) for total, value in zip(sums[which], row[4:], strict=True)]
         for dimension, key in (("category", row.category_id), ("community", row.community_id), ("source", row.source)):
             counts = volumes[dimension].setdefault(key, [0, 0])
             counts[0 if which else 1] += int(row.submitted or 0)
+    cohorts = {
+        which: dict(zip(COHORT_COUNTERS, (int(n) for n in counted), strict=True)) for which, counted in sums.items()
+    }
 
     names = await _names(ctx, volumes["category"], volumes["community"])
     by_category = _volumes(volumes["category"], names)
@@ -293,8 +298,8 @@ async def _complaint_figures(ctx: RequestContext, scope: Scope, period: Period, 
         period=period,
         current=current,
         previous=previous,
-        cohort=Cohort(dict(cohorts[True])),
-        previous_cohort=Cohort(dict(cohorts[False])),
+        cohort=Cohort(cohorts[True]),
+        previous_cohort=Cohort(cohorts[False]),
         overdue_now=await _overdue_now(ctx, scope, now),
         by_category=by_category,
         by_community=_volumes(volumes["community"], names),
