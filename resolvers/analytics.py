@@ -568,6 +568,7 @@ class OfficeFigures:
     previous_cohort: Cohort
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures
 
 
 @dataclass(frozen=True)
@@ -580,6 +581,7 @@ class PlatformDashboard:
     previous_cohort: Cohort
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures
 
 
 def _platform_admin(ctx: RequestContext) -> None:
@@ -602,8 +604,12 @@ async def platform_dashboard(ctx: RequestContext, period: Period, on: date | Non
         .where(column >= _key(period, previous.start), column < _key(period, current.end))
         .group_by(is_current)
     )
+    orders_table, orders_column = _work_order_table(period)
+    orders = select(*(func.sum(getattr(orders_table, name)).label(name) for name in WORK_ORDER_COUNTERS)).where(
+        orders_column >= _key(period, current.start), orders_column < _key(period, current.end)
+    )
     async with platform_session(ctx, writes=False) as session:
-        offices = [await _office_figures(ctx, session, office, grouped) for office in await _offices(ctx)]
+        offices = [await _office_figures(ctx, session, office, grouped, orders) for office in await _offices(ctx)]
     return PlatformDashboard(
         period=period,
         current=current,
@@ -613,6 +619,7 @@ async def platform_dashboard(ctx: RequestContext, period: Period, on: date | Non
         previous_cohort=Cohort(dict(sum((Counter(o.previous_cohort.counters) for o in offices), Counter()))),
         overdue_now=sum(o.overdue_now for o in offices),
         residents=sum(o.residents for o in offices),
+        work_orders=WorkOrderFigures(dict(sum((Counter(o.work_orders.counters) for o in offices), Counter()))),
     )
 
 
@@ -621,17 +628,25 @@ async def _offices(ctx: RequestContext) -> list[TenantInfo]:
 
 
 async def _office_figures(
-    ctx: RequestContext, session: AsyncSession, office: TenantInfo, grouped: Select[Any]
+    ctx: RequestContext, session: AsyncSession, office: TenantInfo, grouped: Select[Any], orders: Select[Any]
 ) -> OfficeFigures:
-    """One street office's figures, read in its own row-level-security context."""
+    """One street office's figures, read in its own row-level-security context: its complaints
+    beside the period before, and its departments' work orders of the period."""
     await bind_tenant(session, office.id)
     cohorts: dict[bool, dict[str, int]] = {True: {}, False: {}}
     for row in (await session.execute(grouped)).all():
         cohorts[bool(row.current)] = {name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS}
     overdue = await count_overdue(session, true(), ctx.clock())
     residents = await session.scalar(select(func.count()).select_from(ResidentProfile))
+    counted = (await session.execute(orders)).one()
     return OfficeFigures(
-        office.slug, office.name, Cohort(cohorts[True]), Cohort(cohorts[False]), overdue, int(residents or 0)
+        office.slug,
+        office.name,
+        Cohort(cohorts[True]),
+        Cohort(cohorts[False]),
+        overdue,
+        int(residents or 0),
+        WorkOrderFigures({name: int(getattr(counted, name) or 0) for name in WORK_ORDER_COUNTERS}),
     )
 
 
@@ -852,11 +867,7 @@ async def department_dashboard(
     scope = await _scope(ctx, community_id)
     current = window_of(period, on or shanghai_day(ctx.clock()))
     previous = previous_of(period, current)
-    table, column = (
-        (WorkOrderMonthRollup, WorkOrderMonthRollup.month)
-        if period is Period.MONTH
-        else (WorkOrderDayRollup, WorkOrderDayRollup.day)
-    )
+    table, column = _work_order_table(period)
     is_current = column >= _key(period, current.start)
     session = session_of(ctx)
     rows = await session.execute(
@@ -894,6 +905,12 @@ async def department_dashboard(
         return WorkOrderFigures(dict(summed))
 
     return DepartmentDashboard(period, current, previous, total(True), total(False), departments)
+
+
+def _work_order_table(period: Period) -> tuple[Any, Any]:
+    if period is Period.MONTH:
+        return WorkOrderMonthRollup, WorkOrderMonthRollup.month
+    return WorkOrderDayRollup, WorkOrderDayRollup.day
 
 
 # --- rooms and appointments -----------------------------------------------------------------

@@ -258,6 +258,7 @@ class OfficeFigures:
     previous_figures: ComplaintFigures
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures = strawberry.field(description="Work orders dispatched to departments in the period.")
 
 
 @strawberry.type(description="Every active street office side by side, and their sum: never a person, never a row.")
@@ -269,6 +270,7 @@ class PlatformDashboard:
     previous_figures: ComplaintFigures
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures = strawberry.field(description="Work orders dispatched to departments in the period.")
     offices: list[OfficeFigures] = strawberry.field(metadata=cost(items=300))
 
 
@@ -509,6 +511,7 @@ class Query:
             previous_figures=ComplaintFigures.of(found.previous_cohort),
             overdue_now=found.overdue_now,
             residents=found.residents,
+            work_orders=WorkOrderFigures.of(found.work_orders),
             offices=[
                 OfficeFigures(
                     slug=o.slug,
@@ -517,6 +520,7 @@ class Query:
                     previous_figures=ComplaintFigures.of(o.previous_cohort),
                     overdue_now=o.overdue_now,
                     residents=o.residents,
+                    work_orders=WorkOrderFigures.of(o.work_orders),
                 )
                 for o in found.offices
             ],

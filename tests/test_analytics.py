@@ -536,8 +536,9 @@ async def test_residents_registered_active_and_their_requests(office: Office) ->
 
 
 PLATFORM = """query($on: Date) { platformDashboard(period: WEEK, on: $on) {
-  figures { submitted } overdueNow residents
-  offices { slug name figures { submitted closed closureRate onTimeResolveRate } previousFigures { submitted } overdueNow residents }
+  figures { submitted } overdueNow residents workOrders { received }
+  offices { slug name figures { submitted closed closureRate onTimeResolveRate } previousFigures { submitted } overdueNow residents
+    workOrders { received signedOnTime returned resolvedOnTime } }
 } }"""
 PLATFORM_LOGIN = """mutation($input: PlatformLoginInput!) { platformLogin(input: $input) {
   accessToken errors { field code } } }"""
@@ -567,8 +568,11 @@ async def test_a_platform_admin_sees_each_street_office_in_figures_only(office: 
             "previousFigures": {"submitted": 1},
             "overdueNow": 2,
             "residents": 2,
+            # E: dispatched Friday 16:40, signed for Monday 09:30 (within a working day), resolved in time.
+            "workOrders": {"received": 1, "signedOnTime": 1, "returned": 0, "resolvedOnTime": 1},
         }
         assert {"alpha", "beta", "tongji"} <= {o["slug"] for o in seen["offices"]}
+        assert seen["workOrders"]["received"] == sum(o["workOrders"]["received"] for o in seen["offices"])
         assert seen["figures"]["submitted"] == sum(o["figures"]["submitted"] for o in seen["offices"])
         assert seen["residents"] == sum(o["residents"] for o in seen["offices"])
         # Nothing of a street office itself: not without X-Tenant, not with it.
