@@ -1008,9 +1008,11 @@ async def service_dashboard(
     days = [current.start + timedelta(days=n) for n in range((current.end - current.start).days)]
     for room in rooms:
         rules = RoomRules.of(room)
-        for day in days:
-            for opens, closes in rules.opening_minutes(day):
-                _spread(open_minutes, day.weekday() * DAY_MINUTES + opens, closes - opens)
+        # A room opens the same hours every week: each weekday's spans once, times its open days.
+        open_days = Counter(day.weekday() for day in days if day not in rules.closed_dates)
+        for weekday, times in open_days.items():
+            for opens, closes in rules.weekday_minutes(weekday):
+                _spread(open_minutes, weekday * DAY_MINUTES + opens, closes - opens, times)
     bookings = (
         await session.execute(
             select(
@@ -1061,12 +1063,13 @@ async def service_dashboard(
     )
 
 
-def _spread(into: Counter[tuple[int, int]], start: int, minutes: int) -> None:
-    """Adds `minutes` from `start` (minutes after Monday 00:00, Shanghai time) to the (weekday,
-    hour) cells they fall in. Whole minutes, not datetimes: a month of rooms is thousands of spans."""
+def _spread(into: Counter[tuple[int, int]], start: int, minutes: int, times: int = 1) -> None:
+    """Adds `minutes` from `start` (minutes after Monday 00:00, Shanghai time), `times` over, to
+    the (weekday, hour) cells they fall in. Whole minutes, not datetimes: a month of a street
+    office's bookings is hundreds of spans."""
     while minutes > 0:
         taken = min(60 - start % 60, minutes)
-        into[(start // DAY_MINUTES % 7, start // 60 % 24)] += taken
+        into[(start // DAY_MINUTES % 7, start // 60 % 24)] += taken * times
         start += taken
         minutes -= taken
 
