@@ -977,7 +977,7 @@ async def _work_order_step(ctx: RequestContext, item: Complaint, change: Callabl
             WorkOrder.complaint_id == item.id, WorkOrder.returned_at.is_(None), WorkOrder.resolved_at.is_(None)
         )
     )
-    if order is None:  # dispatched before work orders were kept
+    if order is None:  # only data loaded around the app lacks it: the step itself still stands
         return
     counted = rollups.tracked(ctx, order)
     change(order)
