@@ -43,6 +43,15 @@ USERS = """query($period: DashboardPeriod!, $on: Date) { userDashboard(period: $
   figures { registered verified active requests } previousFigures { registered verified active requests }
   residents verifiedResidents pendingNow } }"""
 COUNTS = "{ complaintCounts { total overdue byStatus { status count } } }"
+WORK_ORDERS = "received signed signedOnTime returned resolved resolvedOnTime"
+DEPARTMENTS = f"""query($period: DashboardPeriod!, $on: Date) {{ departmentDashboard(period: $period, on: $on) {{
+  figures {{ {WORK_ORDERS} }} previousFigures {{ {WORK_ORDERS} }}
+  departments {{ name figures {{ {WORK_ORDERS} }} previousFigures {{ received }} }} }} }}"""
+SERVICES = """query($period: DashboardPeriod!, $on: Date) { serviceDashboard(period: $period, on: $on) {
+  utilisation byHour { weekday hour openMinutes bookedMinutes } approvals { answered averageHours p90Hours }
+  noShows appointmentTypes { name requested completed cancelled open } } }"""
+VOLUNTEERS = """query($period: DashboardPeriod!, $on: Date) { volunteerDashboard(period: $period, on: $on) {
+  figures { hoursServed activeVolunteers activities } previousFigures { hoursServed } } }"""
 
 ROLES = {"tenant admin": staff_phone(0, 1, 0), "community admin": staff_phone(0, 1, 100)}
 
@@ -71,7 +80,12 @@ async def _timed(call: Callable[[], Any], calls: int) -> tuple[float, float]:
 
 async def main(database: str, calls: int, rebuild: bool) -> None:
     db = BenchDatabase(database)
-    settings = Settings(database_url=db.app_url, env="production", secret_key="bench-" + "x" * 40)
+    settings = Settings(
+        database_url=db.app_url,
+        env="production",
+        secret_key="bench-" + "x" * 40,
+        personal_data_key="bench-personal-" + "y" * 32,  # type: ignore[arg-type]
+    )
     app = create_app(settings)
     services: Services = app.state.services
     if rebuild:
@@ -116,6 +130,10 @@ async def main(database: str, calls: int, rebuild: bool) -> None:
                 ("complaintDashboard WEEK", COMPLAINTS, {"period": "WEEK", "on": str(today)}),
                 ("complaintDashboard DAY", COMPLAINTS, {"period": "DAY", "on": str(today - timedelta(days=1))}),
                 ("userDashboard MONTH", USERS, {"period": "MONTH", "on": str(today)}),
+                ("departmentDashboard MONTH", DEPARTMENTS, {"period": "MONTH", "on": str(today)}),
+                ("departmentDashboard WEEK", DEPARTMENTS, {"period": "WEEK", "on": str(today)}),
+                ("serviceDashboard MONTH", SERVICES, {"period": "MONTH", "on": str(today)}),
+                ("volunteerDashboard MONTH", VOLUNTEERS, {"period": "MONTH", "on": str(today)}),
                 ("complaintCounts", COUNTS, {}),
             ]
             for name, query, variables in asked:

@@ -93,6 +93,8 @@ COLUMNS = {
     "status, is_public, acknowledge_due_at, resolve_due_at, acknowledged_at, resolved_at, closed_at, overdue_at, "
     "resolution, rating, feedback, submitted_at, updated_at, version",
     "complaint_events": "tenant_id, id, complaint_id, action, actor_id, from_status, to_status, note, created_at",
+    "work_orders": "tenant_id, id, complaint_id, department_id, community_id, dispatched_at, resolve_due_at, "
+    "signed_at, returned_at, resolved_at",
     "notifications": "tenant_id, id, recipient_id, kind, title, body, subject_type, subject_id, created_at, read_at",
     "room_bookings": "tenant_id, id, room_id, resident_id, series_id, purpose, attendees, starts_at, ends_at, "
     "status, answer_due_at, overdue_at, decided_by_id, decided_at, reason, created_at, version",
@@ -417,11 +419,12 @@ class OfficeData:
         """`items`: (final status, when submitted)."""
         rand = self.rand
         complaints, events, notes = Chunk("complaints"), Chunk("complaint_events"), Chunk("notifications")
+        orders = Chunk("work_orders")
         categories = rand.choices(self.category_list, cum_weights=self.category_weights, k=len(items))
         residents = rand.choices(self.residents, cum_weights=self.resident_weights, k=len(items))
         for (final, submitted), category, resident in zip(items, categories, residents, strict=True):
-            self._complaint(final, submitted, category, resident, complaints, events, notes)
-        return [complaints.payload(), events.payload(), notes.payload()]
+            self._complaint(final, submitted, category, resident, complaints, events, notes, orders)
+        return [complaints.payload(), events.payload(), notes.payload(), orders.payload()]
 
     def _complaint(
         self,
@@ -432,6 +435,7 @@ class OfficeData:
         complaints: Chunk,
         events: Chunk,
         notes: Chunk,
+        orders: Chunk,
     ) -> None:
         rand, now, tid = self.rand, self.now, self.tid
         category_id, code, ack_hours, resolve_days, default_department = category
@@ -509,6 +513,7 @@ class OfficeData:
                 fields["acknowledged_at"] = moment
             elif action == "dispatch":
                 fields["department_id"] = department
+                fields["dispatched_at"] = moment
             elif action == "department_accept":
                 fields["department_accepted_at"] = moment
             elif action == "resolve":
@@ -543,6 +548,19 @@ class OfficeData:
                 timeline.sort(key=lambda t: t[4])
 
         complaint_id = uuid7_at(submitted)
+        if "dispatched_at" in fields:
+            orders.add(
+                tid,
+                uuid7_at(fields["dispatched_at"]),
+                complaint_id,
+                department,
+                grid.community_id,
+                ts(fields["dispatched_at"]),
+                ts(resolve_due),
+                ts(fields.get("department_accepted_at")),
+                NULL,
+                ts(fields.get("resolved_at")),
+            )
         for action, before, after, actor, at, note in timeline:
             events.add(tid, uuid7_at(at), complaint_id, action, opt(actor), opt(before), after, opt(note), ts(at))
         self._notifications(

@@ -8,7 +8,8 @@ of the building and of the map cell it was reported at. `contributions(...)` is 
 keeping the rollups right is always the same move: before a change take the complaint's
 contributions, after it take them again, and add the difference (resolvers.rollups). A
 rebuild is the sum of every complaint's contributions, which is also what the property test
-compares the maintained rows with.
+compares the maintained rows with. Work orders (a complaint's dispatches to departments) are
+counted the same way, from their own rows: `work_order_contributions(...)`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column
 from models.calendar import DAY_ENDS, DAY_STARTS, SHANGHAI, WorkingCalendar
-from models.complaints import Complaint, ComplaintSource, ComplaintStatus
+from models.complaints import Complaint, ComplaintSource, ComplaintStatus, WorkOrder
 
 # Upper bounds, in working hours, of the handling-time histogram's buckets; the last is open.
 # p90 is answered as the bound of the bucket holding the 90th percentile ("90% within 16 h").
@@ -36,6 +37,9 @@ RATINGS = range(1, 6)
 RATING_COLUMNS = tuple(f"rated_{r}" for r in RATINGS)
 # A heat map's cell: about 110 m north–south at these latitudes.
 CELL_DEGREES = 0.001
+# A department signs for a work order within one working day of its dispatch, as staff answer
+# a booking request or contact an appointment's resident.
+SIGN_FOR_WORKING_HOURS = 8
 
 
 class CohortCounters:
@@ -170,6 +174,44 @@ class ComplaintCellRollup(TenantOwned, Base):
     complaints: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class WorkOrderCounters:
+    """What has become of the work orders dispatched in one period to one department from one
+    community."""
+
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    signed: Mapped[int] = mapped_column(Integer, default=0)
+    signed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkOrderDayRollup(WorkOrderCounters, TenantOwned, Base):
+    """Work orders dispatched on one day (Asia/Shanghai): day and week department dashboards."""
+
+    __tablename__ = "work_order_day_rollups"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "day", "community_id", "department_id", name="uq_work_order_day_rollups_key"),
+    )
+
+    day: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    department_id: Mapped[uuid.UUID] = mapped_column()
+
+
+class WorkOrderMonthRollup(WorkOrderCounters, TenantOwned, Base):
+    """The same per month."""
+
+    __tablename__ = "work_order_month_rollups"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "month", "community_id", "department_id", name="uq_work_order_month_rollups_key"),
+    )
+
+    month: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    department_id: Mapped[uuid.UUID] = mapped_column()
+
+
 ROLLUPS: tuple[type[Base], ...] = (
     ComplaintDayRollup,
     ComplaintMonthRollup,
@@ -177,6 +219,8 @@ ROLLUPS: tuple[type[Base], ...] = (
     ComplaintStatusRollup,
     ComplaintBuildingRollup,
     ComplaintCellRollup,
+    WorkOrderDayRollup,
+    WorkOrderMonthRollup,
 )
 
 
@@ -367,6 +411,36 @@ def contributions(item: Complaint | Any, calendar: WorkingCalendar) -> list[Cont
     return found
 
 
+# What work_order_contributions() reads of a work order.
+WORK_ORDER_COLUMNS = (
+    "dispatched_at",
+    "community_id",
+    "department_id",
+    "signed_at",
+    "returned_at",
+    "resolved_at",
+    "resolve_due_at",
+)
+
+
+def work_order_contributions(item: WorkOrder | Any, calendar: WorkingCalendar) -> list[Contribution]:
+    """The rollup rows a work order counts in, as it is now: its dispatch day's and month's."""
+    day = shanghai_day(item.dispatched_at)
+    counts = {"received": 1, "returned": int(item.returned_at is not None)}
+    if item.signed_at is not None:
+        counts["signed"] = 1
+        due = calendar.working_hours_after(item.dispatched_at, SIGN_FOR_WORKING_HOURS)
+        counts["signed_on_time"] = int(item.signed_at <= due)
+    if item.resolved_at is not None:
+        counts["resolved"] = 1
+        counts["resolved_on_time"] = int(item.resolved_at <= item.resolve_due_at)
+    place = (("community_id", item.community_id), ("department_id", item.department_id))
+    return [
+        Contribution(WorkOrderDayRollup, (("day", day), *place), counts),
+        Contribution(WorkOrderMonthRollup, (("month", month_of(day)), *place), counts),
+    ]
+
+
 Totals = dict[tuple[type[Base], tuple[tuple[str, object], ...]], dict[str, int]]
 
 
@@ -390,13 +464,17 @@ REBUILD_BATCH = 500
 
 
 async def recount(session: AsyncSession, calendar: WorkingCalendar) -> Totals:
-    """Every rollup row as the complaints now are: the sum of their contributions."""
+    """Every rollup row as the complaints and work orders now are: the sum of their contributions."""
     totals: Totals = {}
     calendar = RememberedCalendar(calendar)
-    # Rows of the columns contributions() reads, not ORM objects: a million of them in seconds.
-    read = select(*(getattr(Complaint, name) for name in CONTRIBUTING_COLUMNS)).execution_options(yield_per=5000)
-    async for item in await session.stream(read):
-        add_up(totals, contributions(item, calendar))
+    for facts, columns, contributing in (
+        (Complaint, CONTRIBUTING_COLUMNS, contributions),
+        (WorkOrder, WORK_ORDER_COLUMNS, work_order_contributions),
+    ):
+        # Rows of the columns the contributions read, not ORM objects: a million of them in seconds.
+        read = select(*(getattr(facts, name) for name in columns)).execution_options(yield_per=5000)
+        async for item in await session.stream(read):
+            add_up(totals, contributing(item, calendar))
     return totals
 
 

@@ -97,6 +97,8 @@ class Appointment(TenantOwned, Base):
         Index("ix_appointments_queue", "tenant_id", "status", "contact_due_at"),
         Index("ix_appointments_assignee", "tenant_id", "assignee_id", "status"),
         Index("ix_appointments_resident", "tenant_id", "resident_id", "id"),
+        # The appointments of a period (the dashboards).
+        Index("ix_appointments_created", "tenant_id", "created_at"),
     )
 
     type_id: Mapped[uuid.UUID] = mapped_column()

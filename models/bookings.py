@@ -188,14 +188,19 @@ class RoomRules:
             capacity=room.capacity,
         )
 
+    def weekday_minutes(self, weekday: int) -> list[tuple[int, int]]:
+        """Minutes after midnight at which the room opens and closes on a weekday (Monday 0),
+        closed dates aside."""
+        spans = (span_minutes(span) for span in self.opening_hours.get(WEEKDAYS[weekday], []))
+        return [span for span in spans if span is not None]
+
     def opening_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.closed_dates:
             return []
         midnight = datetime.combine(day, time(0), SHANGHAI)
-        spans = (span_minutes(span) for span in self.opening_hours.get(WEEKDAYS[day.weekday()], []))
         return [
             (midnight + timedelta(minutes=opens), midnight + timedelta(minutes=closes))
-            for opens, closes in filter(None, spans)
+            for opens, closes in self.weekday_minutes(day.weekday())
         ]
 
     def slot_grid(self, day: date) -> list[tuple[datetime, datetime]]:

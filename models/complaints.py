@@ -213,6 +213,33 @@ class ComplaintEvent(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WorkOrder(TenantOwned, Base):
+    """One dispatch of a complaint to a department (立项派单), kept when the complaint moves on: a
+    returned work order stays counted against the department that returned it, and a complaint
+    sent again makes a second one. At most one is open (neither returned nor resolved) at a time.
+    The community is the complaint's when it was dispatched."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "complaint_id"], ["complaints.tenant_id", "complaints.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["tenant_id", "department_id"], ["departments.tenant_id", "departments.id"]),
+        ForeignKeyConstraint(["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]),
+        Index("ix_work_orders_complaint", "tenant_id", "complaint_id"),
+    )
+
+    complaint_id: Mapped[uuid.UUID] = mapped_column()
+    department_id: Mapped[uuid.UUID] = mapped_column()
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    dispatched_at: Mapped[datetime] = mapped_column()
+    # The complaint's resolve deadline while the department holds it (a supervision moves both).
+    resolve_due_at: Mapped[datetime] = mapped_column()
+    signed_at: Mapped[datetime | None] = mapped_column()
+    returned_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
 class AttachmentKind(enum.StrEnum):
     IMAGE = "image"
     VIDEO = "video"

@@ -1,5 +1,6 @@
-"""Dashboards: what a street office learns from its complaints and its residents, for a
-community admin (their community), a tenant admin (the street office, or one community of it).
+"""Dashboards: what a street office learns from its complaints, its residents, its departments'
+work orders, its rooms and appointments and its volunteers, for a community admin (their
+community), a tenant admin (the street office, or one community of it).
 
 Complaint figures come from the rollups (models.analytics), never from scanning the
 complaints, except "overdue now", which turns with the clock and is counted among open items
@@ -11,6 +12,7 @@ satisfaction) are about the complaints *submitted* in the period, as they stand 
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -31,20 +33,26 @@ from models.analytics import (
     ComplaintDayRollup,
     ComplaintGridDayRollup,
     ComplaintMonthRollup,
+    WorkOrderDayRollup,
+    WorkOrderMonthRollup,
     cell_centre,
     month_of,
     percentile_bound,
     shanghai_day,
+    working_minutes_between,
 )
-from models.appointments import Appointment
+from models.appointments import OPEN as APPOINTMENTS_OPEN
+from models.appointments import Appointment, AppointmentStatus, AppointmentType
 from models.auth import RefreshToken
-from models.bookings import RoomBooking
+from models.bookings import BookingStatus, Room, RoomBooking, RoomRules
 from models.calendar import SHANGHAI
 from models.complaints import Complaint, ComplaintCategory, ComplaintSource, ComplaintStatus
 from models.errors import ErrorCode
-from models.organisation import Building, Community, Grid
+from models.organisation import Building, Community, Department, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User
+from models.volunteers import Volunteer, VolunteerActivity, VolunteerSignup
 from resolvers.complaints import count_overdue
+from resolvers.deadlines import calendar_of
 from resolvers.errors import fail, not_found
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of
 from resolvers.platform import platform_session
@@ -136,6 +144,11 @@ async def _scope(ctx: RequestContext, community_id: uuid.UUID | None) -> Scope:
 # --- rows the schema shows -----------------------------------------------------------------
 
 
+def share(part: int, whole: int) -> float | None:
+    """part / whole to four places, or None when there is nothing to divide by."""
+    return round(part / whole, 4) if whole else None
+
+
 @dataclass(frozen=True)
 class Volume:
     """Complaints submitted in the period and in the one before, of one category, place or source."""
@@ -159,29 +172,25 @@ class Cohort:
     def __getitem__(self, name: str) -> int:
         return self.counters.get(name, 0)
 
-    @staticmethod
-    def _share(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
-
     @property
     def submitted(self) -> int:
         return self["submitted"]
 
     @property
     def closure_rate(self) -> float | None:
-        return self._share(self["closed"], self["submitted"])
+        return share(self["closed"], self["submitted"])
 
     @property
     def on_time_acknowledge_rate(self) -> float | None:
-        return self._share(self["acknowledged_on_time"], self["acknowledged"])
+        return share(self["acknowledged_on_time"], self["acknowledged"])
 
     @property
     def on_time_resolve_rate(self) -> float | None:
-        return self._share(self["resolved_on_time"], self["resolved"])
+        return share(self["resolved_on_time"], self["resolved"])
 
     @property
     def reopen_rate(self) -> float | None:
-        return self._share(self["reopened"], self["resolved"])
+        return share(self["reopened"], self["resolved"])
 
     @property
     def average_handling_hours(self) -> float | None:
@@ -267,14 +276,19 @@ async def _complaint_figures(ctx: RequestContext, scope: Scope, period: Period, 
         .where(in_both, scope.where(table.community_id))
         .group_by(is_current, table.category_id, table.community_id, table.source)
     )
-    cohorts: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
+    # Summed by position, not by name: a street office's month is thousands of rows of 27
+    # counters, and summing them through dicts took a fifth of the request (bench/dashboards.py).
+    sums = {True: [0] * len(COHORT_COUNTERS), False: [0] * len(COHORT_COUNTERS)}
     volumes: dict[str, dict[Any, list[int]]] = {"category": {}, "community": {}, "source": {}}
     for row in (await session.execute(grouped)).all():
         which = bool(row.current)
-        cohorts[which].update({name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS})
+        sums[which] = [total + (value or 0) for total, value in zip(sums[which], row[4:], strict=True)]
         for dimension, key in (("category", row.category_id), ("community", row.community_id), ("source", row.source)):
             counts = volumes[dimension].setdefault(key, [0, 0])
             counts[0 if which else 1] += int(row.submitted or 0)
+    cohorts = {
+        which: dict(zip(COHORT_COUNTERS, (int(n) for n in counted), strict=True)) for which, counted in sums.items()
+    }
 
     names = await _names(ctx, volumes["category"], volumes["community"])
     by_category = _volumes(volumes["category"], names)
@@ -284,8 +298,8 @@ async def _complaint_figures(ctx: RequestContext, scope: Scope, period: Period, 
         period=period,
         current=current,
         previous=previous,
-        cohort=Cohort(dict(cohorts[True])),
-        previous_cohort=Cohort(dict(cohorts[False])),
+        cohort=Cohort(cohorts[True]),
+        previous_cohort=Cohort(cohorts[False]),
         overdue_now=await _overdue_now(ctx, scope, now),
         by_category=by_category,
         by_community=_volumes(volumes["community"], names),
@@ -554,6 +568,7 @@ class OfficeFigures:
     previous_cohort: Cohort
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures
 
 
 @dataclass(frozen=True)
@@ -566,6 +581,7 @@ class PlatformDashboard:
     previous_cohort: Cohort
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures
 
 
 def _platform_admin(ctx: RequestContext) -> None:
@@ -588,8 +604,12 @@ async def platform_dashboard(ctx: RequestContext, period: Period, on: date | Non
         .where(column >= _key(period, previous.start), column < _key(period, current.end))
         .group_by(is_current)
     )
+    orders_table, orders_column = _work_order_table(period)
+    orders = select(*(func.sum(getattr(orders_table, name)).label(name) for name in WORK_ORDER_COUNTERS)).where(
+        orders_column >= _key(period, current.start), orders_column < _key(period, current.end)
+    )
     async with platform_session(ctx, writes=False) as session:
-        offices = [await _office_figures(ctx, session, office, grouped) for office in await _offices(ctx)]
+        offices = [await _office_figures(ctx, session, office, grouped, orders) for office in await _offices(ctx)]
     return PlatformDashboard(
         period=period,
         current=current,
@@ -599,6 +619,7 @@ async def platform_dashboard(ctx: RequestContext, period: Period, on: date | Non
         previous_cohort=Cohort(dict(sum((Counter(o.previous_cohort.counters) for o in offices), Counter()))),
         overdue_now=sum(o.overdue_now for o in offices),
         residents=sum(o.residents for o in offices),
+        work_orders=WorkOrderFigures(dict(sum((Counter(o.work_orders.counters) for o in offices), Counter()))),
     )
 
 
@@ -607,17 +628,25 @@ async def _offices(ctx: RequestContext) -> list[TenantInfo]:
 
 
 async def _office_figures(
-    ctx: RequestContext, session: AsyncSession, office: TenantInfo, grouped: Select[Any]
+    ctx: RequestContext, session: AsyncSession, office: TenantInfo, grouped: Select[Any], orders: Select[Any]
 ) -> OfficeFigures:
-    """One street office's figures, read in its own row-level-security context."""
+    """One street office's figures, read in its own row-level-security context: its complaints
+    beside the period before, and its departments' work orders of the period."""
     await bind_tenant(session, office.id)
     cohorts: dict[bool, dict[str, int]] = {True: {}, False: {}}
     for row in (await session.execute(grouped)).all():
         cohorts[bool(row.current)] = {name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS}
     overdue = await count_overdue(session, true(), ctx.clock())
     residents = await session.scalar(select(func.count()).select_from(ResidentProfile))
+    counted = (await session.execute(orders)).one()
     return OfficeFigures(
-        office.slug, office.name, Cohort(cohorts[True]), Cohort(cohorts[False]), overdue, int(residents or 0)
+        office.slug,
+        office.name,
+        Cohort(cohorts[True]),
+        Cohort(cohorts[False]),
+        overdue,
+        int(residents or 0),
+        WorkOrderFigures({name: int(getattr(counted, name) or 0) for name in WORK_ORDER_COUNTERS}),
     )
 
 
@@ -780,3 +809,359 @@ async def monthly_report(ctx: RequestContext, month: date) -> MonthlyReport:
     ]
     assert ctx.tenant is not None
     return MonthlyReport(ctx.tenant.name, first, dashboard, weekly, late, late_total)
+
+
+# --- departments: work orders ---------------------------------------------------------------
+
+WORK_ORDER_COUNTERS = ("received", "signed", "signed_on_time", "returned", "resolved", "resolved_on_time")
+
+
+@dataclass(frozen=True)
+class WorkOrderFigures:
+    """The work orders dispatched in a period and what has become of them since."""
+
+    counters: dict[str, int]
+
+    def __getitem__(self, name: str) -> int:
+        return self.counters.get(name, 0)
+
+    @property
+    def signed_on_time_rate(self) -> float | None:
+        return share(self["signed_on_time"], self["received"])
+
+    @property
+    def return_rate(self) -> float | None:
+        return share(self["returned"], self["received"])
+
+    @property
+    def on_time_resolve_rate(self) -> float | None:
+        return share(self["resolved_on_time"], self["resolved"])
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    department_id: uuid.UUID
+    name: str
+    figures: WorkOrderFigures
+    previous_figures: WorkOrderFigures
+
+
+@dataclass(frozen=True)
+class DepartmentDashboard:
+    period: Period
+    current: Window
+    previous: Window
+    figures: WorkOrderFigures
+    previous_figures: WorkOrderFigures
+    departments: list[DepartmentFigures]
+
+
+@allowed_to(*ADMINS)
+async def department_dashboard(
+    ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
+) -> DepartmentDashboard:
+    """Each department's work orders dispatched in the period (and the period before) from the
+    caller's communities: received, signed for within a working day, returned, resolved by the
+    deadline. From the work-order rollups (models.analytics), one grouped read for both periods;
+    the departments themselves are a street office's few dozen rows."""
+    scope = await _scope(ctx, community_id)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    previous = previous_of(period, current)
+    table, column = _work_order_table(period)
+    is_current = column >= _key(period, current.start)
+    session = session_of(ctx)
+    rows = await session.execute(
+        select(
+            is_current.label("current"),
+            table.department_id,
+            *(func.sum(getattr(table, name)).label(name) for name in WORK_ORDER_COUNTERS),
+        )
+        .where(
+            column >= _key(period, previous.start),
+            column < _key(period, current.end),
+            scope.where(table.community_id),
+        )
+        .group_by(is_current, table.department_id)
+    )
+    counted: dict[tuple[uuid.UUID, bool], dict[str, int]] = {
+        (row.department_id, bool(row.current)): {name: int(getattr(row, name) or 0) for name in WORK_ORDER_COUNTERS}
+        for row in rows
+    }
+    departments = [
+        DepartmentFigures(
+            department.id,
+            department.name,
+            WorkOrderFigures(counted.get((department.id, True), {})),
+            WorkOrderFigures(counted.get((department.id, False), {})),
+        )
+        for department in await session.execute(select(Department.id, Department.name).order_by(Department.code))
+    ]
+
+    def total(which: bool) -> WorkOrderFigures:
+        summed: Counter[str] = Counter()
+        for (_, current_period), counters in counted.items():
+            if current_period is which:
+                summed.update(counters)
+        return WorkOrderFigures(dict(summed))
+
+    return DepartmentDashboard(period, current, previous, total(True), total(False), departments)
+
+
+def _work_order_table(period: Period) -> tuple[Any, Any]:
+    if period is Period.MONTH:
+        return WorkOrderMonthRollup, WorkOrderMonthRollup.month
+    return WorkOrderDayRollup, WorkOrderDayRollup.day
+
+
+# --- rooms and appointments -----------------------------------------------------------------
+
+# A booking that was granted its slot, used or not; pending, rejected and cancelled ones were not.
+BOOKED = (BookingStatus.APPROVED, BookingStatus.CHECKED_IN, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+SHOWED_UP = (BookingStatus.CHECKED_IN, BookingStatus.COMPLETED)
+DAY_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class UtilisationCell:
+    """One hour of one weekday (Monday 0) over the period's days: minutes the rooms were open
+    and minutes of them booked."""
+
+    weekday: int
+    hour: int
+    open_minutes: int
+    booked_minutes: int
+
+    @property
+    def rate(self) -> float | None:
+        return share(self.booked_minutes, self.open_minutes)
+
+
+@dataclass(frozen=True)
+class AppointmentTypeFigures:
+    type_id: uuid.UUID
+    name: str
+    requested: int
+    completed: int
+    cancelled: int
+    open: int
+
+
+@dataclass(frozen=True)
+class ServiceDashboard:
+    period: Period
+    current: Window
+    rooms: int
+    open_minutes: int
+    booked_minutes: int
+    utilisation: list[UtilisationCell]
+    bookings: int
+    answered: int
+    answered_on_time: int
+    average_answer_hours: float | None
+    p90_answer_hours: float | None
+    no_shows: int
+    showed_up: int
+    appointment_types: list[AppointmentTypeFigures]
+
+    @property
+    def utilisation_rate(self) -> float | None:
+        return share(self.booked_minutes, self.open_minutes)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return share(self.no_shows, self.no_shows + self.showed_up)
+
+
+@allowed_to(*ADMINS)
+async def service_dashboard(
+    ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
+) -> ServiceDashboard:
+    """Rooms and appointments in the period. Read from the facts, not from rollups, because
+    they are small by nature and read through indexed ranges: a community has a handful of
+    rooms, and a room's bookings in a period cannot overlap (at most its opening hours over its
+    shortest slot), read by `ix_room_bookings_room_time`; appointments are each an hour of a
+    staff member's time, read by `ix_appointments_created`.
+
+    Bookings counted are those that start in the period: their booked minutes per hour of each
+    weekday against the rooms' opening minutes (the rooms' rules as they are now), how long
+    approvals took (working hours from request to answer, for rooms that need approval), and
+    no-shows. Appointments are those requested in the period, by type and by how they ended."""
+    scope = await _scope(ctx, community_id)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    start, end = _moments(current)
+    session = session_of(ctx)
+    rooms = (
+        await session.execute(
+            select(
+                Room.id,
+                Room.opening_hours,
+                Room.closed_dates,
+                Room.slot_minutes,
+                Room.min_notice_hours,
+                Room.max_days_ahead,
+                Room.max_duration_minutes,
+                Room.capacity,
+            ).where(scope.where(Room.community_id))
+        )
+    ).all()
+    open_minutes: Counter[tuple[int, int]] = Counter()
+    days = [current.start + timedelta(days=n) for n in range((current.end - current.start).days)]
+    for room in rooms:
+        rules = RoomRules.of(room)
+        # A room opens the same hours every week: each weekday's spans once, times its open days.
+        open_days = Counter(day.weekday() for day in days if day not in rules.closed_dates)
+        for weekday, times in open_days.items():
+            for opens, closes in rules.weekday_minutes(weekday):
+                _spread(open_minutes, weekday * DAY_MINUTES + opens, closes - opens, times)
+    bookings = (
+        await session.execute(
+            select(
+                RoomBooking.starts_at,
+                RoomBooking.ends_at,
+                RoomBooking.status,
+                RoomBooking.created_at,
+                RoomBooking.answer_due_at,
+                RoomBooking.decided_at,
+            ).where(
+                RoomBooking.room_id.in_([room.id for room in rooms]),
+                RoomBooking.starts_at >= start,
+                RoomBooking.starts_at < end,
+            )
+        )
+    ).all()
+    booked_minutes: Counter[tuple[int, int]] = Counter()
+    calendar = calendar_of(ctx)
+    answer_minutes = []
+    answered_on_time = 0
+    for booking in bookings:
+        if booking.status in BOOKED:
+            local = booking.starts_at.astimezone(SHANGHAI)
+            minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+            _spread(booked_minutes, local.weekday() * DAY_MINUTES + local.hour * 60 + local.minute, minutes)
+        if booking.answer_due_at is not None and booking.decided_at is not None:
+            answer_minutes.append(working_minutes_between(calendar, booking.created_at, booking.decided_at))
+            answered_on_time += booking.decided_at <= booking.answer_due_at
+    cells = [
+        UtilisationCell(weekday, hour, minutes, booked_minutes[(weekday, hour)])
+        for (weekday, hour), minutes in sorted(open_minutes.items())
+    ]
+    return ServiceDashboard(
+        period=period,
+        current=current,
+        rooms=len(rooms),
+        open_minutes=sum(open_minutes.values()),
+        booked_minutes=sum(booked_minutes.values()),
+        utilisation=cells,
+        bookings=len(bookings),
+        answered=len(answer_minutes),
+        answered_on_time=answered_on_time,
+        average_answer_hours=round(sum(answer_minutes) / 60 / len(answer_minutes), 2) if answer_minutes else None,
+        p90_answer_hours=round(_nearest_rank(answer_minutes, 0.9) / 60, 2) if answer_minutes else None,
+        no_shows=sum(b.status is BookingStatus.NO_SHOW for b in bookings),
+        showed_up=sum(b.status in SHOWED_UP for b in bookings),
+        appointment_types=await _appointment_types(ctx, scope, start, end),
+    )
+
+
+def _spread(into: Counter[tuple[int, int]], start: int, minutes: int, times: int = 1) -> None:
+    """Adds `minutes` from `start` (minutes after Monday 00:00, Shanghai time), `times` over, to
+    the (weekday, hour) cells they fall in. Whole minutes, not datetimes: a month of a street
+    office's bookings is hundreds of spans."""
+    while minutes > 0:
+        taken = min(60 - start % 60, minutes)
+        into[(start // DAY_MINUTES % 7, start // 60 % 24)] += taken * times
+        start += taken
+        minutes -= taken
+
+
+def _nearest_rank(values: list[int], fraction: float) -> int:
+    """The smallest value that at least `fraction` of the values do not exceed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
+
+
+async def _appointment_types(
+    ctx: RequestContext, scope: Scope, start: datetime, end: datetime
+) -> list[AppointmentTypeFigures]:
+    session = session_of(ctx)
+    counted: dict[uuid.UUID, Counter[AppointmentStatus]] = {}
+    for row in await session.execute(
+        select(Appointment.type_id, Appointment.status, func.count().label("appointments"))
+        .where(Appointment.created_at >= start, Appointment.created_at < end, scope.where(Appointment.community_id))
+        .group_by(Appointment.type_id, Appointment.status)
+    ):
+        counted.setdefault(row.type_id, Counter())[AppointmentStatus(row.status)] += int(row.appointments)
+    types = await session.execute(select(AppointmentType.id, AppointmentType.name).order_by(AppointmentType.code))
+    figures = []
+    for kind in types:
+        statuses = counted.get(kind.id, Counter())
+        figures.append(
+            AppointmentTypeFigures(
+                type_id=kind.id,
+                name=kind.name,
+                requested=sum(statuses.values()),
+                completed=statuses[AppointmentStatus.COMPLETED],
+                cancelled=statuses[AppointmentStatus.CANCELLED],
+                open=sum(n for status, n in statuses.items() if status in APPOINTMENTS_OPEN),
+            )
+        )
+    return figures
+
+
+# --- volunteers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VolunteerFigures:
+    served_minutes: int
+    active_volunteers: int
+    activities: int
+
+
+@dataclass(frozen=True)
+class VolunteerDashboard:
+    period: Period
+    current: Window
+    previous: Window
+    figures: VolunteerFigures
+    previous_figures: VolunteerFigures
+
+
+@allowed_to(*ADMINS)
+async def volunteer_dashboard(
+    ctx: RequestContext, period: Period, on: date | None, community_id: uuid.UUID | None
+) -> VolunteerDashboard:
+    """Hours served in the period (and the period before) by the volunteers of the caller's
+    communities, how many of them served, and in how many activities. Hours count in the period
+    their activity starts in, as the monthly rankings count them (models.volunteers.service_month).
+    Read from the sign-ups of the period's activities: activities are a street office's few
+    events a week, each with at most its capacity of sign-ups, found by their start."""
+    scope = await _scope(ctx, community_id)
+    current = window_of(period, on or shanghai_day(ctx.clock()))
+    previous = previous_of(period, current)
+    now_start, now_end = _moments(current)
+    before_start, _ = _moments(previous)
+    is_current = VolunteerActivity.starts_at >= now_start
+    served = VolunteerSignup.minutes > 0
+    rows = await session_of(ctx).execute(
+        select(
+            is_current.label("current"),
+            func.coalesce(func.sum(VolunteerSignup.minutes), 0).label("minutes"),
+            func.count(func.distinct(VolunteerSignup.volunteer_id)).filter(served).label("volunteers"),
+            func.count(func.distinct(VolunteerSignup.activity_id)).filter(served).label("activities"),
+        )
+        .select_from(VolunteerSignup)
+        .join(VolunteerActivity, VolunteerActivity.id == VolunteerSignup.activity_id)
+        .join(Volunteer, Volunteer.id == VolunteerSignup.volunteer_id)
+        .where(
+            VolunteerActivity.starts_at >= before_start,
+            VolunteerActivity.starts_at < now_end,
+            scope.where(Volunteer.community_id),
+        )
+        .group_by(is_current)
+    )
+    found = {
+        bool(row.current): VolunteerFigures(int(row.minutes), int(row.volunteers), int(row.activities)) for row in rows
+    }
+    nothing = VolunteerFigures(0, 0, 0)
+    return VolunteerDashboard(period, current, previous, found.get(True, nothing), found.get(False, nothing))

@@ -36,6 +36,7 @@ from models.complaints import (
     ComplaintParty,
     ComplaintSource,
     ComplaintStatus,
+    WorkOrder,
 )
 from models.database import is_postgresql
 from models.errors import ErrorCode
@@ -967,6 +968,23 @@ async def _act(
     return item, event
 
 
+async def _work_order_step(ctx: RequestContext, item: Complaint, change: Callable[[WorkOrder], None]) -> None:
+    """The step's mark on the complaint's open work order (the department's figures), counted
+    in the rollups in the same transaction."""
+    session = session_of(ctx)
+    order = await session.scalar(
+        select(WorkOrder).where(
+            WorkOrder.complaint_id == item.id, WorkOrder.returned_at.is_(None), WorkOrder.resolved_at.is_(None)
+        )
+    )
+    if order is None:  # only data loaded around the app lacks it: the step itself still stands
+        return
+    counted = rollups.tracked(ctx, order)
+    change(order)
+    await session.flush()
+    await counted.record()
+
+
 def _note(check: InputCheck, value: str | None, field_name: str, label: str, *, required: bool) -> str | None:
     if value is None or not value.strip():
         check.require(not required, field_name, f"请填写{label}。")
@@ -1015,6 +1033,8 @@ async def resolve(ctx: RequestContext, complaint_id: uuid.UUID, reply: str, file
         item.resolved_at = ctx.clock()
 
     item, event = await _act(ctx, complaint_id, ComplaintAction.RESOLVE, note=reply_text, change=record)
+    if event.from_status == ComplaintStatus.DISPATCHED:
+        await _work_order_step(ctx, item, lambda order: setattr(order, "resolved_at", item.resolved_at))
     await _tell_resident(ctx, item, "已办结，请确认并评价")
     _attach(ctx, item.id, event.id, stored)
     await session_of(ctx).flush()
@@ -1059,6 +1079,16 @@ async def dispatch(
         item.overdue_at = None
 
     item, _ = await _act(ctx, complaint_id, ComplaintAction.DISPATCH, note=note_text, change=send)
+    order = WorkOrder(
+        complaint_id=item.id,
+        department_id=department,
+        community_id=item.community_id,
+        dispatched_at=item.updated_at,
+        resolve_due_at=item.resolve_due_at,
+    )
+    session_of(ctx).add(order)
+    await session_of(ctx).flush()
+    await rollups.created(ctx, order).record()
     await notify(
         ctx,
         await staff_of(ctx, department),
@@ -1077,6 +1107,7 @@ async def department_accept(ctx: RequestContext, complaint_id: uuid.UUID) -> uui
         item.department_accepted_at = ctx.clock()
 
     item, _ = await _act(ctx, complaint_id, ComplaintAction.DEPARTMENT_ACCEPT, change=sign)
+    await _work_order_step(ctx, item, lambda order: setattr(order, "signed_at", item.department_accepted_at))
     await notify(
         ctx,
         [item.handler_id],
@@ -1099,6 +1130,7 @@ async def return_to_grid(ctx: RequestContext, complaint_id: uuid.UUID, reason: s
         item.department_accepted_at = None
 
     item, _ = await _act(ctx, complaint_id, ComplaintAction.RETURN_TO_GRID, note=reason_text, change=back)
+    await _work_order_step(ctx, item, lambda order: setattr(order, "returned_at", item.updated_at))
     await notify(
         ctx,
         [item.handler_id],
@@ -1157,6 +1189,8 @@ async def supervise(ctx: RequestContext, complaint_id: uuid.UUID, note: str, due
         item.overdue_at = None
 
     item, _ = await _act(ctx, complaint_id, ComplaintAction.SUPERVISE, note=note_text, change=escalate)
+    if item.status == ComplaintStatus.DISPATCHED:
+        await _work_order_step(ctx, item, lambda order: setattr(order, "resolve_due_at", item.resolve_due_at))
     holders = [item.handler_id] + (await staff_of(ctx, item.department_id) if item.department_id else [])
     await notify(
         ctx,

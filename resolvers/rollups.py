@@ -1,8 +1,8 @@
 """Keeping the rollups (models.analytics) right: in the transaction of every change they count,
 and from scratch by `wanjia rollups rebuild`.
 
-A lifecycle step calls `tracked(ctx, item)` before it changes the complaint and `await
-change.record()` after: the difference between the complaint's contributions before and after
+A lifecycle step calls `tracked(ctx, item)` before it changes the complaint (or its work order)
+and `await change.record()` after: the difference between the complaint's contributions before and after
 is added to the rollup rows in one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` per
 row, so two steps on two complaints of the same grid and day add up instead of overwriting each
 other, and a step that fails rolls its counts back with it.
@@ -11,37 +11,57 @@ other, and a step that fails rolls its counts back with it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.analytics import Contribution, Totals, add_up, contributions, rebuild, recount, stored
-from models.complaints import Complaint
+from models.analytics import (
+    Contribution,
+    Totals,
+    add_up,
+    contributions,
+    rebuild,
+    recount,
+    stored,
+    work_order_contributions,
+)
+from models.calendar import WorkingCalendar
+from models.complaints import Complaint, WorkOrder
 from resolvers.deadlines import calendar_of
 from resolvers.permissions import session_of
 from resolvers.upserts import upsert
 from tenants.context import RequestContext
 
+Contributing = Callable[[Any, WorkingCalendar], list[Contribution]]
+
 
 @dataclass
 class TrackedChange:
     ctx: RequestContext
-    item: Complaint
+    item: Complaint | WorkOrder
+    contributing: Contributing
     before: list[Contribution] = field(default_factory=list)
 
     async def record(self) -> None:
-        after = contributions(self.item, calendar_of(self.ctx))
+        after = self.contributing(self.item, calendar_of(self.ctx))
         await apply(session_of(self.ctx), self.ctx.tenant_id, add_up(add_up({}, after), self.before, -1))
 
 
-def tracked(ctx: RequestContext, item: Complaint) -> TrackedChange:
-    """The complaint's contributions as it is now, to record what its change changes."""
-    return TrackedChange(ctx, item, contributions(item, calendar_of(ctx)))
+def _contributing(item: Complaint | WorkOrder) -> Contributing:
+    return work_order_contributions if isinstance(item, WorkOrder) else contributions
 
 
-def created(ctx: RequestContext, item: Complaint) -> TrackedChange:
-    """A new complaint: all it contributes is new."""
-    return TrackedChange(ctx, item)
+def tracked(ctx: RequestContext, item: Complaint | WorkOrder) -> TrackedChange:
+    """The complaint's (or work order's) contributions as it is now, to record what its change changes."""
+    contributing = _contributing(item)
+    return TrackedChange(ctx, item, contributing, contributing(item, calendar_of(ctx)))
+
+
+def created(ctx: RequestContext, item: Complaint | WorkOrder) -> TrackedChange:
+    """A new complaint or work order: all it contributes is new."""
+    return TrackedChange(ctx, item, _contributing(item))
 
 
 async def apply(session: AsyncSession, tenant_id: uuid.UUID | None, deltas: Totals) -> None:
@@ -58,7 +78,7 @@ async def apply(session: AsyncSession, tenant_id: uuid.UUID | None, deltas: Tota
 
 
 async def rebuild_tenant(ctx: RequestContext) -> int:
-    """`wanjia rollups rebuild`: the tenant of this unit of work, recounted from its complaints."""
+    """`wanjia rollups rebuild`: the tenant of this unit of work, recounted from its complaints and work orders."""
     assert ctx.tenant_id is not None
     return await rebuild(session_of(ctx), ctx.tenant_id, calendar_of(ctx))
 

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry import relay
 
+from models.bookings import WEEKDAYS
 from models.complaints import ComplaintSource
 from resolvers import analytics, platform
 from schema.auth import client_address
+from schema.bookings import WeekdayType
 from schema.common import Info, UserError, attempt, decode_id, mirror_enum
 from schema.complaints import ComplaintSourceType
 from schema.cost import cost
@@ -257,6 +259,7 @@ class OfficeFigures:
     previous_figures: ComplaintFigures
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures = strawberry.field(description="Work orders dispatched to departments in the period.")
 
 
 @strawberry.type(description="Every active street office side by side, and their sum: never a person, never a row.")
@@ -268,7 +271,127 @@ class PlatformDashboard:
     previous_figures: ComplaintFigures
     overdue_now: int
     residents: int
+    work_orders: WorkOrderFigures = strawberry.field(description="Work orders dispatched to departments in the period.")
     offices: list[OfficeFigures] = strawberry.field(metadata=cost(items=300))
+
+
+@strawberry.type(
+    description="Work orders dispatched to departments in a period and what has become of them since. A rate "
+    "is null when there is nothing to divide by."
+)
+class WorkOrderFigures:
+    received: int = strawberry.field(description="Work orders dispatched (立项派单) in the period.")
+    signed: int = strawberry.field(description="Of those, signed for by the department.")
+    signed_on_time: int = strawberry.field(description="Of those, signed for within one working day of dispatch.")
+    signed_on_time_rate: float | None = strawberry.field(description="Signed for in time, of those received.")
+    returned: int = strawberry.field(description="Of those, returned to the grid.")
+    return_rate: float | None = strawberry.field(description="Returned, of those received.")
+    resolved: int = strawberry.field(description="Of those, resolved by the department.")
+    resolved_on_time: int = strawberry.field(description="Of those, resolved by the work order's deadline.")
+    on_time_resolve_rate: float | None = strawberry.field(description="Resolved in time, of those resolved.")
+
+    @classmethod
+    def of(cls, found: analytics.WorkOrderFigures) -> WorkOrderFigures:
+        return cls(
+            received=found["received"],
+            signed=found["signed"],
+            signed_on_time=found["signed_on_time"],
+            signed_on_time_rate=found.signed_on_time_rate,
+            returned=found["returned"],
+            return_rate=found.return_rate,
+            resolved=found["resolved"],
+            resolved_on_time=found["resolved_on_time"],
+            on_time_resolve_rate=found.on_time_resolve_rate,
+        )
+
+
+@strawberry.type(description="One department's work orders: in the period and the one before.")
+class DepartmentFigures:
+    department_id: relay.GlobalID
+    name: str
+    figures: WorkOrderFigures
+    previous_figures: WorkOrderFigures
+
+
+@strawberry.type(description="The departments' work orders from a community or the street office, in a period.")
+class DepartmentDashboard:
+    period: DashboardPeriod
+    current: DashboardWindow
+    previous: DashboardWindow
+    figures: WorkOrderFigures = strawberry.field(description="All departments together.")
+    previous_figures: WorkOrderFigures
+    departments: list[DepartmentFigures] = strawberry.field(
+        description="Every department of the street office, in code order.", metadata=cost(items=100)
+    )
+
+
+@strawberry.type(description="One hour of one weekday, summed over the period's days and the rooms counted.")
+class RoomHour:
+    weekday: WeekdayType
+    hour: int = strawberry.field(description="0–23, China Standard Time: the hour starting then.")
+    open_minutes: int
+    booked_minutes: int = strawberry.field(description="Minutes granted to bookings (approved, used or not).")
+    utilisation: float | None = strawberry.field(description="Booked of open minutes, 0–1.")
+
+
+@strawberry.type(description="How long residents waited for an answer to a booking request.")
+class BookingApprovals:
+    answered: int = strawberry.field(description="Requests for rooms that need approval, approved or rejected.")
+    answered_on_time: int = strawberry.field(description="Of those, answered within one working day.")
+    average_hours: float | None = strawberry.field(description="Working hours from request to answer, on average.")
+    p90_hours: float | None = strawberry.field(description="90% were answered within this many working hours.")
+
+
+@strawberry.type(description="The appointments of one type requested in the period, by how they stand now.")
+class AppointmentTypeFigures:
+    type_id: relay.GlobalID
+    name: str
+    requested: int
+    completed: int
+    cancelled: int
+    open: int = strawberry.field(description="Neither completed nor cancelled yet.")
+
+
+@strawberry.type(description="Rooms and appointments of a community or the street office, in a period.")
+class ServiceDashboard:
+    period: DashboardPeriod
+    current: DashboardWindow
+    rooms: int
+    open_minutes: int = strawberry.field(description="Minutes the rooms were open in the period (their hours now).")
+    booked_minutes: int = strawberry.field(description="Minutes of bookings starting in the period.")
+    utilisation: float | None = strawberry.field(description="Booked of open minutes, 0–1.")
+    by_hour: list[RoomHour] = strawberry.field(
+        description="Each hour of each weekday in which a room was open, Monday first.", metadata=cost(items=7 * 24)
+    )
+    bookings: int = strawberry.field(description="Bookings starting in the period, in any state.")
+    approvals: BookingApprovals
+    no_shows: int
+    no_show_rate: float | None = strawberry.field(description="No-shows of the bookings that came or did not.")
+    appointment_types: list[AppointmentTypeFigures] = strawberry.field(metadata=cost(items=50))
+
+
+@strawberry.type(description="Volunteers in a period.")
+class VolunteerFigures:
+    hours_served: float = strawberry.field(description="Hours served in the period's activities, to two places.")
+    active_volunteers: int = strawberry.field(description="Volunteers who served at least a minute.")
+    activities: int = strawberry.field(description="Activities in which someone served.")
+
+    @classmethod
+    def of(cls, found: analytics.VolunteerFigures) -> VolunteerFigures:
+        return cls(
+            hours_served=round(found.served_minutes / 60, 2),
+            active_volunteers=found.active_volunteers,
+            activities=found.activities,
+        )
+
+
+@strawberry.type(description="The volunteers of a community or of the street office: in the period and the one before.")
+class VolunteerDashboard:
+    period: DashboardPeriod
+    current: DashboardWindow
+    previous: DashboardWindow
+    figures: VolunteerFigures
+    previous_figures: VolunteerFigures
 
 
 @strawberry.type
@@ -391,6 +514,7 @@ class Query:
             previous_figures=ComplaintFigures.of(found.previous_cohort),
             overdue_now=found.overdue_now,
             residents=found.residents,
+            work_orders=WorkOrderFigures.of(found.work_orders),
             offices=[
                 OfficeFigures(
                     slug=o.slug,
@@ -399,7 +523,115 @@ class Query:
                     previous_figures=ComplaintFigures.of(o.previous_cohort),
                     overdue_now=o.overdue_now,
                     residents=o.residents,
+                    work_orders=WorkOrderFigures.of(o.work_orders),
                 )
                 for o in found.offices
             ],
+        )
+
+    @strawberry.field(
+        description="Work orders each department received from the caller's community or street office, "
+        f"from the rollups. {PERIOD_ARGS}",
+        metadata=cost(weight=50),
+    )
+    async def department_dashboard(
+        self,
+        info: Info,
+        period: DashboardPeriod = DashboardPeriod.MONTH,
+        on: date | None = None,
+        community_id: relay.GlobalID | None = None,
+    ) -> DepartmentDashboard:
+        found = await analytics.department_dashboard(
+            info.context, analytics.Period(period.value), on, _community(community_id)
+        )
+        return DepartmentDashboard(
+            period=DashboardPeriod(found.period.value),
+            current=DashboardWindow.of(found.current),
+            previous=DashboardWindow.of(found.previous),
+            figures=WorkOrderFigures.of(found.figures),
+            previous_figures=WorkOrderFigures.of(found.previous_figures),
+            departments=[
+                DepartmentFigures(
+                    department_id=relay.GlobalID("Department", str(d.department_id)),
+                    name=d.name,
+                    figures=WorkOrderFigures.of(d.figures),
+                    previous_figures=WorkOrderFigures.of(d.previous_figures),
+                )
+                for d in found.departments
+            ],
+        )
+
+    @strawberry.field(
+        description=f"Room use and appointments of the caller's community or street office. {PERIOD_ARGS}",
+        metadata=cost(weight=50),
+    )
+    async def service_dashboard(
+        self,
+        info: Info,
+        period: DashboardPeriod = DashboardPeriod.MONTH,
+        on: date | None = None,
+        community_id: relay.GlobalID | None = None,
+    ) -> ServiceDashboard:
+        found = await analytics.service_dashboard(
+            info.context, analytics.Period(period.value), on, _community(community_id)
+        )
+        return ServiceDashboard(
+            period=DashboardPeriod(found.period.value),
+            current=DashboardWindow.of(found.current),
+            rooms=found.rooms,
+            open_minutes=found.open_minutes,
+            booked_minutes=found.booked_minutes,
+            utilisation=found.utilisation_rate,
+            by_hour=[
+                RoomHour(
+                    weekday=WeekdayType(WEEKDAYS[c.weekday].value),
+                    hour=c.hour,
+                    open_minutes=c.open_minutes,
+                    booked_minutes=c.booked_minutes,
+                    utilisation=c.rate,
+                )
+                for c in found.utilisation
+            ],
+            bookings=found.bookings,
+            approvals=BookingApprovals(
+                answered=found.answered,
+                answered_on_time=found.answered_on_time,
+                average_hours=found.average_answer_hours,
+                p90_hours=found.p90_answer_hours,
+            ),
+            no_shows=found.no_shows,
+            no_show_rate=found.no_show_rate,
+            appointment_types=[
+                AppointmentTypeFigures(
+                    type_id=relay.GlobalID("AppointmentType", str(t.type_id)),
+                    name=t.name,
+                    requested=t.requested,
+                    completed=t.completed,
+                    cancelled=t.cancelled,
+                    open=t.open,
+                )
+                for t in found.appointment_types
+            ],
+        )
+
+    @strawberry.field(
+        description=f"Hours served by the volunteers of the caller's community or street office. {PERIOD_ARGS}",
+        metadata=cost(weight=50),
+    )
+    async def volunteer_dashboard(
+        self,
+        info: Info,
+        period: DashboardPeriod = DashboardPeriod.MONTH,
+        on: date | None = None,
+        community_id: relay.GlobalID | None = None,
+    ) -> VolunteerDashboard:
+        found = await analytics.volunteer_dashboard(
+            info.context, analytics.Period(period.value), on, _community(community_id)
+        )
+        return VolunteerDashboard(
+            period=DashboardPeriod(found.period.value),
+            current=DashboardWindow.of(found.current),
+            previous=DashboardWindow.of(found.previous),
+            figures=VolunteerFigures.of(found.figures),
+            previous_figures=VolunteerFigures.of(found.previous_figures),
         )

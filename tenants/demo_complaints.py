@@ -20,6 +20,7 @@ from models.complaints import (
     ComplaintEvent,
     ComplaintSource,
     ComplaintStatus,
+    WorkOrder,
 )
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, User
@@ -140,6 +141,7 @@ async def add_complaints(session: AsyncSession, count: int, seed: str, featured:
     now = utcnow()
     complaints: list[Complaint] = []
     events: list[ComplaintEvent] = []
+    orders: list[WorkOrder] = []
     for n in range(count):
         if n < len(planned):
             resident, (code, title, content, reply), final = planned[n]
@@ -152,9 +154,11 @@ async def add_complaints(session: AsyncSession, count: int, seed: str, featured:
         category = categories[code]
         item = _complaint(resident, category, title, content, submitted, calendar, chooser)
         events.append(_event(item, ComplaintAction.SUBMIT, resident.id, None, S.SUBMITTED, submitted))
-        moment = submitted
+        moment = dispatched_at = submitted
         for action, status in PATHS[final]:
             moment += timedelta(hours=chooser.uniform(1, 30))
+            if action == ComplaintAction.DISPATCH:
+                dispatched_at = moment
             actor = (
                 resident.id
                 if action in (ComplaintAction.CONFIRM, ComplaintAction.REOPEN, ComplaintAction.WITHDRAW)
@@ -174,9 +178,20 @@ async def add_complaints(session: AsyncSession, count: int, seed: str, featured:
             _apply(item, action, status, moment, reply, departments, chooser)
         item.updated_at = moment
         complaints.append(item)
+        if item.department_id is not None:
+            orders.append(
+                WorkOrder(
+                    complaint_id=item.id,
+                    department_id=item.department_id,
+                    community_id=item.community_id,
+                    dispatched_at=dispatched_at,
+                    resolve_due_at=item.resolve_due_at,
+                    signed_at=item.department_accepted_at,
+                )
+            )
     session.add_all(complaints)
     await session.flush()
-    session.add_all(events)
+    session.add_all([*events, *orders])
     await session.flush()
 
 

@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
+from models.analytics import WorkOrderDayRollup, WorkOrderMonthRollup
 from models.settings import Settings
 from resolvers import rollups
 from resolvers.analytics import monthly_report
@@ -203,6 +204,22 @@ async def test_rollups_equal_a_recount_after_any_steps(
 
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(complaint_drafts, min_size=1, max_size=3), st.lists(steps, max_size=12))
+    # A work order signed for, returned, sent again, supervised and resolved: every step that
+    # moves the departments' rollups, whatever the random examples happen to reach.
+    @example(
+        [{"category": "environment", "building": "C1-G1-B1", "located": False}],
+        [
+            ("acceptComplaint", 0, 1),
+            ("dispatchComplaint", 0, 1),
+            ("acceptWorkOrder", 0, 1),
+            ("returnComplaintToGrid", 0, 1),
+            ("dispatchComplaint", 0, 1),
+            ("sweep", 0, 3),
+            ("superviseComplaint", 0, 1),
+            ("acceptWorkOrder", 0, 1),
+            ("resolveWorkOrder", 0, 1),
+        ],
+    )
     def any_steps(drafts: list[dict[str, Any]], taken: list[tuple[str, int, int]]) -> None:
         ids = [_on(loop, submit(draft)) for draft in drafts]
         for name, which, number in taken:
@@ -241,12 +258,14 @@ class Office:
         self.resident_ids: dict[str, str] = {}
 
     async def as_(self, who: str) -> str:
-        return await self.api.token("tongji", self.residents.get(who, who))
+        return await self.api.token(self.handle.slug, self.residents.get(who, who))
 
     async def register(self, who: str, building: str, when: str) -> None:
         phone = fresh_phone()
         with self.clock.at(shanghai(when)):
-            registered = await self.api.register_resident("tongji", self.handle.buildings[building], phone=phone)
+            registered = await self.api.register_resident(
+                self.handle.slug, self.handle.buildings[building], phone=phone
+            )
         assert registered["errors"] == []
         self.residents[who] = phone
         self.resident_ids[who] = registered["resident"]["id"]
@@ -273,14 +292,19 @@ class Office:
             "resolveComplaint": "ResolveComplaintInput",
             "rejectComplaint": "ComplaintReasonInput",
             "reopenComplaint": "ComplaintReasonInput",
+            "returnComplaintToGrid": "ComplaintReasonInput",
             "dispatchComplaint": "DispatchComplaintInput",
             "confirmComplaint": "ConfirmComplaintInput",
         }.get(name, "ComplaintStepInput")
+        await self.do(when, who, name, input_type, complaintId=complaint_id, **fields)
+
+    async def do(self, when: str, who: str, name: str, input_type: str, payload: str = "", **fields: Any) -> Any:
+        """A mutation at a moment; answers its payload's `payload` fields."""
+        mutation = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {payload} errors {{ code }} }} }}"
         with self.clock.at(shanghai(when)):
-            body = await self.api.data(
-                STEP % (input_type, name), {"input": {"complaintId": complaint_id, **fields}}, token=await self.as_(who)
-            )
+            body = await self.api.data(mutation, {"input": fields}, token=await self.as_(who))
         assert body[name]["errors"] == [], (name, body)
+        return body[name]
 
 
 @pytest.fixture(scope="module")
@@ -513,8 +537,9 @@ async def test_residents_registered_active_and_their_requests(office: Office) ->
 
 
 PLATFORM = """query($on: Date) { platformDashboard(period: WEEK, on: $on) {
-  figures { submitted } overdueNow residents
-  offices { slug name figures { submitted closed closureRate onTimeResolveRate } previousFigures { submitted } overdueNow residents }
+  figures { submitted } overdueNow residents workOrders { received }
+  offices { slug name figures { submitted closed closureRate onTimeResolveRate } previousFigures { submitted } overdueNow residents
+    workOrders { received signedOnTime returned resolvedOnTime } }
 } }"""
 PLATFORM_LOGIN = """mutation($input: PlatformLoginInput!) { platformLogin(input: $input) {
   accessToken errors { field code } } }"""
@@ -544,8 +569,11 @@ async def test_a_platform_admin_sees_each_street_office_in_figures_only(office: 
             "previousFigures": {"submitted": 1},
             "overdueNow": 2,
             "residents": 2,
+            # E: dispatched Friday 16:40, signed for Monday 09:30 (within a working day), resolved in time.
+            "workOrders": {"received": 1, "signedOnTime": 1, "returned": 0, "resolvedOnTime": 1},
         }
         assert {"alpha", "beta", "tongji"} <= {o["slug"] for o in seen["offices"]}
+        assert seen["workOrders"]["received"] == sum(o["workOrders"]["received"] for o in seen["offices"])
         assert seen["figures"]["submitted"] == sum(o["figures"]["submitted"] for o in seen["offices"])
         assert seen["residents"] == sum(o["residents"] for o in seen["offices"])
         # Nothing of a street office itself: not without X-Tenant, not with it.
@@ -654,3 +682,427 @@ async def test_the_monthly_report_counts_the_month_and_its_late_items(
     assert written.startswith(b"%PDF") and b"WenQuanYi" in written
     unknown = await wanjia("report", "monthly", "--tenant", "nowhere", "--month", "2026-11", "--out", str(pdf))
     assert unknown.exit_code == 1
+
+
+# --- departments, rooms and appointments, volunteers: another street office's fixed data ------
+
+HOUSING_STAFF = "13700000022"
+
+
+def services_office() -> dict[str, Any]:
+    manifest: dict[str, Any] = street_office("fuwu", "服务街道")
+    manifest["departments"] = [*manifest["departments"], {"code": "housing", "name": "住建办"}]
+    manifest["staff"] = [
+        *manifest["staff"],
+        _staff(HOUSING_STAFF, "住建办干事", {"role": "staff", "department": "housing"}),
+    ]
+    room = {"capacity": 20, "slot_minutes": 60, "min_notice_hours": 2}
+    manifest["communities"][0]["rooms"] = [
+        {"name": "朝阳活动室", **room, "opening_hours": {"mon": ["09:00-11:00"], "tue": ["09:00-11:00"]}}
+    ]
+    manifest["communities"][1]["rooms"] = [{"name": "青山活动室", **room, "opening_hours": {"mon": ["14:00-15:00"]}}]
+    manifest["appointment_types"] = [
+        {"code": "mediation", "name": "人民调解", "department": "justice"},
+        {"code": "legal", "name": "法律援助", "department": "justice"},
+    ]
+    return manifest
+
+
+@pytest.fixture(scope="module")
+async def services(api: Api, app: Starlette, clock: Clock) -> Office:
+    """The week of Monday 16 November 2026 again, in 服务街道 (朝阳 C1, 青山 C2):
+
+    Work orders (sign for within one working day of dispatch):
+    P  C1, dispatched Mon 09:20 to 司法所 (due Wed 17:00), signed 10:00, resolved Tue 11:00: in time.
+    Q  C1, dispatched Tue 09:30 to 司法所, signed Thu 10:00 (due Wed 09:30: late), returned Thu 11:00;
+       dispatched again Thu 14:00 to 住建办 (due Fri 17:00), signed 15:00, resolved next Mon 10:00: late.
+    R  C2, dispatched Wed 10:00 to 住建办, never signed.
+    S  C1, the Tuesday before, dispatched 10:00 to 司法所, signed 10:30, resolved 11:00.
+
+    Rooms: 朝阳活动室 open Mon and Tue 09–11, 青山活动室 Mon 14–15 (hourly slots). R1 (C1) books
+    B1 Mon 09–10 (asked Fri 13 10:00, approved 12:00: 2 working hours; a no-show), B2 Tue 09–11
+    (asked Fri 14:00, approved Mon 10:00: 4 working hours; checked in and completed), B3 Mon
+    10–11 (asked Fri 15:00, rejected 16:00: 1 working hour).
+
+    Appointments by R1: 人民调解 Mon (completed) and Tue (cancelled), 法律援助 Wed (open), and
+    法律援助 the Tuesday before.
+
+    Volunteers: V1 = R1 (C1), V2 = R2 (C2). Street-wide activity X Wed 09:00–11:00: V1 in 09:00 out
+    10:30 (90 min), V2 in 09:30 out 11:30 (90 min, to the end); activity Y the Tuesday before
+    09:00–10:00: V1 60 min.
+    """
+    handle = await _handle(app, services_office())
+    office = Office(api, clock, handle, await _catalogue(api, "fuwu"))
+    await office.register("R1", "C1-G1-B1", "2026-11-01 09:00")
+    await office.register("R2", "C2-G1-B1", "2026-11-01 09:00")
+    justice, housing = office.catalogue["justice"], office.catalogue["housing"]
+
+    async def work_order(when: str, building: str, worker: str) -> str:
+        complaint = await office.submit(when, "environment", building)
+        await office.step(when, worker, "acceptComplaint", complaint)
+        return complaint
+
+    async def dispatch(when: str, worker: str, complaint: str, department: str, days: int) -> None:
+        await office.step(when, worker, "dispatchComplaint", complaint, departmentId=department, dueInWorkingDays=days)
+
+    s = await work_order("2026-11-10 09:00", "C1-G1-B1", WORKER_1)
+    await dispatch("2026-11-10 10:00", WORKER_1, s, justice, 2)
+    await office.step("2026-11-10 10:30", STAFF, "acceptWorkOrder", s)
+    await office.step("2026-11-10 11:00", STAFF, "resolveComplaint", s, reply="已调解。")
+    p = await work_order("2026-11-16 09:00", "C1-G1-B1", WORKER_1)
+    await dispatch("2026-11-16 09:20", WORKER_1, p, justice, 2)
+    await office.step("2026-11-16 10:00", STAFF, "acceptWorkOrder", p)
+    await office.step("2026-11-17 11:00", STAFF, "resolveComplaint", p, reply="已调解。")
+    q = await work_order("2026-11-17 09:00", "C1-G1-B1", WORKER_1)
+    await dispatch("2026-11-17 09:30", WORKER_1, q, justice, 2)
+    await office.step("2026-11-19 10:00", STAFF, "acceptWorkOrder", q)
+    await office.step("2026-11-19 11:00", STAFF, "returnComplaintToGrid", q, reason="不属于本部门职责。")
+    await dispatch("2026-11-19 14:00", WORKER_1, q, housing, 1)
+    await office.step("2026-11-19 15:00", HOUSING_STAFF, "acceptWorkOrder", q)
+    await office.step("2026-11-23 10:00", HOUSING_STAFF, "resolveComplaint", q, reply="已维修。")
+    r = await work_order("2026-11-18 09:00", "C2-G1-B1", WORKER_3)
+    await dispatch("2026-11-18 10:00", WORKER_3, r, housing, 3)
+
+    rooms = await api.data("{ rooms(first: 10) { edges { node { id name } } } }", token=await office.as_("R1"))
+    room = next(e["node"]["id"] for e in rooms["rooms"]["edges"] if e["node"]["name"] == "朝阳活动室")
+    booking = "booking { id }"
+
+    async def book(when: str, starts: str, ends: str) -> str:
+        fields = {"roomId": room, "purpose": "合唱排练", "attendees": 10}
+        fields |= {"startsAt": f"{starts}:00+08:00", "endsAt": f"{ends}:00+08:00"}
+        done = await office.do(when, "R1", "requestRoomBooking", "RequestRoomBookingInput", booking, **fields)
+        return done["booking"]["id"]
+
+    b1 = await book("2026-11-13 10:00", "2026-11-16T09:00", "2026-11-16T10:00")
+    b2 = await book("2026-11-13 14:00", "2026-11-17T09:00", "2026-11-17T11:00")
+    b3 = await book("2026-11-13 15:00", "2026-11-16T10:00", "2026-11-16T11:00")
+    for when, name, booking_id, extra in (
+        ("2026-11-13 12:00", "approveRoomBooking", b1, {}),
+        ("2026-11-13 16:00", "rejectRoomBooking", b3, {"reason": "当天另有安排。"}),
+        ("2026-11-16 10:00", "approveRoomBooking", b2, {}),
+        ("2026-11-16 10:30", "markRoomBookingNoShow", b1, {}),
+        ("2026-11-17 09:00", "checkInRoomBooking", b2, {}),
+        ("2026-11-17 11:00", "completeRoomBooking", b2, {}),
+    ):
+        input_type = "RoomBookingReasonInput" if extra else "RoomBookingStepInput"
+        await office.do(when, COMMUNITY_ADMIN, name, input_type, bookingId=booking_id, **extra)
+
+    kinds = await api.data("{ appointmentTypes(first: 10) { edges { node { id code } } } }", tenant="fuwu")
+    kind = {e["node"]["code"]: e["node"]["id"] for e in kinds["appointmentTypes"]["edges"]}
+    staff = await api.data("{ staffMembers(first: 20) { edges { node { id name } } } }", token=await office.as_(ADMIN))
+    clerk = next(e["node"]["id"] for e in staff["staffMembers"]["edges"] if e["node"]["name"] == "司法所干事")
+
+    async def ask(when: str, code: str) -> str:
+        fields = {"typeId": kind[code], "description": "邻里纠纷，希望调解。", "preferredTimes": ["工作日下午"]}
+        done = await office.do(
+            when, "R1", "requestAppointment", "RequestAppointmentInput", "appointment { id }", **fields
+        )
+        return done["appointment"]["id"]
+
+    await ask("2026-11-10 10:00", "legal")
+    completed = await ask("2026-11-16 10:00", "mediation")
+    await office.do(
+        "2026-11-16 11:00", ADMIN, "assignAppointment", "AssignAppointmentInput", appointmentId=completed, staffId=clerk
+    )
+    await office.do(
+        "2026-11-16 14:00",
+        STAFF,
+        "recordAppointmentContact",
+        "RecordAppointmentContactInput",
+        appointmentId=completed,
+        contactedAt=shanghai("2026-11-16 13:50").isoformat(),
+        method="PHONE",
+    )
+    await office.do(
+        "2026-11-16 14:10",
+        STAFF,
+        "scheduleAppointment",
+        "ScheduleAppointmentInput",
+        appointmentId=completed,
+        scheduledAt=shanghai("2026-11-18 15:00").isoformat(),
+    )
+    await office.do(
+        "2026-11-18 16:00",
+        STAFF,
+        "completeAppointment",
+        "CompleteAppointmentInput",
+        appointmentId=completed,
+        outcome="双方达成调解协议。",
+    )
+    cancelled = await ask("2026-11-17 10:00", "mediation")
+    await office.do(
+        "2026-11-17 11:00",
+        "R1",
+        "cancelAppointment",
+        "CancelAppointmentInput",
+        appointmentId=cancelled,
+        reason="已和解。",
+    )
+    await ask("2026-11-18 10:00", "legal")
+
+    for who in ("R1", "R2"):
+        applied = await office.do(
+            "2026-11-02 09:00",
+            who,
+            "applyAsVolunteer",
+            "ApplyAsVolunteerInput",
+            "volunteer { id }",
+            skills=["助老助残"],
+            availability=["WEEKEND_MORNING"],
+        )
+        await office.do(
+            "2026-11-02 10:00",
+            ADMIN,
+            "approveVolunteer",
+            "VolunteerDecisionInput",
+            volunteerId=applied["volunteer"]["id"],
+        )
+
+    async def activity(starts: str, ends: str) -> str:
+        day = starts[:10]
+        fields = {
+            "title": "敬老院陪伴",
+            "description": "陪伴老人聊天、读报。",
+            "place": "社区敬老院",
+            "startsAt": shanghai(starts).isoformat(),
+            "endsAt": shanghai(ends).isoformat(),
+            "signupDeadline": shanghai(f"{day} 08:00").isoformat(),
+            "capacity": 5,
+            "pointsPerHour": 10,
+        }
+        created = await office.do(
+            "2026-11-03 09:00",
+            ADMIN,
+            "createVolunteerActivity",
+            "CreateVolunteerActivityInput",
+            "activity { id }",
+            activity=fields,
+        )
+        activity_id = created["activity"]["id"]
+        await office.do(
+            "2026-11-03 09:05", ADMIN, "publishVolunteerActivity", "VolunteerActivityStepInput", activityId=activity_id
+        )
+        return activity_id
+
+    async def serve(activity_id: str, who: str, came: str, left: str) -> None:
+        signed = await office.do(
+            "2026-11-04 09:00",
+            who,
+            "signUpForVolunteerActivity",
+            "SignUpForVolunteerActivityInput",
+            "signup { id }",
+            activityId=activity_id,
+        )
+        for when, step in ((came, "CHECK_IN"), (left, "CHECK_OUT")):
+            await office.do(
+                when,
+                ADMIN,
+                "recordVolunteerAttendance",
+                "RecordVolunteerAttendanceInput",
+                signupId=signed["signup"]["id"],
+                step=step,
+            )
+
+    y = await activity("2026-11-10 09:00", "2026-11-10 10:00")
+    x = await activity("2026-11-18 09:00", "2026-11-18 11:00")
+    await serve(y, "R1", "2026-11-10 09:00", "2026-11-10 10:00")
+    await serve(x, "R1", "2026-11-18 09:00", "2026-11-18 10:30")
+    await serve(x, "R2", "2026-11-18 09:30", "2026-11-18 11:30")
+    return office
+
+
+DEPARTMENTS = """query($period: DashboardPeriod!, $on: Date, $communityId: ID) {
+  departmentDashboard(period: $period, on: $on, communityId: $communityId) {
+    current { first last } previous { first last }
+    figures { ...orders } previousFigures { ...orders }
+    departments { name figures { ...orders } previousFigures { received signed resolved } }
+  }
+}
+fragment orders on WorkOrderFigures {
+  received signed signedOnTime signedOnTimeRate returned returnRate resolved resolvedOnTime onTimeResolveRate
+}"""
+
+
+def orders(
+    received: int, signed: int, on_time: int, returned: int, resolved: int, resolved_on_time: int
+) -> dict[str, Any]:
+    def rate(part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    return {
+        "received": received,
+        "signed": signed,
+        "signedOnTime": on_time,
+        "signedOnTimeRate": rate(on_time, received),
+        "returned": returned,
+        "returnRate": rate(returned, received),
+        "resolved": resolved,
+        "resolvedOnTime": resolved_on_time,
+        "onTimeResolveRate": rate(resolved_on_time, resolved),
+    }
+
+
+async def ask_dashboard(office: Office, query: str, who: str, **variables: Any) -> dict[str, Any]:
+    with office.clock.at(shanghai(NOW)):
+        data = await office.api.data(query, variables, token=await office.as_(who))
+    return next(iter(data.values()))
+
+
+async def test_each_department_with_its_work_orders_beside_the_week_before(services: Office) -> None:
+    week = await ask_dashboard(services, DEPARTMENTS, ADMIN, period="WEEK", on="2026-11-18")
+    assert week["current"] == {"first": "2026-11-16", "last": "2026-11-22"}
+    # P and Q's first dispatch to 司法所; Q's second and R to 住建办.
+    assert week["figures"] == orders(4, 3, 2, 1, 2, 1)
+    assert week["previousFigures"] == orders(1, 1, 1, 0, 1, 1)  # S
+    # In the departments' code order: housing, justice.
+    assert week["departments"] == [
+        {
+            "name": "住建办",
+            "figures": orders(2, 1, 1, 0, 1, 0),
+            "previousFigures": {"received": 0, "signed": 0, "resolved": 0},
+        },
+        {
+            "name": "司法所",
+            "figures": orders(2, 2, 1, 1, 1, 1),
+            "previousFigures": {"received": 1, "signed": 1, "resolved": 1},
+        },
+    ]
+    month = await ask_dashboard(services, DEPARTMENTS, ADMIN, period="MONTH", on="2026-11-18")
+    assert month["figures"] == orders(5, 4, 3, 1, 3, 2) and month["previousFigures"] == orders(0, 0, 0, 0, 0, 0)
+    day = await ask_dashboard(services, DEPARTMENTS, ADMIN, period="DAY", on="2026-11-19")
+    assert [d["figures"]["received"] for d in day["departments"]] == [1, 0]
+
+
+async def test_a_community_admin_sees_the_work_orders_of_their_community(services: Office) -> None:
+    week = await ask_dashboard(services, DEPARTMENTS, COMMUNITY_ADMIN, period="WEEK", on="2026-11-18")
+    assert week["figures"] == orders(3, 3, 2, 1, 2, 1)  # R is 青山社区's
+    assert week["departments"][0]["figures"] == orders(1, 1, 1, 0, 1, 0)
+    qingshan = gid("Community", services.handle.communities["C2"])
+    narrowed = await ask_dashboard(services, DEPARTMENTS, ADMIN, period="WEEK", on="2026-11-18", communityId=qingshan)
+    assert narrowed["figures"] == orders(1, 0, 0, 0, 0, 0)
+
+
+SERVICES = """query($period: DashboardPeriod!, $on: Date, $communityId: ID) {
+  serviceDashboard(period: $period, on: $on, communityId: $communityId) {
+    current { first last } rooms openMinutes bookedMinutes utilisation
+    byHour { weekday hour openMinutes bookedMinutes utilisation }
+    bookings approvals { answered answeredOnTime averageHours p90Hours } noShows noShowRate
+    appointmentTypes { name requested completed cancelled open }
+  }
+}"""
+
+
+async def test_room_use_by_hour_approval_times_no_shows_and_appointments(services: Office) -> None:
+    week = await ask_dashboard(services, SERVICES, ADMIN, period="WEEK", on="2026-11-18")
+    hour = lambda weekday, h, open_, booked: {  # noqa: E731
+        "weekday": weekday,
+        "hour": h,
+        "openMinutes": open_,
+        "bookedMinutes": booked,
+        "utilisation": round(booked / open_, 4),
+    }
+    assert week["byHour"] == [
+        hour("MON", 9, 60, 60),  # B1: granted, then a no-show
+        hour("MON", 10, 60, 0),  # B3 was rejected
+        hour("MON", 14, 60, 0),  # 青山活动室
+        hour("TUE", 9, 60, 60),  # B2
+        hour("TUE", 10, 60, 60),
+    ]
+    assert {k: week[k] for k in ("rooms", "openMinutes", "bookedMinutes", "utilisation", "bookings")} == {
+        "rooms": 2,
+        "openMinutes": 300,
+        "bookedMinutes": 180,
+        "utilisation": 0.6,
+        "bookings": 3,
+    }
+    # 2, 4 and 1 working hours; the 90th percentile of three is the largest.
+    assert week["approvals"] == {"answered": 3, "answeredOnTime": 3, "averageHours": 2.33, "p90Hours": 4.0}
+    assert week["noShows"] == 1 and week["noShowRate"] == 0.5
+    # In the types' code order (legal, mediation); the 法律援助 of the Tuesday before is not this week's.
+    assert week["appointmentTypes"] == [
+        {"name": "法律援助", "requested": 1, "completed": 0, "cancelled": 0, "open": 1},
+        {"name": "人民调解", "requested": 2, "completed": 1, "cancelled": 1, "open": 0},
+    ]
+    chaoyang = await ask_dashboard(services, SERVICES, COMMUNITY_ADMIN, period="WEEK", on="2026-11-18")
+    assert chaoyang["rooms"] == 1 and chaoyang["openMinutes"] == 240 and chaoyang["utilisation"] == 0.75
+    assert [(h["weekday"], h["hour"]) for h in chaoyang["byHour"]] == [("MON", 9), ("MON", 10), ("TUE", 9), ("TUE", 10)]
+    qingshan = gid("Community", services.handle.communities["C2"])
+    narrowed = await ask_dashboard(services, SERVICES, ADMIN, period="WEEK", on="2026-11-18", communityId=qingshan)
+    assert narrowed["bookedMinutes"] == 0 and narrowed["approvals"]["averageHours"] is None
+    assert [t["requested"] for t in narrowed["appointmentTypes"]] == [0, 0]
+
+
+VOLUNTEERS = """query($period: DashboardPeriod!, $on: Date, $communityId: ID) {
+  volunteerDashboard(period: $period, on: $on, communityId: $communityId) {
+    current { first last }
+    figures { hoursServed activeVolunteers activities } previousFigures { hoursServed activeVolunteers activities }
+  }
+}"""
+
+
+async def test_hours_served_and_active_volunteers(services: Office) -> None:
+    week = await ask_dashboard(services, VOLUNTEERS, ADMIN, period="WEEK", on="2026-11-18")
+    assert week["figures"] == {"hoursServed": 3.0, "activeVolunteers": 2, "activities": 1}
+    assert week["previousFigures"] == {"hoursServed": 1.0, "activeVolunteers": 1, "activities": 1}
+    chaoyang = await ask_dashboard(services, VOLUNTEERS, COMMUNITY_ADMIN, period="WEEK", on="2026-11-18")
+    assert chaoyang["figures"] == {"hoursServed": 1.5, "activeVolunteers": 1, "activities": 1}
+    month = await ask_dashboard(services, VOLUNTEERS, ADMIN, period="MONTH", on="2026-11-18")
+    assert month["figures"] == {"hoursServed": 4.0, "activeVolunteers": 2, "activities": 2}
+
+
+NEW_DASHBOARDS = {"departmentDashboard": DEPARTMENTS, "serviceDashboard": SERVICES, "volunteerDashboard": VOLUNTEERS}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_DASHBOARDS))
+async def test_only_admins_see_the_new_dashboards_and_other_street_offices_nothing(services: Office, name: str) -> None:
+    query = NEW_DASHBOARDS[name]
+    qingshan = gid("Community", services.handle.communities["C2"])
+    with services.clock.at(shanghai(NOW)):
+        refused = await services.api.run(
+            query, {"period": "WEEK", "communityId": qingshan}, token=await services.as_(COMMUNITY_ADMIN)
+        )
+        assert refused["errors"][0]["extensions"]["code"] == "OUT_OF_SCOPE"
+        for who in (WORKER_1, STAFF, "R1"):
+            body = await services.api.run(query, {"period": "WEEK"}, token=await services.as_(who))
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", who
+        beta_admin = await services.api.token("beta", "13900000001")
+        beta = await services.api.run(query, {"period": "WEEK", "communityId": qingshan}, token=beta_admin)
+        assert beta["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        own = (await services.api.data(query, {"period": "WEEK", "on": "2026-11-18"}, token=beta_admin))[name]
+    fuwu = await ask_dashboard(services, query, ADMIN, period="WEEK", on="2026-11-18")
+    assert fuwu != own  # the same week of another street office counts none of this one's
+    assert not {str(d) for d in own.get("departments", []) + own.get("appointmentTypes", [])} & {
+        str(d) for d in fuwu.get("departments", []) + fuwu.get("appointmentTypes", [])
+    }
+
+
+@pytest.mark.parametrize("name", sorted(NEW_DASHBOARDS))
+async def test_a_dashboard_costs_the_same_statements_whatever_the_scope(services: Office, name: str) -> None:
+    """One tenant admin's view of the street office, of one community, and a community admin's:
+    the statements do not grow with the communities, rooms or departments counted."""
+    query = NEW_DASHBOARDS[name]
+    qingshan = gid("Community", services.handle.communities["C2"])
+    with services.clock.at(shanghai(NOW)):
+        admin, community_admin = await services.as_(ADMIN), await services.as_(COMMUNITY_ADMIN)
+        counts = {
+            await services.api.statements(query, {"period": period, "on": "2026-11-18"}, token=token)
+            for period in ("WEEK", "MONTH")
+            for token in (admin, community_admin)
+        }
+        narrowed = await services.api.statements(query, {"period": "WEEK", "communityId": qingshan}, token=admin)
+    assert len(counts) == 1
+    # Naming one community costs one more statement: finding it.
+    assert narrowed == counts.pop() + 1
+
+
+async def test_the_work_order_rollups_equal_a_recount_and_a_rebuild_changes_no_figure(
+    services: Office, app: Starlette, wanjia: Any
+) -> None:
+    kept, recounted = await _consistent(app, services.handle)
+    assert kept == recounted
+    assert {WorkOrderDayRollup, WorkOrderMonthRollup} <= {table for table, _ in kept}
+    before = await ask_dashboard(services, DEPARTMENTS, ADMIN, period="WEEK", on="2026-11-18")
+    rebuilt = await wanjia("rollups", "rebuild", "--tenant", "fuwu")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert await ask_dashboard(services, DEPARTMENTS, ADMIN, period="WEEK", on="2026-11-18") == before
+    assert await _consistent(app, services.handle) == (kept, recounted)
