@@ -16,22 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Row,
-    Select,
-    Uuid,
-    and_,
-    any_,
-    bindparam,
-    func,
-    literal_column,
-    or_,
-    select,
-    true,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -68,7 +53,7 @@ from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.pagination import Page, PageRequest, checked, paginate, paginate_lanes
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, StoredFile, receive
 from tenants.context import RequestContext
@@ -476,7 +461,9 @@ def viewer_can(ctx: RequestContext, row: ComplaintRow) -> frozenset[ComplaintAct
 async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ComplaintRow | None]:
     found = {
         row.id: row
-        for row in await COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer, ctx.clock())).all(session_of(ctx))
+        for row in await COMPLAINT.where(one_of(ctx, Complaint.id, ids), in_scope(viewer, ctx.clock())).all(
+            session_of(ctx)
+        )
     }
     return [found.get(i) for i in ids]
 
@@ -617,7 +604,7 @@ async def search_condition(ctx: RequestContext, text: str) -> ColumnElement[bool
     ids = (await session_of(ctx).scalars(matching)).all()
     if len(ids) > SEARCH_INDEX_CAP:
         return found
-    return and_(Complaint.id == any_(bindparam(None, list(ids), type_=ARRAY(Uuid()))), found)
+    return and_(one_of(ctx, Complaint.id, ids), found)
 
 
 async def _scope_lanes(ctx: RequestContext, viewer: Viewer) -> list[ColumnElement[bool]]:
