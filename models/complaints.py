@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     column,
+    func,
     table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -269,8 +270,14 @@ class Attachment(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# SQLite's index of complaint titles and contents (FTS5, trigram tokenizer), kept by triggers
-# (migration 0015). Trigrams find substrings of three characters or more; shorter ones are
-# matched on the rows a list walks (resolvers.complaints.search_condition).
+# The indexes of complaint titles and contents, kept by triggers: on SQLite an FTS5 table with
+# the trigram tokenizer (migration 0015); on PostgreSQL a pg_trgm GIN index on a copy beside
+# complaints, read through a function that runs as the owner, because row-level security keeps
+# the planner from serving ILIKE from an index for the app role (0018). Trigrams find
+# substrings of three characters or more; shorter ones are matched on the rows a list walks.
+# A word found more than SEARCH_INDEX_CAP times is common enough for a walk to meet a page of
+# it soon (resolvers.complaints.search_condition).
 SQLITE_SEARCH_INDEX = table("complaints_search", column("complaint_id"))
-SQLITE_SEARCH_MIN_LENGTH = 3
+POSTGRESQL_SEARCH_INDEX = func.complaints_matching
+SEARCH_MIN_LENGTH = 3
+SEARCH_INDEX_CAP = 1000

@@ -38,7 +38,7 @@ from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -235,7 +235,7 @@ def is_overdue(row: AppointmentRow, now: datetime) -> bool:
 
 
 async def _appointments(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[AppointmentRow | None]:
-    rows = await APPOINTMENT.where(Appointment.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
+    rows = await APPOINTMENT.where(one_of(ctx, Appointment.id, ids), _in_scope(viewer)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 

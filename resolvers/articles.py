@@ -32,7 +32,7 @@ from resolvers.errors import InputCheck, fail, not_found
 from resolvers.loaders import loader, pages_per_parent
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, receive
 from tenants.context import RequestContext
@@ -133,7 +133,7 @@ def viewer_can(ctx: RequestContext, row: ArticleRow) -> frozenset[ArticleAction]
 
 
 async def _articles(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer | None) -> list[ArticleRow | None]:
-    rows = await ARTICLE.where(Article.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
+    rows = await ARTICLE.where(one_of(ctx, Article.id, ids), _in_scope(viewer)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 

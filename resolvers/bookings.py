@@ -44,7 +44,7 @@ from resolvers.loaders import batch_by_key, loader
 from resolvers.notifications import admins_of, notify
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -249,7 +249,8 @@ def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
 
 async def _bookings(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[BookingRow | None]:
     found = {
-        row.id: row for row in await BOOKING.where(RoomBooking.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
+        row.id: row
+        for row in await BOOKING.where(one_of(ctx, RoomBooking.id, ids), _in_scope(viewer)).all(session_of(ctx))
     }
     return [found.get(i) for i in ids]
 

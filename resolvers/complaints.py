@@ -25,8 +25,10 @@ from models.analytics import ComplaintStatusRollup
 from models.complaints import (
     LIFECYCLE,
     OPEN,
+    POSTGRESQL_SEARCH_INDEX,
+    SEARCH_INDEX_CAP,
+    SEARCH_MIN_LENGTH,
     SQLITE_SEARCH_INDEX,
-    SQLITE_SEARCH_MIN_LENGTH,
     Attachment,
     AttachmentKind,
     Complaint,
@@ -52,7 +54,7 @@ from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.pagination import Page, PageRequest, checked, paginate, paginate_lanes
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, StoredFile, receive
 from tenants.context import RequestContext
@@ -460,7 +462,9 @@ def viewer_can(ctx: RequestContext, row: ComplaintRow) -> frozenset[ComplaintAct
 async def _complaints(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ComplaintRow | None]:
     found = {
         row.id: row
-        for row in await COMPLAINT.where(Complaint.id.in_(ids), in_scope(viewer, ctx.clock())).all(session_of(ctx))
+        for row in await COMPLAINT.where(one_of(ctx, Complaint.id, ids), in_scope(viewer, ctx.clock())).all(
+            session_of(ctx)
+        )
     }
     return [found.get(i) for i in ids]
 
@@ -549,8 +553,8 @@ ORDERS: dict[ComplaintOrder, tuple[tuple[InstrumentedAttribute[Any], ...], bool]
 }
 
 
-def _conditions(query: Filter, now: datetime, *, sqlite: bool) -> list[ColumnElement[bool]]:
-    """The filter as conditions on the complaints table alone."""
+def _conditions(query: Filter, now: datetime) -> list[ColumnElement[bool]]:
+    """The filter as conditions on the complaints table alone, but for the search (search_condition)."""
     conditions: list[ColumnElement[bool]] = []
     if query.statuses:
         conditions.append(Complaint.status.in_(query.statuses))
@@ -571,27 +575,37 @@ def _conditions(query: Filter, now: datetime, *, sqlite: bool) -> list[ColumnEle
         conditions.append(Complaint.submitted_at >= query.submitted_from)
     if query.submitted_to is not None:
         conditions.append(Complaint.submitted_at < query.submitted_to)
-    if query.search and query.search.strip():
-        conditions.append(search_condition(query.search.strip(), sqlite=sqlite))
     return conditions
 
 
-def search_condition(text: str, *, sqlite: bool) -> ColumnElement[bool]:
+async def search_condition(ctx: RequestContext, text: str) -> ColumnElement[bool]:
     """Title or content holds `text`, ignoring the case of Latin letters: the same answer on both
-    databases, found on the rows the list walks in its own order (for a word as common as 楼道,
-    a page after a few hundred rows, whatever the size of the table). On SQLite, three
-    characters or more are first looked up in the FTS5 trigram index. PostgreSQL has no such
-    index: row-level security makes its planner apply the tenant policy before any operator that
-    is not leakproof, and ILIKE and pg_trgm's operators are not, so a trigram index goes unused
-    (migration 0015)."""
+    databases, the index's ids checked against the text again on complaints (under their own
+    row-level security on PostgreSQL).
+
+    Shorter than three characters, text has no trigram: it is matched on the rows the list walks
+    in its own order (for a word as common as 楼道, a page after a few hundred rows, whatever the
+    size of the table). Longer text is first looked up in a trigram index. On SQLite, the FTS5
+    table, inside the list's statement. On PostgreSQL, complaints_matching() (migration 0018:
+    row-level security keeps the planner from serving ILIKE from an index on complaints, so the
+    function reads an indexed copy as its owner, filtered by the transaction's tenant), in a
+    statement of its own that stops after SEARCH_INDEX_CAP ids: a rare word's few complaints are
+    then read by id, flat in the size of the table; a common one's are not all fetched, and the
+    list walks its order as for a short word, where a page comes soon."""
     found = or_(Complaint.title.icontains(text, autoescape=True), Complaint.content.icontains(text, autoescape=True))
-    if not sqlite or len(text) < SQLITE_SEARCH_MIN_LENGTH:
+    if len(text) < SEARCH_MIN_LENGTH:
         return found
-    phrase = '"' + text.replace('"', '""') + '"'
-    indexed = select(SQLITE_SEARCH_INDEX.c.complaint_id).where(
-        literal_column(SQLITE_SEARCH_INDEX.name).op("MATCH")(phrase)
-    )
-    return and_(Complaint.id.in_(indexed), found)
+    if not is_postgresql(ctx.settings.database_url):
+        phrase = '"' + text.replace('"', '""') + '"'
+        indexed = select(SQLITE_SEARCH_INDEX.c.complaint_id).where(
+            literal_column(SQLITE_SEARCH_INDEX.name).op("MATCH")(phrase)
+        )
+        return and_(Complaint.id.in_(indexed), found)
+    matching = select(POSTGRESQL_SEARCH_INDEX(text)).limit(SEARCH_INDEX_CAP + 1)
+    ids = (await session_of(ctx).scalars(matching)).all()
+    if len(ids) > SEARCH_INDEX_CAP:
+        return found
+    return and_(one_of(ctx, Complaint.id, ids), found)
 
 
 async def _scope_lanes(ctx: RequestContext, viewer: Viewer) -> list[ColumnElement[bool]]:
@@ -631,7 +645,9 @@ async def list_complaints(
         check.text(query.search, "filter.search", "搜索词", max_length=50)
     check.done()
     viewer = viewer_of(ctx)
-    conditions = _conditions(query, ctx.clock(), sqlite=not is_postgresql(ctx.settings.database_url))
+    conditions = _conditions(query, ctx.clock())
+    if query.search and query.search.strip():
+        conditions.append(await search_condition(ctx, query.search.strip()))
     mine = COMPLAINT.where(in_scope(viewer, ctx.clock()), *conditions)
     keyset, descending = ORDERS[order]
     if order is not ComplaintOrder.DEADLINE:

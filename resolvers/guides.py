@@ -86,7 +86,7 @@ from resolvers.loaders import groups_by_key, loader, pages_by_parent
 from resolvers.notifications import notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, StoredFile, receive, store_generated
 from resolvers.volunteers import mask_name
@@ -445,7 +445,7 @@ async def list_guides(
 
 async def _guides(ctx: RequestContext, ids: list[uuid.UUID], editor: bool) -> list[GuideRow | None]:
     shown = NEWEST_GUIDE if editor else PUBLISHED_GUIDE
-    found = {row.id: row for row in await shown.where(ServiceGuide.id.in_(ids)).all(session_of(ctx))}
+    found = {row.id: row for row in await shown.where(one_of(ctx, ServiceGuide.id, ids)).all(session_of(ctx))}
     return [found.get(i) for i in ids]
 
 
@@ -774,7 +774,7 @@ class ApplicationFilter:
 
 
 async def _applications(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ApplicationRow | None]:
-    rows = await APPLICATION.where(ServiceApplication.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))
+    rows = await APPLICATION.where(one_of(ctx, ServiceApplication.id, ids), _in_scope(viewer)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 

@@ -53,7 +53,7 @@ from resolvers.errors import InputCheck, fail, not_found
 from resolvers.loaders import groups_by_key, loader, pages_by_parent
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from tenants.context import RequestContext
 from tenants.manifests import CareTagSpec, SettingsSpec
@@ -292,13 +292,13 @@ def _place_conditions(query: PopulationFilter) -> list[ColumnElement[bool]]:
 
 
 async def _households(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[HouseholdRow | None]:
-    rows = await HOUSEHOLD.where(in_scope(viewer), Household.id.in_(ids)).all(session_of(ctx))
+    rows = await HOUSEHOLD.where(in_scope(viewer), one_of(ctx, Household.id, ids)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 
 
 async def _members(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[MemberRow | None]:
-    rows = await MEMBER.where(in_scope(viewer), HouseholdMember.id.in_(ids)).all(session_of(ctx))
+    rows = await MEMBER.where(in_scope(viewer), one_of(ctx, HouseholdMember.id, ids)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 

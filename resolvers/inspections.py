@@ -40,7 +40,7 @@ from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, receive_photo
 from tenants.context import RequestContext
@@ -223,7 +223,9 @@ def viewer_can(ctx: RequestContext, row: RoundRow) -> frozenset[RoundAction]:
 
 
 async def _rounds(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[RoundRow | None]:
-    found = {r.id: r for r in await ROUND.where(InspectionRound.id.in_(ids), in_scope(viewer)).all(session_of(ctx))}
+    found = {
+        r.id: r for r in await ROUND.where(one_of(ctx, InspectionRound.id, ids), in_scope(viewer)).all(session_of(ctx))
+    }
     return [found.get(i) for i in ids]
 
 

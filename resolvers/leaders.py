@@ -29,7 +29,7 @@ from resolvers.notifications import notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.people import RESIDENT, ResidentRow
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -128,7 +128,9 @@ async def _serving_of_buildings(
 
 
 async def _terms(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer | None) -> list[TermRow | None]:
-    rows = await TERM.where(BuildingLeader.id.in_(ids), _terms_in_scope(viewer, ctx.clock())).all(session_of(ctx))
+    rows = await TERM.where(one_of(ctx, BuildingLeader.id, ids), _terms_in_scope(viewer, ctx.clock())).all(
+        session_of(ctx)
+    )
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 

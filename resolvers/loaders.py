@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import Counter, Page, PageRequest, Total, counts_per_parent, paginate_per_parent
 from resolvers.permissions import session_of
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from tenants.context import RequestContext
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ def batch_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> Ba
     """A batch function (for `loader`) fetching the row of `selection` with each key, or None."""
 
     async def batch(ctx: RequestContext, keys: list[Any]) -> list[T | None]:
-        rows = await selection.where(key.in_(keys)).all(session_of(ctx))
+        rows = await selection.where(one_of(ctx, key, keys)).all(session_of(ctx))
         found = {getattr(row, key.key): row for row in rows}
         return [found.get(k) for k in keys]
 
@@ -45,7 +45,7 @@ def groups_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> B
 
     async def batch(ctx: RequestContext, keys: list[Any]) -> list[list[T]]:
         grouped: dict[Any, list[T]] = {k: [] for k in keys}
-        for row in await selection.where(key.in_(keys)).all(session_of(ctx)):
+        for row in await selection.where(one_of(ctx, key, keys)).all(session_of(ctx)):
             grouped[getattr(row, key.key)].append(row)
         return [grouped[k] for k in keys]
 

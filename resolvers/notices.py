@@ -28,7 +28,7 @@ from resolvers.loaders import loader, pages_per_parent
 from resolvers.notifications import notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.upserts import upsert
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -173,7 +173,9 @@ def oversees(viewer: Viewer | None, row: NoticeRow) -> bool:
 
 
 async def _notices(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer | None) -> list[NoticeRow | None]:
-    found = {row.id: row for row in await NOTICE.where(Notice.id.in_(ids), _in_scope(viewer)).all(session_of(ctx))}
+    found = {
+        row.id: row for row in await NOTICE.where(one_of(ctx, Notice.id, ids), _in_scope(viewer)).all(session_of(ctx))
+    }
     return [found.get(i) for i in ids]
 
 
@@ -211,7 +213,7 @@ async def _counts(ctx: RequestContext, ids: list[uuid.UUID]) -> list[ReadCounts]
             func.count(NoticeReceipt.confirmed_at),
         )
         .outerjoin(NoticeReceipt, receipt)
-        .where(Notice.id.in_(ids))
+        .where(one_of(ctx, Notice.id, ids))
         .group_by(Notice.id)
     )
     counted = {row[0]: ReadCounts(row[1], row[2], row[3]) for row in (await session_of(ctx).execute(stmt)).all()}
@@ -219,14 +221,16 @@ async def _counts(ctx: RequestContext, ids: list[uuid.UUID]) -> list[ReadCounts]
 
 
 async def _own_receipts(ctx: RequestContext, ids: list[uuid.UUID], user_id: uuid.UUID) -> list[ReceiptRow | None]:
-    mine = RECEIPT.where(NoticeReceipt.notice_id.in_(ids), NoticeReceipt.user_id == user_id)
+    mine = RECEIPT.where(one_of(ctx, NoticeReceipt.notice_id, ids), NoticeReceipt.user_id == user_id)
     found = {row.notice_id: row for row in await mine.all(session_of(ctx))}
     return [found.get(i) for i in ids]
 
 
 async def _targets(ctx: RequestContext, ids: list[uuid.UUID]) -> list[list[TargetRow]]:
     grouped: dict[uuid.UUID, list[TargetRow]] = {i: [] for i in ids}
-    for row in await TARGET.where(NoticeTarget.notice_id.in_(ids)).order_by(NoticeTarget.id).all(session_of(ctx)):
+    for row in (
+        await TARGET.where(one_of(ctx, NoticeTarget.notice_id, ids)).order_by(NoticeTarget.id).all(session_of(ctx))
+    ):
         grouped[row.notice_id].append(row)
     return [grouped[i] for i in ids]
 

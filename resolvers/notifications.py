@@ -20,7 +20,7 @@ from resolvers.errors import fail
 from resolvers.loaders import groups_by_key, loader
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import allowed_to, session_of, viewer_of
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from tenants.context import RequestContext
 
 # What each kind means, for the schema's descriptions.
@@ -152,7 +152,7 @@ async def _admins(ctx: RequestContext, community_ids: list[uuid.UUID]) -> list[l
 
 
 async def _mine(ctx: RequestContext, ids: list[uuid.UUID], viewer_id: uuid.UUID) -> list[NotificationRow | None]:
-    mine = NOTIFICATION.where(Notification.id.in_(ids), Notification.recipient_id == viewer_id)
+    mine = NOTIFICATION.where(one_of(ctx, Notification.id, ids), Notification.recipient_id == viewer_id)
     found = {row.id: row for row in await mine.all(session_of(ctx))}
     return [found.get(i) for i in ids]
 

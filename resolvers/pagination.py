@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from models.errors import ErrorCode
 from resolvers.errors import fail
 from resolvers.permissions import session_of
-from resolvers.rows import AnyRow, AnySelect, Selection
+from resolvers.rows import AnyRow, AnySelect, Selection, one_of
 from tenants.context import RequestContext
 
 T = TypeVar("T")
@@ -232,7 +232,7 @@ async def paginate_per_parent(
     ranked = (
         _after(selection.stmt, order, page.after)
         .add_columns(parent.label("batch_parent"), *sort_keys, position)
-        .where(parent.in_(parent_ids))
+        .where(one_of(ctx, parent, parent_ids))
         .subquery()
     )
     keys = [ranked.c[key.name] for key in sort_keys]
@@ -254,6 +254,8 @@ async def counts_per_parent(
 ) -> dict[Any, Total]:
     """One statement counting many parents' children (nested lists are small: counted exactly,
     then capped like any other)."""
-    stmt = selection.stmt.with_only_columns(parent, func.count()).where(parent.in_(parent_ids)).group_by(parent)
+    stmt = (
+        selection.stmt.with_only_columns(parent, func.count()).where(one_of(ctx, parent, parent_ids)).group_by(parent)
+    )
     counted = {row[0]: row[1] for row in (await session_of(ctx).execute(stmt)).all()}
     return {parent_id: total_of(counted.get(parent_id, 0)) for parent_id in parent_ids}

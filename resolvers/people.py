@@ -39,7 +39,7 @@ from resolvers.loaders import batch_by_key, groups_by_key, loader
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.phone_codes import prove_phone
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -223,12 +223,12 @@ async def _visible_people(
         User.id.in_(residents),
         *(User.id.in_(people(viewer, ctx.clock())) for people in shown),
     )
-    found = {row.id: row for row in await PERSON.where(User.id.in_(ids), seen).all(session_of(ctx))}
+    found = {row.id: row for row in await PERSON.where(one_of(ctx, User.id, ids), seen).all(session_of(ctx))}
     return [found.get(i) for i in ids]
 
 
 async def _residents(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[ResidentRow | None]:
-    rows = await RESIDENT.where(_residents_in_scope(viewer, ctx.clock()), ResidentProfile.id.in_(ids)).all(
+    rows = await RESIDENT.where(_residents_in_scope(viewer, ctx.clock()), one_of(ctx, ResidentProfile.id, ids)).all(
         session_of(ctx)
     )
     found = {row.id: row for row in rows}

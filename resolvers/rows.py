@@ -8,11 +8,15 @@ query that drifts from its row class fails as soon as the module is imported.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy import ARRAY, ColumnElement, Row, Select, any_, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from models.database import is_postgresql
+from tenants.context import RequestContext
 
 T = TypeVar("T")
 
@@ -53,3 +57,13 @@ class Selection(Generic[T]):
     async def one_or_none(self, session: AsyncSession) -> T | None:
         row = (await session.execute(self.stmt)).one_or_none()
         return self.typed(row) if row is not None else None
+
+
+def one_of(ctx: RequestContext, column: InstrumentedAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values`, for a batch. On PostgreSQL one array parameter (`= ANY`): the
+    statement's text is then the same whatever the number of values, so psycopg converts it once,
+    where `IN (...)` has a placeholder per value and a new text to split for each batch size."""
+    values = list(values)
+    if is_postgresql(ctx.settings.database_url):
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)

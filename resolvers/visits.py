@@ -31,7 +31,7 @@ from resolvers.loaders import groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.uploads import IncomingFiles, receive
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -141,7 +141,7 @@ def _visible_visits(viewer: Viewer) -> ColumnElement[bool]:
 
 
 async def _visits_by_id(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[VisitRow | None]:
-    rows = await VISIT.where(_visible_visits(viewer), HouseholdVisit.id.in_(ids)).all(session_of(ctx))
+    rows = await VISIT.where(_visible_visits(viewer), one_of(ctx, HouseholdVisit.id, ids)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 

@@ -75,7 +75,7 @@ from resolvers.loaders import batch_by_key, loader, pages_per_parent
 from resolvers.notifications import admins_of, notify
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection
+from resolvers.rows import Selection, one_of
 from resolvers.uploads import IncomingFiles, receive_photo
 from resolvers.upserts import upsert
 from tenants.context import RequestContext
@@ -472,13 +472,15 @@ def administers_activity(viewer: Viewer | None, community_id: uuid.UUID | None) 
 
 
 async def _volunteers(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer) -> list[VolunteerRow | None]:
-    rows = await VOLUNTEER.where(Volunteer.id.in_(ids), _volunteers_in_scope(viewer)).all(session_of(ctx))
+    rows = await VOLUNTEER.where(one_of(ctx, Volunteer.id, ids), _volunteers_in_scope(viewer)).all(session_of(ctx))
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 
 
 async def _activities(ctx: RequestContext, ids: list[uuid.UUID], viewer: Viewer | None) -> list[ActivityRow | None]:
-    rows = await ACTIVITY.where(VolunteerActivity.id.in_(ids), _activities_in_scope(viewer)).all(session_of(ctx))
+    rows = await ACTIVITY.where(one_of(ctx, VolunteerActivity.id, ids), _activities_in_scope(viewer)).all(
+        session_of(ctx)
+    )
     found = {row.id: row for row in rows}
     return [found.get(i) for i in ids]
 

@@ -363,7 +363,8 @@ class ComplaintFilter:
     overdue: bool | None = None
     submitted_from: datetime | None = None
     submitted_to: datetime | None = None
-    # A text search reads every complaint in the caller's scope, not one page of an index.
+    # A text search may read many of the caller's complaints for one page: a short or common word
+    # is matched on the rows the list walks (resolvers.complaints.search_condition).
     search: str | None = strawberry.field(
         default=None, description="Words in the title or content.", metadata=cost(weight=100)
     )

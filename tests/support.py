@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import jwt
+from sqlalchemy import event
 from strawberry.relay import to_base64
 
 from models.people import normalise_phone
@@ -56,6 +57,22 @@ class Clock:
 
 
 _phones = itertools.count(1)
+
+
+@contextlib.contextmanager
+def statements_of(app: Any) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements (text and parameters) `app` sends while the block runs."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    engine = app.state.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
 
 
 def fresh_phone() -> str:

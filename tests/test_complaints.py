@@ -367,6 +367,46 @@ async def test_inbox_filters_search_and_sorts_by_deadline(story: Story) -> None:
     assert counts["complaintCounts"]["total"] == sum(s["count"] for s in counts["complaintCounts"]["byStatus"])
 
 
+async def test_search_finds_the_text_as_typed_in_title_or_content_and_only_in_the_tenant(
+    story: Story, api: Api, beta: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text of three characters or more goes through the trigram index first (FTS5 on SQLite,
+    complaints_matching on PostgreSQL); a word found too often for the index is walked instead:
+    the answers are the same, LIKE's wildcards match only themselves and Latin letters match in
+    either case."""
+    word = f"查找{fresh_phone()}"
+    in_title = (await story.submit(title=f"井盖{word}松动"))["complaint"]["id"]
+    in_content = (await story.submit(title="路灯不亮", content=f"晚上{word}Lift不亮"))["complaint"]["id"]
+    wildcards = (await story.submit(title=f"折扣50%_\\{word}"))["complaint"]["id"]
+    phone = fresh_phone()
+    await api.register_resident("beta", beta.buildings["B1-G1-B1"], phone=phone)
+    categories = await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="beta")
+    draft = {"title": f"井盖{word}松动", "content": "请尽快处理"}
+    draft["categoryId"] = categories["complaintCategories"]["edges"][0]["node"]["id"]
+    submitted = await api.data(SUBMIT, {"input": {"complaint": draft}}, token=await api.token("beta", phone))
+    elsewhere = submitted["submitComplaint"]["complaint"]["id"]
+    admin = await story.as_role(TENANT_ADMIN)
+
+    async def found(text: str, token: str = admin) -> set[str]:
+        listed = await api.data(LIST, {"filter": {"search": text}}, token=token)
+        return {e["node"]["id"] for e in listed["complaints"]["edges"]}
+
+    searches = {
+        word: {in_title, in_content, wildcards},
+        f"{word}lift": {in_content},
+        f"{word}LIFT": {in_content},
+        f"0%_\\{word}": {wildcards},
+        f"0__\\{word}": set(),
+        f"0%%\\{word}": set(),
+    }
+    for text, expected in searches.items():
+        assert await found(text) == expected, text
+    assert await found(word, await api.token("beta", TENANT_ADMIN)) == {elsewhere}
+    monkeypatch.setattr("resolvers.complaints.SEARCH_INDEX_CAP", 1)
+    for text, expected in searches.items():
+        assert await found(text) == expected, text
+
+
 async def test_the_public_feed_shows_resolved_items_allowed_public_without_the_resident(
     story: Story, api: Api, alpha: TenantHandle
 ) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from models.database import counting_statements
-from tests.conftest import COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
-from tests.support import Api, TenantHandle, fresh_phone, gid
+from tests.conftest import BACKEND, COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
+from tests.support import Api, TenantHandle, fresh_phone, gid, statements_of
 
 EDGES = "edges { node { id title status } } pageInfo { hasNextPage endCursor } totalCount totalCountIsCapped"
 
@@ -246,3 +246,22 @@ async def test_each_order_pages_with_keyset_cursors_without_gaps_or_repeats(
         # The dispatched complaint moved last of ours, so it comes before the others of its grid.
         moved = [n["id"] for n in seen if n["id"] in ours]
         assert moved[0] == placed["ids"]["A1-G1"][0]
+
+
+async def test_a_batch_sends_its_keys_as_one_array_on_postgresql(app: Any, api: Api, placed: dict[str, Any]) -> None:
+    """A DataLoader's statement reads the same whatever the number of keys on PostgreSQL (one
+    array parameter), so the driver converts it once; SQLite gets a placeholder per key."""
+    admin = await api.token("alpha", TENANT_ADMIN)
+    sent_for = {}
+    for first in (1, 100):
+        with statements_of(app) as sent:
+            await api.data(
+                f"{{ complaints(first: {first}) {{ edges {{ node {{ timeline(first: 1) {{ edges {{ cursor }} }} }} }} }} }}",
+                token=admin,
+            )
+        (sent_for[first],) = [(s, p) for s, p in sent if "FROM complaint_events" in s]
+    if BACKEND == "postgresql":
+        assert sent_for[1][0] == sent_for[100][0] and "= ANY (" in sent_for[1][0], sent_for
+        assert max(len(keys) for keys in sent_for[100][1].values() if isinstance(keys, list)) >= 3, sent_for
+    else:
+        assert sent_for[1][0].count("?") < sent_for[100][0].count("?"), sent_for

@@ -3,6 +3,8 @@ switched off, another tenant's rows are still out of reach. (Collected on Postgr
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import psycopg
 import pytest
@@ -10,8 +12,8 @@ from sqlalchemy.engine import make_url
 
 from server.app import create_app
 from tests.conftest import TENANT_ADMIN, WORKER_1, settings_for
-from tests.provision import APP_ROLE, ProvisionedDatabase
-from tests.support import TEXTS, Api, Clock, TenantHandle, gid
+from tests.provision import APP_ROLE, OWNER_ROLE, ProvisionedDatabase
+from tests.support import TEXTS, Api, Clock, TenantHandle, fresh_phone, gid
 from tests.test_catalog import GLOBAL_TABLES
 
 
@@ -86,6 +88,15 @@ def test_rows_cannot_be_written_into_another_tenant(
         )
 
 
+# Tables whose policy binds every role but their owner, and why (the owner alone reads them whole).
+OWNER_READS_WHOLE = {
+    # The copy of complaints' titles and contents that the trigram index serves (migration 0018):
+    # read by complaints_matching(), which runs as the owner so that the planner may use the index,
+    # and filters by app.tenant_id itself (test_the_search_function_answers_only_...).
+    "complaints_search",
+}
+
+
 def test_every_tenant_table_forces_a_policy_with_using_and_with_check(database: ProvisionedDatabase) -> None:
     with connect(database.owner_url) as connection:
         tables = connection.execute(
@@ -102,7 +113,7 @@ def test_every_tenant_table_forces_a_policy_with_using_and_with_check(database: 
         }
     assert len(tables) >= 10
     for name, enabled, forced in tables:
-        assert enabled and forced, name
+        assert enabled and forced is (name not in OWNER_READS_WHOLE), name
         qual, with_check = policies[name]
         assert "app.tenant_id" in qual and "app.tenant_id" in with_check, name
 
@@ -115,3 +126,96 @@ def test_the_app_role_cannot_bypass_security_and_owns_nothing(database: Provisio
         owned = connection.execute("SELECT count(*) FROM pg_tables WHERE tableowner = %s", (APP_ROLE,)).fetchone()
     assert role == (False, False)
     assert owned == (0,)
+
+
+@pytest.fixture
+async def searched(api: Api, alpha: TenantHandle, beta: TenantHandle) -> str:
+    """A word in one new complaint of each tenant, and in no other complaint."""
+    word = f"越界搜索{fresh_phone()}"
+    for slug, building in (("alpha", alpha.buildings["A1-G1-B1"]), ("beta", beta.buildings["B1-G1-B1"])):
+        phone = fresh_phone()
+        await api.register_resident(slug, building, phone=phone)
+        category = (await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant=slug))[
+            "complaintCategories"
+        ]["edges"][0]["node"]["id"]
+        submitted = await api.data(
+            "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { errors { code } } }",
+            {"input": {"complaint": {"title": word, "content": "请尽快处理", "categoryId": category}}},
+            token=await api.token(slug, phone),
+        )
+        assert submitted["submitComplaint"]["errors"] == []
+    return word
+
+
+def matching(connection: psycopg.Connection, word: str, tenant: object | None) -> set[object]:
+    """What complaints_matching(word) answers in a transaction that sets `tenant` (None: sets none)."""
+    with connection.transaction():
+        if tenant is not None:
+            connection.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant),))
+        return {row[0] for row in connection.execute("SELECT complaints_matching(%s)", (word,))}
+
+
+def own_complaints(database: ProvisionedDatabase, tenant: uuid.UUID, title: str) -> set[object]:
+    with connect(database.owner_url) as connection, connection.transaction():
+        connection.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant),))
+        return {row[0] for row in connection.execute("SELECT id FROM complaints WHERE title = %s", (title,))}
+
+
+def test_the_search_function_answers_only_for_the_tenant_the_transaction_set(
+    database: ProvisionedDatabase, alpha: TenantHandle, beta: TenantHandle, searched: str
+) -> None:
+    """complaints_matching runs as the owner, whom complaints_search's policy does not bind: it
+    must filter by app.tenant_id itself, and answer nothing when no tenant is set."""
+    with connect(database.app_url) as connection:
+        assert matching(connection, searched, None) == set()  # never set in this session
+        mine = matching(connection, searched, alpha.id)
+        assert mine == own_complaints(database, alpha.id, searched) and len(mine) == 1
+        theirs = matching(connection, searched, beta.id)
+        assert theirs == own_complaints(database, beta.id, searched) and len(theirs) == 1
+        assert matching(connection, searched, None) == set()  # left as '' by the transactions above
+        for wildcard in ("越界搜_", "越界%", "越界搜\\索"):  # LIKE's wildcards and escape stand for themselves
+            assert matching(connection, searched.replace("越界搜索", wildcard), alpha.id) == set(), wildcard
+        assert matching(connection, searched, uuid.uuid4()) == set()
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            matching(connection, searched, "alpha")
+        # The copy the function reads is under the tenant policy for the app role itself.
+        with connection.transaction():
+            connection.execute("SELECT set_config('app.tenant_id', %s, true)", (str(alpha.id),))
+            tenants = connection.execute("SELECT DISTINCT tenant_id FROM complaints_search").fetchall()
+        assert tenants == [(alpha.id,)]
+
+
+def test_only_the_app_role_may_run_the_search_function_and_its_search_path_is_fixed(
+    database: ProvisionedDatabase,
+) -> None:
+    with connect(database.owner_url) as connection:
+        acl, definer, config = connection.execute(
+            "SELECT proacl::text[], prosecdef, proconfig FROM pg_proc WHERE proname = 'complaints_matching'"
+        ).fetchone() or (None, None, None)
+    assert definer is True and config == ["search_path=pg_catalog, pg_temp"]
+    assert {entry.split("=")[0] for entry in acl} == {OWNER_ROLE, APP_ROLE}  # PUBLIC would be ""
+
+
+def test_the_search_index_follows_inserts_edits_and_deletions(
+    database: ProvisionedDatabase, alpha: TenantHandle, searched: str
+) -> None:
+    original = own_complaints(database, alpha.id, searched)
+    with connect(database.owner_url) as connection, connection.transaction(force_rollback=True):
+
+        def found(word: str) -> set[object]:
+            return {row[0] for row in connection.execute("SELECT complaints_matching(%s)", (word,))}
+
+        connection.execute("SELECT set_config('app.tenant_id', %s, true)", (str(alpha.id),))
+        connection.execute("CREATE TEMP TABLE copied AS SELECT * FROM complaints WHERE title = %s", (searched,))
+        row = connection.execute("UPDATE copied SET id = gen_random_uuid() RETURNING id").fetchone()
+        assert row is not None
+        copy = row[0]
+        connection.execute("INSERT INTO complaints SELECT * FROM copied")
+        assert found(searched) == {*original, copy}
+        connection.execute("UPDATE complaints SET title = %s WHERE id = %s", (f"改后{searched}", copy))
+        assert found(f"改后{searched}") == {copy}
+        connection.execute("UPDATE complaints SET title = '井盖松动' WHERE id = %s", (copy,))
+        assert found(searched) == original
+        connection.execute("UPDATE complaints SET title = %s WHERE id = %s", (searched, copy))
+        connection.execute("DELETE FROM complaints WHERE id = %s", (copy,))
+        assert found(searched) == original

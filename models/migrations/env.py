@@ -31,9 +31,12 @@ def _run(connection: Connection) -> None:
 
 
 def _grant_app_role(connection: Connection, role: str) -> None:
+    # Functions too: those that only their owner may run (REVOKE ... FROM PUBLIC, such as 0018's
+    # complaints_matching) are the app's to call, no one else's.
     quoted = connection.dialect.identifier_preparer.quote(role)
     connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
     connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
+    connection.execute(text(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {quoted}"))
 
 
 async def _run_online() -> None:
