@@ -21,7 +21,7 @@ as SQLite's FTS5 table of the same name is), and read only through `complaints_m
   read under complaints' own policy again.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from alembic import op
 from models.migrations.tenant_isolation import CURRENT_TENANT
 
 revision: str = '0018'
-down_revision: str | None = '0015'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
