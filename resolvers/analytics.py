@@ -107,6 +107,18 @@ def window_of(period: Period, on: date) -> Window:
     return Window(start, _next_month(start))
 
 
+# The days a dashboard may be asked about: its windows (and the trend's twelve periods before
+# them) stay well inside the calendar.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def current_window(ctx: RequestContext, period: Period, on: date | None) -> Window:
+    """The period holding `on`, today if it is left out."""
+    if on is not None and not FIRST_DAY <= on <= LAST_DAY:
+        raise fail(ErrorCode.INVALID, "请选择 2000 年至 2099 年之间的日期。", "on")
+    return window_of(period, on or shanghai_day(ctx.clock()))
+
+
 def previous_of(period: Period, current: Window) -> Window:
     return window_of(period, current.start - timedelta(days=1))
 
@@ -258,7 +270,7 @@ async def complaint_dashboard(
 
 async def _complaint_figures(ctx: RequestContext, scope: Scope, period: Period, on: date | None) -> ComplaintDashboard:
     now = ctx.clock()
-    current = window_of(period, on or shanghai_day(now))
+    current = current_window(ctx, period, on)
     previous = previous_of(period, current)
     session = session_of(ctx)
 
@@ -443,7 +455,7 @@ async def user_dashboard(
     and the totals to date. Residents count where they live. A street office has tens of
     thousands of residents, not millions: each table is read once for both periods."""
     scope = await _scope(ctx, community_id)
-    current = window_of(period, on or shanghai_day(ctx.clock()))
+    current = current_window(ctx, period, on)
     previous = previous_of(period, current)
     session = session_of(ctx)
     living_here = (
@@ -595,7 +607,7 @@ async def platform_dashboard(ctx: RequestContext, period: Period, on: date | Non
     """Each active street office's complaint figures and residents, summed from its rollups in
     its own row-level-security context, and the platform's totals: counts only, never a row."""
     _platform_admin(ctx)
-    current = window_of(period, on or shanghai_day(ctx.clock()))
+    current = current_window(ctx, period, on)
     previous = previous_of(period, current)
     table, column = _cohort_table(period)
     is_current = column >= _key(period, current.start)
@@ -672,7 +684,7 @@ async def grid_worker_dashboard(
     many of them are resolved and closed now (rollups), and the residents the worker verified
     in the period. Home visits and check-ins are not counted here yet."""
     scope = await _scope(ctx, community_id)
-    current = window_of(period, on or shanghai_day(ctx.clock()))
+    current = current_window(ctx, period, on)
     session = session_of(ctx)
     r = ComplaintGridDayRollup
     handled = {
@@ -865,7 +877,7 @@ async def department_dashboard(
     deadline. From the work-order rollups (models.analytics), one grouped read for both periods;
     the departments themselves are a street office's few dozen rows."""
     scope = await _scope(ctx, community_id)
-    current = window_of(period, on or shanghai_day(ctx.clock()))
+    current = current_window(ctx, period, on)
     previous = previous_of(period, current)
     table, column = _work_order_table(period)
     is_current = column >= _key(period, current.start)
@@ -987,7 +999,7 @@ async def service_dashboard(
     approvals took (working hours from request to answer, for rooms that need approval), and
     no-shows. Appointments are those requested in the period, by type and by how they ended."""
     scope = await _scope(ctx, community_id)
-    current = window_of(period, on or shanghai_day(ctx.clock()))
+    current = current_window(ctx, period, on)
     start, end = _moments(current)
     session = session_of(ctx)
     rooms = (
@@ -1137,7 +1149,7 @@ async def volunteer_dashboard(
     Read from the sign-ups of the period's activities: activities are a street office's few
     events a week, each with at most its capacity of sign-ups, found by their start."""
     scope = await _scope(ctx, community_id)
-    current = window_of(period, on or shanghai_day(ctx.clock()))
+    current = current_window(ctx, period, on)
     previous = previous_of(period, current)
     now_start, now_end = _moments(current)
     before_start, _ = _moments(previous)

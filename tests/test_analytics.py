@@ -509,6 +509,17 @@ async def test_only_admins_of_the_place_see_a_dashboard(office: Office) -> None:
         assert beta["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize(
+    "dashboard",
+    ["complaint", "user", "gridWorker", "department", "service", "volunteer"],
+)
+@pytest.mark.parametrize("on", ["9999-12-31", "0001-01-01"])
+async def test_a_day_outside_the_calendar_is_refused_by_name(office: Office, dashboard: str, on: str) -> None:
+    query = f"query($on: Date) {{ {dashboard}Dashboard(period: MONTH, on: $on) {{ __typename }} }}"
+    body = await office.api.run(query, {"on": on}, token=await office.as_(ADMIN))
+    assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]] == [("INVALID", "on")]
+
+
 USERS = """query($period: DashboardPeriod!, $on: Date) {
   userDashboard(period: $period, on: $on) {
     figures { registered verified active requests } previousFigures { registered verified active requests }
