@@ -141,6 +141,7 @@ class RoomBooking(TenantOwned, Base):
     answer_due_at: Mapped[datetime | None] = mapped_column()
     overdue_at: Mapped[datetime | None] = mapped_column()
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column()
+    # When an admin approved or rejected the request; a cancellation leaves it as it was.
     decided_at: Mapped[datetime | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

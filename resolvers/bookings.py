@@ -580,7 +580,6 @@ async def cancel(ctx: RequestContext, booking_id: uuid.UUID, reason: str | None)
     check.done()
     row = _move(ctx, step, BookingAction.CANCEL)
     row.reason = reason
-    row.decided_at = ctx.clock()
     await _save(ctx)
     if not mine:
         await notify(
