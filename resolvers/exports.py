@@ -353,12 +353,9 @@ async def list_exports(ctx: RequestContext, page: PageRequest) -> Page[ExportRow
     return await paginate(ctx, EXPORT.where(_visible(viewer_of(ctx))), (Export.id,), page, descending=True)
 
 
-@allowed_to(*Role)
+@allowed_to(*ADMINS)
 async def export(ctx: RequestContext, export_id: uuid.UUID) -> ExportRow | None:
-    viewer = viewer_of(ctx)
-    if not viewer.has_any(*ADMINS):
-        return None
-    return await EXPORT.where(Export.id == export_id, _visible(viewer)).one_or_none(session_of(ctx))
+    return await EXPORT.where(Export.id == export_id, _visible(viewer_of(ctx))).one_or_none(session_of(ctx))
 
 
 def download_path(ctx: RequestContext, row: ExportRow) -> str | None:

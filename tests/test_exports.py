@@ -42,10 +42,11 @@ COMPLAINT_HEADERS = [
 class Complaints:
     """Five complaints of one resident of A1-G1 (东风社区), all carrying a word no other test uses."""
 
-    def __init__(self, api: Api, tag: str, phone: str) -> None:
+    def __init__(self, api: Api, tag: str, phone: str, category: str) -> None:
         self.api = api
         self.tag = tag
         self.phone = phone
+        self.category = category
 
     def request(self, file_format: str = "CSV", **extra: Any) -> dict[str, Any]:
         return {"list": "COMPLAINTS", "format": file_format, "complaints": {"search": self.tag}, **extra}
@@ -64,7 +65,7 @@ async def filed(api: Api, alpha: TenantHandle) -> Complaints:
         draft = {"title": f"{tag} 楼道灯坏了 {i}", "content": "晚上看不见台阶。", "categoryId": category}
         body = await api.data(SUBMIT, {"input": {"complaint": draft}}, token=token)
         assert body["submitComplaint"]["errors"] == []
-    return Complaints(api, tag, phone)
+    return Complaints(api, tag, phone, category)
 
 
 @pytest.fixture
@@ -170,6 +171,36 @@ async def test_every_export_is_recorded_for_the_tenant_admin_and_only_their_own_
     assert {e["node"]["requestedByName"] for e in own} == {"社区管理员甲"}
 
 
+async def test_text_that_a_spreadsheet_would_run_as_a_formula_stays_text(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    token = await api.token("alpha", filed.phone)
+    marker = uuid.uuid4().hex[:8]  # not the fixture's tag: its five complaints stay five
+    formula = f'=HYPERLINK("http://x.cn/{marker}","点我")'
+    draft = {"title": formula, "content": "看起来像公式的标题。", "categoryId": filed.category}
+    assert (await api.data(SUBMIT, {"input": {"complaint": draft}}, token=token))["submitComplaint"]["errors"] == []
+    only = {"list": "COMPLAINTS", "complaints": {"search": marker}}
+    as_csv = await made(api, runner, TENANT_ADMIN, {**only, "format": "CSV"})
+    _, row = csv_rows((await download(api, as_csv["downloadUrl"]))[0])
+    assert row[0] == "'" + formula
+    as_xlsx = await made(api, runner, TENANT_ADMIN, {**only, "format": "XLSX"})
+    book = openpyxl.load_workbook(io.BytesIO((await download(api, as_xlsx["downloadUrl"]))[0]))
+    cell = book.worksheets[0]["A2"]
+    assert cell.value == formula and cell.data_type == "s"
+
+
+async def test_the_list_of_exports_costs_the_same_statements_whatever_its_length(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    token = await api.token("alpha", TENANT_ADMIN)
+    for _ in range(3):
+        assert (await ask(api, TENANT_ADMIN, filed.request()))["errors"] == []
+    page = f"query($first: Int!) {{ exports(first: $first) {{ edges {{ node {{ {FIELDS} }} }} }} }}"
+    one = await api.statements(page, {"first": 1}, token=token)
+    assert await api.statements(page, {"first": 3}, token=token) == one
+    await runner.run_once()
+
+
 @pytest.mark.parametrize("phone", [WORKER_1, STAFF, "resident"])
 async def test_other_roles_may_not_export(api: Api, filed: Complaints, phone: str) -> None:
     asked = await ask(api, filed.phone if phone == "resident" else phone, filed.request())
@@ -271,12 +302,13 @@ async def test_an_export_whose_process_died_is_made_again_after_its_lease(
     async def die(_: uuid.UUID) -> None:
         raise Crash
 
+    fresh = ExportRunner(app.state.services, poll_seconds=3600)
+    await fresh.run_once()  # nothing else waiting: the crash hits this export
     asked = await ask(api, TENANT_ADMIN, filed.request())
     with pytest.raises(Crash):
         await ExportRunner(app.state.services, poll_seconds=3600, page_size=2, after_page=die).run_once()
     stuck = await node(api, TENANT_ADMIN, asked["export"]["id"])
     assert stuck is not None and (stuck["status"], stuck["rowsDone"]) == ("RUNNING", 2)
-    fresh = ExportRunner(app.state.services, poll_seconds=3600)
     await fresh.run_once()  # still within its lease: another process may be making it
     assert (await node(api, TENANT_ADMIN, asked["export"]["id"]) or {})["status"] == "RUNNING"
     with clock.later(LEASE + timedelta(minutes=1)):
