@@ -29,6 +29,7 @@ class ExportSubject(enum.StrEnum):
     BOOKINGS = "bookings"
     APPOINTMENTS = "appointments"
     VOLUNTEERS = "volunteers"
+    PEOPLE = "people"  # household members: the population records
     MONTHLY_REPORT = "monthly_report"
 
 

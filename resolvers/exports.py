@@ -29,8 +29,8 @@ from models.base import new_id
 from models.calendar import SHANGHAI
 from models.errors import ErrorCode
 from models.exports import Export, ExportFormat, ExportStatus, ExportSubject, download_signature
-from models.people import Role, User, mask_phone
-from resolvers import appointments, bookings, complaints, volunteers
+from models.people import Role, User, mask_id_number, mask_phone
+from resolvers import appointments, bookings, complaints, households, volunteers
 from resolvers.auth import viewer_of_account
 from resolvers.errors import fail
 from resolvers.pagination import Page, PageRequest, paginate
@@ -55,6 +55,7 @@ SUBJECT_NAMES = {
     ExportSubject.BOOKINGS: "场地预约",
     ExportSubject.APPOINTMENTS: "预约办事",
     ExportSubject.VOLUNTEERS: "志愿者",
+    ExportSubject.PEOPLE: "人口信息",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -82,6 +83,20 @@ class Shown:
             return None
         return name if self._whole(person_id, community_id) else mask_name(name)
 
+    # A household member's record is whole to those who manage it (resolvers.households); the
+    # API's own answer is masked again unless the export is whole (masking is idempotent).
+    def member_name(self, row: households.MemberRow) -> Cell:
+        whole = self.whole and households.manages(self.ctx, row.community_id, row.worker_id)
+        return row.name if whole else mask_name(row.name)
+
+    def member_phone(self, row: households.MemberRow) -> Cell:
+        phone = households.shown_member_phone(self.ctx, row)
+        return phone if self.whole or phone is None else mask_phone(phone)
+
+    def member_id_number(self, row: households.MemberRow) -> Cell:
+        number = households.shown_member_id_number(self.ctx, row)
+        return number if self.whole or number is None else mask_id_number(number)
+
 
 def moment(value: datetime | None) -> Cell:
     """Times as people read them: China Standard Time, to the minute."""
@@ -96,11 +111,14 @@ class Column(Generic[R]):
 
 @dataclass(frozen=True)
 class Listing(Generic[R]):
-    """A list that can be exported: its use case (whose filter type it takes) and its columns."""
+    """A list that can be exported: its use case (whose filter type it takes) and its columns.
+    `unrecorded`: filter fields (and their input names) that must not be kept in the record, an
+    ID number, so an export may not filter by them."""
 
     filter_type: type
     rows: Callable[[RequestContext, Any, PageRequest], Awaitable[Page[R]]]
     columns: Sequence[Column[R]]
+    unrecorded: tuple[tuple[str, str], ...] = ()
 
 
 async def _complaints(
@@ -114,6 +132,7 @@ C = complaints.ComplaintRow
 B = bookings.BookingRow
 A = appointments.AppointmentRow
 V = volunteers.VolunteerRow
+M = households.MemberRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -186,6 +205,22 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             Column[V]("积分余额", lambda _, r: r.points_balance),
             Column[V]("申请时间", lambda _, r: moment(r.applied_at)),
         ),
+    ),
+    ExportSubject.PEOPLE: Listing[M](
+        households.PopulationFilter,
+        households.list_people,
+        (
+            Column[M]("姓名", lambda s, r: s.member_name(r)),
+            Column[M]("与户主关系", lambda _, r: r.relation),
+            Column[M]("身份证号", lambda s, r: s.member_id_number(r)),
+            Column[M]("电话", lambda s, r: s.member_phone(r)),
+            # The year only: with a name and an address, a whole birthday identifies a person.
+            Column[M]("出生年份", lambda _, r: r.birth_date.year if r.birth_date else None),
+            Column[M]("居住类型", lambda _, r: households.RESIDENCE_STATUS_NAMES[r.residence_status]),
+            Column[M]("迁入时间", lambda _, r: moment(r.moved_in_at)),
+            Column[M]("迁出时间", lambda _, r: moment(r.moved_out_at)),
+        ),
+        unrecorded=(("id_number", "filter.idNumber"),),
     ),
 }
 
@@ -292,6 +327,9 @@ async def request_export(
         raise fail(ErrorCode.INVALID, "表格只能导出为 CSV 或 XLSX。", "format")
     if not isinstance(query, listing.filter_type):
         raise fail(ErrorCode.INVALID, "筛选条件与所导出的列表不符。", "filter")
+    for attribute, field in listing.unrecorded:
+        if getattr(query, attribute) is not None:
+            raise fail(ErrorCode.INVALID, "导出记录不保存身份证号：导出时不能按身份证号筛选。", field)
     total = await (await listing.rows(ctx, query, PageRequest(first=1))).total()
     return _queue(
         ctx,

@@ -34,6 +34,7 @@ from schema.common import (
     shanghai,
 )
 from schema.complaints import ComplaintFilter, complaint_filter
+from schema.households import PopulationFilter, population_filter
 from schema.uploads import origin
 from schema.volunteers import VolunteerFilter, volunteer_filter
 
@@ -49,6 +50,7 @@ else:
             ExportSubject.BOOKINGS: "场地预约（`roomBookings`）",
             ExportSubject.APPOINTMENTS: "预约办事（`appointments`）",
             ExportSubject.VOLUNTEERS: "志愿者（`volunteers`）",
+            ExportSubject.PEOPLE: "人口信息（`people`：住户成员，不能按身份证号筛选）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -88,7 +90,7 @@ class Export(ScopedNode):
     status: ExportStatusType
     filter: str = strawberry.field(description="The list's filter (or the report's month) as JSON.")
     whole_personal_data: bool = strawberry.field(
-        description="Names and phones whole (where the admin may see them whole); false: masked, and the file name says 已脱敏."
+        description="Names, phones and ID numbers whole (where the admin may see them whole); false: masked, and the file name says 已脱敏."
     )
     rows_done: int = strawberry.field(description="Rows written so far.")
     rows_total: int | None = strawberry.field(
@@ -143,12 +145,14 @@ class RequestExportInput:
     list: ExportSubjectType
     format: ExportFormatType
     whole_personal_data: bool = strawberry.field(
-        default=False, description="Names and phones whole where the admin may see them whole; masked by default."
+        default=False,
+        description="Names, phones and ID numbers whole where the admin may see them whole; masked by default.",
     )
     complaints: ComplaintFilter | None = None
     room_bookings: RoomBookingFilter | None = None
     appointments: AppointmentFilter | None = None
     volunteers: VolunteerFilter | None = None
+    people: PopulationFilter | None = None
 
 
 @strawberry.input
@@ -176,6 +180,7 @@ FILTERS = {
     ExportSubject.BOOKINGS: ListFilter("roomBookings", "room_bookings", booking_filter),
     ExportSubject.APPOINTMENTS: ListFilter("appointments", "appointments", appointment_filter),
     ExportSubject.VOLUNTEERS: ListFilter("volunteers", "volunteers", volunteer_filter),
+    ExportSubject.PEOPLE: ListFilter("people", "people", population_filter),
 }
 
 

@@ -23,6 +23,7 @@ from resolvers.exports import LEASE
 from server.exports import ExportRunner
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
+from tests.test_households import id_number, member, register_household
 
 FIELDS = """id subject format status filter wholePersonalData rowsDone rowsTotal rowsTotalIsCapped failure
   requestedByName fileName expiresAt downloadUrl"""
@@ -369,6 +370,7 @@ async def test_a_report_month_must_be_a_past_or_present_month(api: Api, month: s
         ("BOOKINGS", ["场地", "用途", "人数"]),
         ("APPOINTMENTS", ["事项", "说明", "状态"]),
         ("VOLUNTEERS", ["姓名", "电话", "状态"]),
+        ("PEOPLE", ["姓名", "与户主关系", "身份证号"]),
     ],
 )
 async def test_each_admin_list_exports_with_its_chinese_headers(
@@ -378,3 +380,44 @@ async def test_each_admin_list_exports_with_its_chinese_headers(
     title, (header, *rows) = xlsx_rows((await download(api, done["downloadUrl"]))[0])
     assert header[:3] == first_headers and title.endswith("（已脱敏）")
     assert len(rows) == done["rowsDone"]
+
+
+async def test_population_records_export_masked_or_whole_and_never_by_id_number(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    number, phone = id_number("19800101"), fresh_phone()
+    registered = await register_household(
+        api, alpha, member("李秀兰", idNumber=number, phone=phone, birthDate="1980-01-01")
+    )
+    assert registered["errors"] == []
+    people = {"buildingId": gid("Building", alpha.buildings["A1-G1-B1"])}
+    masked = await made(api, runner, TENANT_ADMIN, {"list": "PEOPLE", "format": "CSV", "people": people})
+    content, name = await download(api, masked["downloadUrl"])
+    assert name.startswith("人口信息-已脱敏-")
+    header, *rows = csv_rows(content)
+    assert header == ["姓名", "与户主关系", "身份证号", "电话", "出生年份", "居住类型", "迁入时间", "迁出时间"]
+    mine = [r for r in rows if r[2] == f"{number[:3]}{'*' * 11}{number[-4:]}"]
+    assert len(mine) == 1 and mine[0][:6] == [
+        "李*兰",
+        "户主",
+        mine[0][2],
+        f"{phone[:3]}****{phone[-4:]}",
+        "1980",
+        "户籍",
+    ]
+    assert number not in content.decode("utf-8-sig") and phone not in content.decode("utf-8-sig")
+    whole = await made(
+        api, runner, TENANT_ADMIN, {"list": "PEOPLE", "format": "XLSX", "people": people, "wholePersonalData": True}
+    )
+    _, (_, *cells) = xlsx_rows((await download(api, whole["downloadUrl"]))[0])
+    assert [r[:4] for r in cells if r[2] == number] == [["李秀兰", "户主", number, phone]]
+    elsewhere = await made(
+        api,
+        runner,
+        OTHER_COMMUNITY_ADMIN,
+        {"list": "PEOPLE", "format": "CSV", "people": people, "wholePersonalData": True},
+    )
+    assert elsewhere["rowsDone"] == 0  # 东风社区's building: not the 西湖社区 admin's people
+    by_number = await ask(api, TENANT_ADMIN, {"list": "PEOPLE", "format": "CSV", "people": {"idNumber": number}})
+    assert by_number["export"] is None
+    assert [(e["field"], e["code"]) for e in by_number["errors"]] == [("people.idNumber", "INVALID")]

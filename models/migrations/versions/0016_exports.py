@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('requested_by', sa.Uuid(), nullable=False),
-    sa.Column('subject', sa.Enum('complaints', 'bookings', 'appointments', 'volunteers', 'monthly_report', name='exportsubject', native_enum=False, length=32), nullable=False),
+    sa.Column('subject', sa.Enum('complaints', 'bookings', 'appointments', 'volunteers', 'people', 'monthly_report', name='exportsubject', native_enum=False, length=32), nullable=False),
     sa.Column('format', sa.Enum('csv', 'xlsx', 'pdf', name='exportformat', native_enum=False, length=32), nullable=False),
     sa.Column('filter', sa.JSON(), nullable=False),
     sa.Column('whole_personal_data', sa.Boolean(), nullable=False),
