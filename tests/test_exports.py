@@ -204,8 +204,11 @@ async def test_the_list_of_exports_costs_the_same_statements_whatever_its_length
 
 @pytest.mark.parametrize("phone", [WORKER_1, STAFF, "resident"])
 async def test_other_roles_may_not_export(api: Api, filed: Complaints, phone: str) -> None:
-    asked = await ask(api, filed.phone if phone == "resident" else phone, filed.request())
+    caller = filed.phone if phone == "resident" else phone
+    asked = await ask(api, caller, filed.request())
     assert asked["export"] is None and [e["code"] for e in asked["errors"]] == ["FORBIDDEN"]
+    listed = await api.run(LIST, token=await api.token("alpha", caller))
+    assert listed["data"] is None and listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     report = await api.data(REPORT, {"input": {"month": "2026-01"}}, token=await api.token("alpha", COMMUNITY_ADMIN))
     assert [e["code"] for e in report["requestMonthlyReport"]["errors"]] == ["FORBIDDEN"]
 
