@@ -136,8 +136,7 @@ class ExportRunner:
         failing does not keep the others waiting."""
         for tenant in await self.services.directory.all():
             try:
-                await self._expire(tenant)
-                while (job := await self._claim(tenant)) is not None:
+                while (job := await self._next(tenant)) is not None:
                     await self._make(tenant, job)
             except Exception:
                 logger.exception("exports failed for tenant %s", tenant.slug)
@@ -153,15 +152,15 @@ class ExportRunner:
         request_id = f"export-{job.hex if job else uuid.uuid4().hex}"
         return unit_of_work(self.services, tenant=tenant, viewer=None, writes=True, request_id=request_id)
 
-    async def _expire(self, tenant: TenantInfo) -> None:
+    async def _next(self, tenant: TenantInfo) -> Job | None:
+        """One unit of work per tenant and poll: expired files let go, the next export claimed.
+        Files are deleted once their rows say so, so a failure never leaves a row without one."""
         async with self._as_system(tenant) as ctx:
-            keys = await exports.expire(ctx)
-        for key in keys:
+            expired = await exports.expire(ctx)
+            job = await exports.claim(ctx)
+        for key in expired:
             self.services.storage.delete(key)
-
-    async def _claim(self, tenant: TenantInfo) -> Job | None:
-        async with self._as_system(tenant) as ctx:
-            return await exports.claim(ctx)
+        return job
 
     async def _make(self, tenant: TenantInfo, job: Job) -> None:
         try:
