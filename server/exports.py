@@ -127,8 +127,11 @@ class ExportRunner:
                 await self.run_once()
             except Exception:
                 logger.exception("exports could not list the tenants")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and the runner would outlive its server's shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_once(self) -> None:
