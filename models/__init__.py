@@ -18,6 +18,7 @@ from models.base import Base, TenantOwned, new_id, utcnow
 from models.bookings import Room, RoomBooking
 from models.calendar import OfficialCalendarDay
 from models.complaints import Attachment, Complaint, ComplaintCategory, ComplaintEvent
+from models.exports import Export
 from models.guides import (
     ServiceApplication,
     ServiceApplicationEvent,
@@ -77,6 +78,7 @@ __all__ = [
     "ComplaintMonthRollup",
     "ComplaintStatusRollup",
     "Department",
+    "Export",
     "Finding",
     "FullViewEntry",
     "Grid",

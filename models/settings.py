@@ -174,6 +174,8 @@ class Settings(BaseSettings):
 
     # How often `wanjia serve` sweeps for overdue and unconfirmed complaints.
     jobs_interval_seconds: int = 300
+    # How often `wanjia serve` looks for queued exports and reports (and deletes expired files).
+    exports_poll_seconds: float = Field(5, gt=0)
 
     log_level: str = "INFO"
 

@@ -9,6 +9,7 @@ working across requests, and the link still dies.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -32,6 +33,8 @@ class StoredObject:
 class Storage(Protocol):
     def save(self, key: str, data: bytes | bytearray) -> None: ...
 
+    def writing(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
+
     def delete(self, key: str) -> None: ...
 
     def path_of(self, key: str) -> Path | None: ...
@@ -54,13 +57,19 @@ class LocalDirectoryStorage:
         return path
 
     def save(self, key: str, data: bytes | bytearray) -> None:
-        """Written under a temporary name and renamed, so a reader never sees half a file; a write
-        that fails (a full disk) takes its partial file with it."""
+        with self.writing(key) as partial:
+            partial.write_bytes(data)
+
+    @contextlib.contextmanager
+    def writing(self, key: str) -> Iterator[Path]:
+        """A path to write the file at `key` to, bit by bit (a long export), under a temporary
+        name renamed when the block ends, so a reader never sees half a file; a write that fails
+        (a full disk) takes its partial file with it."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(path.suffix + PARTIAL)
         try:
-            partial.write_bytes(data)
+            yield partial
             os.replace(partial, path)
         except BaseException:
             partial.unlink(missing_ok=True)

@@ -50,7 +50,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _viewer(ctx: RequestContext, user_id: uuid.UUID) -> Viewer:
+async def viewer_of_account(ctx: RequestContext, user_id: uuid.UUID) -> Viewer:
     assert ctx.tenant is not None
     session = session_of(ctx)
     grants = (
@@ -84,7 +84,7 @@ async def issue_tokens(ctx: RequestContext, user_id: uuid.UUID, family_id: uuid.
     )
     await session_of(ctx).flush()
     access = issue_access_token(
-        await _viewer(ctx, user_id),
+        await viewer_of_account(ctx, user_id),
         secret=settings.secret_key or "",
         now=now,
         ttl=timedelta(seconds=settings.access_token_seconds),

@@ -73,6 +73,14 @@ STATUS_NAMES = {
     ComplaintStatus.WITHDRAWN: "已撤回",
 }
 
+SOURCE_NAMES = {
+    ComplaintSource.APP: "居民在小程序提交",
+    ComplaintSource.PHONE: "电话反映",
+    ComplaintSource.VISIT: "走访收集",
+    ComplaintSource.INSPECTION: "巡查发现",
+    ComplaintSource.BUILDING_LEADER: "楼栋长代为反映",
+}
+
 ACTION_NAMES = {
     ComplaintAction.SUBMIT: "提交",
     ComplaintAction.ACCEPT: "受理",

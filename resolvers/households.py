@@ -193,6 +193,15 @@ def in_scope(viewer: Viewer) -> ColumnElement[bool]:
     return or_(managed(viewer), _my_household(viewer) if Role.RESIDENT in viewer.roles else false())
 
 
+# As the population register names them (a file's column; the schema says what each means).
+RESIDENCE_STATUS_NAMES = {
+    ResidenceStatus.HUKOU: "户籍",
+    ResidenceStatus.RESIDENT: "常住",
+    ResidenceStatus.FLOATING: "流动",
+    ResidenceStatus.NOMINAL: "空挂",
+}
+
+
 def manages(ctx: RequestContext, community_id: uuid.UUID, worker_id: uuid.UUID | None) -> bool:
     viewer = ctx.viewer
     if viewer is None:

@@ -224,6 +224,16 @@ class AppointmentFilter:
     )
 
 
+def appointment_filter(value: AppointmentFilter | None) -> appointments.AppointmentFilter:
+    if value is None:
+        return appointments.AppointmentFilter()
+    return appointments.AppointmentFilter(
+        statuses=tuple(AppointmentStatus(s.value) for s in value.statuses or ()),
+        unassigned=value.unassigned,
+        overdue=value.overdue,
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The kinds of appointment residents can ask for. Public.")
@@ -240,14 +250,9 @@ class Query:
     async def appointments(
         self, info: Info, filter: AppointmentFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Appointment]:
-        query = appointments.AppointmentFilter()
-        if filter is not None:
-            query = appointments.AppointmentFilter(
-                statuses=tuple(AppointmentStatus(s.value) for s in filter.statuses or ()),
-                unassigned=filter.unassigned,
-                overdue=filter.overdue,
-            )
-        page = await appointments.list_appointments(info.context, query, page_request(info, first, after))
+        page = await appointments.list_appointments(
+            info.context, appointment_filter(filter), page_request(info, first, after)
+        )
         return connection(page, lambda row: Appointment.from_row(info, row))
 
     @strawberry.field(description="Department staff (admins only), to triage appointments to.")

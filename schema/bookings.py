@@ -230,6 +230,17 @@ class RoomBookingFilter:
     starts_before: datetime | None = None
 
 
+def booking_filter(value: RoomBookingFilter | None) -> bookings.BookingFilter:
+    if value is None:
+        return bookings.BookingFilter()
+    return bookings.BookingFilter(
+        statuses=tuple(BookingStatus(s.value) for s in value.statuses or ()),
+        room_id=decode_id(value.room_id, "Room", "filter.roomId") if value.room_id else None,
+        starts_from=value.starts_from,
+        starts_before=value.starts_before,
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The street office's rooms, optionally of one community. Public.")
@@ -247,15 +258,7 @@ class Query:
     async def room_bookings(
         self, info: Info, filter: RoomBookingFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[RoomBooking]:
-        query = bookings.BookingFilter()
-        if filter is not None:
-            query = bookings.BookingFilter(
-                statuses=tuple(BookingStatus(s.value) for s in filter.statuses or ()),
-                room_id=decode_id(filter.room_id, "Room", "filter.roomId") if filter.room_id else None,
-                starts_from=filter.starts_from,
-                starts_before=filter.starts_before,
-            )
-        page = await bookings.list_bookings(info.context, query, page_request(info, first, after))
+        page = await bookings.list_bookings(info.context, booking_filter(filter), page_request(info, first, after))
         return connection(page, lambda row: RoomBooking.from_row(info, row))
 
 

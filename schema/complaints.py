@@ -64,13 +64,7 @@ if TYPE_CHECKING:  # see mirror_enum
 else:
     ComplaintSourceType = mirror_enum(
         ComplaintSource,
-        {
-            ComplaintSource.APP: "居民在小程序提交",
-            ComplaintSource.PHONE: "电话反映",
-            ComplaintSource.VISIT: "走访收集",
-            ComplaintSource.INSPECTION: "巡查发现",
-            ComplaintSource.BUILDING_LEADER: "楼栋长代为反映",
-        },
+        complaints.SOURCE_NAMES,
         name="ComplaintSource",
         description="How a complaint reached the street office.",
     )
@@ -370,7 +364,7 @@ class ComplaintFilter:
     )
 
 
-def _filter(value: ComplaintFilter | None) -> complaints.Filter:
+def complaint_filter(value: ComplaintFilter | None) -> complaints.Filter:
     if value is None:
         return complaints.Filter()
     return complaints.Filter(
@@ -410,7 +404,7 @@ class Query:
     ) -> Connection[Complaint]:
         page = await complaints.list_complaints(
             info.context,
-            _filter(filter),
+            complaint_filter(filter),
             page_request(info, first, after),
             complaints.ComplaintOrder(order.value),
         )

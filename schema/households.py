@@ -242,7 +242,7 @@ class PopulationFilter:
     include_moved_out: bool = strawberry.field(default=False, description="People only: those who moved out too.")
 
 
-def _population_filter(value: PopulationFilter | None) -> households.PopulationFilter:
+def population_filter(value: PopulationFilter | None) -> households.PopulationFilter:
     if value is None:
         return households.PopulationFilter()
     return households.PopulationFilter(
@@ -265,7 +265,7 @@ class Query:
         self, info: Info, filter: PopulationFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Household]:
         page = await households.list_households(
-            info.context, _population_filter(filter), page_request(info, first, after)
+            info.context, population_filter(filter), page_request(info, first, after)
         )
         return connection(page, Household.from_row)
 
@@ -275,7 +275,7 @@ class Query:
     async def people(
         self, info: Info, filter: PopulationFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[HouseholdMember]:
-        page = await households.list_people(info.context, _population_filter(filter), page_request(info, first, after))
+        page = await households.list_people(info.context, population_filter(filter), page_request(info, first, after))
         return connection(page, lambda row: HouseholdMember.from_row(info, row))
 
     @strawberry.field(description="A verified resident's own household.")

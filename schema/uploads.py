@@ -37,10 +37,10 @@ def download_url(info: Info, storage_key: str) -> str:
     path, _ = signed_path(
         storage_key, secret=settings.secret_key or "", window_seconds=settings.download_url_seconds, now=ctx.clock()
     )
-    return _origin(info) + path
+    return origin(info) + path
 
 
-def _origin(info: Info) -> str:
+def origin(info: Info) -> str:
     public_url = info.context.settings.public_url
     if public_url:
         return public_url.rstrip("/")

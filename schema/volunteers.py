@@ -443,6 +443,16 @@ class VolunteerFilter:
     party_member_reporting: bool | None = strawberry.field(default=None, description="Only 在职党员 (or only others).")
 
 
+def volunteer_filter(value: VolunteerFilter | None) -> volunteers.VolunteerFilter:
+    if value is None:
+        return volunteers.VolunteerFilter()
+    return volunteers.VolunteerFilter(
+        statuses=tuple(VolunteerStatus(s.value) for s in value.statuses or ()),
+        community_id=decode_id(value.community_id, "Community", "filter.communityId") if value.community_id else None,
+        party_member_reporting=value.party_member_reporting,
+    )
+
+
 @strawberry.input
 class VolunteerActivityFilter:
     community_id: relay.GlobalID | None = strawberry.field(
@@ -484,16 +494,9 @@ class Query:
     async def volunteers(
         self, info: Info, filter: VolunteerFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Volunteer]:
-        query = volunteers.VolunteerFilter()
-        if filter is not None:
-            query = volunteers.VolunteerFilter(
-                statuses=tuple(VolunteerStatus(s.value) for s in filter.statuses or ()),
-                community_id=decode_id(filter.community_id, "Community", "filter.communityId")
-                if filter.community_id
-                else None,
-                party_member_reporting=filter.party_member_reporting,
-            )
-        page = await volunteers.list_volunteers(info.context, query, page_request(info, first, after))
+        page = await volunteers.list_volunteers(
+            info.context, volunteer_filter(filter), page_request(info, first, after)
+        )
         return connection(page, lambda r: Volunteer.from_row(info, r))
 
     @strawberry.field(description="Volunteer teams, optionally of one community. Public.")

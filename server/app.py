@@ -23,6 +23,7 @@ from models.sms import PhoneCodeSender
 from models.storage import signature_valid
 from schema.build import Protections, build_schema
 from server.cors import Cors
+from server.exports import ExportDownload, ExportRunner
 from server.graphiql import graphiql_asset
 from server.http import GraphQLEndpoint, error_body
 from server.jobs import Sweeper
@@ -42,12 +43,14 @@ def create_app(
     phone_code_sender: PhoneCodeSender | None = None,
 ) -> Starlette:
     """`scope_queries=False` exists for the isolation tests only (see tenants.sessions).
-    `run_jobs` runs the periodic sweeps inside this process (`wanjia serve` turns it on).
+    `run_jobs` runs the periodic sweeps and the export runner inside this process (`wanjia serve`
+    turns it on).
     `phone_code_sender` replaces the one the settings choose (tests keep what is sent)."""
     settings = settings or load_settings()
     services = Services.start(settings, clock=clock, scope_queries=scope_queries, phone_code_sender=phone_code_sender)
     engine = services.engine
     sweeper = Sweeper(services, settings.jobs_interval_seconds) if run_jobs else None
+    exporter = ExportRunner(services, settings.exports_poll_seconds) if run_jobs else None
     limiter = RateLimiter.for_settings(settings, clock)
     persisted = PersistedQueries(engine, clock)
     schema = build_schema(
@@ -104,12 +107,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        sweeping = asyncio.create_task(sweeper.run()) if sweeper is not None else None
+        running = [asyncio.create_task(job.run()) for job in (sweeper, exporter) if job is not None]
         yield
-        if sweeping is not None:
-            sweeping.cancel()
+        for task in running:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await sweeping
+                await task
         await limiter.buckets.close()
         await services.close()
 
@@ -119,6 +122,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/graphiql/{name}", graphiql_asset),
             Route("/files/{key:path}", download),
+            Route("/exports/{tenant_id}/{export_id}", ExportDownload(services)),
             Route("/uploads", UploadEndpoint(services, limiter)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -137,6 +141,7 @@ def create_app(
     app.state.services = services
     app.state.engine = engine
     app.state.sweeper = sweeper
+    app.state.exporter = exporter
     app.state.limiter = limiter
     app.state.persisted = persisted
     return app

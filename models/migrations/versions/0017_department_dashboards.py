@@ -8,7 +8,7 @@ Nothing here alters the complaints table (on SQLite that would rebuild it and dr
 search triggers).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from alembic import op
 from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
 
 revision: str = '0017'
-down_revision: str | None = '0015'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

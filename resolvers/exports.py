@@ -1,0 +1,554 @@
+"""Exports of the lists an admin sees (CSV, XLSX) and the monthly report (PDF), made by a job.
+
+An export is asked for (`request_export`, `request_monthly_report`), queued as a row of
+`exports`, and made by the job runner (server.exports), which claims it (`claim`), reads the
+list page by page as the admin who asked (`next_chunk`: the list's own use case, so its filter,
+scope and keyset pages are those of the GraphQL list) and writes each page out before reading
+the next: a file of a million rows never sits in memory. The row is the audit record too.
+
+Personal data is masked unless the admin asked for it whole, and then only where they may see
+it whole in the API (resolvers.people.sees_full_contact). A whole export is recorded as such
+once, on its row, rather than as one full-view entry per value.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
+
+from sqlalchemy import and_, or_, select, update
+
+from models.base import new_id
+from models.calendar import SHANGHAI
+from models.errors import ErrorCode
+from models.exports import Export, ExportFormat, ExportStatus, ExportSubject, download_signature
+from models.people import Role, User, mask_id_number, mask_phone
+from resolvers import appointments, bookings, complaints, households, volunteers
+from resolvers.auth import viewer_of_account
+from resolvers.errors import fail
+from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.people import sees_full_contact
+from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of, visible_rows
+from resolvers.rows import Selection
+from resolvers.volunteers import mask_name
+from tenants.context import RequestContext
+from tenants.tokens import Viewer
+
+R = TypeVar("R")
+Cell = str | int | float | None
+
+# A running export not heard from for this long lost its process (a restart, a crash): the next
+# poll starts it again from the first page.
+LEASE = timedelta(minutes=5)
+# How long a finished file can be fetched.
+KEPT_FOR = timedelta(hours=24)
+
+SUBJECT_NAMES = {
+    ExportSubject.COMPLAINTS: "诉求",
+    ExportSubject.BOOKINGS: "场地预约",
+    ExportSubject.APPOINTMENTS: "预约办事",
+    ExportSubject.VOLUNTEERS: "志愿者",
+    ExportSubject.PEOPLE: "人口信息",
+    ExportSubject.MONTHLY_REPORT: "月报",
+}
+MASKED = "已脱敏"
+WHOLE = "含完整个人信息"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How a person's data reaches the file: whole only if the export asked for it and the
+    admin may see it whole, masked otherwise."""
+
+    ctx: RequestContext
+    whole: bool
+
+    def _whole(self, person_id: uuid.UUID | None, community_id: uuid.UUID | None) -> bool:
+        return self.whole and person_id is not None and sees_full_contact(self.ctx, person_id, community_id)
+
+    def phone(self, person_id: uuid.UUID | None, phone: str | None, community_id: uuid.UUID | None = None) -> Cell:
+        if phone is None:
+            return None
+        return phone if self._whole(person_id, community_id) else mask_phone(phone)
+
+    def name(self, person_id: uuid.UUID | None, name: str | None, community_id: uuid.UUID | None) -> Cell:
+        if name is None:
+            return None
+        return name if self._whole(person_id, community_id) else mask_name(name)
+
+    # A household member's record is whole to those who manage it (resolvers.households); the
+    # API's own answer is masked again unless the export is whole (masking is idempotent).
+    def member_name(self, row: households.MemberRow) -> Cell:
+        whole = self.whole and households.manages(self.ctx, row.community_id, row.worker_id)
+        return row.name if whole else mask_name(row.name)
+
+    def member_phone(self, row: households.MemberRow) -> Cell:
+        phone = households.shown_member_phone(self.ctx, row)
+        return phone if self.whole or phone is None else mask_phone(phone)
+
+    def member_id_number(self, row: households.MemberRow) -> Cell:
+        number = households.shown_member_id_number(self.ctx, row)
+        return number if self.whole or number is None else mask_id_number(number)
+
+
+def moment(value: datetime | None) -> Cell:
+    """Times as people read them: China Standard Time, to the minute."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value is not None else None
+
+
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    header: str
+    value: Callable[[Shown, R], Cell]
+
+
+@dataclass(frozen=True)
+class Listing(Generic[R]):
+    """A list that can be exported: its use case (whose filter type it takes) and its columns.
+    `unrecorded`: filter fields (and their input names) that must not be kept in the record, an
+    ID number, so an export may not filter by them."""
+
+    filter_type: type
+    rows: Callable[[RequestContext, Any, PageRequest], Awaitable[Page[R]]]
+    columns: Sequence[Column[R]]
+    unrecorded: tuple[tuple[str, str], ...] = ()
+
+
+async def _complaints(
+    ctx: RequestContext, query: complaints.Filter, page: PageRequest
+) -> Page[complaints.ComplaintRow]:
+    # Newest first: one index range whatever the filter, where the default order merges lanes.
+    return await complaints.list_complaints(ctx, query, page, complaints.ComplaintOrder.NEWEST)
+
+
+C = complaints.ComplaintRow
+B = bookings.BookingRow
+A = appointments.AppointmentRow
+V = volunteers.VolunteerRow
+M = households.MemberRow
+
+LISTINGS: dict[ExportSubject, Listing[Any]] = {
+    ExportSubject.COMPLAINTS: Listing[C](
+        complaints.Filter,
+        _complaints,
+        (
+            Column[C]("标题", lambda _, r: r.title),
+            Column[C]("类别", lambda _, r: r.category_name),
+            Column[C]("状态", lambda _, r: complaints.STATUS_NAMES[r.status]),
+            Column[C]("来源", lambda _, r: complaints.SOURCE_NAMES[r.source]),
+            Column[C]("网格", lambda _, r: r.grid_name),
+            Column[C]("地址", lambda _, r: r.address),
+            Column[C]("反映人", lambda s, r: s.name(r.resident_id, r.resident_name, r.community_id)),
+            Column[C]("反映人电话", lambda s, r: s.phone(r.resident_id, r.resident_phone, r.community_id)),
+            Column[C]("提交时间", lambda _, r: moment(r.submitted_at)),
+            Column[C]("受理期限", lambda _, r: moment(r.acknowledge_due_at)),
+            Column[C]("办结期限", lambda _, r: moment(r.resolve_due_at)),
+            Column[C]("办结时间", lambda _, r: moment(r.resolved_at)),
+            Column[C]("处理人", lambda _, r: r.handler_name),
+            Column[C]("处理人电话", lambda s, r: s.phone(r.handler_id, r.handler_phone)),
+            Column[C]("办理结果", lambda _, r: r.resolution),
+            Column[C]("评分", lambda _, r: r.rating),
+        ),
+    ),
+    ExportSubject.BOOKINGS: Listing[B](
+        bookings.BookingFilter,
+        bookings.list_bookings,
+        (
+            Column[B]("场地", lambda _, r: r.room_name),
+            Column[B]("用途", lambda _, r: r.purpose),
+            Column[B]("人数", lambda _, r: r.attendees),
+            Column[B]("开始时间", lambda _, r: moment(r.starts_at)),
+            Column[B]("结束时间", lambda _, r: moment(r.ends_at)),
+            Column[B]("状态", lambda _, r: bookings.BOOKING_STATUS_NAMES[r.status]),
+            Column[B]("预约人", lambda s, r: s.name(r.resident_id, r.resident_name, r.community_id)),
+            Column[B]("预约人电话", lambda s, r: s.phone(r.resident_id, r.resident_phone, r.community_id)),
+            Column[B]("申请时间", lambda _, r: moment(r.created_at)),
+            Column[B]("审核时间", lambda _, r: moment(r.decided_at)),
+            Column[B]("审核意见", lambda _, r: r.reason),
+        ),
+    ),
+    ExportSubject.APPOINTMENTS: Listing[A](
+        appointments.AppointmentFilter,
+        appointments.list_appointments,
+        (
+            Column[A]("事项", lambda _, r: r.type_name),
+            Column[A]("说明", lambda _, r: r.description),
+            Column[A]("状态", lambda _, r: appointments.APPOINTMENT_STATUS_NAMES[r.status]),
+            Column[A]("申请人", lambda s, r: s.name(r.resident_id, r.resident_name, r.community_id)),
+            Column[A]("申请人电话", lambda s, r: s.phone(r.resident_id, r.resident_phone, r.community_id)),
+            Column[A]("经办人", lambda _, r: r.assignee_name),
+            Column[A]("经办人电话", lambda s, r: s.phone(r.assignee_id, r.assignee_phone)),
+            Column[A]("提交时间", lambda _, r: moment(r.created_at)),
+            Column[A]("联系时间", lambda _, r: moment(r.contacted_at)),
+            Column[A]("约定时间", lambda _, r: moment(r.scheduled_at)),
+            Column[A]("办理结果", lambda _, r: r.outcome),
+        ),
+    ),
+    ExportSubject.VOLUNTEERS: Listing[V](
+        volunteers.VolunteerFilter,
+        volunteers.list_volunteers,
+        (
+            Column[V]("姓名", lambda s, r: s.name(r.id, r.name, r.community_id)),
+            Column[V]("电话", lambda s, r: s.phone(r.id, r.phone, r.community_id)),
+            Column[V]("状态", lambda _, r: volunteers.VOLUNTEER_STATUS_NAMES[r.status]),
+            Column[V]("特长", lambda _, r: "、".join(r.skills)),
+            Column[V]("在职党员报到", lambda _, r: "是" if r.party_member_reporting else "否"),
+            Column[V]("工作单位", lambda _, r: r.work_unit),
+            Column[V]("服务时长（小时）", lambda _, r: round(r.total_minutes / 60, 1)),
+            Column[V]("积分余额", lambda _, r: r.points_balance),
+            Column[V]("申请时间", lambda _, r: moment(r.applied_at)),
+        ),
+    ),
+    ExportSubject.PEOPLE: Listing[M](
+        households.PopulationFilter,
+        households.list_people,
+        (
+            Column[M]("姓名", lambda s, r: s.member_name(r)),
+            Column[M]("与户主关系", lambda _, r: r.relation),
+            Column[M]("身份证号", lambda s, r: s.member_id_number(r)),
+            Column[M]("电话", lambda s, r: s.member_phone(r)),
+            # The year only: with a name and an address, a whole birthday identifies a person.
+            Column[M]("出生年份", lambda _, r: r.birth_date.year if r.birth_date else None),
+            Column[M]("居住类型", lambda _, r: households.RESIDENCE_STATUS_NAMES[r.residence_status]),
+            Column[M]("迁入时间", lambda _, r: moment(r.moved_in_at)),
+            Column[M]("迁出时间", lambda _, r: moment(r.moved_out_at)),
+        ),
+        unrecorded=(("id_number", "filter.idNumber"),),
+    ),
+}
+
+
+# --- filters kept as JSON ---------------------------------------------------------------------
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID | datetime | date):
+        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    return value
+
+
+def filter_json(query: Any) -> dict[str, Any]:
+    """The fields of a list's filter that narrow it, as JSON: the job reads the list with it,
+    and the record shows it."""
+    return {f.name: _json(getattr(query, f.name)) for f in fields(query) if getattr(query, f.name) != f.default}
+
+
+def _python(hint: Any, value: Any) -> Any:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if typing.get_origin(hint) is tuple:
+        return tuple(_python(typing.get_args(hint)[0], v) for v in value)
+    if hint is uuid.UUID:
+        return uuid.UUID(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    return value
+
+
+def filter_of(filter_type: type, data: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(filter_type)
+    return filter_type(**{name: _python(hints[name], value) for name, value in data.items()})
+
+
+# --- asking for exports, and seeing them ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    id: uuid.UUID
+    requested_by: uuid.UUID
+    requester_name: str
+    subject: ExportSubject
+    format: ExportFormat
+    filter: dict[str, Any]
+    whole_personal_data: bool
+    status: ExportStatus
+    rows_done: int
+    rows_total: int | None
+    rows_total_capped: bool
+    failure: str | None
+    requested_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None
+
+
+EXPORT = Selection(
+    ExportRow,
+    select(
+        Export.id,
+        Export.requested_by,
+        User.name.label("requester_name"),
+        Export.subject,
+        Export.format,
+        Export.filter,
+        Export.whole_personal_data,
+        Export.status,
+        Export.rows_done,
+        Export.rows_total,
+        Export.rows_total_capped,
+        Export.failure,
+        Export.requested_at,
+        Export.finished_at,
+        Export.expires_at,
+    ).join(User, (User.tenant_id == Export.tenant_id) & (User.id == Export.requested_by)),
+)
+
+
+def _visible(viewer: Viewer) -> Any:
+    """A tenant admin sees every export of the office (the record); a community admin their own."""
+    return visible_rows(viewer, {Role.COMMUNITY_ADMIN: lambda v: Export.requested_by == v.user_id})
+
+
+@allowed_to(*ADMINS)
+async def request_export(
+    ctx: RequestContext, subject: ExportSubject, file_format: ExportFormat, query: Any, whole: bool
+) -> uuid.UUID:
+    """Queues an export of one of the caller's lists. The first page is read now, as the list
+    reads it: a filter the list refuses is refused here, and the count gives the job's total."""
+    listing = LISTINGS.get(subject)
+    if listing is None:
+        raise fail(ErrorCode.INVALID, "该内容不能导出为表格。", "list")
+    if file_format not in (ExportFormat.CSV, ExportFormat.XLSX):
+        raise fail(ErrorCode.INVALID, "表格只能导出为 CSV 或 XLSX。", "format")
+    if not isinstance(query, listing.filter_type):
+        raise fail(ErrorCode.INVALID, "筛选条件与所导出的列表不符。", "filter")
+    for attribute, field in listing.unrecorded:
+        if getattr(query, attribute) is not None:
+            raise fail(ErrorCode.INVALID, "导出记录不保存身份证号：导出时不能按身份证号筛选。", field)
+    total = await (await listing.rows(ctx, query, PageRequest(first=1))).total()
+    return _queue(
+        ctx,
+        subject,
+        file_format,
+        filter_json(query),
+        whole=whole,
+        rows_total=total.count,
+        capped=total.capped,
+    )
+
+
+@allowed_to(Role.TENANT_ADMIN)
+async def request_monthly_report(ctx: RequestContext, month: date) -> uuid.UUID:
+    this_month = ctx.clock().astimezone(SHANGHAI).date().replace(day=1)
+    if month.replace(day=1) > this_month:
+        raise fail(ErrorCode.INVALID, "月报只能生成本月及以前的月份。", "month")
+    return _queue(
+        ctx,
+        ExportSubject.MONTHLY_REPORT,
+        ExportFormat.PDF,
+        {"month": month.replace(day=1).isoformat()},
+        whole=False,
+        rows_total=None,
+        capped=False,
+    )
+
+
+def _queue(
+    ctx: RequestContext,
+    subject: ExportSubject,
+    file_format: ExportFormat,
+    query: dict[str, Any],
+    *,
+    whole: bool,
+    rows_total: int | None,
+    capped: bool,
+) -> uuid.UUID:
+    export = Export(
+        id=new_id(),
+        requested_by=viewer_of(ctx).user_id,
+        subject=subject,
+        format=file_format,
+        filter=query,
+        whole_personal_data=whole,
+        status=ExportStatus.QUEUED,
+        rows_done=0,
+        rows_total=rows_total,
+        rows_total_capped=capped,
+        requested_at=ctx.clock(),
+    )
+    session_of(ctx).add(export)
+    return export.id
+
+
+@allowed_to(*ADMINS)
+async def list_exports(ctx: RequestContext, page: PageRequest) -> Page[ExportRow]:
+    """Newest first."""
+    return await paginate(ctx, EXPORT.where(_visible(viewer_of(ctx))), (Export.id,), page, descending=True)
+
+
+@allowed_to(*ADMINS)
+async def export(ctx: RequestContext, export_id: uuid.UUID) -> ExportRow | None:
+    return await EXPORT.where(Export.id == export_id, _visible(viewer_of(ctx))).one_or_none(session_of(ctx))
+
+
+def download_path(ctx: RequestContext, row: ExportRow) -> str | None:
+    """The signed link of a finished file, for the admin who asked for it only, until it expires."""
+    viewer = ctx.viewer
+    if viewer is None or viewer.user_id != row.requested_by or ctx.tenant is None:
+        return None
+    if row.status is not ExportStatus.READY or row.expires_at is None or row.expires_at <= ctx.clock():
+        return None
+    expires = int(row.expires_at.timestamp())
+    signature = download_signature(ctx.settings.secret_key or "", ctx.tenant.id, row.id, expires)
+    return f"/exports/{ctx.tenant.id}/{row.id}?{urlencode({'expires': expires, 'signature': signature})}"
+
+
+def file_name(row: ExportRow | Job) -> str:
+    """Says what the file holds and, for a list, whether its personal data is masked."""
+    subject = SUBJECT_NAMES[row.subject]
+    if row.subject is ExportSubject.MONTHLY_REPORT:
+        return f"{subject}-{row.filter['month'][:7]}.pdf"
+    masked = WHOLE if row.whole_personal_data else MASKED
+    return f"{subject}-{masked}-{row.requested_at.astimezone(SHANGHAI):%Y%m%d-%H%M}.{row.format.value}"
+
+
+# --- the job (server.exports runs these) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    id: uuid.UUID
+    viewer: Viewer
+    subject: ExportSubject
+    format: ExportFormat
+    filter: dict[str, Any]
+    whole_personal_data: bool
+    requested_at: datetime
+    storage_key: str
+
+    @property
+    def title(self) -> str:
+        """The sheet's name: what it holds and whether it is masked (XLSX allows 31 characters)."""
+        return f"{SUBJECT_NAMES[self.subject]}（{WHOLE if self.whole_personal_data else MASKED}）"
+
+    @property
+    def headers(self) -> list[str]:
+        return [column.header for column in LISTINGS[self.subject].columns]
+
+    @property
+    def month(self) -> date:
+        return date.fromisoformat(self.filter["month"])
+
+
+async def claim(ctx: RequestContext) -> Job | None:
+    """As the system: the oldest queued export (or one whose process died), now running. The
+    update names the state it saw, so of two processes claiming at once one wins."""
+    session = session_of(ctx)
+    assert ctx.tenant is not None
+    now = ctx.clock()
+    waiting = or_(
+        Export.status == ExportStatus.QUEUED,
+        and_(Export.status == ExportStatus.RUNNING, Export.heartbeat_at < now - LEASE),
+    )
+    for row in (await session.execute(select(Export).where(waiting).order_by(Export.id).limit(10))).scalars():
+        key = f"{ctx.tenant.id}/exports/{row.id}.{row.format.value}"
+        claimed = await session.execute(
+            update(Export)
+            .where(
+                Export.id == row.id,
+                Export.status == row.status,
+                Export.heartbeat_at.is_(None) if row.heartbeat_at is None else Export.heartbeat_at == row.heartbeat_at,
+            )
+            .values(status=ExportStatus.RUNNING, heartbeat_at=now, rows_done=0, storage_key=key)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return Job(
+                id=row.id,
+                viewer=await viewer_of_account(ctx, row.requested_by),
+                subject=row.subject,
+                format=row.format,
+                filter=dict(row.filter),
+                whole_personal_data=row.whole_personal_data,
+                requested_at=row.requested_at,
+                storage_key=key,
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    cells: list[list[Cell]]
+    after: str | None  # where the next page starts; None after the last
+
+
+async def next_chunk(ctx: RequestContext, job: Job, after: str | None, size: int) -> Chunk:
+    """As the admin who asked: the next page of their list, as cells, and the progress noted."""
+    listing = LISTINGS[job.subject]
+    query = filter_of(listing.filter_type, job.filter)
+    page = await listing.rows(ctx, query, PageRequest(first=size, after=after))
+    shown = Shown(ctx, job.whole_personal_data)
+    cells = [[column.value(shown, row) for column in listing.columns] for row in page.rows]
+    await session_of(ctx).execute(
+        update(Export)
+        .where(Export.id == job.id)
+        .values(rows_done=Export.rows_done + len(cells), heartbeat_at=ctx.clock())
+        .execution_options(synchronize_session=False)
+    )
+    return Chunk(cells, page.cursors[-1] if page.has_next_page and page.cursors else None)
+
+
+async def finish(ctx: RequestContext, job: Job) -> None:
+    now = ctx.clock()
+    await _set(ctx, job.id, status=ExportStatus.READY, finished_at=now, expires_at=now + KEPT_FOR)
+
+
+async def give_up(ctx: RequestContext, job: Job, reason: str) -> None:
+    await _set(ctx, job.id, status=ExportStatus.FAILED, failure=reason[:200], finished_at=ctx.clock(), storage_key=None)
+
+
+async def _set(ctx: RequestContext, export_id: uuid.UUID, **values: Any) -> None:
+    await session_of(ctx).execute(
+        update(Export).where(Export.id == export_id).values(**values).execution_options(synchronize_session=False)
+    )
+
+
+async def expire(ctx: RequestContext) -> list[str]:
+    """As the system: the files past their time, to delete once this commits; their rows stay."""
+    session = session_of(ctx)
+    gone = (Export.status == ExportStatus.READY) & (Export.expires_at <= ctx.clock())
+    keys = [key for key in (await session.scalars(select(Export.storage_key).where(gone))).all() if key]
+    await session.execute(
+        update(Export)
+        .where(gone)
+        .values(status=ExportStatus.EXPIRED, storage_key=None)
+        .execution_options(synchronize_session=False)
+    )
+    return keys
+
+
+@dataclass(frozen=True)
+class Download:
+    storage_key: str
+    file_name: str
+    format: ExportFormat
+    expires_at: datetime
+
+
+async def downloadable(ctx: RequestContext, export_id: uuid.UUID) -> Download | None:
+    """As the system, for a link whose signature checked out: the file, if it is still there."""
+    found = (
+        await session_of(ctx).execute(
+            EXPORT.stmt.add_columns(Export.storage_key).where(
+                Export.id == export_id, Export.status == ExportStatus.READY, Export.expires_at > ctx.clock()
+            )
+        )
+    ).one_or_none()
+    if found is None or found.storage_key is None or found.expires_at is None:
+        return None
+    return Download(found.storage_key, file_name(EXPORT.typed(found)), found.format, found.expires_at)

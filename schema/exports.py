@@ -1,0 +1,255 @@
+"""Exports of admins' lists (CSV, XLSX) and the monthly report (PDF), made by a job and
+fetched from a signed link (resolvers.exports, server.exports)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry import relay
+
+from models.errors import ErrorCode
+from models.exports import ExportFormat, ExportStatus, ExportSubject
+from resolvers import exports
+from resolvers.errors import DomainError, Issue
+from schema.appointments import AppointmentFilter, appointment_filter
+from schema.bookings import RoomBookingFilter, booking_filter
+from schema.common import (
+    Connection,
+    Info,
+    ScopedNode,
+    UserError,
+    attempt,
+    connection,
+    mirror_enum,
+    nodes_by_id,
+    page_request,
+    shanghai,
+)
+from schema.complaints import ComplaintFilter, complaint_filter
+from schema.households import PopulationFilter, population_filter
+from schema.uploads import origin
+from schema.volunteers import VolunteerFilter, volunteer_filter
+
+if TYPE_CHECKING:  # see mirror_enum
+    ExportSubjectType = ExportSubject
+    ExportFormatType = ExportFormat
+    ExportStatusType = ExportStatus
+else:
+    ExportSubjectType = mirror_enum(
+        ExportSubject,
+        {
+            ExportSubject.COMPLAINTS: "诉求（`complaints` 列表，同样的筛选条件）",
+            ExportSubject.BOOKINGS: "场地预约（`roomBookings`）",
+            ExportSubject.APPOINTMENTS: "预约办事（`appointments`）",
+            ExportSubject.VOLUNTEERS: "志愿者（`volunteers`）",
+            ExportSubject.PEOPLE: "人口信息（`people`：住户成员，不能按身份证号筛选）",
+            ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
+        },
+        name="ExportSubject",
+        description="What an export holds: one of the lists admins see, or the monthly report.",
+    )
+    ExportFormatType = mirror_enum(
+        ExportFormat,
+        {
+            ExportFormat.CSV: "CSV（UTF-8，带 BOM，Excel 可直接打开）",
+            ExportFormat.XLSX: "Excel 工作簿",
+            ExportFormat.PDF: "PDF（月报）",
+        },
+        name="ExportFormat",
+        description="The kind of file: a list as CSV or XLSX, the report as PDF.",
+    )
+    ExportStatusType = mirror_enum(
+        ExportStatus,
+        {
+            ExportStatus.QUEUED: "排队中",
+            ExportStatus.RUNNING: "生成中",
+            ExportStatus.READY: "可下载",
+            ExportStatus.FAILED: "失败",
+            ExportStatus.EXPIRED: "已过期（文件已删除）",
+        },
+        name="ExportStatus",
+        description="Where an export's job is: QUEUED → RUNNING → READY (then EXPIRED) or FAILED.",
+    )
+
+
+@strawberry.type(
+    description="A file made for an admin by a job: its progress, then a signed download link. Also the record of the export: who asked for which list with which filter, whether personal data was whole, how many rows."
+)
+class Export(ScopedNode):
+    id: relay.NodeID[uuid.UUID]
+    subject: ExportSubjectType
+    format: ExportFormatType
+    status: ExportStatusType
+    filter: str = strawberry.field(description="The list's filter (or the report's month) as JSON.")
+    whole_personal_data: bool = strawberry.field(
+        description="Names, phones and ID numbers whole (where the admin may see them whole); false: masked, and the file name says 已脱敏."
+    )
+    rows_done: int = strawberry.field(description="Rows written so far.")
+    rows_total: int | None = strawberry.field(
+        description="Rows the list held when asked for, counted like `totalCount` (capped); null for a report."
+    )
+    rows_total_is_capped: bool
+    failure: str | None = strawberry.field(description="Why it failed, in Chinese.")
+    requested_by_name: str
+    requested_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None = strawberry.field(description="The file can be fetched until then.")
+    file_name: str
+    row: strawberry.Private[exports.ExportRow]
+
+    @classmethod
+    def from_row(cls, row: exports.ExportRow) -> Export:
+        return cls(
+            id=row.id,
+            subject=ExportSubjectType(row.subject),
+            format=ExportFormatType(row.format),
+            status=ExportStatusType(row.status),
+            filter=json.dumps(row.filter, ensure_ascii=False, sort_keys=True),
+            whole_personal_data=row.whole_personal_data,
+            rows_done=row.rows_done,
+            rows_total=row.rows_total,
+            rows_total_is_capped=row.rows_total_capped,
+            failure=row.failure,
+            requested_by_name=row.requester_name,
+            requested_at=shanghai(row.requested_at),
+            finished_at=shanghai(row.finished_at),
+            expires_at=shanghai(row.expires_at),
+            file_name=exports.file_name(row),
+            row=row,
+        )
+
+    @classmethod
+    async def lookup_nodes(cls, info: Info, node_ids: list[str]) -> list[Export | None]:
+        return await nodes_by_id(node_ids, lambda i: exports.export(info.context, i), cls.from_row)
+
+    @strawberry.field(
+        description="When READY: a link to the file, signed and good until `expiresAt`, that needs no token. Only for the admin who asked."
+    )
+    def download_url(self, info: Info) -> str | None:
+        path = exports.download_path(info.context, self.row)
+        return origin(info) + path if path else None
+
+
+@strawberry.input(
+    description="Which list, as which file. Give the filter of that list only (the same the list's query takes)."
+)
+class RequestExportInput:
+    list: ExportSubjectType
+    format: ExportFormatType
+    whole_personal_data: bool = strawberry.field(
+        default=False,
+        description="Names, phones and ID numbers whole where the admin may see them whole; masked by default.",
+    )
+    complaints: ComplaintFilter | None = None
+    room_bookings: RoomBookingFilter | None = None
+    appointments: AppointmentFilter | None = None
+    volunteers: VolunteerFilter | None = None
+    people: PopulationFilter | None = None
+
+
+@strawberry.input
+class RequestMonthlyReportInput:
+    month: str = strawberry.field(description="YYYY-MM, this month or before.")
+
+
+@strawberry.type
+class ExportPayload:
+    export: Export | None
+    errors: list[UserError]
+
+
+@dataclasses.dataclass(frozen=True)
+class ListFilter:
+    """A list's filter in the input: its field, and the decoder its own query uses."""
+
+    field: str
+    attribute: str
+    decode: Callable[[Any], Any]
+
+
+FILTERS = {
+    ExportSubject.COMPLAINTS: ListFilter("complaints", "complaints", complaint_filter),
+    ExportSubject.BOOKINGS: ListFilter("roomBookings", "room_bookings", booking_filter),
+    ExportSubject.APPOINTMENTS: ListFilter("appointments", "appointments", appointment_filter),
+    ExportSubject.VOLUNTEERS: ListFilter("volunteers", "volunteers", volunteer_filter),
+    ExportSubject.PEOPLE: ListFilter("people", "people", population_filter),
+}
+
+
+def _refiled(error: DomainError, field: str) -> DomainError:
+    """The list's errors name `filter.…`, as its query's argument is called; here it is `field`."""
+    return DomainError(
+        *(
+            dataclasses.replace(issue, field=f"{field}.{issue.field.removeprefix('filter.')}")
+            if issue.field and issue.field.startswith("filter.")
+            else issue
+            for issue in error.issues
+        )
+    )
+
+
+async def _request(info: Info, input: RequestExportInput) -> uuid.UUID:
+    subject = ExportSubject(input.list.value)
+    own = FILTERS.get(subject)
+    for other in FILTERS.values():
+        if other is not own and getattr(input, other.attribute) is not None:
+            raise DomainError(Issue(ErrorCode.INVALID, "筛选条件与所导出的列表不符。", other.field))
+    if own is None:  # the report: refused by the use case, which names the field
+        return await exports.request_export(
+            info.context, subject, ExportFormat(input.format.value), None, input.whole_personal_data
+        )
+    try:
+        return await exports.request_export(
+            info.context,
+            subject,
+            ExportFormat(input.format.value),
+            own.decode(getattr(input, own.attribute)),
+            input.whole_personal_data,
+        )
+    except DomainError as error:
+        raise _refiled(error, own.field) from error
+
+
+def _month(value: str) -> date:
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(f"{value}-01")
+    raise DomainError(Issue(ErrorCode.INVALID, "月份应写作 YYYY-MM，例如 2026-11。", "month"))
+
+
+async def _respond(info: Info, action: Callable[[], Awaitable[uuid.UUID]]) -> ExportPayload:
+    outcome = await attempt(info, action)
+    row = await exports.export(info.context, outcome.value) if outcome.value else None
+    return ExportPayload(export=Export.from_row(row) if row else None, errors=outcome.errors)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Admins: exports and reports, newest first. A tenant admin sees every one of the office (the record of exports); a community admin their own."
+    )
+    async def exports(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Export]:
+        return connection(await exports.list_exports(info.context, page_request(info, first, after)), Export.from_row)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Admins: export one of their lists (the rows they see, the filter applied) as CSV or XLSX with Chinese headers. Made by a job: watch `status` and `rowsDone`, then fetch `downloadUrl`."
+    )
+    async def request_export(self, info: Info, input: RequestExportInput) -> ExportPayload:
+        return await _respond(info, lambda: _request(info, input))
+
+    @strawberry.mutation(
+        description="Tenant admins: the street office's monthly report as PDF, made by a job like an export."
+    )
+    async def request_monthly_report(self, info: Info, input: RequestMonthlyReportInput) -> ExportPayload:
+        return await _respond(info, lambda: exports.request_monthly_report(info.context, _month(input.month)))

@@ -1,0 +1,426 @@
+"""Exports through the endpoint and the signed download: a list's file (CSV, XLSX parsed back),
+masked or whole by role and choice, the record of who exported what, the job's lifecycle and
+progress, a restart mid-way, the monthly report as PDF, and nothing for wrong roles, other
+tenants, forged or expired links."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import openpyxl
+import pytest
+from starlette.applications import Starlette
+
+from resolvers.exports import LEASE
+from server.exports import ExportRunner
+from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
+from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
+from tests.test_households import id_number, member, register_household
+
+FIELDS = """id subject format status filter wholePersonalData rowsDone rowsTotal rowsTotalIsCapped failure
+  requestedByName fileName expiresAt downloadUrl"""
+REQUEST = f"""mutation($input: RequestExportInput!) {{
+  requestExport(input: $input) {{ export {{ {FIELDS} }} errors {{ field code message }} }} }}"""
+REPORT = f"""mutation($input: RequestMonthlyReportInput!) {{
+  requestMonthlyReport(input: $input) {{ export {{ {FIELDS} }} errors {{ field code message }} }} }}"""
+NODE = f"query($id: ID!) {{ node(id: $id) {{ ... on Export {{ {FIELDS} }} }} }}"
+LIST = f"{{ exports(first: 100) {{ totalCount edges {{ node {{ {FIELDS} }} }} }} }}"
+SUBMIT = "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { errors { code } } }"
+COMPLAINT_HEADERS = [
+    "标题", "类别", "状态", "来源", "网格", "地址", "反映人", "反映人电话", "提交时间", "受理期限", "办结期限",
+    "办结时间", "处理人", "处理人电话", "办理结果", "评分",
+]  # fmt: skip
+
+
+class Complaints:
+    """Five complaints of one resident of A1-G1 (东风社区), all carrying a word no other test uses."""
+
+    def __init__(self, api: Api, tag: str, phone: str, category: str) -> None:
+        self.api = api
+        self.tag = tag
+        self.phone = phone
+        self.category = category
+
+    def request(self, file_format: str = "CSV", **extra: Any) -> dict[str, Any]:
+        return {"list": "COMPLAINTS", "format": file_format, "complaints": {"search": self.tag}, **extra}
+
+
+@pytest.fixture(scope="module")
+async def filed(api: Api, alpha: TenantHandle) -> Complaints:
+    phone = fresh_phone()
+    registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="王小明", phone=phone)
+    assert registered["errors"] == []
+    categories = await api.data("{ complaintCategories(first: 10) { edges { node { id } } } }", tenant="alpha")
+    category = categories["complaintCategories"]["edges"][0]["node"]["id"]
+    tag = f"导出{uuid.uuid4().hex[:8]}"
+    token = await api.token("alpha", phone)
+    for i in range(5):
+        draft = {"title": f"{tag} 楼道灯坏了 {i}", "content": "晚上看不见台阶。", "categoryId": category}
+        body = await api.data(SUBMIT, {"input": {"complaint": draft}}, token=token)
+        assert body["submitComplaint"]["errors"] == []
+    return Complaints(api, tag, phone, category)
+
+
+@pytest.fixture
+def runner(app: Starlette) -> ExportRunner:
+    return ExportRunner(app.state.services, poll_seconds=3600)
+
+
+async def ask(api: Api, phone: str, input: dict[str, Any], tenant: str = "alpha") -> dict[str, Any]:
+    data = await api.data(REQUEST, {"input": input}, token=await api.token(tenant, phone))
+    return data["requestExport"]
+
+
+async def node(api: Api, phone: str, export_id: str, tenant: str = "alpha") -> dict[str, Any] | None:
+    return (await api.data(NODE, {"id": export_id}, token=await api.token(tenant, phone)))["node"]
+
+
+async def made(api: Api, runner: ExportRunner, phone: str, input: dict[str, Any]) -> dict[str, Any]:
+    asked = await ask(api, phone, input)
+    assert asked["errors"] == [], asked
+    await runner.run_once()
+    done = await node(api, phone, asked["export"]["id"])
+    assert done is not None and done["status"] == "READY", done
+    return done
+
+
+async def download(api: Api, url: str) -> tuple[bytes, str]:
+    response = await api.client.get(url)
+    assert response.status_code == 200, response.text
+    disposition = response.headers["content-disposition"]
+    name = unquote(disposition.split("filename*=utf-8''")[1]) if "filename*=" in disposition else disposition
+    return response.content, name
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    assert content.startswith("\ufeff".encode())  # Excel reads Chinese only with the BOM
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def xlsx_rows(content: bytes) -> tuple[str, list[list[Any]]]:
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    sheet = book.worksheets[0]
+    return sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+async def test_a_csv_export_has_chinese_headers_the_filtered_rows_and_masked_people(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    asked = await ask(api, TENANT_ADMIN, filed.request())
+    assert asked["errors"] == []
+    queued = asked["export"]
+    assert queued["status"] == "QUEUED" and queued["rowsDone"] == 0 and queued["rowsTotal"] == 5
+    assert queued["downloadUrl"] is None and not queued["wholePersonalData"]
+    await runner.run_once()
+    done = await node(api, TENANT_ADMIN, queued["id"])
+    assert done is not None and done["status"] == "READY" and done["rowsDone"] == 5
+    content, name = await download(api, done["downloadUrl"])
+    assert name == done["fileName"] and name.startswith("诉求-已脱敏-") and name.endswith(".csv")
+    header, *rows = csv_rows(content)
+    assert header == COMPLAINT_HEADERS and header[:3] == ["标题", "类别", "状态"]
+    assert sorted(r[0] for r in rows) == [f"{filed.tag} 楼道灯坏了 {i}" for i in range(5)]
+    person = {header[i]: rows[0][i] for i in range(len(header))}
+    assert person["状态"] == "待受理" and person["网格"] == "东风一网格"
+    assert person["反映人"] == "王*明" and person["反映人电话"] == f"{filed.phone[:3]}****{filed.phone[-4:]}"
+    assert filed.phone not in content.decode("utf-8-sig")
+
+
+async def test_an_xlsx_export_asked_whole_shows_people_whole_to_admins_over_them(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    for admin in (TENANT_ADMIN, COMMUNITY_ADMIN):
+        done = await made(api, runner, admin, filed.request("XLSX", wholePersonalData=True))
+        content, name = await download(api, done["downloadUrl"])
+        assert name.startswith("诉求-含完整个人信息-") and name.endswith(".xlsx")
+        title, (header, *rows) = xlsx_rows(content)
+        assert title == "诉求（含完整个人信息）" and header == COMPLAINT_HEADERS
+        assert len(rows) == 5 and {r[header.index("反映人")] for r in rows} == {"王小明"}
+        assert {r[header.index("反映人电话")] for r in rows} == {filed.phone}
+
+
+async def test_a_community_admin_exports_their_communitys_rows_only(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    done = await made(api, runner, OTHER_COMMUNITY_ADMIN, filed.request(wholePersonalData=True))
+    assert done["rowsTotal"] == 0 and done["rowsDone"] == 0
+    content, _ = await download(api, done["downloadUrl"])
+    assert csv_rows(content) == [COMPLAINT_HEADERS]
+
+
+async def test_every_export_is_recorded_for_the_tenant_admin_and_only_their_own_for_others(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    mine = await made(api, runner, COMMUNITY_ADMIN, filed.request(wholePersonalData=True))
+    theirs = await made(api, runner, TENANT_ADMIN, filed.request())
+    records = (await api.data(LIST, token=await api.token("alpha", TENANT_ADMIN)))["exports"]["edges"]
+    record = next(e["node"] for e in records if e["node"]["id"] == mine["id"])
+    assert record["requestedByName"] == "社区管理员甲" and record["wholePersonalData"] is True
+    assert record["rowsDone"] == 5 and f'"search": "{filed.tag}"' in record["filter"]
+    assert record["subject"] == "COMPLAINTS" and record["format"] == "CSV"
+    assert record["downloadUrl"] is None  # the record is not the file: only its requester fetches it
+    own = (await api.data(LIST, token=await api.token("alpha", COMMUNITY_ADMIN)))["exports"]["edges"]
+    ids = {e["node"]["id"] for e in own}
+    assert mine["id"] in ids and theirs["id"] not in ids
+    assert {e["node"]["requestedByName"] for e in own} == {"社区管理员甲"}
+
+
+async def test_text_that_a_spreadsheet_would_run_as_a_formula_stays_text(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    token = await api.token("alpha", filed.phone)
+    marker = uuid.uuid4().hex[:8]  # not the fixture's tag: its five complaints stay five
+    formula = f'=HYPERLINK("http://x.cn/{marker}","点我")'
+    draft = {"title": formula, "content": "看起来像公式的标题。", "categoryId": filed.category}
+    assert (await api.data(SUBMIT, {"input": {"complaint": draft}}, token=token))["submitComplaint"]["errors"] == []
+    only = {"list": "COMPLAINTS", "complaints": {"search": marker}}
+    as_csv = await made(api, runner, TENANT_ADMIN, {**only, "format": "CSV"})
+    _, row = csv_rows((await download(api, as_csv["downloadUrl"]))[0])
+    assert row[0] == "'" + formula
+    as_xlsx = await made(api, runner, TENANT_ADMIN, {**only, "format": "XLSX"})
+    book = openpyxl.load_workbook(io.BytesIO((await download(api, as_xlsx["downloadUrl"]))[0]))
+    cell = book.worksheets[0]["A2"]
+    assert cell.value == formula and cell.data_type == "s"
+
+
+async def test_the_list_of_exports_costs_the_same_statements_whatever_its_length(
+    api: Api, filed: Complaints, runner: ExportRunner
+) -> None:
+    token = await api.token("alpha", TENANT_ADMIN)
+    for _ in range(3):
+        assert (await ask(api, TENANT_ADMIN, filed.request()))["errors"] == []
+    page = f"query($first: Int!) {{ exports(first: $first) {{ edges {{ node {{ {FIELDS} }} }} }} }}"
+    one = await api.statements(page, {"first": 1}, token=token)
+    assert await api.statements(page, {"first": 3}, token=token) == one
+    await runner.run_once()
+
+
+@pytest.mark.parametrize("phone", [WORKER_1, STAFF, "resident"])
+async def test_other_roles_may_not_export(api: Api, filed: Complaints, phone: str) -> None:
+    caller = filed.phone if phone == "resident" else phone
+    asked = await ask(api, caller, filed.request())
+    assert asked["export"] is None and [e["code"] for e in asked["errors"]] == ["FORBIDDEN"]
+    listed = await api.run(LIST, token=await api.token("alpha", caller))
+    assert listed["data"] is None and listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    report = await api.data(REPORT, {"input": {"month": "2026-01"}}, token=await api.token("alpha", COMMUNITY_ADMIN))
+    assert [e["code"] for e in report["requestMonthlyReport"]["errors"]] == ["FORBIDDEN"]
+
+
+@pytest.mark.parametrize(
+    ("input", "field", "code"),
+    [
+        ({"list": "MONTHLY_REPORT", "format": "PDF"}, "list", "INVALID"),
+        ({"list": "COMPLAINTS", "format": "PDF"}, "format", "INVALID"),
+        ({"list": "COMPLAINTS", "format": "CSV", "roomBookings": {}}, "roomBookings", "INVALID"),
+        (
+            {"list": "COMPLAINTS", "format": "CSV", "complaints": {"communityId": "bm90LWFuLWlk"}},
+            "complaints.communityId",
+            "INVALID_ID",
+        ),
+        ({"list": "COMPLAINTS", "format": "CSV", "complaints": {"search": "长" * 51}}, "complaints.search", "INVALID"),
+        (
+            {"list": "VOLUNTEERS", "format": "XLSX", "volunteers": {"communityId": "bm90LWFuLWlk"}},
+            "volunteers.communityId",
+            "INVALID_ID",
+        ),
+    ],
+)
+async def test_bad_input_is_named_field_by_field_and_nothing_is_queued(
+    api: Api, input: dict[str, Any], field: str, code: str
+) -> None:
+    token = await api.token("alpha", TENANT_ADMIN)
+    before = (await api.data(LIST, token=token))["exports"]["totalCount"]
+    asked = await ask(api, TENANT_ADMIN, input)
+    assert asked["export"] is None and [(e["field"], e["code"]) for e in asked["errors"]] == [(field, code)]
+    assert all(re.search(r"[\u4e00-\u9fff]", e["message"]) for e in asked["errors"])
+    assert (await api.data(LIST, token=token))["exports"]["totalCount"] == before
+
+
+async def test_a_link_works_only_as_signed_for_its_tenant_and_until_it_expires(
+    api: Api, filed: Complaints, runner: ExportRunner, clock: Clock, beta: TenantHandle
+) -> None:
+    done = await made(api, runner, TENANT_ADMIN, filed.request())
+    url = urlsplit(done["downloadUrl"])
+    _, _, tenant_id, export_id = url.path.split("/")
+    expires = int(re.findall(r"expires=(\d+)", url.query)[0])
+    longer = url.query.replace(f"expires={expires}", f"expires={expires + 3600}")
+    assert await node(api, TENANT_ADMIN, done["id"], tenant="beta") is None  # beta's admin: no such export
+    forged = [
+        f"/exports/{beta.id}/{export_id}?{url.query}",  # the same signature under another tenant
+        f"/exports/{tenant_id}/{uuid.uuid4()}?{url.query}",  # another export
+        f"{url.path}?{url.query[:-4]}0000",  # a signature changed
+        f"{url.path}?{longer}",  # valid for longer than signed
+        f"{url.path}",
+        f"/exports/{tenant_id}/not-an-id?{url.query}",
+    ]
+    for path in forged:
+        response = await api.client.get(path)
+        assert response.status_code == 404 and response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert "export" not in response.text.lower()
+    assert (await api.client.get(f"{url.path}?{url.query}")).status_code == 200
+    with clock.later(timedelta(hours=25)):
+        assert (await api.client.get(f"{url.path}?{url.query}")).status_code == 404
+        await runner.run_once()  # deletes the file; the record stays
+        expired = await node(api, TENANT_ADMIN, done["id"])
+    assert expired is not None and expired["status"] == "EXPIRED" and expired["downloadUrl"] is None
+    assert expired["rowsDone"] == 5
+    assert (await api.client.get(f"{url.path}?{url.query}")).status_code == 404
+
+
+async def test_a_job_reports_its_progress_page_by_page(api: Api, app: Starlette, filed: Complaints) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def look(export_id: uuid.UUID) -> None:
+        found = await node(api, TENANT_ADMIN, gid("Export", export_id))
+        assert found is not None
+        seen.append(found)
+
+    runner = ExportRunner(app.state.services, poll_seconds=3600, page_size=2, after_page=look)
+    asked = await ask(api, TENANT_ADMIN, filed.request("XLSX"))
+    await runner.run_once()
+    assert [(s["status"], s["rowsDone"], s["rowsTotal"]) for s in seen] == [
+        ("RUNNING", 2, 5),
+        ("RUNNING", 4, 5),
+        ("RUNNING", 5, 5),
+    ]
+    done = await node(api, TENANT_ADMIN, asked["export"]["id"])
+    assert done is not None and done["status"] == "READY" and done["rowsDone"] == 5
+    _, (_, *rows) = xlsx_rows((await download(api, done["downloadUrl"]))[0])
+    assert len(rows) == 5
+
+
+class Crash(BaseException):
+    """The process dying mid-export: nothing of the runner gets to record it."""
+
+
+async def test_an_export_whose_process_died_is_made_again_after_its_lease(
+    api: Api, app: Starlette, filed: Complaints, clock: Clock
+) -> None:
+    async def die(_: uuid.UUID) -> None:
+        raise Crash
+
+    fresh = ExportRunner(app.state.services, poll_seconds=3600)
+    await fresh.run_once()  # nothing else waiting: the crash hits this export
+    asked = await ask(api, TENANT_ADMIN, filed.request())
+    with pytest.raises(Crash):
+        await ExportRunner(app.state.services, poll_seconds=3600, page_size=2, after_page=die).run_once()
+    stuck = await node(api, TENANT_ADMIN, asked["export"]["id"])
+    assert stuck is not None and (stuck["status"], stuck["rowsDone"]) == ("RUNNING", 2)
+    await fresh.run_once()  # still within its lease: another process may be making it
+    assert (await node(api, TENANT_ADMIN, asked["export"]["id"]) or {})["status"] == "RUNNING"
+    with clock.later(LEASE + timedelta(minutes=1)):
+        await fresh.run_once()
+    done = await node(api, TENANT_ADMIN, asked["export"]["id"])
+    assert done is not None and (done["status"], done["rowsDone"]) == ("READY", 5)
+    header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+    assert header == COMPLAINT_HEADERS and len(rows) == 5
+
+
+@pytest.fixture
+async def serving(app: Starlette) -> AsyncIterator[ExportRunner]:
+    runner = ExportRunner(app.state.services, poll_seconds=3600)
+    task = asyncio.create_task(runner.run())
+    yield runner
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_the_runner_in_the_server_makes_a_queued_export_when_woken(
+    api: Api, filed: Complaints, serving: ExportRunner
+) -> None:
+    before = serving.made
+    asked = await ask(api, TENANT_ADMIN, filed.request())
+    serving.wake()
+    await serving.wait_for_made(before + 1)
+    done = await node(api, TENANT_ADMIN, asked["export"]["id"])
+    assert done is not None and done["status"] == "READY"
+
+
+async def test_the_monthly_report_is_queued_made_as_pdf_and_fetched(
+    api: Api, filed: Complaints, runner: ExportRunner, clock: Clock
+) -> None:
+    month = clock.now().strftime("%Y-%m")
+    token = await api.token("alpha", TENANT_ADMIN)
+    asked = (await api.data(REPORT, {"input": {"month": month}}, token=token))["requestMonthlyReport"]
+    assert asked["errors"] == [] and asked["export"]["subject"] == "MONTHLY_REPORT"
+    assert asked["export"]["format"] == "PDF" and asked["export"]["rowsTotal"] is None
+    await runner.run_once()
+    done = await node(api, TENANT_ADMIN, asked["export"]["id"])
+    assert done is not None and done["status"] == "READY", done
+    content, name = await download(api, done["downloadUrl"])
+    assert name == f"月报-{month}.pdf"
+    assert content.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", content)) >= 2
+
+
+@pytest.mark.parametrize(("month", "field"), [("2026-13", "month"), ("11/2026", "month"), ("2999-01", "month")])
+async def test_a_report_month_must_be_a_past_or_present_month(api: Api, month: str, field: str) -> None:
+    token = await api.token("alpha", TENANT_ADMIN)
+    asked = (await api.data(REPORT, {"input": {"month": month}}, token=token))["requestMonthlyReport"]
+    assert asked["export"] is None and [(e["field"], e["code"]) for e in asked["errors"]] == [(field, "INVALID")]
+
+
+@pytest.mark.parametrize(
+    ("subject", "first_headers"),
+    [
+        ("BOOKINGS", ["场地", "用途", "人数"]),
+        ("APPOINTMENTS", ["事项", "说明", "状态"]),
+        ("VOLUNTEERS", ["姓名", "电话", "状态"]),
+        ("PEOPLE", ["姓名", "与户主关系", "身份证号"]),
+    ],
+)
+async def test_each_admin_list_exports_with_its_chinese_headers(
+    api: Api, runner: ExportRunner, subject: str, first_headers: list[str]
+) -> None:
+    done = await made(api, runner, TENANT_ADMIN, {"list": subject, "format": "XLSX"})
+    title, (header, *rows) = xlsx_rows((await download(api, done["downloadUrl"]))[0])
+    assert header[:3] == first_headers and title.endswith("（已脱敏）")
+    assert len(rows) == done["rowsDone"]
+
+
+async def test_population_records_export_masked_or_whole_and_never_by_id_number(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    number, phone = id_number("19800101"), fresh_phone()
+    registered = await register_household(
+        api, alpha, member("李秀兰", idNumber=number, phone=phone, birthDate="1980-01-01")
+    )
+    assert registered["errors"] == []
+    people = {"buildingId": gid("Building", alpha.buildings["A1-G1-B1"])}
+    masked = await made(api, runner, TENANT_ADMIN, {"list": "PEOPLE", "format": "CSV", "people": people})
+    content, name = await download(api, masked["downloadUrl"])
+    assert name.startswith("人口信息-已脱敏-")
+    header, *rows = csv_rows(content)
+    assert header == ["姓名", "与户主关系", "身份证号", "电话", "出生年份", "居住类型", "迁入时间", "迁出时间"]
+    mine = [r for r in rows if r[2] == f"{number[:3]}{'*' * 11}{number[-4:]}"]
+    assert len(mine) == 1 and mine[0][:6] == [
+        "李*兰",
+        "户主",
+        mine[0][2],
+        f"{phone[:3]}****{phone[-4:]}",
+        "1980",
+        "户籍",
+    ]
+    assert number not in content.decode("utf-8-sig") and phone not in content.decode("utf-8-sig")
+    whole = await made(
+        api, runner, TENANT_ADMIN, {"list": "PEOPLE", "format": "XLSX", "people": people, "wholePersonalData": True}
+    )
+    _, (_, *cells) = xlsx_rows((await download(api, whole["downloadUrl"]))[0])
+    assert [r[:4] for r in cells if r[2] == number] == [["李秀兰", "户主", number, phone]]
+    elsewhere = await made(
+        api,
+        runner,
+        OTHER_COMMUNITY_ADMIN,
+        {"list": "PEOPLE", "format": "CSV", "people": people, "wholePersonalData": True},
+    )
+    assert elsewhere["rowsDone"] == 0  # 东风社区's building: not the 西湖社区 admin's people
+    by_number = await ask(api, TENANT_ADMIN, {"list": "PEOPLE", "format": "CSV", "people": {"idNumber": number}})
+    assert by_number["export"] is None
+    assert [(e["field"], e["code"]) for e in by_number["errors"]] == [("people.idNumber", "INVALID")]
