@@ -85,3 +85,62 @@ async def test_notifications_keep_their_complaint_across_0009_both_ways(scratch,
     await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
     assert await column("SELECT subject_type, subject_id FROM notifications") == subjects
     await engine.dispose()
+
+
+async def test_terms_that_already_overlap_leave_the_first_appointed_standing_across_0020(
+    scratch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Before 0020 two admins appointing at once could make two overlapping terms; the upgrade
+    keeps the first and dismisses the other (PostgreSQL, where the constraint comes); SQLite,
+    which never made such terms (its writers wait in line), keeps both as they are."""
+    import httpx
+    from sqlalchemy import text
+
+    from server.app import create_app
+    from tests.conftest import ALPHA, COMMUNITY_ADMIN, WORKER_1, _handle, settings_for
+    from tests.support import TEXTS, Api, gid
+
+    role = APP_ROLE if scratch.backend == "postgresql" else None
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, "0019", app_role=role)
+    app = create_app(settings_for(scratch.app_url, upload_dir=tmp_path), phone_code_sender=TEXTS)
+    alpha = await _handle(app, ALPHA)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        api = Api(client)
+        resident = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["resident"]["id"]
+        verify = "mutation($id: ID!) { verifyResident(input: {residentId: $id}) { errors { code } } }"
+        assert (await api.data(verify, {"id": resident}, token=await api.token("alpha", WORKER_1)))["verifyResident"][
+            "errors"
+        ] == []
+        appoint = (
+            "mutation($input: AppointBuildingLeaderInput!) { appointBuildingLeader(input: $input) { errors { code } } }"
+        )
+        term = {"residentId": resident, "buildingId": gid("Building", alpha.buildings["A1-G1-B1"])}
+        term |= {"startsOn": "2027-01-01", "endsOn": "2027-12-31"}
+        appointed = await api.data(appoint, {"input": term}, token=await api.token("alpha", COMMUNITY_ADMIN))
+        assert appointed["appointBuildingLeader"]["errors"] == []
+    await app.state.engine.dispose()
+    engine = create_engine(scratch.owner_url)
+
+    async def run(statement: str) -> list[tuple[object, ...]]:
+        async with engine.begin() as connection:
+            if scratch.backend == "postgresql":  # row-level security binds the owner too
+                await connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(alpha.id)})
+            result = await connection.execute(text(statement))
+            return [tuple(row) for row in result.all()] if result.returns_rows else []
+
+    # The race's second term: a copy of the first, appointed a moment later.
+    columns = "tenant_id, user_id, building_id, community_id, starts_on, ends_on, appointed_by_id"
+    await run(
+        f"INSERT INTO building_leaders (id, {columns}, appointed_at) "
+        f"SELECT '00000000-0000-4000-8000-000000000001', {columns}, appointed_at + interval '1 second' "
+        "FROM building_leaders"
+        if scratch.backend == "postgresql"
+        else f"INSERT INTO building_leaders (id, {columns}, appointed_at) "
+        f"SELECT '00000000000040008000000000000001', {columns}, appointed_at FROM building_leaders"
+    )
+    await engine.dispose()
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
+    engine = create_engine(scratch.owner_url)
+    standing = await run("SELECT dismissed_at IS NULL FROM building_leaders ORDER BY appointed_at, id")
+    await engine.dispose()
+    assert standing == ([(True,), (False,)] if scratch.backend == "postgresql" else [(True,), (True,)])
