@@ -134,7 +134,8 @@ async def throttled_check(
     Two throttles: per phone and client address, a few checks and then a lock, so that one
     stranger cannot guess on, nor lock the resident out of their own phone; per phone across all
     addresses, a longer count that slows every check down and, far above what one stranger can
-    reach, locks the phone for everyone for a while (a reset by SMS code still works). Counts
+    reach, locks the phone for everyone for a while (a reset by SMS code still works, and for a
+    platform admin `wanjia platform create-admin` again). Counts
     are taken before the check, so a burst of concurrent attempts gets no more checks than the
     limit. The counts are the street office's, or the platform's in a unit of work of no street
     office (platform admins).
@@ -204,10 +205,16 @@ async def reset_password(ctx: RequestContext, phone: str, phone_code: str, new_p
         raise fail(ErrorCode.NO_ACCOUNT, "该手机号尚未注册。", "phone")
     if not user.is_active:
         raise fail(ErrorCode.ACCOUNT_DISABLED, ACCOUNT_DISABLED)
-    await throttles.forget(
-        ctx, throttles.key_of(ctx, "login-phone", number), throttles.key_of(ctx, "login", number, client)
-    )
+    await lift_lock(ctx, number, client)
     return await _new_password(ctx, user, new_password)
+
+
+async def lift_lock(ctx: RequestContext, phone: str, client: str | None = None) -> None:
+    """Forgets the failed sign-ins of this phone (everywhere, and from `client` if named)."""
+    keys = [throttles.key_of(ctx, "login-phone", phone)]
+    if client is not None:
+        keys.append(throttles.key_of(ctx, "login", phone, client))
+    await throttles.forget(ctx, *keys)
 
 
 async def _new_password(ctx: RequestContext, user: User, password: str) -> Tokens:

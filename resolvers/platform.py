@@ -19,7 +19,7 @@ from models.errors import ErrorCode
 from models.people import Role, normalise_phone
 from models.platform import NO_TENANT, PlatformAdmin
 from models.throttles import PlatformThrottle
-from resolvers.auth import throttled_check
+from resolvers.auth import lift_lock, throttled_check
 from resolvers.errors import DomainError, InputCheck, fail
 from tenants.context import RequestContext
 from tenants.tokens import Viewer, issue_access_token
@@ -94,7 +94,7 @@ async def login(ctx: RequestContext, phone: str, password: str, *, client: str) 
 
 async def create_admin(ctx: RequestContext, phone: str, name: str, password: str) -> str:
     """`wanjia platform create-admin`: a new platform admin, or the same phone's password and name
-    replaced."""
+    replaced and its sign-in lock-out lifted."""
     check = InputCheck()
     normalised = normalise_phone(phone)
     check.require(normalised is not None, "phone", "请填写正确的手机号。")
@@ -102,7 +102,8 @@ async def create_admin(ctx: RequestContext, phone: str, name: str, password: str
     check.text(name, "name", "姓名", max_length=50)
     check.done()
     assert normalised is not None
-    async with platform_session(ctx, writes=True) as session:
+    async with platform_work(ctx, writes=True) as work:
+        session = work_session(work)
         admin = await session.scalar(select(PlatformAdmin).where(PlatformAdmin.phone == normalised))
         if admin is None:
             admin = PlatformAdmin(phone=normalised, name=name, password_hash="")
@@ -111,6 +112,8 @@ async def create_admin(ctx: RequestContext, phone: str, name: str, password: str
             admin.session_version += 1
         admin.name = name
         admin.password_hash = await ctx.passwords.hash(password)
+        # Whoever kept failing to sign in as them no longer keeps them out.
+        await lift_lock(work, normalised)
         await session.flush()
     return normalised
 

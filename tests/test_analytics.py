@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -18,9 +19,11 @@ from models.analytics import WorkOrderDayRollup, WorkOrderMonthRollup
 from models.settings import Settings
 from resolvers import rollups
 from resolvers.analytics import monthly_report
+from server.app import create_app
 from server.jobs import run_jobs, sweep_tenant
 from tenants.context import unit_of_work
-from tests.conftest import _handle
+from tests.conftest import _handle, settings_for
+from tests.provision import ProvisionedDatabase
 from tests.support import PASSWORD, Api, Clock, TenantHandle, fresh_phone, gid
 
 T = TypeVar("T")
@@ -639,6 +642,28 @@ async def test_a_platform_admin_is_locked_out_after_failed_sign_ins_like_everyon
     with office.clock.at(after_the_lock):
         assert (await run_jobs(app.state.services)).platform_rows_expired >= 1
         assert (await sign_in("Platform@2026"))["accessToken"]
+
+
+async def test_create_admin_lifts_the_lock_others_put_on_a_platform_admins_phone(
+    database: ProvisionedDatabase, clock: Clock, wanjia: Any
+) -> None:
+    # A phone locked for everyone after two failures, before any one address is.
+    strict = settings_for(database.app_url, login_account_max_failures=2, login_max_failures=100)
+    app = create_app(strict, clock=clock.now)
+    phone, account = "13600000004", ["platform", "create-admin", "--phone", "13600000004", "--name", "平台管理员"]
+    assert (await wanjia(*account, "--password", "Platform@2026")).exit_code == 0
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        api = Api(client)
+
+        async def sign_in(password: str) -> Any:
+            return (await api.data(PLATFORM_LOGIN, {"input": {"phone": phone, "password": password}}))["platformLogin"]
+
+        for _ in range(3):
+            await sign_in("wrong-password")
+        assert (await sign_in("Platform@2026"))["errors"][0]["code"] == "ACCOUNT_LOCKED"
+        assert (await wanjia(*account, "--password", "Replaced@2026")).exit_code == 0
+        assert (await sign_in("Replaced@2026"))["accessToken"]
+    await app.state.engine.dispose()
 
 
 async def test_each_grid_worker_with_the_complaints_of_their_grid(office: Office) -> None:
