@@ -166,6 +166,13 @@ async def test_a_work_order_goes_to_the_department_and_back(story: Story, justic
     assert (
         dispatched["complaint"]["status"] == "DISPATCHED" and dispatched["complaint"]["department"]["name"] == "司法所"
     )
+    # The department works on it with the resident's phone masked: only the grid worker calls back.
+    seen = await story.api.data(
+        "query($id: ID!) { node(id: $id) { ... on Complaint { resident { phone } } } }",
+        {"id": complaint_id},
+        token=staff,
+    )
+    assert seen["node"]["resident"]["phone"] == f"{story.phone[:3]}****{story.phone[-4:]}"
     early = await story.act(staff, "resolveComplaint", complaint_id, "ResolveComplaintInput", reply="已调解")
     assert early["errors"][0]["code"] == "INVALID_TRANSITION"
     returned = await story.act(
