@@ -43,7 +43,7 @@ class FullView:
 
 class AuditedValue(str):
     """A whole value that is logged only if the response carries it: the schema notes its view
-    when the field holding it resolves (schema.extensions.AuditFullViews), so an object built
+    when it finds it in the response (schema.extensions.note_full_views), so an object built
     with a phone nobody selected logs nothing."""
 
     view: FullView
