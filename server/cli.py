@@ -188,7 +188,7 @@ def migrate(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (one per core scales the throughput)."),
 ) -> None:
     """Serve the GraphQL API (and GraphiQL outside production) with uvicorn."""
     settings = _settings()
