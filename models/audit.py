@@ -1,7 +1,7 @@
 """The audit log of full views: every time a whole phone or ID number is shown to someone other
 than the person it belongs to, who saw whose, which field, when.
 
-Views are collected as the fields carrying them resolve and written at its end in one INSERT
+Views are collected from the response that carries them and written at its end in one INSERT
 (`full_view_rows`), so a page of a hundred people costs one statement, not a hundred. The log is
 append-only: nothing in the application updates or deletes it.
 """

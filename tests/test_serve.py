@@ -22,6 +22,7 @@ def test_serve_runs_the_served_app_with_the_workers_asked_for(
     [(args, kwargs)] = calls
     assert args == ("server.app:create_served_app",)
     assert kwargs["factory"] is True and kwargs["port"] == 8123 and kwargs["workers"] == workers
+    assert kwargs["timeout_worker_healthcheck"] == cli.WORKER_START_SECONDS > 5, "time to import the app"
 
 
 @pytest.mark.parametrize("workers", ["0", "two"])
