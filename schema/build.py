@@ -63,8 +63,9 @@ from schema import (
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
+from schema.direct import answer_directly
 from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
-from schema.ids import answer_node_ids_directly, mend_malformed_ids, resolve_node
+from schema.ids import mend_malformed_ids, resolve_node
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 logger = logging.getLogger("wanjia.errors")
@@ -240,8 +241,8 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         scalar_overrides=scalars.OVERRIDES,
     )
     schema.production = protections.production
+    answer_directly(schema)
     mend_malformed_ids(schema)
-    answer_node_ids_directly(schema)
     return schema
 
 

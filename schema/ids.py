@@ -20,14 +20,13 @@ from graphql import (
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLSchema,
     default_field_resolver,
 )
 from strawberry import Schema, relay
 from strawberry.types.base import StrawberryObjectDefinition
 
 from schema.common import Info
+from schema.direct import object_types
 
 # No GraphQL type has an empty name, so no use case accepts an id of this type.
 NO_TYPE = ""
@@ -84,12 +83,6 @@ def holds_ids(input_type: GraphQLInputType, seen: frozenset[str] = frozenset()) 
     return input_type is GraphQLID
 
 
-def object_types(schema: Schema) -> list[GraphQLObjectType]:
-    """The object types graphql-core runs (strawberry's own schema is built from them)."""
-    built: GraphQLSchema = schema._schema
-    return [t for t in built.type_map.values() if isinstance(t, GraphQLObjectType) and not t.name.startswith("__")]
-
-
 def mend_malformed_ids(schema: Schema) -> None:
     """Puts the rewriting in front of the resolver of each field that takes ids, and of no
     other: as a schema-wide hook it ran on every field of every response (a sixth of the time
@@ -109,28 +102,3 @@ def _mending(resolve: Callable[..., Any], ids: dict[str, GraphQLInputType]) -> C
         return resolve(root, info, **kwargs)
 
     return mended
-
-
-def answer_node_ids_directly(schema: Schema) -> None:
-    """A node's `id` from its id attribute and its type's name, as strawberry's `Node.id`
-    answers it, without that resolver's way through strawberry's argument conversion and field
-    extensions: on a page of nodes, that way was a seventh of the time of the whole request.
-    Only where the type keeps strawberry's own `resolve_id` and `resolve_typename`."""
-    for named in object_types(schema):
-        definition = schema.get_type_by_name(named.name)
-        origin = definition.origin if isinstance(definition, StrawberryObjectDefinition) else None
-        if (
-            isinstance(origin, type)
-            and issubclass(origin, relay.Node)
-            and "id" in named.fields
-            and origin.resolve_id.__func__ is relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
-            and origin.resolve_typename.__func__ is relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
-        ):
-            named.fields["id"].resolve = _global_id(named.name, origin.resolve_id_attr())
-
-
-def _global_id(type_name: str, attribute: str) -> Callable[[Any, Any], str]:
-    def resolve(root: Any, _: Any) -> str:
-        return relay.to_base64(type_name, str(getattr(root, attribute)))
-
-    return resolve
