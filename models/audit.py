@@ -1,7 +1,7 @@
 """The audit log of full views: every time a whole phone or ID number is shown to someone other
 than the person it belongs to, who saw whose, which field, when.
 
-Views are collected as the fields carrying them resolve and written at its end in one INSERT
+Views are collected from the response that carries them and written at its end in one INSERT
 (`full_view_rows`), so a page of a hundred people costs one statement, not a hundred. The log is
 append-only: nothing in the application updates or deletes it.
 """
@@ -43,7 +43,7 @@ class FullView:
 
 class AuditedValue(str):
     """A whole value that is logged only if the response carries it: the schema notes its view
-    when the field holding it resolves (schema.extensions.AuditFullViews), so an object built
+    when it finds it in the response (schema.extensions.note_full_views), so an object built
     with a phone nobody selected logs nothing."""
 
     view: FullView

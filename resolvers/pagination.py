@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import Select, func, select, tuple_, union
 from sqlalchemy.orm import InstrumentedAttribute
@@ -66,10 +66,32 @@ def once(count: Counter) -> Counter:
     return memo
 
 
+class Cursors(Sequence[str]):
+    """The cursors of a page's rows, each encoded only when read: a client asks for a few
+    (pageInfo's end cursor) or none, and encoding every row's cost a tenth of a large nested
+    page such as the organisation tree's."""
+
+    def __init__(self, rows: Sequence[AnyRow], width: int) -> None:
+        self._rows = rows
+        self._width = width
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [encode_cursor(row[-self._width :]) for row in self._rows[index]]
+        return encode_cursor(self._rows[index][-self._width :])
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     rows: list[T]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next_page: bool
     has_previous_page: bool
     # The whole list's size, counted only if a client asks (totalCount): no statement otherwise.
@@ -144,7 +166,7 @@ def _page(selection: Selection[T], rows: list[AnyRow], page: PageRequest, width:
     visible = rows[: page.first]
     return Page(
         rows=[selection.typed(row) for row in visible],
-        cursors=[encode_cursor(row[-width:]) for row in visible],
+        cursors=Cursors(visible, width),
         has_next_page=len(rows) > page.first,
         has_previous_page=page.after is not None,
         total=total,

@@ -64,8 +64,9 @@ from schema import (
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
-from schema.extensions import AuditFullViews, PresentErrors, UnitOfWork, is_expected, present
-from schema.ids import MalformedIds, resolve_node
+from schema.direct import answer_directly
+from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
+from schema.ids import mend_malformed_ids, resolve_node
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 logger = logging.getLogger("wanjia.errors")
@@ -231,8 +232,6 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=512),
         lambda: CostLimit(limit=protections.max_cost, paging=paging),
         UnitOfWork,
-        AuditFullViews,
-        MalformedIds,
         lambda: PresentErrors(production=protections.production),
     ]
     query, mutation = _root_types()
@@ -245,6 +244,8 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         scalar_overrides=scalars.OVERRIDES,
     )
     schema.production = protections.production
+    answer_directly(schema)
+    mend_malformed_ids(schema)
     return schema
 
 

@@ -107,11 +107,41 @@ def page_request(info: Info, first: int | None, after: str | None) -> PageReques
 TOTAL_COUNT_COST = cost(weight=10)
 
 
+# Relay's PageInfo and Edge (the same names, fields and descriptions), with each cursor encoded
+# only if the client selects it (resolvers.pagination.Cursors): most select none.
+@strawberry.type(description="Information to aid in pagination.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="When paginating forwards, are there more items?")
+    has_previous_page: bool = strawberry.field(description="When paginating backwards, are there more items?")
+    cursors: strawberry.Private[Sequence[str]]
+
+    @strawberry.field(description="When paginating backwards, the cursor to continue.")
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @strawberry.field(description="When paginating forwards, the cursor to continue.")
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+def _edge_cursor(root: Edge[Any]) -> str:
+    return root.cursors[root.index]
+
+
+@strawberry.type(description="An edge in a connection.")
+class Edge(Generic[NodeType]):
+    cursor: str = strawberry.field(resolver=_edge_cursor, description="A cursor for use in pagination")
+    node: NodeType = strawberry.field(description="The item at the end of the edge")
+    cursors: strawberry.Private[Sequence[str]]
+    index: strawberry.Private[int]
+
+
 # Lists of items without ids (timeline events, rankings) page the same way: strawberry serves
 # them, though its typing binds a connection's items to Node.
 @strawberry.type(description="A page of a list, cursors to page on, and the size of the whole list.")
 class Connection(relay.Connection[NodeType]):  # type: ignore[type-var]
-    edges: list[relay.Edge[NodeType]] = strawberry.field(  # type: ignore[type-var]
+    page_info: PageInfo = strawberry.field(description="Pagination data for this connection")  # type: ignore[assignment]
+    edges: list[Edge[NodeType]] = strawberry.field(  # type: ignore[assignment]
         description="Contains the nodes in this connection"
     )
     total: strawberry.Private[Counter]
@@ -132,18 +162,10 @@ class Connection(relay.Connection[NodeType]):  # type: ignore[type-var]
 
 
 def connection(page: Page[T], to_node: Callable[[T], NodeType]) -> Connection[NodeType]:
-    edges = [
-        relay.Edge(node=to_node(row), cursor=cursor)  # type: ignore[type-var]  # items without ids: see Connection
-        for row, cursor in zip(page.rows, page.cursors, strict=True)
-    ]
+    cursors = page.cursors
     return Connection(
-        edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
-        ),
+        edges=[Edge(node=to_node(row), cursors=cursors, index=index) for index, row in enumerate(page.rows)],
+        page_info=PageInfo(has_next_page=page.has_next_page, has_previous_page=page.has_previous_page, cursors=cursors),
         total=page.total,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -11,7 +11,6 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import StreamExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.utils.await_maybe import AwaitableOrValue
 
 from models.audit import AuditedValue
 from models.database import is_unavailable
@@ -25,7 +24,11 @@ class UnitOfWork(SchemaExtension):
     passed, so a malformed query costs no connection. The context the transport made (per HTTP
     request, or per WebSocket connection and so shared by its operations) only says who calls.
     Mutations commit (each mutation field already rolled back its own failure); queries roll
-    back, having written nothing. A subscription opens one per event it delivers."""
+    back, having written nothing. A subscription opens one per event it delivers.
+
+    The whole values the response carries are noted for the unit of work to audit as it ends
+    (`note_full_views`); those of a subscription's event, as the event's result leaves, while
+    its unit of work is still open (resolvers.notifications.live)."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         caller: RequestContext = self.execution_context.context
@@ -37,6 +40,12 @@ class UnitOfWork(SchemaExtension):
         async with caller.unit_of_work(writes=operation == OperationType.MUTATION) as ctx:
             self.execution_context.context = ctx
             yield
+            note_full_views(ctx, self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        if self.execution_context.operation_type == OperationType.SUBSCRIPTION:
+            note_full_views(self.execution_context.context, result)
+        yield
 
     async def on_stream_result(self, result: StreamExecutionResult) -> AsyncIterator[None]:
         """A subscription's event leaves once the whole values it shows are in the audit log."""
@@ -46,19 +55,25 @@ class UnitOfWork(SchemaExtension):
         yield
 
 
-class AuditFullViews(SchemaExtension):
-    """Notes each whole phone or ID number (models.audit.AuditedValue) as the field carrying it
-    resolves into the response, for the unit of work to log in one insert at its end. Such
-    values are plain attributes of the objects built for the response: only synchronous
-    results are looked at, and awaitables go on untouched, keeping DataLoaders' batches whole."""
-
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
-    ) -> AwaitableOrValue[Any]:
-        result = _next(root, info, *args, **kwargs)
-        if isinstance(result, AuditedValue):
-            info.context.full_views.add(result.view)
-        return result
+def note_full_views(ctx: RequestContext, result: object) -> None:
+    """Notes each whole phone or ID number (models.audit.AuditedValue) the result carries.
+    Output strings leave the resolvers as they are, so the response holds the very objects the
+    resolvers made: a value that reached the response is audited, one built into an object
+    whose field nobody selected is not. Walked once per response rather than checked at every
+    field's resolution, which the organisation tree's thousand objects paid for; never walked
+    for an anonymous caller, who is shown no whole value (resolvers.audit.whole_value)."""
+    data = getattr(result, "data", None)
+    if ctx.viewer is None or data is None:
+        return
+    pending: list[Any] = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, AuditedValue):
+            ctx.full_views.add(value.view)
 
 
 def is_expected(error: GraphQLError) -> bool:

@@ -184,11 +184,14 @@ def migrate(
     console.print(f"数据库已迁移到 {migrations.database_revision(url) or 'base'}。")
 
 
+WORKER_START_SECONDS = 60
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (one per core scales the throughput)."),
 ) -> None:
     """Serve the GraphQL API (and GraphiQL outside production) with uvicorn."""
     settings = _settings()
@@ -200,6 +203,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # A worker process imports the whole app before it can answer the supervisor's health
+        # check: on a loaded machine that takes longer than uvicorn's 5 s, and workers were killed
+        # and started again in a loop, never serving.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
         log_config=None,
         access_log=False,
     )

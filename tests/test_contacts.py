@@ -5,10 +5,16 @@ value shown to someone other than its owner (tenant admins only)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from strawberry.relay import from_base64
 
+from models.audit import AuditedField, AuditedValue, FullView, SubjectKind
+from models.people import Role
+from schema.extensions import note_full_views
+from tenants.context import RequestContext
+from tenants.tokens import Viewer
 from tests.conftest import COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, WORKER_2
 from tests.support import Api, TenantHandle, fresh_phone, gid
 from tests.test_households import member, register_household
@@ -143,3 +149,23 @@ async def test_a_masked_page_writes_nothing(api: Api) -> None:
     phones = [g["node"]["worker"]["phone"] for g in data["communities"]["edges"][0]["node"]["grids"]["edges"]]
     assert phones == ["139****0011", WORKER_2]
     assert (await api.data(count, token=admin))["fullViewAudit"]["totalCount"] == before, "own phone is not logged"
+
+
+def test_the_whole_values_a_response_carries_are_noted_at_any_depth_and_only_those() -> None:
+    """The unit of work audits what `note_full_views` finds in the response: whole values in
+    lists and nested objects, each once; masked ones and plain strings are not views."""
+    viewer = Viewer(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), roles=frozenset({Role.GRID_WORKER}))
+    views = [FullView(SubjectKind.PERSON, uuid.uuid4(), AuditedField.PHONE) for _ in range(3)]
+    data = {
+        "people": {"edges": [{"node": {"phone": AuditedValue("13700000001", views[0]), "name": "甲"}}]},
+        "member": {"idNumber": AuditedValue("110101199001011234", views[1]), "phone": "137****0002"},
+        "phones": [[AuditedValue("13700000003", views[2])], None, "13700000004"],
+        "again": AuditedValue("13700000001", views[0]),
+    }
+    ctx = cast(RequestContext, SimpleNamespace(viewer=viewer, full_views=set()))
+    note_full_views(ctx, SimpleNamespace(data=data))
+    assert ctx.full_views == set(views)
+
+    anonymous = cast(RequestContext, SimpleNamespace(viewer=None, full_views=set()))
+    note_full_views(anonymous, SimpleNamespace(data=data))
+    assert anonymous.full_views == set(), "an anonymous caller is shown no whole value: the response is not walked"
