@@ -42,15 +42,12 @@ class UnitOfWork(SchemaExtension):
             yield
             note_full_views(ctx, self.execution_context.result)
 
-    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
-        if self.execution_context.operation_type == OperationType.SUBSCRIPTION:
-            note_full_views(self.execution_context.context, result)
-        yield
-
     async def on_stream_result(self, result: StreamExecutionResult) -> AsyncIterator[None]:
-        """A subscription's event leaves once the whole values it shows are in the audit log."""
+        """A subscription's event leaves once the whole values it shows are in the audit log:
+        once sent, the subscriber may leave at once, and the event's unit of work with it."""
         ctx: RequestContext = self.execution_context.context
         if self.execution_context.operation_type == OperationType.SUBSCRIPTION and ctx.session is not None:
+            note_full_views(ctx, result)
             await ctx.log_what_was_shown()
         yield
 
