@@ -120,7 +120,9 @@ def _run(settings: Settings, work: Callable[[Services], Awaitable[T]], *, alone_
 
 
 def _alone(settings: Settings, command: str | None) -> contextlib.AbstractAsyncContextManager[None]:
-    return exclusive(settings.database_url, command) if command else contextlib.nullcontext()
+    if command is None:
+        return contextlib.nullcontext()
+    return exclusive(settings.database_url, command, wait_seconds=settings.maintenance_lock_wait_seconds)
 
 
 def app_role(settings: Settings) -> str | None:
