@@ -469,10 +469,12 @@ def jobs_run() -> None:
     settings = _settings()
     run = _run(settings, run_jobs, alone_as="jobs run")
     for slug, report in sorted(run.reports.items()):
+        # One line per street office, whatever the width: cron's logs have no terminal.
         console.print(
             f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
             f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}，"
-            f"志愿活动提醒 {report.volunteers.reminded}，自动结束 {report.volunteers.completed}"
+            f"志愿活动提醒 {report.volunteers.reminded}，自动结束 {report.volunteers.completed}",
+            soft_wrap=True,
         )
     for slug in sorted(run.failed):
         console.print(f"{slug}：清扫失败，详见日志。", style="red")
