@@ -3,7 +3,8 @@
 PostgreSQL: a session-level advisory lock, held by a connection of its own for as long as the
 command runs (and let go by the server if the process dies). SQLite: an exclusive transaction on
 a lock file beside the database, by the same locking the database itself uses. Either way the
-second run waits a moment for the first, then gives up with `AlreadyRunning`.
+second run waits `wait_seconds` for the first (the setting WANJIA_MAINTENANCE_LOCK_WAIT_SECONDS),
+then gives up with `AlreadyRunning`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import psycopg
 from psycopg import errors
 from sqlalchemy.engine import make_url
 
-WAIT_SECONDS = 3.0
-
 
 class AlreadyRunning(Exception):
     """Another run of the same command holds the lock."""
@@ -31,12 +30,13 @@ def _key(name: str) -> int:
 
 
 @contextlib.asynccontextmanager
-async def exclusive(database_url: str, name: str, *, wait_seconds: float = WAIT_SECONDS) -> AsyncIterator[None]:
+async def exclusive(database_url: str, name: str, *, wait_seconds: float) -> AsyncIterator[None]:
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
-            await connection.execute(f"SET lock_timeout = '{int(wait_seconds * 1000)}ms'")
+            # At least 1 ms: a lock_timeout of 0 would mean waiting for ever.
+            await connection.execute(f"SET lock_timeout = '{max(1, round(wait_seconds * 1000))}ms'")
             try:
                 await connection.execute("SELECT pg_advisory_lock(%s)", (_key(name),))
             except errors.LockNotAvailable as error:

@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     jobs_interval_seconds: int = 300
     # How often `wanjia serve` looks for queued exports and reports (and deletes expired files).
     exports_poll_seconds: float = Field(5, gt=0)
+    # How long a maintenance command (`wanjia migrate`, `jobs run`, …) waits for another run of
+    # it to finish before it says so and exits 1 (models.locks).
+    maintenance_lock_wait_seconds: float = Field(3.0, gt=0)
 
     log_level: str = "INFO"
 

@@ -1,5 +1,11 @@
 """The `wanjia` command: serve, migrate, onboard tenants, load the demo, export the schema,
-import the holiday calendar, sweep stored media, register front-end documents."""
+import the holiday calendar, sweep stored media, register front-end documents.
+
+A command imports what only it uses in its own body: building the GraphQL schema, matplotlib
+and the report's analytics took seconds of every run, and cron's `jobs run` or a deploy's
+`migrate` need none of them. Here at the top is only what most commands share: the settings,
+the services and the maintenance lock.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-import chinese_calendar
 import typer
 import uvicorn
-from alembic.util import CommandError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import Row, select
 from sqlalchemy.engine import make_url
 
-from models import migrations
 from models.base import utcnow
 from models.calendar import (
     SHANGHAI,
@@ -37,21 +40,8 @@ from models.fonts import NoCjkFont
 from models.locks import AlreadyRunning, exclusive
 from models.settings import Settings, load_settings
 from models.tenants import Tenant, TenantStatus
-from resolvers import platform, rollups
-from resolvers.analytics import MonthlyReport, monthly_report
-from resolvers.badges import BadgeRow, all_badges
-from resolvers.errors import DomainError
-from schema.build import SDL_PATH, build_schema, printed_sdl
-from server.badges import write_badges
-from server.jobs import run_jobs
-from server.media_sweep import MediaSweepReport, sweep_media
 from server.observability import configure_logging
-from server.persisted_queries import DocumentsError, PersistedQueries, read_documents
-from server.reports import render_monthly_report
 from tenants.context import Services, unit_of_work
-from tenants.demo import load_demo
-from tenants.manifests import ManifestError, load_manifest
-from tenants.onboarding import OnboardingReport, onboard
 
 app = typer.Typer(
     help="万家 wanjia: multi-tenant GraphQL platform for community governance.",
@@ -120,7 +110,9 @@ def _run(settings: Settings, work: Callable[[Services], Awaitable[T]], *, alone_
 
 
 def _alone(settings: Settings, command: str | None) -> contextlib.AbstractAsyncContextManager[None]:
-    return exclusive(settings.database_url, command) if command else contextlib.nullcontext()
+    if command is None:
+        return contextlib.nullcontext()
+    return exclusive(settings.database_url, command, wait_seconds=settings.maintenance_lock_wait_seconds)
 
 
 def app_role(settings: Settings) -> str | None:
@@ -141,6 +133,10 @@ def migrate(
 ) -> None:
     """Bring the database schema up to date (the only way any schema is created), or with
     --down-to take it back to an older revision."""
+    from alembic.util import CommandError
+
+    from models import migrations
+
     settings = _settings()
     url = settings.migration_url
     wanted = down_to if down_to is not None else revision
@@ -215,6 +211,8 @@ def serve(
 @app.command()
 def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if any tenant exists already.")) -> None:
     """Onboard the demo street offices with residents and an account for every role."""
+    from tenants.demo import load_demo
+
     settings = _settings()
 
     async def work(services: Services) -> list[str]:
@@ -234,6 +232,9 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if 
 @tenants_app.command("onboard")
 def tenants_onboard(manifest_file: Path = typer.Argument(..., help="The tenant's TOML manifest.")) -> None:
     """Create or update a street office from its manifest, in one transaction."""
+    from tenants.manifests import ManifestError, load_manifest
+    from tenants.onboarding import OnboardingReport, onboard
+
     settings = _settings()
     try:
         manifest = load_manifest(manifest_file)
@@ -326,6 +327,9 @@ def qr_badges(
 ) -> None:
     """Render every grid worker's badge of a street office as PNG and SVG, with the worker's
     name and grid: the QR code registers residents into that grid (revocable: `revokeBadge`)."""
+    from resolvers.badges import BadgeRow, all_badges
+    from server.badges import write_badges
+
     settings = _settings()
     page = (
         register_url
@@ -366,6 +370,9 @@ def report_monthly(
 ) -> None:
     """The street office's monthly report: headline figures, charts (volume by category and
     week, closure and on-time rates, hotspots, satisfaction) and the month's late items."""
+    from resolvers.analytics import MonthlyReport, monthly_report
+    from server.reports import render_monthly_report
+
     try:
         first = date.fromisoformat(f"{month}-01")
     except ValueError as error:
@@ -404,6 +411,9 @@ def platform_create_admin(
     """Create a platform admin (or give an existing one a new name and password, ending their
     sessions). They sign in with `platformLogin`, without X-Tenant, and see figures summed over
     street offices only."""
+    from resolvers import platform
+    from resolvers.errors import DomainError
+
     settings = _settings()
 
     async def work(services: Services) -> str:
@@ -425,6 +435,8 @@ def rollups_rebuild(
 ) -> None:
     """Recount the rollups from the complaints (after an upgrade, a bulk load or a repair), one
     street office per transaction."""
+    from resolvers import rollups
+
     settings = _settings()
 
     async def work(services: Services) -> dict[str, int] | None:
@@ -452,13 +464,17 @@ def rollups_rebuild(
 def jobs_run() -> None:
     """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones.
     Exits 1 if any street office's sweep failed (the others are still swept)."""
+    from server.jobs import run_jobs
+
     settings = _settings()
     run = _run(settings, run_jobs, alone_as="jobs run")
     for slug, report in sorted(run.reports.items()):
+        # One line per street office, whatever the width: cron's logs have no terminal.
         console.print(
             f"{slug}：诉求超期 {report.complaints.marked_overdue}，自动关闭 {report.complaints.closed}，"
             f"预约超时未审核 {report.bookings_overdue}，预约超时未联系 {report.appointments_overdue}，"
-            f"志愿活动提醒 {report.volunteers.reminded}，自动结束 {report.volunteers.completed}"
+            f"志愿活动提醒 {report.volunteers.reminded}，自动结束 {report.volunteers.completed}",
+            soft_wrap=True,
         )
     for slug in sorted(run.failed):
         console.print(f"{slug}：清扫失败，详见日志。", style="red")
@@ -468,10 +484,13 @@ def jobs_run() -> None:
 
 @schema_app.command("export")
 def schema_export(
-    output: Path = typer.Option(SDL_PATH, help="Where to write the SDL."),
+    output: Path | None = typer.Option(None, help="Where to write the SDL (default schema/schema.graphql)."),
     check: bool = typer.Option(False, "--check", help="Only check that the file is current; exit 1 if not."),
 ) -> None:
     """Print the schema's SDL to schema/schema.graphql (the contract front ends review)."""
+    from schema.build import SDL_PATH, printed_sdl
+
+    output = output or SDL_PATH
     sdl = printed_sdl()
     if check:
         current = output.read_text(encoding="utf-8") if output.exists() else ""
@@ -520,6 +539,8 @@ def calendar_import(schedule_file: Path = typer.Argument(..., help="One year's s
 @calendar_app.command("list")
 def calendar_list(year: int | None = typer.Option(None, help="Only the schedule of this year.")) -> None:
     """The platform's holiday table, day by day, and which years have no calendar at all."""
+    import chinese_calendar
+
     settings = _settings()
 
     async def work(services: Services) -> tuple[Sequence[Row[date, int, bool, str]], OfficialCalendar]:
@@ -560,6 +581,8 @@ def media_sweep(
 ) -> None:
     """Remove stored files that no row names: expired unclaimed uploads, and files left by a
     crash between writing a file and committing its row. Safe from cron."""
+    from server.media_sweep import MediaSweepReport, sweep_media
+
     settings = _settings()
 
     async def work(services: Services) -> MediaSweepReport:
@@ -595,6 +618,9 @@ def documents_register(
 ) -> None:
     """Register a front-end build's operations by sha256: clients may send the hash alone, and
     with WANJIA_TRUSTED_DOCUMENTS_ONLY they are the only operations run. All or nothing."""
+    from schema.build import build_schema
+    from server.persisted_queries import DocumentsError, PersistedQueries, read_documents
+
     settings = _settings()
     try:
         documents = read_documents(files, build_schema()._schema)

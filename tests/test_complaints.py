@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1, WORKER_2, WORKER_3
+from tests.conftest import COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1, WORKER_2, WORKER_3, Wanjia
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
 
 FIELDS = """id title status overdue resolveDueAt acknowledgeDueAt resolution rating
@@ -585,20 +585,11 @@ async def test_the_complaint_list_costs_the_same_statements_whatever_its_length(
     assert await statements(1) == await statements(3) == await statements(20)
 
 
-def test_the_jobs_command_sweeps_every_tenant(database, settings, alpha, beta) -> None:  # type: ignore[no-untyped-def]
-    import os
-    import subprocess
-    import sys
-
-    # Wide enough that no report line wraps (rich wraps at the terminal's width, 80 without one).
-    env = {
-        **os.environ,
-        "WANJIA_DATABASE_URL": database.app_url,
-        "WANJIA_SECRET_KEY": settings.secret_key,
-        "COLUMNS": "200",
-    }
-    done = subprocess.run([sys.executable, "-m", "server.cli", "jobs", "run"], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+async def test_the_jobs_command_sweeps_every_tenant(alpha: TenantHandle, beta: TenantHandle, wanjia: Wanjia) -> None:
+    # In-process (the suite's one real process of `wanjia` is in tests/test_onboarding.py). At
+    # cron's width, 80 without a terminal, each report is still one line.
+    done = await wanjia("jobs", "run", COLUMNS="80")
+    assert done.exit_code == 0, done.output
     # One report line per street office, every sweep counted (not merely the names printed).
     counted = r"：诉求超期 \d+，自动关闭 \d+，预约超时未审核 \d+，预约超时未联系 \d+，志愿活动提醒 \d+，自动结束 \d+$"
     for slug in ("alpha", "beta"):

@@ -24,6 +24,7 @@ from tests.provision import ProvisionedDatabase
 from tests.support import Clock, TenantHandle
 
 NOON = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+SHORT_WAIT = 0.2
 
 
 def database_error() -> OperationalError:
@@ -86,8 +87,9 @@ async def test_a_second_run_of_a_maintenance_command_says_so_in_one_line(
     database: ProvisionedDatabase, alpha: TenantHandle, command: str, wanjia: Wanjia
 ) -> None:
     arguments = command.split() + ([str(MANIFESTS_DIR / "qingshanlu.toml")] if command == "tenants onboard" else [])
-    async with exclusive(database.app_url, command):
-        second = await wanjia(*arguments)
+    # The first run holds the lock for real; the second gives up sooner than the default 3 s.
+    async with exclusive(database.app_url, command, wait_seconds=SHORT_WAIT):
+        second = await wanjia(*arguments, WANJIA_MAINTENANCE_LOCK_WAIT_SECONDS=str(SHORT_WAIT))
     assert second.exit_code == 1
     assert second.stdout.strip() == f"另一个 wanjia {command} 正在运行，请等它结束后再试。"
     assert isinstance(second.exception, SystemExit)  # typer.Exit: a refusal, not a crash

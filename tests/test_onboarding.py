@@ -132,8 +132,9 @@ def test_wanqinglu_is_shaped_like_the_source_story() -> None:
 
 
 def test_wanjia_tenants_onboard_runs_as_a_command(database: ProvisionedDatabase) -> None:
-    """The one run through a real process (the entry point, the environment); every other
-    tenants command is run in-process below."""
+    """The suite's one run of a `wanjia` command through a real process (the entry point, the
+    environment, the imports a command makes in its own body); every other command, of every
+    group, is run in-process."""
     env = {
         **os.environ,
         "WANJIA_DATABASE_URL": database.app_url,
