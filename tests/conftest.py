@@ -32,8 +32,9 @@ BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
 if BACKEND not in ("postgresql", "sqlite"):
     raise pytest.UsageError(f"WANJIA_TEST_BACKEND must be postgresql or sqlite, not {BACKEND!r}")
 
-# Row-level security is PostgreSQL's; on SQLite there is nothing for those tests to test.
-collect_ignore = [] if BACKEND == "postgresql" else ["test_row_level_security.py"]
+# Row-level security and a server that restarts are PostgreSQL's; on SQLite there is nothing
+# for those tests to test.
+collect_ignore = [] if BACKEND == "postgresql" else ["test_row_level_security.py", "test_database_restart.py"]
 
 
 def pytest_report_header() -> str:
