@@ -174,7 +174,8 @@ class Settings(BaseSettings):
 
     # How often `wanjia serve` sweeps for overdue and unconfirmed complaints.
     jobs_interval_seconds: int = 300
-    # How often `wanjia serve` looks for queued exports and reports (and deletes expired files).
+    # How often `wanjia serve` looks for queued exports and reports (and deletes expired files);
+    # one queued through this same process starts at once.
     exports_poll_seconds: float = Field(5, gt=0)
     # How long a maintenance command (`wanjia migrate`, `jobs run`, …) waits for another run of
     # it to finish before it says so and exits 1 (models.locks).

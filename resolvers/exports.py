@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select, update
 
 from models.base import new_id
 from models.calendar import SHANGHAI
+from models.database import when_committed
 from models.errors import ErrorCode
 from models.exports import Export, ExportFormat, ExportStatus, ExportSubject, download_signature
 from models.people import Role, User, mask_id_number, mask_phone
@@ -381,7 +382,9 @@ def _queue(
         rows_total_capped=capped,
         requested_at=ctx.clock(),
     )
-    session_of(ctx).add(export)
+    session = session_of(ctx)
+    session.add(export)
+    when_committed(session.sync_session, ctx.services.exports_queued.set)
     return export.id
 
 

@@ -115,11 +115,8 @@ class ExportRunner:
         self.page_size = page_size or services.settings.max_page_size
         self.after_page = after_page
         self.made = 0
-        self._wake = asyncio.Event()
+        self._wake = services.exports_queued
         self._changed = asyncio.Condition()
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def run(self) -> None:
         while True:

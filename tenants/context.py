@@ -8,6 +8,7 @@ and the process's services. Nothing else opens a session, so no two of them shar
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
@@ -50,6 +51,9 @@ class Services:
     storage: Storage
     clock: Clock
     identity: Identity
+    # Set once an export is queued (after its commit): this process's export runner, if it runs
+    # one, starts on it now instead of at its next poll; another process's finds it at its poll.
+    exports_queued: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def start(
