@@ -104,7 +104,7 @@ class WorkingCalendar:
         if day.year in self.official.years:
             return day.weekday() < 5
         try:
-            return chinese_calendar.is_workday(day)
+            return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
             if day.year not in _years_warned:
                 _years_warned.add(day.year)

@@ -314,4 +314,4 @@ async def sweep(ctx: RequestContext) -> int:
     now = ctx.clock()
     throttled = await session.execute(delete(Throttle).where(Throttle.window_ends_at <= now))
     codes = await session.execute(delete(PhoneCode).where(PhoneCode.expires_at <= now))
-    return throttled.rowcount + codes.rowcount  # type: ignore[attr-defined]
+    return int(throttled.rowcount + codes.rowcount)  # type: ignore[attr-defined]

@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Uuid, and_, case, column, false, or_, select, table
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.errors import ErrorCode
@@ -400,7 +400,7 @@ def _guides_for(viewer: Viewer | None) -> Selection[GuideRow]:
     return NEWEST_GUIDE if _edits(viewer) else PUBLISHED_GUIDE
 
 
-def _like(column_: Any, term: str) -> ColumnElement[bool]:
+def _like(column_: InstrumentedAttribute[str], term: str) -> ColumnElement[bool]:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column_.like(f"%{escaped}%", escape="\\")
 

@@ -15,11 +15,14 @@ from resolvers.rows import Selection, one_of
 from tenants.context import RequestContext
 
 T = TypeVar("T")
+V = TypeVar("V")
 
-Batch = Callable[..., Awaitable[Sequence[Any]]]
+# A batch function: (ctx, keys, *variant) to one value per key. Typed by its values only: its
+# variant arguments differ from one to the next.
+Batch = Callable[..., Awaitable[Sequence[V]]]
 
 
-def loader(ctx: RequestContext, batch: Batch, *variant: Hashable) -> DataLoader[Any, Any]:
+def loader(ctx: RequestContext, batch: Batch[V], *variant: Hashable) -> DataLoader[Any, V]:
     """The request's loader calling `batch(ctx, keys, *variant)`, made on first use. A variant
     (such as the page asked for) gets a loader of its own."""
 
@@ -29,7 +32,7 @@ def loader(ctx: RequestContext, batch: Batch, *variant: Hashable) -> DataLoader[
     return ctx.loaders.get((batch, *variant), lambda: DataLoader(load_fn=load))
 
 
-def batch_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> Batch:
+def batch_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> Callable[..., Awaitable[list[T | None]]]:
     """A batch function (for `loader`) fetching the row of `selection` with each key, or None."""
 
     async def batch(ctx: RequestContext, keys: list[Any]) -> list[T | None]:
@@ -40,7 +43,7 @@ def batch_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> Ba
     return batch
 
 
-def groups_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> Batch:
+def groups_by_key(selection: Selection[T], key: InstrumentedAttribute[Any]) -> Callable[..., Awaitable[list[list[T]]]]:
     """A batch function (for `loader`) fetching, for each key, the rows of `selection` with it."""
 
     async def batch(ctx: RequestContext, keys: list[Any]) -> list[list[T]]:
@@ -78,7 +81,7 @@ async def pages_per_parent(
 
 def pages_by_parent(
     selection: Selection[T], parent: InstrumentedAttribute[Any], order: Sequence[InstrumentedAttribute[Any]]
-) -> Batch:
+) -> Callable[..., Awaitable[list[Page[T]]]]:
     """A batch function (for `loader`, with the page as its variant) fetching each parent's page
     of children (pages_per_parent)."""
 

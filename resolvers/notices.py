@@ -360,7 +360,7 @@ async def _community_of(ctx: RequestContext, check: InputCheck, draft: NoticeDra
         ).all()
     if not check.require(len(rows) == len(set(wanted)), place.value, "请从列表中选择。", ErrorCode.NOT_FOUND):
         return None
-    communities = {row.community_id for row in rows}
+    communities: set[uuid.UUID] = {row.community_id for row in rows}
     if not check.require(len(communities) == 1, place.value, "一条通知只能发给同一社区内的网格或楼栋。"):
         return None
     (community_id,) = communities

@@ -68,7 +68,8 @@ def cost(*, weight: int = 0, items: int | Callable[[dict[str, Any]], int] | None
 def declared(definition: Any) -> Cost:
     strawberry_definition = (definition.extensions or {}).get(DEFINITION)
     metadata = getattr(strawberry_definition, "metadata", None) or {}
-    return metadata.get(COST, Cost())
+    found = metadata.get(COST)
+    return found if isinstance(found, Cost) else Cost()
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ class Sweeper:
     def _pause(self, failures: int) -> float:
         if failures == 0:
             return self.interval_seconds
-        return min(self.interval_seconds, FIRST_RETRY_SECONDS * 2 ** (failures - 1))
+        return min(self.interval_seconds, FIRST_RETRY_SECONDS * 2.0 ** (failures - 1))
 
     async def _completed(self) -> None:
         async with self._changed:

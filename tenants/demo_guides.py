@@ -457,7 +457,8 @@ async def _add_applications(
                     and grant.department_id == department_id
                 )
             ):
-                return grant.user_id
+                chosen: uuid.UUID = grant.user_id
+                return chosen
         return None
 
     for story in STORIES:
