@@ -3,6 +3,7 @@ puts one, and beside it metadata that must survive."""
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -65,9 +66,10 @@ def photo(content_type: str, *, size: tuple[int, int] = (16, 16), exif: bool = T
     return buffer.getvalue()
 
 
+@functools.cache
 def png_bomb(width: int = 13000, height: int = 13000) -> bytes:
     """A valid PNG of one colour: a few hundred kilobytes that decode to width×height×3 bytes
-    (height a multiple of 100)."""
+    (height a multiple of 100). Made once per run: deflating half a gigabyte takes seconds."""
     raw_row = b"\x00" + bytes(width * 3)
     compressor = zlib.compressobj(9)
     rows = raw_row * 100
