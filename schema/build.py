@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -212,6 +213,9 @@ class WanjiaSchema(strawberry.Schema):
                 )
 
 
+# One schema per set of protections in a process: it holds no app's state (the services come
+# with each request's context), and building one takes a second or more.
+@functools.cache
 def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
     # The limiters make a new rule class per instance; built once here, the rules stay the same
     # objects from request to request, so ValidationCache (keyed by them) can hit.
