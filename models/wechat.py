@@ -8,8 +8,10 @@ string, so httpx's own request log is kept below INFO.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +52,15 @@ class WechatError(Exception):
 _REASONS = {40029: "invalid_code", 40163: "invalid_code", 45011: "rate_limited", -1: "busy", 40226: "refused"}
 
 
+@functools.cache
+def _verified_tls() -> ssl.SSLContext:
+    # Loading the certificate authorities takes a moment: once per process, not once per client.
+    return httpx.create_ssl_context()
+
+
 class WechatClient:
     def __init__(self, timeout_seconds: float) -> None:
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds))
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), verify=_verified_tls())
 
     async def user_of(self, program: MiniProgram, code: str) -> WechatUser:
         params = {
