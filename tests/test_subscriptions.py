@@ -122,7 +122,8 @@ async def test_the_grid_worker_hears_each_new_complaint_live(api: Api, alpha: Te
 
 
 BOOKER = "subscription { notifications { kind subject { ... on RoomBooking { resident { name phone } } } } }"
-REQUEST_BOOKING = "mutation($input: RequestRoomBookingInput!) { requestRoomBooking(input: $input) { errors { code } } }"
+REQUEST_BOOKING = "mutation($input: RequestRoomBookingInput!) { requestRoomBooking(input: $input) { booking { id } errors { code } } }"
+CANCEL_BOOKING = "mutation($input: RoomBookingReasonInput!) { cancelRoomBooking(input: $input) { errors { code } } }"
 FULL_VIEWS = """query($filter: FullViewAuditFilter) { fullViewAudit(first: 10, filter: $filter) {
   edges { node { viewerName field } } } }"""
 
@@ -147,6 +148,10 @@ async def test_a_whole_phone_shown_by_a_live_event_is_in_the_audit_log(
             assert requested["requestRoomBooking"]["errors"] == []
             message = await receive(socket)
         admin = await api.token("alpha", TENANT_ADMIN)
+        # The slot is free again for the next run of this test (`pytest --count`).
+        booking_id = requested["requestRoomBooking"]["booking"]["id"]
+        cancelled = await api.data(CANCEL_BOOKING, {"input": {"bookingId": booking_id}}, token=resident)
+        assert cancelled["cancelRoomBooking"]["errors"] == []
     event = message["payload"]["data"]["notifications"]
     assert event == {"kind": "BOOKING_PENDING", "subject": {"resident": {"name": "预约人", "phone": phone}}}
     subject = relay.to_base64("Person", relay.from_base64(registered["resident"]["id"])[1])
