@@ -30,6 +30,7 @@ class ExportSubject(enum.StrEnum):
     APPOINTMENTS = "appointments"
     VOLUNTEERS = "volunteers"
     PEOPLE = "people"  # household members: the population records
+    ATTENDANCE = "attendance"  # a community's grid workers on one day (communityWorkdays)
     MONTHLY_REPORT = "monthly_report"
 
 

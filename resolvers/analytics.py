@@ -15,8 +15,8 @@ import enum
 import math
 import uuid
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -573,6 +573,41 @@ def _moments(window: Window) -> tuple[datetime, datetime]:
 
 
 @dataclass(frozen=True)
+class ServiceFigures:
+    """A period's rooms and appointments as counts that add up across street offices: no hour
+    of a weekday, no appointment type (each street office has its own), no approval hours
+    (each counts working hours by its own calendar)."""
+
+    rooms: int = 0
+    open_minutes: int = 0
+    booked_minutes: int = 0
+    bookings: int = 0
+    answered: int = 0
+    answered_on_time: int = 0
+    no_shows: int = 0
+    showed_up: int = 0
+    appointments: int = 0
+    appointments_completed: int = 0
+    appointments_cancelled: int = 0
+    appointments_open: int = 0
+
+    def __add__(self, other: ServiceFigures) -> ServiceFigures:
+        return ServiceFigures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def utilisation_rate(self) -> float | None:
+        return share(self.booked_minutes, self.open_minutes)
+
+    @property
+    def answered_on_time_rate(self) -> float | None:
+        return share(self.answered_on_time, self.answered)
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return share(self.no_shows, self.no_shows + self.showed_up)
+
+
+@dataclass(frozen=True)
 class OfficeFigures:
     slug: str
     name: str
@@ -581,6 +616,10 @@ class OfficeFigures:
     overdue_now: int
     residents: int
     work_orders: WorkOrderFigures
+    services: ServiceFigures
+    previous_services: ServiceFigures
+    volunteers: VolunteerFigures
+    previous_volunteers: VolunteerFigures
 
 
 @dataclass(frozen=True)
@@ -594,6 +633,10 @@ class PlatformDashboard:
     overdue_now: int
     residents: int
     work_orders: WorkOrderFigures
+    services: ServiceFigures
+    previous_services: ServiceFigures
+    volunteers: VolunteerFigures
+    previous_volunteers: VolunteerFigures
 
 
 def _platform_admin(ctx: RequestContext) -> None:
@@ -605,7 +648,9 @@ def _platform_admin(ctx: RequestContext) -> None:
 
 async def platform_dashboard(ctx: RequestContext, period: Period, on: date | None) -> PlatformDashboard:
     """Each active street office's complaint figures and residents, summed from its rollups in
-    its own row-level-security context, and the platform's totals: counts only, never a row."""
+    its own row-level-security context, its rooms, appointments and volunteers counted there
+    too, and the platform's totals: counts only, never a row. Each street office costs the same
+    few statements whatever it holds."""
     _platform_admin(ctx)
     current = current_window(ctx, period, on)
     previous = previous_of(period, current)
@@ -621,7 +666,10 @@ async def platform_dashboard(ctx: RequestContext, period: Period, on: date | Non
         orders_column >= _key(period, current.start), orders_column < _key(period, current.end)
     )
     async with platform_session(ctx, writes=False) as session:
-        offices = [await _office_figures(ctx, session, office, grouped, orders) for office in await _offices(ctx)]
+        offices = [
+            await _office_figures(ctx, session, office, grouped, orders, current, previous)
+            for office in await _offices(ctx)
+        ]
     return PlatformDashboard(
         period=period,
         current=current,
@@ -632,6 +680,10 @@ async def platform_dashboard(ctx: RequestContext, period: Period, on: date | Non
         overdue_now=sum(o.overdue_now for o in offices),
         residents=sum(o.residents for o in offices),
         work_orders=WorkOrderFigures(dict(sum((Counter(o.work_orders.counters) for o in offices), Counter()))),
+        services=sum((o.services for o in offices), ServiceFigures()),
+        previous_services=sum((o.previous_services for o in offices), ServiceFigures()),
+        volunteers=sum((o.volunteers for o in offices), VolunteerFigures()),
+        previous_volunteers=sum((o.previous_volunteers for o in offices), VolunteerFigures()),
     )
 
 
@@ -640,10 +692,17 @@ async def _offices(ctx: RequestContext) -> list[TenantInfo]:
 
 
 async def _office_figures(
-    ctx: RequestContext, session: AsyncSession, office: TenantInfo, grouped: Select[Any], orders: Select[Any]
+    ctx: RequestContext,
+    session: AsyncSession,
+    office: TenantInfo,
+    grouped: Select[Any],
+    orders: Select[Any],
+    current: Window,
+    previous: Window,
 ) -> OfficeFigures:
-    """One street office's figures, read in its own row-level-security context: its complaints
-    beside the period before, and its departments' work orders of the period."""
+    """One street office's figures, read in its own row-level-security context: its complaints,
+    rooms, appointments and volunteers beside the period before, and its departments' work
+    orders of the period."""
     await bind_tenant(session, office.id)
     cohorts: dict[bool, dict[str, int]] = {True: {}, False: {}}
     for row in (await session.execute(grouped)).all():
@@ -651,6 +710,8 @@ async def _office_figures(
     overdue = await count_overdue(session, true(), ctx.clock())
     residents = await session.scalar(select(func.count()).select_from(ResidentProfile))
     counted = (await session.execute(orders)).one()
+    services = await _office_services(session, current, previous)
+    volunteers = await _volunteer_figures(session, Scope(None), current, previous)
     return OfficeFigures(
         office.slug,
         office.name,
@@ -659,7 +720,62 @@ async def _office_figures(
         overdue,
         int(residents or 0),
         WorkOrderFigures({name: int(getattr(counted, name) or 0) for name in WORK_ORDER_COUNTERS}),
+        services[True],
+        services[False],
+        volunteers[True],
+        volunteers[False],
     )
+
+
+async def _office_services(session: AsyncSession, current: Window, previous: Window) -> dict[bool, ServiceFigures]:
+    """The street office's rooms and appointments in the current period (True) and the one
+    before (False), counted as the service dashboard counts them: three reads, whatever the
+    rooms, bookings and appointments (a street office's bookings of two periods are hundreds)."""
+    now_start, now_end = _moments(current)
+    before_start, _ = _moments(previous)
+    rooms = (await session.execute(select(*ROOM_RULES))).all()
+    figures = {
+        which: dict.fromkeys((f.name for f in fields(ServiceFigures)), 0) | {"rooms": len(rooms)}
+        for which in (True, False)
+    }
+    for which, window in ((True, current), (False, previous)):
+        figures[which]["open_minutes"] = sum(_open_minutes(rooms, window).values())
+    bookings = await session.execute(
+        select(
+            (RoomBooking.starts_at >= now_start).label("current"),
+            RoomBooking.starts_at,
+            RoomBooking.ends_at,
+            RoomBooking.status,
+            RoomBooking.answer_due_at,
+            RoomBooking.decided_at,
+        ).where(
+            RoomBooking.room_id.in_([room.id for room in rooms]),
+            RoomBooking.starts_at >= before_start,
+            RoomBooking.starts_at < now_end,
+        )
+    )
+    for booking in bookings:
+        counts = figures[bool(booking.current)]
+        counts["bookings"] += 1
+        if booking.status in BOOKED:
+            counts["booked_minutes"] += int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+        counts["no_shows"] += booking.status is BookingStatus.NO_SHOW
+        counts["showed_up"] += booking.status in SHOWED_UP
+        if booking.answer_due_at is not None and booking.decided_at is not None:
+            counts["answered"] += 1
+            counts["answered_on_time"] += booking.decided_at <= booking.answer_due_at
+    is_current = Appointment.created_at >= now_start
+    for row in await session.execute(
+        select(is_current.label("current"), Appointment.status, func.count().label("appointments"))
+        .where(Appointment.created_at >= before_start, Appointment.created_at < now_end)
+        .group_by(is_current, Appointment.status)
+    ):
+        counts, status, n = figures[bool(row.current)], AppointmentStatus(row.status), int(row.appointments)
+        counts["appointments"] += n
+        counts["appointments_completed"] += n if status is AppointmentStatus.COMPLETED else 0
+        counts["appointments_cancelled"] += n if status is AppointmentStatus.CANCELLED else 0
+        counts["appointments_open"] += n if status in APPOINTMENTS_OPEN else 0
+    return {which: ServiceFigures(**counts) for which, counts in figures.items()}
 
 
 # --- grid workers ---------------------------------------------------------------------------
@@ -1002,29 +1118,8 @@ async def service_dashboard(
     current = current_window(ctx, period, on)
     start, end = _moments(current)
     session = session_of(ctx)
-    rooms = (
-        await session.execute(
-            select(
-                Room.id,
-                Room.opening_hours,
-                Room.closed_dates,
-                Room.slot_minutes,
-                Room.min_notice_hours,
-                Room.max_days_ahead,
-                Room.max_duration_minutes,
-                Room.capacity,
-            ).where(scope.where(Room.community_id))
-        )
-    ).all()
-    open_minutes: Counter[tuple[int, int]] = Counter()
-    days = [current.start + timedelta(days=n) for n in range((current.end - current.start).days)]
-    for room in rooms:
-        rules = RoomRules.of(room)
-        # A room opens the same hours every week: each weekday's spans once, times its open days.
-        open_days = Counter(day.weekday() for day in days if day not in rules.closed_dates)
-        for weekday, times in open_days.items():
-            for opens, closes in rules.weekday_minutes(weekday):
-                _spread(open_minutes, weekday * DAY_MINUTES + opens, closes - opens, times)
+    rooms = (await session.execute(select(*ROOM_RULES).where(scope.where(Room.community_id)))).all()
+    open_minutes = _open_minutes(rooms, current)
     bookings = (
         await session.execute(
             select(
@@ -1073,6 +1168,32 @@ async def service_dashboard(
         showed_up=sum(b.status in SHOWED_UP for b in bookings),
         appointment_types=await _appointment_types(ctx, scope, start, end),
     )
+
+
+ROOM_RULES = (
+    Room.id,
+    Room.opening_hours,
+    Room.closed_dates,
+    Room.slot_minutes,
+    Room.min_notice_hours,
+    Room.max_days_ahead,
+    Room.max_duration_minutes,
+    Room.capacity,
+)
+
+
+def _open_minutes(rooms: Sequence[Any], window: Window) -> Counter[tuple[int, int]]:
+    """The minutes the rooms (rows of ROOM_RULES) are open in the window, by weekday and hour."""
+    open_minutes: Counter[tuple[int, int]] = Counter()
+    days = [window.start + timedelta(days=n) for n in range((window.end - window.start).days)]
+    for room in rooms:
+        rules = RoomRules.of(room)
+        # A room opens the same hours every week: each weekday's spans once, times its open days.
+        open_days = Counter(day.weekday() for day in days if day not in rules.closed_dates)
+        for weekday, times in open_days.items():
+            for opens, closes in rules.weekday_minutes(weekday):
+                _spread(open_minutes, weekday * DAY_MINUTES + opens, closes - opens, times)
+    return open_minutes
 
 
 def _spread(into: Counter[tuple[int, int]], start: int, minutes: int, times: int = 1) -> None:
@@ -1125,9 +1246,14 @@ async def _appointment_types(
 
 @dataclass(frozen=True)
 class VolunteerFigures:
-    served_minutes: int
-    active_volunteers: int
-    activities: int
+    served_minutes: int = 0
+    active_volunteers: int = 0
+    activities: int = 0
+
+    def __add__(self, other: VolunteerFigures) -> VolunteerFigures:
+        """Two street offices' figures together: a volunteer is one street office's, so active
+        volunteers add up."""
+        return VolunteerFigures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
 @dataclass(frozen=True)
@@ -1151,11 +1277,19 @@ async def volunteer_dashboard(
     scope = await _scope(ctx, community_id)
     current = current_window(ctx, period, on)
     previous = previous_of(period, current)
+    found = await _volunteer_figures(session_of(ctx), scope, current, previous)
+    return VolunteerDashboard(period, current, previous, found[True], found[False])
+
+
+async def _volunteer_figures(
+    session: AsyncSession, scope: Scope, current: Window, previous: Window
+) -> dict[bool, VolunteerFigures]:
+    """The volunteer figures of the current period (True) and the one before (False): one read."""
     now_start, now_end = _moments(current)
     before_start, _ = _moments(previous)
     is_current = VolunteerActivity.starts_at >= now_start
     served = VolunteerSignup.minutes > 0
-    rows = await session_of(ctx).execute(
+    rows = await session.execute(
         select(
             is_current.label("current"),
             func.coalesce(func.sum(VolunteerSignup.minutes), 0).label("minutes"),
@@ -1172,8 +1306,7 @@ async def volunteer_dashboard(
         )
         .group_by(is_current)
     )
-    found = {
-        bool(row.current): VolunteerFigures(int(row.minutes), int(row.volunteers), int(row.activities)) for row in rows
-    }
-    nothing = VolunteerFigures(0, 0, 0)
-    return VolunteerDashboard(period, current, previous, found.get(True, nothing), found.get(False, nothing))
+    found = {True: VolunteerFigures(), False: VolunteerFigures()}
+    for row in rows:
+        found[bool(row.current)] = VolunteerFigures(int(row.minutes), int(row.volunteers), int(row.activities))
+    return found

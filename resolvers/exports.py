@@ -13,6 +13,8 @@ once, on its row, rather than as one full-view entry per value.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import enum
 import types
 import typing
@@ -25,15 +27,16 @@ from urllib.parse import urlencode
 
 from sqlalchemy import and_, or_, select, update
 
+from models.attendance import local_day
 from models.base import new_id
 from models.calendar import SHANGHAI
 from models.database import when_committed
 from models.errors import ErrorCode
 from models.exports import Export, ExportFormat, ExportStatus, ExportSubject, download_signature
 from models.people import Role, User, mask_id_number, mask_phone
-from resolvers import appointments, bookings, complaints, households, volunteers
+from resolvers import appointments, attendance, bookings, complaints, households, volunteers, workday
 from resolvers.auth import viewer_of_account
-from resolvers.errors import fail
+from resolvers.errors import fail, not_found
 from resolvers.pagination import Page, PageRequest, paginate
 from resolvers.people import sees_full_contact
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of, visible_rows
@@ -57,6 +60,7 @@ SUBJECT_NAMES = {
     ExportSubject.APPOINTMENTS: "预约办事",
     ExportSubject.VOLUNTEERS: "志愿者",
     ExportSubject.PEOPLE: "人口信息",
+    ExportSubject.ATTENDANCE: "网格员考勤",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -120,6 +124,9 @@ class Listing(Generic[R]):
     rows: Callable[[RequestContext, Any, PageRequest], Awaitable[Page[R]]]
     columns: Sequence[Column[R]]
     unrecorded: tuple[tuple[str, str], ...] = ()
+    # What the filter leaves to the moment ("today") fixed when the export is asked for, so the
+    # job reads the same rows whenever it runs.
+    settled: Callable[[RequestContext, Any], Any] = lambda _, query: query
 
 
 async def _complaints(
@@ -129,11 +136,54 @@ async def _complaints(
     return await complaints.list_complaints(ctx, query, page, complaints.ComplaintOrder.NEWEST)
 
 
+@dataclass(frozen=True)
+class AttendanceFilter:
+    """`communityWorkdays`' arguments: a community, and the day (today if left out)."""
+
+    community_id: uuid.UUID | None = None
+    day: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceRow:
+    worker: workday.WorkerRow
+    community_id: uuid.UUID
+    attendance: attendance.AttendanceDay
+
+
+async def _attendance(ctx: RequestContext, query: AttendanceFilter, page: PageRequest) -> Page[AttendanceRow]:
+    """A community's grid workers on one day, by name, as `communityWorkdays` pages them, each
+    with the day's attendance (one statement for the page's shifts: attendance.day_of batches)."""
+    if query.community_id is None:
+        raise fail(ErrorCode.INVALID, "请选择要导出考勤的社区。", "filter.communityId")
+    # The list's own refusal names its argument; an export names the filter's field.
+    if ctx.viewer is not None and not ctx.viewer.administers(query.community_id):
+        raise not_found("社区", "filter.communityId")
+    day, workers = await workday.community_workdays(ctx, query.community_id, query.day, page)
+    days = await asyncio.gather(*(attendance.day_of(ctx, worker.id, day) for worker in workers.rows))
+    return Page(
+        rows=[AttendanceRow(w, query.community_id, d) for w, d in zip(workers.rows, days, strict=True)],
+        cursors=workers.cursors,
+        has_next_page=workers.has_next_page,
+        has_previous_page=workers.has_previous_page,
+        total=workers.total,
+    )
+
+
+def _today(ctx: RequestContext, query: AttendanceFilter) -> AttendanceFilter:
+    return dataclasses.replace(query, day=query.day or local_day(ctx.clock()))
+
+
+def yes_no(value: bool) -> Cell:
+    return "是" if value else "否"
+
+
 C = complaints.ComplaintRow
 B = bookings.BookingRow
 A = appointments.AppointmentRow
 V = volunteers.VolunteerRow
 M = households.MemberRow
+W = AttendanceRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -222,6 +272,23 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             Column[M]("迁出时间", lambda _, r: moment(r.moved_out_at)),
         ),
         unrecorded=(("id_number", "filter.idNumber"),),
+    ),
+    ExportSubject.ATTENDANCE: Listing[W](
+        AttendanceFilter,
+        _attendance,
+        (
+            Column[W]("日期", lambda _, r: r.attendance.day.isoformat()),
+            # A worker's name as the other lists show staff (处理人, 经办人); their phone masked.
+            Column[W]("网格员", lambda _, r: r.worker.name),
+            Column[W]("电话", lambda s, r: s.phone(r.worker.id, r.worker.phone, r.community_id)),
+            Column[W]("工作日", lambda _, r: yes_no(r.attendance.working_day)),
+            Column[W]("出勤", lambda _, r: attendance.DAY_STATUS_NAMES[r.attendance.status]),
+            Column[W]("签到时间", lambda _, r: moment(r.attendance.checked_in_at)),
+            Column[W]("签退时间", lambda _, r: moment(r.attendance.checked_out_at)),
+            Column[W]("工作时长（小时）", lambda _, r: round(r.attendance.minutes_worked / 60, 1)),
+            Column[W]("网格外打卡", lambda _, r: yes_no(r.attendance.outside)),
+        ),
+        settled=_today,
     ),
 }
 
@@ -331,6 +398,7 @@ async def request_export(
     for attribute, field in listing.unrecorded:
         if getattr(query, attribute) is not None:
             raise fail(ErrorCode.INVALID, "导出记录不保存身份证号：导出时不能按身份证号筛选。", field)
+    query = listing.settled(ctx, query)
     total = await (await listing.rows(ctx, query, PageRequest(first=1))).total()
     return _queue(
         ctx,

@@ -251,6 +251,54 @@ class GridWorkerDashboard:
     grids: list[GridWorkerFigures] = strawberry.field(metadata=cost(items=500))
 
 
+@strawberry.type(description="Appointments requested in a period, by how they stand now.")
+class AppointmentOutcomes:
+    requested: int
+    completed: int
+    cancelled: int
+    open: int = strawberry.field(description="Neither completed nor cancelled yet.")
+
+
+@strawberry.type(
+    description="Rooms and appointments in a period, as counts that add up across street offices (no hour, "
+    "appointment type or approval hours: those are each street office's own). A rate is null when there is "
+    "nothing to divide by."
+)
+class ServiceFigures:
+    rooms: int = strawberry.field(description="Rooms now.")
+    open_minutes: int = strawberry.field(description="Minutes the rooms were open in the period (their hours now).")
+    booked_minutes: int = strawberry.field(description="Minutes granted to bookings starting in the period.")
+    utilisation: float | None = strawberry.field(description="Booked of open minutes, 0–1.")
+    bookings: int = strawberry.field(description="Bookings starting in the period, in any state.")
+    answered: int = strawberry.field(description="Of those, requests for rooms that need approval, answered.")
+    answered_on_time: int = strawberry.field(description="Of those, answered within one working day.")
+    answered_on_time_rate: float | None
+    no_shows: int
+    no_show_rate: float | None = strawberry.field(description="No-shows of the bookings that came or did not.")
+    appointments: AppointmentOutcomes
+
+    @classmethod
+    def of(cls, found: analytics.ServiceFigures) -> ServiceFigures:
+        return cls(
+            rooms=found.rooms,
+            open_minutes=found.open_minutes,
+            booked_minutes=found.booked_minutes,
+            utilisation=found.utilisation_rate,
+            bookings=found.bookings,
+            answered=found.answered,
+            answered_on_time=found.answered_on_time,
+            answered_on_time_rate=found.answered_on_time_rate,
+            no_shows=found.no_shows,
+            no_show_rate=found.no_show_rate,
+            appointments=AppointmentOutcomes(
+                requested=found.appointments,
+                completed=found.appointments_completed,
+                cancelled=found.appointments_cancelled,
+                open=found.appointments_open,
+            ),
+        )
+
+
 @strawberry.type(description="One street office's figures on the platform's dashboard: counts only.")
 class OfficeFigures:
     slug: str
@@ -260,6 +308,10 @@ class OfficeFigures:
     overdue_now: int
     residents: int
     work_orders: WorkOrderFigures = strawberry.field(description="Work orders dispatched to departments in the period.")
+    services: ServiceFigures
+    previous_services: ServiceFigures
+    volunteers: VolunteerFigures
+    previous_volunteers: VolunteerFigures
 
 
 @strawberry.type(description="Every active street office side by side, and their sum: never a person, never a row.")
@@ -272,6 +324,10 @@ class PlatformDashboard:
     overdue_now: int
     residents: int
     work_orders: WorkOrderFigures = strawberry.field(description="Work orders dispatched to departments in the period.")
+    services: ServiceFigures
+    previous_services: ServiceFigures
+    volunteers: VolunteerFigures
+    previous_volunteers: VolunteerFigures
     offices: list[OfficeFigures] = strawberry.field(metadata=cost(items=300))
 
 
@@ -496,7 +552,8 @@ class Query:
 
     @strawberry.field(
         description="For a platform admin (signed in with platformLogin, no X-Tenant): each street office's "
-        "complaint figures and residents, and their sum. `on` is a day in the period (today if left out).",
+        "complaint figures, residents, work orders, rooms, appointments and volunteers, and their sum. "
+        "`on` is a day in the period (today if left out).",
         metadata=cost(weight=200),
     )
     async def platform_dashboard(
@@ -515,6 +572,10 @@ class Query:
             overdue_now=found.overdue_now,
             residents=found.residents,
             work_orders=WorkOrderFigures.of(found.work_orders),
+            services=ServiceFigures.of(found.services),
+            previous_services=ServiceFigures.of(found.previous_services),
+            volunteers=VolunteerFigures.of(found.volunteers),
+            previous_volunteers=VolunteerFigures.of(found.previous_volunteers),
             offices=[
                 OfficeFigures(
                     slug=o.slug,
@@ -524,6 +585,10 @@ class Query:
                     overdue_now=o.overdue_now,
                     residents=o.residents,
                     work_orders=WorkOrderFigures.of(o.work_orders),
+                    services=ServiceFigures.of(o.services),
+                    previous_services=ServiceFigures.of(o.previous_services),
+                    volunteers=VolunteerFigures.of(o.volunteers),
+                    previous_volunteers=VolunteerFigures.of(o.previous_volunteers),
                 )
                 for o in found.offices
             ],

@@ -28,6 +28,7 @@ from schema.common import (
     UserError,
     attempt,
     connection,
+    decode_id,
     mirror_enum,
     nodes_by_id,
     page_request,
@@ -51,6 +52,7 @@ else:
             ExportSubject.APPOINTMENTS: "预约办事（`appointments`）",
             ExportSubject.VOLUNTEERS: "志愿者（`volunteers`）",
             ExportSubject.PEOPLE: "人口信息（`people`：住户成员，不能按身份证号筛选）",
+            ExportSubject.ATTENDANCE: "网格员考勤（`communityWorkdays`：一个社区的网格员某一天的签到签退）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -138,6 +140,19 @@ class Export(ScopedNode):
         return origin(info) + path if path else None
 
 
+@strawberry.input(description="The arguments of `communityWorkdays`: which community, which day.")
+class CommunityWorkdaysFilter:
+    community_id: relay.GlobalID
+    date: date | None = strawberry.field(default=None, description="Today (when asked for) if left out.")
+
+
+def _workdays_filter(given: CommunityWorkdaysFilter | None) -> exports.AttendanceFilter:
+    """Left out, no community: refused by the list, which names the field."""
+    if given is None:
+        return exports.AttendanceFilter()
+    return exports.AttendanceFilter(decode_id(given.community_id, "Community", "filter.communityId"), given.date)
+
+
 @strawberry.input(
     description="Which list, as which file. Give the filter of that list only (the same the list's query takes)."
 )
@@ -153,6 +168,7 @@ class RequestExportInput:
     appointments: AppointmentFilter | None = None
     volunteers: VolunteerFilter | None = None
     people: PopulationFilter | None = None
+    community_workdays: CommunityWorkdaysFilter | None = None
 
 
 @strawberry.input
@@ -181,6 +197,7 @@ FILTERS = {
     ExportSubject.APPOINTMENTS: ListFilter("appointments", "appointments", appointment_filter),
     ExportSubject.VOLUNTEERS: ListFilter("volunteers", "volunteers", volunteer_filter),
     ExportSubject.PEOPLE: ListFilter("people", "people", population_filter),
+    ExportSubject.ATTENDANCE: ListFilter("communityWorkdays", "community_workdays", _workdays_filter),
 }
 
 

@@ -1145,3 +1145,130 @@ async def test_the_work_order_rollups_equal_a_recount_and_a_rebuild_changes_no_f
     assert rebuilt.exit_code == 0, rebuilt.output
     assert await ask_dashboard(services, DEPARTMENTS, ADMIN, period="WEEK", on="2026-11-18") == before
     assert await _consistent(app, services.handle) == (kept, recounted)
+
+
+# --- the platform: rooms, appointments and volunteers of every street office -------------------
+
+PLATFORM_SERVICES = """query($period: DashboardPeriod!, $on: Date) { platformDashboard(period: $period, on: $on) {
+  current { first last } previous { first last }
+  services { ...services } previousServices { ...services }
+  volunteers { ...volunteers } previousVolunteers { ...volunteers }
+  offices { slug services { ...services } previousServices { ...services }
+    volunteers { ...volunteers } previousVolunteers { ...volunteers } }
+} }
+fragment services on ServiceFigures {
+  rooms openMinutes bookedMinutes utilisation bookings answered answeredOnTime answeredOnTimeRate
+  noShows noShowRate appointments { requested completed cancelled open }
+}
+fragment volunteers on VolunteerFigures { hoursServed activeVolunteers activities }"""
+
+
+async def platform_token(office: Office, wanjia: Any, phone: str) -> str:
+    created = await wanjia(
+        "platform", "create-admin", "--phone", phone, "--name", "平台管理员", "--password", "Platform@2026"
+    )
+    assert created.exit_code == 0, created.output
+    with office.clock.at(shanghai(NOW)):
+        signed_in = await office.api.data(PLATFORM_LOGIN, {"input": {"phone": phone, "password": "Platform@2026"}})
+    return str(signed_in["platformLogin"]["accessToken"])
+
+
+def service_figures(
+    open_minutes: int, booked: int, bookings: int, answered: int, no_shows: int, showed_up: int, appointments: list[int]
+) -> dict[str, Any]:
+    """服务街道's two rooms, answers all in time (see the `services` fixture)."""
+    requested, completed, cancelled, open_ = appointments
+    return {
+        "rooms": 2,
+        "openMinutes": open_minutes,
+        "bookedMinutes": booked,
+        "utilisation": round(booked / open_minutes, 4),
+        "bookings": bookings,
+        "answered": answered,
+        "answeredOnTime": answered,
+        "answeredOnTimeRate": 1.0 if answered else None,
+        "noShows": no_shows,
+        "noShowRate": round(no_shows / (no_shows + showed_up), 4) if no_shows + showed_up else None,
+        "appointments": {"requested": requested, "completed": completed, "cancelled": cancelled, "open": open_},
+    }
+
+
+def summed(offices: list[dict[str, Any]], field: str) -> dict[str, Any]:
+    """The offices' counts of one figure added up (rates left out: they are not sums)."""
+    total: dict[str, Any] = {}
+    for office in offices:
+        for name, value in office[field].items():
+            if isinstance(value, dict):
+                total[name] = {k: total.get(name, {}).get(k, 0) + n for k, n in value.items()}
+            elif not name.endswith("Rate") and name != "utilisation":
+                total[name] = round(total.get(name, 0) + value, 2)
+    return total
+
+
+async def test_the_platform_sees_each_street_offices_rooms_appointments_and_volunteers(
+    services: Office, wanjia: Any
+) -> None:
+    token = await platform_token(services, wanjia, "13600000005")
+    with services.clock.at(shanghai(NOW)):
+        week = await services.api.data(PLATFORM_SERVICES, {"period": "WEEK", "on": "2026-11-18"}, token=token)
+        month = await services.api.data(PLATFORM_SERVICES, {"period": "MONTH", "on": "2026-11-18"}, token=token)
+    week, month = week["platformDashboard"], month["platformDashboard"]
+    fuwu = next(o for o in week["offices"] if o["slug"] == "fuwu")
+    # B1 (no-show) and B2 (used) granted 180 of the 300 open minutes; B3 rejected, B4 withdrawn.
+    # Appointments: 人民调解 completed and cancelled, 法律援助 open; the week before, 法律援助 open.
+    assert fuwu["services"] == service_figures(300, 180, 4, 3, 1, 1, [3, 1, 1, 1])
+    assert fuwu["previousServices"] == service_figures(300, 0, 0, 0, 0, 0, [1, 0, 0, 1])
+    assert fuwu["volunteers"] == {"hoursServed": 3.0, "activeVolunteers": 2, "activities": 1}
+    assert fuwu["previousVolunteers"] == {"hoursServed": 1.0, "activeVolunteers": 1, "activities": 1}
+    # November: 5 Mondays and 4 Tuesdays (朝阳 9 × 120, 青山 5 × 60); October: 4 and 4.
+    fuwu_month = next(o for o in month["offices"] if o["slug"] == "fuwu")
+    assert fuwu_month["services"] == service_figures(1380, 180, 4, 3, 1, 1, [4, 1, 1, 2])
+    assert fuwu_month["previousServices"] == service_figures(1200, 0, 0, 0, 0, 0, [0, 0, 0, 0])
+    assert fuwu_month["volunteers"] == {"hoursServed": 4.0, "activeVolunteers": 2, "activities": 2}
+    # The platform's figures are the street offices' added up, each beside its period before.
+    for dashboard in (week, month):
+        for field in ("services", "previousServices", "volunteers", "previousVolunteers"):
+            assert summed([dashboard], field) == summed(dashboard["offices"], field), field
+    assert week["previous"] == {"first": "2026-11-09", "last": "2026-11-15"}
+    # Counts only: no resident, volunteer or staff member appears by name or phone.
+    shown = str(week) + str(month)
+    assert not [phone for phone in services.residents.values() if phone in shown]
+    assert "网格员" not in shown and "干事" not in shown
+
+
+async def test_only_a_platform_admin_sees_the_platforms_services_and_volunteers(services: Office) -> None:
+    variables = {"period": "WEEK", "on": "2026-11-18"}
+    with services.clock.at(shanghai(NOW)):
+        for who in (ADMIN, COMMUNITY_ADMIN, WORKER_1, STAFF, "R1"):
+            body = await services.api.run(PLATFORM_SERVICES, variables, token=await services.as_(who))
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", who
+            assert body["data"] is None
+        anonymous = await services.api.run(PLATFORM_SERVICES, variables)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_platform_dashboard_costs_the_same_statements_for_every_street_office(
+    services: Office, app: Starlette, wanjia: Any
+) -> None:
+    """Each street office is read in its own row-level-security context, so the platform's
+    dashboard costs a fixed few statements per street office: the same whatever the period and
+    the rows in it, and the same for an empty street office as for one with rooms."""
+    token = await platform_token(services, wanjia, "13600000006")
+
+    async def statements(period: str, on: str) -> int:
+        variables = {"period": period, "on": on}
+        with services.clock.at(shanghai(NOW)):
+            # Once first: a street office just onboarded makes the next request reload the directory.
+            await services.api.data(PLATFORM_SERVICES, variables, token=token)
+            return await services.api.statements(PLATFORM_SERVICES, variables, token=token)
+
+    # A day without bookings, a week with four, a month with more appointments and activities.
+    periods = (("DAY", "2026-11-19"), ("WEEK", "2026-11-18"), ("MONTH", "2026-11-18"), ("WEEK", "2026-11-02"))
+    counts = {await statements(period, on) for period, on in periods}
+    assert len(counts) == 1
+    before = counts.pop()
+    await _handle(app, street_office("kongbai", "空白街道"))
+    with_empty = await statements("WEEK", "2026-11-18")
+    await _handle(app, services_office() | {"slug": "fuwu2", "name": "服务二街道"})
+    with_rooms = await statements("MONTH", "2026-11-18")
+    assert with_rooms - with_empty == with_empty - before > 0

@@ -11,7 +11,7 @@ import io
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -425,3 +425,92 @@ async def test_population_records_export_masked_or_whole_and_never_by_id_number(
     by_number = await ask(api, TENANT_ADMIN, {"list": "PEOPLE", "format": "CSV", "people": {"idNumber": number}})
     assert by_number["export"] is None
     assert [(e["field"], e["code"]) for e in by_number["errors"]] == [("people.idNumber", "INVALID")]
+
+
+CHECK_IN = "mutation($input: PunchInput!) { checkIn(input: $input) { errors { code } } }"
+CHECK_OUT = "mutation($input: PunchInput!) { checkOut(input: $input) { errors { code } } }"
+ATTENDANCE_HEADERS = [
+    "日期",
+    "网格员",
+    "电话",
+    "工作日",
+    "出勤",
+    "签到时间",
+    "签退时间",
+    "工作时长（小时）",
+    "网格外打卡",
+]
+
+
+async def test_grid_workers_attendance_of_a_day_exports_as_communityworkdays_shows_it(
+    api: Api, clock: Clock, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """东风社区 (A1) has 网格员一 (A1-G1) and 网格员二 (A1-G2). On Wednesday 17 March 2027 the first
+    checks in at 08:20 and out at 17:40 (560 minutes), the second checks in at 09:05 (late; work
+    starts at 08:30) and has not checked out. Alpha's grids have no boundary drawn: not outside."""
+    worker_2 = "13900000012"
+    for phone, when, mutation in (
+        (WORKER_1, "2027-03-17T08:20:00+08:00", CHECK_IN),
+        (worker_2, "2027-03-17T09:05:00+08:00", CHECK_IN),
+        (WORKER_1, "2027-03-17T17:40:00+08:00", CHECK_OUT),
+    ):
+        with clock.at(datetime.fromisoformat(when)):
+            here = {"input": {"longitude": 120.15, "latitude": 30.27, "accuracyMetres": 10}}
+            body = await api.data(mutation, here, token=await api.token("alpha", phone))
+            assert next(iter(body.values()))["errors"] == []
+    dongfeng = gid("Community", alpha.communities["A1"])
+    with clock.at(datetime.fromisoformat("2027-03-17T18:00:00+08:00")):
+        # The day left out is the day it was asked on, whenever the job runs.
+        asked = await ask(
+            api, TENANT_ADMIN, {"list": "ATTENDANCE", "format": "CSV", "communityWorkdays": {"communityId": dongfeng}}
+        )
+        assert asked["errors"] == [] and asked["export"]["rowsTotal"] == 2
+        assert '"day": "2027-03-17"' in asked["export"]["filter"]
+    with clock.at(datetime.fromisoformat("2027-03-18T09:00:00+08:00")):
+        await runner.run_once()
+        done = await node(api, TENANT_ADMIN, asked["export"]["id"])
+        assert done is not None and done["status"] == "READY" and done["rowsDone"] == 2
+        content, name = await download(api, done["downloadUrl"])
+        assert name.startswith("网格员考勤-已脱敏-") and name.endswith(".csv")
+        header, *rows = csv_rows(content)
+        assert header == ATTENDANCE_HEADERS
+        assert sorted(rows) == [
+            [
+                "2027-03-17",
+                "网格员一",
+                "139****0011",
+                "是",
+                "正常",
+                "2027-03-17 08:20",
+                "2027-03-17 17:40",
+                "9.3",
+                "否",
+            ],
+            ["2027-03-17", "网格员二", "139****0012", "是", "迟到", "2027-03-17 09:05", "", "0.0", "否"],
+        ]
+        assert WORKER_1 not in content.decode("utf-8-sig")
+        # Whole, to the community's own admin, who sees the workers' phones whole in the API.
+        workdays = {"communityId": dongfeng, "date": "2027-03-17"}
+        whole = await made(
+            api,
+            runner,
+            COMMUNITY_ADMIN,
+            {"list": "ATTENDANCE", "format": "XLSX", "wholePersonalData": True, "communityWorkdays": workdays},
+        )
+        title, (header, *cells) = xlsx_rows((await download(api, whole["downloadUrl"]))[0])
+        assert title == "网格员考勤（含完整个人信息）" and header == ATTENDANCE_HEADERS
+        assert sorted((r[1], r[2], r[4]) for r in cells) == [
+            ("网格员一", WORKER_1, "正常"),
+            ("网格员二", worker_2, "迟到"),
+        ]
+        # Another community's admin may not export 东风社区's workers, and the filter must name a community.
+        refused = await ask(
+            api, OTHER_COMMUNITY_ADMIN, {"list": "ATTENDANCE", "format": "CSV", "communityWorkdays": workdays}
+        )
+        assert refused["export"] is None
+        assert [(e["field"], e["code"]) for e in refused["errors"]] == [("communityWorkdays.communityId", "NOT_FOUND")]
+        unnamed = await ask(api, TENANT_ADMIN, {"list": "ATTENDANCE", "format": "CSV"})
+        assert [(e["field"], e["code"]) for e in unnamed["errors"]] == [("communityWorkdays.communityId", "INVALID")]
+        for phone in (WORKER_1, STAFF):
+            other = await ask(api, phone, {"list": "ATTENDANCE", "format": "CSV", "communityWorkdays": workdays})
+            assert other["export"] is None and [e["code"] for e in other["errors"]] == ["FORBIDDEN"], phone
