@@ -25,7 +25,7 @@ from tenants.onboarding import onboard
 from tests import codes
 from tests.gridwork import MAPPED
 from tests.local_servers import serving
-from tests.provision import DATABASE_NAME, ProvisionedDatabase, create_database, drop_postgres_database, migrate
+from tests.provision import DATABASE_NAME, ProvisionedDatabase, clone, create_template, drop
 from tests.support import TEXTS, Api, Clock, TenantHandle, staff
 
 BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
@@ -205,11 +205,16 @@ OTHER_STAFF = "13900000022"
 
 @pytest.fixture(scope="session")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvisionedDatabase]:
-    created = create_database(BACKEND, DATABASE_NAME, tmp_path_factory.mktemp("db"))
-    migrate(created)
-    yield created
-    if created.backend == "postgresql":
-        drop_postgres_database(DATABASE_NAME)
+    """The suite's database, cloned from a migrated template that modules needing a database of
+    their own clone as well (database.template, tests.provision.clone)."""
+    directory = tmp_path_factory.mktemp("db")
+    template = create_template(BACKEND, DATABASE_NAME, directory)
+    try:
+        created = clone(template, DATABASE_NAME, directory)
+        yield created
+        drop(created)
+    finally:
+        drop(template)
 
 
 @pytest.fixture(scope="session")
