@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
-from fpdf import FPDF
 
 from models.calendar import SHANGHAI
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT = "cjk"
 MARGIN = 25  # mm
@@ -39,6 +42,9 @@ def chinese_date(moment: datetime) -> str:
 
 
 def render_certificate(text: CertificateText, font: Path) -> bytes:
+    # fpdf takes half a second to load: the first certificate pays it, not every process that starts.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_title(text.title)
     pdf.set_author(text.issuer)

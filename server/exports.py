@@ -31,7 +31,6 @@ from resolvers.analytics import monthly_report
 from resolvers.errors import DomainError
 from resolvers.exports import Cell, Job
 from server.http import error_body
-from server.reports import render_monthly_report
 from tenants.context import RequestContext, Services, unit_of_work
 from tenants.directory import TenantInfo
 
@@ -211,6 +210,10 @@ class ExportRunner:
             self.services, tenant=tenant, viewer=job.viewer, writes=False, request_id=f"export-{job.id.hex}"
         ) as ctx:
             report = await monthly_report(ctx, job.month)
+        # matplotlib and reportlab take a second to load: the first report pays it, not every
+        # process that starts.
+        from server.reports import render_monthly_report
+
         # Charts and layout take a while of CPU: off the event loop.
         await asyncio.to_thread(render_monthly_report, report, path)
 
