@@ -299,3 +299,14 @@ def served(database: Any, tmp_path: Path, **environment: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def code_of(answer: dict[str, Any]) -> str | None:
+    """The code of the first error in a mutation's payload (`errors[].code`) or in a response
+    (`errors[].extensions.code`), None when there is none. Tests that ask several callers collect
+    these into one dict and compare it once, so every caller answered wrongly is reported, not
+    only the first (and a caller let through reads None rather than raising IndexError)."""
+    errors = answer.get("errors") or []
+    if not errors:
+        return None
+    return errors[0].get("code") or errors[0].get("extensions", {}).get("code")

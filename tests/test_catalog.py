@@ -71,33 +71,47 @@ def tables(catalog: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, 
 
 
 def test_every_table_has_a_non_null_tenant_id_leading_its_primary_key(catalog: dict[str, dict[str, Any]]) -> None:
-    for table, info in tables(catalog):
-        assert "tenant_id" in info["columns"], table
-        assert info["columns"]["tenant_id"]["nullable"] is False, table
-        assert info["primary_key"][0] == "tenant_id", table
+    offenders = [
+        table
+        for table, info in tables(catalog)
+        if "tenant_id" not in info["columns"]
+        or info["columns"]["tenant_id"]["nullable"] is not False
+        or info["primary_key"][:1] != ["tenant_id"]
+    ]
+    assert offenders == []
 
 
 def test_every_foreign_key_between_tenant_tables_carries_tenant_id(catalog: dict[str, dict[str, Any]]) -> None:
+    offenders = []
     for table, info in tables(catalog):
         for key in info["foreign_keys"]:
             if key["referred_table"] == "tenants":
-                assert key["constrained_columns"] == ["tenant_id"], table
+                if key["constrained_columns"] != ["tenant_id"]:
+                    offenders.append(f"{table} -> tenants")
                 continue
             pairs = dict(zip(key["constrained_columns"], key["referred_columns"], strict=True))
-            assert pairs.get("tenant_id") == "tenant_id", f"{table} -> {key['referred_table']}"
+            if pairs.get("tenant_id") != "tenant_id":
+                offenders.append(f"{table} -> {key['referred_table']}")
+    assert offenders == []
 
 
 def test_every_unique_constraint_includes_tenant_id(catalog: dict[str, dict[str, Any]]) -> None:
-    for table, info in tables(catalog):
-        for columns in info["unique"]:
-            assert "tenant_id" in columns, f"{table}: unique {columns}"
+    offenders = [
+        f"{table}: unique {columns}"
+        for table, info in tables(catalog)
+        for columns in info["unique"]
+        if "tenant_id" not in columns
+    ]
+    assert offenders == []
 
 
 def test_ids_are_uuids_not_sequences(catalog: dict[str, dict[str, Any]]) -> None:
-    for table, info in tables(catalog):
-        column = info["columns"]["id"]
-        assert "INT" not in str(column["type"]).upper(), table
-        assert column.get("autoincrement") is not True, table
+    offenders = [
+        table
+        for table, info in tables(catalog)
+        if "INT" in str(info["columns"]["id"]["type"]).upper() or info["columns"]["id"].get("autoincrement") is True
+    ]
+    assert offenders == []
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +135,10 @@ async def indexes(database: ProvisionedDatabase) -> dict[str, list[list[str]]]:
 
 def test_every_index_leads_with_tenant_id(indexes: dict[str, list[list[str]]]) -> None:
     assert any(indexes.values())
-    for table, columns in sorted(indexes.items()):
-        for index_columns in columns:
-            assert index_columns[0] == "tenant_id", f"{table}: index on {index_columns}"
+    offenders = [
+        f"{table}: index on {index_columns}"
+        for table, columns in sorted(indexes.items())
+        for index_columns in columns
+        if index_columns[:1] != ["tenant_id"]
+    ]
+    assert offenders == []

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from models.throttles import Throttle
 from server.jobs import sweep_tenant
 from tenants.sessions import open_session
-from tests.support import Api, Clock, TenantHandle, fresh_phone
+from tests.support import Api, Clock, TenantHandle, code_of, fresh_phone
 
 _addresses = itertools.count(1)
 
@@ -101,12 +101,16 @@ async def test_a_stranger_cannot_lock_a_resident_out_of_their_own_phone(
 ) -> None:
     phone = await resident(api, alpha)
     async with client_at(fresh_address()) as stranger, client_at(fresh_address()) as own_phone:
+        answered = {}
         for window in range(3):
             with clock.later(timedelta(minutes=16 * window)):
                 for _ in range(8):
                     await stranger.login("alpha", phone, "guessing")
-                assert (await stranger.login("alpha", phone))["errors"][0]["code"] == "ACCOUNT_LOCKED"
-                assert (await own_phone.login("alpha", phone))["errors"] == []
+                answered[window] = (
+                    code_of(await stranger.login("alpha", phone)),
+                    (await own_phone.login("alpha", phone))["errors"],
+                )
+    assert answered == dict.fromkeys(range(3), ("ACCOUNT_LOCKED", []))
 
 
 async def test_failures_from_many_addresses_back_the_whole_account_off_for_a_while(

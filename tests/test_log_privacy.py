@@ -127,8 +127,8 @@ async def test_personal_data_sent_through_every_error_path_never_reaches_the_log
 def test_quoted_input_is_redacted_and_the_rest_kept(line: str, kept: str) -> None:
     redacted = redact(line)
     assert kept in redacted
-    for secret in ("13800138000", "'x'", "secret", "argon2id$v", "abc.def", "eyJzdWIi"):
-        assert secret not in redacted
+    secrets = ("13800138000", "'x'", "secret", "argon2id$v", "abc.def", "eyJzdWIi")
+    assert [s for s in secrets if s in redacted] == [], redacted
 
 
 def test_phones_and_id_numbers_are_masked_but_request_ids_kept() -> None:

@@ -91,8 +91,7 @@ async def test_a_photo_loses_its_location_and_keeps_the_rest(
     [attachment] = result["complaint"]["attachments"]
     assert attachment["contentType"] == content_type
     stored = (await api.client.get(attachment["url"])).content
-    for trace in LOCATION_TRACES:
-        assert trace not in stored, trace
+    assert [trace for trace in LOCATION_TRACES if trace in stored] == []
     exif = Image.open(io.BytesIO(stored)).getexif()
     assert GPS_IFD not in exif
     if "EXIF" in carrier:
@@ -114,13 +113,12 @@ async def test_a_video_loses_its_location_atoms_without_moving_a_byte_of_its_sam
     [attachment] = result["complaint"]["attachments"]
     assert attachment["kind"] == "VIDEO" and attachment["contentType"] == content_type
     stored = (await api.client.get(attachment["url"])).content
-    for trace in LOCATION_TRACES:
-        assert trace not in stored, trace
+    assert [trace for trace in LOCATION_TRACES if trace in stored] == []
     assert b"loci" not in stored and b"\xa9xyz" not in stored
     # The sample table still points at the sample: nothing moved.
     assert len(stored) == len(original) and stored[sample_offset : sample_offset + len(SAMPLE)] == SAMPLE
-    for kept in (b"com.apple.quicktime.make", b"Apple", b"iPhone 15", b"Our block", b'xmp:CreatorTool="WanjiaCam"'):
-        assert kept in stored, kept
+    kept = (b"com.apple.quicktime.make", b"Apple", b"iPhone 15", b"Our block", b'xmp:CreatorTool="WanjiaCam"')
+    assert [k for k in kept if k not in stored] == []
 
 
 async def test_a_photo_without_a_location_is_stored_byte_for_byte(api: Api, resident: str, category: str) -> None:

@@ -86,10 +86,12 @@ class Walk:
     async def check(self, state: dict[str, Any], roles: dict[str, str]) -> None:
         assert set(self.inputs) == set(self.can.mutations.values()), "every mutation of the item is tried"
         await self.put(state)
+        listed, accepted = {}, {}
         for role, phone in roles.items():
             token = await self.api.token("alpha", phone)
-            listed = await self.listed(token)
-            assert listed == await self.accepted(token, role, state), (role, state)
+            listed[role] = await self.listed(token)
+            accepted[role] = await self.accepted(token, role, state)
+        assert listed == accepted, state
 
 
 @pytest.fixture

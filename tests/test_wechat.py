@@ -245,9 +245,13 @@ async def test_binding_needs_the_code_sent_for_binding(api: Api, alpha: TenantHa
 async def test_linking_another_wechat_replaces_the_first(api: Api, alpha: TenantHandle, wechat) -> None:  # type: ignore[no-untyped-def]
     stand_in, _ = wechat
     phone = await resident(api, alpha)
+    bound = {}
     for wechat_user in ("old-phone", "new-phone"):
         ticket = (await sign_in(api, stand_in.code_for(wechat_user)))["bindingTicket"]
-        assert (await bind(api, ticket, phone, await api.phone_code("alpha", phone, "BIND_WECHAT")))["errors"] == []
+        bound[wechat_user] = (await bind(api, ticket, phone, await api.phone_code("alpha", phone, "BIND_WECHAT")))[
+            "errors"
+        ]
+    assert bound == {"old-phone": [], "new-phone": []}
     assert (await sign_in(api, stand_in.code_for("new-phone")))["tokens"]
     assert (await sign_in(api, stand_in.code_for("old-phone")))["bindingTicket"]
 
@@ -264,8 +268,7 @@ async def test_neither_the_session_key_nor_the_secret_nor_the_code_is_logged(
         await sign_in(api, "busy")
     logged = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
     assert caplog.records
-    for secret in (SESSION_KEY, PLATFORM_SECRET, code):
-        assert secret not in logged
+    assert [secret for secret in (SESSION_KEY, PLATFORM_SECRET, code) if secret in logged] == []
 
 
 async def test_a_street_office_without_wechat_says_so(settings: Settings, clock: Clock, alpha: TenantHandle) -> None:
