@@ -162,6 +162,16 @@ def report(samples: list[Sample], warmup_minutes: float, print_every: float) -> 
         f"max {max(s.rss_kb for s in warm) / 1024:.1f})"
     )
     print(f"  slope {per_minute:+.2f} MB/min, {per_thousand:+.1f} KB per 1,000 requests (least squares)")
+    # A cache filling to its bound, or the allocator taking one more arena, shows as a step that
+    # the least-squares line spreads over the whole window; a leak keeps climbing in the second half.
+    late = warm[len(warm) // 2 :]
+    late_per_thousand = slope([s.requests / 1000 for s in late], [float(s.rss_kb) for s in late])
+    figures["kb_per_1000_requests_second_half"] = late_per_thousand
+    if late_per_thousand is not None:
+        print(
+            f"  second half ({late[-1].requests - late[0].requests} requests): "
+            f"{late_per_thousand:+.1f} KB per 1,000 requests"
+        )
     return figures
 
 
