@@ -8,7 +8,8 @@ The server is bench.run's (`wanjia serve`, WANJIA_ENV=production, pinned to --se
 --wrk-cpus). Each request of --requests in turn gets --slice seconds of wrk until --minutes have
 passed. Every --every seconds a sampler reads VmRSS from /proc (with --workers, the sum over the
 worker processes, not counting uvicorn's supervisor) and the number of requests served so far (the
-`request` lines of wanjia's JSON request log). It prints the series, then a least-squares slope of
+`request` lines of wanjia's JSON request log; with --workers, which do not log, wrk's count at the
+end of each slice). It prints the series, then a least-squares slope of
 RSS over the samples after --warmup-minutes: MB per minute, and KB per 1,000 requests. The machine
 is shared, so requests per minute vary with the load: the slope per request is the one to read.
 The whole series is saved in var/bench/soak-*.json. Nothing asserts a figure.
@@ -106,13 +107,20 @@ class Sampler(threading.Thread):
         assert server.process is not None
         self.pid, self.workers, self.every = server.process.pid, workers, every
         self.requests = RequestLog(server.log)
+        # Spawned workers do not log requests (logging is configured in `wanjia serve`'s own
+        # process): with --workers the count is wrk's, added at the end of each slice.
+        self.completed_by_wrk = 0
         self.samples: list[Sample] = []
         self.started = time.monotonic()
         self.stopping = threading.Event()
 
     def take(self) -> None:
         self.samples.append(
-            Sample(time.monotonic() - self.started, self.requests.served(), served_rss_kb(self.pid, self.workers))
+            Sample(
+                time.monotonic() - self.started,
+                self.requests.served() if self.workers == 1 else self.completed_by_wrk,
+                served_rss_kb(self.pid, self.workers),
+            )
         )
 
     def run(self) -> None:
@@ -161,7 +169,8 @@ def report(samples: list[Sample], warmup_minutes: float, print_every: float) -> 
         f"  RSS {first.rss_kb / 1024:.1f} → {last.rss_kb / 1024:.1f} MB (min {min(s.rss_kb for s in warm) / 1024:.1f}, "
         f"max {max(s.rss_kb for s in warm) / 1024:.1f})"
     )
-    print(f"  slope {per_minute:+.2f} MB/min, {per_thousand:+.1f} KB per 1,000 requests (least squares)")
+    per_request = f", {per_thousand:+.1f} KB per 1,000 requests" if per_thousand is not None else ""
+    print(f"  slope {per_minute:+.2f} MB/min{per_request} (least squares)")
     # A cache filling to its bound, or the allocator taking one more arena, shows as a step that
     # the least-squares line spreads over the whole window; a leak keeps climbing in the second half.
     late = warm[len(warm) // 2 :]
@@ -244,6 +253,7 @@ def main() -> None:
                 server.url + path, body, headers_for(request, subjects, tokens), min(int(args.slice), left), options
             )
             failures += result["non_2xx"] + result["socket_errors"]
+            sampler.completed_by_wrk += result["requests"]
             turn += 1
         sampler.stop()
     figures = report(sampler.samples, args.warmup_minutes, args.print_every)
