@@ -165,6 +165,10 @@ def wanjia_server(options: Options, proxy_port: int | None = None) -> Server:
             "WANJIA_LOG_LEVEL": "INFO",
             # Long enough for a whole run; a token's lifetime costs nothing per request.
             "WANJIA_ACCESS_TOKEN_SECONDS": "14400",
+            # One account from one address, for minutes: past the production rate limits (600 a
+            # minute per account, 1,200 per address) wanjia would answer 429 without running the
+            # request, and the bench would measure the limiter.
+            **{f"WANJIA_RATE_LIMIT_PER_{key}": "100000000/60s" for key in ("IP", "ACCOUNT", "TENANT")},
         },
         port=0,
         log=RESULTS / "wanjia.log",
