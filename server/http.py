@@ -18,7 +18,7 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -112,6 +112,9 @@ PERSISTED_QUERY_NOT_FOUND = Refused(
 )
 
 
+CLIENT_CLOSED_REQUEST = 499
+
+
 class GraphQLEndpoint(GraphQL[RequestContext, Any]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
@@ -166,6 +169,10 @@ class GraphQLEndpoint(GraphQL[RequestContext, Any]):
             response = too_many_requests(limited, media_type or JSON)
         except BodyTooLarge:
             raise  # answered 413 by the middleware that raised it
+        except ClientDisconnect:
+            # The client went away before its request was read whole: nobody reads an answer, and
+            # nothing went wrong here. 499 in the request log, as nginx names it.
+            response = Response(status_code=CLIENT_CLOSED_REQUEST)
         except Exception as error:  # outside the operation (the tenant lookup, say): still a GraphQL response
             response = self._unexpected(error, scope, media_type or JSON)
         await response(scope, receive, send)
