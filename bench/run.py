@@ -144,6 +144,21 @@ def _through(url: str, port: int | None) -> str:
     return make_url(url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
 
 
+def sweep_first(options: Options) -> None:
+    """The sweep `wanjia serve` runs at start, done before it: it finds nothing to do while timed."""
+    subprocess.run(
+        [str(BIN / "wanjia"), "jobs", "run"],
+        env={
+            **os.environ,
+            "WANJIA_ENV": "production",
+            "WANJIA_SECRET_KEY": options.secret,
+            "WANJIA_PERSONAL_DATA_KEY": options.secret,
+            "WANJIA_DATABASE_URL": options.db.app_url,
+        },
+        check=True,
+    )
+
+
 def wanjia_server(options: Options, proxy_port: int | None = None) -> Server:
     return Server(
         name="wanjia",
@@ -544,18 +559,7 @@ def main() -> None:
         f"database {db.name}, office {subjects.slug}; commit {commit.strip()}; {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.2f}; {args.seconds:g} s × {args.connections} connections per request"
     )
-    # The sweep `wanjia serve` runs at start: done here first, so it finds nothing to do while timed.
-    subprocess.run(
-        [str(BIN / "wanjia"), "jobs", "run"],
-        env={
-            **os.environ,
-            "WANJIA_ENV": "production",
-            "WANJIA_SECRET_KEY": options.secret,
-            "WANJIA_PERSONAL_DATA_KEY": options.secret,
-            "WANJIA_DATABASE_URL": db.app_url,
-        },
-        check=True,
-    )
+    sweep_first(options)
     with serving(make_server("wanjia", options), options.server_cpus) as server:
         tokens = sign_in(server, subjects)
     if args.explain:

@@ -31,7 +31,6 @@ from pathlib import Path
 from bench.database import BenchDatabase
 from bench.requests import BY_NAME, NamedRequest, find_subjects
 from bench.run import (
-    BIN,
     RESULTS,
     ROOT,
     Options,
@@ -41,6 +40,7 @@ from bench.run import (
     path_and_body,
     serving,
     sign_in,
+    sweep_first,
     wrk,
 )
 
@@ -221,18 +221,7 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f}; {args.minutes:g} min of {', '.join(r.name for r in mix)}, "
         f"{args.slice:g} s each in turn, {args.connections} connections, {args.workers} worker(s)"
     )
-    # The sweep `wanjia serve` runs at start: done here first, so it finds nothing to do while soaking.
-    subprocess.run(
-        [str(BIN / "wanjia"), "jobs", "run"],
-        env={
-            **os.environ,
-            "WANJIA_ENV": "production",
-            "WANJIA_SECRET_KEY": options.secret,
-            "WANJIA_PERSONAL_DATA_KEY": options.secret,
-            "WANJIA_DATABASE_URL": db.app_url,
-        },
-        check=True,
-    )
+    sweep_first(options)
     # bench.run's wanjia lifts the rate limits: the soak measures the app, not the limiter.
     server = make_server("wanjia", options)
     failures = 0
