@@ -115,6 +115,12 @@ PERSISTED_QUERY_NOT_FOUND = Refused(
 CLIENT_CLOSED_REQUEST = 499
 
 
+def client_gone() -> Response:
+    """The answer to a client gone before its request arrived whole: nobody reads it, and nothing
+    went wrong here. 499 in the request log, as nginx names it."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 class GraphQLEndpoint(GraphQL[RequestContext, Any]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
@@ -170,9 +176,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, Any]):
         except BodyTooLarge:
             raise  # answered 413 by the middleware that raised it
         except ClientDisconnect:
-            # The client went away before its request was read whole: nobody reads an answer, and
-            # nothing went wrong here. 499 in the request log, as nginx names it.
-            response = Response(status_code=CLIENT_CLOSED_REQUEST)
+            response = client_gone()
         except Exception as error:  # outside the operation (the tenant lookup, say): still a GraphQL response
             response = self._unexpected(error, scope, media_type or JSON)
         await response(scope, receive, send)

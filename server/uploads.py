@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.relay import to_base64
 
@@ -26,7 +26,7 @@ from resolvers import uploads
 from resolvers.errors import DomainError
 from schema.scalars import serialize_datetime
 from schema.uploads import UPLOAD_ID_TYPE
-from server.http import error_body, too_many_requests
+from server.http import client_gone, error_body, too_many_requests
 from server.ratelimit import RateLimited, RateLimiter, client_address
 from tenants.context import Services, unit_of_work
 from tenants.directory import Caller, NotAuthenticated, TenantNotFound
@@ -55,7 +55,7 @@ class UploadEndpoint:
         response = await self.handle(Request(scope, receive))
         await response(scope, receive, send)
 
-    async def handle(self, request: Request) -> JSONResponse:
+    async def handle(self, request: Request) -> Response:
         services, settings = self.services, self.services.settings
         if request.method != "POST":
             return _error(405, ErrorCode.METHOD_NOT_ALLOWED, "请用 POST 上传文件。", {"Allow": "POST"})
@@ -101,6 +101,8 @@ class UploadEndpoint:
         except HTTPException as error:
             # Starlette's own refusals: a malformed body, or more than one file.
             return _error(400, ErrorCode.BAD_REQUEST, f"上传请求无效：{error.detail}")
+        except ClientDisconnect:
+            return client_gone()
 
     async def _store(self, request: Request, caller: Caller, file: UploadFile) -> JSONResponse:
         services = self.services

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import jwt
 from sqlalchemy import event
+from starlette.types import ASGIApp, Message, Scope
 from strawberry.relay import to_base64
 
 from models.people import normalise_phone
@@ -310,3 +311,33 @@ def code_of(answer: dict[str, Any]) -> str | None:
     if not errors:
         return None
     return errors[0].get("code") or errors[0].get("extensions", {}).get("code")
+
+
+async def sent_by_a_client_gone(app: ASGIApp, path: str, headers: dict[str, str]) -> list[Message]:
+    """What the app sends when a POST's client goes away before its body arrives (a load
+    generator stopping mid-request, a phone losing signal): the connection closes at once."""
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"content-length", b"100")]
+        + [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    sent: list[Message] = []
+
+    async def gone() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope, gone, send)
+    return sent

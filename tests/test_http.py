@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.types import Message
 
 from resolvers import organisation
 from server.app import create_app
 from tests.conftest import settings_for
 from tests.provision import ProvisionedDatabase
-from tests.support import GRAPHQL_RESPONSE, Api, Clock, TenantHandle
+from tests.support import GRAPHQL_RESPONSE, Api, Clock, TenantHandle, sent_by_a_client_gone
 
 JSON = "application/json"
 
@@ -211,36 +210,8 @@ async def test_a_media_type_refused_with_q_zero_is_not_served(api: Api) -> None:
 async def test_a_client_gone_before_its_request_arrived_whole_is_not_an_error(
     app: Starlette, alpha: TenantHandle, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """As when a load generator stops mid-request: the body never comes, the connection closes."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"content-length", b"100"),
-            (b"accept", GRAPHQL_RESPONSE.encode()),
-            (b"x-tenant", b"alpha"),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    sent: list[Message] = []
-
-    async def gone() -> Message:
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
+    headers = {"Content-Type": "application/json", "Accept": GRAPHQL_RESPONSE, "X-Tenant": "alpha"}
     with caplog.at_level(logging.WARNING):
-        await app(scope, gone, send)
+        sent = await sent_by_a_client_gone(app, "/graphql", headers)
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []

@@ -6,18 +6,20 @@ app's image cache."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from strawberry.relay import to_base64
 
 from server.app import create_app
 from tests.conftest import WORKER_1, settings_for
 from tests.media_files import LOCATION_TRACES, photo, png_bomb, video
 from tests.provision import ProvisionedDatabase
-from tests.support import TEXTS, Api, Clock, TenantHandle, fresh_phone
+from tests.support import TEXTS, Api, Clock, TenantHandle, fresh_phone, sent_by_a_client_gone
 
 SUBMIT = """mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) {
   complaint { id attachments { kind contentType size url } } errors { field code message } } }"""
@@ -293,3 +295,13 @@ async def test_attachment_urls_use_the_public_url_when_set(
     await app.state.engine.dispose()
     url = result["submitComplaint"]["complaint"]["attachments"][0]["url"]
     assert url.startswith("https://api.wanjia.example/files/")
+
+
+async def test_an_uploader_gone_before_the_file_arrived_is_not_an_error(
+    app: Starlette, resident: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {"Authorization": f"Bearer {resident}", "Content-Type": "multipart/form-data; boundary=x"}
+    with caplog.at_level(logging.WARNING):
+        sent = await sent_by_a_client_gone(app, "/uploads", headers)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
