@@ -63,11 +63,12 @@ async def my_workday(ctx: RequestContext, day: date | None) -> Workday:
 
 @allowed_to(*ADMINS)
 async def community_workdays(
-    ctx: RequestContext, community_id: uuid.UUID, day: date | None, page: PageRequest
+    ctx: RequestContext, community_id: uuid.UUID, day: date | None, page: PageRequest, *, field: str = "communityId"
 ) -> tuple[date, Page[WorkerRow]]:
-    """Every worker serving a grid of the community, by name."""
+    """Every worker serving a grid of the community, by name. `field` names the community in a
+    refusal (an export passes it as its filter's)."""
     if not viewer_of(ctx).administers(community_id):
-        raise not_found("社区", "communityId")
+        raise not_found("社区", field)
     workers = WORKER.where(User.id.in_(select(Grid.worker_id).where(Grid.community_id == community_id)))
     return day or local_day(ctx.clock()), await paginate(ctx, workers, (User.name, User.id), page)
 
