@@ -10,16 +10,19 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
-from sqlalchemy import Uuid, event, text, type_coerce
+from sqlalchemy import Uuid, event, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.orm import LoaderCriteriaOption, ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
 from models.base import TenantOwned
 
 TENANT_KEY = "tenant_id"
+# In the driver's own words (psycopg): sent once per transaction, it need not be compiled or cached.
+SET_DATABASE_TENANT = "SELECT set_config('app.tenant_id', %(tenant_id)s, true)"
 
 
 class CrossTenantWrite(RuntimeError):
@@ -35,10 +38,7 @@ class TenantSession(Session):
 def _set_database_tenant(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     tenant_id = session.info.get(TENANT_KEY)
     if tenant_id is not None and connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT set_config('app.tenant_id', :tenant_id, true)"),
-            {"tenant_id": str(tenant_id)},
-        )
+        connection.exec_driver_sql(SET_DATABASE_TENANT, {"tenant_id": str(tenant_id)})
 
 
 class ScopedTenantSession(TenantSession):
@@ -49,21 +49,22 @@ class ScopedTenantSession(TenantSession):
 def _filter_by_tenant(state: ORMExecuteState) -> None:
     if state.is_column_load or state.is_relationship_load:
         return
-    tenant_id = state.session.info.get(TENANT_KEY)
+    state.statement = state.statement.options(_tenant_criteria(state.session.info.get(TENANT_KEY)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: uuid.UUID | None) -> LoaderCriteriaOption:
+    """One option per tenant, built once: building it walks every mapper, a cost no statement
+    should pay again."""
     if tenant_id is None:
         # Fails closed: a session without a tenant sees no tenant-owned row at all.
-        state.statement = state.statement.options(
-            with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id.is_(None), include_aliases=True)
-        )
-        return
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            # Typed explicitly: the lambda's closure value otherwise binds untyped, and SQLite
-            # cannot take a bare UUID.
-            TenantOwned,
-            lambda cls: cls.tenant_id == type_coerce(tenant_id, Uuid()),
-            include_aliases=True,
-        )
+        return with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id.is_(None), include_aliases=True)
+    return with_loader_criteria(
+        # Typed explicitly: the lambda's closure value otherwise binds untyped, and SQLite
+        # cannot take a bare UUID.
+        TenantOwned,
+        lambda cls: cls.tenant_id == type_coerce(tenant_id, Uuid()),
+        include_aliases=True,
     )
 
 
@@ -98,6 +99,4 @@ async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     session.info[TENANT_KEY] = tenant_id
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        await connection.execute(
-            text("SELECT set_config('app.tenant_id', :tenant_id, true)"), {"tenant_id": str(tenant_id)}
-        )
+        await connection.exec_driver_sql(SET_DATABASE_TENANT, {"tenant_id": str(tenant_id)})
