@@ -31,7 +31,7 @@ from models.calendar import WorkingCalendar
 from models.complaints import Complaint, WorkOrder
 from resolvers.deadlines import calendar_of
 from resolvers.permissions import session_of
-from resolvers.upserts import upsert
+from resolvers.upserts import prepared
 from tenants.context import RequestContext
 
 Contributing = Callable[[Any, WorkingCalendar], list[Contribution]]
@@ -67,14 +67,18 @@ def created(ctx: RequestContext, item: Complaint | WorkOrder) -> TrackedChange:
 async def apply(session: AsyncSession, tenant_id: uuid.UUID | None, deltas: Totals) -> None:
     # In one order across transactions, so two of them touching the same rows never deadlock.
     for (table, key), counts in sorted(deltas.items(), key=lambda entry: (entry[0][0].__name__, repr(entry[0][1]))):
-        insert = (await upsert(session, table)).values(tenant_id=tenant_id, **dict(key), **counts)
-        columns = table.__table__.c
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["tenant_id", *(name for name, _ in key)],
-                set_={name: columns[name] + insert.excluded[name] for name in counts},
-            )
-        )
+        adding = await prepared(session, _adding, table, tuple(name for name, _ in key), tuple(counts))
+        await session.execute(adding, {"tenant_id": tenant_id, **dict(key), **counts})
+
+
+def _adding(insert: Callable[[type[Any]], Any], table: type[Any], key: tuple[str, ...], counts: tuple[str, ...]) -> Any:
+    """Inserts a rollup row, or adds its counts to the row already there."""
+    statement = insert(table)
+    columns = table.__table__.c
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", *key],
+        set_={name: columns[name] + statement.excluded[name] for name in counts},
+    )
 
 
 async def rebuild_tenant(ctx: RequestContext) -> int:

@@ -7,18 +7,19 @@ signing in) counts in the platform's table."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import new_id
 from models.digests import keyed_digest
 from models.throttles import PlatformThrottle, Throttle
 from resolvers.permissions import session_of
-from resolvers.upserts import upsert
+from resolvers.upserts import prepared
 from tenants.context import RequestContext
 
 
@@ -39,38 +40,42 @@ def key_of(ctx: RequestContext, *parts: str) -> str:
 class _Place:
     session: AsyncSession
     table: type[Throttle] | type[PlatformThrottle]
-    keyed_by: list[Any]
+    keyed_by: tuple[str, ...]
     owner: dict[str, Any]
 
 
 def _place(ctx: RequestContext) -> _Place:
     if ctx.tenant is None and ctx.session is not None:
-        return _Place(ctx.session, PlatformThrottle, [PlatformThrottle.key], {})
+        return _Place(ctx.session, PlatformThrottle, ("key",), {})
     session = session_of(ctx)
     assert ctx.tenant is not None
-    return _Place(session, Throttle, [Throttle.tenant_id, Throttle.key], {"tenant_id": ctx.tenant.id})
+    return _Place(session, Throttle, ("tenant_id", "key"), {"tenant_id": ctx.tenant.id})
 
 
 async def hit(ctx: RequestContext, key: str, window: timedelta) -> Count:
     """Counts one more attempt in the current window, or starts a new window with this one."""
     place = _place(ctx)
-    table = place.table
     now = ctx.clock()
-    window_over = table.window_ends_at <= now
-    statement = (
-        (await upsert(place.session, table))
-        .values(**place.owner, id=new_id(), key=key, hits=1, window_ends_at=now + window)
-        .on_conflict_do_update(
-            index_elements=place.keyed_by,
-            set_={
-                "hits": case((window_over, 1), else_=table.hits + 1),
-                "window_ends_at": case((window_over, now + window), else_=table.window_ends_at),
-            },
-        )
-        .returning(table.hits, table.window_ends_at)
-    )
-    row = (await place.session.execute(statement)).one()
+    counting = await prepared(place.session, _counting, place.table, place.keyed_by)
+    hit = {**place.owner, "id": new_id(), "key": key, "hits": 1, "window_ends_at": now + window, "now": now}
+    row = (await place.session.execute(counting, hit)).one()
     return Count(row.hits, row.window_ends_at)
+
+
+def _counting(
+    insert: Callable[[type[Any]], Any], table: type[Throttle] | type[PlatformThrottle], keyed_by: tuple[str, ...]
+) -> Any:
+    """Inserts a count of one, or counts one more in the open window, or opens a new one (the
+    inserted row's): `now` is a parameter beside the columns'."""
+    statement = insert(table)
+    window_over = table.window_ends_at <= bindparam("now")
+    return statement.on_conflict_do_update(
+        index_elements=list(keyed_by),
+        set_={
+            "hits": case((window_over, 1), else_=table.hits + 1),
+            "window_ends_at": case((window_over, statement.excluded.window_ends_at), else_=table.window_ends_at),
+        },
+    ).returning(table.hits, table.window_ends_at)
 
 
 async def current(ctx: RequestContext, key: str) -> Count:

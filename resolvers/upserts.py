@@ -3,6 +3,8 @@ session's database: one statement that creates a row or changes it, whatever run
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,4 +15,20 @@ _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 async def upsert(session: AsyncSession, model: type[Any]) -> Any:
     """An insert into `model` that has `on_conflict_do_update`."""
-    return _INSERT[(await session.connection()).dialect.name](model)
+    return _INSERT[await _dialect(session)](model)
+
+
+async def prepared(session: AsyncSession, build: Callable[..., Any], *shape: Hashable) -> Any:
+    """`build(insert, *shape)`, built once per database and shape, for the upserts that run on
+    every request: building one costs more than running it. Its values travel as the execution's
+    parameters (`session.execute(statement, {column: value, …})`), so `build` names none."""
+    return _prepared(await _dialect(session), build, shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(dialect: str, build: Callable[..., Any], shape: tuple[Hashable, ...]) -> Any:
+    return build(_INSERT[dialect], *shape)
+
+
+async def _dialect(session: AsyncSession) -> str:
+    return (await session.connection()).dialect.name
