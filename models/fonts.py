@@ -6,6 +6,7 @@ The first of Debian's CJK fonts present (`fonts-wqy-microhei`, which the Makefil
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,3 +36,20 @@ def cjk_font() -> Path:
             if path and Path(path).is_file():
                 return Path(path)
     raise NoCjkFont("no font with Chinese characters: install Debian's fonts-wqy-microhei (or fonts-noto-cjk)")
+
+
+PDF_FONT = "WanjiaCJK"
+
+
+@functools.cache
+def pdf_font() -> str:
+    """The name under which ReportLab knows the CJK font: registered once per process, since
+    parsing the font file is most of what a one-page PDF costs. Each PDF embeds only the subset
+    of it that the PDF uses."""
+    # ReportLab takes a while to import: a process that makes no PDF never pays it.
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    # A .ttc holds several faces; the first is the regular one of every CJK collection Debian ships.
+    pdfmetrics.registerFont(TTFont(PDF_FONT, str(cjk_font()), subfontIndex=0))
+    return PDF_FONT

@@ -42,7 +42,6 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.errors import ErrorCode
-from models.fonts import cjk_font
 from models.guide_certificates import CertificateText, render_certificate
 from models.guides import (
     APPLICATION_LIFECYCLE,
@@ -1237,7 +1236,7 @@ async def issue_certificate(ctx: RequestContext, item: ServiceApplication, title
         code=display_code(code),
         check_url=check_link(check_page, ctx.tenant.slug, code),
     )
-    pdf = await asyncio.to_thread(render_certificate, text, cjk_font())
+    pdf = await asyncio.to_thread(render_certificate, text)
     key = f"{ctx.tenant.id}/certificates/{now:%Y/%m}/{uuid.uuid4()}.pdf"
     store_generated(ctx, key, pdf)
     session.add(

@@ -19,19 +19,16 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 # Named from their module: flowables builds its __all__ at run time, which a type checker cannot read.
 from reportlab.platypus.flowables import Image, PageBreak, Spacer
 
 from models.calendar import SHANGHAI
-from models.fonts import cjk_font
+from models.fonts import PDF_FONT, cjk_font, pdf_font
 from resolvers.analytics import Cohort, MonthlyReport
 from resolvers.complaints import STATUS_NAMES
 
-FONT = "WanjiaCJK"
 INK = "#1f3a5f"
 ACCENT = "#d9822b"
 
@@ -141,7 +138,7 @@ def _headline(report: MonthlyReport) -> Table:
 def _table_style() -> TableStyle:
     return TableStyle(
         [
-            ("FONT", (0, 0), (-1, -1), FONT, 9),
+            ("FONT", (0, 0), (-1, -1), PDF_FONT, 9),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(INK)),
             ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#eef2f6")]),
@@ -176,12 +173,11 @@ def month_name(month: date) -> str:
 def render_monthly_report(report: MonthlyReport, out: Path) -> Path:
     """Writes the report to `out` (a PDF) and answers its path."""
     font_file = cjk_font()
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(font_file), subfontIndex=0))
+    pdf_font()
     chart_font = FontProperties(fname=str(font_file), size=9)
-    title = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=24, textColor=colors.HexColor(INK))
-    heading = ParagraphStyle("heading", fontName=FONT, fontSize=12, leading=18, spaceBefore=6, spaceAfter=4)
-    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=14)
+    title = ParagraphStyle("title", fontName=PDF_FONT, fontSize=18, leading=24, textColor=colors.HexColor(INK))
+    heading = ParagraphStyle("heading", fontName=PDF_FONT, fontSize=12, leading=18, spaceBefore=6, spaceAfter=4)
+    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=9, leading=14)
     dashboard = report.dashboard
     late_note = f"办结期限在本月、已过期限而未按时办结的诉求共 {report.late_total} 件" + (
         f"，下表列出最早到期的 {len(report.late)} 件。" if report.late_total > len(report.late) else "。"

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import new_id, utcnow
 from models.calendar import WorkingCalendar
-from models.fonts import cjk_font
 from models.guide_certificates import CertificateText, render_certificate
 from models.guides import (
     CHECK_PATH,
@@ -578,8 +577,7 @@ def _certificate(
     pdf = render_certificate(
         CertificateText(
             title, name, statement, issuer, issued_at, display_code(code), check_link(page, tenant.slug, code)
-        ),
-        cjk_font(),
+        )
     )
     key = f"{tenant.id}/certificates/{issued_at:%Y/%m}/{uuid.uuid4()}.pdf"
     storage.save(key, pdf)

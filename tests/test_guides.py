@@ -7,12 +7,14 @@ community certificate: its PDF and its check by code.
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from starlette.applications import Starlette
 
 from models.guides import ApplicationStatus, ReviewLevel, ServiceApplication, search_document, search_terms, searchable
@@ -392,6 +394,10 @@ async def test_a_community_certificate_passes_one_level_and_its_certificate_is_c
     pdf = await api.client.get(certificate["pdfUrl"].removeprefix("http://testserver"))
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and b"/FontFile2" in pdf.content  # the Chinese font, embedded
+    words = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert all(
+        part in words for part in ("居住证明", "王小明", certificate["issuer"], f"核验码：{certificate['code']}")
+    ), words
 
     genuine = (await api.data(VERIFY, {"code": certificate["code"].lower().replace("-", " ")}, tenant="alpha"))[
         "verifyCertificate"
