@@ -35,7 +35,10 @@ class TenantSession(Session):
 
 
 @event.listens_for(TenantSession, "after_begin")
-def _set_database_tenant(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+def _set_database_tenant(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    # A savepoint begins inside a transaction that has the setting already.
+    if transaction.nested:
+        return
     tenant_id = session.info.get(TENANT_KEY)
     if tenant_id is not None and connection.dialect.name == "postgresql":
         connection.exec_driver_sql(SET_DATABASE_TENANT, {"tenant_id": str(tenant_id)})
