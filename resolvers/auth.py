@@ -229,7 +229,14 @@ async def _new_password(ctx: RequestContext, user: User, password: str) -> Token
 
 
 async def _revoke_family(ctx: RequestContext, family_id: uuid.UUID) -> None:
-    await session_of(ctx).execute(
+    session = session_of(ctx)
+    # The family's rows are locked in one order first. A stolen token replayed several times at
+    # once revokes its family several times at once, and UPDATE alone locks rows in whatever
+    # order its scan meets them, which row versions left by the others can change: a deadlock.
+    await session.execute(
+        select(RefreshToken.id).where(RefreshToken.family_id == family_id).order_by(RefreshToken.id).with_for_update()
+    )
+    await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=ctx.clock())
