@@ -23,8 +23,10 @@ test: check assets frontend $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m tests.provision --check
 	$(MAKE) --no-print-directory --jobs=2 --output-sync=target test-postgresql test-sqlite
 
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): each pass,
+# and each process a test starts, would otherwise compile every module it imports again.
 test-postgresql test-sqlite:
-	WANJIA_TEST_BACKEND=$(@:test-%=%) $(BIN)/pytest
+	PYTHONDONTWRITEBYTECODE= WANJIA_TEST_BACKEND=$(@:test-%=%) $(BIN)/pytest
 
 # Style, types (pyproject.toml's [tool.mypy]) and the layers (its import contracts): a renamed
 # column read elsewhere or an upward import fails the build.

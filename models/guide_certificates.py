@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
+from html import escape
 
 import segno
 
@@ -102,7 +102,7 @@ class _Page:
         style = ParagraphStyle(
             "certificate", fontName=font, fontSize=size, leading=leading * POINTS_PER_MM, wordWrap="CJK"
         )
-        paragraph = Paragraph(escape(words).replace("\n", "<br/>"), style)
+        paragraph = Paragraph(escape(words, quote=False).replace("\n", "<br/>"), style)
         height: float = (
             paragraph.wrapOn(self.pdf, width * POINTS_PER_MM, self.height * POINTS_PER_MM)[1] / POINTS_PER_MM
         )
