@@ -5,6 +5,7 @@ of its own, on both databases."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 from starlette.applications import Starlette
 
 from models.analytics import WorkOrderDayRollup, WorkOrderMonthRollup
@@ -716,6 +718,9 @@ async def test_the_monthly_report_counts_the_month_and_its_late_items(
     assert made.exit_code == 0, made.output
     written = pdf.read_bytes()
     assert written.startswith(b"%PDF") and b"WenQuanYi" in written
+    words = "".join(page.extract_text() for page in PdfReader(io.BytesIO(written)).pages)
+    assert f"{report.office} 2026 年 11 月诉求工作月报" in words, words
+    assert "六、本月超期事项" in words and "楼道堆放杂物" in words, words
     unknown = await wanjia("report", "monthly", "--tenant", "nowhere", "--month", "2026-11", "--out", str(pdf))
     assert unknown.exit_code == 1
 
