@@ -53,19 +53,22 @@ def _digest(token: str) -> str:
 async def viewer_of_account(ctx: RequestContext, user_id: uuid.UUID) -> Viewer:
     assert ctx.tenant is not None
     session = session_of(ctx)
-    grants = (
+    # The account's version and its grants in one statement: a row per grant, one without any.
+    rows = (
         await session.execute(
-            select(RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id).where(RoleGrant.user_id == user_id)
+            select(User.session_version, RoleGrant.role, RoleGrant.community_id, RoleGrant.department_id)
+            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            .where(User.id == user_id)
         )
     ).all()
-    version = await session.scalar(select(User.session_version).where(User.id == user_id))
+    grants = [row for row in rows if row.role is not None]
     return Viewer(
         user_id=user_id,
         tenant_id=ctx.tenant.id,
         roles=frozenset(Role(g.role) for g in grants),
         community_ids=frozenset(g.community_id for g in grants if g.community_id),
         department_ids=frozenset(g.department_id for g in grants if g.department_id),
-        session_version=version or 0,
+        session_version=rows[0].session_version if rows else 0,
     )
 
 
