@@ -57,8 +57,8 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def _tenant_criteria(tenant_id: uuid.UUID | None) -> LoaderCriteriaOption:
-    """One option per tenant, built once: building it walks every mapper, a cost no statement
-    should pay again."""
+    """One option per tenant, built once: building one analyses its lambda (SQLAlchemy calls it
+    on a stand-in entity and inspects its closure), a cost no statement should pay again."""
     if tenant_id is None:
         # Fails closed: a session without a tenant sees no tenant-owned row at all.
         return with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id.is_(None), include_aliases=True)
