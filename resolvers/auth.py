@@ -232,18 +232,19 @@ async def _new_password(ctx: RequestContext, user: User, password: str) -> Token
 
 
 async def _revoke_family(ctx: RequestContext, family_id: uuid.UUID) -> None:
-    session = session_of(ctx)
-    # The family's rows are locked in one order first. A stolen token replayed several times at
-    # once revokes its family several times at once, and UPDATE alone locks rows in whatever
-    # order its scan meets them, which row versions left by the others can change: a deadlock.
-    await session.execute(
-        select(RefreshToken.id).where(RefreshToken.family_id == family_id).order_by(RefreshToken.id).with_for_update()
-    )
-    await session.execute(
+    await session_of(ctx).execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=ctx.clock())
     )
+
+
+async def _lock_account(ctx: RequestContext, user_id: uuid.UUID) -> None:
+    """Every change to an account's refresh tokens takes the account's row first, so all of them
+    lock in one order: account, then tokens. Without it, replays of a stolen token, the refresh
+    that won, a sign-out and a new password each locked the family's rows in their own order
+    (an UPDATE that waited keeps its row even when it then matches nothing) and deadlocked."""
+    await session_of(ctx).execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
 async def _stolen(ctx: RequestContext, family_id: uuid.UUID, user_id: uuid.UUID) -> DomainError:
@@ -256,13 +257,17 @@ async def _stolen(ctx: RequestContext, family_id: uuid.UUID, user_id: uuid.UUID)
 
 @allowed_to(ANYONE)
 async def refresh(ctx: RequestContext, refresh_token: str) -> Tokens:
-    """Rotates the refresh token. Spending it is one conditional UPDATE, so of two concurrent
-    refreshes exactly one wins (PostgreSQL makes the other wait for the row and then finds it
-    spent); the loser counts as reuse. A family with any revoked token is dead, which also
+    """Rotates the refresh token. Spending it is one conditional UPDATE, after the account's row
+    is locked, so of two concurrent refreshes exactly one wins (the other waits for the lock and
+    then finds the token spent); the loser counts as reuse. A family with any revoked token is dead, which also
     catches a child issued at the very moment its family was being revoked."""
     session = session_of(ctx)
     now = ctx.clock()
     digest = _digest(refresh_token)
+    owner = await session.scalar(select(RefreshToken.user_id).where(RefreshToken.token_hash == digest))
+    if owner is None:
+        raise fail(ErrorCode.INVALID_REFRESH_TOKEN, INVALID_REFRESH, "refreshToken")
+    await _lock_account(ctx, owner)
     spent = (
         await session.execute(
             update(RefreshToken)
@@ -313,6 +318,7 @@ async def logout(ctx: RequestContext, refresh_token: str) -> None:
         )
     ).one_or_none()
     if stored is not None:
+        await _lock_account(ctx, stored.user_id)
         await _revoke_family(ctx, stored.family_id)
         await end_sessions(ctx, stored.user_id)
 

@@ -97,6 +97,25 @@ async def test_of_concurrent_refreshes_of_one_token_exactly_one_wins_and_the_reu
     assert child["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
 
 
+async def test_replays_refreshes_and_a_sign_out_of_one_family_at_once_all_get_an_answer(api: Api) -> None:
+    """Every path that touches a family's tokens at the same moment: refreshes of its newest token,
+    replays of a spent older one, a sign-out. Each gets its answer (none the unexpected error of a
+    deadlock), at most one refresh wins, and the family is dead afterwards."""
+    first = (await api.login("alpha", WORKER_2))["tokens"]["refreshToken"]
+    newest = (await api.data(REFRESH, {"t": first}, tenant="alpha"))["refreshToken"]["tokens"]["refreshToken"]
+    racing = [
+        *(api.post(REFRESH, {"t": newest}, tenant="alpha") for _ in range(4)),
+        *(api.post(REFRESH, {"t": first}, tenant="alpha") for _ in range(4)),
+        api.post(LOGOUT, {"t": first}, tenant="alpha"),
+    ]
+    answers = [response.json() for response in await asyncio.gather(*racing)]
+    assert [answer.get("errors") for answer in answers] == [None] * len(racing), answers
+    refreshed = [answer["data"]["refreshToken"] for answer in answers[:-1]]
+    assert len([r for r in refreshed if not r["errors"]]) <= 1
+    after = [(await api.data(REFRESH, {"t": t}, tenant="alpha"))["refreshToken"] for t in (first, newest)]
+    assert [r["errors"][0]["code"] for r in after] == ["INVALID_REFRESH_TOKEN"] * 2
+
+
 async def test_logout_revokes_the_refresh_token(api: Api) -> None:
     tokens = (await api.login("alpha", WORKER_2))["tokens"]
     assert (await api.data(LOGOUT, {"t": tokens["refreshToken"]}, tenant="alpha"))["logout"] == {
