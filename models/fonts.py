@@ -6,9 +6,12 @@ The first of Debian's CJK fonts present (`fonts-wqy-microhei`, which the Makefil
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 CJK_FONTS = (
@@ -39,13 +42,22 @@ def cjk_font() -> Path:
 
 
 PDF_FONT = "WanjiaCJK"
+_ONE_PDF_AT_A_TIME = threading.Lock()
+
+
+@contextlib.contextmanager
+def pdf_font() -> Iterator[str]:
+    """The name under which ReportLab knows the CJK font, for making one PDF: registered once per
+    process, since parsing the font file is most of what a one-page PDF costs, and each PDF
+    embeds only the subset of it that it uses. One PDF at a time per process: the registered
+    font reads its file through one shared position while a PDF embeds its subset, so two made
+    at once in two threads (certificates, monthly reports) could take each other's bytes."""
+    with _ONE_PDF_AT_A_TIME:
+        yield _registered()
 
 
 @functools.cache
-def pdf_font() -> str:
-    """The name under which ReportLab knows the CJK font: registered once per process, since
-    parsing the font file is most of what a one-page PDF costs. Each PDF embeds only the subset
-    of it that the PDF uses."""
+def _registered() -> str:
     # ReportLab takes a while to import: a process that makes no PDF never pays it.
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont

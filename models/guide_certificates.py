@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from html import escape
+from typing import TYPE_CHECKING
 
 import segno
 
@@ -48,35 +48,35 @@ def render_certificate(text: CertificateText) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
-    font = pdf_font()
-    out = io.BytesIO()
-    pdf = Canvas(out, pagesize=A4, pageCompression=1)
-    pdf.setTitle(text.title)
-    pdf.setAuthor(text.issuer)
-    pdf.setCreator("wanjia")
-    page = _Page(pdf, A4[0] / POINTS_PER_MM, A4[1] / POINTS_PER_MM)
-    width = page.width - 2 * MARGIN
+    with pdf_font() as font:
+        out = io.BytesIO()
+        pdf = Canvas(out, pagesize=A4, pageCompression=1)
+        pdf.setTitle(text.title)
+        pdf.setAuthor(text.issuer)
+        pdf.setCreator("wanjia")
+        page = _Page(pdf, A4[0] / POINTS_PER_MM, A4[1] / POINTS_PER_MM)
+        width = page.width - 2 * MARGIN
 
-    pdf.setFont(font, 26)
-    pdf.drawCentredString(*page.at(page.width / 2, 50), text.title)
-    pdf.setStrokeColorRGB(*RED)
-    pdf.setLineWidth(0.6 * POINTS_PER_MM)
-    pdf.line(*page.at(MARGIN, 58), *page.at(page.width - MARGIN, 58))
+        pdf.setFont(font, 26)
+        pdf.drawCentredString(*page.at(page.width / 2, 50), text.title)
+        pdf.setStrokeColorRGB(*RED)
+        pdf.setLineWidth(0.6 * POINTS_PER_MM)
+        pdf.line(*page.at(MARGIN, 58), *page.at(page.width - MARGIN, 58))
 
-    below = page.paragraph(text.statement, font, 14, 10, MARGIN, 72, width)
-    page.paragraph("特此证明。", font, 14, 10, MARGIN, below + 4, width)
+        below = page.paragraph(text.statement, font, 14, 10, MARGIN, 72, width)
+        page.paragraph("特此证明。", font, 14, 10, MARGIN, below + 4, width)
 
-    pdf.setFont(font, 14)
-    pdf.drawRightString(*page.at(page.width - MARGIN, 177), text.issuer)
-    pdf.drawRightString(*page.at(page.width - MARGIN, 187), chinese_date(text.issued_at))
+        pdf.setFont(font, 14)
+        pdf.drawRightString(*page.at(page.width - MARGIN, 177), text.issuer)
+        pdf.drawRightString(*page.at(page.width - MARGIN, 187), chinese_date(text.issued_at))
 
-    qr_top = page.height - MARGIN - QR_SIDE - 12
-    page.qr(text.check_url, MARGIN, qr_top, QR_SIDE)
-    notice = f"扫描二维码核验本证明真伪\n核验码：{text.code}\n本证明以线上核验结果为准，涂改无效。"
-    page.paragraph(notice, font, 11, 6, MARGIN + QR_SIDE + 6, qr_top + 8, width - QR_SIDE - 6)
-    pdf.showPage()
-    pdf.save()
-    return out.getvalue()
+        qr_top = page.height - MARGIN - QR_SIDE - 12
+        page.qr(text.check_url, MARGIN, qr_top, QR_SIDE)
+        notice = f"扫描二维码核验本证明真伪\n核验码：{text.code}\n本证明以线上核验结果为准，涂改无效。"
+        page.paragraph(notice, font, 11, 6, MARGIN + QR_SIDE + 6, qr_top + 8, width - QR_SIDE - 6)
+        pdf.showPage()
+        pdf.save()
+        return out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import asyncio
 import io
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 from starlette.applications import Starlette
 
+from models.guide_certificates import CertificateText, render_certificate
 from models.guides import ApplicationStatus, ReviewLevel, ServiceApplication, search_document, search_terms, searchable
 from schema.guides import APPLICATION_CAN
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, OTHER_STAFF, STAFF, TENANT_ADMIN, WORKER_1
@@ -759,3 +761,26 @@ async def test_a_certificates_viewer_can_is_what_its_mutations_accept(
     )
     roles = {"resident": phone, "community admin": COMMUNITY_ADMIN, "tenant admin": TENANT_ADMIN}
     await walk.check({"status": status}, roles)
+
+
+def test_certificates_made_at_once_in_many_threads_are_all_made() -> None:
+    """Approvals render in threads, monthly reports too, with one font registered per process:
+    made at once, every one is made. (Without one PDF at a time, about one rendering in seventy
+    failed, two threads reading the font file through its one shared position.)"""
+
+    def made(number: int) -> bytes:
+        return render_certificate(
+            CertificateText(
+                "居住证明",
+                f"王小明{number}",
+                f"兹证明王小明{number}自二〇二〇年起居住在本社区幸福里{number}号楼。" * 3,
+                "万青路街道青年路社区居民委员会",
+                datetime(2026, 1, 2, tzinfo=UTC),
+                f"ABCD-{number:04d}",
+                f"https://wanjia.example/certificates/check?code={number}",
+            )
+        )
+
+    with ThreadPoolExecutor(8) as threads:
+        pdfs = list(threads.map(made, range(120)))
+    assert all(pdf.startswith(b"%PDF") for pdf in pdfs)
