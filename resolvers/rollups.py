@@ -67,7 +67,7 @@ def created(ctx: RequestContext, item: Complaint | WorkOrder) -> TrackedChange:
 async def apply(session: AsyncSession, tenant_id: uuid.UUID | None, deltas: Totals) -> None:
     # In one order across transactions, so two of them touching the same rows never deadlock.
     for (table, key), counts in sorted(deltas.items(), key=lambda entry: (entry[0][0].__name__, repr(entry[0][1]))):
-        adding = await prepared(session, _adding, table, tuple(name for name, _ in key), tuple(counts))
+        adding = await prepared(session, _adding, table, tuple(name for name, _ in key), tuple(sorted(counts)))
         await session.execute(adding, {"tenant_id": tenant_id, **dict(key), **counts})
 
 

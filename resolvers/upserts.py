@@ -21,7 +21,9 @@ async def upsert(session: AsyncSession, model: type[Any]) -> Any:
 async def prepared(session: AsyncSession, build: Callable[..., Any], *shape: Hashable) -> Any:
     """`build(insert, *shape)`, built once per database and shape, for the upserts that run on
     every request: building one costs more than running it. Its values travel as the execution's
-    parameters (`session.execute(statement, {column: value, …})`), so `build` names none."""
+    parameters (`session.execute(statement, {column: value, …})`), so `build` names none. None
+    is no value there: executed so, an ORM insert leaves a None column out and its default
+    applies."""
     return _prepared(await _dialect(session), build, shape)
 
 

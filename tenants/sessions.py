@@ -98,7 +98,8 @@ def open_session(factory: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
 
 
 async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    """Points an open session at a tenant mid-transaction (onboarding creates the tenant first)."""
+    """Points an open session at a tenant mid-transaction (onboarding creates the tenant first).
+    Not inside a savepoint: rolling back to it would undo the database's setting."""
     session.info[TENANT_KEY] = tenant_id
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
