@@ -3,7 +3,8 @@ password or role change, stolen refresh token) and the user still active; for a 
 the version bumped when `wanjia platform create-admin` replaces their password.
 
 Every signed-in request asks, so answers are cached for a few seconds; a sign-out in this
-process forgets its user at once, other processes notice within the cache time.
+process forgets its user at once, other processes notice within the cache time, and a token
+newer than the answer cached (signed in again since) is never refused by it.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ class SessionVersions:
         key = (viewer.tenant_id, viewer.user_id)
         now = self._clock()
         cached = self._known.get(key)
-        # abs(): a clock set back (tests do) must not make an old entry look fresh.
-        if cached is None or abs(now - cached[1]) >= self._ttl:
+        # abs(): a clock set back (tests do) must not make an old entry look fresh. Versions only
+        # grow: a token newer than the entry was issued after it was read (a sign-in after a
+        # role change made elsewhere), so the entry is out of date, not the token.
+        if cached is None or abs(now - cached[1]) >= self._ttl or _newer(viewer.session_version, cached[0]):
             cached = (await self._read(*key), now)
             if len(self._known) >= MAX_ENTRIES:
                 self._known.clear()
@@ -62,3 +65,7 @@ class SessionVersions:
                 await session.execute(select(User.session_version, User.is_active).where(User.id == user_id))
             ).one_or_none()
         return row.session_version if row is not None and row.is_active else None
+
+
+def _newer(version: int, known: int | None) -> bool:
+    return known is not None and version > known

@@ -219,6 +219,10 @@ class Api:
             self._tokens[(tenant, phone)] = result["tokens"]["accessToken"]
         return self._tokens[(tenant, phone)]
 
+    def forget_token(self, tenant: str, phone: str) -> None:
+        """For a test that ends the account's sessions: the next `token()` signs in again."""
+        self._tokens.pop((tenant, phone), None)
+
     async def phone_code(self, tenant: str, phone: str, purpose: str = "REGISTER") -> str:
         """Asks the app to text a code to the phone, and reads it off the captured texts."""
         body = await self.data(REQUEST_PHONE_CODE, {"input": {"phone": phone, "purpose": purpose}}, tenant=tenant)

@@ -97,6 +97,27 @@ async def test_a_role_change_ends_the_tokens_that_carry_the_old_roles(
             assert (await api.data(ME, token=again))["me"]["roles"] == [{"role": "GRID_WORKER"}]
     finally:
         await onboard(services, parse_manifest(ALPHA, "alpha.toml"))
+        # Putting the role back ended the account's tokens again, the suite's cached one too.
+        api.forget_token("alpha", OTHER_STAFF)
+
+
+async def test_signing_in_again_after_a_role_change_works_at_once(api: Api, app: Starlette) -> None:
+    """The old token's version is still cached when the role changes (here by onboarding again,
+    which may run in another process): the new sign-in's token is newer, and stands at once."""
+    old = (await api.login("alpha", OTHER_STAFF))["tokens"]["accessToken"]
+    assert (await api.data(ME, token=old))["me"]["roles"] == [{"role": "STAFF"}]
+    services = app.state.services
+    manifest = copy.deepcopy(ALPHA)
+    for member in manifest["staff"]:
+        if member["phone"] == OTHER_STAFF:
+            member["roles"] = [{"role": "grid_worker"}]
+    try:
+        await onboard(services, parse_manifest(manifest, "alpha.toml"))
+        again = (await api.login("alpha", OTHER_STAFF))["tokens"]["accessToken"]
+        assert (await api.data(ME, token=again))["me"]["roles"] == [{"role": "GRID_WORKER"}]
+    finally:
+        await onboard(services, parse_manifest(ALPHA, "alpha.toml"))
+        api.forget_token("alpha", OTHER_STAFF)
 
 
 async def test_a_reused_refresh_token_also_ends_the_access_tokens_of_its_family(api: Api, alpha: TenantHandle) -> None:
