@@ -259,8 +259,8 @@ async def _stolen(ctx: RequestContext, family_id: uuid.UUID, user_id: uuid.UUID)
 async def refresh(ctx: RequestContext, refresh_token: str) -> Tokens:
     """Rotates the refresh token. Spending it is one conditional UPDATE, after the account's row
     is locked, so of two concurrent refreshes exactly one wins (the other waits for the lock and
-    then finds the token spent); the loser counts as reuse. A family with any revoked token is dead, which also
-    catches a child issued at the very moment its family was being revoked."""
+    then finds the token spent); the loser counts as reuse. A family with any revoked token is
+    dead, which also catches a child issued at the very moment its family was being revoked."""
     session = session_of(ctx)
     now = ctx.clock()
     digest = _digest(refresh_token)
