@@ -5,11 +5,12 @@ changes made elsewhere), not at its expiry."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -79,45 +80,43 @@ async def test_a_suspended_account_is_refused_within_the_recheck_time(
         assert refreshed["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
 
 
+@contextlib.asynccontextmanager
+async def other_staff_made_a_grid_worker(api: Api, app: Starlette) -> AsyncIterator[None]:
+    """OTHER_STAFF's role changed by onboarding alpha again (as another process might), and put
+    back afterwards, which ends the account's tokens again: the suite's cached one too."""
+    services = app.state.services
+    manifest = copy.deepcopy(ALPHA)
+    for member in manifest["staff"]:
+        if member["phone"] == OTHER_STAFF:
+            member["roles"] = [{"role": "grid_worker"}]
+    try:
+        await onboard(services, parse_manifest(manifest, "alpha.toml"))
+        yield
+    finally:
+        await onboard(services, parse_manifest(ALPHA, "alpha.toml"))
+        api.forget_token("alpha", OTHER_STAFF)
+
+
 async def test_a_role_change_ends_the_tokens_that_carry_the_old_roles(
     api: Api, app: Starlette, clock: Clock, settings
 ) -> None:  # type: ignore[no-untyped-def]
     token = (await api.login("alpha", OTHER_STAFF))["tokens"]["accessToken"]
     assert (await api.data(ME, token=token))["me"]["roles"] == [{"role": "STAFF"}]
-    services = app.state.services
-    manifest = copy.deepcopy(ALPHA)
-    for member in manifest["staff"]:
-        if member["phone"] == OTHER_STAFF:
-            member["roles"] = [{"role": "grid_worker"}]
-    try:
-        await onboard(services, parse_manifest(manifest, "alpha.toml"))
+    async with other_staff_made_a_grid_worker(api, app):
         with clock.later(timedelta(seconds=settings.session_recheck_seconds)):
             assert await refused(api, token)
             again = (await api.login("alpha", OTHER_STAFF))["tokens"]["accessToken"]
             assert (await api.data(ME, token=again))["me"]["roles"] == [{"role": "GRID_WORKER"}]
-    finally:
-        await onboard(services, parse_manifest(ALPHA, "alpha.toml"))
-        # Putting the role back ended the account's tokens again, the suite's cached one too.
-        api.forget_token("alpha", OTHER_STAFF)
 
 
 async def test_signing_in_again_after_a_role_change_works_at_once(api: Api, app: Starlette) -> None:
-    """The old token's version is still cached when the role changes (here by onboarding again,
-    which may run in another process): the new sign-in's token is newer, and stands at once."""
+    """The old token's version is still cached when the role changes: the new sign-in's token is
+    newer, and stands at once."""
     old = (await api.login("alpha", OTHER_STAFF))["tokens"]["accessToken"]
     assert (await api.data(ME, token=old))["me"]["roles"] == [{"role": "STAFF"}]
-    services = app.state.services
-    manifest = copy.deepcopy(ALPHA)
-    for member in manifest["staff"]:
-        if member["phone"] == OTHER_STAFF:
-            member["roles"] = [{"role": "grid_worker"}]
-    try:
-        await onboard(services, parse_manifest(manifest, "alpha.toml"))
+    async with other_staff_made_a_grid_worker(api, app):
         again = (await api.login("alpha", OTHER_STAFF))["tokens"]["accessToken"]
         assert (await api.data(ME, token=again))["me"]["roles"] == [{"role": "GRID_WORKER"}]
-    finally:
-        await onboard(services, parse_manifest(ALPHA, "alpha.toml"))
-        api.forget_token("alpha", OTHER_STAFF)
 
 
 async def test_a_reused_refresh_token_also_ends_the_access_tokens_of_its_family(api: Api, alpha: TenantHandle) -> None:
