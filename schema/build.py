@@ -65,7 +65,7 @@ from schema import (
 )
 from schema.common import Info
 from schema.cost import CostLimit, Paging
-from schema.direct import answer_directly
+from schema.direct import DirectExecution, answer_directly
 from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
 from schema.ids import mend_malformed_ids, resolve_node
 
@@ -246,6 +246,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, name_converter=RememberedNames()),
         scalar_overrides=scalars.OVERRIDES,
+        execution_context_class=DirectExecution,
     )
     schema.production = protections.production
     answer_directly(schema)
