@@ -30,17 +30,9 @@ from bench.requests import INBOX_STATUSES, OPEN_STATUSES, SEARCH
 
 
 def iso(column: str) -> str:
-    """A timestamp as wanjia shows it: China Standard Time, Python's isoformat()."""
-    return _isoformat(column, "Asia/Shanghai", "+08:00")
-
-
-def _isoformat(column: str, zone: str, suffix: str) -> str:
-    local = f"({column} AT TIME ZONE '{zone}')"
-    return (
-        f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        f"CASE WHEN date_trunc('second', {column}) = {column} THEN '' ELSE to_char({local}, '.US') END "
-        f"|| '{suffix}' END"
-    )
+    """A timestamp as wanjia shows it: China Standard Time, to the whole second (cut, not rounded)."""
+    local = f"date_trunc('second', {column} AT TIME ZONE 'Asia/Shanghai')"
+    return f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00'"
 
 
 def gid(type_name: str, column: str) -> str:
@@ -61,7 +53,13 @@ def cursor(*values: str) -> str:
 
 
 def utc(column: str) -> str:
-    return _isoformat(column, "UTC", "+00:00")
+    """A timestamp as a cursor keeps it: UTC, Python's isoformat() (microseconds when there are any)."""
+    local = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        f"CASE WHEN date_trunc('second', {column}) = {column} THEN '' ELSE to_char({local}, '.US') END "
+        f"|| '+00:00' END"
+    )
 
 
 def masked(phone: str) -> str:
@@ -112,8 +110,13 @@ SELECT json_build_object('data', json_build_object('complaints', {
   'category', (SELECT json_build_object('name', cat.name) FROM complaint_categories cat
                WHERE cat.tenant_id = s.tenant_id AND cat.id = s.category_id),
   'resident', (SELECT json_build_object('name', u.name,
-                 'phone', CASE WHEN u.id = %(me)s THEN u.phone ELSE {masked("u.phone")} END)
-               FROM users u WHERE u.tenant_id = s.tenant_id AND u.id = s.resident_id),
+                 'phone', CASE WHEN u.id = %(me)s OR served.worker_id = %(me)s THEN u.phone ELSE {masked("u.phone")} END)
+               FROM users u
+               LEFT JOIN (resident_profiles p
+                          JOIN buildings b ON b.tenant_id = p.tenant_id AND b.id = p.building_id
+                          JOIN grids served ON served.tenant_id = b.tenant_id AND served.id = b.grid_id)
+                 ON p.tenant_id = u.tenant_id AND p.id = u.id AND p.status = 'verified'
+               WHERE u.tenant_id = s.tenant_id AND u.id = s.resident_id),
   'grid', (SELECT json_build_object('name', g.name) FROM grids g WHERE g.tenant_id = s.tenant_id AND g.id = s.grid_id),
   'timeline', json_build_object('edges', COALESCE((
      SELECT json_agg(json_build_object('node', json_build_object('action', upper(e.action), 'actorName', a.name,
