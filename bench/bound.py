@@ -110,13 +110,8 @@ SELECT json_build_object('data', json_build_object('complaints', {
   'category', (SELECT json_build_object('name', cat.name) FROM complaint_categories cat
                WHERE cat.tenant_id = s.tenant_id AND cat.id = s.category_id),
   'resident', (SELECT json_build_object('name', u.name,
-                 'phone', CASE WHEN u.id = %(me)s OR served.worker_id = %(me)s THEN u.phone ELSE {masked("u.phone")} END)
-               FROM users u
-               LEFT JOIN (resident_profiles p
-                          JOIN buildings b ON b.tenant_id = p.tenant_id AND b.id = p.building_id
-                          JOIN grids served ON served.tenant_id = b.tenant_id AND served.id = b.grid_id)
-                 ON p.tenant_id = u.tenant_id AND p.id = u.id AND p.status = 'verified'
-               WHERE u.tenant_id = s.tenant_id AND u.id = s.resident_id),
+                 'phone', CASE WHEN u.id = %(me)s OR s.handler_id = %(me)s THEN u.phone ELSE {masked("u.phone")} END)
+               FROM users u WHERE u.tenant_id = s.tenant_id AND u.id = s.resident_id),
   'grid', (SELECT json_build_object('name', g.name) FROM grids g WHERE g.tenant_id = s.tenant_id AND g.id = s.grid_id),
   'timeline', json_build_object('edges', COALESCE((
      SELECT json_agg(json_build_object('node', json_build_object('action', upper(e.action), 'actorName', a.name,

@@ -1,12 +1,13 @@
-"""Dashboard latency at scale: after `python -m bench.load`, recount the rollups of every office
-and time each dashboard as each admin role asks it, through the whole GraphQL stack in process
-(no HTTP server, no wrk: one request at a time, what a dashboard user waits for).
+"""Dashboard latency at scale: after `python -m bench.load` (which recounts the rollups of every
+office), time each dashboard as each admin role asks it, through the whole GraphQL stack in
+process (no HTTP server, no wrk: one request at a time, what a dashboard user waits for).
 
     .venv/bin/python -m bench.load --complaints 1000000 --database wanjia_bench_analytics
     .venv/bin/python -m bench.dashboards --database wanjia_bench_analytics
 
-Prints the rebuild's time and, per dashboard and role, p50 and p95 over --calls calls after a
-warm-up. Nothing asserts a figure; the target is a p95 under 200 ms.
+Prints, per dashboard and role, p50 and p95 over --calls calls after a warm-up (and with
+--rebuild, the time to recount the rollups again first). Nothing asserts a figure; the target is
+a p95 under 200 ms.
 """
 
 from __future__ import annotations
@@ -20,16 +21,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import psycopg
 
 from bench.database import BenchDatabase
+from bench.load import recount_rollups
 from bench.offices import DEMO_PASSWORD, staff_phone
 from bench.requests import BIG_OFFICE
-from models.analytics import ROLLUPS
 from models.settings import Settings
-from resolvers import rollups
 from server.app import create_app
-from tenants.context import Services, unit_of_work
 
 FIGURES = """figures { submitted closed closureRate onTimeAcknowledgeRate onTimeResolveRate averageHandlingHours
   p90HandlingHours reopenRate satisfaction { rated averageRating distribution { rating count } } }"""
@@ -56,16 +54,6 @@ VOLUNTEERS = """query($period: DashboardPeriod!, $on: Date) { volunteerDashboard
 ROLES = {"tenant admin": staff_phone(0, 1, 0), "community admin": staff_phone(0, 1, 100)}
 
 
-async def _rebuild(services: Services) -> dict[str, tuple[int, float]]:
-    timings = {}
-    for office in await services.directory.all():
-        started = time.perf_counter()
-        async with unit_of_work(services, tenant=office, viewer=None, writes=True) as ctx:
-            rows = await rollups.rebuild_tenant(ctx)
-        timings[office.slug] = (rows, time.perf_counter() - started)
-    return timings
-
-
 async def _timed(call: Callable[[], Any], calls: int) -> tuple[float, float]:
     for _ in range(3):
         await call()
@@ -78,7 +66,7 @@ async def _timed(call: Callable[[], Any], calls: int) -> tuple[float, float]:
     return statistics.median(spent), cuts[18]
 
 
-async def main(database: str, calls: int, rebuild: bool) -> None:
+async def main(database: str, calls: int) -> None:
     db = BenchDatabase(database)
     settings = Settings(
         database_url=db.app_url,
@@ -87,15 +75,6 @@ async def main(database: str, calls: int, rebuild: bool) -> None:
         personal_data_key="bench-personal-" + "y" * 32,  # type: ignore[arg-type]
     )
     app = create_app(settings)
-    services: Services = app.state.services
-    if rebuild:
-        for slug, (rows, seconds) in (await _rebuild(services)).items():
-            print(f"rollups rebuild {slug}: {rows:,} rows in {seconds:.1f} s")
-    # Statistics of the freshly written rollups, as autovacuum would take them a while later
-    # (ANALYZE is the owner's to run).
-    with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
-        for table in ROLLUPS:
-            connection.execute(f"ANALYZE {table.__tablename__}")
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client,
@@ -145,6 +124,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="wanjia_bench")
     parser.add_argument("--calls", type=int, default=40, help="timed calls per dashboard and role")
-    parser.add_argument("--no-rebuild", dest="rebuild", action="store_false", help="time the rollups as they are")
+    parser.add_argument("--rebuild", action="store_true", help="recount the rollups first (bench.load did)")
     args = parser.parse_args()
-    asyncio.run(main(args.database, args.calls, args.rebuild))
+    if args.rebuild:
+        started = time.perf_counter()
+        rows = recount_rollups(BenchDatabase(args.database))
+        print(f"rollups recounted ({sum(rows.values()):,} rows) in {time.perf_counter() - started:.1f} s")
+    asyncio.run(main(args.database, args.calls))

@@ -11,7 +11,7 @@ other, and a step that fails rolls its counts back with it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,8 @@ from models.complaints import Complaint, WorkOrder
 from resolvers.deadlines import calendar_of
 from resolvers.permissions import session_of
 from resolvers.upserts import prepared
-from tenants.context import RequestContext
+from tenants.context import RequestContext, Services, unit_of_work
+from tenants.directory import TenantInfo
 
 Contributing = Callable[[Any, WorkingCalendar], list[Contribution]]
 
@@ -82,9 +83,18 @@ def _adding(insert: Callable[[type[Any]], Any], table: type[Any], key: tuple[str
 
 
 async def rebuild_tenant(ctx: RequestContext) -> int:
-    """`wanjia rollups rebuild`: the tenant of this unit of work, recounted from its complaints and work orders."""
+    """The tenant of this unit of work, recounted from its complaints and work orders."""
     assert ctx.tenant_id is not None
     return await rebuild(session_of(ctx), ctx.tenant_id, calendar_of(ctx))
+
+
+async def rebuild_offices(services: Services, offices: Sequence[TenantInfo]) -> dict[str, int]:
+    """`wanjia rollups rebuild`: each office recounted in a transaction of its own; rows written per office."""
+    rebuilt = {}
+    for office in offices:
+        async with unit_of_work(services, tenant=office, viewer=None, writes=True) as ctx:
+            rebuilt[office.slug] = await rebuild_tenant(ctx)
+    return rebuilt
 
 
 async def consistent(ctx: RequestContext) -> tuple[Totals, Totals]:

@@ -446,11 +446,7 @@ def rollups_rebuild(
             offices = [o for o in offices if o.slug == tenant]
             if not offices:
                 return None
-        rebuilt = {}
-        for office in offices:
-            async with unit_of_work(services, tenant=office, viewer=None, writes=True) as ctx:
-                rebuilt[office.slug] = await rollups.rebuild_tenant(ctx)
-        return rebuilt
+        return await rollups.rebuild_offices(services, offices)
 
     rebuilt = _run(settings, work, alone_as="rollups rebuild")
     if rebuilt is None:
