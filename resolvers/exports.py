@@ -37,7 +37,7 @@ from models.people import Role, User, mask_id_number, mask_phone
 from resolvers import appointments, attendance, bookings, complaints, households, volunteers, workday
 from resolvers.auth import viewer_of_account
 from resolvers.errors import fail
-from resolvers.pagination import Page, PageRequest, paginate
+from resolvers.pagination import Page, PageRequest, Total, paginate, total_of
 from resolvers.people import sees_full_contact
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection
@@ -138,10 +138,12 @@ async def _complaints(
 
 @dataclass(frozen=True)
 class AttendanceFilter:
-    """`communityWorkdays`' arguments: a community, and the day (today if left out)."""
+    """`communityWorkdays`' arguments: a community, and the day (today if left out); or, with
+    `month` (any day of it), every day of that month up to `day`."""
 
     community_id: uuid.UUID | None = None
     day: date | None = None
+    month: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,24 +154,41 @@ class AttendanceRow:
 
 
 async def _attendance(ctx: RequestContext, query: AttendanceFilter, page: PageRequest) -> Page[AttendanceRow]:
-    """A community's grid workers on one day, by name, as `communityWorkdays` pages them, each
-    with the day's attendance (one statement for the page's shifts: attendance.day_of batches)."""
+    """A community's grid workers, by name, as `communityWorkdays` pages them, each with the
+    attendance of the day, or of each day of the month (one statement for the page's shifts:
+    attendance.day_of batches)."""
     if query.community_id is None:
         raise fail(ErrorCode.INVALID, "请选择要导出考勤的社区。", "filter.communityId")
     day, workers = await workday.community_workdays(
         ctx, query.community_id, query.day, page, field="filter.communityId"
     )
-    days = await asyncio.gather(*(attendance.day_of(ctx, worker.id, day) for worker in workers.rows))
+    days = [day] if query.month is None else _days_of_month(query.month, until=day)
+    asked = [(worker, each) for worker in workers.rows for each in days]
+    found = await asyncio.gather(*(attendance.day_of(ctx, worker.id, each) for worker, each in asked))
+
+    async def total() -> Total:
+        of_workers = await workers.total()
+        of_rows = total_of(of_workers.count * len(days))
+        return Total(of_rows.count, of_rows.capped or of_workers.capped)
+
     return Page(
-        rows=[AttendanceRow(w, query.community_id, d) for w, d in zip(workers.rows, days, strict=True)],
+        rows=[AttendanceRow(w, query.community_id, d) for (w, _), d in zip(asked, found, strict=True)],
         cursors=workers.cursors,
         has_next_page=workers.has_next_page,
         has_previous_page=workers.has_previous_page,
-        total=workers.total,
+        total=total,
     )
 
 
+def _days_of_month(month: date, *, until: date) -> list[date]:
+    first, last = attendance.month_span(month)
+    if first > until:
+        raise fail(ErrorCode.INVALID, "这个月还没有开始，没有考勤可以导出。", "filter.month")
+    return [first + timedelta(days=n) for n in range((min(last, until) - first).days + 1)]
+
+
 def _today(ctx: RequestContext, query: AttendanceFilter) -> AttendanceFilter:
+    """The day fixed when asked, so that a job run later reads the same day (or month so far)."""
     return dataclasses.replace(query, day=query.day or local_day(ctx.clock()))
 
 

@@ -52,7 +52,7 @@ else:
             ExportSubject.APPOINTMENTS: "预约办事（`appointments`）",
             ExportSubject.VOLUNTEERS: "志愿者（`volunteers`）",
             ExportSubject.PEOPLE: "人口信息（`people`：住户成员，不能按身份证号筛选）",
-            ExportSubject.ATTENDANCE: "网格员考勤（`communityWorkdays`：一个社区的网格员某一天的签到签退）",
+            ExportSubject.ATTENDANCE: "网格员考勤（`communityWorkdays`：一个社区的网格员某一天或某个月每天的签到签退）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -140,17 +140,30 @@ class Export(ScopedNode):
         return origin(info) + path if path else None
 
 
-@strawberry.input(description="The arguments of `communityWorkdays`: which community, which day.")
+# The filter has a field called `date`, which in its class body would hide the type.
+Day = date
+
+
+@strawberry.input(
+    description="The arguments of `communityWorkdays`: which community, which day; or, for a month's sheet, which month."
+)
 class CommunityWorkdaysFilter:
     community_id: relay.GlobalID
-    date: date | None = strawberry.field(default=None, description="Today (when asked for) if left out.")
+    date: Day | None = strawberry.field(default=None, description="Today (when asked for) if left out.")
+    month: Day | None = strawberry.field(
+        default=None,
+        description="Any day of a month: every day of that month up to today (when asked for), one row per worker and day. Not with `date`.",
+    )
 
 
 def _workdays_filter(given: CommunityWorkdaysFilter | None) -> exports.AttendanceFilter:
     """Left out, no community: refused by the list, which names the field."""
     if given is None:
         return exports.AttendanceFilter()
-    return exports.AttendanceFilter(decode_id(given.community_id, "Community", "filter.communityId"), given.date)
+    if given.month is not None and given.date is not None:
+        raise DomainError(Issue(ErrorCode.INVALID, "按日或按月二选一：给了月份就不要再给日期。", "filter.month"))
+    community = decode_id(given.community_id, "Community", "filter.communityId")
+    return exports.AttendanceFilter(community, given.date, given.month)
 
 
 @strawberry.input(

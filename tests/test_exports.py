@@ -514,3 +514,58 @@ async def test_grid_workers_attendance_of_a_day_exports_as_communityworkdays_sho
         for phone in (WORKER_1, STAFF):
             other = await ask(api, phone, {"list": "ATTENDANCE", "format": "CSV", "communityWorkdays": workdays})
             assert other["export"] is None and [e["code"] for e in other["errors"]] == ["FORBIDDEN"], phone
+
+
+async def test_a_month_of_attendance_exports_each_worker_s_every_day_up_to_the_day_asked(
+    api: Api, clock: Clock, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """March 2027 begins on a Monday. 网格员一 checks in on Friday the 5th at 08:20 and out at
+    17:40, and on Saturday the 6th at 09:00 (a rest day) without checking out; 网格员二 never
+    does. Asked on Sunday the 7th for "that month", run two days later: the 1st to the 7th."""
+    for when, mutation in (
+        ("2027-03-05T08:20:00+08:00", CHECK_IN),
+        ("2027-03-05T17:40:00+08:00", CHECK_OUT),
+        ("2027-03-06T09:00:00+08:00", CHECK_IN),
+    ):
+        with clock.at(datetime.fromisoformat(when)):
+            here = {"input": {"longitude": 120.15, "latitude": 30.27, "accuracyMetres": 10}}
+            body = await api.data(mutation, here, token=await api.token("alpha", WORKER_1))
+            assert next(iter(body.values()))["errors"] == []
+    month = {"communityId": gid("Community", alpha.communities["A1"]), "month": "2027-03-20"}
+    with clock.at(datetime.fromisoformat("2027-03-07T12:00:00+08:00")):
+        asked = await ask(api, TENANT_ADMIN, {"list": "ATTENDANCE", "format": "CSV", "communityWorkdays": month})
+        assert asked["errors"] == [] and asked["export"]["rowsTotal"] == 2 * 7
+    with clock.at(datetime.fromisoformat("2027-03-09T09:00:00+08:00")):
+        await runner.run_once()
+        done = await node(api, TENANT_ADMIN, asked["export"]["id"])
+        assert done is not None and done["status"] == "READY" and done["rowsDone"] == 2 * 7
+        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+    assert header == ATTENDANCE_HEADERS
+    days = [f"2027-03-0{d}" for d in range(1, 8)]
+    assert sorted((r[0], r[1], r[4], r[7]) for r in rows) == sorted(
+        [
+            *((day, "网格员一", "缺卡", "0.0") for day in days[:4]),
+            ("2027-03-05", "网格员一", "正常", "9.3"),
+            ("2027-03-06", "网格员一", "休息日出勤", "0.0"),
+            ("2027-03-07", "网格员一", "休息", "0.0"),
+            *((day, "网格员二", "缺卡", "0.0") for day in days[:5]),
+            *((day, "网格员二", "休息", "0.0") for day in days[5:]),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("month", "field"),
+    [
+        ({"month": "2027-03-01", "date": "2027-03-02"}, "communityWorkdays.month"),  # one or the other
+        ({"month": "2027-04-01"}, "communityWorkdays.month"),  # not begun when asked
+    ],
+)
+async def test_a_month_of_attendance_is_refused_with_a_day_or_before_it_begins(
+    api: Api, clock: Clock, alpha: TenantHandle, month: dict[str, str], field: str
+) -> None:
+    workdays = {"communityId": gid("Community", alpha.communities["A1"]), **month}
+    with clock.at(datetime.fromisoformat("2027-03-07T12:00:00+08:00")):
+        refused = await ask(api, TENANT_ADMIN, {"list": "ATTENDANCE", "format": "CSV", "communityWorkdays": workdays})
+    assert refused["export"] is None
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [(field, "INVALID")]
