@@ -35,10 +35,11 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 from strawberry import Schema, relay
+from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.base import StrawberryObjectDefinition, get_object_definition
 from strawberry.types.field import StrawberryField
 
 
@@ -120,7 +121,7 @@ class DirectExecution(StrawberryGraphQLCoreExecutionContext):
             read, coerce = leaf
             try:
                 value = read(source)
-                coerced = None if value is None else coerce(value)
+                coerced = None if value is None or _unusual(value) else coerce(value)
             except Exception:  # graphql-core answers it again, with the field's error
                 coerced = None
             if coerced is not None and coerced is not Undefined:
@@ -160,6 +161,8 @@ class DirectExecution(StrawberryGraphQLCoreExecutionContext):
             return None
         steps: list[tuple[str, Answer]] = []
         for response_name, sub_fields in grouped_field_set.items():
+            if any(details.defer_usage is not None for details in sub_fields):  # delivered later
+                return None
             node = sub_fields[0].node
             if node.name.value == "__typename":
                 steps.append((response_name, _constant(object_type.name)))
@@ -235,7 +238,7 @@ def _items(item: Answer) -> Answer:
 
 def _non_null(answer: Answer) -> Answer:
     def non_null(value: Any) -> Any:
-        if value is None:
+        if value is None or _unusual(value):
             raise NotDirect
         return answer(value)
 
@@ -243,29 +246,67 @@ def _non_null(answer: Answer) -> Answer:
 
 
 def _nullable(answer: Answer) -> Answer:
-    return lambda value: None if value is None else answer(value)
+    def nullable(value: Any) -> Any:
+        if value is None:
+            return None
+        if _unusual(value):
+            raise NotDirect
+        return answer(value)
+
+    return nullable
+
+
+def _unusual(value: Any) -> bool:
+    """What graphql-core treats before completing a value: an error, an awaitable, Undefined."""
+    return value is Undefined or isinstance(value, Exception) or optimized_is_awaitable(value)
 
 
 def _node_id(schema: Schema, named: GraphQLObjectType) -> None:
     """A node's `id` from its id attribute and its type's name, as strawberry's `Node.id`
-    answers it, where the type keeps strawberry's own `resolve_id` and `resolve_typename`."""
+    answers it, where the field is strawberry's own (no resolver, permission or extension of
+    the type's) and the type keeps strawberry's own `resolve_id` and `resolve_typename`."""
     definition = schema.get_type_by_name(named.name)
     origin = definition.origin if isinstance(definition, StrawberryObjectDefinition) else None
+    field = named.fields.get("id")
     if (
         isinstance(origin, type)
         and issubclass(origin, relay.Node)
-        and "id" in named.fields
+        and field is not None
+        and _is_nodes_own_id(field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF))
         and origin.resolve_id.__func__ is relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
         and origin.resolve_typename.__func__ is relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
     ):
-        named.fields["id"].resolve = _global_id(named.name, origin.resolve_id_attr())
+        field.resolve = _global_id(named.name, origin.resolve_id_attr(), field.resolve)
 
 
-def _global_id(type_name: str, attribute: str) -> Callable[[Any, Any], str]:
+NODE_ID = next(f for f in get_object_definition(relay.Node, strict=True).fields if f.python_name == "_id")
+
+
+def _is_nodes_own_id(definition: object) -> bool:
+    resolver = definition.base_resolver if isinstance(definition, StrawberryField) else None
+    own = NODE_ID.base_resolver
+    return (
+        isinstance(definition, StrawberryField)
+        and resolver is not None
+        and own is not None
+        and getattr(resolver.wrapped_func, "__func__", None) is getattr(own.wrapped_func, "__func__", object())
+        and not definition.permission_classes
+        and not definition.extensions
+    )
+
+
+def _global_id(type_name: str, attribute: str, strawberrys: Callable[..., Any] | None) -> Callable[[Any, Any], Any]:
+    """`strawberrys`: the field's own resolver, which answers an id that is not there (its error)."""
+
     def read(root: Any) -> str:
-        return relay.to_base64(type_name, str(getattr(root, attribute)))
+        value = getattr(root, attribute)
+        if value is None:
+            raise NotDirect
+        return relay.to_base64(type_name, str(value))
 
-    def resolve(root: Any, _: Any) -> str:
+    def resolve(root: Any, info: Any) -> Any:
+        if getattr(root, attribute, None) is None and strawberrys is not None:
+            return strawberrys(root, info)
         return read(root)
 
     resolve.reads = read  # type: ignore[attr-defined]

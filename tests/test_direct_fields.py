@@ -18,6 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 
 from schema.direct import LEAF, DirectExecution, answer_directly
 from schema.organisation import Building
@@ -203,3 +205,103 @@ def test_what_may_stand_for_a_list_is_what_graphql_core_takes(words: Any) -> Non
     as_strawberry_answers, directly = PLAIN
     box = _box([], "一号", tags=[Tag(name="照明", items=None, words=words)])
     assert _answer(directly, box) == _answer(as_strawberry_answers, box)
+
+
+class Deny(BasePermission):
+    message = "不许看"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Guarded(relay.Node):
+    code: relay.NodeID[str]
+
+    @strawberry.field(name="id", permission_classes=[Deny])
+    def own_id(self) -> strawberry.ID:
+        return strawberry.ID("whatever")
+
+
+@strawberry.type
+class Part:
+    x: int
+    y: int
+
+
+@strawberry.type
+class Parts:
+    parts: list[Part]
+
+
+@strawberry.type
+class Shelf:
+    tags: list[Tag | None]
+    pending: list[Tag | None]
+
+
+async def _later(tag: Tag | None) -> Tag | None:
+    return tag
+
+
+@strawberry.type
+class Edges:
+    """What the executor may not shortcut: a node type's own id field, an id that is not there,
+    an error or an awaitable where a value should be, and parts delivered later."""
+
+    @strawberry.field
+    def guarded(self) -> Guarded:
+        return Guarded(code="g")
+
+    @strawberry.field
+    def missing(self) -> Item | None:
+        return Item(id=None, name="无号", count=1, note=None, colour=Colour.RED)  # type: ignore[arg-type]
+
+    @strawberry.field
+    def shelf(self) -> Shelf:
+        return Shelf(tags=[Tag(name="照明", items=None), ValueError("坏了")], pending=[])  # type: ignore[list-item]
+
+    @strawberry.field
+    def queue(self) -> Shelf:
+        return Shelf(tags=[], pending=[_later(Tag(name="门禁", items=None)), _later(None)])  # type: ignore[list-item]
+
+    @strawberry.field
+    def box(self) -> Parts:
+        return Parts(parts=[Part(x=1, y=2)])
+
+
+EDGES = [
+    ("{ guarded { id } }", "a node type's own id field keeps its permission"),
+    ("{ missing { id name } }", "a node whose id is not there is strawberry's error"),
+    ("{ shelf { tags { __typename } } }", "an error where an object should be"),
+    ("{ queue { pending { __typename } } }", "an awaitable where an object should be"),
+]
+
+
+@pytest.mark.parametrize(("query", "case"), EDGES, ids=[case for _, case in EDGES])
+def test_what_only_strawberry_may_answer_is_answered_as_it_answers(query: str, case: str) -> None:
+    plain = strawberry.Schema(query=Edges)
+    directly = strawberry.Schema(query=Edges, execution_context_class=DirectExecution)
+    answer_directly(directly)
+
+    def answer(schema: strawberry.Schema) -> tuple[Any, list[tuple[str, Any]]]:
+        result = asyncio.run(schema.execute(query))
+        return result.data, sorted((error.message, error.path) for error in result.errors or [])
+
+    assert answer(directly) == answer(plain)
+
+
+def test_parts_deferred_are_still_delivered_later() -> None:
+    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+    plain = strawberry.Schema(query=Edges, config=config)
+    directly = strawberry.Schema(query=Edges, config=config, execution_context_class=DirectExecution)
+    answer_directly(directly)
+
+    async def delivered(schema: strawberry.Schema) -> list[Any]:
+        result: Any = await schema.execute("{ box { parts { x } ... @defer { parts { x y } } } }")
+        later = [repr(part) async for part in result.subsequent_results]
+        return [result.initial_result.data, later]
+
+    initial, later = asyncio.run(delivered(directly))
+    assert [initial, later] == asyncio.run(delivered(plain))
+    assert initial == {"box": {"parts": [{"x": 1}]}} and len(later) == 1
