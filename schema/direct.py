@@ -85,7 +85,7 @@ def reader(field: GraphQLField) -> Callable[[Any], Any] | None:
 
 class NotDirect(Exception):
     """A value graphql-core must answer itself: a null where the type says non-null, a value
-    its scalar refuses, an object of another type."""
+    its scalar refuses, an object of another type, an error or an awaitable held as a value."""
 
 
 Answer = Callable[[Any], Any]
