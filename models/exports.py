@@ -31,6 +31,7 @@ class ExportSubject(enum.StrEnum):
     VOLUNTEERS = "volunteers"
     PEOPLE = "people"  # household members: the population records
     ATTENDANCE = "attendance"  # a community's grid workers on one day (communityWorkdays)
+    HAZARDS = "hazards"  # problems found on inspection rounds, their complaints still open (openHazards)
     MONTHLY_REPORT = "monthly_report"
 
 

@@ -53,6 +53,7 @@ else:
             ExportSubject.VOLUNTEERS: "志愿者（`volunteers`）",
             ExportSubject.PEOPLE: "人口信息（`people`：住户成员，不能按身份证号筛选）",
             ExportSubject.ATTENDANCE: "网格员考勤（`communityWorkdays`：一个社区的网格员某一天或某个月每天的签到签退）",
+            ExportSubject.HAZARDS: "巡检隐患（`openHazards`：巡检发现、诉求尚未办结的问题）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -156,6 +157,23 @@ class CommunityWorkdaysFilter:
     )
 
 
+@strawberry.input(
+    description="The arguments of `openHazards`: a grid, or a community, or neither (all in the admin's scope)."
+)
+class OpenHazardsFilter:
+    grid_id: relay.GlobalID | None = None
+    community_id: relay.GlobalID | None = None
+
+
+def _hazards_filter(given: OpenHazardsFilter | None) -> exports.HazardFilter:
+    if given is None:
+        return exports.HazardFilter()
+    return exports.HazardFilter(
+        decode_id(given.grid_id, "Grid", "filter.gridId") if given.grid_id else None,
+        decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None,
+    )
+
+
 def _workdays_filter(given: CommunityWorkdaysFilter | None) -> exports.AttendanceFilter:
     """Left out, no community: refused by the list, which names the field."""
     if given is None:
@@ -182,6 +200,7 @@ class RequestExportInput:
     volunteers: VolunteerFilter | None = None
     people: PopulationFilter | None = None
     community_workdays: CommunityWorkdaysFilter | None = None
+    open_hazards: OpenHazardsFilter | None = None
 
 
 @strawberry.input
@@ -211,6 +230,7 @@ FILTERS = {
     ExportSubject.VOLUNTEERS: ListFilter("volunteers", "volunteers", volunteer_filter),
     ExportSubject.PEOPLE: ListFilter("people", "people", population_filter),
     ExportSubject.ATTENDANCE: ListFilter("communityWorkdays", "community_workdays", _workdays_filter),
+    ExportSubject.HAZARDS: ListFilter("openHazards", "open_hazards", _hazards_filter),
 }
 
 

@@ -22,8 +22,10 @@ from starlette.applications import Starlette
 from resolvers.exports import LEASE
 from server.exports import ExportRunner
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
+from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
 from tests.test_households import id_number, member, register_household
+from tests.test_inspections import record_item, start_round
 
 FIELDS = """id subject format status filter wholePersonalData rowsDone rowsTotal rowsTotalIsCapped failure
   requestedByName fileName expiresAt downloadUrl"""
@@ -375,6 +377,7 @@ async def test_a_report_month_must_be_a_past_or_present_month(api: Api, month: s
         ("APPOINTMENTS", ["事项", "说明", "状态"]),
         ("VOLUNTEERS", ["姓名", "电话", "状态"]),
         ("PEOPLE", ["姓名", "与户主关系", "身份证号"]),
+        ("HAZARDS", ["发现时间", "网格", "检查项"]),
     ],
 )
 async def test_each_admin_list_exports_with_its_chinese_headers(
@@ -569,3 +572,42 @@ async def test_a_month_of_attendance_is_refused_with_a_day_or_before_it_begins(
         refused = await ask(api, TENANT_ADMIN, {"list": "ATTENDANCE", "format": "CSV", "communityWorkdays": workdays})
     assert refused["export"] is None
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [(field, "INVALID")]
+
+
+HAZARD_HEADERS = ["发现时间", "网格", "检查项", "情况", "诉求状态", "经度", "纬度"]
+
+
+async def test_open_hazards_export_as_openhazards_shows_them_in_each_admin_s_scope(
+    api: Api, mapped: TenantHandle, runner: ExportRunner
+) -> None:
+    """A worker of 万青一网格 (community C1) finds the stairwell blocked on a round: a complaint
+    is filed, still waiting. The office's admin and C1's admin export it; C2's admin exports
+    nothing of it; a worker may not export."""
+    token = await api.token("mapped", W1)
+    started, items = await start_round(api, token, mapped)
+    note = f"{uuid.uuid4().hex[:6]}号楼道堆放纸箱"
+    found = await record_item(
+        api, token, started["id"], items["stairwell"], "PROBLEM", note=note, longitude=109.841, latitude=40.651
+    )
+    assert found["errors"] == []
+    grid = {"gridId": gid("Grid", mapped.grids["C1-G1"])}
+    rows_of = {}
+    for phone, hazards in ((ADMIN, grid), (C1_ADMIN, {}), (C2_ADMIN, {})):
+        asked = await ask(api, phone, {"list": "HAZARDS", "format": "CSV", "openHazards": hazards}, tenant="mapped")
+        assert asked["errors"] == [], asked
+        await runner.run_once()
+        done = await node(api, phone, asked["export"]["id"], tenant="mapped")
+        assert done is not None and done["status"] == "READY"
+        content, name = await download(api, done["downloadUrl"])
+        assert name.startswith("巡检隐患-已脱敏-")
+        header, *rows = csv_rows(content)
+        assert header == HAZARD_HEADERS
+        rows_of[phone] = [row[1:] for row in rows if row[3] == note]
+    ours = ["万青一网格", "楼道无堆物", note, "待受理", "109.841", "40.651"]
+    assert rows_of == {ADMIN: [ours], C1_ADMIN: [ours], C2_ADMIN: []}
+    refused = await ask(api, W1, {"list": "HAZARDS", "format": "CSV"}, tenant="mapped")
+    assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    elsewhere = await ask(
+        api, C2_ADMIN, {"list": "HAZARDS", "format": "CSV", "openHazards": {"gridId": "nonsense"}}, tenant="mapped"
+    )
+    assert [(e["field"], e["code"]) for e in elsewhere["errors"]] == [("openHazards.gridId", "INVALID_ID")]

@@ -44,7 +44,7 @@ async def _checklist(api: Api, token: str) -> dict[str, Any]:
     return found["inspectionChecklists"]["edges"][0]["node"]
 
 
-async def _start(
+async def start_round(
     api: Api, token: str, mapped: TenantHandle, grid: str = "C1-G1"
 ) -> tuple[dict[str, Any], dict[str, str]]:
     checklist = await _checklist(api, token)
@@ -55,7 +55,7 @@ async def _start(
     return started["startInspectionRound"]["round"], {item["code"]: item["id"] for item in checklist["items"]}
 
 
-async def _record(api: Api, token: str, round_id: str, item: str, outcome: str, **extra: Any) -> dict[str, Any]:
+async def record_item(api: Api, token: str, round_id: str, item: str, outcome: str, **extra: Any) -> dict[str, Any]:
     body = await api.data(
         RECORD, {"input": {"roundId": round_id, "itemId": item, "outcome": outcome, **extra}}, token=token
     )
@@ -64,22 +64,22 @@ async def _record(api: Api, token: str, round_id: str, item: str, outcome: str, 
 
 async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api: Api, mapped: TenantHandle) -> None:
     token = await api.token("mapped", W1)
-    started, items = await _start(api, token, mapped)
+    started, items = await start_round(api, token, mapped)
     assert (started["status"], started["itemsTotal"], started["itemsRecorded"]) == ("IN_PROGRESS", 3, 0)
     assert started["viewerCan"] == {"recordItem": True, "finish": False, "abandon": True}
     round_id = started["id"]
 
-    fine = await _record(api, token, round_id, items["fire-exit"], "FINE", longitude=109.8405, latitude=40.6505)
+    fine = await record_item(api, token, round_id, items["fire-exit"], "FINE", longitude=109.8405, latitude=40.6505)
     assert fine["errors"] == [] and fine["round"]["itemsRecorded"] == 1
-    twice = await _record(api, token, round_id, items["fire-exit"], "FINE")
+    twice = await record_item(api, token, round_id, items["fire-exit"], "FINE")
     assert [e["code"] for e in twice["errors"]] == ["DUPLICATE"]
-    vague = await _record(api, token, round_id, items["stairwell"], "PROBLEM")
+    vague = await record_item(api, token, round_id, items["stairwell"], "PROBLEM")
     assert [e["field"] for e in vague["errors"]] == ["note"]
     early = (await api.data(FINISH, {"input": {"roundId": round_id}}, token=token))["finishInspectionRound"]
     assert [e["code"] for e in early["errors"]] == ["INVALID_TRANSITION"]
 
     uploaded = await api.upload_ahead("wx-tmp.jpg", photo("image/jpeg"), "image/jpeg", token=token)
-    problem = await _record(
+    problem = await record_item(
         api,
         token,
         round_id,
@@ -111,11 +111,11 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
     hazards = (await api.data(HAZARDS, {"grid": gid("Grid", mapped.grids["C1-G1"])}, token=token))["openHazards"]
     assert round_id in [e["node"]["round"]["id"] for e in hazards["edges"]]
 
-    await _record(api, token, round_id, items["facilities"], "FINE")
+    await record_item(api, token, round_id, items["facilities"], "FINE")
     done = (await api.data(FINISH, {"input": {"roundId": round_id}}, token=token))["finishInspectionRound"]
     assert done["errors"] == [] and done["round"]["status"] == "FINISHED"
     assert done["round"]["viewerCan"] == {"recordItem": False, "finish": False, "abandon": False}
-    late = await _record(api, token, round_id, items["facilities"], "FINE")
+    late = await record_item(api, token, round_id, items["facilities"], "FINE")
     assert [e["code"] for e in late["errors"]] == ["INVALID_TRANSITION"]
 
     moved = {}
@@ -142,12 +142,12 @@ async def test_a_round_walked_to_the_end_with_a_problem_filed_as_a_complaint(api
 
 async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, mapped: TenantHandle) -> None:
     token = await api.token("mapped", W1)
-    started, items = await _start(api, token, mapped)
+    started, items = await start_round(api, token, mapped)
     round_id = started["id"]
     other_worker = await api.token("mapped", W2)
-    assert [e["code"] for e in (await _record(api, other_worker, round_id, items["fire-exit"], "FINE"))["errors"]] == [
-        "NOT_FOUND"
-    ]
+    assert [
+        e["code"] for e in (await record_item(api, other_worker, round_id, items["fire-exit"], "FINE"))["errors"]
+    ] == ["NOT_FOUND"]
     elsewhere = await api.data(
         START,
         {
@@ -183,8 +183,8 @@ async def test_rounds_are_the_worker_their_admins_and_no_one_elses(api: Api, map
 async def test_rounds_per_worker_and_grid_over_time_page_in_constant_statements(api: Api, mapped: TenantHandle) -> None:
     token = await api.token("mapped", W1)
     for _ in range(3):
-        started, items = await _start(api, token, mapped)
-        await _record(api, token, started["id"], items["fire-exit"], "FINE")
+        started, items = await start_round(api, token, mapped)
+        await record_item(api, token, started["id"], items["fire-exit"], "FINE")
     admin = await api.token("mapped", ADMIN)
     query = f"""query($filter: InspectionRoundFilter, $first: Int!) {{ inspectionRounds(filter: $filter, first: $first) {{
       totalCount edges {{ node {{ {ROUND} checklist {{ name }} }} }} }} }}"""
@@ -236,12 +236,12 @@ async def test_a_rounds_viewer_can_is_what_its_mutations_accept(
     """For each state and each role that sees the round, the steps viewerCan lists are exactly
     the mutations that succeed from it (the round is put back after each)."""
     worker = await api.token("mapped", W1)
-    started, items = await _start(api, worker, mapped)
+    started, items = await start_round(api, worker, mapped)
     round_id = started["id"]
     order = ["fire-exit", "stairwell", "facilities"]
     status, recorded = WALK_STATES[state]
     for code in order[:recorded]:
-        assert (await _record(api, worker, round_id, items[code], "FINE"))["errors"] == []
+        assert (await record_item(api, worker, round_id, items[code], "FINE"))["errors"] == []
     kept = {uuid_of(items[code]) for code in order[:recorded]}
 
     async def put_back() -> None:
@@ -286,9 +286,9 @@ async def test_a_tally_of_rounds_per_grid_and_worker_over_a_period(
     day = datetime(2027, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with clock.at(day):
         worker = await api.token("mapped", W2)
-        first, items = await _start(api, worker, mapped, "C1-G2")
-        await _start(api, worker, mapped, "C1-G2")
-        problem = await _record(api, worker, first["id"], items["facilities"], "PROBLEM", note="健身器材损坏")
+        first, items = await start_round(api, worker, mapped, "C1-G2")
+        await start_round(api, worker, mapped, "C1-G2")
+        problem = await record_item(api, worker, first["id"], items["facilities"], "PROBLEM", note="健身器材损坏")
         assert problem["errors"] == []
         query = """query($from: DateTime!, $to: DateTime!, $community: ID, $first: Int!) {
           inspectionTally(startedFrom: $from, startedTo: $to, communityId: $community, first: $first) {
