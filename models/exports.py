@@ -32,6 +32,7 @@ class ExportSubject(enum.StrEnum):
     PEOPLE = "people"  # household members: the population records
     ATTENDANCE = "attendance"  # a community's grid workers on one day (communityWorkdays)
     HAZARDS = "hazards"  # problems found on inspection rounds, their complaints still open (openHazards)
+    REGISTRATIONS = "registrations"  # residents' registrations awaiting review (residentsAwaitingReview)
     MONTHLY_REPORT = "monthly_report"
 
 

@@ -42,6 +42,7 @@ from resolvers import (
     households,
     inspections,
     organisation,
+    people,
     volunteers,
     workday,
 )
@@ -72,6 +73,7 @@ SUBJECT_NAMES = {
     ExportSubject.PEOPLE: "人口信息",
     ExportSubject.ATTENDANCE: "网格员考勤",
     ExportSubject.HAZARDS: "巡检隐患",
+    ExportSubject.REGISTRATIONS: "待审核居民",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -98,6 +100,11 @@ class Shown:
         if name is None:
             return None
         return name if self._whole(person_id, community_id) else mask_name(name)
+
+    def id_number(self, person_id: uuid.UUID, number: str | None, community_id: uuid.UUID | None) -> Cell:
+        if number is None:
+            return None
+        return number if self._whole(person_id, community_id) else mask_id_number(number)
 
     # A household member's record is whole to those who manage it (resolvers.households); the
     # API's own answer is masked again unless the export is whole (masking is idempotent).
@@ -230,6 +237,15 @@ async def _hazards(ctx: RequestContext, query: HazardFilter, page: PageRequest) 
     )
 
 
+@dataclass(frozen=True)
+class Unfiltered:
+    """The filter of a list that takes none."""
+
+
+async def _registrations(ctx: RequestContext, _: Unfiltered, page: PageRequest) -> Page[people.ResidentRow]:
+    return await people.residents_awaiting_review(ctx, page)
+
+
 def yes_no(value: bool) -> Cell:
     return "是" if value else "否"
 
@@ -241,6 +257,7 @@ V = volunteers.VolunteerRow
 M = households.MemberRow
 W = AttendanceRow
 H = HazardRow
+Reg = people.ResidentRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -363,6 +380,19 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             ),
             Column[H]("经度", lambda _, r: r.finding.longitude),
             Column[H]("纬度", lambda _, r: r.finding.latitude),
+        ),
+    ),
+    ExportSubject.REGISTRATIONS: Listing[Reg](
+        Unfiltered,
+        _registrations,
+        (
+            Column[Reg]("姓名", lambda s, r: s.name(r.id, r.name, r.community_id)),
+            Column[Reg]("电话", lambda s, r: s.phone(r.id, r.phone, r.community_id)),
+            Column[Reg]("身份证号", lambda s, r: s.id_number(r.id, r.id_number, r.community_id)),
+            Column[Reg]("网格", lambda _, r: r.grid_name),
+            Column[Reg]("楼栋", lambda _, r: r.building_name),
+            Column[Reg]("房号", lambda _, r: r.room),
+            Column[Reg]("注册时间", lambda _, r: moment(r.registered_at)),
         ),
     ),
 }

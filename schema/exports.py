@@ -54,6 +54,7 @@ else:
             ExportSubject.PEOPLE: "人口信息（`people`：住户成员，不能按身份证号筛选）",
             ExportSubject.ATTENDANCE: "网格员考勤（`communityWorkdays`：一个社区的网格员某一天或某个月每天的签到签退）",
             ExportSubject.HAZARDS: "巡检隐患（`openHazards`：巡检发现、诉求尚未办结的问题）",
+            ExportSubject.REGISTRATIONS: "待审核居民（`residentsAwaitingReview`，不需筛选条件）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -252,9 +253,9 @@ async def _request(info: Info, input: RequestExportInput) -> uuid.UUID:
     for other in FILTERS.values():
         if other is not own and getattr(input, other.attribute) is not None:
             raise DomainError(Issue(ErrorCode.INVALID, "筛选条件与所导出的列表不符。", other.field))
-    if own is None:  # the report: refused by the use case, which names the field
+    if own is None:  # a list without a filter, or the report: refused by the use case, which names the field
         return await exports.request_export(
-            info.context, subject, ExportFormat(input.format.value), None, input.whole_personal_data
+            info.context, subject, ExportFormat(input.format.value), exports.Unfiltered(), input.whole_personal_data
         )
     try:
         return await exports.request_export(

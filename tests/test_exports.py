@@ -611,3 +611,37 @@ async def test_open_hazards_export_as_openhazards_shows_them_in_each_admin_s_sco
         api, C2_ADMIN, {"list": "HAZARDS", "format": "CSV", "openHazards": {"gridId": "nonsense"}}, tenant="mapped"
     )
     assert [(e["field"], e["code"]) for e in elsewhere["errors"]] == [("openHazards.gridId", "INVALID_ID")]
+
+
+REGISTRATION_HEADERS = ["姓名", "电话", "身份证号", "网格", "楼栋", "房号", "注册时间"]
+
+
+async def test_registrations_awaiting_review_export_masked_or_whole_in_each_admin_s_scope(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """A resident of 东风社区's 1号楼 registers and waits for review: the office's admin exports
+    them masked, 东风社区's admin whole (as the API shows them), 西湖社区's admin not at all."""
+    phone = fresh_phone()
+    registered = await api.register_resident(
+        "alpha", alpha.buildings["A1-G1-B1"], phone=phone, name="赵丽华", room="2-302"
+    )
+    assert registered["errors"] == []
+
+    async def exported(admin: str, whole: bool) -> list[list[str]]:
+        asked = await ask(api, admin, {"list": "REGISTRATIONS", "format": "CSV", "wholePersonalData": whole})
+        assert asked["errors"] == [], asked
+        await runner.run_once()
+        done = await node(api, admin, asked["export"]["id"])
+        assert done is not None and done["status"] == "READY"
+        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+        assert header == REGISTRATION_HEADERS
+        return [row[:6] for row in rows if row[5] == "2-302" and row[1][-4:] == phone[-4:]]
+
+    masked = ["赵*华", f"{phone[:3]}****{phone[-4:]}", "", "东风一网格", "1号楼", "2-302"]
+    assert await exported(TENANT_ADMIN, whole=False) == [masked]
+    assert await exported(COMMUNITY_ADMIN, whole=True) == [["赵丽华", phone, "", "东风一网格", "1号楼", "2-302"]]
+    assert await exported(OTHER_COMMUNITY_ADMIN, whole=True) == []
+    refused = await ask(api, WORKER_1, {"list": "REGISTRATIONS", "format": "CSV"})
+    assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    filtered = await ask(api, TENANT_ADMIN, {"list": "REGISTRATIONS", "format": "CSV", "complaints": {"overdue": True}})
+    assert [(e["field"], e["code"]) for e in filtered["errors"]] == [("complaints", "INVALID")]
