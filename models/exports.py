@@ -33,6 +33,7 @@ class ExportSubject(enum.StrEnum):
     ATTENDANCE = "attendance"  # a community's grid workers on one day (communityWorkdays)
     HAZARDS = "hazards"  # problems found on inspection rounds, their complaints still open (openHazards)
     REGISTRATIONS = "registrations"  # residents' registrations awaiting review (residentsAwaitingReview)
+    VISITS = "visits"  # grid workers' calls at households (householdVisits)
     MONTHLY_REPORT = "monthly_report"
 
 

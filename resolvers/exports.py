@@ -43,6 +43,7 @@ from resolvers import (
     inspections,
     organisation,
     people,
+    visits,
     volunteers,
     workday,
 )
@@ -74,6 +75,7 @@ SUBJECT_NAMES = {
     ExportSubject.ATTENDANCE: "网格员考勤",
     ExportSubject.HAZARDS: "巡检隐患",
     ExportSubject.REGISTRATIONS: "待审核居民",
+    ExportSubject.VISITS: "入户走访",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -228,12 +230,8 @@ async def _hazards(ctx: RequestContext, query: HazardFilter, page: PageRequest) 
     """`openHazards` as the admin sees it, each with its grid's name (one statement for the page's grids)."""
     found = await inspections.open_hazards(ctx, query.grid_id, query.community_id, page)
     grids = await asyncio.gather(*(organisation.grid(ctx, row.grid_id) for row in found.rows))
-    return Page(
-        rows=[HazardRow(row, grid.name if grid else "") for row, grid in zip(found.rows, grids, strict=True)],
-        cursors=found.cursors,
-        has_next_page=found.has_next_page,
-        has_previous_page=found.has_previous_page,
-        total=found.total,
+    return found.carrying(
+        [HazardRow(row, grid.name if grid else "") for row, grid in zip(found.rows, grids, strict=True)]
     )
 
 
@@ -244,6 +242,38 @@ class Unfiltered:
 
 async def _registrations(ctx: RequestContext, _: Unfiltered, page: PageRequest) -> Page[people.ResidentRow]:
     return await people.residents_awaiting_review(ctx, page)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitedRow:
+    visit: visits.VisitRow
+    building_name: str | None
+    room: str | None
+    worker_name: str | None
+
+
+async def _visits(ctx: RequestContext, query: visits.VisitFilter, page: PageRequest) -> Page[VisitedRow]:
+    """`householdVisits`, each with the household's building and room and who called (one
+    statement each for the page's households, buildings and workers)."""
+    found = await visits.list_visits(ctx, query, page)
+    homes = await asyncio.gather(*(households.household(ctx, row.household_id) for row in found.rows))
+    buildings = await asyncio.gather(*(_building_of(ctx, home) for home in homes))
+    workers = await asyncio.gather(*(people.person(ctx, row.worker_id) for row in found.rows))
+    return found.carrying(
+        [
+            VisitedRow(
+                row,
+                building.name if building else None,
+                home.room if home else None,
+                worker.name if worker else None,
+            )
+            for row, home, building, worker in zip(found.rows, homes, buildings, workers, strict=True)
+        ]
+    )
+
+
+async def _building_of(ctx: RequestContext, home: households.HouseholdRow | None) -> organisation.BuildingRow | None:
+    return await organisation.building(ctx, home.building_id) if home else None
 
 
 def yes_no(value: bool) -> Cell:
@@ -258,6 +288,7 @@ M = households.MemberRow
 W = AttendanceRow
 H = HazardRow
 Reg = people.ResidentRow
+Vis = VisitedRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -393,6 +424,21 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             Column[Reg]("楼栋", lambda _, r: r.building_name),
             Column[Reg]("房号", lambda _, r: r.room),
             Column[Reg]("注册时间", lambda _, r: moment(r.registered_at)),
+        ),
+    ),
+    ExportSubject.VISITS: Listing[Vis](
+        visits.VisitFilter,
+        _visits,
+        (
+            Column[Vis]("走访时间", lambda _, r: moment(r.visit.visited_at)),
+            Column[Vis]("类型", lambda _, r: visits.KIND_NAMES[r.visit.kind]),
+            Column[Vis]("楼栋", lambda _, r: r.building_name),
+            Column[Vis]("房号", lambda _, r: r.room),
+            Column[Vis]("网格员", lambda _, r: r.worker_name),
+            Column[Vis]("走访记录", lambda _, r: r.visit.notes),
+            Column[Vis]("约定回访", lambda _, r: r.visit.follow_up_on.isoformat() if r.visit.follow_up_on else None),
+            Column[Vis]("经度", lambda _, r: r.visit.longitude),
+            Column[Vis]("纬度", lambda _, r: r.visit.latitude),
         ),
     ),
 }

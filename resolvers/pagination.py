@@ -27,6 +27,7 @@ from resolvers.rows import AnyRow, AnySelect, Selection, one_of
 from tenants.context import RequestContext
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,11 @@ class Page(Generic[T]):
     def empty(cls) -> Page[T]:
         """A list the caller may not see the items of: nothing, and nothing to count."""
         return cls(rows=[], cursors=[], has_next_page=False, has_previous_page=False, total=_nothing)
+
+    def carrying(self, rows: list[U]) -> Page[U]:
+        """The same page (cursors, neighbours, count) carrying other rows, one for each of its own."""
+        assert len(rows) == len(self.rows)
+        return Page(rows, self.cursors, self.has_next_page, self.has_previous_page, self.total)
 
 
 async def _nothing() -> Total:

@@ -40,6 +40,14 @@ from tenants.tokens import Viewer
 CLOCK_SKEW = timedelta(minutes=10)
 
 
+KIND_NAMES = {
+    VisitKind.ROUTINE: "日常走访",
+    VisitKind.CARE: "关爱走访",
+    VisitKind.DISPUTE: "矛盾调解",
+    VisitKind.POLICY: "政策宣传",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class VisitRow:
     id: uuid.UUID

@@ -37,6 +37,7 @@ from schema.common import (
 from schema.complaints import ComplaintFilter, complaint_filter
 from schema.households import PopulationFilter, population_filter
 from schema.uploads import origin
+from schema.visits import VisitFilter, visit_filter
 from schema.volunteers import VolunteerFilter, volunteer_filter
 
 if TYPE_CHECKING:  # see mirror_enum
@@ -55,6 +56,7 @@ else:
             ExportSubject.ATTENDANCE: "网格员考勤（`communityWorkdays`：一个社区的网格员某一天或某个月每天的签到签退）",
             ExportSubject.HAZARDS: "巡检隐患（`openHazards`：巡检发现、诉求尚未办结的问题）",
             ExportSubject.REGISTRATIONS: "待审核居民（`residentsAwaitingReview`，不需筛选条件）",
+            ExportSubject.VISITS: "入户走访（`householdVisits`，同样的筛选条件）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -202,6 +204,7 @@ class RequestExportInput:
     people: PopulationFilter | None = None
     community_workdays: CommunityWorkdaysFilter | None = None
     open_hazards: OpenHazardsFilter | None = None
+    household_visits: VisitFilter | None = None
 
 
 @strawberry.input
@@ -232,6 +235,7 @@ FILTERS = {
     ExportSubject.PEOPLE: ListFilter("people", "people", population_filter),
     ExportSubject.ATTENDANCE: ListFilter("communityWorkdays", "community_workdays", _workdays_filter),
     ExportSubject.HAZARDS: ListFilter("openHazards", "open_hazards", _hazards_filter),
+    ExportSubject.VISITS: ListFilter("householdVisits", "household_visits", visit_filter),
 }
 
 

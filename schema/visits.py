@@ -39,12 +39,7 @@ if TYPE_CHECKING:  # see mirror_enum
 else:
     VisitKindType = mirror_enum(
         VisitKind,
-        {
-            VisitKind.ROUTINE: "日常走访",
-            VisitKind.CARE: "关爱走访",
-            VisitKind.DISPUTE: "矛盾调解",
-            VisitKind.POLICY: "政策宣传",
-        },
+        visits.KIND_NAMES,
         name="VisitKind",
         description="Why a grid worker called at a household.",
     )
@@ -182,6 +177,20 @@ class VisitFilter:
     before: datetime | None = None
 
 
+def visit_filter(given: VisitFilter | None) -> visits.VisitFilter:
+    """The list's filter as its use case takes it (also an export's, resolvers.exports)."""
+    if given is None:
+        return visits.VisitFilter()
+    return visits.VisitFilter(
+        household_id=decode_id(given.household_id, "Household", "filter.householdId") if given.household_id else None,
+        grid_id=decode_id(given.grid_id, "Grid", "filter.gridId") if given.grid_id else None,
+        worker_id=decode_id(given.worker_id, "Person", "filter.workerId") if given.worker_id else None,
+        kind=VisitKind(given.kind.value) if given.kind else None,
+        since=given.since,
+        before=given.before,
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field(
@@ -190,19 +199,7 @@ class Query:
     async def household_visits(
         self, info: Info, filter: VisitFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[HouseholdVisit]:
-        query = visits.VisitFilter()
-        if filter is not None:
-            query = visits.VisitFilter(
-                household_id=decode_id(filter.household_id, "Household", "filter.householdId")
-                if filter.household_id
-                else None,
-                grid_id=decode_id(filter.grid_id, "Grid", "filter.gridId") if filter.grid_id else None,
-                worker_id=decode_id(filter.worker_id, "Person", "filter.workerId") if filter.worker_id else None,
-                kind=VisitKind(filter.kind.value) if filter.kind else None,
-                since=filter.since,
-                before=filter.before,
-            )
-        page = await visits.list_visits(info.context, query, page_request(info, first, after))
+        page = await visits.list_visits(info.context, visit_filter(filter), page_request(info, first, after))
         return connection(page, HouseholdVisit.from_row)
 
     @strawberry.field(

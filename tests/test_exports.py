@@ -24,8 +24,9 @@ from server.exports import ExportRunner
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
 from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
-from tests.test_households import id_number, member, register_household
+from tests.test_households import fresh_room, id_number, member, register_household
 from tests.test_inspections import record_item, start_round
+from tests.test_visits import record as record_visit
 
 FIELDS = """id subject format status filter wholePersonalData rowsDone rowsTotal rowsTotalIsCapped failure
   requestedByName fileName expiresAt downloadUrl"""
@@ -645,3 +646,39 @@ async def test_registrations_awaiting_review_export_masked_or_whole_in_each_admi
     assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
     filtered = await ask(api, TENANT_ADMIN, {"list": "REGISTRATIONS", "format": "CSV", "complaints": {"overdue": True}})
     assert [(e["field"], e["code"]) for e in filtered["errors"]] == [("complaints", "INVALID")]
+
+
+VISIT_HEADERS = ["走访时间", "类型", "楼栋", "房号", "网格员", "走访记录", "约定回访", "经度", "纬度"]
+
+
+async def test_household_visits_export_with_the_household_and_the_worker_in_each_admin_s_scope(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """网格员一 calls at a household of 东风社区's 1号楼 (a care visit, a call-back agreed):
+    the office's admin exports it with the list's own filter (care visits), 东风社区's admin
+    too, 西湖社区's admin sees none of it; a grid worker may not export."""
+    room = fresh_room()
+    household = (await register_household(api, alpha, member("钱奶奶"), room=room))["household"]
+    notes = f"{room}：老人独居，身体尚好。"
+    visited = await record_visit(
+        api, household["id"], kind="CARE", latitude=40.657, longitude=109.84, notes=notes, followUpOn="2027-01-05"
+    )
+    assert visited["errors"] == []
+
+    async def exported(admin: str, filter: dict[str, Any]) -> list[list[str]]:
+        asked = await ask(api, admin, {"list": "VISITS", "format": "CSV", "householdVisits": filter})
+        assert asked["errors"] == [], asked
+        await runner.run_once()
+        done = await node(api, admin, asked["export"]["id"])
+        assert done is not None and done["status"] == "READY"
+        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+        assert header == VISIT_HEADERS
+        return [row[1:] for row in rows if row[5] == notes]
+
+    ours = ["关爱走访", "1号楼", room, "网格员一", notes, "2027-01-05", "109.84", "40.657"]
+    assert await exported(TENANT_ADMIN, {"kind": "CARE"}) == [ours]
+    assert await exported(TENANT_ADMIN, {"kind": "DISPUTE"}) == []
+    assert await exported(COMMUNITY_ADMIN, {}) == [ours]
+    assert await exported(OTHER_COMMUNITY_ADMIN, {}) == []
+    refused = await ask(api, WORKER_1, {"list": "VISITS", "format": "CSV"})
+    assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
