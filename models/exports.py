@@ -34,6 +34,7 @@ class ExportSubject(enum.StrEnum):
     HAZARDS = "hazards"  # problems found on inspection rounds, their complaints still open (openHazards)
     REGISTRATIONS = "registrations"  # residents' registrations awaiting review (residentsAwaitingReview)
     VISITS = "visits"  # grid workers' calls at households (householdVisits)
+    APPLICATIONS = "applications"  # residents' applications under a service guide (serviceApplications)
     MONTHLY_REPORT = "monthly_report"
 
 

@@ -39,6 +39,7 @@ from resolvers import (
     attendance,
     bookings,
     complaints,
+    guides,
     households,
     inspections,
     organisation,
@@ -76,6 +77,7 @@ SUBJECT_NAMES = {
     ExportSubject.HAZARDS: "巡检隐患",
     ExportSubject.REGISTRATIONS: "待审核居民",
     ExportSubject.VISITS: "入户走访",
+    ExportSubject.APPLICATIONS: "办事申请",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -289,6 +291,7 @@ W = AttendanceRow
 H = HazardRow
 Reg = people.ResidentRow
 Vis = VisitedRow
+App = guides.ApplicationRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -439,6 +442,22 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             Column[Vis]("约定回访", lambda _, r: r.visit.follow_up_on.isoformat() if r.visit.follow_up_on else None),
             Column[Vis]("经度", lambda _, r: r.visit.longitude),
             Column[Vis]("纬度", lambda _, r: r.visit.latitude),
+        ),
+    ),
+    ExportSubject.APPLICATIONS: Listing[App](
+        guides.ApplicationFilter,
+        guides.list_applications,
+        (
+            Column[App]("事项", lambda _, r: r.guide_title),
+            Column[App]("申请人", lambda s, r: s.name(r.applicant_id, r.applicant_name, r.community_id)),
+            Column[App]("申请人电话", lambda s, r: s.phone(r.applicant_id, r.applicant_phone, r.community_id)),
+            Column[App]("用途", lambda _, r: r.purpose),
+            Column[App]("状态", lambda _, r: guides.APPLICATION_STATUS_NAMES[r.status]),
+            Column[App]("审核环节", lambda _, r: guides.LEVEL_NAMES[r.level]),
+            Column[App]("提交时间", lambda _, r: moment(r.submitted_at)),
+            Column[App]("办理时限", lambda _, r: moment(r.due_at)),
+            Column[App]("办结时间", lambda _, r: moment(r.decided_at)),
+            Column[App]("说明", lambda _, r: r.reason),
         ),
     ),
 }

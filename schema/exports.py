@@ -35,6 +35,7 @@ from schema.common import (
     shanghai,
 )
 from schema.complaints import ComplaintFilter, complaint_filter
+from schema.guides import ServiceApplicationFilter, application_filter
 from schema.households import PopulationFilter, population_filter
 from schema.uploads import origin
 from schema.visits import VisitFilter, visit_filter
@@ -57,6 +58,7 @@ else:
             ExportSubject.HAZARDS: "巡检隐患（`openHazards`：巡检发现、诉求尚未办结的问题）",
             ExportSubject.REGISTRATIONS: "待审核居民（`residentsAwaitingReview`，不需筛选条件）",
             ExportSubject.VISITS: "入户走访（`householdVisits`，同样的筛选条件）",
+            ExportSubject.APPLICATIONS: "办事申请（`serviceApplications`，同样的筛选条件）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -205,6 +207,7 @@ class RequestExportInput:
     community_workdays: CommunityWorkdaysFilter | None = None
     open_hazards: OpenHazardsFilter | None = None
     household_visits: VisitFilter | None = None
+    service_applications: ServiceApplicationFilter | None = None
 
 
 @strawberry.input
@@ -236,6 +239,7 @@ FILTERS = {
     ExportSubject.ATTENDANCE: ListFilter("communityWorkdays", "community_workdays", _workdays_filter),
     ExportSubject.HAZARDS: ListFilter("openHazards", "open_hazards", _hazards_filter),
     ExportSubject.VISITS: ListFilter("householdVisits", "household_visits", visit_filter),
+    ExportSubject.APPLICATIONS: ListFilter("serviceApplications", "service_applications", application_filter),
 }
 
 

@@ -396,6 +396,17 @@ class ServiceApplicationFilter:
     overdue: bool | None = strawberry.field(default=None, description="In review past the time limit.")
 
 
+def application_filter(given: ServiceApplicationFilter | None) -> guides.ApplicationFilter:
+    """The list's filter as its use case takes it (also an export's, resolvers.exports)."""
+    if given is None:
+        return guides.ApplicationFilter()
+    return guides.ApplicationFilter(
+        statuses=tuple(ApplicationStatus(s.value) for s in given.statuses or ()),
+        awaiting_my_review=given.awaiting_my_review,
+        overdue=given.overdue,
+    )
+
+
 def _check_page(info: Info) -> str:
     """Where a certificate's QR code leads: the API's public address (else this request's)."""
     base = info.context.settings.public_url or str(info.context.request.base_url)
@@ -436,14 +447,9 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[ServiceApplication]:
-        query = guides.ApplicationFilter()
-        if filter is not None:
-            query = guides.ApplicationFilter(
-                statuses=tuple(ApplicationStatus(s.value) for s in filter.statuses or ()),
-                awaiting_my_review=filter.awaiting_my_review,
-                overdue=filter.overdue,
-            )
-        page = await guides.list_applications(info.context, query, page_request(info, first, after))
+        page = await guides.list_applications(
+            info.context, application_filter(filter), page_request(info, first, after)
+        )
         return connection(page, lambda row: ServiceApplication.from_row(info, row))
 
     @strawberry.field(

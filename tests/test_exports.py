@@ -24,6 +24,9 @@ from server.exports import ExportRunner
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
 from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
+from tests.test_guides import applied
+from tests.test_guides import created as created_guide
+from tests.test_guides import resident as guide_resident
 from tests.test_households import fresh_room, id_number, member, register_household
 from tests.test_inspections import record_item, start_round
 from tests.test_visits import record as record_visit
@@ -681,4 +684,48 @@ async def test_household_visits_export_with_the_household_and_the_worker_in_each
     assert await exported(COMMUNITY_ADMIN, {}) == [ours]
     assert await exported(OTHER_COMMUNITY_ADMIN, {}) == []
     refused = await ask(api, WORKER_1, {"list": "VISITS", "format": "CSV"})
+    assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+
+
+APPLICATION_HEADERS = [
+    "事项",
+    "申请人",
+    "申请人电话",
+    "用途",
+    "状态",
+    "审核环节",
+    "提交时间",
+    "办理时限",
+    "办结时间",
+    "说明",
+]
+
+
+async def test_service_applications_export_with_the_list_s_filter_masked_or_whole(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """王小明 of 东风社区 applies for a certificate under a new guide; it waits for the
+    community's review. Exported as the list shows it to each admin, with its own filter."""
+    title = f"居住证明{uuid.uuid4().hex[:4]}"
+    phone = await guide_resident(api, alpha)
+    made = await applied(api, phone, await created_guide(api, title=title))
+    assert made["errors"] == [], made
+
+    async def exported(admin: str, filter: dict[str, Any], whole: bool = False) -> list[list[str]]:
+        input = {"list": "APPLICATIONS", "format": "CSV", "serviceApplications": filter, "wholePersonalData": whole}
+        asked = await ask(api, admin, input)
+        assert asked["errors"] == [], asked
+        await runner.run_once()
+        done = await node(api, admin, asked["export"]["id"])
+        assert done is not None and done["status"] == "READY"
+        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+        assert header == APPLICATION_HEADERS
+        return [row[:6] for row in rows if row[0] == title]
+
+    masked = [title, "王*明", f"{phone[:3]}****{phone[-4:]}", "办理子女入学", "审核中", "社区审核"]
+    assert await exported(TENANT_ADMIN, {"statuses": ["IN_REVIEW"]}) == [masked]
+    assert await exported(TENANT_ADMIN, {"statuses": ["APPROVED"]}) == []
+    assert await exported(COMMUNITY_ADMIN, {}, whole=True) == [[title, "王小明", phone, *masked[3:]]]
+    assert await exported(OTHER_COMMUNITY_ADMIN, {}, whole=True) == []
+    refused = await ask(api, WORKER_1, {"list": "APPLICATIONS", "format": "CSV"})
     assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
