@@ -35,6 +35,7 @@ class ExportSubject(enum.StrEnum):
     REGISTRATIONS = "registrations"  # residents' registrations awaiting review (residentsAwaitingReview)
     VISITS = "visits"  # grid workers' calls at households (householdVisits)
     APPLICATIONS = "applications"  # residents' applications under a service guide (serviceApplications)
+    ROUNDS = "rounds"  # grid workers' inspection rounds (inspectionRounds)
     MONTHLY_REPORT = "monthly_report"
 
 

@@ -78,6 +78,7 @@ SUBJECT_NAMES = {
     ExportSubject.REGISTRATIONS: "待审核居民",
     ExportSubject.VISITS: "入户走访",
     ExportSubject.APPLICATIONS: "办事申请",
+    ExportSubject.ROUNDS: "巡检记录",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -274,6 +275,26 @@ async def _visits(ctx: RequestContext, query: visits.VisitFilter, page: PageRequ
     )
 
 
+@dataclass(frozen=True, slots=True)
+class WalkedRow:
+    round: inspections.RoundRow
+    grid_name: str | None
+    worker_name: str | None
+
+
+async def _rounds(ctx: RequestContext, query: inspections.RoundFilter, page: PageRequest) -> Page[WalkedRow]:
+    """`inspectionRounds`, each with its grid's and worker's names (one statement each for the page's)."""
+    found = await inspections.list_rounds(ctx, query, page)
+    grids = await asyncio.gather(*(organisation.grid(ctx, row.grid_id) for row in found.rows))
+    workers = await asyncio.gather(*(people.person(ctx, row.worker_id) for row in found.rows))
+    return found.carrying(
+        [
+            WalkedRow(row, grid.name if grid else None, worker.name if worker else None)
+            for row, grid, worker in zip(found.rows, grids, workers, strict=True)
+        ]
+    )
+
+
 async def _building_of(ctx: RequestContext, home: households.HouseholdRow | None) -> organisation.BuildingRow | None:
     return await organisation.building(ctx, home.building_id) if home else None
 
@@ -292,6 +313,7 @@ H = HazardRow
 Reg = people.ResidentRow
 Vis = VisitedRow
 App = guides.ApplicationRow
+Wal = WalkedRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -458,6 +480,21 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             Column[App]("办理时限", lambda _, r: moment(r.due_at)),
             Column[App]("办结时间", lambda _, r: moment(r.decided_at)),
             Column[App]("说明", lambda _, r: r.reason),
+        ),
+    ),
+    ExportSubject.ROUNDS: Listing[Wal](
+        inspections.RoundFilter,
+        _rounds,
+        (
+            Column[Wal]("开始时间", lambda _, r: moment(r.round.started_at)),
+            Column[Wal]("结束时间", lambda _, r: moment(r.round.ended_at)),
+            Column[Wal]("网格", lambda _, r: r.grid_name),
+            Column[Wal]("网格员", lambda _, r: r.worker_name),
+            Column[Wal]("检查表", lambda _, r: r.round.checklist_name),
+            Column[Wal]("状态", lambda _, r: inspections.STATUS_NAMES[r.round.status]),
+            Column[Wal]("已查项", lambda _, r: f"{r.round.items_recorded}/{r.round.items_total}"),
+            Column[Wal]("发现问题", lambda _, r: r.round.problems),
+            Column[Wal]("已办结", lambda _, r: r.round.problems_settled),
         ),
     ),
 }

@@ -37,6 +37,7 @@ from schema.common import (
 from schema.complaints import ComplaintFilter, complaint_filter
 from schema.guides import ServiceApplicationFilter, application_filter
 from schema.households import PopulationFilter, population_filter
+from schema.inspections import InspectionRoundFilter, round_filter
 from schema.uploads import origin
 from schema.visits import VisitFilter, visit_filter
 from schema.volunteers import VolunteerFilter, volunteer_filter
@@ -59,6 +60,7 @@ else:
             ExportSubject.REGISTRATIONS: "待审核居民（`residentsAwaitingReview`，不需筛选条件）",
             ExportSubject.VISITS: "入户走访（`householdVisits`，同样的筛选条件）",
             ExportSubject.APPLICATIONS: "办事申请（`serviceApplications`，同样的筛选条件）",
+            ExportSubject.ROUNDS: "巡检记录（`inspectionRounds`，同样的筛选条件）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -208,6 +210,7 @@ class RequestExportInput:
     open_hazards: OpenHazardsFilter | None = None
     household_visits: VisitFilter | None = None
     service_applications: ServiceApplicationFilter | None = None
+    inspection_rounds: InspectionRoundFilter | None = None
 
 
 @strawberry.input
@@ -240,6 +243,7 @@ FILTERS = {
     ExportSubject.HAZARDS: ListFilter("openHazards", "open_hazards", _hazards_filter),
     ExportSubject.VISITS: ListFilter("householdVisits", "household_visits", visit_filter),
     ExportSubject.APPLICATIONS: ListFilter("serviceApplications", "service_applications", application_filter),
+    ExportSubject.ROUNDS: ListFilter("inspectionRounds", "inspection_rounds", round_filter),
 }
 
 

@@ -288,7 +288,8 @@ async def _round_payload(info: Info, action: Callable[[], Awaitable[uuid.UUID]])
     return InspectionRoundPayload(round=InspectionRound.from_row(row) if row else None, errors=outcome.errors)
 
 
-def _filter(value: InspectionRoundFilter | None) -> inspections.RoundFilter:
+def round_filter(value: InspectionRoundFilter | None) -> inspections.RoundFilter:
+    """The list's filter as its use case takes it (also an export's, resolvers.exports)."""
     if value is None:
         return inspections.RoundFilter()
     return inspections.RoundFilter(
@@ -320,7 +321,7 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[InspectionRound]:
-        page = await inspections.list_rounds(info.context, _filter(filter), page_request(info, first, after))
+        page = await inspections.list_rounds(info.context, round_filter(filter), page_request(info, first, after))
         return connection(page, InspectionRound.from_row)
 
     @strawberry.field(

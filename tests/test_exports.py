@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from resolvers.exports import LEASE
 from server.exports import ExportRunner
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
-from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1
+from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1, W4
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
 from tests.test_guides import applied
 from tests.test_guides import created as created_guide
@@ -729,3 +729,33 @@ async def test_service_applications_export_with_the_list_s_filter_masked_or_whol
     assert await exported(OTHER_COMMUNITY_ADMIN, {}, whole=True) == []
     refused = await ask(api, WORKER_1, {"list": "APPLICATIONS", "format": "CSV"})
     assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+
+
+ROUND_HEADERS = ["开始时间", "结束时间", "网格", "网格员", "检查表", "状态", "已查项", "发现问题", "已办结"]
+
+
+async def test_inspection_rounds_export_with_the_list_s_filter_in_each_admin_s_scope(
+    api: Api, mapped: TenantHandle, runner: ExportRunner
+) -> None:
+    """The worker of 万青四网格 (community C1) starts a round and records one item fine."""
+    token = await api.token("mapped", W4)
+    started, items = await start_round(api, token, mapped, grid="C1-G4")
+    assert (await record_item(api, token, started["id"], items["fire-exit"], "FINE"))["errors"] == []
+    grid = {"gridId": gid("Grid", mapped.grids["C1-G4"])}
+
+    async def exported(admin: str, filter: dict[str, Any]) -> list[list[str]]:
+        input = {"list": "ROUNDS", "format": "CSV", "inspectionRounds": filter}
+        asked = await ask(api, admin, input, tenant="mapped")
+        assert asked["errors"] == [], asked
+        await runner.run_once()
+        done = await node(api, admin, asked["export"]["id"], tenant="mapped")
+        assert done is not None and done["status"] == "READY"
+        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+        assert header == ROUND_HEADERS
+        return [row[1:] for row in rows if row[2] == "万青四网格" and row[5] == "巡检中"]
+
+    ours = ["", "万青四网格", "网格员丁", started["checklistName"], "巡检中", "1/3", "0", "0"]
+    assert await exported(ADMIN, {**grid, "statuses": ["IN_PROGRESS"]}) == [ours]
+    assert await exported(ADMIN, {**grid, "statuses": ["FINISHED"]}) == []
+    assert await exported(C1_ADMIN, {}) == [ours]
+    assert await exported(C2_ADMIN, {}) == []
