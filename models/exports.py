@@ -36,6 +36,7 @@ class ExportSubject(enum.StrEnum):
     VISITS = "visits"  # grid workers' calls at households (householdVisits)
     APPLICATIONS = "applications"  # residents' applications under a service guide (serviceApplications)
     ROUNDS = "rounds"  # grid workers' inspection rounds (inspectionRounds)
+    LEADERS = "leaders"  # building leaders' terms (buildingLeaders)
     MONTHLY_REPORT = "monthly_report"
 
 

@@ -42,6 +42,7 @@ from resolvers import (
     guides,
     households,
     inspections,
+    leaders,
     organisation,
     people,
     visits,
@@ -79,6 +80,7 @@ SUBJECT_NAMES = {
     ExportSubject.VISITS: "入户走访",
     ExportSubject.APPLICATIONS: "办事申请",
     ExportSubject.ROUNDS: "巡检记录",
+    ExportSubject.LEADERS: "楼栋长",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -295,6 +297,35 @@ async def _rounds(ctx: RequestContext, query: inspections.RoundFilter, page: Pag
     )
 
 
+@dataclass(frozen=True)
+class LeaderFilter:
+    """`buildingLeaders`' arguments."""
+
+    community_id: uuid.UUID | None = None
+    building_id: uuid.UUID | None = None
+    serving_only: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderRow:
+    term: leaders.TermRow
+    building_name: str | None
+
+
+async def _leaders(ctx: RequestContext, query: LeaderFilter, page: PageRequest) -> Page[LeaderRow]:
+    """`buildingLeaders`, each with its building's name (one statement for the page's buildings)."""
+    found = await leaders.list_terms(
+        ctx, page, community_id=query.community_id, building_id=query.building_id, serving_only=query.serving_only
+    )
+    buildings = await asyncio.gather(*(organisation.building(ctx, row.building_id) for row in found.rows))
+    return found.carrying(
+        [
+            LeaderRow(row, building.name if building else None)
+            for row, building in zip(found.rows, buildings, strict=True)
+        ]
+    )
+
+
 async def _building_of(ctx: RequestContext, home: households.HouseholdRow | None) -> organisation.BuildingRow | None:
     return await organisation.building(ctx, home.building_id) if home else None
 
@@ -314,6 +345,7 @@ Reg = people.ResidentRow
 Vis = VisitedRow
 App = guides.ApplicationRow
 Wal = WalkedRow
+Lea = LeaderRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -495,6 +527,21 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             Column[Wal]("已查项", lambda _, r: f"{r.round.items_recorded}/{r.round.items_total}"),
             Column[Wal]("发现问题", lambda _, r: r.round.problems),
             Column[Wal]("已办结", lambda _, r: r.round.problems_settled),
+        ),
+    ),
+    ExportSubject.LEADERS: Listing[Lea](
+        LeaderFilter,
+        _leaders,
+        (
+            Column[Lea]("楼栋", lambda _, r: r.building_name),
+            Column[Lea]("姓名", lambda s, r: s.name(r.term.user_id, r.term.name, r.term.community_id)),
+            Column[Lea]("电话", lambda s, r: s.phone(r.term.user_id, r.term.phone, r.term.community_id)),
+            Column[Lea]("任期开始", lambda _, r: r.term.starts_on.isoformat()),
+            Column[Lea]("任期结束", lambda _, r: r.term.ends_on.isoformat()),
+            Column[Lea]("在任", lambda s, r: yes_no(leaders.is_serving(r.term, s.ctx.clock()))),
+            Column[Lea]("任命时间", lambda _, r: moment(r.term.appointed_at)),
+            Column[Lea]("免职时间", lambda _, r: moment(r.term.dismissed_at)),
+            Column[Lea]("免职原因", lambda _, r: r.term.dismissal_reason),
         ),
     ),
 }

@@ -61,6 +61,7 @@ else:
             ExportSubject.VISITS: "入户走访（`householdVisits`，同样的筛选条件）",
             ExportSubject.APPLICATIONS: "办事申请（`serviceApplications`，同样的筛选条件）",
             ExportSubject.ROUNDS: "巡检记录（`inspectionRounds`，同样的筛选条件）",
+            ExportSubject.LEADERS: "楼栋长（`buildingLeaders`）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -181,6 +182,23 @@ def _hazards_filter(given: OpenHazardsFilter | None) -> exports.HazardFilter:
     )
 
 
+@strawberry.input(description="The arguments of `buildingLeaders`.")
+class BuildingLeadersFilter:
+    community_id: relay.GlobalID | None = None
+    building_id: relay.GlobalID | None = None
+    serving_only: bool = strawberry.field(default=True, description="Only those serving today, as the list.")
+
+
+def _leaders_filter(given: BuildingLeadersFilter | None) -> exports.LeaderFilter:
+    if given is None:
+        return exports.LeaderFilter()
+    return exports.LeaderFilter(
+        decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None,
+        decode_id(given.building_id, "Building", "filter.buildingId") if given.building_id else None,
+        given.serving_only,
+    )
+
+
 def _workdays_filter(given: CommunityWorkdaysFilter | None) -> exports.AttendanceFilter:
     """Left out, no community: refused by the list, which names the field."""
     if given is None:
@@ -211,6 +229,7 @@ class RequestExportInput:
     household_visits: VisitFilter | None = None
     service_applications: ServiceApplicationFilter | None = None
     inspection_rounds: InspectionRoundFilter | None = None
+    building_leaders: BuildingLeadersFilter | None = None
 
 
 @strawberry.input
@@ -244,6 +263,7 @@ FILTERS = {
     ExportSubject.VISITS: ListFilter("householdVisits", "household_visits", visit_filter),
     ExportSubject.APPLICATIONS: ListFilter("serviceApplications", "service_applications", application_filter),
     ExportSubject.ROUNDS: ListFilter("inspectionRounds", "inspection_rounds", round_filter),
+    ExportSubject.LEADERS: ListFilter("buildingLeaders", "building_leaders", _leaders_filter),
 }
 
 

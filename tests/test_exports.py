@@ -29,6 +29,8 @@ from tests.test_guides import created as created_guide
 from tests.test_guides import resident as guide_resident
 from tests.test_households import fresh_room, id_number, member, register_household
 from tests.test_inspections import record_item, start_round
+from tests.test_leaders import NOW as LEADERS_NOW
+from tests.test_leaders import leader_of
 from tests.test_visits import record as record_visit
 
 FIELDS = """id subject format status filter wholePersonalData rowsDone rowsTotal rowsTotalIsCapped failure
@@ -759,3 +761,31 @@ async def test_inspection_rounds_export_with_the_list_s_filter_in_each_admin_s_s
     assert await exported(ADMIN, {**grid, "statuses": ["FINISHED"]}) == []
     assert await exported(C1_ADMIN, {}) == [ours]
     assert await exported(C2_ADMIN, {}) == []
+
+
+LEADER_HEADERS = ["楼栋", "姓名", "电话", "任期开始", "任期结束", "在任", "任命时间", "免职时间", "免职原因"]
+
+
+async def test_building_leaders_export_masked_or_whole_in_each_admin_s_scope(
+    api: Api, clock: Clock, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """东风社区's admin appoints a verified resident of 2号楼 (1 December 2026 to 30 November 2027)."""
+    with clock.at(LEADERS_NOW):
+        phone, _ = await leader_of(api, alpha)
+
+        async def exported(admin: str, whole: bool) -> list[list[str]]:
+            input = {"list": "LEADERS", "format": "CSV", "buildingLeaders": {}, "wholePersonalData": whole}
+            asked = await ask(api, admin, input)
+            assert asked["errors"] == [], asked
+            await runner.run_once()
+            done = await node(api, admin, asked["export"]["id"])
+            assert done is not None and done["status"] == "READY"
+            header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+            assert header == LEADER_HEADERS
+            return [row[:6] for row in rows if row[2][-4:] == phone[-4:]]
+
+        term = ["2026-12-01", "2027-11-30", "是"]
+        masked = ["2号楼", "楼*长", f"{phone[:3]}****{phone[-4:]}", *term]
+        assert await exported(TENANT_ADMIN, whole=False) == [masked]
+        assert await exported(COMMUNITY_ADMIN, whole=True) == [["2号楼", "楼栋长", phone, *term]]
+        assert await exported(OTHER_COMMUNITY_ADMIN, whole=True) == []
