@@ -663,7 +663,7 @@ async def test_household_visits_export_with_the_household_and_the_worker_in_each
     the office's admin exports it with the list's own filter (care visits), 东风社区's admin
     too, 西湖社区's admin sees none of it; a grid worker may not export."""
     room = fresh_room()
-    household = (await register_household(api, alpha, member("钱奶奶"), room=room))["household"]
+    household = (await register_household(api, alpha, member("孙阿婆"), room=room))["household"]
     notes = f"{room}：老人独居，身体尚好。"
     visited = await record_visit(
         api, household["id"], kind="CARE", latitude=40.657, longitude=109.84, notes=notes, followUpOn="2027-01-05"
