@@ -73,11 +73,21 @@ def create_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) 
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     else:
-        engine = create_async_engine(url, **pool)
+        engine = create_async_engine(url, connect_args={"options": _without_jit(url)}, **pool)
         event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
         event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     return engine
+
+
+def _without_jit(url: str) -> str:
+    """The connection's server options (any the URL names kept) with PostgreSQL's JIT compiler
+    off. The app's statements read bounded index ranges, but at ten million complaints their
+    estimated costs pass `jit_above_cost`, and a search paid 70 ms compiling to run in 11 ms
+    (bench/README.md). JIT pays off for long analytical queries, which the app does not run."""
+    given = make_url(url).query.get("options")
+    named = " ".join(given) if isinstance(given, tuple) else given or ""
+    return f"{named} -c jit=off".strip()
 
 
 # A pooled connection lent again within this many seconds of its last use is lent without a

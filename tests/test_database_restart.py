@@ -1,7 +1,8 @@
-"""A PostgreSQL restart drops every connection the app's pool holds. The pool lends a connection
-used moments ago without pinging it (a round trip every request otherwise), and pings one that
-sat idle: after a restart the next request is answered, not failed. (Collected on PostgreSQL
-only: the embedded database has no server to go away.)"""
+"""The app's PostgreSQL connections. A restart drops every connection the pool holds. The pool
+lends a connection used moments ago without pinging it (a round trip every request otherwise),
+and pings one that sat idle: after a restart the next request is answered, not failed. Each
+connection runs without the JIT compiler, keeping any server options its URL names.
+(Collected on PostgreSQL only: the embedded database has no server.)"""
 
 from __future__ import annotations
 
@@ -53,3 +54,21 @@ async def test_after_a_restart_an_idle_connection_is_replaced_before_it_is_lent(
     monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", 0.0)
     assert await own_api.data(CATEGORIES, token=token) == before
     assert await own_api.data(CATEGORIES, tenant="alpha") == before
+
+
+@pytest.mark.parametrize("options", [None, "-c statement_timeout=4321"])
+async def test_the_app_connects_without_the_jit_compiler_keeping_the_url_s_options(
+    database: ProvisionedDatabase, options: str | None
+) -> None:
+    url = make_url(database.app_url)
+    if options is not None:
+        url = url.update_query_dict({"options": options})
+    engine = engines.create_engine(url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            jit = (await connection.exec_driver_sql("SHOW jit")).scalar()
+            timeout = (await connection.exec_driver_sql("SHOW statement_timeout")).scalar()
+    finally:
+        await engine.dispose()
+    assert jit == "off"
+    assert (timeout == "4321ms") is (options is not None)
