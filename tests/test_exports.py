@@ -108,6 +108,20 @@ async def download(api: Api, url: str) -> tuple[bytes, str]:
     return response.content, name
 
 
+async def exported_rows(
+    api: Api, runner: ExportRunner, admin: str, input: dict[str, Any], headers: list[str], tenant: str = "alpha"
+) -> list[list[str]]:
+    """A CSV export asked for as `admin`, made by the runner and read back: its rows, under `headers`."""
+    asked = await ask(api, admin, {"format": "CSV", **input}, tenant=tenant)
+    assert asked["errors"] == [], asked
+    await runner.run_once()
+    done = await node(api, admin, asked["export"]["id"], tenant=tenant)
+    assert done is not None and done["status"] == "READY", done
+    header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
+    assert header == headers
+    return rows
+
+
 def csv_rows(content: bytes) -> list[list[str]]:
     assert content.startswith("\ufeff".encode())  # Excel reads Chinese only with the BOM
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
@@ -599,15 +613,8 @@ async def test_open_hazards_export_as_openhazards_shows_them_in_each_admin_s_sco
     grid = {"gridId": gid("Grid", mapped.grids["C1-G1"])}
     rows_of = {}
     for phone, hazards in ((ADMIN, grid), (C1_ADMIN, {}), (C2_ADMIN, {})):
-        asked = await ask(api, phone, {"list": "HAZARDS", "format": "CSV", "openHazards": hazards}, tenant="mapped")
-        assert asked["errors"] == [], asked
-        await runner.run_once()
-        done = await node(api, phone, asked["export"]["id"], tenant="mapped")
-        assert done is not None and done["status"] == "READY"
-        content, name = await download(api, done["downloadUrl"])
-        assert name.startswith("巡检隐患-已脱敏-")
-        header, *rows = csv_rows(content)
-        assert header == HAZARD_HEADERS
+        input = {"list": "HAZARDS", "openHazards": hazards}
+        rows = await exported_rows(api, runner, phone, input, HAZARD_HEADERS, tenant="mapped")
         rows_of[phone] = [row[1:] for row in rows if row[3] == note]
     ours = ["万青一网格", "楼道无堆物", note, "待受理", "109.841", "40.651"]
     assert rows_of == {ADMIN: [ours], C1_ADMIN: [ours], C2_ADMIN: []}
@@ -634,13 +641,8 @@ async def test_registrations_awaiting_review_export_masked_or_whole_in_each_admi
     assert registered["errors"] == []
 
     async def exported(admin: str, whole: bool) -> list[list[str]]:
-        asked = await ask(api, admin, {"list": "REGISTRATIONS", "format": "CSV", "wholePersonalData": whole})
-        assert asked["errors"] == [], asked
-        await runner.run_once()
-        done = await node(api, admin, asked["export"]["id"])
-        assert done is not None and done["status"] == "READY"
-        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
-        assert header == REGISTRATION_HEADERS
+        input = {"list": "REGISTRATIONS", "wholePersonalData": whole}
+        rows = await exported_rows(api, runner, admin, input, REGISTRATION_HEADERS)
         return [row[:6] for row in rows if row[5] == "2-302" and row[1][-4:] == phone[-4:]]
 
     masked = ["赵*华", f"{phone[:3]}****{phone[-4:]}", "", "东风一网格", "1号楼", "2-302"]
@@ -671,13 +673,7 @@ async def test_household_visits_export_with_the_household_and_the_worker_in_each
     assert visited["errors"] == []
 
     async def exported(admin: str, filter: dict[str, Any]) -> list[list[str]]:
-        asked = await ask(api, admin, {"list": "VISITS", "format": "CSV", "householdVisits": filter})
-        assert asked["errors"] == [], asked
-        await runner.run_once()
-        done = await node(api, admin, asked["export"]["id"])
-        assert done is not None and done["status"] == "READY"
-        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
-        assert header == VISIT_HEADERS
+        rows = await exported_rows(api, runner, admin, {"list": "VISITS", "householdVisits": filter}, VISIT_HEADERS)
         return [row[1:] for row in rows if row[5] == notes]
 
     ours = ["关爱走访", "1号楼", room, "网格员一", notes, "2027-01-05", "109.84", "40.657"]
@@ -714,14 +710,8 @@ async def test_service_applications_export_with_the_list_s_filter_masked_or_whol
     assert made["errors"] == [], made
 
     async def exported(admin: str, filter: dict[str, Any], whole: bool = False) -> list[list[str]]:
-        input = {"list": "APPLICATIONS", "format": "CSV", "serviceApplications": filter, "wholePersonalData": whole}
-        asked = await ask(api, admin, input)
-        assert asked["errors"] == [], asked
-        await runner.run_once()
-        done = await node(api, admin, asked["export"]["id"])
-        assert done is not None and done["status"] == "READY"
-        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
-        assert header == APPLICATION_HEADERS
+        input = {"list": "APPLICATIONS", "serviceApplications": filter, "wholePersonalData": whole}
+        rows = await exported_rows(api, runner, admin, input, APPLICATION_HEADERS)
         return [row[:6] for row in rows if row[0] == title]
 
     masked = [title, "王*明", f"{phone[:3]}****{phone[-4:]}", "办理子女入学", "审核中", "社区审核"]
@@ -746,14 +736,8 @@ async def test_inspection_rounds_export_with_the_list_s_filter_in_each_admin_s_s
     grid = {"gridId": gid("Grid", mapped.grids["C1-G4"])}
 
     async def exported(admin: str, filter: dict[str, Any]) -> list[list[str]]:
-        input = {"list": "ROUNDS", "format": "CSV", "inspectionRounds": filter}
-        asked = await ask(api, admin, input, tenant="mapped")
-        assert asked["errors"] == [], asked
-        await runner.run_once()
-        done = await node(api, admin, asked["export"]["id"], tenant="mapped")
-        assert done is not None and done["status"] == "READY"
-        header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
-        assert header == ROUND_HEADERS
+        input = {"list": "ROUNDS", "inspectionRounds": filter}
+        rows = await exported_rows(api, runner, admin, input, ROUND_HEADERS, tenant="mapped")
         return [row[1:] for row in rows if row[2] == "万青四网格" and row[5] == "巡检中"]
 
     ours = ["", "万青四网格", "网格员丁", started["checklistName"], "巡检中", "1/3", "0", "0"]
@@ -774,14 +758,8 @@ async def test_building_leaders_export_masked_or_whole_in_each_admin_s_scope(
         phone, _ = await leader_of(api, alpha)
 
         async def exported(admin: str, whole: bool) -> list[list[str]]:
-            input = {"list": "LEADERS", "format": "CSV", "buildingLeaders": {}, "wholePersonalData": whole}
-            asked = await ask(api, admin, input)
-            assert asked["errors"] == [], asked
-            await runner.run_once()
-            done = await node(api, admin, asked["export"]["id"])
-            assert done is not None and done["status"] == "READY"
-            header, *rows = csv_rows((await download(api, done["downloadUrl"]))[0])
-            assert header == LEADER_HEADERS
+            input = {"list": "LEADERS", "buildingLeaders": {}, "wholePersonalData": whole}
+            rows = await exported_rows(api, runner, admin, input, LEADER_HEADERS)
             return [row[:6] for row in rows if row[2][-4:] == phone[-4:]]
 
         term = ["2026-12-01", "2027-11-30", "是"]
