@@ -228,7 +228,7 @@ class HazardFilter:
 @dataclass(frozen=True, slots=True)
 class HazardRow:
     finding: inspections.FindingRow
-    grid_name: str
+    grid_name: str | None
 
 
 async def _hazards(ctx: RequestContext, query: HazardFilter, page: PageRequest) -> Page[HazardRow]:
@@ -236,7 +236,7 @@ async def _hazards(ctx: RequestContext, query: HazardFilter, page: PageRequest) 
     found = await inspections.open_hazards(ctx, query.grid_id, query.community_id, page)
     grids = await asyncio.gather(*(organisation.grid(ctx, row.grid_id) for row in found.rows))
     return found.carrying(
-        [HazardRow(row, grid.name if grid else "") for row, grid in zip(found.rows, grids, strict=True)]
+        [HazardRow(row, grid.name if grid else None) for row, grid in zip(found.rows, grids, strict=True)]
     )
 
 
