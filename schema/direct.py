@@ -97,8 +97,9 @@ class DirectExecution(StrawberryGraphQLCoreExecutionContext):
     A leaf is read and coerced in one step. An object whose selection holds only directly
     answered fields, down to its leaves (a connection's edges, nodes and their names), is
     answered as a whole by a plan made once per selection and request. Anything unusual is
-    handed back to graphql-core, which answers that object (and its errors) as before; and
-    nothing is answered directly when a middleware wraps every resolver.
+    handed back to graphql-core, which answers that object (and its errors) as before, reading
+    its fields again: the direct readers are pure (attributes, node ids), so a second read
+    answers the same. Nothing is answered directly when a middleware wraps every resolver.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
