@@ -171,17 +171,21 @@ def month_name(month: date) -> str:
 
 
 def render_monthly_report(report: MonthlyReport, out: Path) -> Path:
-    """Writes the report to `out` (a PDF) and answers its path."""
-    font_file = cjk_font()
+    """Writes the report to `out` (a PDF) and answers its path. The charts are drawn first, as
+    images: only laying out the PDF holds the process's one-PDF-at-a-time lock (models.fonts),
+    so a certificate asked for meanwhile waits for the layout, not for the charts."""
+    chart_font = FontProperties(fname=str(cjk_font()), size=9)
+    weekly, rates = _weekly_chart(report, chart_font), _rates_chart(report, chart_font)
+    hotspots, satisfaction = _hotspots_chart(report, chart_font), _satisfaction_chart(report, chart_font)
+    title = ParagraphStyle("title", fontName=PDF_FONT, fontSize=18, leading=24, textColor=colors.HexColor(INK))
+    heading = ParagraphStyle("heading", fontName=PDF_FONT, fontSize=12, leading=18, spaceBefore=6, spaceAfter=4)
+    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=9, leading=14)
+    dashboard = report.dashboard
+    late_note = f"办结期限在本月、已过期限而未按时办结的诉求共 {report.late_total} 件" + (
+        f"，下表列出最早到期的 {len(report.late)} 件。" if report.late_total > len(report.late) else "。"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
     with pdf_font():
-        chart_font = FontProperties(fname=str(font_file), size=9)
-        title = ParagraphStyle("title", fontName=PDF_FONT, fontSize=18, leading=24, textColor=colors.HexColor(INK))
-        heading = ParagraphStyle("heading", fontName=PDF_FONT, fontSize=12, leading=18, spaceBefore=6, spaceAfter=4)
-        body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=9, leading=14)
-        dashboard = report.dashboard
-        late_note = f"办结期限在本月、已过期限而未按时办结的诉求共 {report.late_total} 件" + (
-            f"，下表列出最早到期的 {len(report.late)} 件。" if report.late_total > len(report.late) else "。"
-        )
         story = [
             Paragraph(f"{report.office} {month_name(report.month)}诉求工作月报", title),
             Paragraph(
@@ -193,21 +197,20 @@ def render_monthly_report(report: MonthlyReport, out: Path) -> Path:
             Paragraph("一、主要指标", heading),
             _headline(report),
             Paragraph("二、各周诉求量", heading),
-            _weekly_chart(report, chart_font),
+            weekly,
             Paragraph("三、办结与按时率", heading),
-            _rates_chart(report, chart_font),
+            rates,
             PageBreak(),
             Paragraph("四、热点楼栋", heading),
-            _hotspots_chart(report, chart_font),
+            hotspots,
             Paragraph("五、满意度", heading),
-            _satisfaction_chart(report, chart_font),
+            satisfaction,
             PageBreak(),
             Paragraph("六、本月超期事项", heading),
             Paragraph(late_note, body),
             Spacer(1, 2 * mm),
             _late_items(report),
         ]
-        out.parent.mkdir(parents=True, exist_ok=True)
         document = SimpleDocTemplate(
             str(out),
             pagesize=A4,
