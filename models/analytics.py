@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column
 from models.calendar import DAY_ENDS, DAY_STARTS, SHANGHAI, WorkingCalendar
-from models.complaints import Complaint, ComplaintSource, ComplaintStatus, WorkOrder
+from models.complaints import Complaint, ComplaintSource, ComplaintStatus, WorkOrder, overdue_for_good
 
 # Upper bounds, in working hours, of the handling-time histogram's buckets; the last is open.
 # p90 is answered as the bound of the bucket holding the 90th percentile ("90% within 16 h").
@@ -140,6 +140,8 @@ class ComplaintStatusRollup(TenantOwned, Base):
     category_id: Mapped[uuid.UUID] = mapped_column()
     status: Mapped[ComplaintStatus] = mapped_column(enum_column(ComplaintStatus))
     complaints: Mapped[int] = mapped_column(Integer, default=0)
+    # Of those, flagged overdue for good (models.complaints.overdue_for_good).
+    overdue: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ComplaintBuildingRollup(TenantOwned, Base):
@@ -318,6 +320,7 @@ CONTRIBUTING_COLUMNS = (
     "acknowledge_due_at",
     "resolved_at",
     "resolve_due_at",
+    "overdue_at",
     "reopen_count",
     "dispatch_count",
     "rating",
@@ -380,7 +383,7 @@ def contributions(item: Complaint | Any, calendar: WorkingCalendar) -> list[Cont
                 ("category_id", item.category_id),
                 ("status", status),
             ),
-            {"complaints": 1},
+            {"complaints": 1, "overdue": int(overdue_for_good(item))},
         ),
     ]
     if item.building_id is not None:

@@ -3,8 +3,9 @@ work orders, its rooms and appointments and its volunteers, for a community admi
 community), a tenant admin (the street office, or one community of it).
 
 Complaint figures come from the rollups (models.analytics), never from scanning the
-complaints, except "overdue now", which turns with the clock and is counted among open items
-only. A period is a day, a week (Monday to Sunday) or a month in Asia/Shanghai, always shown
+complaints, except "overdue now", which turns with the clock: the items the sweep flagged
+overdue for good are a rollup counter, and only those past a deadline since it last ran are
+counted live (resolvers.complaints.count_overdue_in). A period is a day, a week (Monday to Sunday) or a month in Asia/Shanghai, always shown
 beside the period before it. Figures of a cohort (closure, on-time, handling time, reopen,
 satisfaction) are about the complaints *submitted* in the period, as they stand now.
 """
@@ -51,7 +52,7 @@ from models.errors import ErrorCode
 from models.organisation import Building, Community, Department, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User
 from models.volunteers import Volunteer, VolunteerActivity, VolunteerSignup
-from resolvers.complaints import count_overdue
+from resolvers.complaints import count_overdue_in
 from resolvers.deadlines import calendar_of
 from resolvers.errors import fail, not_found
 from resolvers.permissions import ADMINS, allowed_to, session_of, viewer_of
@@ -420,7 +421,7 @@ async def _trend(ctx: RequestContext, scope: Scope, period: Period, current: Win
 
 
 async def _overdue_now(ctx: RequestContext, scope: Scope, now: datetime) -> int:
-    return await count_overdue(session_of(ctx), scope.where(Complaint.community_id), now)
+    return await count_overdue_in(session_of(ctx), scope.community_ids, now)
 
 
 # --- residents (users) ----------------------------------------------------------------------
@@ -707,7 +708,7 @@ async def _office_figures(
     cohorts: dict[bool, dict[str, int]] = {True: {}, False: {}}
     for row in (await session.execute(grouped)).all():
         cohorts[bool(row.current)] = {name: int(getattr(row, name) or 0) for name in COHORT_COUNTERS}
-    overdue = await count_overdue(session, true(), ctx.clock())
+    overdue = await count_overdue_in(session, None, ctx.clock())
     residents = await session.scalar(select(func.count()).select_from(ResidentProfile))
     counted = (await session.execute(orders)).one()
     services = await _office_services(session, current, previous)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,6 +29,8 @@ from models.complaints import (
     SEARCH_INDEX_CAP,
     SEARCH_MIN_LENGTH,
     SQLITE_SEARCH_INDEX,
+    UNFLAGGED_UNACKNOWLEDGED,
+    UNSETTLED_OPEN,
     Attachment,
     AttachmentKind,
     Complaint,
@@ -393,9 +395,9 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
 
 
 async def count_overdue(session: AsyncSession, scope: ColumnElement[bool], now: datetime) -> int:
-    """How many open complaints in `scope` are past a deadline now: one index range of
-    (status, resolve_due_at) per open status, and the unacknowledged not yet past their resolve
-    deadline, so the count reads the overdue items only, however many there are in all."""
+    """How many open complaints in `scope` are past a deadline now, counted among the open items
+    (an index range of (status, resolve_due_at) per open status): for the scopes the status
+    rollups do not key (a grid worker's, a department's, a resident's own)."""
     past_resolve = [
         select(func.count())
         .select_from(Complaint)
@@ -412,8 +414,40 @@ async def count_overdue(session: AsyncSession, scope: ColumnElement[bool], now: 
             Complaint.acknowledge_due_at < now,
         )
     )
-    counts = union_all(*past_resolve, unacknowledged).subquery()
-    return int(await session.scalar(select(func.coalesce(func.sum(counts.c[0]), 0))) or 0)
+    return await _summed(session, *past_resolve, unacknowledged)
+
+
+async def count_overdue_in(session: AsyncSession, communities: Collection[uuid.UUID] | None, now: datetime) -> int:
+    """How many open complaints of these communities (None: the whole street office) are past a
+    deadline now: the ones flagged overdue for good from the status rollups, and the others from
+    the partial indexes of the unsettled (models.complaints.UNSETTLED_OPEN), which hold only what
+    turned overdue since the sweep last ran. Flat however many overdue items there are.
+
+    The unsettled are read for the whole office and told apart by community here: narrowed by
+    community in SQL, the planner would walk a community's whole queue instead, as it cannot know
+    how few items those indexes hold."""
+    flagged = select(ComplaintStatusRollup.community_id, func.sum(ComplaintStatusRollup.overdue))
+    if communities is not None:
+        flagged = flagged.where(ComplaintStatusRollup.community_id.in_(communities))
+    # Each part is read through its own index: the unacknowledged past that deadline are
+    # counted whatever their resolve deadline, and left out of the other part.
+    past_acknowledge = and_(text(UNFLAGGED_UNACKNOWLEDGED), Complaint.acknowledge_due_at < now)
+    late = union_all(
+        select(Complaint.community_id).where(past_acknowledge),
+        select(Complaint.community_id).where(text(UNSETTLED_OPEN), Complaint.resolve_due_at < now, ~past_acknowledge),
+    ).subquery()
+    counted = union_all(
+        flagged.group_by(ComplaintStatusRollup.community_id),
+        select(late.c.community_id, func.count()).group_by(late.c.community_id),
+    )
+    rows = (await session.execute(counted)).all()
+    return sum(int(n or 0) for community, n in rows if communities is None or community in communities)
+
+
+async def _summed(session: AsyncSession, *counts: Select[Any]) -> int:
+    """Counts added up in one statement."""
+    parts = union_all(*counts).subquery()
+    return int(await session.scalar(select(func.coalesce(func.sum(parts.c[0]), 0))) or 0)
 
 
 def is_overdue(row: ComplaintRow, now: datetime) -> bool:
@@ -672,30 +706,25 @@ async def list_complaints(
 @allowed_to(*Role)
 async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, int], int]:
     """For a badge: how many of the caller's complaints are in each status, and how many overdue.
-    An admin's whole community or street office is read from the rollups; overdue, which turns
-    with the clock, only among open items (an index range per open status)."""
+    An admin's whole community or street office is read from the rollups and the unsettled
+    deadlines (count_overdue_in); a resident's own, a grid worker's or a department's items,
+    which the rollups do not key, from the complaints."""
     session = session_of(ctx)
     viewer = viewer_of(ctx)
-    scope = in_scope(viewer, ctx.clock())
-    by_community = _rollup_scope(viewer)
-    if by_community is not None:
-        counted = select(ComplaintStatusRollup.status, func.sum(ComplaintStatusRollup.complaints)).where(by_community)
+    if Role.TENANT_ADMIN in viewer.roles or viewer.roles == {Role.COMMUNITY_ADMIN}:
+        communities = None if Role.TENANT_ADMIN in viewer.roles else frozenset(viewer.community_ids)
+        counted = select(ComplaintStatusRollup.status, func.sum(ComplaintStatusRollup.complaints))
+        if communities is not None:
+            counted = counted.where(ComplaintStatusRollup.community_id.in_(communities))
         rows = (await session.execute(counted.group_by(ComplaintStatusRollup.status))).all()
+        overdue = await count_overdue_in(session, communities, ctx.clock())
     else:
-        counted = select(Complaint.status, func.count()).where(scope)
-        rows = (await session.execute(counted.group_by(Complaint.status))).all()
-    overdue = await count_overdue(session, scope, ctx.clock())
+        scope = in_scope(viewer, ctx.clock())
+        rows = (
+            await session.execute(select(Complaint.status, func.count()).where(scope).group_by(Complaint.status))
+        ).all()
+        overdue = await count_overdue(session, scope, ctx.clock())
     return {ComplaintStatus(status): int(count) for status, count in rows if count}, overdue
-
-
-def _rollup_scope(viewer: Viewer) -> ColumnElement[bool] | None:
-    """The rollup rows of an admin's scope; None for a scope the rollups do not key (a
-    resident's own, a grid worker's items, a department's), which the facts answer quickly."""
-    if Role.TENANT_ADMIN in viewer.roles:
-        return true()
-    if viewer.roles == {Role.COMMUNITY_ADMIN}:
-        return ComplaintStatusRollup.community_id.in_(viewer.community_ids)
-    return None
 
 
 @allowed_to(ANYONE)

@@ -479,6 +479,70 @@ async def test_the_sweep_flags_overdue_once_and_closes_unconfirmed(story: Story,
     assert len(overdue_notes) == 1
 
 
+async def _overdue_listed(api: Api, token: str) -> set[str]:
+    """The complaints the caller's list shows overdue, each judged on its own deadlines."""
+    found: set[str] = set()
+    after = None
+    while True:
+        page = (
+            await api.data(
+                "query($after: String) { complaints(first: 100, after: $after) "
+                "{ edges { node { id overdue } } pageInfo { endCursor hasNextPage } } }",
+                {"after": after},
+                token=token,
+            )
+        )["complaints"]
+        found |= {e["node"]["id"] for e in page["edges"] if e["node"]["overdue"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_admins_count_overdue_items_as_their_lists_show_them_before_and_after_the_sweep(  # type: ignore[no-untyped-def]
+    story: Story, app, api: Api, clock: Clock
+) -> None:
+    """An admin's overdue count comes from the status rollups (items the sweep flagged overdue
+    for good) plus the items past a deadline since: through each state in between, it is the
+    number of overdue items the admin's own list shows, and the item followed is among them
+    exactly when it is overdue. It happens two months ahead: the other tests' sweeps ran at most
+    a month ahead, and a flag set later than the clock now says would not be overdue yet."""
+    from server.jobs import run_jobs
+
+    with clock.later(timedelta(days=60)):
+        submitted = (await story.submit(title="超期计数"))["complaint"]
+    followed = submitted["id"]
+    # The app's clock tells UTC, as in production (SQLite compares the times as written).
+    acknowledge_due = datetime.fromisoformat(submitted["acknowledgeDueAt"]).astimezone(UTC)
+    resolve_due = datetime.fromisoformat(submitted["resolveDueAt"]).astimezone(UTC)
+    assert acknowledge_due < resolve_due - timedelta(hours=1)
+
+    async def counted(expected_overdue: bool) -> None:
+        for phone in (TENANT_ADMIN, COMMUNITY_ADMIN):
+            token = await story.as_role(phone)
+            listed = await _overdue_listed(api, token)
+            counts = await api.data("{ complaintCounts { overdue } }", token=token)
+            assert counts["complaintCounts"]["overdue"] == len(listed), phone
+            assert (followed in listed) is expected_overdue, phone
+
+    with clock.at(acknowledge_due + timedelta(minutes=1)):
+        await counted(True)  # not acknowledged in time, not yet flagged
+        await run_jobs(app.state.services)
+        await counted(True)  # flagged while unacknowledged: counted by the rollups
+        accepted = await story.act(await story.as_role(WORKER_1), "acceptComplaint", followed)
+        assert accepted["complaint"]["status"] == "ACCEPTED"
+        await counted(False)  # acknowledged late, its resolve deadline still ahead
+    with clock.at(resolve_due + timedelta(minutes=1)):
+        await counted(True)  # past its resolve deadline; flagged before, and not again
+        await run_jobs(app.state.services)
+        await counted(True)
+        worker = await story.as_role(WORKER_1)
+        await story.act(worker, "startComplaintWork", followed)
+        await counted(True)
+        resolved = await story.act(worker, "resolveComplaint", followed, "ResolveComplaintInput", reply="已处理")
+        assert resolved["complaint"]["status"] == "RESOLVED"
+        await counted(False)
+
+
 async def test_people_accepting_at_once_exactly_one_wins(story: Story, app) -> None:  # type: ignore[no-untyped-def]
     complaint_id = (await story.submit())["complaint"]["id"]
     tokens = [await story.as_role(phone) for phone in (WORKER_1, COMMUNITY_ADMIN, TENANT_ADMIN)] * 2
