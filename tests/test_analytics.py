@@ -15,12 +15,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from sqlalchemy import true
 from starlette.applications import Starlette
 
 from models.analytics import WorkOrderDayRollup, WorkOrderMonthRollup
 from models.settings import Settings
 from resolvers import rollups
 from resolvers.analytics import monthly_report
+from resolvers.complaints import count_overdue, count_overdue_in
+from resolvers.permissions import session_of
 from server.app import create_app
 from server.jobs import run_jobs, sweep_tenant
 from tenants.context import unit_of_work
@@ -128,6 +131,16 @@ async def _consistent(app: Starlette, stepped: TenantHandle) -> tuple[rollups.To
         return await rollups.consistent(ctx)
 
 
+async def _overdue_both_ways(app: Starlette, stepped: TenantHandle, now: datetime) -> tuple[int, int]:
+    """The office's overdue items at `now` as the admins' counts have them (flagged ones from the
+    rollups, the others through the unsettled deadlines) and counted one by one."""
+    services = app.state.services
+    tenant = await services.directory.by_id(stepped.id)
+    async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+        session = session_of(ctx)
+        return await count_overdue_in(session, None, now), await count_overdue(session, true(), now)
+
+
 # --- the rollups against a recount -------------------------------------------------------------
 
 STEP = """mutation($input: %s!) { %s(input: $input) { errors { code } } }"""
@@ -231,6 +244,11 @@ async def test_rollups_equal_a_recount_after_any_steps(
             _on(loop, take(name, ids[which % len(ids)], number))
         kept, recounted = _on(loop, _consistent(app, stepped))
         assert kept == recounted
+        # From the latest sweep's moment on (a flag is never later than the clock), whatever
+        # was flagged and whatever happened since.
+        for days in (20, 45):
+            counted, one_by_one = _on(loop, _overdue_both_ways(app, stepped, clock.now() + timedelta(days=days)))
+            assert counted == one_by_one
 
     await asyncio.to_thread(any_steps)
 
