@@ -37,6 +37,13 @@ class ExportSubject(enum.StrEnum):
     APPLICATIONS = "applications"  # residents' applications under a service guide (serviceApplications)
     ROUNDS = "rounds"  # grid workers' inspection rounds (inspectionRounds)
     LEADERS = "leaders"  # building leaders' terms (buildingLeaders)
+    STAFF = "staff"  # department staff (staffMembers)
+    ACTIVITIES = "activities"  # volunteer activities (volunteerActivities)
+    TALLY = "tally"  # rounds and findings per grid over a period (inspectionTally)
+    HOUSEHOLDS = "households"  # households by building and room (households)
+    CARE_DUE = "care_due"  # care households due for a visit (careVisitsDue)
+    COVERAGE = "coverage"  # visit coverage per grid over a period (visitCoverage)
+    FULL_VIEWS = "full_views"  # whole phones and ID numbers shown (fullViewAudit)
     MONTHLY_REPORT = "monthly_report"
 
 

@@ -33,6 +33,11 @@ def whole_value(
     return AuditedValue(value, FullView(kind, subject_id, field))
 
 
+# What an admin calls each, in files (resolvers.exports).
+FIELD_NAMES = {AuditedField.PHONE: "手机号码", AuditedField.ID_NUMBER: "身份证号码"}
+SUBJECT_KIND_NAMES = {SubjectKind.PERSON: "注册用户", SubjectKind.HOUSEHOLD_MEMBER: "住户成员档案"}
+
+
 @dataclass(frozen=True, slots=True)
 class FullViewRow:
     id: uuid.UUID

@@ -37,6 +37,7 @@ from models.people import Role, User, mask_id_number, mask_phone
 from resolvers import (
     appointments,
     attendance,
+    audit,
     bookings,
     complaints,
     guides,
@@ -81,6 +82,13 @@ SUBJECT_NAMES = {
     ExportSubject.APPLICATIONS: "办事申请",
     ExportSubject.ROUNDS: "巡检记录",
     ExportSubject.LEADERS: "楼栋长",
+    ExportSubject.STAFF: "部门工作人员",
+    ExportSubject.ACTIVITIES: "志愿活动",
+    ExportSubject.TALLY: "巡检统计",
+    ExportSubject.HOUSEHOLDS: "住户",
+    ExportSubject.CARE_DUE: "关爱走访到期",
+    ExportSubject.COVERAGE: "走访覆盖",
+    ExportSubject.FULL_VIEWS: "完整信息查看记录",
     ExportSubject.MONTHLY_REPORT: "月报",
 }
 MASKED = "已脱敏"
@@ -278,23 +286,53 @@ async def _visits(ctx: RequestContext, query: visits.VisitFilter, page: PageRequ
 
 
 @dataclass(frozen=True, slots=True)
-class WalkedRow:
-    round: inspections.RoundRow
+class Placed(Generic[R]):
+    """A row of a list with the names of its grid and of a grid worker."""
+
+    item: R
     grid_name: str | None
     worker_name: str | None
 
 
-async def _rounds(ctx: RequestContext, query: inspections.RoundFilter, page: PageRequest) -> Page[WalkedRow]:
-    """`inspectionRounds`, each with its grid's and worker's names (one statement each for the page's)."""
-    found = await inspections.list_rounds(ctx, query, page)
-    grids = await asyncio.gather(*(organisation.grid(ctx, row.grid_id) for row in found.rows))
-    workers = await asyncio.gather(*(people.person(ctx, row.worker_id) for row in found.rows))
-    return found.carrying(
+async def _placed(
+    ctx: RequestContext,
+    rows: Sequence[R],
+    grid_of: Callable[[R], uuid.UUID | None],
+    worker_of: Callable[[R], uuid.UUID | None] | None = None,
+) -> list[Placed[R]]:
+    """Each row with its grid's name and its worker's: the one `worker_of` names (who walked a
+    round), else the grid's worker now (one statement each for the page's grids and people)."""
+
+    async def grid(grid_id: uuid.UUID | None) -> organisation.GridRow | None:
+        return await organisation.grid(ctx, grid_id) if grid_id else None
+
+    grids = await asyncio.gather(*(grid(grid_of(row)) for row in rows))
+    workers = await _names_of_people(
+        ctx,
         [
-            WalkedRow(row, grid.name if grid else None, worker.name if worker else None)
-            for row, grid, worker in zip(found.rows, grids, workers, strict=True)
-        ]
+            worker_of(row) if worker_of else grid.worker_id if grid else None
+            for row, grid in zip(rows, grids, strict=True)
+        ],
     )
+    return [
+        Placed(row, grid.name if grid else None, worker) for row, grid, worker in zip(rows, grids, workers, strict=True)
+    ]
+
+
+async def _names_of_people(ctx: RequestContext, ids: Sequence[uuid.UUID | None]) -> list[str | None]:
+    async def name(person_id: uuid.UUID | None) -> str | None:
+        found = await people.person(ctx, person_id) if person_id else None
+        return found.name if found else None
+
+    return list(await asyncio.gather(*(name(i) for i in ids)))
+
+
+async def _rounds(
+    ctx: RequestContext, query: inspections.RoundFilter, page: PageRequest
+) -> Page[Placed[inspections.RoundRow]]:
+    """`inspectionRounds`, each with its grid's name and that of the worker who walked it."""
+    found = await inspections.list_rounds(ctx, query, page)
+    return found.carrying(await _placed(ctx, found.rows, lambda r: r.grid_id, lambda r: r.worker_id))
 
 
 @dataclass(frozen=True)
@@ -326,6 +364,144 @@ async def _leaders(ctx: RequestContext, query: LeaderFilter, page: PageRequest) 
     )
 
 
+@dataclass(frozen=True)
+class StaffFilter:
+    """`staffMembers`' argument."""
+
+    department_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRow:
+    member: people.StaffMemberRow
+    department_name: str | None
+
+
+async def _staff(ctx: RequestContext, query: StaffFilter, page: PageRequest) -> Page[StaffRow]:
+    """`staffMembers`, each with their department's name (one statement for the page's departments)."""
+    found = await people.list_staff(ctx, query.department_id, page)
+
+    async def department(row: people.StaffMemberRow) -> organisation.DepartmentRow | None:
+        return await organisation.department(ctx, row.department_id) if row.department_id else None
+
+    departments = await asyncio.gather(*(department(row) for row in found.rows))
+    return found.carrying(
+        [StaffRow(row, d.name if d else None) for row, d in zip(found.rows, departments, strict=True)]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    activity: volunteers.ActivityRow
+    community_name: str | None  # None: of the whole street office
+    team_name: str | None
+
+
+async def _activities(ctx: RequestContext, query: volunteers.ActivityFilter, page: PageRequest) -> Page[ActivityRow]:
+    """`volunteerActivities`, each with its community's and team's names (one statement each for the page's)."""
+    found = await volunteers.list_activities(ctx, query, page)
+
+    async def names(row: volunteers.ActivityRow) -> tuple[str | None, str | None]:
+        community = await organisation.community(ctx, row.community_id) if row.community_id else None
+        team = await volunteers.team(ctx, row.team_id) if row.team_id else None
+        return community.name if community else None, team.name if team else None
+
+    named = await asyncio.gather(*(names(row) for row in found.rows))
+    return found.carrying([ActivityRow(row, *each) for row, each in zip(found.rows, named, strict=True)])
+
+
+@dataclass(frozen=True)
+class TallyFilter:
+    """`inspectionTally`'s arguments: the rounds started in [started_from, started_to)."""
+
+    started_from: datetime
+    started_to: datetime
+    community_id: uuid.UUID | None = None
+
+
+async def _tally(ctx: RequestContext, query: TallyFilter, page: PageRequest) -> Page[Placed[inspections.GridTallyRow]]:
+    found = await inspections.tally_by_grid(ctx, query.community_id, query.started_from, query.started_to, page)
+    return found.carrying(await _placed(ctx, found.rows, lambda r: r.grid_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Home(Generic[R]):
+    """A row about a household, with where the household is as people name it."""
+
+    item: R
+    building_name: str | None
+    room: str | None
+    grid_name: str | None
+    worker_name: str | None
+
+
+async def _homes(
+    ctx: RequestContext, rows: Sequence[R], homes: Sequence[households.HouseholdRow | None]
+) -> list[Home[R]]:
+    """Each row with its household's building, room, grid and the grid's worker now (one
+    statement each for the page's buildings, grids and people)."""
+    buildings = await asyncio.gather(*(_building_of(ctx, home) for home in homes))
+    placed = await _placed(ctx, homes, lambda home: home.grid_id if home else None)
+    return [
+        Home(row, building.name if building else None, home.room if home else None, at.grid_name, at.worker_name)
+        for row, home, building, at in zip(rows, homes, buildings, placed, strict=True)
+    ]
+
+
+async def _households(
+    ctx: RequestContext, query: households.PopulationFilter, page: PageRequest
+) -> Page[Home[households.HouseholdRow]]:
+    found = await households.list_households(ctx, query, page)
+    return found.carrying(await _homes(ctx, found.rows, found.rows))
+
+
+@dataclass(frozen=True)
+class CareDueFilter:
+    """`careVisitsDue`'s argument, and the moment it was asked at: "due within so many days"
+    counts from then, so a job run later lists the same households."""
+
+    within_days: int = 0
+    asked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CareDue:
+    due: visits.CareDueRow
+    overdue: bool  # when asked
+
+
+async def _care_due(ctx: RequestContext, query: CareDueFilter, page: PageRequest) -> Page[Home[CareDue]]:
+    """`careVisitsDue`, each with where the household is."""
+    asked_at = query.asked_at or ctx.clock()
+    found = await visits.care_visits_due(ctx, page, query.within_days, asked_at=asked_at)
+    homes = await asyncio.gather(*(households.household(ctx, row.household_id) for row in found.rows))
+    due = [CareDue(row, row.due_at <= asked_at) for row in found.rows]
+    return found.carrying(await _homes(ctx, due, homes))
+
+
+def _asked_now(ctx: RequestContext, query: CareDueFilter) -> CareDueFilter:
+    return dataclasses.replace(query, asked_at=query.asked_at or ctx.clock())
+
+
+@dataclass(frozen=True)
+class CoverageFilter:
+    """`visitCoverage`'s arguments: the visits in [since, before)."""
+
+    since: datetime
+    before: datetime
+    community_id: uuid.UUID | None = None
+
+
+async def _coverage(ctx: RequestContext, query: CoverageFilter, page: PageRequest) -> Page[Placed[visits.CoverageRow]]:
+    found = await visits.coverage(ctx, query.community_id, query.since, query.before, page)
+    return found.carrying(await _placed(ctx, found.rows, lambda r: r.grid_id))
+
+
+def _rate(row: visits.CoverageRow) -> Cell:
+    """visited / households as `visitCoverage`'s rate, in per cent."""
+    return round(row.visited / row.households * 100, 2) if row.households else 0.0
+
+
 async def _building_of(ctx: RequestContext, home: households.HouseholdRow | None) -> organisation.BuildingRow | None:
     return await organisation.building(ctx, home.building_id) if home else None
 
@@ -344,8 +520,15 @@ H = HazardRow
 Reg = people.ResidentRow
 Vis = VisitedRow
 App = guides.ApplicationRow
-Wal = WalkedRow
+Wal = Placed[inspections.RoundRow]
 Lea = LeaderRow
+Sta = StaffRow
+Act = ActivityRow
+Tal = Placed[inspections.GridTallyRow]
+Hou = Home[households.HouseholdRow]
+Due = Home[CareDue]
+Cov = Placed[visits.CoverageRow]
+Aud = audit.FullViewRow
 
 LISTINGS: dict[ExportSubject, Listing[Any]] = {
     ExportSubject.COMPLAINTS: Listing[C](
@@ -518,15 +701,15 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
         inspections.RoundFilter,
         _rounds,
         (
-            Column[Wal]("开始时间", lambda _, r: moment(r.round.started_at)),
-            Column[Wal]("结束时间", lambda _, r: moment(r.round.ended_at)),
+            Column[Wal]("开始时间", lambda _, r: moment(r.item.started_at)),
+            Column[Wal]("结束时间", lambda _, r: moment(r.item.ended_at)),
             Column[Wal]("网格", lambda _, r: r.grid_name),
             Column[Wal]("网格员", lambda _, r: r.worker_name),
-            Column[Wal]("检查表", lambda _, r: r.round.checklist_name),
-            Column[Wal]("状态", lambda _, r: inspections.STATUS_NAMES[r.round.status]),
-            Column[Wal]("已查项", lambda _, r: f"{r.round.items_recorded}/{r.round.items_total}"),
-            Column[Wal]("发现问题", lambda _, r: r.round.problems),
-            Column[Wal]("已办结", lambda _, r: r.round.problems_settled),
+            Column[Wal]("检查表", lambda _, r: r.item.checklist_name),
+            Column[Wal]("状态", lambda _, r: inspections.STATUS_NAMES[r.item.status]),
+            Column[Wal]("已查项", lambda _, r: f"{r.item.items_recorded}/{r.item.items_total}"),
+            Column[Wal]("发现问题", lambda _, r: r.item.problems),
+            Column[Wal]("已办结", lambda _, r: r.item.problems_settled),
         ),
     ),
     ExportSubject.LEADERS: Listing[Lea](
@@ -542,6 +725,98 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
             Column[Lea]("任命时间", lambda _, r: moment(r.term.appointed_at)),
             Column[Lea]("免职时间", lambda _, r: moment(r.term.dismissed_at)),
             Column[Lea]("免职原因", lambda _, r: r.term.dismissal_reason),
+        ),
+    ),
+    ExportSubject.STAFF: Listing[Sta](
+        StaffFilter,
+        _staff,
+        (
+            # Staff by name, as the other lists show them (处理人, 经办人); the API shows no phone.
+            Column[Sta]("姓名", lambda _, r: r.member.name),
+            Column[Sta]("部门", lambda _, r: r.department_name),
+        ),
+    ),
+    ExportSubject.ACTIVITIES: Listing[Act](
+        volunteers.ActivityFilter,
+        _activities,
+        (
+            Column[Act]("活动", lambda _, r: r.activity.title),
+            Column[Act]("社区", lambda _, r: r.community_name or "全街道"),
+            Column[Act]("志愿队伍", lambda _, r: r.team_name),
+            Column[Act]("地点", lambda _, r: r.activity.place),
+            Column[Act]("开始时间", lambda _, r: moment(r.activity.starts_at)),
+            Column[Act]("结束时间", lambda _, r: moment(r.activity.ends_at)),
+            Column[Act]("报名截止", lambda _, r: moment(r.activity.signup_deadline)),
+            Column[Act]("招募人数", lambda _, r: r.activity.capacity),
+            Column[Act]("已报名", lambda _, r: r.activity.taken),
+            Column[Act]("所需特长", lambda _, r: "、".join(r.activity.required_skills or ())),
+            Column[Act]("每小时积分", lambda _, r: r.activity.points_per_hour),
+            Column[Act]("状态", lambda _, r: volunteers.ACTIVITY_STATUS_NAMES[r.activity.status]),
+            Column[Act]("取消原因", lambda _, r: r.activity.reason),
+            Column[Act]("发布时间", lambda _, r: moment(r.activity.published_at)),
+            Column[Act]("完成时间", lambda _, r: moment(r.activity.completed_at)),
+        ),
+    ),
+    ExportSubject.TALLY: Listing[Tal](
+        TallyFilter,
+        _tally,
+        (
+            Column[Tal]("网格", lambda _, r: r.grid_name),
+            Column[Tal]("网格员", lambda _, r: r.worker_name),
+            Column[Tal]("巡检次数", lambda _, r: r.item.rounds),
+            Column[Tal]("已完成", lambda _, r: r.item.rounds_finished),
+            Column[Tal]("发现问题", lambda _, r: r.item.problems),
+            Column[Tal]("未办结隐患", lambda _, r: r.item.hazards_open),
+        ),
+    ),
+    ExportSubject.HOUSEHOLDS: Listing[Hou](
+        households.PopulationFilter,
+        _households,
+        (
+            Column[Hou]("楼栋", lambda _, r: r.building_name),
+            Column[Hou]("房号", lambda _, r: r.room),
+            Column[Hou]("网格", lambda _, r: r.grid_name),
+            Column[Hou]("网格员", lambda _, r: r.worker_name),
+        ),
+        unrecorded=(("id_number", "filter.idNumber"),),
+    ),
+    ExportSubject.CARE_DUE: Listing[Due](
+        CareDueFilter,
+        _care_due,
+        (
+            Column[Due]("楼栋", lambda _, r: r.building_name),
+            Column[Due]("房号", lambda _, r: r.room),
+            Column[Due]("网格", lambda _, r: r.grid_name),
+            Column[Due]("网格员", lambda _, r: r.worker_name),
+            Column[Due]("走访周期（天）", lambda _, r: r.item.due.every_days),
+            Column[Due]("上次走访", lambda _, r: moment(r.item.due.last_visited_at)),
+            Column[Due]("应访时间", lambda _, r: moment(r.item.due.due_at)),
+            Column[Due]("已超期", lambda _, r: yes_no(r.item.overdue)),
+        ),
+        settled=_asked_now,
+    ),
+    ExportSubject.COVERAGE: Listing[Cov](
+        CoverageFilter,
+        _coverage,
+        (
+            Column[Cov]("网格", lambda _, r: r.grid_name),
+            Column[Cov]("网格员", lambda _, r: r.worker_name),
+            Column[Cov]("住户数", lambda _, r: r.item.households),
+            Column[Cov]("已走访", lambda _, r: r.item.visited),
+            Column[Cov]("走访率（%）", lambda _, r: _rate(r.item)),
+            Column[Cov]("关爱户", lambda _, r: r.item.care_households),
+            Column[Cov]("超期未访", lambda _, r: r.item.overdue),
+        ),
+    ),
+    ExportSubject.FULL_VIEWS: Listing[Aud](
+        audit.FullViewFilter,
+        audit.list_full_views,
+        (
+            # What `fullViewAudit` shows, and no more: whose value it was is a global id there.
+            Column[Aud]("查看人", lambda _, r: r.viewer_name),
+            Column[Aud]("查看时间", lambda _, r: moment(r.viewed_at)),
+            Column[Aud]("查看内容", lambda _, r: audit.FIELD_NAMES[r.field]),
+            Column[Aud]("对象类型", lambda _, r: audit.SUBJECT_KIND_NAMES[r.subject_kind]),
         ),
     ),
 }

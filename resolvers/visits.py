@@ -219,12 +219,15 @@ def _care_due(ctx: RequestContext, by: datetime) -> Selection[CareDueRow] | None
 
 
 @allowed_to(Role.GRID_WORKER, *ADMINS)
-async def care_visits_due(ctx: RequestContext, page: PageRequest, within_days: int = 0) -> Page[CareDueRow]:
+async def care_visits_due(
+    ctx: RequestContext, page: PageRequest, within_days: int = 0, *, asked_at: datetime | None = None
+) -> Page[CareDueRow]:
     """Care households of the caller's grids (or community) due for a visit within `within_days`
-    (0: overdue now). What a grid worker's day lists as visits due."""
+    (0: overdue now). What a grid worker's day lists as visits due. `asked_at`: the moment that
+    counts as now, for an export made later than asked (resolvers.exports)."""
     if not 0 <= within_days <= 31:
         raise fail(ErrorCode.INVALID, "天数应为 0–31。", "withinDays")
-    due = _care_due(ctx, ctx.clock() + timedelta(days=within_days))
+    due = _care_due(ctx, (asked_at or ctx.clock()) + timedelta(days=within_days))
     if due is None:
         return Page.empty()
     return await paginate(ctx, due.where(managed(viewer_of(ctx))), (Household.id,), page)

@@ -69,24 +69,28 @@ class FullViewAuditFilter:
     before: datetime | None = None
 
 
+def full_view_filter(given: FullViewAuditFilter | None) -> audit.FullViewFilter:
+    """The list's filter as its use case takes it (also an export's, resolvers.exports)."""
+    if given is None:
+        return audit.FullViewFilter()
+    subject = None
+    if given.subject_id is not None:
+        kind = "HouseholdMember" if given.subject_id.type_name == "HouseholdMember" else "Person"
+        subject = decode_id(given.subject_id, kind, "filter.subjectId")
+    return audit.FullViewFilter(
+        viewer_id=decode_id(given.viewer_id, "Person", "filter.viewerId") if given.viewer_id else None,
+        subject_id=subject,
+        field=AuditedField(given.field.value) if given.field else None,
+        since=given.since,
+        before=given.before,
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Tenant admins: the audit log of whole phones and ID numbers shown, newest first.")
     async def full_view_audit(
         self, info: Info, filter: FullViewAuditFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[FullViewAuditEntry]:
-        query = audit.FullViewFilter()
-        if filter is not None:
-            subject = None
-            if filter.subject_id is not None:
-                kind = "HouseholdMember" if filter.subject_id.type_name == "HouseholdMember" else "Person"
-                subject = decode_id(filter.subject_id, kind, "filter.subjectId")
-            query = audit.FullViewFilter(
-                viewer_id=decode_id(filter.viewer_id, "Person", "filter.viewerId") if filter.viewer_id else None,
-                subject_id=subject,
-                field=AuditedField(filter.field.value) if filter.field else None,
-                since=filter.since,
-                before=filter.before,
-            )
-        page = await audit.list_full_views(info.context, query, page_request(info, first, after))
+        page = await audit.list_full_views(info.context, full_view_filter(filter), page_request(info, first, after))
         return connection(page, FullViewAuditEntry.from_row)

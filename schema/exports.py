@@ -20,6 +20,7 @@ from models.exports import ExportFormat, ExportStatus, ExportSubject
 from resolvers import exports
 from resolvers.errors import DomainError, Issue
 from schema.appointments import AppointmentFilter, appointment_filter
+from schema.audit import FullViewAuditFilter, full_view_filter
 from schema.bookings import RoomBookingFilter, booking_filter
 from schema.common import (
     Connection,
@@ -40,7 +41,7 @@ from schema.households import PopulationFilter, population_filter
 from schema.inspections import InspectionRoundFilter, round_filter
 from schema.uploads import origin
 from schema.visits import VisitFilter, visit_filter
-from schema.volunteers import VolunteerFilter, volunteer_filter
+from schema.volunteers import VolunteerActivityFilter, VolunteerFilter, activity_filter, volunteer_filter
 
 if TYPE_CHECKING:  # see mirror_enum
     ExportSubjectType = ExportSubject
@@ -62,6 +63,13 @@ else:
             ExportSubject.APPLICATIONS: "办事申请（`serviceApplications`，同样的筛选条件）",
             ExportSubject.ROUNDS: "巡检记录（`inspectionRounds`，同样的筛选条件）",
             ExportSubject.LEADERS: "楼栋长（`buildingLeaders`）",
+            ExportSubject.STAFF: "部门工作人员（`staffMembers`）",
+            ExportSubject.ACTIVITIES: "志愿活动（`volunteerActivities`，同样的筛选条件）",
+            ExportSubject.TALLY: "巡检统计（`inspectionTally`：各网格一段时间内的巡检次数和发现的问题）",
+            ExportSubject.HOUSEHOLDS: "住户（`households`，同样的筛选条件，不能按身份证号筛选）",
+            ExportSubject.CARE_DUE: "关爱走访到期（`careVisitsDue`：天数从申请导出时算起）",
+            ExportSubject.COVERAGE: "走访覆盖（`visitCoverage`：各网格一段时间内的入户走访覆盖情况）",
+            ExportSubject.FULL_VIEWS: "完整信息查看记录（`fullViewAudit`，同样的筛选条件，仅街道管理员）",
             ExportSubject.MONTHLY_REPORT: "街道月报（PDF，由 `requestMonthlyReport` 生成）",
         },
         name="ExportSubject",
@@ -199,6 +207,60 @@ def _leaders_filter(given: BuildingLeadersFilter | None) -> exports.LeaderFilter
     )
 
 
+@strawberry.input(description="The argument of `staffMembers`.")
+class StaffMembersFilter:
+    department_id: relay.GlobalID | None = None
+
+
+def _staff_filter(given: StaffMembersFilter | None) -> exports.StaffFilter:
+    if given is None or given.department_id is None:
+        return exports.StaffFilter()
+    return exports.StaffFilter(decode_id(given.department_id, "Department", "filter.departmentId"))
+
+
+@strawberry.input(
+    description="The arguments of `inspectionTally`: the rounds started from `startedFrom` until `startedTo`, of one community or of all in the admin's scope."
+)
+class InspectionTallyFilter:
+    started_from: datetime
+    started_to: datetime
+    community_id: relay.GlobalID | None = None
+
+
+def _tally_filter(given: InspectionTallyFilter | None) -> exports.TallyFilter:
+    if given is None:
+        raise DomainError(Issue(ErrorCode.INVALID, "请给出要统计的巡检起止时间。", "filter.startedFrom"))
+    community = decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None
+    return exports.TallyFilter(given.started_from, given.started_to, community)
+
+
+@strawberry.input(description="The argument of `careVisitsDue`.")
+class CareVisitsDueFilter:
+    within_days: int = strawberry.field(
+        default=0, description="Due within so many days of when the export is asked for (0: overdue then)."
+    )
+
+
+def _care_due_filter(given: CareVisitsDueFilter | None) -> exports.CareDueFilter:
+    return exports.CareDueFilter(given.within_days if given else 0)
+
+
+@strawberry.input(
+    description="The arguments of `visitCoverage`: the visits in [since, before), of one community or of all in the admin's scope."
+)
+class VisitCoverageFilter:
+    since: datetime
+    before: datetime
+    community_id: relay.GlobalID | None = None
+
+
+def _coverage_filter(given: VisitCoverageFilter | None) -> exports.CoverageFilter:
+    if given is None:
+        raise DomainError(Issue(ErrorCode.INVALID, "请给出要统计走访的起止时间。", "filter.since"))
+    community = decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None
+    return exports.CoverageFilter(given.since, given.before, community)
+
+
 def _workdays_filter(given: CommunityWorkdaysFilter | None) -> exports.AttendanceFilter:
     """Left out, no community: refused by the list, which names the field."""
     if given is None:
@@ -230,6 +292,13 @@ class RequestExportInput:
     service_applications: ServiceApplicationFilter | None = None
     inspection_rounds: InspectionRoundFilter | None = None
     building_leaders: BuildingLeadersFilter | None = None
+    staff_members: StaffMembersFilter | None = None
+    volunteer_activities: VolunteerActivityFilter | None = None
+    inspection_tally: InspectionTallyFilter | None = None
+    households: PopulationFilter | None = None
+    care_visits_due: CareVisitsDueFilter | None = None
+    visit_coverage: VisitCoverageFilter | None = None
+    full_view_audit: FullViewAuditFilter | None = None
 
 
 @strawberry.input
@@ -264,6 +333,13 @@ FILTERS = {
     ExportSubject.APPLICATIONS: ListFilter("serviceApplications", "service_applications", application_filter),
     ExportSubject.ROUNDS: ListFilter("inspectionRounds", "inspection_rounds", round_filter),
     ExportSubject.LEADERS: ListFilter("buildingLeaders", "building_leaders", _leaders_filter),
+    ExportSubject.STAFF: ListFilter("staffMembers", "staff_members", _staff_filter),
+    ExportSubject.ACTIVITIES: ListFilter("volunteerActivities", "volunteer_activities", activity_filter),
+    ExportSubject.TALLY: ListFilter("inspectionTally", "inspection_tally", _tally_filter),
+    ExportSubject.HOUSEHOLDS: ListFilter("households", "households", population_filter),
+    ExportSubject.CARE_DUE: ListFilter("careVisitsDue", "care_visits_due", _care_due_filter),
+    ExportSubject.COVERAGE: ListFilter("visitCoverage", "visit_coverage", _coverage_filter),
+    ExportSubject.FULL_VIEWS: ListFilter("fullViewAudit", "full_view_audit", full_view_filter),
 }
 
 

@@ -465,6 +465,19 @@ class VolunteerActivityFilter:
     starts_before: datetime | None = None
 
 
+def activity_filter(given: VolunteerActivityFilter | None) -> volunteers.ActivityFilter:
+    """The list's filter as its use case takes it (also an export's, resolvers.exports)."""
+    if given is None:
+        return volunteers.ActivityFilter()
+    return volunteers.ActivityFilter(
+        community_id=decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None,
+        team_id=decode_id(given.team_id, "VolunteerTeam", "filter.teamId") if given.team_id else None,
+        statuses=tuple(ActivityStatus(s.value) for s in given.statuses or ()),
+        starts_from=given.starts_from,
+        starts_before=given.starts_before,
+    )
+
+
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -517,18 +530,7 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[VolunteerActivity]:
-        query = volunteers.ActivityFilter()
-        if filter is not None:
-            query = volunteers.ActivityFilter(
-                community_id=decode_id(filter.community_id, "Community", "filter.communityId")
-                if filter.community_id
-                else None,
-                team_id=decode_id(filter.team_id, "VolunteerTeam", "filter.teamId") if filter.team_id else None,
-                statuses=tuple(ActivityStatus(s.value) for s in filter.statuses or ()),
-                starts_from=filter.starts_from,
-                starts_before=filter.starts_before,
-            )
-        page = await volunteers.list_activities(info.context, query, page_request(info, first, after))
+        page = await volunteers.list_activities(info.context, activity_filter(filter), page_request(info, first, after))
         return connection(page, VolunteerActivity.from_row)
 
     @strawberry.field(description="The caller's own sign-ups, latest activity first (residents).")

@@ -11,7 +11,7 @@ import io
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from resolvers.exports import LEASE
 from server.exports import ExportRunner
 from tests.conftest import COMMUNITY_ADMIN, OTHER_COMMUNITY_ADMIN, STAFF, TENANT_ADMIN, WORKER_1
-from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1, W4
+from tests.gridwork import ADMIN, C1_ADMIN, C2_ADMIN, W1, W3, W4
 from tests.support import Api, Clock, TenantHandle, fresh_phone, gid
 from tests.test_guides import applied
 from tests.test_guides import created as created_guide
@@ -32,6 +32,10 @@ from tests.test_inspections import record_item, start_round
 from tests.test_leaders import NOW as LEADERS_NOW
 from tests.test_leaders import leader_of
 from tests.test_visits import record as record_visit
+from tests.test_volunteers import CREATE as CREATE_ACTIVITY
+from tests.test_volunteers import NOW as VOLUNTEERS_NOW
+from tests.test_volunteers import fields as activity_fields
+from tests.test_volunteers import published as published_activity
 
 FIELDS = """id subject format status filter wholePersonalData rowsDone rowsTotal rowsTotalIsCapped failure
   requestedByName fileName expiresAt downloadUrl"""
@@ -114,6 +118,13 @@ async def exported_rows(
     """A CSV export asked for as `admin`, made by the runner and read back: its rows, under `headers`."""
     asked = await ask(api, admin, {"format": "CSV", **input}, tenant=tenant)
     assert asked["errors"] == [], asked
+    return await rows_made(api, runner, admin, asked, headers, tenant)
+
+
+async def rows_made(
+    api: Api, runner: ExportRunner, admin: str, asked: dict[str, Any], headers: list[str], tenant: str = "alpha"
+) -> list[list[str]]:
+    """The rows of an export asked for earlier, once the runner has made it."""
     await runner.run_once()
     done = await node(api, admin, asked["export"]["id"], tenant=tenant)
     assert done is not None and done["status"] == "READY", done
@@ -767,3 +778,319 @@ async def test_building_leaders_export_masked_or_whole_in_each_admin_s_scope(
         assert await exported(TENANT_ADMIN, whole=False) == [masked]
         assert await exported(COMMUNITY_ADMIN, whole=True) == [["2号楼", "楼栋长", phone, *term]]
         assert await exported(OTHER_COMMUNITY_ADMIN, whole=True) == []
+
+
+async def listed(api: Api, phone: str, query: str, variables: dict[str, Any], tenant: str = "alpha") -> list[Any]:
+    """The nodes of the one list `query` asks for, as `phone` sees it."""
+    (found,) = (await api.data(query, variables, token=await api.token(tenant, phone))).values()
+    return [edge["node"] for edge in found["edges"]]
+
+
+def minute(value: str | None) -> str:
+    """A time as the API answers it (China Standard Time), as a file shows it."""
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+async def refused(api: Api, phone: str, input: dict[str, Any], tenant: str = "alpha") -> None:
+    """FORBIDDEN, and nothing queued: the office's record of exports is as it was."""
+    record = await api.token(tenant, TENANT_ADMIN)
+    before = (await api.data(LIST, token=record))["exports"]["totalCount"]
+    asked = await ask(api, phone, {"format": "CSV", **input}, tenant=tenant)
+    assert asked["export"] is None and [e["code"] for e in asked["errors"]] == ["FORBIDDEN"]
+    assert (await api.data(LIST, token=record))["exports"]["totalCount"] == before
+
+
+STAFF_HEADERS = ["姓名", "部门"]
+STAFF_LIST = (
+    "query($d: ID) { staffMembers(first: 100, departmentId: $d) { edges { node { name department { id name } } } } }"
+)
+
+
+async def test_department_staff_export_as_staffmembers_lists_them_to_admins_only(
+    api: Api, runner: ExportRunner
+) -> None:
+    """The office's department staff (司法所, 民政办), all or of one department, as `staffMembers`
+    lists them to either admin; a grid worker may not export them."""
+
+    def rows(nodes: list[Any]) -> list[list[str]]:
+        return [[n["name"], n["department"]["name"] if n["department"] else ""] for n in nodes]
+
+    everyone = await listed(api, TENANT_ADMIN, STAFF_LIST, {"d": None})
+    justice = next(n["department"] for n in everyone if n["department"]["name"] == "司法所")
+    of_justice = await listed(api, TENANT_ADMIN, STAFF_LIST, {"d": justice["id"]})
+    assert rows(of_justice) == [["司法所干部", "司法所"]] and ["民政办干部", "民政办"] in rows(everyone)
+    for admin in (TENANT_ADMIN, COMMUNITY_ADMIN):
+        assert await exported_rows(api, runner, admin, {"list": "STAFF"}, STAFF_HEADERS) == rows(everyone)
+    one = {"list": "STAFF", "staffMembers": {"departmentId": justice["id"]}}
+    assert await exported_rows(api, runner, COMMUNITY_ADMIN, one, STAFF_HEADERS) == rows(of_justice)
+    await refused(api, WORKER_1, {"list": "STAFF"})
+
+
+ACTIVITY_HEADERS = [
+    "活动", "社区", "志愿队伍", "地点", "开始时间", "结束时间", "报名截止", "招募人数", "已报名", "所需特长",
+    "每小时积分", "状态", "取消原因", "发布时间", "完成时间",
+]  # fmt: skip
+ACTIVITY_LIST = """query($f: VolunteerActivityFilter) { volunteerActivities(first: 100, filter: $f) { edges { node {
+  title community { name } team { name } place startsAt endsAt signupDeadline capacity placesTaken requiredSkills
+  pointsPerHour status reason publishedAt completedAt } } } }"""
+ACTIVITY_STATUS = {"DRAFT": "草稿", "PUBLISHED": "招募中", "COMPLETED": "已结束", "CANCELLED": "已取消"}
+
+
+def activity_row(n: dict[str, Any]) -> list[str]:
+    return [
+        n["title"],
+        n["community"]["name"] if n["community"] else "全街道",
+        n["team"]["name"] if n["team"] else "",
+        n["place"],
+        minute(n["startsAt"]),
+        minute(n["endsAt"]),
+        minute(n["signupDeadline"]),
+        str(n["capacity"]),
+        str(n["placesTaken"]),
+        "、".join(n["requiredSkills"]),
+        str(n["pointsPerHour"]),
+        ACTIVITY_STATUS[n["status"]],
+        n["reason"] or "",
+        minute(n["publishedAt"]),
+        minute(n["completedAt"]),
+    ]
+
+
+async def test_volunteer_activities_export_with_the_list_s_filter_drafts_to_their_organisers_only(
+    api: Api, alpha: TenantHandle, clock: Clock, runner: ExportRunner
+) -> None:
+    """东风社区's admin drafts one activity and publishes another: each admin exports what
+    `volunteerActivities` shows them with the same filter; 西湖社区's admin does not see the draft."""
+    with clock.at(VOLUNTEERS_NOW):
+        draft_title, published_title = f"导出草稿{uuid.uuid4().hex[:6]}", f"导出活动{uuid.uuid4().hex[:6]}"
+        where = {"communityId": gid("Community", alpha.communities["A1"])}
+        drafted = await api.data(
+            CREATE_ACTIVITY,
+            {"input": {"activity": activity_fields(20, title=draft_title), **where}},
+            token=await api.token("alpha", COMMUNITY_ADMIN),
+        )
+        assert drafted["createVolunteerActivity"]["errors"] == []
+        await published_activity(api, alpha, 21, title=published_title)
+
+        async def exported(admin: str, filter: dict[str, Any]) -> list[list[str]]:
+            expected = [activity_row(n) for n in await listed(api, admin, ACTIVITY_LIST, {"f": filter})]
+            input = {"list": "ACTIVITIES", "volunteerActivities": filter}
+            rows = await exported_rows(api, runner, admin, input, ACTIVITY_HEADERS)
+            assert rows == expected
+            return [row for row in rows if row[0] in (draft_title, published_title)]
+
+        drafts = {**where, "statuses": ["DRAFT"]}
+        assert [(r[0], r[1], r[11]) for r in await exported(COMMUNITY_ADMIN, drafts)] == [
+            (draft_title, "东风社区", "草稿")
+        ]
+        assert [(r[0], r[11]) for r in await exported(TENANT_ADMIN, {**where, "statuses": ["PUBLISHED"]})] == [
+            (published_title, "招募中")
+        ]
+        assert await exported(OTHER_COMMUNITY_ADMIN, {"statuses": ["DRAFT"]}) == []
+        await refused(api, WORKER_1, {"list": "ACTIVITIES"})
+
+
+TALLY_HEADERS = ["网格", "网格员", "巡检次数", "已完成", "发现问题", "未办结隐患"]
+TALLY_LIST = """query($from: DateTime!, $to: DateTime!, $c: ID) {
+  inspectionTally(startedFrom: $from, startedTo: $to, communityId: $c, first: 100) {
+    edges { node { grid { name } worker { name } rounds roundsFinished problems hazardsOpen } } } }"""
+
+
+async def test_inspection_tally_exports_per_grid_as_inspectiontally_counts_in_each_admin_s_scope(
+    api: Api, mapped: TenantHandle, runner: ExportRunner
+) -> None:
+    """The worker of 万青三网格 (community C1) starts a round: each admin's export counts the
+    grids `inspectionTally` shows them over the same hours; C2's admin has no C1 grid."""
+    token = await api.token("mapped", W3)
+    started, items = await start_round(api, token, mapped, grid="C1-G3")
+    assert (await record_item(api, token, started["id"], items["fire-exit"], "FINE"))["errors"] == []
+    now = datetime.now(UTC)
+    window = {
+        "startedFrom": (now - timedelta(hours=1)).isoformat(),
+        "startedTo": (now + timedelta(hours=1)).isoformat(),
+    }
+
+    async def exported(admin: str, community: str | None = None) -> dict[str, list[str]]:
+        variables = {"from": window["startedFrom"], "to": window["startedTo"], "c": community}
+        expected = [
+            [n["grid"]["name"], n["worker"]["name"] if n["worker"] else "", *(str(n[k]) for k in TALLY_COUNTS)]
+            for n in await listed(api, admin, TALLY_LIST, variables, tenant="mapped")
+        ]
+        input = {"list": "TALLY", "inspectionTally": {**window, "communityId": community}}
+        rows = await exported_rows(api, runner, admin, input, TALLY_HEADERS, tenant="mapped")
+        assert rows == expected
+        return {row[0]: row[1:] for row in rows}
+
+    office = await exported(ADMIN)
+    assert office["万青三网格"][:2] == ["网格员丙", "1"] and "青松一网格" in office
+    assert (await exported(C1_ADMIN))["万青三网格"] == office["万青三网格"]
+    assert "万青三网格" not in await exported(C2_ADMIN)
+    assert set(await exported(ADMIN, gid("Community", mapped.communities["C2"]))) == {"青松一网格"}
+    await refused(api, W3, {"list": "TALLY", "inspectionTally": window}, tenant="mapped")
+
+
+TALLY_COUNTS = ("rounds", "roundsFinished", "problems", "hazardsOpen")
+HOUSEHOLD_HEADERS = ["楼栋", "房号", "网格", "网格员"]
+HOUSEHOLD_LIST = (
+    "query($f: PopulationFilter) { households(first: 100, filter: $f) { edges { node { room building { name } } } } }"
+)
+
+
+async def test_households_export_with_the_list_s_filter_in_each_admin_s_scope_and_never_by_id_number(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """Two households of 东风社区's 1号楼, one with a member who lives alone: exported with
+    `households`' own filter as it lists them, where 网格员一 serves; not to 西湖社区's admin."""
+    alone, other = fresh_room(), fresh_room()
+    assert (await register_household(api, alpha, member("钱大妈", careTags=["独居老人"]), room=alone))["errors"] == []
+    assert (await register_household(api, alpha, member("孙大爷"), room=other))["errors"] == []
+    building = {"buildingId": gid("Building", alpha.buildings["A1-G1-B1"])}
+    cared = {**building, "careTag": "独居老人"}
+
+    async def exported(admin: str, filter: dict[str, Any]) -> list[list[str]]:
+        expected = [
+            [n["building"]["name"], n["room"], "东风一网格", "网格员一"]
+            for n in await listed(api, admin, HOUSEHOLD_LIST, {"f": filter})
+        ]
+        rows = await exported_rows(api, runner, admin, {"list": "HOUSEHOLDS", "households": filter}, HOUSEHOLD_HEADERS)
+        assert rows == expected
+        return [row for row in rows if row[1] in (alone, other)]
+
+    assert await exported(TENANT_ADMIN, cared) == [["1号楼", alone, "东风一网格", "网格员一"]]
+    assert [row[1] for row in await exported(COMMUNITY_ADMIN, building)] == sorted([alone, other])
+    assert await exported(OTHER_COMMUNITY_ADMIN, building) == []
+    by_number = await ask(
+        api, TENANT_ADMIN, {"list": "HOUSEHOLDS", "format": "CSV", "households": {"idNumber": id_number("19500101")}}
+    )
+    assert by_number["export"] is None
+    assert [(e["field"], e["code"]) for e in by_number["errors"]] == [("households.idNumber", "INVALID")]
+    await refused(api, WORKER_1, {"list": "HOUSEHOLDS"})
+
+
+CARE_DUE_HEADERS = ["楼栋", "房号", "网格", "网格员", "走访周期（天）", "上次走访", "应访时间", "已超期"]
+CARE_DUE_LIST = """query($days: Int!) { careVisitsDue(first: 100, withinDays: $days) { edges { node {
+  everyDays lastVisitedAt dueAt overdue household { room building { name } } } } } }"""
+
+
+def care_due_row(n: dict[str, Any]) -> list[str]:
+    """A household of 东风一网格 due for a care visit, as a file shows it."""
+    home = n["household"]
+    due = [str(n["everyDays"]), minute(n["lastVisitedAt"]), minute(n["dueAt"]), "是" if n["overdue"] else "否"]
+    return [home["building"]["name"], home["room"], "东风一网格", "网格员一", *due]
+
+
+async def test_care_visits_due_export_counts_the_days_from_when_it_was_asked(
+    api: Api, alpha: TenantHandle, clock: Clock, runner: ExportRunner
+) -> None:
+    """郑奶奶 of 东风社区's 1号楼 lives alone (a visit every 7 days): due within a week, as
+    `careVisitsDue` lists her; overdue only once the week is out, even for an export made
+    later than it was asked; never to 西湖社区's admin."""
+    room = fresh_room()
+    assert (await register_household(api, alpha, member("郑奶奶", careTags=["独居老人"]), room=room))["errors"] == []
+
+    def ours(rows: list[list[str]]) -> list[list[str]]:
+        return [row for row in rows if row[1] == room]
+
+    async def expected(admin: str, days: int) -> list[list[str]]:
+        return ours([care_due_row(n) for n in await listed(api, admin, CARE_DUE_LIST, {"days": days})])
+
+    def input(days: int) -> dict[str, Any]:
+        return {"list": "CARE_DUE", "careVisitsDue": {"withinDays": days}}
+
+    within_a_week = await expected(COMMUNITY_ADMIN, 7)
+    assert [row[4:] for row in within_a_week] == [["7", "", within_a_week[0][6], "否"]]
+    assert ours(await exported_rows(api, runner, COMMUNITY_ADMIN, input(7), CARE_DUE_HEADERS)) == within_a_week
+    assert ours(await exported_rows(api, runner, OTHER_COMMUNITY_ADMIN, input(7), CARE_DUE_HEADERS)) == []
+    overdue_now = await ask(api, COMMUNITY_ADMIN, {"format": "CSV", **input(0)})
+    assert overdue_now["errors"] == []
+    with clock.later(timedelta(days=8)):
+        assert ours(await rows_made(api, runner, COMMUNITY_ADMIN, overdue_now, CARE_DUE_HEADERS)) == []
+        overdue = await expected(TENANT_ADMIN, 0)
+        assert [row[7] for row in overdue] == ["是"]
+        assert ours(await exported_rows(api, runner, TENANT_ADMIN, input(0), CARE_DUE_HEADERS)) == overdue
+    await refused(api, WORKER_1, input(0))
+
+
+COVERAGE_HEADERS = ["网格", "网格员", "住户数", "已走访", "走访率（%）", "关爱户", "超期未访"]
+COVERAGE_LIST = """query($since: DateTime!, $before: DateTime!, $c: ID) {
+  visitCoverage(since: $since, before: $before, communityId: $c, first: 100) {
+    edges { node { grid { name worker { name } } households visited rate careHouseholds overdue } } } }"""
+
+
+async def test_visit_coverage_exports_per_grid_as_visitcoverage_counts_in_each_admin_s_scope(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """网格员一 calls at a care household of 东风一网格: each admin's export counts the grids
+    `visitCoverage` shows them over the same hours; 西湖社区's admin has no 东风社区 grid."""
+    household = (await register_household(api, alpha, member("周阿姨", careTags=["独居老人"])))["household"]
+    assert (await record_visit(api, household["id"]))["errors"] == []
+    now = datetime.now(UTC)
+    period = {"since": (now - timedelta(hours=1)).isoformat(), "before": (now + timedelta(hours=1)).isoformat()}
+
+    async def exported(admin: str, community: str | None = None) -> dict[str, list[str]]:
+        nodes = await listed(api, admin, COVERAGE_LIST, {**period, "c": community})
+        input = {"list": "COVERAGE", "visitCoverage": {**period, "communityId": community}}
+        rows = await exported_rows(api, runner, admin, input, COVERAGE_HEADERS)
+        assert [[*row[:4], *row[5:]] for row in rows] == [
+            [n["grid"]["name"], n["grid"]["worker"]["name"] if n["grid"]["worker"] else ""]
+            + [str(n[k]) for k in ("households", "visited", "careHouseholds", "overdue")]
+            for n in nodes
+        ]
+        assert [float(row[4]) for row in rows] == [pytest.approx(n["rate"] * 100, abs=0.01) for n in nodes]
+        return {row[0]: row[1:] for row in rows}
+
+    office = await exported(TENANT_ADMIN)
+    ours = office["东风一网格"]
+    assert ours[0] == "网格员一" and int(ours[2]) >= 1 and 0 < float(ours[3]) <= 100
+    assert int(ours[4]) > int(ours[5]), "the care household just visited is not overdue"
+    community = await exported(COMMUNITY_ADMIN)
+    assert community["东风一网格"] == ours
+    other = await exported(OTHER_COMMUNITY_ADMIN)
+    assert other and not set(other) & set(community)
+    assert await exported(TENANT_ADMIN, gid("Community", alpha.communities["A2"])) == other
+    await refused(api, WORKER_1, {"list": "COVERAGE", "visitCoverage": period})
+
+
+FULL_VIEW_HEADERS = ["查看人", "查看时间", "查看内容", "对象类型"]
+FULL_VIEW_LIST = """query($f: FullViewAuditFilter) { fullViewAudit(first: 100, filter: $f) { edges { node {
+  viewerName viewedAt field subjectKind } } } }"""
+AUDITED = {"PHONE": "手机号码", "ID_NUMBER": "身份证号码", "PERSON": "注册用户", "HOUSEHOLD_MEMBER": "住户成员档案"}
+
+
+async def test_the_full_view_audit_exports_what_fullviewaudit_shows_to_tenant_admins_only(
+    api: Api, alpha: TenantHandle, runner: ExportRunner
+) -> None:
+    """网格员一 registers a household member with a phone, and 东风社区's admin looks at it whole:
+    the tenant admin exports those two views as `fullViewAudit` shows them, no one's phone or
+    name in it; a community admin may not export the log."""
+    phone = fresh_phone()
+    done = await register_household(api, alpha, member("审计导出", phone=phone))
+    subject = done["household"]["members"]["edges"][0]["node"]["id"]
+    seen = await api.data(
+        "query($id: ID!) { node(id: $id) { ... on HouseholdMember { phone } } }",
+        {"id": subject},
+        token=await api.token("alpha", COMMUNITY_ADMIN),
+    )
+    assert seen["node"]["phone"] == phone
+
+    async def exported(filter: dict[str, Any]) -> list[list[str]]:
+        expected = [
+            [n["viewerName"], minute(n["viewedAt"]), AUDITED[n["field"]], AUDITED[n["subjectKind"]]]
+            for n in await listed(api, TENANT_ADMIN, FULL_VIEW_LIST, {"f": filter})
+        ]
+        input = {"list": "FULL_VIEWS", "fullViewAudit": filter}
+        asked = await ask(api, TENANT_ADMIN, {"format": "CSV", **input})
+        assert asked["errors"] == [], asked
+        rows = await rows_made(api, runner, TENANT_ADMIN, asked, FULL_VIEW_HEADERS)
+        content = "".join("".join(row) for row in rows)
+        assert phone not in content and "审计导出" not in content
+        assert rows == expected
+        return rows
+
+    views = await exported({"subjectId": subject})
+    assert sorted((r[0], r[2], r[3]) for r in views) == [
+        ("社区管理员甲", "手机号码", "住户成员档案"),
+        ("网格员一", "手机号码", "住户成员档案"),
+    ]
+    assert await exported({"subjectId": subject, "field": "ID_NUMBER"}) == []
+    await refused(api, COMMUNITY_ADMIN, {"list": "FULL_VIEWS", "fullViewAudit": {"subjectId": subject}})
