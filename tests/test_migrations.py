@@ -144,3 +144,54 @@ async def test_terms_that_already_overlap_leave_the_first_appointed_standing_acr
     standing = await run("SELECT dismissed_at IS NULL FROM building_leaders ORDER BY appointed_at, id")
     await engine.dispose()
     assert standing == ([(True,), (False,)] if scratch.backend == "postgresql" else [(True,), (True,)])
+
+
+async def test_complaints_already_flagged_overdue_are_counted_into_the_rollups_across_0021(
+    scratch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """0021 adds the status rollups' overdue counter: the upgrade counts in the complaints the
+    sweep flagged before it, in every street office (the owner reads and writes past row-level
+    security for it)."""
+    from datetime import timedelta
+
+    import httpx
+    from sqlalchemy import text
+
+    from server.app import create_app
+    from server.jobs import run_jobs
+    from tests.conftest import ALPHA, _handle, settings_for
+    from tests.support import TEXTS, Api, Clock
+
+    role = APP_ROLE if scratch.backend == "postgresql" else None
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
+    clock = Clock()
+    app = create_app(settings_for(scratch.app_url, upload_dir=tmp_path), clock=clock.now, phone_code_sender=TEXTS)
+    alpha = await _handle(app, ALPHA)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        api = Api(client, clock)
+        resident = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]
+        category = (await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="alpha"))[
+            "complaintCategories"
+        ]["edges"][0]["node"]["id"]
+        submitted = await api.data(
+            "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { errors { code } } }",
+            {"input": {"complaint": {"title": "井盖缺失", "content": "路口井盖缺失。", "categoryId": category}}},
+            token=resident,
+        )
+        assert submitted["submitComplaint"]["errors"] == []
+        with clock.later(timedelta(days=30)):
+            assert (await run_jobs(app.state.services)).reports["alpha"].complaints.marked_overdue == 1
+    await app.state.engine.dispose()
+    engine = create_engine(scratch.owner_url)
+
+    async def overdue_counted() -> object:
+        async with engine.connect() as connection:
+            if scratch.backend == "postgresql":  # row-level security binds the owner too
+                await connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(alpha.id)})
+            return (await connection.execute(text("SELECT sum(overdue) FROM complaint_status_rollups"))).scalar()
+
+    assert await overdue_counted() == 1
+    await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0020", app_role=role)
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
+    assert await overdue_counted() == 1
+    await engine.dispose()

@@ -25,7 +25,9 @@ UNSETTLED_OPEN = (
     f"status IN ({OPEN}) AND (overdue_at IS NULL OR (status <> 'submitted' AND resolve_due_at >= overdue_at))"
 )
 UNFLAGGED_UNACKNOWLEDGED = "status = 'submitted' AND overdue_at IS NULL"
-# Read across every tenant, as the owner, whom row-level security binds on complaints too.
+# Read and written across every tenant, as the owner, whom row-level security binds too: bound,
+# the update would find no row to count into.
+BACKFILLED = ('complaints', 'complaint_status_rollups')
 BACKFILL = f"""
 UPDATE complaint_status_rollups SET overdue = (
     SELECT count(*) FROM complaints c
@@ -57,10 +59,12 @@ def upgrade() -> None:
         )
     postgresql = op.get_bind().dialect.name == 'postgresql'
     if postgresql:
-        op.execute('ALTER TABLE complaints NO FORCE ROW LEVEL SECURITY')
+        for table in BACKFILLED:
+            op.execute(f'ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY')
     op.execute(BACKFILL)
     if postgresql:
-        op.execute('ALTER TABLE complaints FORCE ROW LEVEL SECURITY')
+        for table in BACKFILLED:
+            op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
 
 
 def downgrade() -> None:
