@@ -7,6 +7,7 @@ constraint on PostgreSQL) or by a serialized write transaction (SQLite).
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 import uuid
@@ -244,8 +245,28 @@ class RoomRules:
         return found
 
     def free_slots(self, day: date, taken: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-        """The day's slots that overlap no taken range."""
-        return [(s, e) for s, e in self.slot_grid(day) if not any(ts < e and s < te for ts, te in taken)]
+        """The day's slots that overlap no taken range. The taken ranges are merged into disjoint
+        ones in order and each slot is looked up among them: a busy room's week holds hundreds
+        of bookings, and comparing every slot with every booking was most of the request."""
+        busy = _merged(taken)
+        ends = [end for _, end in busy]
+        free = []
+        for starts, stops in self.slot_grid(day):
+            first_after = bisect.bisect_right(ends, starts)  # the first busy range ending after the slot starts
+            if first_after == len(busy) or stops <= busy[first_after][0]:
+                free.append((starts, stops))
+        return free
+
+
+def _merged(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of the ranges as disjoint ranges, in order; ranges that touch become one."""
+    merged: list[tuple[datetime, datetime]] = []
+    for starts, ends in sorted(ranges):
+        if merged and starts <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], ends))
+        else:
+            merged.append((starts, ends))
+    return merged
 
 
 # "09:00-12:00"; a span may close at 24:00, midnight at its end.
