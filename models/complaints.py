@@ -176,12 +176,14 @@ class Complaint(TenantOwned, Base):
         ForeignKeyConstraint(["tenant_id", "community_id"], ["communities.tenant_id", "communities.id"]),
         ForeignKeyConstraint(["tenant_id", "department_id"], ["departments.tenant_id", "departments.id"]),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
-        Index("ix_complaints_grid_queue", "tenant_id", "grid_id", "status", "resolve_due_at"),
-        Index("ix_complaints_community_queue", "tenant_id", "community_id", "status", "resolve_due_at"),
-        Index("ix_complaints_department_queue", "tenant_id", "department_id", "status", "resolve_due_at"),
-        Index("ix_complaints_handler_queue", "tenant_id", "handler_id", "status", "resolve_due_at"),
+        # The queues end with the id, the deadline order's tiebreak: a lane is read in its
+        # order and stops at the page, however many items the lane holds.
+        Index("ix_complaints_grid_queue", "tenant_id", "grid_id", "status", "resolve_due_at", "id"),
+        Index("ix_complaints_community_queue", "tenant_id", "community_id", "status", "resolve_due_at", "id"),
+        Index("ix_complaints_department_queue", "tenant_id", "department_id", "status", "resolve_due_at", "id"),
+        Index("ix_complaints_handler_queue", "tenant_id", "handler_id", "status", "resolve_due_at", "id"),
         Index("ix_complaints_resident", "tenant_id", "resident_id", "id"),
-        Index("ix_complaints_open_deadlines", "tenant_id", "status", "resolve_due_at"),
+        Index("ix_complaints_open_deadlines", "tenant_id", "status", "resolve_due_at", "id"),
         Index(
             "ix_complaints_unsettled_deadlines",
             "tenant_id",

@@ -186,6 +186,21 @@ async def test_the_grid_workers_inbox_merges_per_grid_and_per_handler_index_rang
     for plan in plans:
         assert_complaints_by_index_ranges(plan)
     assert any(uses(p, "ix_complaints_grid_queue") and uses(p, "ix_complaints_handler_queue") for p in plans), plans
+    if BACKEND == "postgresql":
+        for plan in plans:
+            assert_lanes_read_in_order(plan)
+
+
+def assert_lanes_read_in_order(plan: str) -> None:
+    """No lane is read whole and sorted to take its page: each is an index range in the
+    deadline order, stopped by its limit."""
+    for node in _nodes(json.loads(plan)[0]["Plan"]):
+        if node["Node Type"] != "Sort":
+            continue
+        below = node["Plans"][0]
+        while below["Node Type"] == "Result" and below.get("Plans"):
+            below = below["Plans"][0]
+        assert not below["Node Type"].startswith("Index"), f"a lane sorted after its index range: {node}"
 
 
 async def search_index_scans(planned: Planned, text: str) -> tuple[int, int]:
