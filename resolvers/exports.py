@@ -411,16 +411,20 @@ async def _activities(ctx: RequestContext, query: volunteers.ActivityFilter, pag
 
 
 @dataclass(frozen=True)
-class TallyFilter:
-    """`inspectionTally`'s arguments: the rounds started in [started_from, started_to)."""
+class GridPeriodFilter:
+    """The arguments of a list per grid over a period [start, end), of one community or of all
+    in the admin's scope: `inspectionTally` (the rounds started then) and `visitCoverage` (the
+    visits made then)."""
 
-    started_from: datetime
-    started_to: datetime
+    start: datetime
+    end: datetime
     community_id: uuid.UUID | None = None
 
 
-async def _tally(ctx: RequestContext, query: TallyFilter, page: PageRequest) -> Page[Placed[inspections.GridTallyRow]]:
-    found = await inspections.tally_by_grid(ctx, query.community_id, query.started_from, query.started_to, page)
+async def _tally(
+    ctx: RequestContext, query: GridPeriodFilter, page: PageRequest
+) -> Page[Placed[inspections.GridTallyRow]]:
+    found = await inspections.tally_by_grid(ctx, query.community_id, query.start, query.end, page)
     return found.carrying(await _placed(ctx, found.rows, lambda r: r.grid_id))
 
 
@@ -483,17 +487,10 @@ def _asked_now(ctx: RequestContext, query: CareDueFilter) -> CareDueFilter:
     return dataclasses.replace(query, asked_at=query.asked_at or ctx.clock())
 
 
-@dataclass(frozen=True)
-class CoverageFilter:
-    """`visitCoverage`'s arguments: the visits in [since, before)."""
-
-    since: datetime
-    before: datetime
-    community_id: uuid.UUID | None = None
-
-
-async def _coverage(ctx: RequestContext, query: CoverageFilter, page: PageRequest) -> Page[Placed[visits.CoverageRow]]:
-    found = await visits.coverage(ctx, query.community_id, query.since, query.before, page)
+async def _coverage(
+    ctx: RequestContext, query: GridPeriodFilter, page: PageRequest
+) -> Page[Placed[visits.CoverageRow]]:
+    found = await visits.coverage(ctx, query.community_id, query.start, query.end, page)
     return found.carrying(await _placed(ctx, found.rows, lambda r: r.grid_id))
 
 
@@ -758,7 +755,7 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
         ),
     ),
     ExportSubject.TALLY: Listing[Tal](
-        TallyFilter,
+        GridPeriodFilter,
         _tally,
         (
             Column[Tal]("网格", lambda _, r: r.grid_name),
@@ -796,7 +793,7 @@ LISTINGS: dict[ExportSubject, Listing[Any]] = {
         settled=_asked_now,
     ),
     ExportSubject.COVERAGE: Listing[Cov](
-        CoverageFilter,
+        GridPeriodFilter,
         _coverage,
         (
             Column[Cov]("网格", lambda _, r: r.grid_name),

@@ -227,11 +227,20 @@ class InspectionTallyFilter:
     community_id: relay.GlobalID | None = None
 
 
-def _tally_filter(given: InspectionTallyFilter | None) -> exports.TallyFilter:
+def _grid_period(
+    given: InspectionTallyFilter | VisitCoverageFilter | None, asking: str, start_field: str
+) -> exports.GridPeriodFilter:
+    """Either per-grid list's period and community; without them, what to give is named."""
     if given is None:
-        raise DomainError(Issue(ErrorCode.INVALID, "请给出要统计的巡检起止时间。", "filter.startedFrom"))
+        raise DomainError(Issue(ErrorCode.INVALID, f"请给出要统计的{asking}起止时间。", start_field))
     community = decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None
-    return exports.TallyFilter(given.started_from, given.started_to, community)
+    if isinstance(given, InspectionTallyFilter):
+        return exports.GridPeriodFilter(given.started_from, given.started_to, community)
+    return exports.GridPeriodFilter(given.since, given.before, community)
+
+
+def _tally_filter(given: InspectionTallyFilter | None) -> exports.GridPeriodFilter:
+    return _grid_period(given, "巡检", "filter.startedFrom")
 
 
 @strawberry.input(description="The argument of `careVisitsDue`.")
@@ -254,11 +263,8 @@ class VisitCoverageFilter:
     community_id: relay.GlobalID | None = None
 
 
-def _coverage_filter(given: VisitCoverageFilter | None) -> exports.CoverageFilter:
-    if given is None:
-        raise DomainError(Issue(ErrorCode.INVALID, "请给出要统计走访的起止时间。", "filter.since"))
-    community = decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None
-    return exports.CoverageFilter(given.since, given.before, community)
+def _coverage_filter(given: VisitCoverageFilter | None) -> exports.GridPeriodFilter:
+    return _grid_period(given, "走访", "filter.since")
 
 
 def _workdays_filter(given: CommunityWorkdaysFilter | None) -> exports.AttendanceFilter:

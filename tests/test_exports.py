@@ -263,6 +263,8 @@ async def test_other_roles_may_not_export(api: Api, filed: Complaints, phone: st
             "volunteers.communityId",
             "INVALID_ID",
         ),
+        ({"list": "TALLY", "format": "CSV"}, "inspectionTally.startedFrom", "INVALID"),
+        ({"list": "COVERAGE", "format": "CSV"}, "visitCoverage.since", "INVALID"),
     ],
 )
 async def test_bad_input_is_named_field_by_field_and_nothing_is_queued(
