@@ -139,7 +139,7 @@ def _listed(statuses: frozenset[ComplaintStatus]) -> str:
     return ", ".join(f"'{status.value}'" for status in sorted(statuses))
 
 
-# "Overdue now" is counted in two parts (resolvers.complaints.count_overdue). An open complaint
+# "Overdue now" is counted in two parts (resolvers.complaints.count_overdue_in). An open complaint
 # the sweep flagged while its deadline could not move back without clearing the flag (still
 # unacknowledged, or flagged after its resolve deadline) stays overdue until it leaves that state,
 # so the status rollups count it (`overdue_for_good`) as they count it by status. The others, the

@@ -5,9 +5,10 @@ community), a tenant admin (the street office, or one community of it).
 Complaint figures come from the rollups (models.analytics), never from scanning the
 complaints, except "overdue now", which turns with the clock: the items the sweep flagged
 overdue for good are a rollup counter, and only those past a deadline since it last ran are
-counted live (resolvers.complaints.count_overdue_in). A period is a day, a week (Monday to Sunday) or a month in Asia/Shanghai, always shown
-beside the period before it. Figures of a cohort (closure, on-time, handling time, reopen,
-satisfaction) are about the complaints *submitted* in the period, as they stand now.
+counted live (resolvers.complaints.count_overdue_in). A period is a day, a week (Monday to
+Sunday) or a month in Asia/Shanghai, always shown beside the period before it. Figures of a
+cohort (closure, on-time, handling time, reopen, satisfaction) are about the complaints
+*submitted* in the period, as they stand now.
 """
 
 from __future__ import annotations
