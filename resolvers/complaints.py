@@ -414,7 +414,8 @@ async def count_overdue(session: AsyncSession, scope: ColumnElement[bool], now: 
             Complaint.acknowledge_due_at < now,
         )
     )
-    return await _summed(session, *past_resolve, unacknowledged)
+    counts = union_all(*past_resolve, unacknowledged).subquery()
+    return int(await session.scalar(select(func.coalesce(func.sum(counts.c[0]), 0))) or 0)
 
 
 async def count_overdue_in(session: AsyncSession, communities: Collection[uuid.UUID] | None, now: datetime) -> int:
@@ -442,12 +443,6 @@ async def count_overdue_in(session: AsyncSession, communities: Collection[uuid.U
     )
     rows = (await session.execute(counted)).all()
     return sum(int(n or 0) for community, n in rows if communities is None or community in communities)
-
-
-async def _summed(session: AsyncSession, *counts: Select[Any]) -> int:
-    """Counts added up in one statement."""
-    parts = union_all(*counts).subquery()
-    return int(await session.scalar(select(func.coalesce(func.sum(parts.c[0]), 0))) or 0)
 
 
 def is_overdue(row: ComplaintRow, now: datetime) -> bool:

@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -42,6 +42,8 @@ from schema.inspections import InspectionRoundFilter, round_filter
 from schema.uploads import origin
 from schema.visits import VisitFilter, visit_filter
 from schema.volunteers import VolunteerActivityFilter, VolunteerFilter, activity_filter, volunteer_filter
+
+P = TypeVar("P")
 
 if TYPE_CHECKING:  # see mirror_enum
     ExportSubjectType = ExportSubject
@@ -227,20 +229,17 @@ class InspectionTallyFilter:
     community_id: relay.GlobalID | None = None
 
 
-def _grid_period(
-    given: InspectionTallyFilter | VisitCoverageFilter | None, asking: str, start_field: str
-) -> exports.GridPeriodFilter:
-    """Either per-grid list's period and community; without them, what to give is named."""
+def _period_given(given: P | None, asking: str, start_field: str) -> P:
+    """A per-grid list's period is required: without it, the field to give is named."""
     if given is None:
         raise DomainError(Issue(ErrorCode.INVALID, f"请给出要统计的{asking}起止时间。", start_field))
-    community = decode_id(given.community_id, "Community", "filter.communityId") if given.community_id else None
-    if isinstance(given, InspectionTallyFilter):
-        return exports.GridPeriodFilter(given.started_from, given.started_to, community)
-    return exports.GridPeriodFilter(given.since, given.before, community)
+    return given
 
 
 def _tally_filter(given: InspectionTallyFilter | None) -> exports.GridPeriodFilter:
-    return _grid_period(given, "巡检", "filter.startedFrom")
+    tally = _period_given(given, "巡检", "filter.startedFrom")
+    community = decode_id(tally.community_id, "Community", "filter.communityId") if tally.community_id else None
+    return exports.GridPeriodFilter(tally.started_from, tally.started_to, community)
 
 
 @strawberry.input(description="The argument of `careVisitsDue`.")
@@ -264,7 +263,9 @@ class VisitCoverageFilter:
 
 
 def _coverage_filter(given: VisitCoverageFilter | None) -> exports.GridPeriodFilter:
-    return _grid_period(given, "走访", "filter.since")
+    coverage = _period_given(given, "走访", "filter.since")
+    community = decode_id(coverage.community_id, "Community", "filter.communityId") if coverage.community_id else None
+    return exports.GridPeriodFilter(coverage.since, coverage.before, community)
 
 
 def _workdays_filter(given: CommunityWorkdaysFilter | None) -> exports.AttendanceFilter:
