@@ -14,9 +14,9 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models.audit import FullView, FullViewEntry, full_view_rows
@@ -273,5 +273,12 @@ async def _log_full_views(ctx: RequestContext, session: AsyncSession) -> None:
         at=ctx.clock(),
         request_id=ctx.request_id,
     )
-    await session.execute(insert(FullViewEntry).values(rows))
+    await session.execute(RECORD_FULL_VIEWS, rows)
     ctx.full_views.clear()
+
+
+# Many parameter sets of one compiled statement, which SQLAlchemy sends as one multi-row INSERT
+# ("insertmanyvalues", which needs RETURNING on psycopg): a `.values(rows)` statement was built
+# and compiled again for every request, 19 ms for the 50 phones of a review page.
+FULL_VIEWS_TABLE = cast(Table, FullViewEntry.__table__)
+RECORD_FULL_VIEWS = insert(FULL_VIEWS_TABLE).returning(FULL_VIEWS_TABLE.c.id)
