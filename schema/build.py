@@ -63,9 +63,10 @@ from schema import (
     volunteers,
     workday,
 )
+from schema.batched import BatchedExecution
 from schema.common import Info
 from schema.cost import CostLimit, Paging
-from schema.direct import DirectExecution, answer_directly
+from schema.direct import answer_directly
 from schema.extensions import PresentErrors, UnitOfWork, is_expected, present
 from schema.ids import mend_malformed_ids, resolve_node
 
@@ -246,7 +247,7 @@ def build_schema(protections: Protections = Protections()) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, name_converter=RememberedNames()),
         scalar_overrides=scalars.OVERRIDES,
-        execution_context_class=DirectExecution,
+        execution_context_class=BatchedExecution,
     )
     schema.production = protections.production
     answer_directly(schema)

@@ -21,6 +21,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 
+from schema.batched import BatchedExecution
 from schema.direct import LEAF, DirectExecution, answer_directly
 from schema.organisation import Building
 
@@ -91,6 +92,9 @@ def _schemas(*, extensions: list[Any]) -> tuple[strawberry.Schema, strawberry.Sc
 
 PLAIN = _schemas(extensions=[])
 WITH_MIDDLEWARE = _schemas(extensions=[Exclaiming])
+# Level by level (schema.batched), falling back to the direct executor on anything unusual.
+BATCHED = strawberry.Schema(query=Query, execution_context_class=BatchedExecution)
+answer_directly(BATCHED)
 
 
 def _answer(schema: strawberry.Schema, box: Box) -> tuple[Any, list[tuple[str, Any]]]:
@@ -155,7 +159,9 @@ def test_a_directly_answered_field_answers_what_strawberry_answers(
 ) -> None:
     as_strawberry_answers, directly = PLAIN
     box = _box(items, label, tags, favourite, words)
-    assert _answer(directly, box) == _answer(as_strawberry_answers, box)
+    expected = _answer(as_strawberry_answers, box)
+    assert _answer(directly, box) == expected
+    assert _answer(BATCHED, box) == expected
 
 
 def test_with_a_middleware_every_field_still_goes_through_it() -> None:
@@ -205,6 +211,7 @@ def test_what_may_stand_for_a_list_is_what_graphql_core_takes(words: Any) -> Non
     as_strawberry_answers, directly = PLAIN
     box = _box([], "一号", tags=[Tag(name="照明", items=None, words=words)])
     assert _answer(directly, box) == _answer(as_strawberry_answers, box)
+    assert _answer(BATCHED, box) == _answer(as_strawberry_answers, box)
 
 
 class Deny(BasePermission):
@@ -278,10 +285,13 @@ EDGES = [
 ]
 
 
+@pytest.mark.parametrize("executor", [DirectExecution, BatchedExecution])
 @pytest.mark.parametrize(("query", "case"), EDGES, ids=[case for _, case in EDGES])
-def test_what_only_strawberry_may_answer_is_answered_as_it_answers(query: str, case: str) -> None:
+def test_what_only_strawberry_may_answer_is_answered_as_it_answers(
+    query: str, case: str, executor: type[DirectExecution]
+) -> None:
     plain = strawberry.Schema(query=Edges)
-    directly = strawberry.Schema(query=Edges, execution_context_class=DirectExecution)
+    directly = strawberry.Schema(query=Edges, execution_context_class=executor)
     answer_directly(directly)
 
     def answer(schema: strawberry.Schema) -> tuple[Any, list[tuple[str, Any]]]:
@@ -291,10 +301,11 @@ def test_what_only_strawberry_may_answer_is_answered_as_it_answers(query: str, c
     assert answer(directly) == answer(plain)
 
 
-def test_parts_deferred_are_still_delivered_later() -> None:
+@pytest.mark.parametrize("executor", [DirectExecution, BatchedExecution])
+def test_parts_deferred_are_still_delivered_later(executor: type[DirectExecution]) -> None:
     config = StrawberryConfig(enable_experimental_incremental_execution=True)
     plain = strawberry.Schema(query=Edges, config=config)
-    directly = strawberry.Schema(query=Edges, config=config, execution_context_class=DirectExecution)
+    directly = strawberry.Schema(query=Edges, config=config, execution_context_class=executor)
     answer_directly(directly)
 
     async def delivered(schema: strawberry.Schema) -> list[Any]:
