@@ -8,6 +8,8 @@ import uuid
 from types import SimpleNamespace
 from typing import Any, cast
 
+from sqlalchemy import event
+from starlette.applications import Starlette
 from strawberry.relay import from_base64
 
 from models.audit import AuditedField, AuditedValue, FullView, SubjectKind
@@ -124,7 +126,7 @@ async def test_the_audit_log_is_for_tenant_admins_and_filters(api: Api, alpha: T
     }
 
 
-async def test_a_page_of_people_is_logged_in_one_insert(api: Api, alpha: TenantHandle) -> None:
+async def test_a_page_of_people_is_logged_in_one_insert(api: Api, alpha: TenantHandle, app: Starlette) -> None:
     for n in range(5):
         await register_household(
             api, alpha, member(f"批量{n}", phone="13712340010"), building="A2-G1-B1", phone=TENANT_ADMIN
@@ -138,8 +140,20 @@ async def test_a_page_of_people_is_logged_in_one_insert(api: Api, alpha: TenantH
     await api.data(query, {"n": 5, "b": building}, token=admin)
     after = (await api.data("{ fullViewAudit(first: 1) { totalCount } }", token=admin))["fullViewAudit"]["totalCount"]
     assert after - before == 5, "one row per whole phone shown"
-    counts = [await api.statements(query, {"n": n, "b": building}, token=admin) for n in (2, 5)]
-    assert counts[0] == counts[1]
+    compiled_again = []
+
+    def note_compilation(_conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, *_: Any) -> None:
+        if statement.startswith("INSERT INTO full_view_audit"):
+            compiled_again.append(context.cache_hit != context.dialect.CACHE_HIT)
+
+    engine = app.state.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note_compilation)
+    try:
+        counts = [await api.statements(query, {"n": n, "b": building}, token=admin) for n in (2, 5, 3)]
+    finally:
+        event.remove(engine, "before_cursor_execute", note_compilation)
+    assert counts[0] == counts[1] == counts[2]
+    assert compiled_again == [False, False, False], "the INSERT is compiled once, whatever the number of rows"
 
 
 async def test_a_masked_page_writes_nothing(api: Api) -> None:
