@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models.organisation import Building, Community, Department, Grid
+from resolvers.compiled import Listing
 from resolvers.loaders import batch_by_key, loader, pages_by_parent
 from resolvers.pagination import Page, PageRequest, checked, paginate
 from resolvers.permissions import ANYONE, allowed_to
@@ -75,6 +76,12 @@ COMMUNITY_ORDER = (Community.code, Community.id)
 GRID_ORDER = (Grid.code, Grid.id)
 BUILDING_ORDER = (Building.code, Building.id)
 DEPARTMENT_ORDER = (Department.code, Department.id)
+
+# The tree as compiled reads may build it (resolvers.compiled), with the selections, orders and
+# permissions of list_communities, grids_of_community and buildings_of_grid below.
+COMMUNITIES = Listing(COMMUNITY, COMMUNITY_ORDER)
+GRIDS_OF_COMMUNITY = Listing(GRID, GRID_ORDER, parent=Grid.community_id)
+BUILDINGS_OF_GRID = Listing(BUILDING, BUILDING_ORDER, parent=Building.grid_id)
 
 
 class Loaders:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import ErrorCode
 from models.people import Role
-from resolvers.errors import fail
+from resolvers.errors import DomainError, fail
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
 
@@ -53,15 +53,29 @@ def allowed_to(
     ) -> Callable[Concatenate[RequestContext, P], Awaitable[R]]:
         @functools.wraps(use_case)
         async def guarded(ctx: RequestContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            if ANYONE in roles:
-                session_of(ctx)
-            elif not viewer_of(ctx).has_any(*roles):  # type: ignore[arg-type]
-                raise fail(ErrorCode.FORBIDDEN, "没有权限执行此操作。")
+            require(ctx, *roles)
             return await use_case(ctx, *args, **kwargs)
 
         return guarded
 
     return decorate
+
+
+def require(ctx: RequestContext, *roles: Role | None) -> None:
+    """What `allowed_to(*roles)` checks before its use case runs: raises the caller's error."""
+    if ANYONE in roles:
+        session_of(ctx)
+    elif not viewer_of(ctx).has_any(*roles):  # type: ignore[arg-type]
+        raise fail(ErrorCode.FORBIDDEN, "没有权限执行此操作。")
+
+
+def permits(ctx: RequestContext, *roles: Role | None) -> bool:
+    """Whether `allowed_to(*roles)` lets this caller in."""
+    try:
+        require(ctx, *roles)
+    except DomainError:
+        return False
+    return True
 
 
 def visible_rows(

@@ -40,6 +40,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 
+from schema.compiled import compiled_answer
 from schema.direct import DirectExecution, _unusual, reader
 
 
@@ -65,6 +66,9 @@ class BatchedExecution(DirectExecution):
     async def _batched_or_graphql_cores(
         self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: GroupedFieldSet, position_context: Any
     ) -> Any:
+        compiled = await compiled_answer(self, root_type, grouped_field_set)
+        if compiled is not None:
+            return compiled
         try:
             return (await self._answer_level(root_type, [root_value], grouped_field_set))[0]
         except NotBatched:

@@ -76,6 +76,20 @@ def statements_of(app: Any) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", keep)
 
 
+async def answered_alike(
+    api: Api, monkeypatch: Any, other_way: tuple[Any, str, Any], query: str, variables: Any = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Asks the same twice, as the app answers and with `other_way` (an object, an attribute
+    and what to put there instead) in place; asserts the two response bodies are equal and
+    returns the first."""
+    first = await api.run(query, variables, **kwargs)
+    with monkeypatch.context() as patched:
+        patched.setattr(*other_way)
+        second = await api.run(query, variables, **kwargs)
+    assert first == second
+    return first
+
+
 def fresh_phone() -> str:
     """A mobile number no other test has used in this run."""
     return f"150{uuid.uuid4().int % 10**4:04d}{next(_phones):04d}"

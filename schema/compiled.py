@@ -1,0 +1,184 @@
+"""Queries answered by one SQL statement that builds their JSON (resolvers.compiled).
+
+A query whose every root field is a list declared here, asked for with nothing but the first
+page's edges, nodes of declared columns and nested declared lists, `pageInfo`'s
+`hasNextPage`/`hasPreviousPage` and `__typename`, is described as a shape and answered by the
+database in one statement. The selection is read the way graphql-core reads it (fragments,
+`@skip` and `@include` applied by its own field collection), so a shape is exactly what the
+client asked for. Anything else (a cursor, a count, `after`, another field, an argument out of
+bounds, a caller the list does not admit, SQLite) is answered the usual way
+(schema.batched), errors included (tests/test_compiled_reads.py compares the two).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLObjectType, get_named_type, is_non_null_type
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.values import get_argument_values
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from resolvers import organisation
+from resolvers.compiled import (
+    Column,
+    Constant,
+    Edge,
+    HasNextPage,
+    Listing,
+    Node,
+    NodeId,
+    NotCompiled,
+    PageInfo,
+    PageShape,
+    can_read,
+    read_pages,
+)
+from schema.direct import LEAF
+
+if TYPE_CHECKING:
+    from schema.batched import BatchedExecution
+
+
+@dataclass(frozen=True)
+class Compilable:
+    roots: dict[str, Listing]  # Query's fields
+    lists: dict[tuple[str, str], Listing]  # an object type's list fields
+    columns: dict[str, frozenset[str]]  # an object type's fields read from the column of the same name
+
+
+COMPILABLE = Compilable(
+    roots={"communities": organisation.COMMUNITIES},
+    lists={
+        ("Community", "grids"): organisation.GRIDS_OF_COMMUNITY,
+        ("Grid", "buildings"): organisation.BUILDINGS_OF_GRID,
+    },
+    columns={
+        "Community": frozenset({"code", "name"}),
+        "Grid": frozenset({"code", "name"}),
+        "Building": frozenset({"code", "name", "units"}),
+    },
+)
+
+
+async def compiled_answer(
+    executor: BatchedExecution, root_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+) -> dict[str, Any] | None:
+    """The query's data from one statement, or None if it cannot be compiled."""
+    try:
+        shapes = tuple((name, _root(executor, root_type, details)) for name, details in grouped_field_set.items())
+    except NotCompiled:
+        return None
+    if not shapes or not can_read(executor.context_value, shapes):
+        return None
+    return await read_pages(executor.context_value, shapes)
+
+
+def _root(executor: BatchedExecution, root_type: GraphQLObjectType, details: FieldDetailsList) -> PageShape:
+    listing = COMPILABLE.roots.get(details[0].node.name.value)
+    if listing is None:
+        raise NotCompiled
+    return _page(executor, root_type, details, listing)
+
+
+def _page(
+    executor: BatchedExecution, parent_type: GraphQLObjectType, details: FieldDetailsList, listing: Listing
+) -> PageShape:
+    node = _plain(details)
+    field = parent_type.fields[node.name.value]
+    try:
+        arguments = get_argument_values(field, node, executor.variable_values)
+    except Exception as error:  # graphql-core's error to give
+        raise NotCompiled from error
+    first = arguments.get("first")
+    first = executor.context_value.settings.default_page_size if first is None else first
+    if arguments.get("after") is not None or not 1 <= first <= executor.context_value.settings.max_page_size:
+        raise NotCompiled
+    connection = _object_type(field.type)
+    fields: list[tuple[str, Constant | Edge | PageInfo]] = []
+    for name, sub in _selection(executor, connection, details).items():
+        asked = _plain(sub).name.value
+        if asked == "__typename":
+            fields.append((name, Constant(connection.name)))
+        elif asked == "edges":
+            fields.append((name, _edge(executor, _object_type(connection.fields[asked].type), sub)))
+        elif asked == "pageInfo":
+            fields.append((name, _page_info(executor, _object_type(connection.fields[asked].type), sub)))
+        else:
+            raise NotCompiled
+    return PageShape(listing, first, tuple(fields))
+
+
+def _edge(executor: BatchedExecution, edge: GraphQLObjectType, details: FieldDetailsList) -> Edge:
+    fields: list[tuple[str, Constant | Node]] = []
+    for name, sub in _selection(executor, edge, details).items():
+        asked = _plain(sub).name.value
+        if asked == "__typename":
+            fields.append((name, Constant(edge.name)))
+        elif asked == "node":
+            fields.append((name, _node(executor, _object_type(edge.fields[asked].type), sub)))
+        else:
+            raise NotCompiled
+    return Edge(tuple(fields))
+
+
+def _node(executor: BatchedExecution, node_type: GraphQLObjectType, details: FieldDetailsList) -> Node:
+    columns = COMPILABLE.columns.get(node_type.name, frozenset())
+    fields: list[tuple[str, Constant | Column | NodeId | PageShape]] = []
+    for name, sub in _selection(executor, node_type, details).items():
+        asked = _plain(sub).name.value
+        if asked == "__typename":
+            fields.append((name, Constant(node_type.name)))
+            continue
+        field = node_type.fields[asked]
+        listing = COMPILABLE.lists.get((node_type.name, asked))
+        if listing is not None:
+            fields.append((name, _page(executor, node_type, sub, listing)))
+        elif asked == "id" and LEAF in field.extensions and columns:
+            fields.append((name, NodeId(node_type.name)))
+        elif asked in columns and LEAF in field.extensions:
+            definition = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+            fields.append((name, Column(definition.python_name, is_non_null_type(field.type))))
+        else:
+            raise NotCompiled
+    return Node(tuple(fields))
+
+
+def _page_info(executor: BatchedExecution, page_info: GraphQLObjectType, details: FieldDetailsList) -> PageInfo:
+    fields: list[tuple[str, Constant | HasNextPage]] = []
+    for name, sub in _selection(executor, page_info, details).items():
+        asked = _plain(sub).name.value
+        if asked == "__typename":
+            fields.append((name, Constant(page_info.name)))
+        elif asked == "hasNextPage":
+            fields.append((name, HasNextPage()))
+        elif asked == "hasPreviousPage":  # only the first page is compiled
+            fields.append((name, Constant(False)))
+        else:
+            raise NotCompiled
+    return PageInfo(tuple(fields))
+
+
+def _selection(
+    executor: BatchedExecution, object_type: GraphQLObjectType, details: FieldDetailsList
+) -> GroupedFieldSet:
+    grouped_field_set, new_defer_usages, _ = executor.collect_subfields(object_type, details)
+    if new_defer_usages:
+        raise NotCompiled
+    return grouped_field_set
+
+
+def _plain(details: FieldDetailsList) -> Any:
+    """The field's node, if nothing but graphql-core's own field collection bears on it."""
+    first = details[0]
+    if first.defer_usage is not None or first.fragment_variable_values is not None or first.node.directives:
+        raise NotCompiled
+    return first.node
+
+
+def _object_type(output_type: Any) -> GraphQLObjectType:
+    named = get_named_type(output_type)
+    if not isinstance(named, GraphQLObjectType):
+        raise NotCompiled
+    return named
