@@ -5,12 +5,17 @@ untyped (a room's opening hours are spans of weekdays)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from graphql import GraphQLScalarType, build_schema
+from hypothesis import given
+from hypothesis import strategies as st
 
+from models.calendar import SHANGHAI
 from schema.build import SDL_PATH
+from schema.scalars import serialize_datetime
 from tests.conftest import WORKER_1
 from tests.support import GRAPHQL_RESPONSE, Api, TenantHandle
 from tests.test_attachments import png
@@ -94,3 +99,15 @@ async def test_a_time_with_its_offset_is_taken(api: Api, value: str) -> None:
         token=token,
     )
     assert "errors" not in body
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+    offset_minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_a_moment_is_written_the_same_whatever_zone_it_comes_in(moment: datetime, offset_minutes: int) -> None:
+    """Written texts are remembered by moment: the same moment arriving in another zone (equal,
+    and hashed alike) must be written as China Standard Time all the same."""
+    elsewhere = moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    expected = moment.astimezone(SHANGHAI).replace(microsecond=0).isoformat()
+    assert serialize_datetime(elsewhere) == serialize_datetime(moment) == expected
