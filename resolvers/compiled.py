@@ -17,7 +17,6 @@ shape cannot say (cursors, counts, another page than the first) is answered by t
 from __future__ import annotations
 
 import functools
-import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -118,14 +117,16 @@ def can_read(ctx: RequestContext, shapes: Sequence[tuple[str, PageShape]]) -> bo
     )
 
 
-async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, PageShape], ...]) -> dict[str, Any]:
-    """The answer of each root list of `shapes`, by response name, from one statement."""
+async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, PageShape], ...]) -> str:
+    """The answer of each root list of `shapes`, by response name, as JSON text from one
+    statement. It carries no whole phone or ID number (no listing selects one), so nothing in
+    it is for the audit log."""
     assert ctx.session is not None and ctx.tenant is not None
     statement, parameters = _statement(shapes)
     connection = await ctx.session.connection()
     row = (await connection.exec_driver_sql(statement, {**parameters, TENANT.key: ctx.tenant.id})).one()
-    answer: dict[str, Any] = json.loads(row[0])
-    return answer
+    text: str = row[0]
+    return text
 
 
 @functools.lru_cache(maxsize=256)

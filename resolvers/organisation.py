@@ -77,9 +77,11 @@ GRID_ORDER = (Grid.code, Grid.id)
 BUILDING_ORDER = (Building.code, Building.id)
 DEPARTMENT_ORDER = (Department.code, Department.id)
 
-# The tree as compiled reads may build it (resolvers.compiled), with the selections, orders and
-# permissions of list_communities, grids_of_community and buildings_of_grid below.
+# The lists as compiled reads may build them (resolvers.compiled), with the selections, orders
+# and permissions of list_communities, list_departments, grids_of_community and
+# buildings_of_grid below.
 COMMUNITIES = Listing(COMMUNITY, COMMUNITY_ORDER)
+DEPARTMENTS = Listing(DEPARTMENT, DEPARTMENT_ORDER)
 GRIDS_OF_COMMUNITY = Listing(GRID, GRID_ORDER, parent=Grid.community_id)
 BUILDINGS_OF_GRID = Listing(BUILDING, BUILDING_ORDER, parent=Building.grid_id)
 

@@ -32,6 +32,7 @@ from strawberry.types.graphql import OperationType
 
 from models.errors import ErrorCode
 from schema.build import UNPRINTABLE
+from schema.compiled import EncodedJSON
 from schema.extensions import present
 from server.cors import origins
 from server.graphiql import graphiql_page
@@ -193,7 +194,22 @@ class GraphQLEndpoint(GraphQL[RequestContext, Any]):
         return JSONResponse({"errors": [presented.formatted]}, SERVER_ERROR_STATUS[code], media_type=media_type)
 
     def encode_json(self, data: object) -> str:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        """The response's JSON, with the data a compiled read wrote (schema.compiled) put in as
+        it is: each stands in as a placeholder no answer can hold (a NUL, which no stored text
+        has), replaced once encoded."""
+        written: list[str] = []
+        marker = f"\x00{uuid.uuid4().hex}:"
+
+        def stand_in(value: object) -> str:
+            if not isinstance(value, EncodedJSON):
+                raise TypeError(f"{type(value).__name__} is not JSON serializable")
+            written.append(value.text)
+            return f"{marker}{len(written) - 1}"
+
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=stand_in)
+        for index, value in enumerate(written):
+            text = text.replace(json.dumps(f"{marker}{index}"), value, 1)
+        return text
 
     def decode_json(self, data: str | bytes) -> object:
         if isinstance(data, bytes):

@@ -7,10 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 
+from models.audit import AuditedField
 from schema import batched
+from schema.build import build_schema
+from schema.compiled import COMPILABLE
+from tenants.context import RequestContext
 from tests.conftest import BACKEND, TENANT_ADMIN, WORKER_1
 from tests.support import Api, TenantHandle, answered_alike
+from tests.test_subscriptions import receive, send, signed_in
 
 TREE = """query Tree($n: Int!, $g: Int) { communities(first: $n) { __typename edges { __typename node { __typename id name code
   ...Cells } } pageInfo { hasNextPage hasPreviousPage } } }
@@ -47,6 +53,15 @@ async def test_the_tree_is_answered_as_the_resolvers_answer_it_by_each_caller_in
     assert seen[-1] and not seen[-1] & set(alpha.communities), "beta's tree holds none of alpha's"
 
 
+async def test_two_lists_are_answered_as_the_resolvers_answer_them(
+    api: Api, alpha: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = """{ d: departments { edges { node { id code name } } pageInfo { hasNextPage } }
+      communities(first: 1) { edges { node { name } } } }"""
+    body = await alike(api, monkeypatch, query, tenant="alpha")
+    assert body["data"]["d"]["edges"] and body["data"]["communities"]["edges"]
+
+
 async def test_the_tree_is_one_statement_on_postgresql(
     api: Api, alpha: TenantHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,7 +87,7 @@ async def test_the_tree_is_one_statement_on_postgresql(
         ("{ communities(first: 0) { edges { node { name } } } }", None),
         ("{ communities(first: 1000) { edges { node { name } } } }", None),
         (
-            "{ communities(first: 1) { edges { node { name } } } departments(first: 1) { edges { node { name } } } }",
+            "{ communities(first: 1) { edges { node { name } } } complaintCategories(first: 1) { edges { node { name } } } }",
             None,
         ),
     ],
@@ -86,3 +101,33 @@ async def test_what_a_shape_cannot_say_is_answered_by_the_resolvers(
 async def test_without_a_tenant_the_tree_is_the_same_error(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     body = await alike(api, monkeypatch, "{ communities(first: 1) { edges { node { name } } } }")
     assert body["errors"][0]["extensions"]["code"] == "TENANT_REQUIRED"
+
+
+async def test_the_tree_over_a_websocket_is_what_http_answers(api: Api, alpha: TenantHandle, live_server: str) -> None:
+    """Over HTTP a compiled answer goes into the response as the database wrote it; a websocket
+    carries it decoded, the same data."""
+    token = await api.token("alpha", WORKER_1)
+    over_http = await api.data(TREE, {"n": 2, "g": 2}, token=token)
+    async with signed_in(live_server, token) as socket:
+        await send(
+            socket, {"id": "tree", "type": "subscribe", "payload": {"query": TREE, "variables": {"n": 2, "g": 2}}}
+        )
+        answer = await receive(socket)
+    assert answer["type"] == "next" and answer["payload"]["data"] == over_http
+
+
+async def test_a_caller_of_the_schema_itself_gets_the_tree_decoded(app: Starlette, alpha: TenantHandle) -> None:
+    services = app.state.services
+    caller = await services.directory.identify(
+        authorization=None, tenant_header="alpha", host=None, base_domain=None, secret="", now=services.clock()
+    )
+    ctx = RequestContext(services=services, request_id="test", tenant=caller.tenant, viewer=None)
+    result = await build_schema().execute(TREE, variable_values={"n": 2, "g": 1}, context_value=ctx)
+    assert result.errors is None and isinstance(result.data, dict)
+    assert [edge["node"]["code"] for edge in result.data["communities"]["edges"]] == sorted(alpha.communities)[:2]
+
+
+def test_no_compiled_column_is_a_whole_value_the_audit_log_must_see() -> None:
+    """A compiled answer goes out as the database wrote it: note_full_views never sees it."""
+    audited = {field.value for field in AuditedField}
+    assert {column for columns in COMPILABLE.columns.values() for column in columns} & audited == set()
