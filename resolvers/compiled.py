@@ -122,7 +122,7 @@ async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, PageShape], .
     statement. It carries no whole phone or ID number (no listing selects one), so nothing in
     it is for the audit log."""
     assert ctx.session is not None and ctx.tenant is not None
-    statement, parameters = _statement(shapes)
+    statement, parameters = statement_for(shapes)
     connection = await ctx.session.connection()
     row = (await connection.exec_driver_sql(statement, {**parameters, TENANT.key: ctx.tenant.id})).one()
     text: str = row[0]
@@ -130,7 +130,7 @@ async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, PageShape], .
 
 
 @functools.lru_cache(maxsize=256)
-def _statement(shapes: tuple[tuple[str, PageShape], ...]) -> tuple[str, dict[str, Any]]:
+def statement_for(shapes: tuple[tuple[str, PageShape], ...]) -> tuple[str, dict[str, Any]]:
     """The SQL of a shape and its fixed parameters (page sizes), made and compiled once: the
     request adds the tenant. Run as the driver's SQL, it costs SQLAlchemy no cache lookup."""
     answer = _object([(name, _page(shape, None)) for name, shape in shapes])
@@ -154,23 +154,24 @@ TENANT = bindparam("tenant_id", type_=Uuid())
 DIALECT = postgresql.psycopg.dialect()
 
 
-def _page(shape: PageShape, parent: Subquery | None) -> ColumnElement[Any]:
-    """The connection's JSON; `parent`: the page of rows a nested listing's rows belong to."""
+def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnElement[Any]:
+    """The connection's JSON; `parent`: the listing and page of rows a nested listing's rows
+    belong to."""
     listing = shape.listing
     order = list(listing.order)
     model = order[0].class_
     stmt = listing.selection.stmt.where(model.tenant_id == TENANT)
-    if (listing.parent is None) != (parent is None):
-        raise NotCompiled("a listing asked at another level than its own")
+    if not _belongs(listing, parent[0] if parent else None):
+        raise NotCompiled("a listing asked under another than its parent")
     if listing.parent is not None and parent is not None:
-        stmt = stmt.where(listing.parent == parent.c.id)
+        stmt = stmt.where(listing.parent == parent[1].c.id)
     rows = (
         stmt.add_columns(func.row_number().over(order_by=order).label("position"))
         .order_by(*order)
         .limit(shape.first + 1)
     )
     if parent is not None:
-        rows = rows.correlate(parent)
+        rows = rows.correlate(parent[1])
     page = rows.subquery()
     on_page = page.c.position <= shape.first
     fields = []
@@ -205,8 +206,16 @@ def _edge_part(part: Constant | Node, listing: Listing, page: Subquery) -> Colum
         elif isinstance(value, NodeId):
             fields.append((name, _global_id(value.type_name, page.c.id)))
         else:
-            fields.append((name, _page(value, page)))
+            fields.append((name, _page(value, (listing, page))))
     return func.json_build_object(*_object(fields))
+
+
+def _belongs(listing: Listing, parent: Listing | None) -> bool:
+    """A root listing at the root; a nested one under the listing its parent column refers to."""
+    if listing.parent is None or parent is None:
+        return listing.parent is None and parent is None
+    parents = parent.order[0].class_.__table__
+    return any(key.column.table is parents for key in listing.parent.property.columns[0].foreign_keys)
 
 
 def _global_id(type_name: str, row_id: ColumnElement[uuid.UUID]) -> ColumnElement[str]:

@@ -39,6 +39,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
+from sqlalchemy.exc import DBAPIError
 
 from schema.compiled import compiled_answer
 from schema.direct import DirectExecution, _unusual, reader
@@ -71,8 +72,12 @@ class BatchedExecution(DirectExecution):
             return compiled
         try:
             return (await self._answer_level(root_type, [root_value], grouped_field_set))[0]
-        except NotBatched:
-            pass
+        except NotBatched as stopped:
+            ctx = self.context_value
+            if _database_failure(stopped) and ctx.session is not None:
+                # The failed statement may have ended the transaction (PostgreSQL aborts it):
+                # graphql-core answers in a new one. A query has written nothing to lose.
+                await ctx.read_afresh()
         answer = super().execute_root_grouped_field_set(
             root_type, root_value, grouped_field_set, False, position_context
         )
@@ -240,6 +245,13 @@ def _abandon(values: list[Any]) -> None:
     for value in values:
         if isinstance(value, Coroutine):
             value.close()
+
+
+def _database_failure(stopped: NotBatched) -> bool:
+    seen: BaseException | None = stopped
+    while seen is not None and not isinstance(seen, DBAPIError):
+        seen = seen.__cause__
+    return seen is not None
 
 
 def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:

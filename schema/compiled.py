@@ -75,7 +75,10 @@ async def compiled_answer(
     ctx = executor.context_value
     if not shapes or not can_read(ctx, shapes):
         return None
-    text = await read_pages(ctx, shapes)
+    try:
+        text = await read_pages(ctx, shapes)
+    except NotCompiled:  # raised in making the statement, before it runs
+        return None
     # Over HTTP and websockets the endpoint's encoder puts the text into the response as it is
     # (server.http): decoding a page of a thousand nodes to encode it again was half of its
     # time. A caller of the schema itself (no request) gets it decoded.

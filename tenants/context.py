@@ -186,6 +186,14 @@ class RequestContext:
         finally:
             self.session, self.loaders, self.full_views = None, LoaderCache(), set()
 
+    async def read_afresh(self) -> None:
+        """A reading unit of work's transaction ended (a failed statement may have aborted it)
+        and another begun as the first was, before anything else runs in it: fields that read
+        at once must find the connection there already."""
+        assert self.session is not None
+        await self.session.rollback()
+        await self.session.connection(execution_options={WRITES: False})
+
     async def log_what_was_shown(self) -> None:
         """Ends a reading unit of work's reads and logs the whole values they showed, in a short
         transaction of its own. A subscription's event calls it before the event leaves: once

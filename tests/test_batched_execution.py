@@ -5,15 +5,20 @@ graphql-core from the start. The organisation tree, the reason it exists, must s
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from resolvers import organisation
 from schema import batched as batched_module
 from schema.batched import BatchedExecution
 from schema.direct import DirectExecution
-from tests.conftest import TENANT_ADMIN, WORKER_1
+from tenants.context import RequestContext
+from tests.conftest import BACKEND, TENANT_ADMIN, WORKER_1
 from tests.support import Api, TenantHandle, answered_alike, gid
 
 Both = Callable[..., Awaitable[dict[str, Any]]]
@@ -138,3 +143,33 @@ async def test_the_tree_stays_batched_and_costs_no_more_statements(
     )
     assert batched == await api.statements(TREE, {"n": 2}, tenant="alpha")
     assert asked_field_by_field, "the comparison ran field by field"
+
+
+async def test_a_database_failure_is_the_same_error_as_graphql_core_gives(
+    api: Api, alpha: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement that fails leaves the transaction unable to answer again (PostgreSQL aborts
+    it): the batched answer gives the failure itself, with graphql-core's code for it."""
+    list_communities = organisation.list_communities
+
+    async def cancelled(ctx: RequestContext, page: Any) -> Any:
+        session = ctx.session
+        assert session is not None
+        if BACKEND == "postgresql":
+            await session.execute(text("SET LOCAL statement_timeout = 1"))
+            await session.execute(text("SELECT pg_sleep(1)"))
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+
+    query = "{ departments(first: 1) { edges { node { name } } } communities(first: 1) { edges { node { name } } } }"
+    monkeypatch.setattr(organisation, "list_communities", cancelled)
+    monkeypatch.setattr(batched_module, "compiled_answer", not_compiled)
+    batched = await api.run(query, tenant="alpha")
+    monkeypatch.setattr(
+        BatchedExecution, "execute_root_grouped_field_set", DirectExecution.execute_root_grouped_field_set
+    )
+    field_by_field = await api.run(query, tenant="alpha")
+    monkeypatch.setattr(organisation, "list_communities", list_communities)
+    codes = [[error["extensions"]["code"] for error in body["errors"]] for body in (batched, field_by_field)]
+    assert codes[0] == codes[1] and len(codes[0]) == 1, (batched, field_by_field)
+    if BACKEND == "postgresql":  # the statement timeout: the database's failure, not ours
+        assert codes[0] == ["SERVICE_UNAVAILABLE"]

@@ -10,6 +10,8 @@ import pytest
 from starlette.applications import Starlette
 
 from models.audit import AuditedField
+from resolvers import organisation
+from resolvers.compiled import Column, Edge, Node, NotCompiled, PageShape, statement_for
 from schema import batched
 from schema.build import build_schema
 from schema.compiled import COMPILABLE
@@ -131,3 +133,17 @@ def test_no_compiled_column_is_a_whole_value_the_audit_log_must_see() -> None:
     """A compiled answer goes out as the database wrote it: note_full_views never sees it."""
     audited = {field.value for field in AuditedField}
     assert {column for columns in COMPILABLE.columns.values() for column in columns} & audited == set()
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        Node((("worker", Column("worker_id", True)),)),  # not a column of the communities' selection
+        Node((("name", Column("name", True)), ("grids", PageShape(organisation.BUILDINGS_OF_GRID, 1, ())))),
+    ],
+    ids=["a column the listing does not select", "a listing nested under the wrong parent"],
+)
+def test_a_shape_the_listings_cannot_answer_is_refused_before_any_sql(node: Node) -> None:
+    shape = PageShape(organisation.COMMUNITIES, 1, (("edges", Edge((("node", node),))),))
+    with pytest.raises(NotCompiled):
+        statement_for((("communities", shape),))
