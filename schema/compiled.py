@@ -13,8 +13,9 @@ bounds, a caller the list does not admit, SQLite) is answered the usual way
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphql import GraphQLObjectType, get_named_type, is_non_null_type
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -40,6 +41,8 @@ from schema.direct import LEAF
 
 if TYPE_CHECKING:
     from schema.batched import BatchedExecution
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -116,68 +119,62 @@ def _page(
     if arguments.get("after") is not None or not 1 <= first <= executor.context_value.settings.max_page_size:
         raise NotCompiled
     connection = _object_type(field.type)
-    fields: list[tuple[str, Constant | Edge | PageInfo]] = []
-    for name, sub in _selection(executor, connection, details).items():
-        asked = _plain(sub).name.value
-        if asked == "__typename":
-            fields.append((name, Constant(connection.name)))
-        elif asked == "edges":
-            fields.append((name, _edge(executor, _object_type(connection.fields[asked].type), sub)))
-        elif asked == "pageInfo":
-            fields.append((name, _page_info(executor, _object_type(connection.fields[asked].type), sub)))
-        else:
+    edge, page_info = _field_type(connection, "edges"), _field_type(connection, "pageInfo")
+
+    def part(asked: str, sub: FieldDetailsList) -> Edge | PageInfo:
+        if asked == "edges":
+            return Edge(_parts(executor, edge, sub, edge_part))
+        if asked == "pageInfo":
+            return PageInfo(_parts(executor, page_info, sub, _page_info_part))
+        raise NotCompiled
+
+    def edge_part(asked: str, sub: FieldDetailsList) -> Node:
+        if asked != "node":  # a cursor
             raise NotCompiled
-    return PageShape(listing, first, tuple(fields))
+        return _node(executor, _field_type(edge, asked), sub)
+
+    return PageShape(listing, first, _parts(executor, connection, details, part))
 
 
-def _edge(executor: BatchedExecution, edge: GraphQLObjectType, details: FieldDetailsList) -> Edge:
-    fields: list[tuple[str, Constant | Node]] = []
-    for name, sub in _selection(executor, edge, details).items():
-        asked = _plain(sub).name.value
-        if asked == "__typename":
-            fields.append((name, Constant(edge.name)))
-        elif asked == "node":
-            fields.append((name, _node(executor, _object_type(edge.fields[asked].type), sub)))
-        else:
-            raise NotCompiled
-    return Edge(tuple(fields))
+def _page_info_part(asked: str, _: FieldDetailsList) -> HasNextPage | Constant:
+    if asked == "hasNextPage":
+        return HasNextPage()
+    if asked == "hasPreviousPage":  # only the first page is compiled
+        return Constant(False)
+    raise NotCompiled  # a cursor
 
 
 def _node(executor: BatchedExecution, node_type: GraphQLObjectType, details: FieldDetailsList) -> Node:
     columns = COMPILABLE.columns.get(node_type.name, frozenset())
-    fields: list[tuple[str, Constant | Column | NodeId | PageShape]] = []
-    for name, sub in _selection(executor, node_type, details).items():
-        asked = _plain(sub).name.value
-        if asked == "__typename":
-            fields.append((name, Constant(node_type.name)))
-            continue
+
+    def part(asked: str, sub: FieldDetailsList) -> Column | NodeId | PageShape:
         field = node_type.fields[asked]
         listing = COMPILABLE.lists.get((node_type.name, asked))
         if listing is not None:
-            fields.append((name, _page(executor, node_type, sub, listing)))
-        elif asked == "id" and LEAF in field.extensions and columns:
-            fields.append((name, NodeId(node_type.name)))
-        elif asked in columns and LEAF in field.extensions:
+            return _page(executor, node_type, sub, listing)
+        if asked == "id" and LEAF in field.extensions and columns:
+            return NodeId(node_type.name)
+        if asked in columns and LEAF in field.extensions:
             definition = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
-            fields.append((name, Column(definition.python_name, is_non_null_type(field.type))))
-        else:
-            raise NotCompiled
-    return Node(tuple(fields))
+            return Column(definition.python_name, is_non_null_type(field.type))
+        raise NotCompiled
+
+    return Node(_parts(executor, node_type, details, part))
 
 
-def _page_info(executor: BatchedExecution, page_info: GraphQLObjectType, details: FieldDetailsList) -> PageInfo:
-    fields: list[tuple[str, Constant | HasNextPage]] = []
-    for name, sub in _selection(executor, page_info, details).items():
+def _parts(
+    executor: BatchedExecution,
+    object_type: GraphQLObjectType,
+    details: FieldDetailsList,
+    part: Callable[[str, FieldDetailsList], P],
+) -> tuple[tuple[str, P | Constant], ...]:
+    """Each response name of the selection on `object_type` with what answers it: its type's
+    name for `__typename`, else `part` of the field asked (NotCompiled if it cannot say it)."""
+    parts: list[tuple[str, P | Constant]] = []
+    for name, sub in _selection(executor, object_type, details).items():
         asked = _plain(sub).name.value
-        if asked == "__typename":
-            fields.append((name, Constant(page_info.name)))
-        elif asked == "hasNextPage":
-            fields.append((name, HasNextPage()))
-        elif asked == "hasPreviousPage":  # only the first page is compiled
-            fields.append((name, Constant(False)))
-        else:
-            raise NotCompiled
-    return PageInfo(tuple(fields))
+        parts.append((name, Constant(object_type.name) if asked == "__typename" else part(asked, sub)))
+    return tuple(parts)
 
 
 def _selection(
@@ -195,6 +192,11 @@ def _plain(details: FieldDetailsList) -> Any:
     if first.defer_usage is not None or first.fragment_variable_values is not None or first.node.directives:
         raise NotCompiled
     return first.node
+
+
+def _field_type(object_type: GraphQLObjectType, name: str) -> GraphQLObjectType:
+    field = object_type.fields.get(name)
+    return _object_type(field.type if field else None)
 
 
 def _object_type(output_type: Any) -> GraphQLObjectType:

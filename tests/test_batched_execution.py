@@ -20,6 +20,7 @@ from schema.direct import DirectExecution
 from tenants.context import RequestContext
 from tests.conftest import BACKEND, TENANT_ADMIN, WORKER_1
 from tests.support import Api, TenantHandle, answered_alike, gid
+from tests.test_subscriptions import submit_complaint
 
 Both = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -32,9 +33,6 @@ MINE = """{ complaints(first: 5, order: NEWEST) { totalCount edges { cursor node
   timeline(first: 3) { edges { node { action actorName note at } } } } } pageInfo { hasNextPage endCursor } } }"""
 NOTIFICATIONS = """{ unreadNotificationCount notifications(first: 10) { edges { node { id kind title body createdAt read
   subject { __typename id ... on Complaint { title status resident { name phone } } } } } pageInfo { hasNextPage } } }"""
-SUBMIT = (
-    "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) { complaint { id } errors { code } } }"
-)
 
 
 async def not_compiled(*_: Any) -> None:
@@ -58,19 +56,6 @@ def both(api: Api, monkeypatch: pytest.MonkeyPatch) -> Both:
     return ask
 
 
-async def _submitted(api: Api, alpha: TenantHandle) -> tuple[str, str]:
-    """A resident's token and the id of the complaint they submitted."""
-    resident = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]
-    categories = await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="alpha")
-    draft = {
-        "title": "楼道堆放杂物",
-        "content": "3单元楼道堆满纸箱，影响通行。",
-        "categoryId": categories["complaintCategories"]["edges"][0]["node"]["id"],
-    }
-    submitted = await api.data(SUBMIT, {"input": {"complaint": draft}}, token=resident)
-    return resident, submitted["submitComplaint"]["complaint"]["id"]
-
-
 async def test_the_anonymous_organisation_tree_is_answered_as_graphql_core_answers_it(
     both: Both, alpha: TenantHandle
 ) -> None:
@@ -84,7 +69,7 @@ async def test_the_anonymous_organisation_tree_is_answered_as_graphql_core_answe
 async def test_each_role_s_pages_are_answered_as_graphql_core_answers_them(
     both: Both, api: Api, alpha: TenantHandle
 ) -> None:
-    resident, complaint = await _submitted(api, alpha)
+    resident, complaint = await submit_complaint(api, alpha)
     mine = (await both(MINE, token=resident))["data"]["complaints"]
     assert [edge["node"]["id"] for edge in mine["edges"]] == [complaint]
     worker = await api.token("alpha", WORKER_1)
@@ -96,13 +81,13 @@ async def test_each_role_s_pages_are_answered_as_graphql_core_answers_them(
     admin = await api.token("alpha", TENANT_ADMIN)
     await both(MINE.replace("order: NEWEST", "order: DEADLINE"), token=admin)
     node = "query($id: ID!) { node(id: $id) { __typename id ... on Complaint { title handler { name } } } }"
-    assert (await both(node, {"id": complaint}, token=resident))["data"]["node"]["title"] == "楼道堆放杂物"
+    assert (await both(node, {"id": complaint}, token=resident))["data"]["node"]["title"] == "电梯异响"
 
 
 async def test_what_the_batched_answer_leaves_alone_is_answered_by_graphql_core(
     both: Both, api: Api, alpha: TenantHandle, beta: TenantHandle
 ) -> None:
-    resident, complaint = await _submitted(api, alpha)
+    resident, complaint = await submit_complaint(api, alpha)
     # Errors: a field the role may not read, a page too long, an object of another tenant.
     denied = await both(
         "{ fullViewAudit(first: 1) { totalCount } communities(first: 1) { edges { node { name } } } }", token=resident

@@ -38,8 +38,9 @@ SUBMIT = (
 )
 
 
-async def submit_complaint(api: Api, alpha: TenantHandle, through: Api | None = None) -> str:
-    """Registers a resident here (where the SMS code can be read) and submits `through` a server."""
+async def submit_complaint(api: Api, alpha: TenantHandle, through: Api | None = None) -> tuple[str, str]:
+    """Registers a resident here (where the SMS code can be read) and submits `through` a
+    server: the resident's token and the complaint's id."""
     resident = (await api.register_resident("alpha", alpha.buildings["A1-G1-B1"]))["tokens"]["accessToken"]
     categories = await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="alpha")
     draft = {
@@ -48,7 +49,7 @@ async def submit_complaint(api: Api, alpha: TenantHandle, through: Api | None = 
         "categoryId": categories["complaintCategories"]["edges"][0]["node"]["id"],
     }
     result = await (through or api).data(SUBMIT, {"input": {"complaint": draft}}, token=resident)
-    return result["submitComplaint"]["complaint"]["id"]
+    return resident, result["submitComplaint"]["complaint"]["id"]
 
 
 @contextlib.asynccontextmanager
@@ -64,7 +65,7 @@ async def elsewhere(api: Api, live_server: str) -> AsyncIterator[Api]:
 
 async def submit_elsewhere(api: Api, alpha: TenantHandle, live_server: str) -> str:
     async with elsewhere(api, live_server) as through:
-        return await submit_complaint(api, alpha, through=through)
+        return (await submit_complaint(api, alpha, through=through))[1]
 
 
 async def send(socket: Any, message: dict[str, Any]) -> None:
