@@ -19,11 +19,11 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, Uuid, bindparam, func, literal_column, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
@@ -31,7 +31,7 @@ from sqlalchemy.sql import Subquery
 
 from models.database import is_postgresql
 from models.people import Role
-from resolvers.permissions import ANYONE, permits
+from resolvers.permissions import permits, roles_of
 from resolvers.rows import Selection
 from tenants.context import RequestContext
 
@@ -42,12 +42,17 @@ NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 @dataclass(frozen=True)
 class Listing:
     """A list the compiled reads may build: `selection`'s rows in `order` (ending with a
-    unique column), children of `parent` when nested, for callers `allowed_to(*roles)`."""
+    unique column), children of `parent` when nested, for the callers its use case admits
+    (`use_case`, the function `allowed_to` guards that the resolvers page the list with)."""
 
     selection: Selection[Any]
     order: tuple[InstrumentedAttribute[Any], ...]
+    use_case: Callable[..., Any]
     parent: InstrumentedAttribute[Any] | None = None
-    roles: tuple[Role | None, ...] = (ANYONE,)
+
+    @property
+    def roles(self) -> tuple[Role | None, ...]:
+        return roles_of(self.use_case)
 
     def column(self, name: str) -> ColumnElement[Any] | None:
         return self.selection.stmt.selected_columns.get(name)
@@ -151,6 +156,7 @@ def _listings(shapes: Any) -> list[Listing]:
 
 
 TENANT = bindparam("tenant_id", type_=Uuid())
+MAX_TYPE_NAME = 19
 DIALECT = postgresql.psycopg.dialect()
 
 
@@ -188,7 +194,9 @@ def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnEl
                 for key, value in part.fields
             ]
             fields.append((name, func.json_build_object(*_object(info))))
-    return select(func.json_build_object(*_object(fields))).select_from(page).scalar_subquery()
+    # An aggregate over the page whatever is asked: one row, also for an empty page or a
+    # selection with nothing to aggregate (only `__typename`).
+    return select(func.json_build_object(*_object(fields))).select_from(page).having(true()).scalar_subquery()
 
 
 def _edge_part(part: Constant | Node, listing: Listing, page: Subquery) -> ColumnElement[Any]:
@@ -219,9 +227,9 @@ def _belongs(listing: Listing, parent: Listing | None) -> bool:
 
 
 def _global_id(type_name: str, row_id: ColumnElement[uuid.UUID]) -> ColumnElement[str]:
-    """As strawberry encodes it; PostgreSQL's base64 breaks lines past 76 characters, which a
-    type name of up to 20 characters and a uuid never reach."""
-    if not NAME.match(type_name) or len(type_name) > 20:
+    """As strawberry encodes it. PostgreSQL's base64 ends a line after every 57 bytes, which
+    "Type:uuid" stays under for a type name of up to 19 characters."""
+    if not NAME.match(type_name) or len(type_name) > MAX_TYPE_NAME:
         raise NotCompiled(f"type name {type_name!r}")
     text: ColumnElement[str] = literal_column(f"'{type_name}:'") + row_id.cast(postgresql.TEXT)
     return func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'"))

@@ -77,14 +77,6 @@ GRID_ORDER = (Grid.code, Grid.id)
 BUILDING_ORDER = (Building.code, Building.id)
 DEPARTMENT_ORDER = (Department.code, Department.id)
 
-# The lists as compiled reads may build them (resolvers.compiled), with the selections, orders
-# and permissions of list_communities, list_departments, grids_of_community and
-# buildings_of_grid below.
-COMMUNITIES = Listing(COMMUNITY, COMMUNITY_ORDER)
-DEPARTMENTS = Listing(DEPARTMENT, DEPARTMENT_ORDER)
-GRIDS_OF_COMMUNITY = Listing(GRID, GRID_ORDER, parent=Grid.community_id)
-BUILDINGS_OF_GRID = Listing(BUILDING, BUILDING_ORDER, parent=Building.grid_id)
-
 
 class Loaders:
     """This domain's batches: one statement per kind per request (resolvers.loaders.loader)."""
@@ -135,3 +127,11 @@ async def building(ctx: RequestContext, building_id: uuid.UUID) -> BuildingRow |
 @allowed_to(ANYONE)
 async def department(ctx: RequestContext, department_id: uuid.UUID) -> DepartmentRow | None:
     return await loader(ctx, Loaders.departments).load(department_id)
+
+
+# The lists as compiled reads may build them (resolvers.compiled): the same selections and
+# orders as the use cases above page them with, for the callers those admit.
+COMMUNITIES = Listing(COMMUNITY, COMMUNITY_ORDER, list_communities)
+DEPARTMENTS = Listing(DEPARTMENT, DEPARTMENT_ORDER, list_departments)
+GRIDS_OF_COMMUNITY = Listing(GRID, GRID_ORDER, grids_of_community, parent=Grid.community_id)
+BUILDINGS_OF_GRID = Listing(BUILDING, BUILDING_ORDER, buildings_of_grid, parent=Building.grid_id)

@@ -56,9 +56,16 @@ def allowed_to(
             require(ctx, *roles)
             return await use_case(ctx, *args, **kwargs)
 
+        guarded.allowed_roles = roles  # type: ignore[attr-defined]
         return guarded
 
     return decorate
+
+
+def roles_of(use_case: Callable[..., object]) -> tuple[Role | None, ...]:
+    """The roles `allowed_to` admits to a use case it guards."""
+    roles: tuple[Role | None, ...] = getattr(use_case, "allowed_roles")  # noqa: B009
+    return roles
 
 
 def require(ctx: RequestContext, *roles: Role | None) -> None:

@@ -247,7 +247,7 @@ def _abandon(values: list[Any]) -> None:
             value.close()
 
 
-def _database_failure(stopped: NotBatched) -> bool:
+def _database_failure(stopped: BaseException) -> bool:
     seen: BaseException | None = stopped
     while seen is not None and not isinstance(seen, DBAPIError):
         seen = seen.__cause__
@@ -266,11 +266,13 @@ def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
 
 async def _all(awaitables: list[Awaitable[Any]]) -> list[Any]:
     """Every awaitable settled before anything is decided: a failure must not leave others
-    running on the session while graphql-core answers again."""
+    running on the session while graphql-core answers again. Of several failures, a database
+    failure is the one told (it decides how graphql-core may answer again)."""
     settled = await asyncio.gather(*awaitables, return_exceptions=True)
-    failure = next((value for value in settled if isinstance(value, BaseException)), None)
-    if isinstance(failure, NotBatched) or (failure is not None and not isinstance(failure, Exception)):
+    failures = [value for value in settled if isinstance(value, BaseException)]
+    if not failures:
+        return settled
+    failure = next((value for value in failures if _database_failure(value)), failures[0])
+    if isinstance(failure, NotBatched) or not isinstance(failure, Exception):
         raise failure  # cancellation and the like are not the operation's to answer
-    if failure is not None:
-        raise NotBatched from failure
-    return settled
+    raise NotBatched from failure

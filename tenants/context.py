@@ -189,9 +189,11 @@ class RequestContext:
     async def read_afresh(self) -> None:
         """A reading unit of work's transaction ended (a failed statement may have aborted it)
         and another begun as the first was, before anything else runs in it: fields that read
-        at once must find the connection there already."""
+        at once must find the connection there already. The loaders forget what they read,
+        failures included."""
         assert self.session is not None
         await self.session.rollback()
+        self.loaders.forget()
         await self.session.connection(execution_options={WRITES: False})
 
     async def log_what_was_shown(self) -> None:

@@ -145,7 +145,9 @@ async def test_a_database_failure_is_the_same_error_as_graphql_core_gives(
             await session.execute(text("SELECT pg_sleep(1)"))
         raise OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
 
-    query = "{ departments(first: 1) { edges { node { name } } } communities(first: 1) { edges { node { name } } } }"
+    # Another field fails first, for another reason (an anonymous caller has no household).
+    query = """{ myHousehold { id } departments(first: 1) { edges { node { name } } }
+      communities(first: 1) { edges { node { name } } } }"""
     monkeypatch.setattr(organisation, "list_communities", cancelled)
     monkeypatch.setattr(batched_module, "compiled_answer", not_compiled)
     batched = await api.run(query, tenant="alpha")
@@ -154,7 +156,8 @@ async def test_a_database_failure_is_the_same_error_as_graphql_core_gives(
     )
     field_by_field = await api.run(query, tenant="alpha")
     monkeypatch.setattr(organisation, "list_communities", list_communities)
-    codes = [[error["extensions"]["code"] for error in body["errors"]] for body in (batched, field_by_field)]
-    assert codes[0] == codes[1] and len(codes[0]) == 1, (batched, field_by_field)
+    codes = [sorted(error["extensions"]["code"] for error in body["errors"]) for body in (batched, field_by_field)]
+    assert codes[0] == codes[1] and len(codes[0]) == 2, (batched, field_by_field)
+    assert batched["data"] == field_by_field["data"]
     if BACKEND == "postgresql":  # the statement timeout: the database's failure, not ours
-        assert codes[0] == ["SERVICE_UNAVAILABLE"]
+        assert "SERVICE_UNAVAILABLE" in codes[0]

@@ -4,19 +4,22 @@ same errors. What a shape cannot say is answered the usual way; on SQLite nothin
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import Uuid, literal, select
 from starlette.applications import Starlette
+from strawberry import relay
 
 from models.audit import AuditedField
 from resolvers import organisation
-from resolvers.compiled import Column, Edge, Node, NotCompiled, PageShape, statement_for
+from resolvers.compiled import MAX_TYPE_NAME, Column, Edge, Node, NotCompiled, PageShape, _global_id, statement_for
 from schema import batched
 from schema.build import build_schema
 from schema.compiled import COMPILABLE
 from tenants.context import RequestContext
-from tests.conftest import BACKEND, TENANT_ADMIN, WORKER_1
+from tests.conftest import BACKEND, TENANT_ADMIN, WORKER_1, _handle
 from tests.support import Api, TenantHandle, answered_alike
 from tests.test_subscriptions import receive, send, signed_in
 
@@ -55,6 +58,29 @@ async def test_the_tree_is_answered_as_the_resolvers_answer_it_by_each_caller_in
     assert seen[-1] and not seen[-1] & set(alpha.communities), "beta's tree holds none of alpha's"
 
 
+@pytest.fixture(scope="session")
+async def empty_office(app: Starlette) -> TenantHandle:
+    """A street office with one community and nothing else: no department, no grid."""
+    manifest = {"slug": "kongbai", "name": "空白街道", "departments": [], "categories": [], "staff": []}
+    return await _handle(app, {**manifest, "communities": [{"code": "K1", "name": "空白社区", "grids": []}]})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ departments { __typename } }",
+        "{ departments(first: 1) { edges { node { name } } pageInfo { hasNextPage hasPreviousPage } } }",
+        "{ communities { edges { node { code grids { __typename } } } } }",
+        "{ communities { edges { node { code grids { edges { node { code } } pageInfo { hasNextPage } } } } } }",
+    ],
+)
+async def test_an_empty_list_is_an_empty_connection_as_the_resolvers_answer_it(
+    api: Api, empty_office: TenantHandle, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    body = await alike(api, monkeypatch, query, tenant=empty_office.slug)
+    assert "errors" not in body and None not in body["data"].values()
+
+
 async def test_two_lists_are_answered_as_the_resolvers_answer_them(
     api: Api, alpha: TenantHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,6 +115,9 @@ async def test_the_tree_is_one_statement_on_postgresql(
             )
             for no in (True, False)
         ),
+        ("{ communities(first: 2) { __typename } }", None),
+        ("{ communities(first: 5) { pageInfo { hasPreviousPage __typename } } }", None),
+        ("{ communities(first: 2) { edges { node { grids(first: 5) { __typename } } } } }", None),
         ("{ communities(first: 0) { edges { node { name } } } }", None),
         ("{ communities(first: 1000) { edges { node { name } } } }", None),
         (
@@ -153,3 +182,15 @@ def test_a_shape_the_listings_cannot_answer_is_refused_before_any_sql(node: Node
     shape = PageShape(organisation.COMMUNITIES, 1, (("edges", Edge((("node", node),))),))
     with pytest.raises(NotCompiled):
         statement_for((("communities", shape),))
+
+
+async def test_a_global_id_is_written_as_strawberry_writes_it_up_to_the_longest_type_name(app: Starlette) -> None:
+    """PostgreSQL's base64 ends a line after 57 bytes: a longer "Type:uuid" is not compiled."""
+    row_id = uuid.UUID(int=2**128 - 1)
+    longest = "T" * MAX_TYPE_NAME
+    with pytest.raises(NotCompiled):
+        _global_id(longest + "x", literal(row_id, Uuid()))
+    if BACKEND == "postgresql":
+        async with app.state.services.engine.connect() as connection:
+            written = await connection.scalar(select(_global_id(longest, literal(row_id, Uuid()))))
+        assert written == relay.to_base64(longest, str(row_id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from graphql import GraphQLScalarType, build_schema
@@ -104,10 +105,27 @@ async def test_a_time_with_its_offset_is_taken(api: Api, value: str) -> None:
 @given(
     moment=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
     offset_minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Shanghai"]),
 )
-def test_a_moment_is_written_the_same_whatever_zone_it_comes_in(moment: datetime, offset_minutes: int) -> None:
-    """Written texts are remembered by moment: the same moment arriving in another zone (equal,
-    and hashed alike) must be written as China Standard Time all the same."""
-    elsewhere = moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
+def test_a_moment_is_written_the_same_whatever_zone_it_comes_in(
+    moment: datetime, offset_minutes: int, zone: str
+) -> None:
+    """Written texts are remembered by moment: the same moment arriving in another zone, also
+    in the hour a change of clocks repeats (told apart by `fold` alone), is written as China
+    Standard Time all the same."""
     expected = moment.astimezone(SHANGHAI).replace(microsecond=0).isoformat()
-    assert serialize_datetime(elsewhere) == serialize_datetime(moment) == expected
+    for elsewhere in (
+        moment.astimezone(timezone(timedelta(minutes=offset_minutes))),
+        moment.astimezone(ZoneInfo(zone)),
+    ):
+        assert serialize_datetime(elsewhere) == expected
+    assert serialize_datetime(moment) == expected
+
+
+def test_the_two_moments_of_a_repeated_hour_are_written_an_hour_apart() -> None:
+    first, second = (datetime(2025, 10, 26, 2, 30, fold=fold, tzinfo=ZoneInfo("Europe/Berlin")) for fold in (0, 1))
+    assert first == second  # as Python compares them in one zone, though an hour apart
+    assert (serialize_datetime(first), serialize_datetime(second)) == (
+        "2025-10-26T08:30:00+08:00",
+        "2025-10-26T09:30:00+08:00",
+    )
