@@ -178,7 +178,7 @@ async def test_bookings_and_appointments_are_subjects_too(api: Api, alpha: Tenan
 
     rooms = await api.data("{ rooms(first: 10) { edges { node { id name } } } }", tenant="alpha")
     room = next(e["node"]["id"] for e in rooms["rooms"]["edges"] if e["node"]["name"] == "调解室")
-    booked = await request(api, await resident(api, alpha), room, *_weekday_morning(), attendees=4)
+    booked = await request(api, await resident(api, alpha), room, *await _a_free_hour(api, room), attendees=4)
     assert booked["errors"] == [], booked
     admin = await api.token("alpha", COMMUNITY_ADMIN)
     query = "{ notifications(first: 20) { edges { node { kind subject { __typename id } } } } }"
@@ -194,16 +194,16 @@ async def test_bookings_and_appointments_are_subjects_too(api: Api, alpha: Tenan
     ]
 
 
-def _weekday_morning() -> tuple[str, str]:
-    """09:00–10:00 China time on a working weekday at least three days ahead (the mediation room
-    opens on weekday mornings and wants a day's notice)."""
+async def _a_free_hour(api: Api, room: str) -> tuple[str, str]:
+    """The room's first free hour from three days on, as its free slots say (other tests book
+    the same room on days near today's)."""
     from models.calendar import SHANGHAI
 
-    day = (datetime.now(UTC) + timedelta(days=3)).astimezone(SHANGHAI)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    starts = day.replace(hour=9, minute=0, second=0, microsecond=0)
-    return starts.isoformat(), (starts + timedelta(hours=1)).isoformat()
+    first = (datetime.now(UTC) + timedelta(days=3)).astimezone(SHANGHAI).date()
+    query = "query($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { ... on Room { freeSlots(fromDate: $from, toDate: $to) { startsAt endsAt } } } }"
+    days = {"from": first.isoformat(), "to": (first + timedelta(days=13)).isoformat()}
+    slot = (await api.data(query, {"id": room, **days}, tenant="alpha"))["node"]["freeSlots"][0]
+    return slot["startsAt"], slot["endsAt"]
 
 
 def test_every_subject_a_notification_can_name_is_a_node() -> None:
