@@ -3,7 +3,7 @@
 A nested list (the organisation tree: communities, their grids, their buildings) is answered
 by the resolvers one page per level, then made into objects and a response field by field:
 most of the time goes to that Python, not to the SQL. For the lists declared here as a
-`Listing` (one table's rows in a fixed order, readable by anyone in the tenant), the schema
+`Listing` (one table's rows in a fixed order, for the callers its use case admits), the schema
 may instead describe the shape the client asked for (`PageShape`); `read_pages` turns it into
 one statement in which PostgreSQL builds the response's JSON (as PostGraphile does), nested
 lists as correlated subqueries, each limited to its page.

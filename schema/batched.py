@@ -42,7 +42,7 @@ from graphql.pyutils import Path, Undefined
 from sqlalchemy.exc import DBAPIError
 
 from schema.compiled import compiled_answer
-from schema.direct import DirectExecution, _unusual, reader
+from schema.direct import DirectExecution, reader, unusual
 
 
 class NotBatched(Exception):
@@ -233,7 +233,7 @@ def _ordinary(value: Any) -> bool:
     kind = type(value)
     ordinary = _ORDINARY_TYPES.get(kind)
     if ordinary is None:
-        ordinary = not _unusual(value)
+        ordinary = not unusual(value)
         if kind is not GeneratorType:  # a generator is awaitable or not by its function's flags
             _ORDINARY_TYPES[kind] = ordinary
     return ordinary

@@ -37,6 +37,8 @@ from resolvers.compiled import (
     can_read,
     read_pages,
 )
+from resolvers.errors import DomainError
+from resolvers.pagination import PageRequest, checked
 from schema.direct import LEAF
 
 if TYPE_CHECKING:
@@ -114,9 +116,13 @@ def _page(
         arguments = get_argument_values(field, node, executor.variable_values)
     except Exception as error:  # graphql-core's error to give
         raise NotCompiled from error
+    ctx = executor.context_value
     first = arguments.get("first")
-    first = executor.context_value.settings.default_page_size if first is None else first
-    if arguments.get("after") is not None or not 1 <= first <= executor.context_value.settings.max_page_size:
+    try:  # the resolvers' own bounds, and their error to give
+        page = checked(ctx, PageRequest(ctx.settings.default_page_size if first is None else first))
+    except DomainError as error:
+        raise NotCompiled from error
+    if arguments.get("after") is not None:
         raise NotCompiled
     connection = _object_type(field.type)
     edge, page_info = _field_type(connection, "edges"), _field_type(connection, "pageInfo")
@@ -133,7 +139,7 @@ def _page(
             raise NotCompiled
         return _node(executor, _field_type(edge, asked), sub)
 
-    return PageShape(listing, first, _parts(executor, connection, details, part))
+    return PageShape(listing, page.first, _parts(executor, connection, details, part))
 
 
 def _page_info_part(asked: str, _: FieldDetailsList) -> HasNextPage | Constant:

@@ -122,7 +122,7 @@ class DirectExecution(StrawberryGraphQLCoreExecutionContext):
             read, coerce = leaf
             try:
                 value = read(source)
-                coerced = None if value is None or _unusual(value) else coerce(value)
+                coerced = None if value is None or unusual(value) else coerce(value)
             except Exception:  # graphql-core answers it again, with the field's error
                 coerced = None
             if coerced is not None and coerced is not Undefined:
@@ -239,7 +239,7 @@ def _items(item: Answer) -> Answer:
 
 def _non_null(answer: Answer) -> Answer:
     def non_null(value: Any) -> Any:
-        if value is None or _unusual(value):
+        if value is None or unusual(value):
             raise NotDirect
         return answer(value)
 
@@ -250,14 +250,14 @@ def _nullable(answer: Answer) -> Answer:
     def nullable(value: Any) -> Any:
         if value is None:
             return None
-        if _unusual(value):
+        if unusual(value):
             raise NotDirect
         return answer(value)
 
     return nullable
 
 
-def _unusual(value: Any) -> bool:
+def unusual(value: Any) -> bool:
     """What graphql-core treats before completing a value: an error, an awaitable, Undefined."""
     return value is Undefined or isinstance(value, Exception) or optimized_is_awaitable(value)
 

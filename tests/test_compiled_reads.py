@@ -21,6 +21,7 @@ from schema.compiled import COMPILABLE
 from tenants.context import RequestContext
 from tests.conftest import BACKEND, TENANT_ADMIN, WORKER_1, _handle
 from tests.support import Api, TenantHandle, answered_alike
+from tests.test_batched_execution import not_compiled
 from tests.test_subscriptions import receive, send, signed_in
 
 TREE = """query Tree($n: Int!, $g: Int) { communities(first: $n) { __typename edges { __typename node { __typename id name code
@@ -30,13 +31,9 @@ fragment Cells on Community { cells: grids(first: $g) { edges { node { id code
 COMPILED = BACKEND == "postgresql"
 
 
-async def _not_compiled(*_: Any) -> None:
-    return None
-
-
 async def alike(api: Api, monkeypatch: pytest.MonkeyPatch, query: str, variables: Any = None, **kwargs: Any) -> Any:
     """The answer, asserted equal to the one the resolvers give."""
-    resolved = (batched, "compiled_answer", _not_compiled)
+    resolved = (batched, "compiled_answer", not_compiled)
     return await answered_alike(api, monkeypatch, resolved, query, variables, **kwargs)
 
 
@@ -94,7 +91,7 @@ async def test_the_tree_is_one_statement_on_postgresql(
     api: Api, alpha: TenantHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     statements = await api.statements(TREE, {"n": 5, "g": 5}, tenant="alpha")
-    monkeypatch.setattr(batched, "compiled_answer", _not_compiled)
+    monkeypatch.setattr(batched, "compiled_answer", not_compiled)
     resolved = await api.statements(TREE, {"n": 5, "g": 5}, tenant="alpha")
     # One for the tree where the resolvers need one per level (and SQLite answers that way).
     assert resolved - statements == (2 if COMPILED else 0)
