@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
+from models.people import Role
+from tenants.tokens import InvalidToken, Viewer, issue_access_token, read_access_token
 from tests.conftest import COMMUNITY_ADMIN, STAFF, WORKER_2
 from tests.support import PASSWORD, Api, Clock, TenantHandle, fresh_phone
 
@@ -132,6 +135,7 @@ async def test_a_refresh_token_does_not_work_in_another_tenant(api: Api) -> None
     assert refused["errors"][0]["code"] == "INVALID_REFRESH_TOKEN"
 
 
+SECRET = "a-secret-of-the-test-a-secret-of-the-test"
 CLAIMS = {"sub": "01000000-0000-7000-8000-000000000000", "tid": "01000000-0000-7000-8000-000000000000", "typ": "access"}
 SOON, LATELY = timedelta(minutes=5), timedelta(minutes=-1)
 BAD_TOKENS: dict[str, Callable[[str, datetime], str]] = {
@@ -162,3 +166,21 @@ async def test_password_never_reaches_the_request_log(api: Api, caplog) -> None:
     assert PASSWORD not in str(lines) and WORKER_2 not in str(lines)
     assert {"request_id", "tenant", "operation", "duration_ms", "sql_statements", "status"} <= set(lines[0])
     assert lines[0]["tenant"] == "alpha" and lines[0]["sql_statements"] > 0
+
+
+def test_a_token_read_before_is_refused_once_it_expires() -> None:
+    viewer = Viewer(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), roles=frozenset({Role.RESIDENT}))
+    issued = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    token = issue_access_token(viewer, secret=SECRET, now=issued, ttl=timedelta(minutes=15))
+    assert read_access_token(token, secret=SECRET, now=issued) == viewer
+    with pytest.raises(InvalidToken):
+        read_access_token(token, secret=SECRET, now=issued + timedelta(minutes=15))
+
+
+def test_a_token_read_before_is_refused_under_another_secret() -> None:
+    viewer = Viewer(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), roles=frozenset({Role.RESIDENT}))
+    issued = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    token = issue_access_token(viewer, secret=SECRET, now=issued, ttl=timedelta(minutes=15))
+    assert read_access_token(token, secret=SECRET, now=issued) == viewer
+    with pytest.raises(InvalidToken):
+        read_access_token(token, secret=SECRET[::-1], now=issued)
