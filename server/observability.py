@@ -8,6 +8,7 @@ never the query's variables, nor any personal data. Every other record, of every
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -57,6 +58,20 @@ REDACTIONS = [
 
 
 def redact(text: str) -> str:
+    return _redacted_short(text) if len(text) <= REMEMBERED_LENGTH else _substituted(text)
+
+
+# Each request's log line has the same method, path, tenant and operation name as many before
+# it: redacted once while they are in use, not by a dozen patterns every time (0.1 ms a line).
+REMEMBERED_LENGTH = 100
+
+
+@functools.lru_cache(maxsize=1024)
+def _redacted_short(text: str) -> str:
+    return _substituted(text)
+
+
+def _substituted(text: str) -> str:
     for pattern, replacement in REDACTIONS:
         text = pattern.sub(replacement, text)
     return text

@@ -137,3 +137,9 @@ def test_phones_and_id_numbers_are_masked_but_request_ids_kept() -> None:
     redacted = redact(f"{phone} {CANARY_ID_NUMBER} {request_id}")
     assert phone not in redacted and f"{phone[:3]}****{phone[-4:]}" in redacted
     assert CANARY_ID_NUMBER not in redacted and request_id in redacted
+
+
+@pytest.mark.parametrize("padding", [0, 200], ids=["short line", "long line"])
+def test_a_line_is_redacted_however_often_it_is_logged(padding: int) -> None:
+    line = f"/files/{'x' * padding}?phone=13800138000"
+    assert [redact(line) for _ in range(3)] == [f"/files/{'x' * padding}?phone=138****8000"] * 3
