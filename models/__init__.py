@@ -3,6 +3,7 @@
 from models.analytics import (
     ComplaintBuildingRollup,
     ComplaintCellRollup,
+    ComplaintCommunityStatusRollup,
     ComplaintDayRollup,
     ComplaintGridDayRollup,
     ComplaintMonthRollup,
@@ -72,6 +73,7 @@ __all__ = [
     "ComplaintBuildingRollup",
     "ComplaintCategory",
     "ComplaintCellRollup",
+    "ComplaintCommunityStatusRollup",
     "ComplaintDayRollup",
     "ComplaintEvent",
     "ComplaintGridDayRollup",

@@ -144,6 +144,22 @@ class ComplaintStatusRollup(TenantOwned, Base):
     overdue: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class ComplaintCommunityStatusRollup(TenantOwned, Base):
+    """The same per community and status alone: the counters an admin's badge reads. A few
+    dozen rows an office whatever its size, where the grid and category rows grow with the data
+    (1,764 for the benchmark's big office at 10,000 complaints, 9,911 at a million)."""
+
+    __tablename__ = "complaint_community_status_rollups"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "community_id", "status", name="uq_complaint_community_status_rollups_key"),
+    )
+
+    community_id: Mapped[uuid.UUID] = mapped_column()
+    status: Mapped[ComplaintStatus] = mapped_column(enum_column(ComplaintStatus))
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ComplaintBuildingRollup(TenantOwned, Base):
     """Complaints submitted in a month about one building: the hotspots (顽疾)."""
 
@@ -219,6 +235,7 @@ ROLLUPS: tuple[type[Base], ...] = (
     ComplaintMonthRollup,
     ComplaintGridDayRollup,
     ComplaintStatusRollup,
+    ComplaintCommunityStatusRollup,
     ComplaintBuildingRollup,
     ComplaintCellRollup,
     WorkOrderDayRollup,
@@ -354,6 +371,7 @@ def contributions(item: Complaint | Any, calendar: WorkingCalendar) -> list[Cont
         counts["rated"] = 1
         counts["rating_sum"] = item.rating
         counts[RATING_COLUMNS[item.rating - 1]] = 1
+    in_status = {"complaints": 1, "overdue": int(overdue_for_good(item))}
     found = [
         Contribution(
             ComplaintDayRollup,
@@ -383,7 +401,10 @@ def contributions(item: Complaint | Any, calendar: WorkingCalendar) -> list[Cont
                 ("category_id", item.category_id),
                 ("status", status),
             ),
-            {"complaints": 1, "overdue": int(overdue_for_good(item))},
+            in_status,
+        ),
+        Contribution(
+            ComplaintCommunityStatusRollup, (("community_id", item.community_id), ("status", status)), in_status
         ),
     ]
     if item.building_id is not None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
-from models.analytics import ComplaintStatusRollup
+from models.analytics import ComplaintCommunityStatusRollup
 from models.complaints import (
     LIFECYCLE,
     OPEN,
@@ -420,16 +420,17 @@ async def count_overdue(session: AsyncSession, scope: ColumnElement[bool], now: 
 
 async def count_overdue_in(session: AsyncSession, communities: Collection[uuid.UUID] | None, now: datetime) -> int:
     """How many open complaints of these communities (None: the whole street office) are past a
-    deadline now: the ones flagged overdue for good from the status rollups, and the others from
+    deadline now: the ones flagged overdue for good from the community status rollups, the others from
     the partial indexes of the unsettled (models.complaints.UNSETTLED_OPEN), which hold only what
     turned overdue since the sweep last ran. Flat however many overdue items there are.
 
     The unsettled are read for the whole office and told apart by community here: narrowed by
     community in SQL, the planner would walk a community's whole queue instead, as it cannot know
     how few items those indexes hold."""
-    flagged = select(ComplaintStatusRollup.community_id, func.sum(ComplaintStatusRollup.overdue))
+    rollup = ComplaintCommunityStatusRollup
+    flagged = select(rollup.community_id, func.sum(rollup.overdue))
     if communities is not None:
-        flagged = flagged.where(ComplaintStatusRollup.community_id.in_(communities))
+        flagged = flagged.where(rollup.community_id.in_(communities))
     # Each part is read through its own index: the unacknowledged past that deadline are
     # counted whatever their resolve deadline, and left out of the other part.
     past_acknowledge = and_(text(UNFLAGGED_UNACKNOWLEDGED), Complaint.acknowledge_due_at < now)
@@ -438,7 +439,7 @@ async def count_overdue_in(session: AsyncSession, communities: Collection[uuid.U
         select(Complaint.community_id).where(text(UNSETTLED_OPEN), Complaint.resolve_due_at < now, ~past_acknowledge),
     ).subquery()
     counted = union_all(
-        flagged.group_by(ComplaintStatusRollup.community_id),
+        flagged.group_by(rollup.community_id),
         select(late.c.community_id, func.count()).group_by(late.c.community_id),
     )
     rows = (await session.execute(counted)).all()
@@ -711,10 +712,11 @@ async def counts_by_status(ctx: RequestContext) -> tuple[dict[ComplaintStatus, i
     viewer = viewer_of(ctx)
     if Role.TENANT_ADMIN in viewer.roles or viewer.roles == {Role.COMMUNITY_ADMIN}:
         communities = None if Role.TENANT_ADMIN in viewer.roles else frozenset(viewer.community_ids)
-        counted = select(ComplaintStatusRollup.status, func.sum(ComplaintStatusRollup.complaints))
+        rollup = ComplaintCommunityStatusRollup
+        counted = select(rollup.status, func.sum(rollup.complaints))
         if communities is not None:
-            counted = counted.where(ComplaintStatusRollup.community_id.in_(communities))
-        rows = (await session.execute(counted.group_by(ComplaintStatusRollup.status))).all()
+            counted = counted.where(rollup.community_id.in_(communities))
+        rows = (await session.execute(counted.group_by(rollup.status))).all()
         overdue = await count_overdue_in(session, communities, ctx.clock())
     else:
         scope = in_scope(viewer, ctx.clock())

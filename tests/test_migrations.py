@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from models import Base, migrations
 from models.database import create_engine
@@ -146,16 +148,9 @@ async def test_terms_that_already_overlap_leave_the_first_appointed_standing_acr
     assert standing == ([(True,), (False,)] if scratch.backend == "postgresql" else [(True,), (True,)])
 
 
-async def test_complaints_already_flagged_overdue_are_counted_into_the_rollups_across_0021(
-    scratch, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    """0021 adds the status rollups' overdue counter: the upgrade counts in the complaints the
-    sweep flagged before it, in every street office (the owner reads and writes past row-level
-    security for it)."""
-    from datetime import timedelta
-
+async def _an_office_with_an_overdue_complaint(scratch, tmp_path: Path) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """Migrated to the head: street office alpha, with one complaint the sweep flagged overdue."""
     import httpx
-    from sqlalchemy import text
 
     from server.app import create_app
     from server.jobs import run_jobs
@@ -182,16 +177,47 @@ async def test_complaints_already_flagged_overdue_are_counted_into_the_rollups_a
         with clock.later(timedelta(days=30)):
             assert (await run_jobs(app.state.services)).reports["alpha"].complaints.marked_overdue == 1
     await app.state.engine.dispose()
+    return alpha.id
+
+
+async def _read_as_owner(scratch, tenant_id: uuid.UUID, query: str) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
     engine = create_engine(scratch.owner_url)
+    async with engine.connect() as connection:
+        if scratch.backend == "postgresql":  # row-level security binds the owner too
+            await connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
+        rows = [tuple(row) for row in (await connection.execute(text(query))).all()]
+    await engine.dispose()
+    return rows
 
-    async def overdue_counted() -> object:
-        async with engine.connect() as connection:
-            if scratch.backend == "postgresql":  # row-level security binds the owner too
-                await connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(alpha.id)})
-            return (await connection.execute(text("SELECT sum(overdue) FROM complaint_status_rollups"))).scalar()
 
-    assert await overdue_counted() == 1
+async def test_complaints_already_flagged_overdue_are_counted_into_the_rollups_across_0021(
+    scratch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """0021 adds the status rollups' overdue counter: the upgrade counts in the complaints the
+    sweep flagged before it, in every street office (the owner reads and writes past row-level
+    security for it)."""
+    role = APP_ROLE if scratch.backend == "postgresql" else None
+    alpha = await _an_office_with_an_overdue_complaint(scratch, tmp_path)
+    overdue_counted = "SELECT sum(overdue) FROM complaint_status_rollups"
+    assert await _read_as_owner(scratch, alpha, overdue_counted) == [(1,)]
     await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0020", app_role=role)
     await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
-    assert await overdue_counted() == 1
-    await engine.dispose()
+    assert await _read_as_owner(scratch, alpha, overdue_counted) == [(1,)]
+
+
+async def test_the_rollups_per_community_and_status_are_filled_from_the_status_rollups_across_0024(
+    scratch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """What the upgrade writes is what the rollups kept since would hold: per community and
+    status, the complaints and the overdue of every office (read past row-level security)."""
+    role = APP_ROLE if scratch.backend == "postgresql" else None
+    alpha = await _an_office_with_an_overdue_complaint(scratch, tmp_path)
+    per_community = (
+        "SELECT community_id, status, complaints, overdue FROM complaint_community_status_rollups "
+        "WHERE complaints > 0 ORDER BY community_id, status"
+    )
+    kept = await _read_as_owner(scratch, alpha, per_community)
+    assert [row[1:] for row in kept] == [("submitted", 1, 1)]
+    await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0023", app_role=role)
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
+    assert await _read_as_owner(scratch, alpha, per_community) == kept
