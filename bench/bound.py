@@ -272,10 +272,13 @@ def create_app() -> Starlette:
                 return JSONResponse({"errors": [{"message": "unknown tenant"}]}, 404)
         body = await request.json() if await request.body() else {}
         async with pool.connection() as connection, connection.pipeline(), connection.transaction():
-            # JIT off: compiling costs more than these statements take to run (hundreds of ms
-            # for the slot series, whose row counts the planner cannot know).
+            # JIT and parallel workers off, as wanjia's connections have them (models.database):
+            # compiling costs more than these statements take to run (hundreds of ms for the
+            # slot series, whose row counts the planner cannot know), and so does starting workers.
             await connection.execute(
-                "SELECT set_config('app.tenant_id', %s, true), set_config('jit', 'off', true)", (tenant_id,)
+                "SELECT set_config('app.tenant_id', %s, true), set_config('jit', 'off', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true)",
+                (tenant_id,),
             )
             result = await connection.execute(SQL[name], parameters(tenant_id, user_id, body))
             row = await result.fetchone()

@@ -73,21 +73,27 @@ def create_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) 
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     else:
-        engine = create_async_engine(url, connect_args={"options": _without_jit(url)}, **pool)
+        engine = create_async_engine(url, connect_args={"options": _server_options(url)}, **pool)
         event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
         event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     return engine
 
 
-def _without_jit(url: str) -> str:
-    """The connection's server options (any the URL names kept) with PostgreSQL's JIT compiler
-    off. The app's statements read bounded index ranges, but at ten million complaints their
-    estimated costs pass `jit_above_cost`, and a search paid 70 ms compiling to run in 11 ms
-    (bench/README.md). JIT pays off for long analytical queries, which the app does not run."""
+def _server_options(url: str) -> str:
+    """The connection's server options: PostgreSQL's JIT compiler and parallel workers off, then
+    any the URL names, which win. The app's statements read bounded index ranges, but the
+    planner cannot always tell how few rows they hold:
+    - at ten million complaints their estimated costs pass `jit_above_cost`, and a search paid
+      70 ms compiling to run in 11 ms;
+    - the overdue count (resolvers.complaints.count_overdue_in) reads the hundred items past a
+      deadline since the last sweep, planned for 22,500, so it started two workers: 5.6 ms of
+      its 8.3 at 1.2 million complaints, and complaintCounts served 78 requests a second
+      instead of 182 (bench/README.md).
+    Both pay off for long analytical queries, which the app does not run."""
     given = make_url(url).query.get("options")
     named = " ".join(given) if isinstance(given, tuple) else given or ""
-    return f"{named} -c jit=off".strip()
+    return f"-c jit=off -c max_parallel_workers_per_gather=0 {named}".strip()
 
 
 # A pooled connection lent again within this many seconds of its last use is lent without a

@@ -56,8 +56,8 @@ async def test_after_a_restart_an_idle_connection_is_replaced_before_it_is_lent(
     assert await own_api.data(CATEGORIES, tenant="alpha") == before
 
 
-@pytest.mark.parametrize("options", [None, "-c statement_timeout=4321"])
-async def test_the_app_connects_without_the_jit_compiler_keeping_the_url_s_options(
+@pytest.mark.parametrize("options", [None, "-c statement_timeout=4321", "-c max_parallel_workers_per_gather=2"])
+async def test_the_app_connects_without_jit_or_parallel_workers_unless_the_url_says(
     database: ProvisionedDatabase, options: str | None
 ) -> None:
     url = make_url(database.app_url)
@@ -66,9 +66,14 @@ async def test_the_app_connects_without_the_jit_compiler_keeping_the_url_s_optio
     engine = engines.create_engine(url.render_as_string(hide_password=False), pool_size=1)
     try:
         async with engine.connect() as connection:
-            jit = (await connection.exec_driver_sql("SHOW jit")).scalar()
-            timeout = (await connection.exec_driver_sql("SHOW statement_timeout")).scalar()
+            shown = [
+                (await connection.exec_driver_sql(f"SHOW {name}")).scalar()
+                for name in ("jit", "max_parallel_workers_per_gather", "statement_timeout")
+            ]
     finally:
         await engine.dispose()
-    assert jit == "off"
-    assert (timeout == "4321ms") is (options is not None)
+    assert shown == [
+        "off",
+        "2" if options and "parallel" in options else "0",
+        "4321ms" if options and "timeout" in options else "0",
+    ]
