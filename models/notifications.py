@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, utcnow
@@ -85,7 +85,17 @@ class Notification(TenantOwned, Base):
         # No foreign key for the subject: it may be a row of any domain's table. A subject gone
         # (or no longer the recipient's to see) answers null, as node() does.
         CheckConstraint("(subject_type IS NULL) = (subject_id IS NULL)", name="subject_whole"),
-        Index("ix_notifications_inbox", "tenant_id", "recipient_id", "read_at", "id"),
+        # A recipient's page, newest first, is one range of either index whatever their share of
+        # the office's notifications; the unread one also counts what they have not read.
+        Index("ix_notifications_recipient", "tenant_id", "recipient_id", "id"),
+        Index(
+            "ix_notifications_unread",
+            "tenant_id",
+            "recipient_id",
+            "id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
     )
 
     recipient_id: Mapped[uuid.UUID] = mapped_column()

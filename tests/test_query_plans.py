@@ -127,13 +127,13 @@ async def planned(database: ProvisionedDatabase, tmp_path_factory: pytest.TempPa
         drop(own)
 
 
-async def complaint_plans(planned: Planned, query: str, token: str) -> list[str]:
-    """The plan of every statement reading complaints that answering `query` sends."""
+async def complaint_plans(planned: Planned, query: str, token: str, table: str = "complaints") -> list[str]:
+    """The plan of every statement reading `table` that answering `query` sends."""
     app, alpha = planned.app, planned.alpha
     with statements_of(app) as sent:
         await planned.api.data(query, token=token)
-    reading = [(s, p) for s, p in sent if re.search(r"\bFROM complaints\b", s)]
-    assert reading, "the request sent no statement reading complaints"
+    reading = [(s, p) for s, p in sent if re.search(rf"\bFROM {table}\b", s)]
+    assert reading, f"the request sent no statement reading {table}"
     plans = []
     if BACKEND == "postgresql":
         async with app.state.services.engine.connect() as connection:
@@ -159,18 +159,18 @@ def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _nodes(child)
 
 
-def assert_complaints_by_index_ranges(plan: str) -> None:
+def assert_complaints_by_index_ranges(plan: str, table: str = "complaints") -> None:
     if BACKEND == "postgresql":
         for node in _nodes(json.loads(plan)[0]["Plan"]):
-            if node.get("Relation Name") != "complaints" and node.get("Node Type") != "Bitmap Index Scan":
+            if node.get("Relation Name") != table and node.get("Node Type") != "Bitmap Index Scan":
                 continue
             assert node["Node Type"] != "Seq Scan", plan
             if node["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan"):
                 narrowing = re.sub(r"\(?tenant_id = '[^']*'::uuid\)?( AND )?", "", node.get("Index Cond", ""))
                 assert narrowing.strip("() "), f"every row of the tenant walked: {node}"
     else:
-        assert not re.search(r"^SCAN complaints\b(?!_search)", plan, re.M), plan
-        assert re.search(r"^SEARCH complaints USING (INDEX|PRIMARY KEY|COVERING INDEX)", plan, re.M), plan
+        assert not re.search(rf"^SCAN {table}\b(?!_search)", plan, re.M), plan
+        assert re.search(rf"^SEARCH {table} USING (INDEX|PRIMARY KEY|COVERING INDEX)", plan, re.M), plan
 
 
 def uses(plan: str, index: str) -> bool:
@@ -258,6 +258,25 @@ async def test_a_residents_own_complaints_newest_first_are_one_index_range(
     for plan in plans:
         assert_complaints_by_index_ranges(plan)
     assert any(uses(p, "ix_complaints_resident") for p in plans), plans
+
+
+@pytest.mark.parametrize("unread_only", [False, True], ids=["all", "unread only"])
+async def test_a_page_of_ones_notifications_is_one_index_range_in_its_order(
+    planned: Planned, unread_only: bool
+) -> None:
+    """Whatever the recipient's share of the office's notifications: neither a walk of the
+    office's newest, kept when they are the recipient's, nor all of the recipient's sorted."""
+    worker = await planned.api.token("alpha", WORKER_1)
+    query = f"{{ notifications(first: 20, unreadOnly: {str(unread_only).lower()}) {{ edges {{ node {{ id }} }} }} }}"
+    plans = await complaint_plans(planned, query, worker, table="notifications")
+    for plan in plans:
+        assert_complaints_by_index_ranges(plan, table="notifications")
+        if BACKEND == "postgresql":
+            assert [n for n in _nodes(json.loads(plan)[0]["Plan"]) if n["Node Type"] == "Sort"] == [], plan
+        else:
+            assert "TEMP B-TREE" not in plan, plan
+    index = "ix_notifications_unread" if unread_only else "ix_notifications_recipient"
+    assert any(uses(p, index) for p in plans), plans
 
 
 @pytest.mark.parametrize("phone", [TENANT_ADMIN, COMMUNITY_ADMIN])
