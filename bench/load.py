@@ -851,6 +851,15 @@ def _definitions(connection: psycopg.Connection) -> tuple[list[tuple[str, str, s
     return foreign_keys, indexes
 
 
+# Each user's unread count (models.notifications.UnreadNotifications), which the app keeps as it
+# notifies and marks read, counted once from what was copied.
+UNREAD_NOTIFICATIONS = """
+INSERT INTO unread_notifications (tenant_id, id, user_id, unread)
+SELECT tenant_id, gen_random_uuid(), recipient_id, count(*) FROM notifications WHERE read_at IS NULL
+GROUP BY tenant_id, recipient_id
+"""
+
+
 def bulk_load(
     db: BenchDatabase, plans: list[tuple[Office, int]], now: float, years: float, password_hash: str, rebuild: bool
 ) -> dict[str, int]:
@@ -894,6 +903,7 @@ def bulk_load(
                     counts[table] += rows
             print(f"\r  {sum(counts.values()):>12,} rows, {time.perf_counter() - started:6.0f} s", end="", flush=True)
         print()
+        cursor.execute(UNREAD_NOTIFICATIONS)
         copied = time.perf_counter() - started
         rebuilt = time.perf_counter()
         for _, definition in indexes:

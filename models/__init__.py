@@ -32,7 +32,7 @@ from models.households import HouseholdHistoryEntry, HouseholdMember, HouseholdM
 from models.inspections import Checklist, ChecklistItem, Finding, InspectionRound
 from models.leaders import BuildingLeader, BuildingLeaderEvent
 from models.notices import Notice, NoticeReceipt, NoticeTarget
-from models.notifications import Notification
+from models.notifications import Notification, UnreadNotifications
 from models.organisation import Building, Community, Department, Grid, Household
 from models.people import ResidentProfile, ResidentStatus, Role, RoleGrant, User
 from models.persisted_queries import PersistedQuery
@@ -119,6 +119,7 @@ __all__ = [
     "TenantOwned",
     "TenantStatus",
     "Throttle",
+    "UnreadNotifications",
     "User",
     "VisitFinding",
     "VisitPhoto",

@@ -4,11 +4,15 @@ streamed live to those connected."""
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, utcnow
@@ -106,3 +110,33 @@ class Notification(TenantOwned, Base):
     subject_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
+
+
+class UnreadNotifications(TenantOwned, Base):
+    """How many notifications a user has not read: their badge, read as one row. Counting their
+    unread notifications instead grows with what they leave unread (1,786 for the benchmark's
+    busiest grid worker at 1.2 million complaints). Kept by the unit of work that notifies or
+    marks read (tenants.context), in one statement at its end."""
+
+    __tablename__ = "unread_notifications"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "user_id", name="uq_unread_notifications_user"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column()
+    unread: Mapped[int] = mapped_column(Integer, default=0)
+
+
+_INSERT: dict[str, Callable[[Any], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@functools.cache
+def adding_unread(dialect: str) -> Any:
+    """Adds to users' unread counts, making the rows that are not there yet: executed with one
+    parameter set (tenant_id, id, user_id, unread) per user, each user at most once."""
+    statement = _INSERT[dialect](UnreadNotifications)
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "user_id"],
+        set_={"unread": UnreadNotifications.unread + statement.excluded.unread},
+    )

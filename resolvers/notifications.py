@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 
 from models.base import new_id
 from models.broker import Delivery
 from models.errors import ErrorCode
-from models.notifications import Notification, NotificationKind, Subject, SubjectType
+from models.notifications import Notification, NotificationKind, Subject, SubjectType, UnreadNotifications
 from models.people import Role, RoleGrant
 from resolvers.errors import fail
 from resolvers.loaders import groups_by_key, loader
@@ -135,6 +135,8 @@ async def notify(
         for r in unique
     ]
     await session.execute(insert(Notification), rows)
+    for recipient in unique:
+        ctx.change_unread(recipient, 1)
     await ctx.broker.publish_all(session, [Delivery(ctx.tenant.id, row["recipient_id"], row["id"]) for row in rows])
 
 
@@ -191,10 +193,11 @@ async def notification(ctx: RequestContext, notification_id: uuid.UUID) -> Notif
 
 @allowed_to(*Role)
 async def unread_count(ctx: RequestContext) -> int:
-    stmt = select(func.count()).where(
-        Notification.recipient_id == viewer_of(ctx).user_id, Notification.read_at.is_(None)
-    )
-    return int(await session_of(ctx).scalar(stmt) or 0)
+    """One row, however many the caller has left unread (models.notifications.UnreadNotifications),
+    and what this unit of work has changed of it, which is stored only at its end."""
+    me = viewer_of(ctx).user_id
+    stored = await session_of(ctx).scalar(select(UnreadNotifications.unread).where(UnreadNotifications.user_id == me))
+    return int(stored or 0) + ctx.unread_changes[me]
 
 
 @allowed_to(*Role)
@@ -210,7 +213,9 @@ async def mark_read(ctx: RequestContext, notification_ids: list[uuid.UUID] | Non
         stmt = stmt.where(Notification.id.in_(notification_ids))
     # An UPDATE answers with a cursor result (its row count); Session.execute is typed for any statement.
     result = cast(CursorResult[Any], await session_of(ctx).execute(stmt))
-    return int(result.rowcount or 0)
+    marked = int(result.rowcount or 0)
+    ctx.change_unread(viewer_of(ctx).user_id, -marked)
+    return marked
 
 
 async def live(ctx: RequestContext) -> AsyncGenerator[NotificationRow, None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,9 +21,10 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models.audit import FullView, FullViewEntry, full_view_rows
-from models.base import utcnow
+from models.base import new_id, utcnow
 from models.broker import Broker, broker_for
 from models.database import WRITES, create_engine
+from models.notifications import adding_unread
 from models.passwords import Passwords
 from models.settings import Settings
 from models.sms import PhoneCodeSender, sender_for
@@ -134,6 +136,9 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     # Whole phones and ID numbers shown to the caller so far (models.audit), logged at the end.
     full_views: set[FullView] = field(default_factory=set)
+    # How much each user's unread count has changed so far, added to their counts at the end
+    # (models.notifications.UnreadNotifications).
+    unread_changes: Counter[uuid.UUID] = field(default_factory=Counter)
 
     @property
     def settings(self) -> Settings:
@@ -203,6 +208,10 @@ class RequestContext:
         assert self.session is not None
         await _log_after_reading(self, self.session)
 
+    def change_unread(self, user_id: uuid.UUID, by: int) -> None:
+        """The user was sent (or read) `by` notifications in this unit of work."""
+        self.unread_changes[user_id] += by
+
     @contextlib.asynccontextmanager
     async def write_step(self, keep: Callable[[BaseException], bool] = lambda _: False) -> AsyncIterator[None]:
         """One write inside the unit of work, in a savepoint: if it raises, what it did is undone
@@ -211,10 +220,15 @@ class RequestContext:
             yield
             return
         savepoint = await self.session.begin_nested()
+        unread_before = self.unread_changes.copy()
         try:
             yield
         except BaseException as error:
-            await (savepoint.commit() if keep(error) else savepoint.rollback())
+            if keep(error):
+                await savepoint.commit()
+            else:
+                await savepoint.rollback()
+                self.unread_changes = unread_before
             raise
         else:
             await savepoint.commit()
@@ -254,6 +268,7 @@ async def unit_of_work(
             yield ctx
             if writes:
                 await _log_full_views(ctx, session)
+                await _count_unread(ctx, session)
                 await session.commit()
             else:
                 await _log_after_reading(ctx, session)
@@ -264,6 +279,7 @@ async def unit_of_work(
 
 async def _log_after_reading(ctx: RequestContext, session: AsyncSession) -> None:
     await session.rollback()
+    ctx.unread_changes.clear()  # whatever changed them was rolled back with them
     if ctx.full_views:
         # A reading request writes nothing but this: in a short transaction of its own, after
         # the reads, so the log holds what was actually shown.
@@ -285,6 +301,18 @@ async def _log_full_views(ctx: RequestContext, session: AsyncSession) -> None:
     )
     await session.execute(RECORD_FULL_VIEWS, rows)
     ctx.full_views.clear()
+
+
+async def _count_unread(ctx: RequestContext, session: AsyncSession) -> None:
+    """One statement for every user whose unread count changed, the last of the unit of work,
+    each user's row taken in one order by every unit of work: two that notify the same people
+    in another order, or one more than once, never wait on each other in a circle."""
+    changes = sorted((user, by) for user, by in ctx.unread_changes.items() if by)
+    ctx.unread_changes.clear()
+    if not changes or ctx.tenant is None:
+        return
+    rows = [{"tenant_id": ctx.tenant.id, "id": new_id(), "user_id": user, "unread": by} for user, by in changes]
+    await session.execute(adding_unread((await session.connection()).dialect.name), rows)
 
 
 # Many parameter sets of one compiled statement, which SQLAlchemy sends as one multi-row INSERT

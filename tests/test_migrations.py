@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from models import Base, migrations
 from models.database import create_engine
+from tenants import context
 from tests.conftest import BACKEND
 from tests.provision import APP_ROLE, DATABASE_NAME, create_database, drop_postgres_database
 
@@ -90,7 +91,7 @@ async def test_notifications_keep_their_complaint_across_0009_both_ways(scratch,
 
 
 async def test_terms_that_already_overlap_leave_the_first_appointed_standing_across_0020(
-    scratch, tmp_path: Path
+    scratch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """Before 0020 two admins appointing at once could make two overlapping terms; the upgrade
     keeps the first and dismisses the other (PostgreSQL, where the constraint comes); SQLite,
@@ -104,6 +105,8 @@ async def test_terms_that_already_overlap_leave_the_first_appointed_standing_acr
 
     role = APP_ROLE if scratch.backend == "postgresql" else None
     await asyncio.to_thread(migrations.upgrade, scratch.owner_url, "0019", app_role=role)
+    # The app of 0019's day kept no unread counts: their table comes with 0026.
+    monkeypatch.setattr(context, "_count_unread", lambda *_: asyncio.sleep(0))
     app = create_app(settings_for(scratch.app_url, upload_dir=tmp_path), phone_code_sender=TEXTS)
     alpha = await _handle(app, ALPHA)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
@@ -221,3 +224,17 @@ async def test_the_rollups_per_community_and_status_are_filled_from_the_status_r
     await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0023", app_role=role)
     await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
     assert await _read_as_owner(scratch, alpha, per_community) == kept
+
+
+async def test_each_users_unread_notifications_are_counted_across_0026(scratch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The counts the upgrade writes are the unread notifications of each user (read past
+    row-level security), as the counts kept since say."""
+    role = APP_ROLE if scratch.backend == "postgresql" else None
+    alpha = await _an_office_with_an_overdue_complaint(scratch, tmp_path)
+    counted = "SELECT user_id, unread FROM unread_notifications WHERE unread > 0 ORDER BY user_id"
+    unread = "SELECT recipient_id, count(*) FROM notifications WHERE read_at IS NULL GROUP BY recipient_id ORDER BY recipient_id"
+    kept = await _read_as_owner(scratch, alpha, counted)
+    assert len(kept) > 1 and kept == await _read_as_owner(scratch, alpha, unread)
+    await asyncio.to_thread(migrations.downgrade, scratch.owner_url, "0025", app_role=role)
+    await asyncio.to_thread(migrations.upgrade, scratch.owner_url, app_role=role)
+    assert await _read_as_owner(scratch, alpha, counted) == kept
