@@ -168,19 +168,22 @@ async def test_password_never_reaches_the_request_log(api: Api, caplog) -> None:
     assert lines[0]["tenant"] == "alpha" and lines[0]["sql_statements"] > 0
 
 
-def test_a_token_read_before_is_refused_once_it_expires() -> None:
+ISSUED = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+def _read_once() -> str:
+    """A token read once already, as each of a client's requests reads it."""
     viewer = Viewer(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), roles=frozenset({Role.RESIDENT}))
-    issued = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-    token = issue_access_token(viewer, secret=SECRET, now=issued, ttl=timedelta(minutes=15))
-    assert read_access_token(token, secret=SECRET, now=issued) == viewer
+    token = issue_access_token(viewer, secret=SECRET, now=ISSUED, ttl=timedelta(minutes=15))
+    assert read_access_token(token, secret=SECRET, now=ISSUED) == viewer
+    return token
+
+
+def test_a_token_read_before_is_refused_once_it_expires() -> None:
     with pytest.raises(InvalidToken):
-        read_access_token(token, secret=SECRET, now=issued + timedelta(minutes=15))
+        read_access_token(_read_once(), secret=SECRET, now=ISSUED + timedelta(minutes=15))
 
 
 def test_a_token_read_before_is_refused_under_another_secret() -> None:
-    viewer = Viewer(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), roles=frozenset({Role.RESIDENT}))
-    issued = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-    token = issue_access_token(viewer, secret=SECRET, now=issued, ttl=timedelta(minutes=15))
-    assert read_access_token(token, secret=SECRET, now=issued) == viewer
     with pytest.raises(InvalidToken):
-        read_access_token(token, secret=SECRET[::-1], now=issued)
+        read_access_token(_read_once(), secret=SECRET[::-1], now=ISSUED)

@@ -7,7 +7,10 @@ instead of failing closed. With no tenant set the policy compares to NULL and se
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import op
+from sqlalchemy import Executable
 
 CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 
@@ -29,3 +32,18 @@ def disable_tenant_isolation(table: str) -> None:
     op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
     op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def read_across_tenants(statement: Executable, *tables: str) -> list[tuple[Any, ...]]:
+    """The rows of every tenant that `statement` reads from `tables`. Migrations run as the
+    owner, whom row-level security binds too (FORCE): it is lifted for the read."""
+    connection = op.get_bind()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        for table in tables:
+            op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    rows = [tuple(row) for row in connection.execute(statement)]
+    if postgresql:
+        for table in tables:
+            op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    return rows

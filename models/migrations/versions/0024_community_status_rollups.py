@@ -18,21 +18,25 @@ import sqlalchemy as sa
 from alembic import op
 
 from models.base import new_id
-from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
+from models.migrations.tenant_isolation import (
+    disable_tenant_isolation,
+    enable_tenant_isolation,
+    read_across_tenants,
+)
 
-revision: str = "0024"
-down_revision: str | None = "0023"
+revision: str = '0024'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLE = "complaint_community_status_rollups"
+TABLE = 'complaint_community_status_rollups'
 STATUS_ROLLUPS = sa.table(
-    "complaint_status_rollups",
-    sa.column("tenant_id", sa.Uuid()),
-    sa.column("community_id", sa.Uuid()),
-    sa.column("status", sa.String()),
-    sa.column("complaints", sa.Integer()),
-    sa.column("overdue", sa.Integer()),
+    'complaint_status_rollups',
+    sa.column('tenant_id', sa.Uuid()),
+    sa.column('community_id', sa.Uuid()),
+    sa.column('status', sa.String()),
+    sa.column('complaints', sa.Integer()),
+    sa.column('overdue', sa.Integer()),
 )
 KEY = (STATUS_ROLLUPS.c.tenant_id, STATUS_ROLLUPS.c.community_id, STATUS_ROLLUPS.c.status)
 SUMMED = sa.select(*KEY, sa.func.sum(STATUS_ROLLUPS.c.complaints), sa.func.sum(STATUS_ROLLUPS.c.overdue)).group_by(*KEY)
@@ -41,52 +45,45 @@ SUMMED = sa.select(*KEY, sa.func.sum(STATUS_ROLLUPS.c.complaints), sa.func.sum(S
 def upgrade() -> None:
     table = op.create_table(
         TABLE,
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("community_id", sa.Uuid(), nullable=False),
+        sa.Column('tenant_id', sa.Uuid(), nullable=False),
+        sa.Column('id', sa.Uuid(), nullable=False),
+        sa.Column('community_id', sa.Uuid(), nullable=False),
         sa.Column(
-            "status",
+            'status',
             sa.Enum(
-                "submitted",
-                "accepted",
-                "in_progress",
-                "dispatched",
-                "resolved",
-                "closed",
-                "rejected",
-                "reopened",
-                "withdrawn",
-                name="complaintstatus",
+                'submitted',
+                'accepted',
+                'in_progress',
+                'dispatched',
+                'resolved',
+                'closed',
+                'rejected',
+                'reopened',
+                'withdrawn',
+                name='complaintstatus',
                 native_enum=False,
                 length=32,
             ),
             nullable=False,
         ),
-        sa.Column("complaints", sa.Integer(), nullable=False),
-        sa.Column("overdue", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f(f"fk_{TABLE}_tenant_id"), ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f(f"pk_{TABLE}")),
-        sa.UniqueConstraint("tenant_id", "community_id", "status", name=f"uq_{TABLE}_key"),
+        sa.Column('complaints', sa.Integer(), nullable=False),
+        sa.Column('overdue', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f(f'fk_{TABLE}_tenant_id'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f(f'pk_{TABLE}')),
+        sa.UniqueConstraint('tenant_id', 'community_id', 'status', name=f'uq_{TABLE}_key'),
     )
-    connection = op.get_bind()
-    postgresql = connection.dialect.name == "postgresql"
-    # Read across every tenant, as the owner, whom row-level security binds too (FORCE).
-    if postgresql:
-        op.execute("ALTER TABLE complaint_status_rollups NO FORCE ROW LEVEL SECURITY")
-    summed = connection.execute(SUMMED).all()
-    if postgresql:
-        op.execute("ALTER TABLE complaint_status_rollups FORCE ROW LEVEL SECURITY")
+    summed = read_across_tenants(SUMMED, 'complaint_status_rollups')
     if summed:
         op.bulk_insert(
             table,
             [
                 {
-                    "tenant_id": tenant_id,
-                    "id": new_id(),
-                    "community_id": community_id,
-                    "status": status,
-                    "complaints": complaints,
-                    "overdue": overdue,
+                    'tenant_id': tenant_id,
+                    'id': new_id(),
+                    'community_id': community_id,
+                    'status': status,
+                    'complaints': complaints,
+                    'overdue': overdue,
                 }
                 for tenant_id, community_id, status, complaints, overdue in summed
             ],

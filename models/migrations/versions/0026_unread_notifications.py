@@ -14,7 +14,11 @@ import sqlalchemy as sa
 from alembic import op
 
 from models.base import new_id
-from models.migrations.tenant_isolation import disable_tenant_isolation, enable_tenant_isolation
+from models.migrations.tenant_isolation import (
+    disable_tenant_isolation,
+    enable_tenant_isolation,
+    read_across_tenants,
+)
 
 revision: str = '0026'
 down_revision: str | None = '0025'
@@ -52,14 +56,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f(f'pk_{TABLE}')),
         sa.UniqueConstraint('tenant_id', 'user_id', name='uq_unread_notifications_user'),
     )
-    connection = op.get_bind()
-    postgresql = connection.dialect.name == 'postgresql'
-    # Read across every tenant, as the owner, whom row-level security binds too (FORCE).
-    if postgresql:
-        op.execute('ALTER TABLE notifications NO FORCE ROW LEVEL SECURITY')
-    unread = connection.execute(UNREAD).all()
-    if postgresql:
-        op.execute('ALTER TABLE notifications FORCE ROW LEVEL SECURITY')
+    unread = read_across_tenants(UNREAD, 'notifications')
     if unread:
         op.bulk_insert(
             table,
