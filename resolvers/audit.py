@@ -30,6 +30,7 @@ def whole_value(
     value belongs to, if any: a person seeing their own is not audited."""
     if ctx.viewer is None or ctx.viewer.user_id == owner_id:
         return value
+    ctx.made_whole_values = True
     return AuditedValue(value, FullView(kind, subject_id, field))
 
 

@@ -57,10 +57,11 @@ def note_full_views(ctx: RequestContext, result: object) -> None:
     Output strings leave the resolvers as they are, so the response holds the very objects the
     resolvers made: a value that reached the response is audited, one built into an object
     whose field nobody selected is not. Walked once per response rather than checked at every
-    field's resolution, which the organisation tree's thousand objects paid for; never walked
-    for an anonymous caller, who is shown no whole value (resolvers.audit.whole_value)."""
+    field's resolution, which the organisation tree's thousand objects paid for; only when the
+    resolvers made a whole value for the caller (never for an anonymous one): a room's week of
+    free slots, a thousand values, was walked for nothing on every request."""
     data = getattr(result, "data", None)
-    if ctx.viewer is None or data is None:
+    if not ctx.made_whole_values or data is None:
         return
     pending: list[Any] = [data]
     while pending:

@@ -136,6 +136,9 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     # Whole phones and ID numbers shown to the caller so far (models.audit), logged at the end.
     full_views: set[FullView] = field(default_factory=set)
+    # A resolver made a whole value for this caller (resolvers.audit.whole_value): only then
+    # may the response hold one, and only then is it looked for (schema.extensions).
+    made_whole_values: bool = False
     # How much each user's unread count has changed so far, added to their counts at the end
     # (models.notifications.UnreadNotifications).
     unread_changes: Counter[uuid.UUID] = field(default_factory=Counter)

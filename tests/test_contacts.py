@@ -12,8 +12,9 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 from strawberry.relay import from_base64
 
-from models.audit import AuditedField, AuditedValue, FullView, SubjectKind
+from models.audit import AuditedField, FullView, SubjectKind
 from models.people import Role
+from resolvers.audit import whole_value
 from schema.extensions import note_full_views
 from tenants.context import RequestContext
 from tenants.tokens import Viewer
@@ -174,17 +175,28 @@ def test_the_whole_values_a_response_carries_are_noted_at_any_depth_and_only_tho
     """The unit of work audits what `note_full_views` finds in the response: whole values in
     lists and nested objects, each once; masked ones and plain strings are not views."""
     viewer = Viewer(user_id=uuid.uuid4(), tenant_id=uuid.uuid4(), roles=frozenset({Role.GRID_WORKER}))
-    views = [FullView(SubjectKind.PERSON, uuid.uuid4(), AuditedField.PHONE) for _ in range(3)]
-    data = {
-        "people": {"edges": [{"node": {"phone": AuditedValue("13700000001", views[0]), "name": "甲"}}]},
-        "member": {"idNumber": AuditedValue("110101199001011234", views[1]), "phone": "137****0002"},
-        "phones": [[AuditedValue("13700000003", views[2])], None, "13700000004"],
-        "again": AuditedValue("13700000001", views[0]),
-    }
-    ctx = cast(RequestContext, SimpleNamespace(viewer=viewer, full_views=set()))
-    note_full_views(ctx, SimpleNamespace(data=data))
-    assert ctx.full_views == set(views)
+    ctx = cast(RequestContext, SimpleNamespace(viewer=viewer, full_views=set(), made_whole_values=False))
+    people = [uuid.uuid4() for _ in range(3)]
 
-    anonymous = cast(RequestContext, SimpleNamespace(viewer=None, full_views=set()))
+    def whole(value: str, person: uuid.UUID, field: AuditedField = AuditedField.PHONE) -> str:
+        return whole_value(ctx, value, SubjectKind.PERSON, person, field, owner_id=person)
+
+    data = {
+        "people": {"edges": [{"node": {"phone": whole("13700000001", people[0]), "name": "甲"}}]},
+        "member": {"idNumber": whole("110101199001011234", people[1], AuditedField.ID_NUMBER), "phone": "137****0002"},
+        "phones": [[whole("13700000003", people[2])], None, "13700000004"],
+        "again": whole("13700000001", people[0]),
+    }
+    note_full_views(ctx, SimpleNamespace(data=data))
+    assert ctx.full_views == {
+        FullView(SubjectKind.PERSON, people[0], AuditedField.PHONE),
+        FullView(SubjectKind.PERSON, people[1], AuditedField.ID_NUMBER),
+        FullView(SubjectKind.PERSON, people[2], AuditedField.PHONE),
+    }
+
+    anonymous = cast(RequestContext, SimpleNamespace(viewer=None, full_views=set(), made_whole_values=False))
+    assert whole_value(anonymous, "13700000001", SubjectKind.PERSON, people[0], AuditedField.PHONE, owner_id=None) == (
+        "13700000001"
+    )
     note_full_views(anonymous, SimpleNamespace(data=data))
     assert anonymous.full_views == set(), "an anonymous caller is shown no whole value: the response is not walked"
