@@ -382,8 +382,10 @@ def measure(
             headers = headers_for(request, subjects, tokens)
             if options.warmup:
                 wrk(server.url + path, body, headers, options.warmup, options)
+                settle(options.db)
             offset = server.log.stat().st_size
             result = wrk(server.url + path, body, headers, options.seconds, options)
+            settle(options.db)
             f = figures[request.name]
             f.rps, f.p50_ms, f.p99_ms = result["rps"], result["p50"] / 1000, result["p99"] / 1000
             f.failures = result["non_2xx"] + result["socket_errors"]
@@ -396,6 +398,27 @@ def measure(
                 flush=True,
             )
     return figures
+
+
+SETTLE_SECONDS = 60
+
+
+def settle(db: BenchDatabase) -> None:
+    """Cancels the statements a run left running and waits until they have stopped. wrk stops
+    waiting at the end of its run, but PostgreSQL goes on with what it was asked: at 12M
+    complaints PostGraphile's counts (7.5 s each) and search ran on into the next requests'
+    runs and slowed them several times over."""
+    running = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND usename = %s AND state = 'active' "
+        "AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + SETTLE_SECONDS
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        while pids := [pid for (pid,) in admin.execute(running, (db.name, APP_ROLE))]:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"statements still running {SETTLE_SECONDS} s after the run: {pids}")
+            admin.execute("SELECT pg_cancel_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+            time.sleep(0.05)  # polling pg_stat_activity: a cancelled backend signals nothing else
 
 
 def print_table(results: dict[str, dict[str, Figures]], requests: list[NamedRequest]) -> None:
