@@ -115,7 +115,7 @@ class Notification(TenantOwned, Base):
 class UnreadNotifications(TenantOwned, Base):
     """How many notifications a user has not read: their badge, read as one row. Counting their
     unread notifications instead grows with what they leave unread (1,786 for the benchmark's
-    busiest grid worker at 1.2 million complaints). Kept by the unit of work that notifies or
+    grid worker at 1.2 million complaints). Kept by the unit of work that notifies or
     marks read (tenants.context), in one statement at its end."""
 
     __tablename__ = "unread_notifications"

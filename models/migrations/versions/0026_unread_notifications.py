@@ -1,6 +1,6 @@
 """Each user's unread notifications as one counted row (models.notifications.UnreadNotifications):
 counting them on each request grew with what the user left unread (1,786 for the benchmark's
-busiest grid worker at 1.2 million complaints). Filled here from the notifications.
+grid worker at 1.2 million complaints). Filled here from the notifications.
 
 Revision ID: 0026
 Revises: 0025
