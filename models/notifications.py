@@ -6,16 +6,15 @@ from __future__ import annotations
 import enum
 import functools
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, enum_column, utcnow
+from models.database import UPSERT_INSERT
 
 
 class NotificationKind(enum.StrEnum):
@@ -128,14 +127,11 @@ class UnreadNotifications(TenantOwned, Base):
     unread: Mapped[int] = mapped_column(Integer, default=0)
 
 
-_INSERT: dict[str, Callable[[Any], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
 @functools.cache
 def adding_unread(dialect: str) -> Any:
     """Adds to users' unread counts, making the rows that are not there yet: executed with one
     parameter set (tenant_id, id, user_id, unread) per user, each user at most once."""
-    statement = _INSERT[dialect](UnreadNotifications)
+    statement = UPSERT_INSERT[dialect](UnreadNotifications)
     return statement.on_conflict_do_update(
         index_elements=["tenant_id", "user_id"],
         set_={"unread": UnreadNotifications.unread + statement.excluded.unread},

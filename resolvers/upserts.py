@@ -7,15 +7,14 @@ import functools
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from models.database import UPSERT_INSERT
 
 
 async def upsert(session: AsyncSession, model: type[Any]) -> Any:
     """An insert into `model` that has `on_conflict_do_update`."""
-    return _INSERT[await _dialect(session)](model)
+    return UPSERT_INSERT[await _dialect(session)](model)
 
 
 async def prepared(session: AsyncSession, build: Callable[..., Any], *shape: Hashable) -> Any:
@@ -29,7 +28,7 @@ async def prepared(session: AsyncSession, build: Callable[..., Any], *shape: Has
 
 @functools.lru_cache(maxsize=256)
 def _prepared(dialect: str, build: Callable[..., Any], shape: tuple[Hashable, ...]) -> Any:
-    return build(_INSERT[dialect], *shape)
+    return build(UPSERT_INSERT[dialect], *shape)
 
 
 async def _dialect(session: AsyncSession) -> str:

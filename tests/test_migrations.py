@@ -105,8 +105,12 @@ async def test_terms_that_already_overlap_leave_the_first_appointed_standing_acr
 
     role = APP_ROLE if scratch.backend == "postgresql" else None
     await asyncio.to_thread(migrations.upgrade, scratch.owner_url, "0019", app_role=role)
+
     # The app of 0019's day kept no unread counts: their table comes with 0026.
-    monkeypatch.setattr(context, "_count_unread", lambda *_: asyncio.sleep(0))
+    async def no_unread_counts(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(context, "_count_unread", no_unread_counts)
     app = create_app(settings_for(scratch.app_url, upload_dir=tmp_path), phone_code_sender=TEXTS)
     alpha = await _handle(app, ALPHA)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
