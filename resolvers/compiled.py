@@ -8,27 +8,47 @@ may instead describe the shape the client asked for (`PageShape`); `read_pages` 
 one statement in which PostgreSQL builds the response's JSON (as PostGraphile does), nested
 lists as correlated subqueries, each limited to its page.
 
+A Listing scoped to its caller (the resident's own complaints) says so in its selection with
+`VIEWER` and is compiled only for callers whose roles are exactly `viewer_roles`, the roles for
+which that selection is the resolvers' scope; what the resolvers show such a caller in place of
+a column (a masked phone) is a column the listing adds (`shown`), made by the same rule.
+
 A Listing is made from the same `Selection` and order the resolvers page with, so the rows,
 their order and their filter are the resolvers'; the tenant is stated in every level as the
 session states it for ORM statements (and row-level security holds besides). Anything the
-shape cannot say (cursors, counts, another page than the first) is answered by the resolvers.
+shape cannot say (an edge's cursor, counts, another page than the first) is answered by the
+resolvers.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import typing
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, bindparam, func, literal_column, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Subquery
 
+from models.calendar import SHANGHAI
 from models.database import is_postgresql
 from models.people import Role
 from resolvers.permissions import permits, roles_of
@@ -39,23 +59,80 @@ from tenants.context import RequestContext
 NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 
+# The caller's user id, in a listing scoped to its caller.
+VIEWER = bindparam("viewer_id", type_=Uuid())
+# The tenant of the request, stated in every level of a compiled read.
+TENANT = bindparam("tenant_id", type_=Uuid())
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A column a listing makes for its caller beside its selection's (a masked phone)."""
+
+    column: Label[Any]
+    nullable: bool = True
+
+
 @dataclass(frozen=True)
 class Listing:
     """A list the compiled reads may build: `selection`'s rows in `order` (ending with a
-    unique column), children of `parent` when nested, for the callers its use case admits
-    (`use_case`, the function `allowed_to` guards that the resolvers page the list with)."""
+    unique column; `descending`: newest first), children of `parent` when nested, for the
+    callers its use case admits (`use_case`, the function `allowed_to` guards that the
+    resolvers page the list with) and, if it is scoped to its caller, whose roles are exactly
+    `viewer_roles`. `shown`: columns made for the caller beside the selection's. `unanswered`:
+    a row the statement cannot answer as the resolvers would (a notification about something
+    whose visibility is not written here); a page holding one is left to the resolvers, the
+    whole query with it (a root listing only)."""
 
     selection: Selection[Any]
     order: tuple[InstrumentedAttribute[Any], ...]
     use_case: Callable[..., Any]
     parent: InstrumentedAttribute[Any] | None = None
+    descending: bool = False
+    viewer_roles: frozenset[Role] | None = None
+    shown: tuple[Shown, ...] = ()
+    unanswered: ColumnElement[bool] | None = None
 
     @property
     def roles(self) -> tuple[Role | None, ...]:
         return roles_of(self.use_case)
 
     def column(self, name: str) -> ColumnElement[Any] | None:
-        return self.selection.stmt.selected_columns.get(name)
+        selected = self.selection.stmt.selected_columns.get(name)
+        return selected if selected is not None else next((s.column for s in self.shown if s.column.name == name), None)
+
+    def nullable(self, name: str) -> bool:
+        """What the row type (or the `shown` column) says of the column."""
+        shown = next((s for s in self.shown if s.column.name == name), None)
+        return shown.nullable if shown else self._nullable_fields.get(name, True)
+
+    @functools.cached_property
+    def _nullable_fields(self) -> dict[str, bool]:
+        hints = typing.get_type_hints(self.selection.row_type)
+        return {name: type(None) in typing.get_args(hint) for name, hint in hints.items()}
+
+    def admits(self, ctx: RequestContext) -> bool:
+        return _admits(ctx, self.use_case, self.viewer_roles)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A root field answered by one SQL value (`expression`, which states the tenant and the
+    caller it is for), for the callers its use case admits and, if it is the caller's own,
+    whose roles are exactly `viewer_roles`."""
+
+    expression: ColumnElement[Any]
+    use_case: Callable[..., Any]
+    viewer_roles: frozenset[Role] | None = None
+
+    def admits(self, ctx: RequestContext) -> bool:
+        return _admits(ctx, self.use_case, self.viewer_roles)
+
+
+def _admits(ctx: RequestContext, use_case: Callable[..., Any], viewer_roles: frozenset[Role] | None) -> bool:
+    if not permits(ctx, *roles_of(use_case)):
+        return False
+    return viewer_roles is None or (ctx.viewer is not None and ctx.viewer.roles == viewer_roles)
 
 
 # The shape of an answer, in the client's response names.
@@ -66,22 +143,38 @@ class Constant:
 
 @dataclass(frozen=True)
 class Column:
-    """The row's column `name`; `required`: the client's type has no null for it."""
+    """The row's column `name`; `required`: the client's type has no null for it. `names`: an
+    enum's stored values and their GraphQL names; `moment`: a DateTime, written as the scalar
+    writes it (schema.scalars)."""
 
     name: str
     required: bool
+    names: tuple[tuple[str, str], ...] = ()
+    moment: bool = False
 
 
 @dataclass(frozen=True)
 class NodeId:
-    """A Relay global id: base64 of "Type:uuid" of the row's `id`."""
+    """A Relay global id: base64 of "Type:uuid" of the row's `column`."""
 
     type_name: str
+    column: str = "id"
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A to-one object made of the row's own columns (joined into the listing's selection or
+    `shown`), null unless every column of `present` is set; `required`: the client's type has
+    no null for it (then `present` must be columns that are never null)."""
+
+    present: tuple[str, ...]
+    fields: tuple[tuple[str, Constant | Column | NodeId], ...]
+    required: bool = False
 
 
 @dataclass(frozen=True)
 class Node:
-    fields: tuple[tuple[str, Constant | Column | NodeId | PageShape], ...]
+    fields: tuple[tuple[str, Constant | Column | NodeId | Joined | PageShape], ...]
 
 
 @dataclass(frozen=True)
@@ -95,8 +188,16 @@ class HasNextPage:
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """The cursor of the page's first row, or of its last (`last`), as the resolvers encode it
+    (resolvers.pagination.encode_cursor)."""
+
+    last: bool
+
+
+@dataclass(frozen=True)
 class PageInfo:
-    fields: tuple[tuple[str, Constant | HasNextPage], ...]
+    fields: tuple[tuple[str, Constant | HasNextPage | Cursor], ...]
 
 
 @dataclass(frozen=True)
@@ -112,35 +213,50 @@ class NotCompiled(Exception):
     """The shape holds something this module does not build: the resolvers answer it."""
 
 
-def can_read(ctx: RequestContext, shapes: Sequence[tuple[str, PageShape]]) -> bool:
-    """Compiled reads are for PostgreSQL, for callers every listing admits."""
+Root = PageShape | Value
+
+
+def can_read(ctx: RequestContext, shapes: Sequence[tuple[str, Root]]) -> bool:
+    """Compiled reads are for PostgreSQL, for callers every listing and value admits."""
+    values = [shape for _, shape in shapes if isinstance(shape, Value)]
+    pages = [shape for _, shape in shapes if isinstance(shape, PageShape)]
     return (
         ctx.session is not None
         and ctx.tenant is not None
         and is_postgresql(ctx.settings.database_url)
-        and all(permits(ctx, *listing.roles) for listing in _listings(shape for _, shape in shapes))
+        and all(value.admits(ctx) for value in values)
+        and all(listing.admits(ctx) for listing in _listings(pages))
     )
 
 
-async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, PageShape], ...]) -> str:
-    """The answer of each root list of `shapes`, by response name, as JSON text from one
-    statement. It carries no whole phone or ID number (no listing selects one), so nothing in
-    it is for the audit log."""
+async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) -> str | None:
+    """The answer of each root field of `shapes`, by response name, as JSON text from one
+    statement, or None if a page holds a row it leaves to the resolvers (`unanswered`). It
+    carries no whole phone or ID number but the caller's own (no listing selects one, and a
+    listing's `shown` phones are masked but the caller's), so nothing in it is for the audit
+    log."""
     assert ctx.session is not None and ctx.tenant is not None
     statement, parameters = statement_for(shapes)
+    caller = {TENANT.key: ctx.tenant.id, VIEWER.key: ctx.viewer.user_id if ctx.viewer else None}
     connection = await ctx.session.connection()
-    row = (await connection.exec_driver_sql(statement, {**parameters, TENANT.key: ctx.tenant.id})).one()
-    text: str = row[0]
+    row = (await connection.exec_driver_sql(statement, {**parameters, **caller})).one()
+    text: str | None = row[0]
     return text
 
 
 @functools.lru_cache(maxsize=256)
-def statement_for(shapes: tuple[tuple[str, PageShape], ...]) -> tuple[str, dict[str, Any]]:
+def statement_for(shapes: tuple[tuple[str, Root], ...]) -> tuple[str, dict[str, Any]]:
     """The SQL of a shape and its fixed parameters (page sizes), made and compiled once: the
-    request adds the tenant. Run as the driver's SQL, it costs SQLAlchemy no cache lookup."""
-    answer = _object([(name, _page(shape, None)) for name, shape in shapes])
-    compiled = select(func.json_build_object(*answer).cast(postgresql.TEXT)).compile(dialect=DIALECT)
-    return str(compiled), {name: value for name, value in compiled.params.items() if name != TENANT.key}
+    request adds the tenant and the caller. Run as the driver's SQL, it costs SQLAlchemy no
+    cache lookup. A root page with a row it leaves to the resolvers is null (never otherwise:
+    a page is an aggregate, one row), and the answer then too."""
+    roots = [(name, shape.expression if isinstance(shape, Value) else _page(shape, None)) for name, shape in shapes]
+    answer: ColumnElement[str | None] = func.json_build_object(*_object(roots)).cast(postgresql.TEXT)
+    pages = [value for (_, value), (_, shape) in zip(roots, shapes, strict=True) if isinstance(shape, PageShape)]
+    if any(shape.listing.unanswered is not None for _, shape in shapes if isinstance(shape, PageShape)):
+        answer = case((or_(*(page.is_(None) for page in pages)), None), else_=answer)
+    compiled = select(answer).compile(dialect=DIALECT)
+    return str(compiled), {name: value for name, value in compiled.params.items() if name not in CALLER}
 
 
 def _listings(shapes: Any) -> list[Listing]:
@@ -155,7 +271,7 @@ def _listings(shapes: Any) -> list[Listing]:
     return found
 
 
-TENANT = bindparam("tenant_id", type_=Uuid())
+CALLER = {TENANT.key, VIEWER.key}
 MAX_TYPE_NAME = 19
 DIALECT = postgresql.psycopg.dialect()
 
@@ -164,15 +280,21 @@ def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnEl
     """The connection's JSON; `parent`: the listing and page of rows a nested listing's rows
     belong to."""
     listing = shape.listing
-    order = list(listing.order)
-    model = order[0].class_
+    order = [column.desc() for column in listing.order] if listing.descending else list(listing.order)
+    model = listing.order[0].class_
     stmt = listing.selection.stmt.where(model.tenant_id == TENANT)
     if not _belongs(listing, parent[0] if parent else None):
         raise NotCompiled("a listing asked under another than its parent")
+    if listing.unanswered is not None and parent is not None:
+        raise NotCompiled("a nested listing with rows left to the resolvers")
     if listing.parent is not None and parent is not None:
         stmt = stmt.where(listing.parent == parent[1].c.id)
     rows = (
-        stmt.add_columns(func.row_number().over(order_by=order).label("position"))
+        stmt.add_columns(
+            *(shown.column for shown in listing.shown),
+            *([listing.unanswered.label("unanswered")] if listing.unanswered is not None else []),
+            func.row_number().over(order_by=order).label("position"),
+        )
         .order_by(*order)
         .limit(shape.first + 1)
     )
@@ -189,14 +311,45 @@ def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnEl
             edges = func.json_agg(aggregate_order_by(func.json_build_object(*edge), page.c.position))
             fields.append((name, func.coalesce(edges.filter(on_page), literal_column("'[]'::json"))))
         else:
-            info = [
-                (key, _constant(value) if isinstance(value, Constant) else func.count() > shape.first)
-                for key, value in part.fields
-            ]
+            info = [(key, _page_info_part(value, shape, page, on_page)) for key, value in part.fields]
             fields.append((name, func.json_build_object(*_object(info))))
     # An aggregate over the page whatever is asked: one row, also for an empty page or a
     # selection with nothing to aggregate (only `__typename`).
-    return select(func.json_build_object(*_object(fields))).select_from(page).having(true()).scalar_subquery()
+    built: ColumnElement[Any] = func.json_build_object(*_object(fields))
+    if listing.unanswered is not None:
+        built = case((func.bool_or(page.c.unanswered).filter(on_page), None), else_=built)
+    return select(built).select_from(page).having(true()).scalar_subquery()
+
+
+def _page_info_part(
+    part: Constant | HasNextPage | Cursor, shape: PageShape, page: Subquery, on_page: ColumnElement[bool]
+) -> ColumnElement[Any]:
+    if isinstance(part, Constant):
+        return _constant(part)
+    if isinstance(part, HasNextPage):
+        return func.count() > shape.first
+    position = page.c.position.desc() if part.last else page.c.position
+    cursors = func.array_agg(aggregate_order_by(_cursor(shape.listing, page), position)).filter(on_page)
+    return cursors[1]
+
+
+def _cursor(listing: Listing, page: Subquery) -> ColumnElement[str]:
+    """encode_cursor of the row's keys: the JSON array of its order's values, in base64url
+    without padding. Written here for keys that are ids (UUIDs), whose JSON is their text
+    quoted; any other key is left to the resolvers."""
+    keys = []
+    for column in listing.order:
+        if not isinstance(column.type, Uuid) or listing.column(column.key) is None:
+            raise NotCompiled(f"a cursor on {column.key}")
+        keys.append(
+            _concatenated(literal_column("'\"'"), page.c[column.key].cast(postgresql.TEXT), literal_column("'\"'"))
+        )
+    text = _concatenated(literal_column("'['"), func.concat_ws(literal_column("','"), *keys), literal_column("']'"))
+    encoded = func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'"))
+    # PostgreSQL's base64 is the standard alphabet, a line after every 76 characters.
+    return func.rtrim(
+        func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'")), literal_column("'='")
+    )
 
 
 def _edge_part(part: Constant | Node, listing: Listing, page: Subquery) -> ColumnElement[Any]:
@@ -204,18 +357,85 @@ def _edge_part(part: Constant | Node, listing: Listing, page: Subquery) -> Colum
         return _constant(part)
     fields = []
     for name, value in part.fields:
-        if isinstance(value, Constant):
-            fields.append((name, _constant(value)))
-        elif isinstance(value, Column):
-            column = listing.column(value.name)
-            if column is None or (value.required and getattr(column, "nullable", True)):
-                raise NotCompiled(f"column {value.name}")
-            fields.append((name, page.c[value.name]))
-        elif isinstance(value, NodeId):
-            fields.append((name, _global_id(value.type_name, page.c.id)))
-        else:
+        if isinstance(value, Joined):
+            fields.append((name, _joined(value, listing, page)))
+        elif isinstance(value, PageShape):
             fields.append((name, _page(value, (listing, page))))
+        else:
+            fields.append((name, _value(value, listing, page)))
     return func.json_build_object(*_object(fields))
+
+
+def _joined(part: Joined, listing: Listing, page: Subquery) -> ColumnElement[Any]:
+    present = frozenset(part.present)
+    fields = [(name, _value(value, listing, page, present)) for name, value in part.fields]
+    built = func.json_build_object(*_object(fields))
+    if part.required:
+        for name in part.present:
+            _selected(listing, page, name, required=True)
+        return built
+    return case((and_(*(_selected(listing, page, name).is_not(None) for name in part.present)), built))
+
+
+def _value(
+    part: Constant | Column | NodeId, listing: Listing, page: Subquery, present: frozenset[str] = frozenset()
+) -> ColumnElement[Any]:
+    """`present`: columns known to be set here (a Joined's)."""
+    if isinstance(part, Constant):
+        return _constant(part)
+    if isinstance(part, NodeId):
+        return _global_id(part.type_name, _selected(listing, page, part.column, present, required=True))
+    column = _selected(listing, page, part.name, present, required=part.required)
+    if part.names:
+        return case(*((column == _text(stored), _text(name)) for stored, name in part.names))
+    if part.moment:
+        return _moment(column)
+    return column
+
+
+def _selected(
+    listing: Listing, page: Subquery, name: str, present: frozenset[str] = frozenset(), *, required: bool = False
+) -> ColumnElement[Any]:
+    """The page's column `name`, if the listing selects it (and, if `required`, its row type
+    says it is never null, or it is one of `present`)."""
+    if listing.column(name) is None or (required and name not in present and listing.nullable(name)):
+        raise NotCompiled(f"column {name}")
+    return page.c[name]
+
+
+def _moment(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A stored UTC moment as schema.scalars.serialize_datetime writes it: RFC 3339 to the whole
+    second (its floor), in China Standard Time with the offset it had then (+08:00 since 1991;
+    Python writes an offset's seconds only when it has some). Null stays null."""
+    second = func.date_trunc(literal_column("'second'"), column)
+    local = second.op("AT TIME ZONE")(literal_column(f"'{SHANGHAI.key}'"))
+    offset = local - second.op("AT TIME ZONE")(literal_column("'UTC'"))
+    sign = case((offset < literal_column("interval '0'"), literal_column("''")), else_=literal_column("'+'"))
+    seconds = case(
+        (func.extract("second", offset) != 0, func.to_char(offset, literal_column("':SS'"))),
+        else_=literal_column("''"),
+    )
+    return _concatenated(
+        func.to_char(local, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")),
+        sign,
+        func.to_char(offset, literal_column("'HH24:MI'")),
+        seconds,
+    )
+
+
+def _concatenated(*parts: ColumnElement[Any]) -> ColumnElement[str]:
+    """`||` of the texts: null if any is."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    return joined
+
+
+def _text(value: str) -> ColumnElement[str]:
+    """A constant text of the schema's own (an enum's stored value or name)."""
+    if not NAME.match(value):
+        raise NotCompiled(f"text {value!r}")
+    return literal_column(f"'{value}'")
 
 
 def _belongs(listing: Listing, parent: Listing | None) -> bool:

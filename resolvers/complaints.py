@@ -16,7 +16,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, text, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -47,8 +61,9 @@ from models.errors import ErrorCode
 from models.leaders import led_buildings
 from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Department, Grid
-from models.people import ResidentProfile, ResidentStatus, Role, User
+from models.people import ResidentProfile, ResidentStatus, Role, User, masked_phone
 from resolvers import rollups
+from resolvers.compiled import TENANT, VIEWER, Listing, Shown
 from resolvers.deadlines import calendar_of, tenant_settings
 from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
@@ -700,6 +715,43 @@ async def list_complaints(
         for status in query.statuses or tuple(ComplaintStatus)
     ]
     return await paginate_lanes(ctx, mine, lanes, keyset, page, rows=COMPLAINT)
+
+
+# in_scope of a caller who has only one of these roles, the caller as VIEWER: what a compiled
+# read (resolvers.compiled) may show them.
+CALLERS_COMPLAINTS = {
+    Role.RESIDENT: Complaint.resident_id == VIEWER,
+    Role.GRID_WORKER: or_(
+        Complaint.handler_id == VIEWER,
+        Complaint.grid_id.in_(select(Grid.id).where(Grid.tenant_id == TENANT, Grid.worker_id == VIEWER)),
+    ),
+}
+
+
+def caller_sees_complaint(
+    role: Role, complaint_id: ColumnElement[Any] | InstrumentedAttribute[Any]
+) -> ColumnElement[bool]:
+    """Whether a caller whose one role is `role` sees the complaint (as complaint() finds it)."""
+    return exists().where(Complaint.tenant_id == TENANT, Complaint.id == complaint_id, CALLERS_COMPLAINTS[role])
+
+
+# A resident's own complaints newest first, as the compiled reads build them: the scope and order
+# list_complaints pages a caller who is only a resident with, the handler's phone masked as
+# schema.complaints shows it (whole only to the handler themself).
+RESIDENTS_OWN_NEWEST = Listing(
+    COMPLAINT.where(CALLERS_COMPLAINTS[Role.RESIDENT]),
+    ORDERS[ComplaintOrder.NEWEST][0],
+    list_complaints,
+    descending=ORDERS[ComplaintOrder.NEWEST][1],
+    viewer_roles=frozenset({Role.RESIDENT}),
+    shown=(
+        Shown(
+            case((Complaint.handler_id == VIEWER, HandlerUser.phone), else_=masked_phone(HandlerUser.phone)).label(
+                "handler_shown_phone"
+            )
+        ),
+    ),
+)
 
 
 @allowed_to(*Role)

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, case, func, insert, select, update
 
 from models.base import new_id
 from models.broker import Delivery
 from models.errors import ErrorCode
 from models.notifications import Notification, NotificationKind, Subject, SubjectType, UnreadNotifications
 from models.people import Role, RoleGrant
+from resolvers.compiled import TENANT, VIEWER, Listing, Shown, Value
 from resolvers.errors import fail
 from resolvers.loaders import groups_by_key, loader
 from resolvers.pagination import Page, PageRequest, paginate
@@ -198,6 +199,39 @@ async def unread_count(ctx: RequestContext) -> int:
     me = viewer_of(ctx).user_id
     stored = await session_of(ctx).scalar(select(UnreadNotifications.unread).where(UnreadNotifications.user_id == me))
     return int(stored or 0) + ctx.unread_changes[me]
+
+
+# The compiled reads' (resolvers.compiled): the caller's unread count, as unread_count reads it
+# outside a unit of work that changed it.
+UNREAD_COUNT = Value(
+    func.coalesce(
+        select(UnreadNotifications.unread)
+        .where(UnreadNotifications.tenant_id == TENANT, UnreadNotifications.user_id == VIEWER)
+        .scalar_subquery(),
+        0,
+    ),
+    unread_count,
+)
+
+
+def compiled_notifications(role: Role, subject_type: SubjectType, visible: ColumnElement[bool]) -> Listing:
+    """The caller's notifications newest first, as my_notifications pages them, for a caller
+    whose one role is `role`: with `read`, and the id of each subject of `subject_type` the
+    caller may see (`visible`, a condition on Notification.subject_id) as
+    `<subject type>_subject_id`. A page with a subject of another type is left to the resolvers."""
+    shown = case((and_(Notification.subject_type == subject_type, visible), Notification.subject_id))
+    return Listing(
+        NOTIFICATION.where(Notification.recipient_id == VIEWER),
+        (Notification.id,),
+        my_notifications,
+        descending=True,
+        viewer_roles=frozenset({role}),
+        shown=(
+            Shown(Notification.read_at.is_not(None).label("read"), nullable=False),
+            Shown(shown.label(f"{subject_type.name.lower()}_subject_id")),
+        ),
+        unanswered=Notification.subject_type.is_not(None) & (Notification.subject_type != subject_type),
+    )
 
 
 @allowed_to(*Role)

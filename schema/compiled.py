@@ -1,9 +1,13 @@
 """Queries answered by one SQL statement that builds their JSON (resolvers.compiled).
 
 A query whose every root field is a list declared here, asked for with nothing but the first
-page's edges, nodes of declared columns and nested declared lists, `pageInfo`'s
-`hasNextPage`/`hasPreviousPage` and `__typename`, is described as a shape and answered by the
-database in one statement. The selection is read the way graphql-core reads it (fragments,
+page's edges, nodes of declared columns, to-one objects joined into the list and nested declared
+lists, `pageInfo` (but an edge's cursor) and `__typename`, is described as a shape and answered
+by the database in one statement; so is a root field declared as one SQL value (the unread
+count). A root list may be declared for some callers and arguments only (the resident's own
+complaints: a caller who is only a resident, no filter, newest first), and a page may hold a row
+it leaves to the resolvers (a notification about something other than a complaint): the whole
+query is then answered the usual way. The selection is read the way graphql-core reads it (fragments,
 `@skip` and `@include` applied by its own field collection), so a shape is exactly what the
 client asked for. Anything else (a cursor, a count, `after`, another field, an argument out of
 bounds, a caller the list does not admit, SQLite) is answered the usual way
@@ -12,34 +16,50 @@ bounds, a caller the list does not admit, SQLite) is answered the usual way
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from graphql import GraphQLObjectType, get_named_type, is_non_null_type
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    get_named_type,
+    is_leaf_type,
+    is_non_null_type,
+)
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from resolvers import organisation
+from models.notifications import Notification, SubjectType
+from models.people import Role
+from resolvers import complaints, notifications, organisation
 from resolvers.compiled import (
     Column,
     Constant,
+    Cursor,
     Edge,
     HasNextPage,
+    Joined,
     Listing,
     Node,
     NodeId,
     NotCompiled,
     PageInfo,
     PageShape,
+    Root,
+    Value,
     can_read,
     read_pages,
 )
 from resolvers.errors import DomainError
 from resolvers.pagination import PageRequest, checked
 from schema.direct import LEAF
+from tenants.context import RequestContext
 
 if TYPE_CHECKING:
     from schema.batched import BatchedExecution
@@ -47,15 +67,70 @@ if TYPE_CHECKING:
 P = TypeVar("P")
 
 
+# What answers a root field for this caller with these arguments (beyond `first` and `after`),
+# if something is declared: a listing, or for a field without arguments or selection a value.
+Chooser = Callable[[RequestContext, dict[str, Any]], Listing | Value | None]
+
+
+def without_arguments(answer: Listing | Value) -> Chooser:
+    return lambda _, arguments: answer if not arguments else None
+
+
+def _complaints(ctx: RequestContext, arguments: dict[str, Any]) -> Listing | None:
+    plain = arguments.get("filter") is None and set(arguments) <= {"filter", "order"}
+    if not plain or getattr(arguments.get("order"), "value", None) != "newest":
+        return None
+    return complaints.RESIDENTS_OWN_NEWEST
+
+
+# The caller's notifications, for a caller of one of these roles alone (the subjects they are
+# told about are nearly all complaints; a page with another is left to the resolvers).
+NOTIFICATIONS_OF = {
+    role: notifications.compiled_notifications(
+        role, SubjectType.COMPLAINT, complaints.caller_sees_complaint(role, Notification.subject_id)
+    )
+    for role in (Role.RESIDENT, Role.GRID_WORKER)
+}
+
+
+def _notifications(ctx: RequestContext, arguments: dict[str, Any]) -> Listing | None:
+    if arguments.get("unreadOnly") or ctx.viewer is None or len(ctx.viewer.roles) != 1:
+        return None
+    return NOTIFICATIONS_OF.get(next(iter(ctx.viewer.roles)))
+
+
+def _unread_count(ctx: RequestContext, arguments: dict[str, Any]) -> Value | None:
+    # Only what is stored: a unit of work that changed the count has it pending.
+    pending = ctx.viewer is not None and ctx.unread_changes[ctx.viewer.user_id] != 0
+    return notifications.UNREAD_COUNT if not arguments and not pending else None
+
+
+@dataclass(frozen=True)
+class JoinedObject:
+    """A to-one object field read from its parent's row: null unless `present` are all set;
+    `columns`: its fields' columns by field (python) name, an `id` as its type's global id."""
+
+    present: tuple[str, ...]
+    columns: dict[str, str]
+    type_name: str | None = None  # the object's type, where the field's is an interface
+
+
 @dataclass(frozen=True)
 class Compilable:
-    roots: dict[str, Listing]  # Query's fields
+    roots: dict[str, Chooser]  # Query's fields
     lists: dict[tuple[str, str], Listing]  # an object type's list fields
     columns: dict[str, frozenset[str]]  # an object type's fields read from the column of the same name
+    joined: dict[tuple[str, str], JoinedObject]  # an object type's to-one fields
 
 
 COMPILABLE = Compilable(
-    roots={"communities": organisation.COMMUNITIES, "departments": organisation.DEPARTMENTS},
+    roots={
+        "communities": without_arguments(organisation.COMMUNITIES),
+        "departments": without_arguments(organisation.DEPARTMENTS),
+        "complaints": _complaints,
+        "notifications": _notifications,
+        "unreadNotificationCount": _unread_count,
+    },
     lists={
         ("Community", "grids"): organisation.GRIDS_OF_COMMUNITY,
         ("Grid", "buildings"): organisation.BUILDINGS_OF_GRID,
@@ -65,6 +140,48 @@ COMPILABLE = Compilable(
         "Grid": frozenset({"code", "name"}),
         "Building": frozenset({"code", "name", "units"}),
         "Department": frozenset({"code", "name"}),
+        "Complaint": frozenset(
+            {
+                "title",
+                "content",
+                "status",
+                "source",
+                "is_public",
+                "address",
+                "resolution",
+                "rating",
+                "feedback",
+                "acknowledge_due_at",
+                "resolve_due_at",
+                "submitted_at",
+                "updated_at",
+                "acknowledged_at",
+                "resolved_at",
+                "closed_at",
+            }
+        ),
+        "Notification": frozenset({"kind", "title", "body", "created_at", "read"}),
+    },
+    joined={
+        ("Complaint", "category"): JoinedObject(
+            ("category_id",),
+            {
+                "id": "category_id",
+                "code": "category_code",
+                "name": "category_name",
+                "acknowledge_hours": "category_acknowledge_hours",
+                "resolve_days": "category_resolve_days",
+            },
+        ),
+        ("Complaint", "grid"): JoinedObject(("grid_id",), {"id": "grid_id", "code": "grid_code", "name": "grid_name"}),
+        # The phone as the listing shows it to its caller (a listing without it is not compiled).
+        ("Complaint", "handler"): JoinedObject(
+            ("handler_id", "handler_name", "handler_phone", "handler_shown_phone"),
+            {"id": "handler_id", "name": "handler_name", "phone": "handler_shown_phone"},
+        ),
+        ("Notification", "subject"): JoinedObject(
+            ("complaint_subject_id",), {"id": "complaint_subject_id"}, type_name="Complaint"
+        ),
     },
 )
 
@@ -84,6 +201,8 @@ async def compiled_answer(
         text = await read_pages(ctx, shapes)
     except NotCompiled:  # raised in making the statement, before it runs
         return None
+    if text is None:  # a page holds a row left to the resolvers
+        return None
     # Over HTTP and websockets the endpoint's encoder puts the text into the response as it is
     # (server.http): decoding a page of a thousand nodes to encode it again was half of its
     # time. A caller of the schema itself (no request) gets it decoded.
@@ -100,15 +219,25 @@ class EncodedJSON:
         self.text = text
 
 
-def _root(executor: BatchedExecution, root_type: GraphQLObjectType, details: FieldDetailsList) -> PageShape:
-    listing = COMPILABLE.roots.get(details[0].node.name.value)
-    if listing is None:
+def _root(executor: BatchedExecution, root_type: GraphQLObjectType, details: FieldDetailsList) -> Root:
+    node = _plain(details)
+    choose = COMPILABLE.roots.get(node.name.value)
+    if choose is None:
         raise NotCompiled
-    return _page(executor, root_type, details, listing)
+    field = root_type.fields[node.name.value]
+    if field.args or node.selection_set is not None:
+        return _page(executor, root_type, details, choose)
+    value = choose(executor.context_value, {})
+    if not isinstance(value, Value) or not is_leaf_type(get_named_type(field.type)):
+        raise NotCompiled
+    return value
 
 
 def _page(
-    executor: BatchedExecution, parent_type: GraphQLObjectType, details: FieldDetailsList, listing: Listing
+    executor: BatchedExecution,
+    parent_type: GraphQLObjectType,
+    details: FieldDetailsList,
+    choose: Chooser | Listing,
 ) -> PageShape:
     node = _plain(details)
     field = parent_type.fields[node.name.value]
@@ -116,13 +245,16 @@ def _page(
         arguments = get_argument_values(field, node, executor.variable_values)
     except Exception as error:  # graphql-core's error to give
         raise NotCompiled from error
+    first, after = arguments.pop("first", None), arguments.pop("after", None)
+    listing = choose if isinstance(choose, Listing) else choose(executor.context_value, arguments)
+    if not isinstance(listing, Listing):
+        raise NotCompiled
     ctx = executor.context_value
-    first = arguments.get("first")
     try:  # the resolvers' own bounds, and their error to give
         page = checked(ctx, PageRequest(ctx.settings.default_page_size if first is None else first))
     except DomainError as error:
         raise NotCompiled from error
-    if arguments.get("after") is not None:
+    if after is not None:
         raise NotCompiled
     connection = _object_type(field.type)
     edge, page_info = _field_type(connection, "edges"), _field_type(connection, "pageInfo")
@@ -142,30 +274,81 @@ def _page(
     return PageShape(listing, page.first, _parts(executor, connection, details, part))
 
 
-def _page_info_part(asked: str, _: FieldDetailsList) -> HasNextPage | Constant:
+def _page_info_part(asked: str, _: FieldDetailsList) -> HasNextPage | Cursor | Constant:
     if asked == "hasNextPage":
         return HasNextPage()
     if asked == "hasPreviousPage":  # only the first page is compiled
         return Constant(False)
-    raise NotCompiled  # a cursor
+    if asked in ("startCursor", "endCursor"):
+        return Cursor(last=asked == "endCursor")
+    raise NotCompiled
 
 
 def _node(executor: BatchedExecution, node_type: GraphQLObjectType, details: FieldDetailsList) -> Node:
     columns = COMPILABLE.columns.get(node_type.name, frozenset())
 
-    def part(asked: str, sub: FieldDetailsList) -> Column | NodeId | PageShape:
+    def part(asked: str, sub: FieldDetailsList) -> Column | NodeId | Joined | PageShape:
         field = node_type.fields[asked]
         listing = COMPILABLE.lists.get((node_type.name, asked))
         if listing is not None:
             return _page(executor, node_type, sub, listing)
+        joined = COMPILABLE.joined.get((node_type.name, asked))
+        if joined is not None:
+            object_type = executor.schema.get_type(joined.type_name) if joined.type_name else field.type
+            return _joined(executor, _object_type(object_type), sub, joined, required=is_non_null_type(field.type))
         if asked == "id" and LEAF in field.extensions and columns:
             return NodeId(node_type.name)
-        if asked in columns and LEAF in field.extensions:
-            definition = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
-            return Column(definition.python_name, is_non_null_type(field.type))
+        name = _python_name(field)
+        if name in columns and LEAF in field.extensions:
+            return _column(field, name)
         raise NotCompiled
 
     return Node(_parts(executor, node_type, details, part))
+
+
+def _joined(
+    executor: BatchedExecution,
+    object_type: GraphQLObjectType,
+    details: FieldDetailsList,
+    joined: JoinedObject,
+    *,
+    required: bool,
+) -> Joined:
+    def part(asked: str, _: FieldDetailsList) -> Column | NodeId:
+        field = object_type.fields[asked]
+        column = joined.columns.get("id" if asked == "id" else _python_name(field) or "")
+        if column is None or LEAF not in field.extensions:
+            raise NotCompiled
+        return NodeId(object_type.name, column) if asked == "id" else _column(field, column)
+
+    return Joined(joined.present, _parts(executor, object_type, details, part), required)
+
+
+def _python_name(field: GraphQLField) -> str | None:
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return getattr(definition, "python_name", None)
+
+
+def _column(field: GraphQLField, column: str) -> Column:
+    """The column as the field's type writes it: an enum by its names, a DateTime as the
+    scalar writes it, text, numbers and truth as they are."""
+    named = get_named_type(field.type)
+    required = is_non_null_type(field.type)
+    if isinstance(named, GraphQLEnumType):
+        names = tuple((_stored(value.value), name) for name, value in named.values.items())
+        return Column(column, required, names=names)
+    if isinstance(named, GraphQLScalarType) and named.name == "DateTime":
+        return Column(column, required, moment=True)
+    if isinstance(named, GraphQLScalarType) and named.name in ("String", "Int", "Boolean", "ID"):
+        return Column(column, required)
+    raise NotCompiled(f"a {named} column")
+
+
+def _stored(value: Any) -> str:
+    stored = value.value if isinstance(value, enum.Enum) else value
+    if not isinstance(stored, str):
+        raise NotCompiled(f"enum value {value!r}")
+    return stored
 
 
 def _parts(

@@ -8,19 +8,23 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Uuid, literal, select
+from sqlalchemy import Uuid, literal, select, update
 from starlette.applications import Starlette
 from strawberry import relay
 
 from models.audit import AuditedField
+from models.complaints import Complaint
+from models.notifications import Notification, NotificationKind, SubjectType
+from models.people import User
 from resolvers import organisation
 from resolvers.compiled import MAX_TYPE_NAME, Column, Edge, Node, NotCompiled, PageShape, _global_id, statement_for
 from schema import batched
 from schema.build import build_schema
-from schema.compiled import COMPILABLE
+from schema.compiled import COMPILABLE, compiled_answer
 from tenants.context import RequestContext
-from tests.conftest import BACKEND, TENANT_ADMIN, WORKER_1, _handle
-from tests.support import Api, TenantHandle, answered_alike
+from tenants.sessions import open_session
+from tests.conftest import BACKEND, COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, _handle
+from tests.support import Api, TenantHandle, answered_alike, fresh_phone
 from tests.test_batched_execution import not_compiled
 from tests.test_subscriptions import receive, send, signed_in
 
@@ -35,6 +39,20 @@ async def alike(api: Api, monkeypatch: pytest.MonkeyPatch, query: str, variables
     """The answer, asserted equal to the one the resolvers give."""
     resolved = (batched, "compiled_answer", not_compiled)
     return await answered_alike(api, monkeypatch, resolved, query, variables, **kwargs)
+
+
+async def compiled(api: Api, monkeypatch: pytest.MonkeyPatch, query: str, variables: Any, **kwargs: Any) -> bool:
+    """Whether the query was answered by one statement that builds its JSON."""
+    answers = []
+
+    async def watched(*arguments: Any) -> Any:
+        answers.append(await compiled_answer(*arguments))
+        return answers[-1]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(batched, "compiled_answer", watched)
+        assert "errors" not in await api.run(query, variables, **kwargs)
+    return answers != [None]
 
 
 async def test_the_tree_is_answered_as_the_resolvers_answer_it_by_each_caller_in_each_tenant(
@@ -191,3 +209,183 @@ async def test_a_global_id_is_written_as_strawberry_writes_it_up_to_the_longest_
         async with app.state.services.engine.connect() as connection:
             written = await connection.scalar(select(_global_id(longest, literal(row_id, Uuid()))))
         assert written == relay.to_base64(longest, str(row_id))
+
+
+MINE = """query Mine($n: Int) { complaints(first: $n, order: NEWEST) { __typename
+  edges { node { id title content status source isPublic address resolution rating feedback acknowledgeDueAt
+    resolveDueAt submittedAt updatedAt acknowledgedAt resolvedAt closedAt
+    category { id code name acknowledgeHours resolveDays } grid { id code name } handler { __typename id name phone } } }
+  pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+SUBMIT = """mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) {
+  complaint { id } errors { code } } }"""
+ACCEPT = """mutation($input: ComplaintStepInput!) { acceptComplaint(input: $input) { errors { code } } }"""
+
+
+@pytest.fixture(scope="module")
+async def resident(app: Starlette, api: Api, alpha: TenantHandle) -> tuple[str, uuid.UUID]:
+    """A resident of A1-G1 with three complaints, the newest with no handler and one handled
+    by the resident themself (their phone whole to them): their phone and id."""
+    phone = fresh_phone()
+    registered = await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="周阿姨", phone=phone)
+    token = await api.token("alpha", phone)
+    categories = await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="alpha")
+    category = categories["complaintCategories"]["edges"][0]["node"]["id"]
+    ids = []
+    for title in ("楼道灯不亮", "垃圾未清运", "井盖松动"):
+        draft = {"title": title, "content": f"{title}，请尽快处理。", "categoryId": category}
+        submitted = (await api.data(SUBMIT, {"input": {"complaint": draft}}, token=token))["submitComplaint"]
+        assert submitted["errors"] == []
+        ids.append(uuid.UUID(relay.from_base64(submitted["complaint"]["id"])[1]))
+    me = uuid.UUID(relay.from_base64(registered["resident"]["id"])[1])
+    async with open_session(app.state.services.sessions, alpha.id) as session, session.begin():
+        await session.execute(update(Complaint).where(Complaint.id == ids[0]).values(handler_id=me))
+        await session.execute(update(Complaint).where(Complaint.id == ids[-1]).values(handler_id=None))
+    return phone, me
+
+
+async def test_a_residents_own_complaints_are_answered_as_the_resolvers_answer_them(
+    api: Api, resident: tuple[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every column as its type writes it (enums by name, times in China Standard Time), the
+    handler absent, masked, or the resident themself with their phone whole; compiled on
+    PostgreSQL."""
+    phone, _ = resident
+    token = await api.token("alpha", phone)
+    for n in (1, 2, 100):
+        body = await alike(api, monkeypatch, MINE, {"n": n}, token=token)
+        assert "errors" not in body
+    edges = body["data"]["complaints"]["edges"]
+    assert [e["node"]["title"] for e in edges] == ["井盖松动", "垃圾未清运", "楼道灯不亮"]
+    assert [(e["node"]["handler"] or {}).get("phone") for e in edges] == [
+        None,
+        "139****0011",
+        phone,
+    ], "no handler; the grid worker's masked; the resident's own whole"
+    assert await compiled(api, monkeypatch, MINE, {"n": 5}, token=token) == COMPILED
+
+
+async def test_the_end_cursor_of_a_compiled_page_pages_on_as_the_resolvers_cursor_does(
+    api: Api, resident: tuple[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await api.token("alpha", resident[0])
+    page = await alike(api, monkeypatch, MINE, {"n": 1}, token=token)
+    after = """query($c: String!) { complaints(first: 5, order: NEWEST, after: $c) { edges { node { title } } } }"""
+    following = await api.data(after, {"c": page["data"]["complaints"]["pageInfo"]["endCursor"]}, token=token)
+    assert [e["node"]["title"] for e in following["complaints"]["edges"]] == ["垃圾未清运", "楼道灯不亮"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ complaints(first: 5) { edges { node { title } } } }",
+        "{ complaints(first: 5, order: NEWEST, filter: {statuses: [SUBMITTED]}) { edges { node { title } } } }",
+        "{ complaints(first: 5, order: NEWEST, filter: null) { edges { node { title status } } } }",
+        "{ complaints(first: 5, order: NEWEST) { edges { cursor node { title } } } }",
+        "{ complaints(first: 5, order: NEWEST) { totalCount edges { node { title } } } }",
+        "{ complaints(first: 5, order: NEWEST) { edges { node { title overdue } } } }",
+        "{ complaints(first: 5, order: NEWEST) { edges { node { resident { name phone } } } } }",
+        "{ complaints(first: 5, order: NEWEST) { edges { node { latitude viewerCan { withdraw } } } } }",
+        "{ complaints(first: 0, order: NEWEST) { edges { node { title } } } }",
+    ],
+)
+async def test_the_edges_of_what_a_residents_shape_can_say_are_answered_as_the_resolvers_answer_them(
+    api: Api, resident: tuple[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    await alike(api, monkeypatch, query, token=await api.token("alpha", resident[0]))
+
+
+@pytest.mark.parametrize("caller", [WORKER_1, COMMUNITY_ADMIN, TENANT_ADMIN])
+async def test_other_callers_complaints_are_the_resolvers_and_none_of_them_is_compiled(
+    api: Api, resident: tuple[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch, caller: str
+) -> None:
+    """The listing is the scope of a caller who is only a resident: anyone else's complaints
+    (a handler's, an admin's, with whole phones to audit) are the resolvers' to answer."""
+    token = await api.token("alpha", caller)
+    assert not await compiled(api, monkeypatch, MINE, {"n": 5}, token=token)
+    body = await alike(api, monkeypatch, MINE, {"n": 50}, token=token)
+    assert body["data"]["complaints"]["edges"]
+
+
+async def test_a_resident_with_no_complaints_gets_an_empty_page_without_cursors(
+    api: Api, alpha: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phone = fresh_phone()
+    await api.register_resident("alpha", alpha.buildings["A1-G1-B1"], name="钱先生", phone=phone)
+    body = await alike(api, monkeypatch, MINE, {"n": 5}, token=await api.token("alpha", phone))
+    assert body["data"]["complaints"]["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
+    }
+
+
+NOTIFICATIONS = """query Notifications($n: Int) { unreadNotificationCount notifications(first: $n) {
+  edges { node { __typename id kind title body createdAt read subject { __typename id } } }
+  pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+
+
+async def tell(app: Starlette, tenant: uuid.UUID, phone: str, subject_type: SubjectType, subject_id: uuid.UUID) -> None:
+    """A notification for the user with this phone about this subject, as a step would leave it."""
+    async with open_session(app.state.services.sessions, tenant) as session, session.begin():
+        recipient = (await session.execute(select(User.id).where(User.phone == phone))).scalar_one()
+        session.add(
+            Notification(
+                recipient_id=recipient,
+                kind=NotificationKind.COMPLAINT_NEW,
+                title="测试通知",
+                body=f"关于 {subject_type.value}",
+                subject_type=subject_type,
+                subject_id=subject_id,
+            )
+        )
+
+
+async def test_notifications_are_answered_as_the_resolvers_answer_them_and_compiled_while_about_complaints(
+    app: Starlette, api: Api, alpha: TenantHandle, resident: tuple[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A grid worker's notifications about the complaints of their grid (subjects they see), a
+    complaint that is not there (a null subject); the resident's, about their complaints. A page
+    with a subject of another type (one the compiled read does not judge the visibility of) is
+    the resolvers' to answer, the same either way."""
+    worker = await api.token("alpha", WORKER_1)
+    await tell(app, alpha.id, WORKER_1, SubjectType.COMPLAINT, uuid.uuid4())
+    body = await alike(api, monkeypatch, NOTIFICATIONS, {"n": 3}, token=worker)
+    subjects = [edge["node"]["subject"] for edge in body["data"]["notifications"]["edges"]]
+    assert subjects[0] is None and all(subject["__typename"] == "Complaint" for subject in subjects[1:])
+    assert await compiled(api, monkeypatch, NOTIFICATIONS, {"n": 3}, token=worker) == COMPILED
+
+    mine = await api.data(MINE, {"n": 2}, token=await api.token("alpha", resident[0]))
+    handled = mine["complaints"]["edges"][1]["node"]["id"]  # the one the grid worker handles
+    accepted = await api.data(ACCEPT, {"input": {"complaintId": handled}}, token=worker)
+    assert accepted["acceptComplaint"]["errors"] == []
+    own = await api.token("alpha", resident[0])
+    body = await alike(api, monkeypatch, NOTIFICATIONS, {"n": 10}, token=own)
+    assert body["data"]["unreadNotificationCount"] == 1 and body["data"]["notifications"]["edges"][0]["node"]["subject"]
+    assert await compiled(api, monkeypatch, NOTIFICATIONS, {"n": 10}, token=own) == COMPILED
+
+    await tell(app, alpha.id, WORKER_1, SubjectType.RESIDENT, resident[1])
+    for n in (1, 2, 50):
+        await alike(api, monkeypatch, NOTIFICATIONS, {"n": n}, token=worker)
+    assert not await compiled(api, monkeypatch, NOTIFICATIONS, {"n": 1}, token=worker)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ notifications(first: 5, unreadOnly: true) { edges { node { title } } } }",
+        "{ notifications(first: 5) { edges { node { title subject { id ... on Complaint { title } } } } } }",
+        "{ unreadNotificationCount notifications(first: 5) { totalCount } }",
+        "{ a: unreadNotificationCount b: unreadNotificationCount }",
+    ],
+)
+@pytest.mark.parametrize("caller", [WORKER_1, TENANT_ADMIN])
+async def test_the_edges_of_what_a_notifications_shape_can_say_are_answered_as_the_resolvers_answer_them(
+    api: Api, resident: tuple[str, uuid.UUID], monkeypatch: pytest.MonkeyPatch, query: str, caller: str
+) -> None:
+    await alike(api, monkeypatch, query, token=await api.token("alpha", caller))
+
+
+async def test_anonymous_notifications_are_the_same_error(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = await alike(api, monkeypatch, NOTIFICATIONS, {"n": 1}, tenant="alpha")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
