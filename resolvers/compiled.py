@@ -250,12 +250,22 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> tuple[str, dict[str, 
     request adds the tenant and the caller. Run as the driver's SQL, it costs SQLAlchemy no
     cache lookup. A root page with a row it leaves to the resolvers is null (never otherwise:
     a page is an aggregate, one row), and the answer then too."""
-    roots = [(name, shape.expression if isinstance(shape, Value) else _page(shape, None)) for name, shape in shapes]
-    answer: ColumnElement[str | None] = func.json_build_object(*_object(roots)).cast(postgresql.TEXT)
-    pages = [value for (_, value), (_, shape) in zip(roots, shapes, strict=True) if isinstance(shape, PageShape)]
-    if any(shape.listing.unanswered is not None for _, shape in shapes if isinstance(shape, PageShape)):
-        answer = case((or_(*(page.is_(None) for page in pages)), None), else_=answer)
-    compiled = select(answer).compile(dialect=DIALECT)
+    roots = [shape.expression if isinstance(shape, Value) else _page(shape, None) for _, shape in shapes]
+    # Each root once, in a subquery the planner keeps as it is (OFFSET 0): read twice below, a
+    # page written out in place would be built twice.
+    row = select(*(root.label(f"root_{i}") for i, root in enumerate(roots))).offset(0).subquery()
+    values = list(row.c)
+    answer: ColumnElement[str | None] = func.json_build_object(
+        *_object([(name, value) for (name, _), value in zip(shapes, values, strict=True)])
+    ).cast(postgresql.TEXT)
+    unanswered = [
+        value.is_(None)
+        for (_, shape), value in zip(shapes, values, strict=True)
+        if isinstance(shape, PageShape) and shape.listing.unanswered is not None
+    ]
+    if unanswered:
+        answer = case((or_(*unanswered), None), else_=answer)
+    compiled = select(answer).select_from(row).compile(dialect=DIALECT)
     return str(compiled), {name: value for name, value in compiled.params.items() if name not in CALLER}
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal_column,
     or_,
@@ -731,8 +730,11 @@ CALLERS_COMPLAINTS = {
 def caller_sees_complaint(
     role: Role, complaint_id: ColumnElement[Any] | InstrumentedAttribute[Any]
 ) -> ColumnElement[bool]:
-    """Whether a caller whose one role is `role` sees the complaint (as complaint() finds it)."""
-    return exists().where(Complaint.tenant_id == TENANT, Complaint.id == complaint_id, CALLERS_COMPLAINTS[role])
+    """Whether a caller whose one role is `role` sees the complaint (as complaint() finds it):
+    null if there is none. The complaint's own row is judged (a scalar subquery, read by its
+    key), where an EXISTS was planned as one pass over every complaint the caller sees."""
+    judged = select(CALLERS_COMPLAINTS[role]).where(Complaint.tenant_id == TENANT, Complaint.id == complaint_id)
+    return judged.scalar_subquery()
 
 
 # A resident's own complaints newest first, as the compiled reads build them: the scope and order
