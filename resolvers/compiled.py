@@ -283,6 +283,8 @@ def _listings(shapes: Any) -> list[Listing]:
 
 CALLER = {TENANT.key, VIEWER.key}
 MAX_TYPE_NAME = 19
+# PostgreSQL passes a function at most 100 arguments: json_build_object takes two a field.
+MAX_FIELDS = 50
 DIALECT = postgresql.psycopg.dialect()
 
 
@@ -475,6 +477,8 @@ def _constant(part: Constant) -> ColumnElement[Any]:
 
 def _object(fields: list[tuple[str, ColumnElement[Any]]]) -> list[ColumnElement[Any]]:
     """json_build_object's arguments: each response name, then its value."""
+    if len(fields) > MAX_FIELDS:
+        raise NotCompiled(f"{len(fields)} fields in one object")
     arguments: list[ColumnElement[Any]] = []
     for name, value in fields:
         if not NAME.match(name):

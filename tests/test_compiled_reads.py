@@ -286,6 +286,12 @@ async def test_the_end_cursor_of_a_compiled_page_pages_on_as_the_resolvers_curso
         "{ complaints(first: 5, order: NEWEST) { edges { node { resident { name phone } } } } }",
         "{ complaints(first: 5, order: NEWEST) { edges { node { latitude viewerCan { withdraw } } } } }",
         "{ complaints(first: 0, order: NEWEST) { edges { node { title } } } }",
+        # More fields in one object than PostgreSQL passes json_build_object arguments.
+        "{ complaints(first: 5, order: NEWEST) { edges { node { "
+        + " ".join(f"t{i}: title" for i in range(30))
+        + " id title content status source isPublic address resolution rating feedback acknowledgeDueAt"
+        + " resolveDueAt submittedAt updatedAt acknowledgedAt resolvedAt closedAt category { name }"
+        + " grid { name } handler { name } __typename } } } }",
     ],
 )
 async def test_the_edges_of_what_a_residents_shape_can_say_are_answered_as_the_resolvers_answer_them(
