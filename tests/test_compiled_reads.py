@@ -5,6 +5,7 @@ same errors. What a shape cannot say is answered the usual way; on SQLite nothin
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -231,7 +232,7 @@ async def resident(app: Starlette, api: Api, alpha: TenantHandle) -> tuple[str, 
     categories = await api.data("{ complaintCategories(first: 1) { edges { node { id } } } }", tenant="alpha")
     category = categories["complaintCategories"]["edges"][0]["node"]["id"]
     ids = []
-    for title in ("楼道灯不亮", "垃圾未清运", "井盖松动"):
+    for title in ("楼道灯不亮", "垃圾未清运", "窗户漏风"):
         draft = {"title": title, "content": f"{title}，请尽快处理。", "categoryId": category}
         submitted = (await api.data(SUBMIT, {"input": {"complaint": draft}}, token=token))["submitComplaint"]
         assert submitted["errors"] == []
@@ -255,7 +256,7 @@ async def test_a_residents_own_complaints_are_answered_as_the_resolvers_answer_t
         body = await alike(api, monkeypatch, MINE, {"n": n}, token=token)
         assert "errors" not in body
     edges = body["data"]["complaints"]["edges"]
-    assert [e["node"]["title"] for e in edges] == ["井盖松动", "垃圾未清运", "楼道灯不亮"]
+    assert [e["node"]["title"] for e in edges] == ["窗户漏风", "垃圾未清运", "楼道灯不亮"]
     assert [(e["node"]["handler"] or {}).get("phone") for e in edges] == [
         None,
         "139****0011",
@@ -332,7 +333,8 @@ NOTIFICATIONS = """query Notifications($n: Int) { unreadNotificationCount notifi
 
 
 async def tell(app: Starlette, tenant: uuid.UUID, phone: str, subject_type: SubjectType, subject_id: uuid.UUID) -> None:
-    """A notification for the user with this phone about this subject, as a step would leave it."""
+    """A notification for the user with this phone about this subject, already read (no unread
+    count to keep)."""
     async with open_session(app.state.services.sessions, tenant) as session, session.begin():
         recipient = (await session.execute(select(User.id).where(User.phone == phone))).scalar_one()
         session.add(
@@ -343,6 +345,7 @@ async def tell(app: Starlette, tenant: uuid.UUID, phone: str, subject_type: Subj
                 body=f"关于 {subject_type.value}",
                 subject_type=subject_type,
                 subject_id=subject_id,
+                read_at=datetime.now(UTC),
             )
         )
 
