@@ -105,6 +105,11 @@ def _unread_count(ctx: RequestContext, arguments: dict[str, Any]) -> Value | Non
     return notifications.UNREAD_COUNT if not arguments and not pending else None
 
 
+def prefixed(prefix: str, *fields: str) -> dict[str, str]:
+    """Each field read from the parent's column of the same name after `prefix`_."""
+    return {field: f"{prefix}_{field}" for field in fields}
+
+
 @dataclass(frozen=True)
 class JoinedObject:
     """A to-one object field read from its parent's row: null unless `present` are all set;
@@ -164,20 +169,13 @@ COMPILABLE = Compilable(
     },
     joined={
         ("Complaint", "category"): JoinedObject(
-            ("category_id",),
-            {
-                "id": "category_id",
-                "code": "category_code",
-                "name": "category_name",
-                "acknowledge_hours": "category_acknowledge_hours",
-                "resolve_days": "category_resolve_days",
-            },
+            ("category_id",), prefixed("category", "id", "code", "name", "acknowledge_hours", "resolve_days")
         ),
-        ("Complaint", "grid"): JoinedObject(("grid_id",), {"id": "grid_id", "code": "grid_code", "name": "grid_name"}),
+        ("Complaint", "grid"): JoinedObject(("grid_id",), prefixed("grid", "id", "code", "name")),
         # The phone as the listing shows it to its caller (a listing without it is not compiled).
         ("Complaint", "handler"): JoinedObject(
             ("handler_id", "handler_name", "handler_phone", "handler_shown_phone"),
-            {"id": "handler_id", "name": "handler_name", "phone": "handler_shown_phone"},
+            {**prefixed("handler", "id", "name"), "phone": "handler_shown_phone"},
         ),
         ("Notification", "subject"): JoinedObject(
             ("complaint_subject_id",), {"id": "complaint_subject_id"}, type_name="Complaint"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, exc, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models.audit import FullView, FullViewEntry, full_view_rows
@@ -281,7 +281,7 @@ async def unit_of_work(
 
 
 async def _log_after_reading(ctx: RequestContext, session: AsyncSession) -> None:
-    await session.rollback()
+    await _end_reading(session)
     ctx.unread_changes.clear()  # whatever changed them was rolled back with them
     if ctx.full_views:
         # A reading request writes nothing but this: in a short transaction of its own, after
@@ -289,6 +289,21 @@ async def _log_after_reading(ctx: RequestContext, session: AsyncSession) -> None
         await session.connection(execution_options={WRITES: True})
         await _log_full_views(ctx, session)
         await session.commit()
+
+
+async def _end_reading(session: AsyncSession) -> None:
+    """Ends a reading transaction, keeping nothing. On PostgreSQL it is read-only
+    (tenants.sessions), so it commits: psycopg forgets the connection's prepared statements at
+    every rollback, and the pages read most would be parsed and planned afresh on every request.
+    A session holding changes it has not written (which a commit would try to write), or whose
+    transaction a failure left unusable, rolls back."""
+    if session.get_bind().dialect.name != "postgresql" or session.new or session.dirty or session.deleted:
+        await session.rollback()
+        return
+    try:
+        await session.commit()
+    except exc.PendingRollbackError:
+        await session.rollback()
 
 
 async def _log_full_views(ctx: RequestContext, session: AsyncSession) -> None:

@@ -19,10 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import LoaderCriteriaOption, ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
 from models.base import TenantOwned
+from models.database import WRITES
 
 TENANT_KEY = "tenant_id"
 # In the driver's own words (psycopg): sent once per transaction, it need not be compiled or cached.
 SET_DATABASE_TENANT = "SELECT set_config('app.tenant_id', %(tenant_id)s, true)"
+# A reading unit of work's transaction is read-only besides (tenants.context.unit_of_work).
+SET_READING_TENANT = (
+    "SELECT set_config('app.tenant_id', %(tenant_id)s, true), set_config('transaction_read_only', 'on', true)"
+)
 
 
 class CrossTenantWrite(RuntimeError):
@@ -39,8 +44,13 @@ def _set_database_tenant(session: Session, transaction: SessionTransaction, conn
     # A savepoint begins inside a transaction that has the setting already.
     if transaction.nested:
         return
+    if connection.dialect.name != "postgresql":
+        return
     tenant_id = session.info.get(TENANT_KEY)
-    if tenant_id is not None and connection.dialect.name == "postgresql":
+    if connection.get_execution_options().get(WRITES) is False:
+        # No tenant reads as none at all, as when the setting is left unset.
+        connection.exec_driver_sql(SET_READING_TENANT, {"tenant_id": str(tenant_id) if tenant_id else ""})
+    elif tenant_id is not None:
         connection.exec_driver_sql(SET_DATABASE_TENANT, {"tenant_id": str(tenant_id)})
 
 

@@ -34,7 +34,11 @@ if BACKEND not in ("postgresql", "sqlite"):
 
 # Row-level security and a server that restarts are PostgreSQL's; on SQLite there is nothing
 # for those tests to test.
-collect_ignore = [] if BACKEND == "postgresql" else ["test_row_level_security.py", "test_database_restart.py"]
+collect_ignore = (
+    []
+    if BACKEND == "postgresql"
+    else ["test_row_level_security.py", "test_database_restart.py", "test_prepared_statements.py"]
+)
 
 
 def pytest_report_header() -> str:

@@ -7,10 +7,14 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 
 from models.broker import Delivery, LocalBroker
 from models.database import when_committed
+from tenants.context import unit_of_work
+from tests.conftest import BACKEND
+from tests.support import TenantHandle
 
 
 async def test_a_savepoint_is_not_the_commit_and_a_rolled_back_savepoint_is_not_the_end(app: Starlette) -> None:
@@ -56,3 +60,23 @@ async def test_a_live_delivery_waits_for_the_outer_commit(app: Starlette) -> Non
             await failed.rollback()
             await session.commit()
         assert queue.get_nowait() == delivery
+
+
+async def test_what_a_reading_unit_of_work_writes_is_refused_or_undone(app: Starlette, alpha: TenantHandle) -> None:
+    """A query's unit of work changes nothing: on PostgreSQL its transaction is read-only (and
+    commits), on SQLite it rolls back."""
+    services = app.state.services
+    tenant = await services.directory.by_id(alpha.id)
+    rename = text("UPDATE communities SET name = '改了名的社区'")
+    try:
+        async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+            assert ctx.session is not None
+            await ctx.session.execute(rename)
+    except DBAPIError as error:
+        assert BACKEND == "postgresql" and "read-only transaction" in str(error.orig)
+    else:
+        assert BACKEND == "sqlite"
+    async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+        assert ctx.session is not None
+        names = (await ctx.session.scalars(text("SELECT name FROM communities"))).all()
+    assert names and "改了名的社区" not in names

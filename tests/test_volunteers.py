@@ -587,7 +587,7 @@ async def test_the_points_ledger_refuses_changes_in_the_database_itself(
     await serve(api, clock, await volunteer(api, alpha), activity_id, moment(13, 9), moment(13, 10))
     services = app.state.services
     tenant = await services.directory.by_id(alpha.id)
-    async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+    async with unit_of_work(services, tenant=tenant, viewer=None, writes=True) as ctx:
         assert ctx.session is not None
         assert (await ctx.session.scalar(text("SELECT count(*) FROM volunteer_points_ledger"))) > 0
         with pytest.raises(DBAPIError, match="append-only"):
