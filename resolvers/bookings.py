@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_, select
@@ -205,7 +205,7 @@ async def free_slots(
     window_start = datetime.combine(first_day, datetime.min.time(), SHANGHAI)
     window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), SHANGHAI)
     taken = [
-        (row.starts_at, row.ends_at)
+        (row.starts_at.astimezone(UTC), row.ends_at.astimezone(UTC))
         for row in (
             await session_of(ctx).execute(
                 select(RoomBooking.starts_at, RoomBooking.ends_at).where(
@@ -217,15 +217,11 @@ async def free_slots(
             )
         ).all()
     ]
-    now = ctx.clock()
+    now = ctx.clock().astimezone(UTC)  # as the slots are: compared without time-zone lookups
     earliest = now + timedelta(hours=rules.min_notice_hours)
     latest = now + timedelta(days=rules.max_days_ahead)
-    slots = []
-    day = first_day
-    while day <= last_day:
-        slots += [(s, e) for s, e in rules.free_slots(day, taken) if earliest <= s <= latest]
-        day += timedelta(days=1)
-    return slots
+    days = (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
+    return [(s, e) for s, e in rules.free_slots(days, taken) if earliest <= s <= latest]
 
 
 # --- who sees which bookings -----------------------------------------------------------------

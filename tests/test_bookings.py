@@ -450,7 +450,7 @@ def test_every_offered_slot_can_be_requested_and_nothing_off_slot_is_offered(
 ) -> None:
     rules = _rules(hours, slot_minutes, frozenset({day}) if closed else frozenset())
     now = datetime.combine(day - timedelta(days=1), time(0), SHANGHAI)
-    offered = rules.free_slots(day, [])
+    offered = rules.free_slots([day], [])
     for starts, ends in offered:
         assert rules.breaches(starts, ends, 1, now) == [], (starts, ends)
     midnight = datetime.combine(day, time(0), SHANGHAI)

@@ -193,7 +193,7 @@ def test_free_slots_are_the_slots_that_overlap_nothing_taken(taken: list[tuple[i
     ranges = [(midnight + timedelta(minutes=a), midnight + timedelta(minutes=a + n)) for a, n in taken]
     grid = room.slot_grid(MONDAY)
     expected = [(s, e) for s, e in grid if not any(ts < e and s < te for ts, te in ranges)]
-    assert room.free_slots(MONDAY, ranges) == expected
+    assert room.free_slots([MONDAY], ranges) == expected
 
 
 # --- the working calendar --------------------------------------------------------------------
