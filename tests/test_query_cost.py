@@ -92,6 +92,17 @@ async def test_variables_and_fragments_count_as_they_will_run(api: Api, query: s
     assert response.json()["errors"][0]["extensions"]["cost"] == 100 + 100 * 100 + 100 * 100 * 100
 
 
+async def test_the_same_document_is_counted_anew_for_other_variables(api: Api) -> None:
+    """A document's cost is kept while in use, by its variables: the same text with other page
+    sizes costs what they ask."""
+    document = "query($a: Int, $b: Int) { " + NESTED.format(a="$a", b="$b", c=1) + " }"
+    costs = []
+    for a, b in ((1, 1), (2, 3), (1, 1), (2, 3)):
+        body = await api.run(document, {"a": a, "b": b}, tenant="alpha")
+        costs.append(body["extensions"]["cost"]["requested"])
+    assert costs == [1 + 1 + 1, 2 + 2 * 3 + 2 * 3, 1 + 1 + 1, 2 + 2 * 3 + 2 * 3]
+
+
 async def test_a_text_search_and_a_count_add_their_declared_weight(api: Api) -> None:
     token = await api.token("alpha", WORKER_1)
     plain = await api.run("{ complaints(first: 5) { edges { node { title } } } }", token=token)
