@@ -11,6 +11,7 @@ on an abstract type the costliest possible type counts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -204,11 +205,12 @@ def operation_cost(
     return CostAnalysis(schema, document, coerced, paging).of(operation)
 
 
-# The costs counted lately, by document, operation and variables. The parser's cache gives a
-# request the document object the last one with the same text had, and counting walks all of
-# it: for a small page, a tenth of the request's time. The entry keeps its document, so its id
-# cannot stand for another while the entry lasts.
-_COUNTED: OrderedDict[tuple[int, int, str | None, str, Paging], tuple[DocumentNode, int | list[GraphQLError]]] = (
+# The costs counted lately, by document, operation and variables (a digest of them: a request
+# may carry a megabyte of variables). The parser's cache gives a request the document object the
+# last one with the same text had, and counting walks all of it: for a small page, a tenth of
+# the request's time. The entry keeps its document, so its id cannot stand for another while
+# the entry lasts.
+_COUNTED: OrderedDict[tuple[int, int, str | None, bytes, Paging], tuple[DocumentNode, int | list[GraphQLError]]] = (
     OrderedDict()
 )
 COUNTED_MAX = 1024
@@ -223,10 +225,10 @@ def counted_cost(
 ) -> int | list[GraphQLError]:
     """operation_cost, once for each document, operation and variables while in use."""
     try:
-        written = json.dumps(variables, sort_keys=True)
-    except (TypeError, ValueError):  # a file among the variables (a multipart request)
+        written = json.dumps(variables, sort_keys=True).encode()
+    except (TypeError, ValueError, RecursionError):  # a file among them (multipart), or too deep to write
         return operation_cost(schema, document, operation_name, variables, paging)
-    key = (id(schema), id(document), operation_name, written, paging)
+    key = (id(schema), id(document), operation_name, hashlib.blake2b(written, digest_size=20).digest(), paging)
     found = _COUNTED.get(key)
     if found is not None and found[0] is document:
         _COUNTED.move_to_end(key)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Table, exc, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -295,15 +296,24 @@ async def _end_reading(session: AsyncSession) -> None:
     """Ends a reading transaction, keeping nothing. On PostgreSQL it is read-only
     (tenants.sessions), so it commits: psycopg forgets the connection's prepared statements at
     every rollback, and the pages read most would be parsed and planned afresh on every request.
-    A session holding changes it has not written (which a commit would try to write), or whose
-    transaction a failure left unusable, rolls back."""
+    It rolls back instead if the session holds changes it has not written (which a commit would
+    try to write), or if a failure left the transaction unusable (a commit would then be a
+    rollback reported as a commit)."""
     if session.get_bind().dialect.name != "postgresql" or session.new or session.dirty or session.deleted:
         await session.rollback()
         return
+    if not session.in_transaction():
+        return
     try:
-        await session.commit()
+        connection = await session.connection()
     except exc.PendingRollbackError:
         await session.rollback()
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None or driver.info.transaction_status != TransactionStatus.INTRANS:
+        await session.rollback()
+        return
+    await session.commit()
 
 
 async def _log_full_views(ctx: RequestContext, session: AsyncSession) -> None:

@@ -4,6 +4,7 @@ one, and nothing in it is visible to anyone else until the outer transaction com
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from sqlalchemy import text
@@ -80,3 +81,21 @@ async def test_what_a_reading_unit_of_work_writes_is_refused_or_undone(app: Star
         assert ctx.session is not None
         names = (await ctx.session.scalars(text("SELECT name FROM communities"))).all()
     assert names and "改了名的社区" not in names
+
+
+async def test_a_reading_unit_of_work_a_failed_statement_aborted_is_rolled_back(
+    app: Starlette, alpha: TenantHandle
+) -> None:
+    """A commit of a transaction PostgreSQL has aborted would be a rollback reported as a commit
+    (to whatever waits for the commit): the unit of work rolls it back instead."""
+    services = app.state.services
+    tenant = await services.directory.by_id(alpha.id)
+    events: list[str] = []
+    async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+        assert ctx.session is not None
+        when_committed(
+            ctx.session.sync_session, lambda: events.append("committed"), otherwise=lambda: events.append("undone")
+        )
+        with contextlib.suppress(DBAPIError):
+            await ctx.session.execute(text("SELECT * FROM no_such_table"))
+    assert events == ["undone"]
