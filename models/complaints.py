@@ -184,6 +184,9 @@ class Complaint(TenantOwned, Base):
         Index("ix_complaints_handler_queue", "tenant_id", "handler_id", "status", "resolve_due_at", "id"),
         Index("ix_complaints_resident", "tenant_id", "resident_id", "id"),
         Index("ix_complaints_open_deadlines", "tenant_id", "status", "resolve_due_at", "id"),
+        # The whole office by deadline, whatever the status: an admin's list without a status
+        # filter (a search) walks it once rather than once per status.
+        Index("ix_complaints_deadlines", "tenant_id", "resolve_due_at", "id"),
         Index(
             "ix_complaints_unsettled_deadlines",
             "tenant_id",

@@ -708,11 +708,16 @@ async def list_complaints(
     # Each lane is one status: with the list of statuses beside it, PostgreSQL reads a queue
     # index for any of them and can no longer take its rows in deadline order, so it read the
     # whole lane (a grid's 4,400 items in progress at 10M) and sorted it for one page.
-    lanes = [
-        select(*keyset).where(lane, Complaint.status == status, *conditions)
-        for lane in await _scope_lanes(ctx, viewer)
-        for status in query.statuses or tuple(ComplaintStatus)
-    ]
+    if Role.TENANT_ADMIN in viewer.roles and not query.statuses:
+        # The whole office in any status is one range of ix_complaints_deadlines: one walk, where
+        # one per status found a common word's page after nine walks of a few hundred rows.
+        lanes = [select(*keyset).where(*conditions)]
+    else:
+        lanes = [
+            select(*keyset).where(lane, Complaint.status == status, *conditions)
+            for lane in await _scope_lanes(ctx, viewer)
+            for status in query.statuses or tuple(ComplaintStatus)
+        ]
     return await paginate_lanes(ctx, mine, lanes, keyset, page, rows=COMPLAINT)
 
 
