@@ -189,22 +189,6 @@ def _input_weight(input_type: GraphQLInputType, value: Any) -> int:
     return total
 
 
-def operation_cost(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    variables: dict[str, Any],
-    paging: Paging,
-) -> int | list[GraphQLError]:
-    """The cost of a validated document's operation, or why its variables do not fit it."""
-    operation = get_operation_ast(document, operation_name)
-    assert operation is not None, "validated, and the operation was found before validation"
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
-    if isinstance(coerced, list):
-        return coerced
-    return CostAnalysis(schema, document, coerced, paging).of(operation)
-
-
 # The costs counted lately, by document, operation and variables (a digest of them: a request
 # may carry a megabyte of variables). The parser's cache gives a request the document object the
 # last one with the same text had, and counting walks all of it: for a small page, a tenth of
@@ -216,27 +200,33 @@ _COUNTED: OrderedDict[tuple[int, int, str | None, bytes, Paging], tuple[Document
 COUNTED_MAX = 1024
 
 
-def counted_cost(
+def operation_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any],
     paging: Paging,
 ) -> int | list[GraphQLError]:
-    """operation_cost, once for each document, operation and variables while in use."""
+    """The cost of a validated document's operation, or why its variables do not fit it:
+    counted once for each document, operation and variables while in use."""
     try:
         written = json.dumps(variables, sort_keys=True).encode()
     except (TypeError, ValueError, RecursionError):  # a file among them (multipart), or too deep to write
-        return operation_cost(schema, document, operation_name, variables, paging)
-    key = (id(schema), id(document), operation_name, hashlib.blake2b(written, digest_size=20).digest(), paging)
-    found = _COUNTED.get(key)
-    if found is not None and found[0] is document:
-        _COUNTED.move_to_end(key)
-        return found[1]
-    counted = operation_cost(schema, document, operation_name, variables, paging)
-    _COUNTED[key] = (document, counted)
-    if len(_COUNTED) > COUNTED_MAX:
-        _COUNTED.popitem(last=False)
+        key = None
+    else:
+        key = (id(schema), id(document), operation_name, hashlib.blake2b(written, digest_size=20).digest(), paging)
+        found = _COUNTED.get(key)
+        if found is not None and found[0] is document:
+            _COUNTED.move_to_end(key)
+            return found[1]
+    operation = get_operation_ast(document, operation_name)
+    assert operation is not None, "validated, and the operation was found before validation"
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    counted = coerced if isinstance(coerced, list) else CostAnalysis(schema, document, coerced, paging).of(operation)
+    if key is not None:
+        _COUNTED[key] = (document, counted)
+        if len(_COUNTED) > COUNTED_MAX:
+            _COUNTED.popitem(last=False)
     return counted
 
 
@@ -270,7 +260,7 @@ class CostLimit(SchemaExtension):
             ]
             yield
             return
-        counted = counted_cost(
+        counted = operation_cost(
             context.schema._schema,
             context.graphql_document,  # type: ignore[arg-type]
             context.operation_name,
