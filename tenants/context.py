@@ -306,10 +306,10 @@ async def _end_reading(session: AsyncSession) -> None:
         return
     try:
         connection = await session.connection()
-    except exc.PendingRollbackError:
+        driver = (await connection.get_raw_connection()).driver_connection
+    except exc.PendingRollbackError:  # the connection was lost (a restart)
         await session.rollback()
         return
-    driver = (await connection.get_raw_connection()).driver_connection
     if driver is None or driver.info.transaction_status != TransactionStatus.INTRANS:
         await session.rollback()
         return
