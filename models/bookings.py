@@ -248,12 +248,12 @@ class RoomRules:
     def free_slots(
         self, days: Iterable[date], taken: list[tuple[datetime, datetime]]
     ) -> list[tuple[datetime, datetime]]:
-        """The days' slots that overlap no taken range, in UTC. The taken ranges are
-        merged into disjoint ones in order, once, and each slot is looked up among them: a busy
-        room's week holds hundreds of bookings, and comparing every slot with every booking was
-        most of the request. All of them are compared in UTC: two moments of different time zones are
-        compared through their offsets, which (Asia/Shanghai's looked up each time) made the
-        lookups a tenth of the request."""
+        """The days' slots that overlap no taken range, in UTC. The taken ranges are merged into
+        disjoint ones in order, once, and each slot is looked up among them: a busy room's week
+        holds hundreds of bookings, and comparing every slot with every booking was most of the
+        request. Slots are compared in UTC, as the resolvers give the taken ranges: moments of
+        two time zones are compared through their offsets, which (Asia/Shanghai's looked up each
+        time) made the lookups a tenth of the request."""
         busy = _merged(taken)
         ends = [end for _, end in busy]
         free = []

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Row,
     Select,
@@ -369,15 +370,22 @@ def in_scope(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
         viewer,
         {
             Role.COMMUNITY_ADMIN: lambda v: Complaint.community_id.in_(v.community_ids),
-            Role.GRID_WORKER: lambda v: or_(
-                Complaint.handler_id == v.user_id,
-                Complaint.grid_id.in_(select(Grid.id).where(Grid.worker_id == v.user_id)),
-            ),
+            Role.GRID_WORKER: lambda v: _worked_by(v.user_id),
             Role.STAFF: lambda v: Complaint.department_id.in_(v.department_ids),
-            Role.RESIDENT: lambda v: Complaint.resident_id == v.user_id,
+            Role.RESIDENT: lambda v: _reported_by(v.user_id),
             Role.BUILDING_LEADER: lambda v: Complaint.building_id.in_(led_buildings(v.user_id, now)),
         },
     )
+
+
+def _reported_by(user_id: uuid.UUID | BindParameter[uuid.UUID]) -> ColumnElement[bool]:
+    return Complaint.resident_id == user_id
+
+
+def _worked_by(user_id: uuid.UUID | BindParameter[uuid.UUID], *among_grids: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Handled by the grid worker, or in a grid they work (of those `among_grids` admits)."""
+    grids = select(Grid.id).where(Grid.worker_id == user_id, *among_grids)
+    return or_(Complaint.handler_id == user_id, Complaint.grid_id.in_(grids))
 
 
 def people_shown(viewer: Viewer, now: datetime) -> Select[Any]:
@@ -722,13 +730,11 @@ async def list_complaints(
 
 
 # in_scope of a caller who has only one of these roles, the caller as VIEWER: what a compiled
-# read (resolvers.compiled) may show them.
+# read (resolvers.compiled) may show them. It states the tenant itself, which the session
+# adds to ORM statements.
 CALLERS_COMPLAINTS = {
-    Role.RESIDENT: Complaint.resident_id == VIEWER,
-    Role.GRID_WORKER: or_(
-        Complaint.handler_id == VIEWER,
-        Complaint.grid_id.in_(select(Grid.id).where(Grid.tenant_id == TENANT, Grid.worker_id == VIEWER)),
-    ),
+    Role.RESIDENT: _reported_by(VIEWER),
+    Role.GRID_WORKER: _worked_by(VIEWER, Grid.tenant_id == TENANT),
 }
 
 

@@ -201,8 +201,7 @@ async def unread_count(ctx: RequestContext) -> int:
     return int(stored or 0) + ctx.unread_changes[me]
 
 
-# The compiled reads' (resolvers.compiled): the caller's unread count, as unread_count reads it
-# outside a unit of work that changed it.
+# The compiled reads' (resolvers.compiled): the caller's unread count as stored.
 UNREAD_COUNT = Value(
     func.coalesce(
         select(UnreadNotifications.unread)
@@ -212,6 +211,13 @@ UNREAD_COUNT = Value(
     ),
     unread_count,
 )
+
+
+def compiled_unread_count(ctx: RequestContext) -> Value | None:
+    """unread_count as one SQL value, unless this unit of work changed the count: what it
+    changed is pending, stored only at its end."""
+    pending = ctx.viewer is not None and ctx.unread_changes[ctx.viewer.user_id] != 0
+    return None if pending else UNREAD_COUNT
 
 
 def compiled_notifications(role: Role, subject_type: SubjectType, visible: ColumnElement[bool]) -> Listing:

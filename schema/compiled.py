@@ -78,7 +78,7 @@ def without_arguments(answer: Listing | Value) -> Chooser:
 
 def _complaints(ctx: RequestContext, arguments: dict[str, Any]) -> Listing | None:
     plain = arguments.get("filter") is None and set(arguments) <= {"filter", "order"}
-    if not plain or getattr(arguments.get("order"), "value", None) != "newest":
+    if not plain or getattr(arguments.get("order"), "value", None) != complaints.ComplaintOrder.NEWEST:
         return None
     return complaints.RESIDENTS_OWN_NEWEST
 
@@ -100,9 +100,7 @@ def _notifications(ctx: RequestContext, arguments: dict[str, Any]) -> Listing | 
 
 
 def _unread_count(ctx: RequestContext, arguments: dict[str, Any]) -> Value | None:
-    # Only what is stored: a unit of work that changed the count has it pending.
-    pending = ctx.viewer is not None and ctx.unread_changes[ctx.viewer.user_id] != 0
-    return notifications.UNREAD_COUNT if not arguments and not pending else None
+    return notifications.compiled_unread_count(ctx) if not arguments else None
 
 
 def prefixed(prefix: str, *fields: str) -> dict[str, str]:

@@ -295,25 +295,26 @@ async def _log_after_reading(ctx: RequestContext, session: AsyncSession) -> None
 async def _end_reading(session: AsyncSession) -> None:
     """Ends a reading transaction, keeping nothing. On PostgreSQL it is read-only
     (tenants.sessions), so it commits: psycopg forgets the connection's prepared statements at
-    every rollback, and the pages read most would be parsed and planned afresh on every request.
-    It rolls back instead if the session holds changes it has not written (which a commit would
-    try to write), or if a failure left the transaction unusable (a commit would then be a
-    rollback reported as a commit)."""
+    every rollback, and the pages read most would be parsed and planned afresh on every request."""
+    if await _sound_and_read_only(session):
+        await session.commit()
+    else:
+        await session.rollback()
+
+
+async def _sound_and_read_only(session: AsyncSession) -> bool:
+    """A PostgreSQL transaction in progress, with no changes the session has not written (a
+    commit would try to write them) and not left unusable by a failure or a lost connection (a
+    commit would then be a rollback reported as a commit)."""
     if session.get_bind().dialect.name != "postgresql" or session.new or session.dirty or session.deleted:
-        await session.rollback()
-        return
+        return False
     if not session.in_transaction():
-        return
+        return False
     try:
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-    except exc.PendingRollbackError:  # the connection was lost (a restart)
-        await session.rollback()
-        return
-    if driver is None or driver.info.transaction_status != TransactionStatus.INTRANS:
-        await session.rollback()
-        return
-    await session.commit()
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    except exc.PendingRollbackError:
+        return False
+    return driver is not None and driver.info.transaction_status == TransactionStatus.INTRANS
 
 
 async def _log_full_views(ctx: RequestContext, session: AsyncSession) -> None:
