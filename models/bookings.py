@@ -276,17 +276,19 @@ def _merged(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, dat
     return merged
 
 
-# "09:00-12:00"; a span may close at 24:00, midnight at its end.
-SPAN = re.compile(r"^(?P<opens>([01]\d|2[0-3]):[0-5]\d)-(?P<closes>([01]\d|2[0-3]):[0-5]\d|24:00)$")
+# "09:00-12:00"; a span may close at 24:00, midnight at its end. ASCII digits, the whole text:
+# PostgreSQL reads spans with the same expression (resolvers.bookings.free_slot_rows), its
+# groups 1 and 3 the opening and closing times.
+SPAN = re.compile(r"^(([01][0-9]|2[0-3]):[0-5][0-9])-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
 
 
 def span_minutes(span: str) -> tuple[int, int] | None:
     """Minutes after midnight at which a span opens and closes, or None if it is malformed or
     closes no later than it opens."""
-    matched = SPAN.match(span)
+    matched = SPAN.fullmatch(span)
     if matched is None:
         return None
-    opens, closes = (int(t[:2]) * 60 + int(t[3:]) for t in (matched["opens"], matched["closes"]))
+    opens, closes = (int(t[:2]) * 60 + int(t[3:]) for t in (matched[1], matched[3]))
     return (opens, closes) if opens < closes else None
 
 

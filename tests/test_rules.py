@@ -122,6 +122,8 @@ def rules(**changes: object) -> RoomRules:
         ("24:00-24:00", None),
         ("09:60-10:00", None),
         ("09:00–12:00", None),
+        ("09:00-12:00\n", None),
+        ("0٩:00-1٢:00", None),
     ],
 )
 def test_an_opening_span_is_read_or_refused(span: str, minutes: tuple[int, int] | None) -> None:
