@@ -15,8 +15,25 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import (
+    TIMESTAMP,
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    Interval,
+    Select,
+    Text,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.bookings import (
@@ -33,11 +50,14 @@ from models.bookings import (
     span_minutes,
     week_of,
 )
+from models.bookings import SPAN as OPENING_SPAN
+from models.bookings import WEEKDAYS as WEEKDAYS_FROM_MONDAY
 from models.calendar import SHANGHAI
 from models.database import breaks_an_exclusion
 from models.errors import ErrorCode
 from models.notifications import NotificationKind, Subject, SubjectType
 from models.people import Role, User
+from resolvers.compiled import TENANT, Derivation, Record
 from resolvers.deadlines import calendar_of
 from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, loader
@@ -194,10 +214,7 @@ async def free_slots(
     ctx: RequestContext, room_id: uuid.UUID, first_day: date, last_day: date
 ) -> list[tuple[datetime, datetime]]:
     """The room's bookable slots from `first_day` to `last_day` (China Standard Time dates)."""
-    check = InputCheck()
-    check.require(first_day <= last_day, "to", "结束日期不能早于开始日期。")
-    check.require((last_day - first_day).days < MAX_RANGE_DAYS, "to", f"一次最多查询 {MAX_RANGE_DAYS} 天。")
-    check.done()
+    _check_slot_window(first_day, last_day)
     found = await room(ctx, room_id)
     if found is None:
         raise not_found("活动室", "roomId")
@@ -222,6 +239,117 @@ async def free_slots(
     latest = now + timedelta(days=rules.max_days_ahead)
     days = (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
     return [(s, e) for s, e in rules.free_slots(days, taken) if earliest <= s <= latest]
+
+
+def _check_slot_window(first_day: date, last_day: date) -> None:
+    check = InputCheck()
+    check.require(first_day <= last_day, "to", "结束日期不能早于开始日期。")
+    check.require((last_day - first_day).days < MAX_RANGE_DAYS, "to", f"一次最多查询 {MAX_RANGE_DAYS} 天。")
+    check.done()
+
+
+# A room found by its id, for a compiled read (resolvers.compiled) of `node(id:)`.
+ROOM_RECORD = Record(ROOM, Room.id, room)
+
+# A compiled read's free-slot window and the moment it is read at.
+FIRST_DAY = bindparam("first_day", type_=Date())
+LAST_DAY = bindparam("last_day", type_=Date())
+NOW = bindparam("now", type_=DateTime(timezone=True))
+ONE_MINUTE: ColumnElement[timedelta] = literal_column("interval '1 minute'", Interval())
+
+
+def free_slot_parameters(ctx: RequestContext, first_day: date, last_day: date) -> dict[str, Any]:
+    """What free_slot_rows reads for this request, once the window is checked as free_slots
+    checks it (the same DomainError)."""
+    _check_slot_window(first_day, last_day)
+    return {FIRST_DAY.key: first_day, LAST_DAY.key: last_day, NOW.key: ctx.clock()}
+
+
+def free_slot_rows(room_row: Any) -> Select[Any]:
+    """free_slots in SQL, for a room's row: each day's RoomRules.slot_grid (every slot by the
+    clock inside each well-formed opening span, in the spans' stored order, none on a closed
+    date), less the slots a pending or approved booking overlaps, from the notice to the
+    horizon. The window's bookings are found once, as the exclusion constraint states overlap
+    (its GiST index finds them; the index by start time would walk the room's whole past), and
+    merged into one multirange that each slot is looked up in."""
+    day = (
+        func.generate_series(
+            FIRST_DAY.cast(TIMESTAMP()), LAST_DAY.cast(TIMESTAMP()), literal_column("interval '1 day'")
+        )
+        .table_valued("value", name="day", joins_implicitly=True)
+        .render_derived()
+    )
+    weekdays: ColumnElement[Any] = postgresql.array(
+        [literal_column(f"'{weekday.value}'") for weekday in WEEKDAYS_FROM_MONDAY]
+    )
+    weekday = weekdays[func.extract("isodow", day.c.value).cast(Integer)]
+    span = (
+        func.json_array_elements_text(room_row.c.opening_hours.op("->")(weekday))
+        .table_valued("value", with_ordinality="ordinality", name="span", joins_implicitly=True)
+        .render_derived()
+    )
+    matched = func.regexp_match(span.c.value, literal_column(f"'{OPENING_SPAN.pattern}'"), type_=postgresql.ARRAY(Text))
+    opens, closes = _minutes_after_midnight(matched[1]), _minutes_after_midnight(matched[3])
+    step = room_row.c.slot_minutes
+    first_slot = (opens + step - 1) // step * step  # the first on the clock's grid not before opening
+    minute = (
+        func.generate_series(first_slot, closes - step, step)
+        .table_valued("value", name="minute", joins_implicitly=True)
+        .render_derived()
+    )
+    starts = func.timezone(
+        literal_column(f"'{SHANGHAI.key}'"), day.c.value + minute.c.value * ONE_MINUTE, type_=DateTime(timezone=True)
+    )
+    ends = starts + step * ONE_MINUTE
+    window = _period(_shanghai_midnight(FIRST_DAY), _shanghai_midnight(LAST_DAY + 1))
+    # Written out, not bound: the exclusion constraint's index covers these statuses only, and
+    # a prepared statement's generic plan could not tell that bound values are these.
+    holding: list[ColumnElement[str]] = [literal_column(f"'{status.value}'") for status in HOLDING]
+    booked = _period(RoomBooking.starts_at, RoomBooking.ends_at)
+    taken = (
+        select(func.coalesce(func.range_agg(booked), literal_column("'{}'::tstzmultirange")))
+        .where(
+            RoomBooking.tenant_id == TENANT,
+            RoomBooking.room_id == room_row.c.id,
+            RoomBooking.status.in_(holding),
+            booked.op("&&")(window),
+        )
+        .correlate_except(RoomBooking)
+        .scalar_subquery()
+    )
+    closed = room_row.c.closed_dates.cast(postgresql.JSONB())
+    # In this order: a function in FROM reads the items before it.
+    slots = select(
+        starts.label("starts_at"),
+        ends.label("ends_at"),
+        func.row_number().over(order_by=(day.c.value, span.c.ordinality, minute.c.value)).label("position"),
+    ).select_from(day, span, minute)
+    return slots.where(
+        ~func.coalesce(closed.has_key(func.to_char(day.c.value, literal_column("'YYYY-MM-DD'"))), false()),
+        starts >= NOW + room_row.c.min_notice_hours * literal_column("interval '1 hour'"),
+        # Days of 24 hours, as the resolvers count them (an interval's days follow the session's time zone).
+        starts <= NOW + room_row.c.max_days_ahead * literal_column("interval '24 hours'"),
+        ~taken.op("&&")(_period(starts, ends)),
+    )
+
+
+def _shanghai_midnight(day: ColumnElement[date]) -> ColumnElement[datetime]:
+    return func.timezone(literal_column(f"'{SHANGHAI.key}'"), day.cast(TIMESTAMP()), type_=DateTime(timezone=True))
+
+
+def _minutes_after_midnight(clock: ColumnElement[str]) -> ColumnElement[int]:
+    """Of "HH:MM"."""
+    return func.substr(clock, 1, 2).cast(Integer) * 60 + func.substr(clock, 4, 2).cast(Integer)
+
+
+def _period(
+    starts: ColumnElement[datetime] | InstrumentedAttribute[datetime],
+    ends: ColumnElement[datetime] | InstrumentedAttribute[datetime],
+) -> ColumnElement[Any]:
+    return func.tstzrange(starts, ends, literal_column("'[)'"))
+
+
+FREE_SLOTS = Derivation(free_slot_rows, free_slots)
 
 
 # --- who sees which bookings -----------------------------------------------------------------

@@ -18,6 +18,11 @@ their order and their filter are the resolvers'; the tenant is stated in every l
 session states it for ORM statements (and row-level security holds besides). Anything the
 shape cannot say (an edge's cursor, counts, another page than the first) is answered by the
 resolvers.
+
+One object asked for by its id (`node(id:)`) is a `Record`: a row of its use case's selection,
+null if the tenant holds none. A list its row makes rather than stores (a room's free slots) is
+a `Derivation`, declared beside the rule it writes in SQL. The id and a derivation's arguments
+are the request's: they are given with it as parameters of the statement, which is made once.
 """
 
 from __future__ import annotations
@@ -26,13 +31,14 @@ import functools
 import re
 import typing
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Label,
+    Select,
     Uuid,
     and_,
     bindparam,
@@ -63,6 +69,8 @@ NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 VIEWER = bindparam("viewer_id", type_=Uuid())
 # The tenant of the request, stated in every level of a compiled read.
 TENANT = bindparam("tenant_id", type_=Uuid())
+# The id of the row a Record reads.
+RECORD_ID = bindparam("record_id", type_=Uuid())
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,29 @@ class Shown:
     nullable: bool = True
 
 
+class SelectedRows:
+    """Columns of a `selection`'s rows and of the `shown` ones made beside them."""
+
+    selection: Selection[Any]
+    shown: tuple[Shown, ...]
+
+    def column(self, name: str) -> ColumnElement[Any] | None:
+        selected = self.selection.stmt.selected_columns.get(name)
+        return selected if selected is not None else next((s.column for s in self.shown if s.column.name == name), None)
+
+    def nullable(self, name: str) -> bool:
+        """What the row type (or the `shown` column) says of the column."""
+        shown = next((s for s in self.shown if s.column.name == name), None)
+        return shown.nullable if shown else self._nullable_fields.get(name, True)
+
+    @functools.cached_property
+    def _nullable_fields(self) -> dict[str, bool]:
+        hints = typing.get_type_hints(self.selection.row_type)
+        return {name: type(None) in typing.get_args(hint) for name, hint in hints.items()}
+
+
 @dataclass(frozen=True)
-class Listing:
+class Listing(SelectedRows):
     """A list the compiled reads may build: `selection`'s rows in `order` (ending with a
     unique column; `descending`: newest first), children of `parent` when nested, for the
     callers its use case admits (`use_case`, the function `allowed_to` guards that the
@@ -97,22 +126,35 @@ class Listing:
     def roles(self) -> tuple[Role | None, ...]:
         return roles_of(self.use_case)
 
-    def column(self, name: str) -> ColumnElement[Any] | None:
-        selected = self.selection.stmt.selected_columns.get(name)
-        return selected if selected is not None else next((s.column for s in self.shown if s.column.name == name), None)
-
-    def nullable(self, name: str) -> bool:
-        """What the row type (or the `shown` column) says of the column."""
-        shown = next((s for s in self.shown if s.column.name == name), None)
-        return shown.nullable if shown else self._nullable_fields.get(name, True)
-
-    @functools.cached_property
-    def _nullable_fields(self) -> dict[str, bool]:
-        hints = typing.get_type_hints(self.selection.row_type)
-        return {name: type(None) in typing.get_args(hint) for name, hint in hints.items()}
-
     def admits(self, ctx: RequestContext) -> bool:
         return _admits(ctx, self.use_case, self.viewer_roles)
+
+
+@dataclass(frozen=True)
+class Record(SelectedRows):
+    """The row of `selection` whose `key` is the request's `RECORD_ID`, for the callers its use
+    case admits (`use_case`, the function that finds it for the resolvers, a node's lookup)."""
+
+    selection: Selection[Any]
+    key: InstrumentedAttribute[uuid.UUID]
+    use_case: Callable[..., Any]
+    shown: tuple[Shown, ...] = ()
+
+    def admits(self, ctx: RequestContext) -> bool:
+        return _admits(ctx, self.use_case, None)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A list a record's row makes in SQL, as `use_case` makes it for the resolvers: `rows(row)`
+    selects its items' columns (never null) and their `position`, from the record's row (a
+    subquery) and the request's parameters (`bindparam`s the derivation declares)."""
+
+    rows: Callable[[Subquery], Select[Any]]
+    use_case: Callable[..., Any]
+
+    def admits(self, ctx: RequestContext) -> bool:
+        return _admits(ctx, self.use_case, None)
 
 
 @dataclass(frozen=True)
@@ -209,23 +251,41 @@ class PageShape:
     fields: tuple[tuple[str, Constant | Edge | PageInfo], ...]
 
 
+@dataclass(frozen=True)
+class Derived:
+    """The `derivation`'s items, each an object of `fields`, for the request's `parameters`
+    (not part of the shape: the statement is the same for all)."""
+
+    derivation: Derivation
+    fields: tuple[tuple[str, Constant | Column], ...]
+    parameters: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class RecordShape:
+    """The row of `record` whose key is `record_id` (a request's, not part of the shape) as an
+    object of `fields`, null if there is none."""
+
+    record: Record
+    fields: tuple[tuple[str, Constant | Column | NodeId | Derived], ...]
+    record_id: uuid.UUID = field(compare=False, hash=False)
+
+
 class NotCompiled(Exception):
     """The shape holds something this module does not build: the resolvers answer it."""
 
 
-Root = PageShape | Value
+Root = PageShape | Value | RecordShape
 
 
 def can_read(ctx: RequestContext, shapes: Sequence[tuple[str, Root]]) -> bool:
-    """Compiled reads are for PostgreSQL, for callers every listing and value admits."""
-    values = [shape for _, shape in shapes if isinstance(shape, Value)]
-    pages = [shape for _, shape in shapes if isinstance(shape, PageShape)]
+    """Compiled reads are for PostgreSQL, for callers every listing, value, record and
+    derivation admits."""
     return (
         ctx.session is not None
         and ctx.tenant is not None
         and is_postgresql(ctx.settings.database_url)
-        and all(value.admits(ctx) for value in values)
-        and all(listing.admits(ctx) for listing in _listings(pages))
+        and all(guard.admits(ctx) for guard in _guards(shape for _, shape in shapes))
     )
 
 
@@ -236,10 +296,11 @@ async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) 
     listing's `shown` phones are masked but the caller's), so nothing in it is for the audit
     log."""
     assert ctx.session is not None and ctx.tenant is not None
+    given = _request_parameters(shape for _, shape in shapes)
     statement, parameters = statement_for(shapes)
     caller = {TENANT.key: ctx.tenant.id, VIEWER.key: ctx.viewer.user_id if ctx.viewer else None}
     connection = await ctx.session.connection()
-    row = (await connection.exec_driver_sql(statement, {**parameters, **caller})).one()
+    row = (await connection.exec_driver_sql(statement, {**parameters, **given, **caller})).one()
     text: str | None = row[0]
     return text
 
@@ -250,7 +311,7 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> tuple[str, dict[str, 
     request adds the tenant and the caller. Run as the driver's SQL, it costs SQLAlchemy no
     cache lookup. A root page with a row it leaves to the resolvers is null (never otherwise:
     a page is an aggregate, one row), and the answer then too."""
-    roots = [shape.expression if isinstance(shape, Value) else _page(shape, None) for _, shape in shapes]
+    roots = [_root(shape) for _, shape in shapes]
     # Each root once, in a subquery the planner keeps as it is (OFFSET 0): read twice below, a
     # page written out in place would be built twice.
     row = select(*(root.label(f"root_{i}") for i, root in enumerate(roots))).offset(0).subquery()
@@ -269,16 +330,46 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> tuple[str, dict[str, 
     return str(compiled), {name: value for name, value in compiled.params.items() if name not in CALLER}
 
 
-def _listings(shapes: Any) -> list[Listing]:
-    found = []
+def _root(shape: Root) -> ColumnElement[Any]:
+    if isinstance(shape, Value):
+        return shape.expression
+    if isinstance(shape, RecordShape):
+        return _record(shape)
+    return _page(shape, None)
+
+
+def _guards(shapes: Iterable[Root]) -> Iterator[Value | Listing | Record | Derivation]:
+    """What decides who may read each part of the shapes."""
     for shape in shapes:
-        found.append(shape.listing)
-        for _, part in shape.fields:
-            if isinstance(part, Edge):
-                for _, node in part.fields:
-                    if isinstance(node, Node):
-                        found += _listings(value for _, value in node.fields if isinstance(value, PageShape))
-    return found
+        if isinstance(shape, Value):
+            yield shape
+        elif isinstance(shape, RecordShape):
+            yield shape.record
+            yield from (part.derivation for _, part in shape.fields if isinstance(part, Derived))
+        else:
+            yield shape.listing
+            for _, part in shape.fields:
+                if isinstance(part, Edge):
+                    for _, node in part.fields:
+                        if isinstance(node, Node):
+                            yield from _guards(value for _, value in node.fields if isinstance(value, PageShape))
+
+
+def _request_parameters(shapes: Iterable[Root]) -> dict[str, Any]:
+    """The values the request gives the statement: a record's id and its derivations'
+    arguments. Two parts giving the same parameter (two records asked in one query) cannot
+    share one statement."""
+    given: dict[str, Any] = {}
+    for shape in shapes:
+        if not isinstance(shape, RecordShape):
+            continue
+        parts = [{RECORD_ID.key: shape.record_id}]
+        parts += [part.parameters for _, part in shape.fields if isinstance(part, Derived)]
+        for parameters in parts:
+            if given.keys() & parameters.keys():
+                raise NotCompiled("a parameter given twice")
+            given.update(parameters)
+    return given
 
 
 CALLER = {TENANT.key, VIEWER.key}
@@ -331,6 +422,36 @@ def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnEl
     if listing.unanswered is not None:
         built = case((func.bool_or(page.c.unanswered).filter(on_page), None), else_=built)
     return select(built).select_from(page).having(true()).scalar_subquery()
+
+
+def _record(shape: RecordShape) -> ColumnElement[Any]:
+    """The record's object, null if the tenant holds no row of that key."""
+    record = shape.record
+    row = record.selection.stmt.where(record.key.class_.tenant_id == TENANT, record.key == RECORD_ID)
+    found = row.add_columns(*(shown.column for shown in record.shown)).subquery()
+    fields = []
+    for name, part in shape.fields:
+        if isinstance(part, Derived):
+            fields.append((name, _derived(part, found)))
+        else:
+            fields.append((name, _value(part, record, found)))
+    return select(func.json_build_object(*_object(fields))).select_from(found).scalar_subquery()
+
+
+def _derived(part: Derived, row: Subquery) -> ColumnElement[Any]:
+    """The derivation's items as a JSON array, in their order."""
+    items = part.derivation.rows(row).correlate(row).subquery()
+    fields = []
+    for name, value in part.fields:
+        if isinstance(value, Constant):
+            fields.append((name, _constant(value)))
+        elif value.name not in items.c or value.name == "position" or value.names:
+            raise NotCompiled(f"column {value.name}")
+        else:
+            column = items.c[value.name]
+            fields.append((name, _moment(column) if value.moment else column))
+    aggregated = func.json_agg(aggregate_order_by(func.json_build_object(*_object(fields)), items.c.position))
+    return select(func.coalesce(aggregated, literal_column("'[]'::json"))).select_from(items).scalar_subquery()
 
 
 def _page_info_part(
@@ -390,7 +511,7 @@ def _joined(part: Joined, listing: Listing, page: Subquery) -> ColumnElement[Any
 
 
 def _value(
-    part: Constant | Column | NodeId, listing: Listing, page: Subquery, present: frozenset[str] = frozenset()
+    part: Constant | Column | NodeId, listing: SelectedRows, page: Subquery, present: frozenset[str] = frozenset()
 ) -> ColumnElement[Any]:
     """`present`: columns known to be set here (a Joined's)."""
     if isinstance(part, Constant):
@@ -406,7 +527,7 @@ def _value(
 
 
 def _selected(
-    listing: Listing, page: Subquery, name: str, present: frozenset[str] = frozenset(), *, required: bool = False
+    listing: SelectedRows, page: Subquery, name: str, present: frozenset[str] = frozenset(), *, required: bool = False
 ) -> ColumnElement[Any]:
     """The page's column `name`, if the listing selects it (and, if `required`, its row type
     says it is never null, or it is one of `present`)."""
@@ -427,12 +548,12 @@ def _moment(column: ColumnElement[Any]) -> ColumnElement[str]:
         (func.extract("second", offset) != 0, func.to_char(offset, literal_column("':SS'"))),
         else_=literal_column("''"),
     )
-    return _concatenated(
-        func.to_char(local, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")),
-        sign,
-        func.to_char(offset, literal_column("'HH24:MI'")),
-        seconds,
+    # Writing an offset costs more than the rest: the one in use since 1991 is written as it is.
+    written_offset = case(
+        (offset == literal_column("interval '8 hours'"), literal_column("'+08:00'")),
+        else_=_concatenated(sign, func.to_char(offset, literal_column("'HH24:MI'")), seconds),
     )
+    return _concatenated(func.to_char(local, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")), written_offset)
 
 
 def _concatenated(*parts: ColumnElement[Any]) -> ColumnElement[str]:

@@ -4,7 +4,8 @@ A query whose every root field is a list declared here, asked for with nothing b
 page's edges, nodes of declared columns, to-one objects joined into the list and nested declared
 lists, `pageInfo` (but an edge's cursor) and `__typename`, is described as a shape and answered
 by the database in one statement; so is a root field declared as one SQL value (the unread
-count). A root list may be declared for some callers and arguments only (the resident's own
+count), and `node(id:)` of a type declared as a record (a room: its columns and the list its
+row makes, its free slots, whose arguments are checked as its use case checks them). A root list may be declared for some callers and arguments only (the resident's own
 complaints: a caller who is only a resident, no filter, newest first), and a page may hold a row
 it leaves to the resolvers (a notification about something other than a complaint): the whole
 query is then answered the usual way. The selection is read the way graphql-core reads it (fragments,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,15 +35,18 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
+from strawberry import relay
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from models.notifications import Notification, SubjectType
 from models.people import Role
-from resolvers import complaints, notifications, organisation
+from resolvers import bookings, complaints, notifications, organisation
 from resolvers.compiled import (
     Column,
     Constant,
     Cursor,
+    Derivation,
+    Derived,
     Edge,
     HasNextPage,
     Joined,
@@ -51,6 +56,8 @@ from resolvers.compiled import (
     NotCompiled,
     PageInfo,
     PageShape,
+    Record,
+    RecordShape,
     Root,
     Value,
     can_read,
@@ -119,11 +126,22 @@ class JoinedObject:
 
 
 @dataclass(frozen=True)
+class DerivedList:
+    """A list field its object's row makes (a Derivation), with the request's parameters read
+    from the field's arguments (a DomainError for arguments its use case refuses)."""
+
+    derivation: Derivation
+    parameters: Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Compilable:
     roots: dict[str, Chooser]  # Query's fields
     lists: dict[tuple[str, str], Listing]  # an object type's list fields
     columns: dict[str, frozenset[str]]  # an object type's fields read from the column of the same name
     joined: dict[tuple[str, str], JoinedObject]  # an object type's to-one fields
+    records: dict[str, Record]  # the node types `node(id:)` may read
+    derived: dict[tuple[str, str], DerivedList]  # a record's list fields made from its row
 
 
 COMPILABLE = Compilable(
@@ -164,6 +182,19 @@ COMPILABLE = Compilable(
             }
         ),
         "Notification": frozenset({"kind", "title", "body", "created_at", "read"}),
+        "Room": frozenset(
+            {
+                "name",
+                "capacity",
+                "requires_approval",
+                "slot_minutes",
+                "min_notice_hours",
+                "max_days_ahead",
+                "max_duration_minutes",
+                "weekly_quota_hours",
+            }
+        ),
+        "Slot": frozenset({"starts_at", "ends_at"}),
     },
     joined={
         ("Complaint", "category"): JoinedObject(
@@ -178,6 +209,13 @@ COMPILABLE = Compilable(
         ("Notification", "subject"): JoinedObject(
             ("complaint_subject_id",), {"id": "complaint_subject_id"}, type_name="Complaint"
         ),
+    },
+    records={"Room": bookings.ROOM_RECORD},
+    derived={
+        ("Room", "freeSlots"): DerivedList(
+            bookings.FREE_SLOTS,
+            lambda ctx, arguments: bookings.free_slot_parameters(ctx, arguments["fromDate"], arguments["toDate"]),
+        )
     },
 )
 
@@ -217,6 +255,8 @@ class EncodedJSON:
 
 def _root(executor: BatchedExecution, root_type: GraphQLObjectType, details: FieldDetailsList) -> Root:
     node = _plain(details)
+    if node.name.value == "node":
+        return _record(executor, root_type, details)
     choose = COMPILABLE.roots.get(node.name.value)
     if choose is None:
         raise NotCompiled
@@ -229,18 +269,56 @@ def _root(executor: BatchedExecution, root_type: GraphQLObjectType, details: Fie
     return value
 
 
+def _arguments(executor: BatchedExecution, parent_type: GraphQLObjectType, details: FieldDetailsList) -> dict[str, Any]:
+    node = _plain(details)
+    try:
+        return get_argument_values(parent_type.fields[node.name.value], node, executor.variable_values)
+    except Exception as error:  # graphql-core's error to give
+        raise NotCompiled from error
+
+
+def _record(executor: BatchedExecution, root_type: GraphQLObjectType, details: FieldDetailsList) -> RecordShape:
+    """`node(id:)` of a type declared as a record; any other id (malformed, of another type)
+    is the resolvers' to answer."""
+    try:
+        type_name, key = relay.from_base64(_arguments(executor, root_type, details)["id"])
+        record_id = uuid.UUID(key)
+    except (ValueError, TypeError) as error:
+        raise NotCompiled from error
+    record = COMPILABLE.records.get(type_name)
+    if record is None:
+        raise NotCompiled
+    object_type = _object_type(executor.schema.get_type(type_name))
+
+    def part(asked: str, sub: FieldDetailsList) -> Column | NodeId | Derived:
+        derived = COMPILABLE.derived.get((type_name, asked))
+        if derived is None:
+            return _leaf(object_type, asked)
+        items = _object_type(object_type.fields[asked].type)
+        try:
+            parameters = derived.parameters(executor.context_value, _arguments(executor, object_type, sub))
+        except DomainError as error:  # the resolvers' error to give
+            raise NotCompiled from error
+
+        def item(asked_of_item: str, _: FieldDetailsList) -> Column:
+            leaf = _leaf(items, asked_of_item)
+            if not isinstance(leaf, Column):
+                raise NotCompiled
+            return leaf
+
+        return Derived(derived.derivation, _parts(executor, items, sub, item), parameters)
+
+    return RecordShape(record, _parts(executor, object_type, details, part), record_id)
+
+
 def _page(
     executor: BatchedExecution,
     parent_type: GraphQLObjectType,
     details: FieldDetailsList,
     choose: Chooser | Listing,
 ) -> PageShape:
-    node = _plain(details)
-    field = parent_type.fields[node.name.value]
-    try:
-        arguments = get_argument_values(field, node, executor.variable_values)
-    except Exception as error:  # graphql-core's error to give
-        raise NotCompiled from error
+    field = parent_type.fields[_plain(details).name.value]
+    arguments = _arguments(executor, parent_type, details)
     first, after = arguments.pop("first", None), arguments.pop("after", None)
     listing = choose if isinstance(choose, Listing) else choose(executor.context_value, arguments)
     if not isinstance(listing, Listing):
@@ -281,8 +359,6 @@ def _page_info_part(asked: str, _: FieldDetailsList) -> HasNextPage | Cursor | C
 
 
 def _node(executor: BatchedExecution, node_type: GraphQLObjectType, details: FieldDetailsList) -> Node:
-    columns = COMPILABLE.columns.get(node_type.name, frozenset())
-
     def part(asked: str, sub: FieldDetailsList) -> Column | NodeId | Joined | PageShape:
         field = node_type.fields[asked]
         listing = COMPILABLE.lists.get((node_type.name, asked))
@@ -292,14 +368,24 @@ def _node(executor: BatchedExecution, node_type: GraphQLObjectType, details: Fie
         if joined is not None:
             object_type = executor.schema.get_type(joined.type_name) if joined.type_name else field.type
             return _joined(executor, _object_type(object_type), sub, joined, required=is_non_null_type(field.type))
-        if asked == "id" and LEAF in field.extensions and columns:
-            return NodeId(node_type.name)
-        name = _python_name(field)
-        if name in columns and LEAF in field.extensions:
-            return _column(field, name)
-        raise NotCompiled
+        return _leaf(node_type, asked)
 
     return Node(_parts(executor, node_type, details, part))
+
+
+def _leaf(object_type: GraphQLObjectType, asked: str) -> Column | NodeId:
+    """A field read from the row's column of its name (a declared one), or a node's `id`,
+    where the type has no resolver of its own for it."""
+    columns = COMPILABLE.columns.get(object_type.name, frozenset())
+    field = object_type.fields[asked]
+    if LEAF not in field.extensions:
+        raise NotCompiled
+    if asked == "id" and columns:
+        return NodeId(object_type.name)
+    name = _python_name(field)
+    if name in columns:
+        return _column(field, name)
+    raise NotCompiled
 
 
 def _joined(

@@ -5,27 +5,40 @@ same errors. What a shape cannot say is answered the usual way; on SQLite nothin
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Uuid, literal, select, update
+from sqlalchemy import DateTime, Uuid, literal, select, update
 from starlette.applications import Starlette
 from strawberry import relay
 
 from models.audit import AuditedField
+from models.bookings import BookingStatus, Room, RoomBooking
+from models.calendar import SHANGHAI
 from models.complaints import Complaint
 from models.notifications import Notification, NotificationKind, SubjectType
 from models.people import User
 from resolvers import organisation
-from resolvers.compiled import MAX_TYPE_NAME, Column, Edge, Node, NotCompiled, PageShape, _global_id, statement_for
+from resolvers.compiled import (
+    MAX_TYPE_NAME,
+    Column,
+    Edge,
+    Node,
+    NotCompiled,
+    PageShape,
+    _global_id,
+    _moment,
+    statement_for,
+)
 from schema import batched
 from schema.build import build_schema
 from schema.compiled import COMPILABLE, compiled_answer
+from schema.scalars import serialize_datetime
 from tenants.context import RequestContext
 from tenants.sessions import open_session
 from tests.conftest import BACKEND, COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, _handle
-from tests.support import Api, TenantHandle, answered_alike, fresh_phone
+from tests.support import Api, Clock, TenantHandle, answered_alike, fresh_phone, staff
 from tests.test_batched_execution import not_compiled
 from tests.test_subscriptions import receive, send, signed_in
 
@@ -210,6 +223,25 @@ async def test_a_global_id_is_written_as_strawberry_writes_it_up_to_the_longest_
         async with app.state.services.engine.connect() as connection:
             written = await connection.scalar(select(_global_id(longest, literal(row_id, Uuid()))))
         assert written == relay.to_base64(longest, str(row_id))
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1900, 6, 1, 12, 0, 0, tzinfo=UTC),  # local mean time, an offset with seconds
+        datetime(1940, 7, 1, 3, 30, tzinfo=UTC),  # summer time of 1940
+        datetime(1988, 7, 1, 3, 30, 59, 999_999, tzinfo=UTC),  # summer time of 1986-1991, to the floor
+        datetime(1991, 9, 14, 17, 30, tzinfo=UTC),  # the last summer time's last half hour
+        datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),  # before the epoch, to the floor
+        datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+    ],
+)
+async def test_a_moment_is_written_as_the_datetime_scalar_writes_it(app: Starlette, moment: datetime) -> None:
+    if BACKEND != "postgresql":
+        return
+    async with app.state.services.engine.connect() as connection:
+        written = await connection.scalar(select(_moment(literal(moment, DateTime(timezone=True)))))
+    assert written == serialize_datetime(moment)
 
 
 MINE = """query Mine($n: Int) { complaints(first: $n, order: NEWEST) { __typename
@@ -398,3 +430,155 @@ async def test_the_edges_of_what_a_notifications_shape_can_say_are_answered_as_t
 async def test_anonymous_notifications_are_the_same_error(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     body = await alike(api, monkeypatch, NOTIFICATIONS, {"n": 1}, tenant="alpha")
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+SLOTS = """query Slots($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { __typename id
+  ... on Room { name capacity requiresApproval slotMinutes minNoticeHours maxDaysAhead maxDurationMinutes weeklyQuotaHours
+    freeSlots(fromDate: $from, toDate: $to) { __typename startsAt endsAt } } } }"""
+MONDAY = date(2026, 11, 30)
+
+
+def shanghai_at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), SHANGHAI)
+
+
+@pytest.fixture(scope="module")
+async def odd_room(app: Starlette) -> tuple[TenantHandle, str]:
+    """A street office of its own with one room holding every rule free slots read: spans out
+    of their order, overlapping (slots twice), off the slot grid, to midnight, shorter than a
+    slot, malformed or closing before they open; a closed date; bookings pending, approved
+    (across two slots, across midnight) and not holding their slot (cancelled, rejected)."""
+    room = {"name": "多功能厅", "capacity": 40, "slot_minutes": 30, "min_notice_hours": 3, "max_days_ahead": 5}
+    manifest = {
+        "slug": "huayuan",
+        "name": "花园街道",
+        "departments": [],
+        "categories": [],
+        "staff": [staff("13900000099", "花园社区管理员", {"role": "tenant_admin"})],
+        "communities": [{"code": "H1", "name": "花园社区", "grids": [], "rooms": [room]}],
+    }
+    office = await _handle(app, manifest)
+    hours = {
+        "mon": ["14:00-17:00", "09:10-12:00", "10:00-11:00"],
+        "tue": ["19:30-24:00", "9:00-12:00", "12:00-09:00"],
+        "wed": ["00:00-24:00"],
+        "thu": ["09:00-10:00"],
+        "fri": [],
+        "sat": ["08:00-08:15"],
+        "sun": ["13:00-18:00"],
+    }
+    wednesday, tuesday = MONDAY + timedelta(days=2), MONDAY + timedelta(days=1)
+    bookings = [
+        (shanghai_at(MONDAY, 14), shanghai_at(MONDAY, 15), BookingStatus.PENDING),
+        (shanghai_at(MONDAY, 16, 15), shanghai_at(MONDAY, 16, 45), BookingStatus.APPROVED),
+        (shanghai_at(tuesday, 20), shanghai_at(tuesday, 20, 30), BookingStatus.CANCELLED),
+        (shanghai_at(tuesday, 21), shanghai_at(tuesday, 21, 30), BookingStatus.REJECTED),
+        (shanghai_at(tuesday, 23), shanghai_at(wednesday, 1), BookingStatus.APPROVED),
+    ]
+    async with open_session(app.state.services.sessions, office.id) as session, session.begin():
+        room_id = await session.scalar(select(Room.id))
+        holder = await session.scalar(select(User.id))
+        await session.execute(
+            update(Room).values(opening_hours=hours, closed_dates=[(MONDAY - timedelta(days=1)).isoformat()])
+        )
+        for starts, ends, status in bookings:
+            session.add(
+                RoomBooking(
+                    room_id=room_id,
+                    resident_id=holder,
+                    purpose="排练",
+                    attendees=10,
+                    starts_at=starts,
+                    ends_at=ends,
+                    status=status,
+                )
+            )
+    return office, relay.to_base64("Room", str(room_id))
+
+
+@pytest.mark.parametrize(
+    "now",
+    [shanghai_at(MONDAY, 8), shanghai_at(MONDAY, 12, 10), shanghai_at(MONDAY - timedelta(days=3), 23, 30)],
+    ids=["before the day", "mid-day", "days before"],
+)
+async def test_a_rooms_free_slots_are_answered_as_the_resolvers_answer_them(
+    api: Api,
+    clock: Clock,
+    odd_room: tuple[TenantHandle, str],
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
+) -> None:
+    """Every rule, for windows the notice, the horizon and a closed date cut into: the same
+    slots, in the same order (a slot twice where spans overlap), compiled on PostgreSQL."""
+    office, room = odd_room
+    seen = []
+    with clock.at(now.astimezone(UTC)):
+        for first, last in ((0, 0), (0, 6), (-2, 2), (0, 30), (3, 3), (6, 9)):
+            days = {
+                "from": (MONDAY + timedelta(days=first)).isoformat(),
+                "to": (MONDAY + timedelta(days=last)).isoformat(),
+            }
+            body = await alike(api, monkeypatch, SLOTS, {"id": room, **days}, tenant=office.slug)
+            seen += [slot["startsAt"] for slot in body["data"]["node"]["freeSlots"]]
+            assert await compiled(api, monkeypatch, SLOTS, {"id": room, **days}, tenant=office.slug) == COMPILED
+    assert len(seen) > len(set(seen)), "overlapping spans offer a slot twice"
+    assert {"2026-12-01T20:00:00+08:00", "2026-12-01T21:00:00+08:00"} <= set(seen), "cancelled, rejected: free"
+    assert "2026-11-30T14:00:00+08:00" not in seen and "2026-11-30T16:00:00+08:00" not in seen
+    assert "2026-12-01T22:30:00+08:00" in seen and "2026-12-02T00:30:00+08:00" not in seen
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(0, -1), (0, 31)],
+    ids=["to before from", "more than 31 days"],
+)
+async def test_a_refused_window_of_free_slots_is_the_resolvers_error(
+    api: Api, odd_room: tuple[TenantHandle, str], monkeypatch: pytest.MonkeyPatch, first: int, last: int
+) -> None:
+    office, room = odd_room
+    days = {"from": (MONDAY + timedelta(days=first)).isoformat(), "to": (MONDAY + timedelta(days=last)).isoformat()}
+    body = await alike(api, monkeypatch, SLOTS, {"id": room, **days}, tenant=office.slug)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($id: ID!) { node(id: $id) { id ... on Room { name } } }",
+        "query($id: ID!) { node(id: $id) { ... on Room { name facilities community { name } } } }",
+        "query($id: ID!) { node(id: $id) { ... on Community { name } ... on Room { capacity } } }",
+        """query($id: ID!, $d: Date!) { node(id: $id) { ... on Room { a: freeSlots(fromDate: $d, toDate: $d) { startsAt }
+          b: freeSlots(fromDate: "2026-12-01", toDate: "2026-12-01") { endsAt } } } }""",
+        "query($id: ID!) { a: node(id: $id) { id } b: node(id: $id) { id } }",
+        "query($id: ID!) { node(id: $id) { id } communities(first: 1) { edges { node { name } } } }",
+    ],
+)
+@pytest.mark.parametrize("which", ["the room", "another office's room", "a community", "malformed"])
+async def test_the_edges_of_what_a_record_shape_can_say_are_answered_as_the_resolvers_answer_them(
+    api: Api,
+    alpha: TenantHandle,
+    odd_room: tuple[TenantHandle, str],
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    which: str,
+) -> None:
+    office, room = odd_room
+    elsewhere = (await api.data("{ rooms(first: 1) { edges { node { id } } } }", tenant="alpha"))["rooms"]
+    ids = {
+        "the room": room,
+        "another office's room": elsewhere["edges"][0]["node"]["id"],
+        "a community": relay.to_base64("Community", str(office.communities["H1"])),
+        "malformed": "Room:not-a-uuid",
+    }
+    await alike(api, monkeypatch, query, {"id": ids[which], "d": MONDAY.isoformat()}, tenant=office.slug)
+
+
+async def test_a_rooms_free_slots_are_one_statement_on_postgresql(
+    api: Api, odd_room: tuple[TenantHandle, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office, room = odd_room
+    variables = {"id": room, "from": MONDAY.isoformat(), "to": (MONDAY + timedelta(days=6)).isoformat()}
+    statements = await api.statements(SLOTS, variables, tenant=office.slug)
+    monkeypatch.setattr(batched, "compiled_answer", not_compiled)
+    resolved = await api.statements(SLOTS, variables, tenant=office.slug)
+    assert resolved - statements == (1 if COMPILED else 0)
