@@ -219,6 +219,15 @@ async def free_slots(
     if found is None:
         raise not_found("活动室", "roomId")
     rules = RoomRules.of(found)
+    now = ctx.clock().astimezone(UTC)  # as the slots are: compared without time-zone lookups
+    earliest = now + timedelta(hours=rules.min_notice_hours)
+    latest = now + timedelta(days=rules.max_days_ahead)
+    # Only days that can hold a bookable slot are read: the moments bounding a window far in
+    # the past or the future (year 1 or 9999) are not even representable.
+    first_day = max(first_day, earliest.astimezone(SHANGHAI).date())
+    last_day = min(last_day, latest.astimezone(SHANGHAI).date())
+    if first_day > last_day:
+        return []
     window_start = datetime.combine(first_day, datetime.min.time(), SHANGHAI)
     window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), SHANGHAI)
     taken = [
@@ -234,9 +243,6 @@ async def free_slots(
             )
         ).all()
     ]
-    now = ctx.clock().astimezone(UTC)  # as the slots are: compared without time-zone lookups
-    earliest = now + timedelta(hours=rules.min_notice_hours)
-    latest = now + timedelta(days=rules.max_days_ahead)
     days = (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
     return [(s, e) for s, e in rules.free_slots(days, taken) if earliest <= s <= latest]
 

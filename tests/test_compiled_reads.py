@@ -529,6 +529,19 @@ async def test_a_rooms_free_slots_are_answered_as_the_resolvers_answer_them(
 
 @pytest.mark.parametrize(
     ("first", "last"),
+    [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"), ("2026-11-20", "2026-11-29")],
+    ids=["the first days", "the last days", "days gone by"],
+)
+async def test_a_window_no_slot_can_be_in_is_empty_as_the_resolvers_answer_it(
+    api: Api, odd_room: tuple[TenantHandle, str], monkeypatch: pytest.MonkeyPatch, first: str, last: str
+) -> None:
+    office, room = odd_room
+    body = await alike(api, monkeypatch, SLOTS, {"id": room, "from": first, "to": last}, tenant=office.slug)
+    assert body["data"]["node"]["freeSlots"] == []
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
     [(0, -1), (0, 31)],
     ids=["to before from", "more than 31 days"],
 )
