@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     TIMESTAMP,
     ColumnElement,
     Date,
@@ -25,6 +26,8 @@ from sqlalchemy import (
     Select,
     Text,
     bindparam,
+    case,
+    column,
     false,
     func,
     literal_column,
@@ -277,7 +280,12 @@ def free_slot_rows(room_row: Any) -> Select[Any]:
     date), less the slots a pending or approved booking overlaps, from the notice to the
     horizon. The window's bookings are found once, as the exclusion constraint states overlap
     (its GiST index finds them; the index by start time would walk the room's whole past), and
-    merged into one multirange that each slot is looked up in."""
+    merged into one multirange that each slot is looked up in.
+
+    The same slots as the Python rule's on every day since 1991, the zone's last change of
+    offset: on a day the clocks moved, a slot there ends by the elapsed time, the Python rule's
+    by the clock (before it starts, where the clock went back). Stored hours that are not a
+    list of spans open nothing, as the Python rule reads them."""
     day = (
         func.generate_series(
             FIRST_DAY.cast(TIMESTAMP()), LAST_DAY.cast(TIMESTAMP()), literal_column("interval '1 day'")
@@ -289,13 +297,18 @@ def free_slot_rows(room_row: Any) -> Select[Any]:
         [literal_column(f"'{weekday.value}'") for weekday in WEEKDAYS_FROM_MONDAY]
     )
     weekday = weekdays[func.extract("isodow", day.c.value).cast(Integer)]
+    hours = room_row.c.opening_hours.op("->", return_type=JSON)(weekday)
     span = (
-        func.json_array_elements_text(room_row.c.opening_hours.op("->")(weekday))
+        func.json_array_elements_text(case((func.json_typeof(hours) == literal_column("'array'"), hours)))
         .table_valued("value", with_ordinality="ordinality", name="span", joins_implicitly=True)
         .render_derived()
     )
-    matched = func.regexp_match(span.c.value, literal_column(f"'{OPENING_SPAN.pattern}'"), type_=postgresql.ARRAY(Text))
-    opens, closes = _minutes_after_midnight(matched[1]), _minutes_after_midnight(matched[3])
+    parsed = (
+        func.regexp_match(span.c.value, literal_column(f"'{OPENING_SPAN.pattern}'"))
+        .table_valued(column("groups", postgresql.ARRAY(Text)), name="parsed", joins_implicitly=True)
+        .render_derived()
+    )
+    opens, closes = _minutes_after_midnight(parsed.c.groups[1]), _minutes_after_midnight(parsed.c.groups[3])
     step = room_row.c.slot_minutes
     first_slot = (opens + step - 1) // step * step  # the first on the clock's grid not before opening
     minute = (
@@ -329,7 +342,7 @@ def free_slot_rows(room_row: Any) -> Select[Any]:
         starts.label("starts_at"),
         ends.label("ends_at"),
         func.row_number().over(order_by=(day.c.value, span.c.ordinality, minute.c.value)).label("position"),
-    ).select_from(day, span, minute)
+    ).select_from(day, span, parsed, minute)
     return slots.where(
         ~func.coalesce(closed.has_key(func.to_char(day.c.value, literal_column("'YYYY-MM-DD'"))), false()),
         starts >= NOW + room_row.c.min_notice_hours * literal_column("interval '1 hour'"),

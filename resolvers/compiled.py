@@ -82,7 +82,8 @@ class Shown:
 
 
 class SelectedRows:
-    """Columns of a `selection`'s rows and of the `shown` ones made beside them."""
+    """Columns of a `selection`'s rows and of the `shown` ones made beside them: what a
+    Listing and a Record share (each dataclass declares the two fields)."""
 
     selection: Selection[Any]
     shown: tuple[Shown, ...]

@@ -5,14 +5,15 @@ page's edges, nodes of declared columns, to-one objects joined into the list and
 lists, `pageInfo` (but an edge's cursor) and `__typename`, is described as a shape and answered
 by the database in one statement; so is a root field declared as one SQL value (the unread
 count), and `node(id:)` of a type declared as a record (a room: its columns and the list its
-row makes, its free slots, whose arguments are checked as its use case checks them). A root list may be declared for some callers and arguments only (the resident's own
-complaints: a caller who is only a resident, no filter, newest first), and a page may hold a row
-it leaves to the resolvers (a notification about something other than a complaint): the whole
-query is then answered the usual way. The selection is read the way graphql-core reads it (fragments,
-`@skip` and `@include` applied by its own field collection), so a shape is exactly what the
-client asked for. Anything else (a cursor, a count, `after`, another field, an argument out of
-bounds, a caller the list does not admit, SQLite) is answered the usual way
-(schema.batched), errors included (tests/test_compiled_reads.py compares the two).
+row makes, its free slots, whose arguments are checked as its use case checks them). A root
+list may be declared for some callers and arguments only (the resident's own complaints: a
+caller who is only a resident, no filter, newest first), and a page may hold a row it leaves to
+the resolvers (a notification about something other than a complaint): the whole query is then
+answered the usual way. The selection is read the way graphql-core reads it (fragments, `@skip`
+and `@include` applied by its own field collection), so a shape is exactly what the client
+asked for. Anything else (a cursor, a count, `after`, another field, an argument out of bounds,
+a caller the list does not admit, SQLite) is answered the usual way (schema.batched), errors
+included (tests/test_compiled_reads.py compares the two).
 """
 
 from __future__ import annotations

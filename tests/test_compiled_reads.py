@@ -5,6 +5,7 @@ same errors. What a shape cannot say is answered the usual way; on SQLite nothin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -442,49 +443,61 @@ def shanghai_at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), SHANGHAI)
 
 
+ODD, PLAIN = "多功能厅", "小会议室"
+
+
 @pytest.fixture(scope="module")
-async def odd_room(app: Starlette) -> tuple[TenantHandle, str]:
-    """A street office of its own with one room holding every rule free slots read: spans out
-    of their order, overlapping (slots twice), off the slot grid, to midnight, shorter than a
-    slot, malformed or closing before they open; a closed date; bookings pending, approved
-    (across two slots, across midnight) and not holding their slot (cancelled, rejected)."""
-    room = {"name": "多功能厅", "capacity": 40, "slot_minutes": 30, "min_notice_hours": 3, "max_days_ahead": 5}
+async def odd_rooms(app: Starlette) -> tuple[TenantHandle, dict[str, str]]:
+    """A street office of its own with two rooms, by name their ids. ODD holds every rule free
+    slots read: spans out of their order, overlapping (slots twice), off the slot grid, to
+    midnight, shorter than a slot, malformed or closing before they open; a closed date;
+    bookings pending, approved (across two slots, across midnight) and not holding their slot
+    (cancelled, rejected). PLAIN has slots of an hour, a weekday's hours stored as a text
+    rather than a list, and a booking at a time ODD is free."""
+    rules = {"capacity": 40, "min_notice_hours": 3, "max_days_ahead": 5}
+    rooms = [{"name": ODD, "slot_minutes": 30, **rules}, {"name": PLAIN, "slot_minutes": 60, **rules}]
     manifest = {
         "slug": "huayuan",
         "name": "花园街道",
         "departments": [],
         "categories": [],
         "staff": [staff("13900000099", "花园社区管理员", {"role": "tenant_admin"})],
-        "communities": [{"code": "H1", "name": "花园社区", "grids": [], "rooms": [room]}],
+        "communities": [{"code": "H1", "name": "花园社区", "grids": [], "rooms": rooms}],
     }
     office = await _handle(app, manifest)
     hours = {
-        "mon": ["14:00-17:00", "09:10-12:00", "10:00-11:00"],
-        "tue": ["19:30-24:00", "9:00-12:00", "12:00-09:00"],
-        "wed": ["00:00-24:00"],
-        "thu": ["09:00-10:00"],
-        "fri": [],
-        "sat": ["08:00-08:15"],
-        "sun": ["13:00-18:00"],
+        ODD: {
+            "mon": ["14:00-17:00", "09:10-12:00", "10:00-11:00"],
+            "tue": ["19:30-24:00", "9:00-12:00", "12:00-09:00"],
+            "wed": ["00:00-24:00"],
+            "thu": ["09:00-10:00"],
+            "fri": [],
+            "sat": ["08:00-08:15"],
+            "sun": ["13:00-18:00"],
+        },
+        PLAIN: {"mon": ["09:00-12:00"], "tue": ["08:30-11:00", "19:00-22:00"], "sun": "13:00-18:00"},
     }
     wednesday, tuesday = MONDAY + timedelta(days=2), MONDAY + timedelta(days=1)
     bookings = [
-        (shanghai_at(MONDAY, 14), shanghai_at(MONDAY, 15), BookingStatus.PENDING),
-        (shanghai_at(MONDAY, 16, 15), shanghai_at(MONDAY, 16, 45), BookingStatus.APPROVED),
-        (shanghai_at(tuesday, 20), shanghai_at(tuesday, 20, 30), BookingStatus.CANCELLED),
-        (shanghai_at(tuesday, 21), shanghai_at(tuesday, 21, 30), BookingStatus.REJECTED),
-        (shanghai_at(tuesday, 23), shanghai_at(wednesday, 1), BookingStatus.APPROVED),
+        (ODD, shanghai_at(MONDAY, 14), shanghai_at(MONDAY, 15), BookingStatus.PENDING),
+        (ODD, shanghai_at(MONDAY, 16, 15), shanghai_at(MONDAY, 16, 45), BookingStatus.APPROVED),
+        (ODD, shanghai_at(tuesday, 20), shanghai_at(tuesday, 20, 30), BookingStatus.CANCELLED),
+        (ODD, shanghai_at(tuesday, 21), shanghai_at(tuesday, 21, 30), BookingStatus.REJECTED),
+        (ODD, shanghai_at(tuesday, 23), shanghai_at(wednesday, 1), BookingStatus.APPROVED),
+        (PLAIN, shanghai_at(tuesday, 20), shanghai_at(tuesday, 21), BookingStatus.APPROVED),
     ]
     async with open_session(app.state.services.sessions, office.id) as session, session.begin():
-        room_id = await session.scalar(select(Room.id))
+        ids = dict((await session.execute(select(Room.name, Room.id))).all())
         holder = await session.scalar(select(User.id))
-        await session.execute(
-            update(Room).values(opening_hours=hours, closed_dates=[(MONDAY - timedelta(days=1)).isoformat()])
-        )
-        for starts, ends, status in bookings:
+        for name, room_hours in hours.items():
+            closed = [(MONDAY - timedelta(days=1)).isoformat()] if name == ODD else []
+            await session.execute(
+                update(Room).where(Room.id == ids[name]).values(opening_hours=room_hours, closed_dates=closed)
+            )
+        for name, starts, ends, status in bookings:
             session.add(
                 RoomBooking(
-                    room_id=room_id,
+                    room_id=ids[name],
                     resident_id=holder,
                     purpose="排练",
                     attendees=10,
@@ -493,7 +506,15 @@ async def odd_room(app: Starlette) -> tuple[TenantHandle, str]:
                     status=status,
                 )
             )
-    return office, relay.to_base64("Room", str(room_id))
+    return office, {name: relay.to_base64("Room", str(room_id)) for name, room_id in ids.items()}
+
+
+@pytest.fixture
+def odd_room(odd_rooms: tuple[TenantHandle, dict[str, str]], clock: Clock) -> Iterator[tuple[TenantHandle, str]]:
+    """ODD, on a clock stopped the morning of MONDAY: its slots move with the clock."""
+    office, rooms = odd_rooms
+    with clock.at(shanghai_at(MONDAY, 8).astimezone(UTC)):
+        yield office, rooms[ODD]
 
 
 @pytest.mark.parametrize(
@@ -504,27 +525,33 @@ async def odd_room(app: Starlette) -> tuple[TenantHandle, str]:
 async def test_a_rooms_free_slots_are_answered_as_the_resolvers_answer_them(
     api: Api,
     clock: Clock,
-    odd_room: tuple[TenantHandle, str],
+    odd_rooms: tuple[TenantHandle, dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
     now: datetime,
 ) -> None:
     """Every rule, for windows the notice, the horizon and a closed date cut into: the same
     slots, in the same order (a slot twice where spans overlap), compiled on PostgreSQL."""
-    office, room = odd_room
-    seen = []
+    office, rooms = odd_rooms
+    seen: dict[str, list[str]] = {ODD: [], PLAIN: []}
     with clock.at(now.astimezone(UTC)):
-        for first, last in ((0, 0), (0, 6), (-2, 2), (0, 30), (3, 3), (6, 9)):
-            days = {
-                "from": (MONDAY + timedelta(days=first)).isoformat(),
-                "to": (MONDAY + timedelta(days=last)).isoformat(),
-            }
-            body = await alike(api, monkeypatch, SLOTS, {"id": room, **days}, tenant=office.slug)
-            seen += [slot["startsAt"] for slot in body["data"]["node"]["freeSlots"]]
-            assert await compiled(api, monkeypatch, SLOTS, {"id": room, **days}, tenant=office.slug) == COMPILED
-    assert len(seen) > len(set(seen)), "overlapping spans offer a slot twice"
-    assert {"2026-12-01T20:00:00+08:00", "2026-12-01T21:00:00+08:00"} <= set(seen), "cancelled, rejected: free"
-    assert "2026-11-30T14:00:00+08:00" not in seen and "2026-11-30T16:00:00+08:00" not in seen
-    assert "2026-12-01T22:30:00+08:00" in seen and "2026-12-02T00:30:00+08:00" not in seen
+        for name, room in rooms.items():
+            for first, last in ((0, 0), (0, 6), (-2, 2), (0, 30), (3, 3), (6, 9)):
+                days = {
+                    "from": (MONDAY + timedelta(days=first)).isoformat(),
+                    "to": (MONDAY + timedelta(days=last)).isoformat(),
+                }
+                body = await alike(api, monkeypatch, SLOTS, {"id": room, **days}, tenant=office.slug)
+                seen[name] += [slot["startsAt"] for slot in body["data"]["node"]["freeSlots"]]
+                assert await compiled(api, monkeypatch, SLOTS, {"id": room, **days}, tenant=office.slug) == COMPILED
+    odd = seen[ODD]
+    assert len(odd) > len(set(odd)), "overlapping spans offer a slot twice"
+    # Free: a cancelled booking, a rejected one, and another room's.
+    assert {"2026-12-01T20:00:00+08:00", "2026-12-01T21:00:00+08:00"} <= set(odd)
+    assert "2026-11-30T14:00:00+08:00" not in odd and "2026-11-30T16:00:00+08:00" not in odd
+    assert "2026-12-01T22:30:00+08:00" in odd and "2026-12-02T00:30:00+08:00" not in odd
+    plain = seen[PLAIN]
+    assert "2026-12-01T09:00:00+08:00" in plain and "2026-12-01T09:30:00+08:00" not in plain
+    assert "2026-12-01T21:00:00+08:00" in plain and "2026-12-01T20:00:00+08:00" not in plain
 
 
 @pytest.mark.parametrize(
@@ -536,8 +563,10 @@ async def test_a_window_no_slot_can_be_in_is_empty_as_the_resolvers_answer_it(
     api: Api, odd_room: tuple[TenantHandle, str], monkeypatch: pytest.MonkeyPatch, first: str, last: str
 ) -> None:
     office, room = odd_room
-    body = await alike(api, monkeypatch, SLOTS, {"id": room, "from": first, "to": last}, tenant=office.slug)
+    variables = {"id": room, "from": first, "to": last}
+    body = await alike(api, monkeypatch, SLOTS, variables, tenant=office.slug)
     assert body["data"]["node"]["freeSlots"] == []
+    assert await compiled(api, monkeypatch, SLOTS, variables, tenant=office.slug) == COMPILED
 
 
 @pytest.mark.parametrize(
@@ -566,7 +595,7 @@ async def test_a_refused_window_of_free_slots_is_the_resolvers_error(
         "query($id: ID!) { node(id: $id) { id } communities(first: 1) { edges { node { name } } } }",
     ],
 )
-@pytest.mark.parametrize("which", ["the room", "another office's room", "a community", "malformed"])
+@pytest.mark.parametrize("which", ["the room", "another office's room", "a community", "malformed", "not a uuid"])
 async def test_the_edges_of_what_a_record_shape_can_say_are_answered_as_the_resolvers_answer_them(
     api: Api,
     alpha: TenantHandle,
@@ -582,6 +611,7 @@ async def test_the_edges_of_what_a_record_shape_can_say_are_answered_as_the_reso
         "another office's room": elsewhere["edges"][0]["node"]["id"],
         "a community": relay.to_base64("Community", str(office.communities["H1"])),
         "malformed": "Room:not-a-uuid",
+        "not a uuid": relay.to_base64("Room", "not-a-uuid"),
     }
     await alike(api, monkeypatch, query, {"id": ids[which], "d": MONDAY.isoformat()}, tenant=office.slug)
 
