@@ -541,9 +541,10 @@ def _moment(column: ColumnElement[Any]) -> ColumnElement[str]:
     """A stored UTC moment as schema.scalars.serialize_datetime writes it: RFC 3339 to the whole
     second (its floor), in China Standard Time with the offset it had then (+08:00 since 1991;
     Python writes an offset's seconds only when it has some). Null stays null."""
-    second = func.date_trunc(literal_column("'second'"), column)
-    local = second.op("AT TIME ZONE")(literal_column(f"'{SHANGHAI.key}'"))
-    offset = local - second.op("AT TIME ZONE")(literal_column("'UTC'"))
+    # to_char writes a time's whole seconds, the floor of its seconds (PostgreSQL keeps a
+    # fraction positive, also before 2000): no truncation to the second is needed.
+    local = column.op("AT TIME ZONE")(literal_column(f"'{SHANGHAI.key}'"))
+    offset = local - column.op("AT TIME ZONE")(literal_column("'UTC'"))
     sign = case((offset < literal_column("interval '0'"), literal_column("''")), else_=literal_column("'+'"))
     seconds = case(
         (func.extract("second", offset) != 0, func.to_char(offset, literal_column("':SS'"))),
