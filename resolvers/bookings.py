@@ -322,11 +322,9 @@ def free_slot_rows(room_row: Any) -> Select[Any]:
         .table_valued("value", name="minute", joins_implicitly=True)
         .render_derived()
     )
-    starts = func.timezone(
-        literal_column(f"'{SHANGHAI.key}'"), day.c.value + minute.c.value * ONE_MINUTE, type_=DateTime(timezone=True)
-    )
+    starts = _in_shanghai(day.c.value + minute.c.value * ONE_MINUTE)
     ends = starts + step * ONE_MINUTE
-    window = _period(_shanghai_midnight(FIRST_DAY), _shanghai_midnight(LAST_DAY + 1))
+    window = _period(_in_shanghai(FIRST_DAY.cast(TIMESTAMP())), _in_shanghai((LAST_DAY + 1).cast(TIMESTAMP())))
     booked = _period(RoomBooking.starts_at, RoomBooking.ends_at)
     taken = (
         select(func.coalesce(func.range_agg(booked), literal_column("'{}'::tstzmultirange")))
@@ -355,8 +353,9 @@ def free_slot_rows(room_row: Any) -> Select[Any]:
     )
 
 
-def _shanghai_midnight(day: ColumnElement[date]) -> ColumnElement[datetime]:
-    return func.timezone(literal_column(f"'{SHANGHAI.key}'"), day.cast(TIMESTAMP()), type_=DateTime(timezone=True))
+def _in_shanghai(local: ColumnElement[datetime]) -> ColumnElement[datetime]:
+    """The moment a China Standard Time clock reading (a timestamp without time zone) names."""
+    return func.timezone(literal_column(f"'{SHANGHAI.key}'"), local, type_=DateTime(timezone=True))
 
 
 def _minutes_after_midnight(clock: ColumnElement[str]) -> ColumnElement[int]:

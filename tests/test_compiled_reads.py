@@ -226,23 +226,24 @@ async def test_a_global_id_is_written_as_strawberry_writes_it_up_to_the_longest_
         assert written == relay.to_base64(longest, str(row_id))
 
 
-@pytest.mark.parametrize(
-    "moment",
-    [
-        datetime(1900, 6, 1, 12, 0, 0, tzinfo=UTC),  # local mean time, an offset with seconds
-        datetime(1940, 7, 1, 3, 30, tzinfo=UTC),  # summer time of 1940
-        datetime(1988, 7, 1, 3, 30, 59, 999_999, tzinfo=UTC),  # summer time of 1986-1991, to the floor
-        datetime(1991, 9, 14, 17, 30, tzinfo=UTC),  # the last summer time's last half hour
-        datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),  # before the epoch, to the floor
-        datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
-    ],
-)
-async def test_a_moment_is_written_as_the_datetime_scalar_writes_it(app: Starlette, moment: datetime) -> None:
-    if BACKEND != "postgresql":
-        return
-    async with app.state.services.engine.connect() as connection:
-        written = await connection.scalar(select(_moment(literal(moment, DateTime(timezone=True)))))
-    assert written == serialize_datetime(moment)
+# SQL written for PostgreSQL only: there is nothing to compare on SQLite.
+if COMPILED:
+
+    @pytest.mark.parametrize(
+        "moment",
+        [
+            datetime(1900, 6, 1, 12, 0, 0, tzinfo=UTC),  # local mean time, an offset with seconds
+            datetime(1940, 7, 1, 3, 30, tzinfo=UTC),  # summer time of 1940
+            datetime(1988, 7, 1, 3, 30, 59, 999_999, tzinfo=UTC),  # summer time of 1986-1991, to the floor
+            datetime(1991, 9, 14, 17, 30, tzinfo=UTC),  # the last summer time's last half hour
+            datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),  # before the epoch, to the floor
+            datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+        ],
+    )
+    async def test_a_moment_is_written_as_the_datetime_scalar_writes_it(app: Starlette, moment: datetime) -> None:
+        async with app.state.services.engine.connect() as connection:
+            written = await connection.scalar(select(_moment(literal(moment, DateTime(timezone=True)))))
+        assert written == serialize_datetime(moment)
 
 
 MINE = """query Mine($n: Int) { complaints(first: $n, order: NEWEST) { __typename
