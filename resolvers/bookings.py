@@ -60,7 +60,7 @@ from models.database import breaks_an_exclusion
 from models.errors import ErrorCode
 from models.notifications import NotificationKind, Subject, SubjectType
 from models.people import Role, User
-from resolvers.compiled import TENANT, Derivation, Record
+from resolvers.compiled import NOW, TENANT, Derivation, Record
 from resolvers.deadlines import calendar_of
 from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, loader
@@ -266,18 +266,17 @@ def _check_slot_window(first_day: date, last_day: date) -> None:
 # A room found by its id, for a compiled read (resolvers.compiled) of `node(id:)`.
 ROOM_RECORD = Record(ROOM, Room.id, room)
 
-# A compiled read's free-slot window and the moment it is read at.
+# A compiled read's free-slot window (it is read at the request's NOW).
 FIRST_DAY = bindparam("first_day", type_=Date())
 LAST_DAY = bindparam("last_day", type_=Date())
-NOW = bindparam("now", type_=DateTime(timezone=True))
 ONE_MINUTE: ColumnElement[timedelta] = literal_column("interval '1 minute'", Interval())
 
 
-def free_slot_parameters(ctx: RequestContext, first_day: date, last_day: date) -> dict[str, Any]:
+def free_slot_parameters(first_day: date, last_day: date) -> dict[str, Any]:
     """What free_slot_rows reads for this request, once the window is checked as free_slots
     checks it (the same DomainError)."""
     _check_slot_window(first_day, last_day)
-    return {FIRST_DAY.key: first_day, LAST_DAY.key: last_day, NOW.key: ctx.clock()}
+    return {FIRST_DAY.key: first_day, LAST_DAY.key: last_day}
 
 
 def free_slot_rows(room_row: Any) -> Select[Any]:

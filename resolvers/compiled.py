@@ -19,6 +19,13 @@ session states it for ORM statements (and row-level security holds besides). Any
 shape cannot say (an edge's cursor, counts, another page than the first) is answered by the
 resolvers.
 
+A root Listing may show its caller whole values others see masked (a resident's phone, whole to
+the grid worker handling the complaint): such a `shown` column is `Audited`, and the statement
+answers, beside the JSON, which people's whole values the page carries, for the audit log as the
+resolvers' answer would have them logged (tenants.context). A Listing that merges lanes (the
+grid worker's inbox: one index range per grid or handler and status) stops each lane at the
+page's rows: `PAGE_ROWS` in its selection, set by the statement.
+
 One object asked for by its id (`node(id:)`) is a `Record`: a row of its use case's selection,
 null if the tenant holds none. A list its row makes rather than stores (a room's free slots) is
 a `Derivation`, declared beside the rule it writes in SQL. The id and a derivation's arguments
@@ -37,6 +44,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
+    Integer,
     Label,
     Select,
     Uuid,
@@ -54,6 +63,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import Subquery
 
+from models.audit import AuditedField, FullView, SubjectKind
+from models.base import UTCDateTime
 from models.calendar import SHANGHAI
 from models.database import is_postgresql
 from models.people import Role
@@ -71,14 +82,36 @@ VIEWER = bindparam("viewer_id", type_=Uuid())
 TENANT = bindparam("tenant_id", type_=Uuid())
 # The id of the row a Record reads.
 RECORD_ID = bindparam("record_id", type_=Uuid())
+# The moment the request reads at (its clock): what is overdue, which slots are still bookable.
+NOW = bindparam("now", type_=DateTime(timezone=True))
+# In a listing's selection that merges lanes: the rows each lane gives at most, the page's
+# size and one (to tell whether there is a next page).
+PAGE_ROWS = bindparam("page_rows", type_=Integer())
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A whole value a shown column holds on the rows where `whole` holds (the caller sees it
+    whole): a view of `subject`'s `field` for the audit log."""
+
+    subject: ColumnElement[uuid.UUID | None] | InstrumentedAttribute[uuid.UUID | None]
+    whole: ColumnElement[bool]
+    field: AuditedField
+    kind: SubjectKind = SubjectKind.PERSON
+
+
+# What the whole values of each list of ids a statement answers beside its JSON are.
+Audits = tuple[tuple[SubjectKind, AuditedField], ...]
 
 
 @dataclass(frozen=True)
 class Shown:
-    """A column a listing makes for its caller beside its selection's (a masked phone)."""
+    """A column a listing makes for its caller beside its selection's (a masked phone);
+    `audited`: whole on some rows, to another than its owner."""
 
     column: Label[Any]
     nullable: bool = True
+    audited: Audited | None = None
 
 
 class SelectedRows:
@@ -94,8 +127,15 @@ class SelectedRows:
 
     def nullable(self, name: str) -> bool:
         """What the row type (or the `shown` column) says of the column."""
-        shown = next((s for s in self.shown if s.column.name == name), None)
+        shown = self._shown(name)
         return shown.nullable if shown else self._nullable_fields.get(name, True)
+
+    def audited(self, name: str) -> Audited | None:
+        shown = self._shown(name)
+        return shown.audited if shown else None
+
+    def _shown(self, name: str) -> Shown | None:
+        return next((s for s in self.shown if s.column.name == name), None)
 
     @functools.cached_property
     def _nullable_fields(self) -> dict[str, bool]:
@@ -112,7 +152,9 @@ class Listing(SelectedRows):
     `viewer_roles`. `shown`: columns made for the caller beside the selection's. `unanswered`:
     a row the statement cannot answer as the resolvers would (a notification about something
     whose visibility is not written here); a page holding one is left to the resolvers, the
-    whole query with it (a root listing only)."""
+    whole query with it (a root listing only). `merges_lanes`: its selection merges lanes
+    that each stop at `PAGE_ROWS`, which the statement sets to its page's rows (a root listing
+    only)."""
 
     selection: Selection[Any]
     order: tuple[InstrumentedAttribute[Any], ...]
@@ -122,6 +164,7 @@ class Listing(SelectedRows):
     viewer_roles: frozenset[Role] | None = None
     shown: tuple[Shown, ...] = ()
     unanswered: ColumnElement[bool] | None = None
+    merges_lanes: bool = False
 
     @property
     def roles(self) -> tuple[Role | None, ...]:
@@ -290,33 +333,58 @@ def can_read(ctx: RequestContext, shapes: Sequence[tuple[str, Root]]) -> bool:
     )
 
 
-async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) -> str | None:
+async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) -> Answer | None:
     """The answer of each root field of `shapes`, by response name, as JSON text from one
-    statement, or None if a page holds a row it leaves to the resolvers (`unanswered`). It
-    carries no whole phone or ID number but the caller's own (no listing selects one, and a
-    listing's `shown` phones are masked but the caller's), so nothing in it is for the audit
-    log."""
+    statement, with the whole values it shows (for the audit log), or None if a page holds a
+    row it leaves to the resolvers (`unanswered`). No listing selects a whole phone or ID
+    number: a whole value is a listing's `shown` column, `Audited` where it is not the
+    caller's own."""
     assert ctx.session is not None and ctx.tenant is not None
     given = _request_parameters(shape for _, shape in shapes)
-    statement, parameters = statement_for(shapes)
-    caller = {TENANT.key: ctx.tenant.id, VIEWER.key: ctx.viewer.user_id if ctx.viewer else None}
+    statement = statement_for(shapes)
+    caller = {TENANT.key: ctx.tenant.id, VIEWER.key: ctx.viewer.user_id if ctx.viewer else None, NOW.key: ctx.clock()}
     connection = await ctx.session.connection()
-    row = (await connection.exec_driver_sql(statement, {**parameters, **given, **caller})).one()
-    text: str | None = row[0]
-    return text
+    row = (await connection.exec_driver_sql(statement.sql, {**statement.parameters, **given, **caller})).one()
+    if row[0] is None:
+        return None
+    shown_whole: tuple[list[uuid.UUID] | None, ...] = tuple(row[1:])
+    views = {
+        FullView(kind, subject, field)
+        for (kind, field), subjects in zip(statement.audited, shown_whole, strict=True)
+        for subject in subjects or ()
+    }
+    return Answer(row[0], views)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The JSON text of a compiled read and the whole values it shows another than their owner."""
+
+    text: str
+    full_views: set[FullView]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A shape's SQL, its fixed parameters (page sizes) and what each column after the answer
+    lists the ids of: whose whole phone or ID number the answer shows (`audited`)."""
+
+    sql: str
+    parameters: dict[str, Any]
+    audited: Audits
 
 
 @functools.lru_cache(maxsize=256)
-def statement_for(shapes: tuple[tuple[str, Root], ...]) -> tuple[str, dict[str, Any]]:
-    """The SQL of a shape and its fixed parameters (page sizes), made and compiled once: the
-    request adds the tenant and the caller. Run as the driver's SQL, it costs SQLAlchemy no
-    cache lookup. A root page with a row it leaves to the resolvers is null (never otherwise:
-    a page is an aggregate, one row), and the answer then too."""
-    roots = [_root(shape) for _, shape in shapes]
-    # Each root once, in a subquery the planner keeps as it is (OFFSET 0): read twice below, a
-    # page written out in place would be built twice.
-    row = select(*(root.label(f"root_{i}") for i, root in enumerate(roots))).offset(0).subquery()
-    values = list(row.c)
+def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
+    """The SQL of a shape, made and compiled once: the request adds the tenant, the caller and
+    the clock. Run as the driver's SQL, it costs SQLAlchemy no cache lookup. A root page with a
+    row it leaves to the resolvers is null (never otherwise: a page is an aggregate, one row),
+    and the answer then too."""
+    # Each root once, in a subquery of its own of one row (a page is an aggregate): a page
+    # written out in place where it is read twice below would be built twice.
+    built = [_root(shape) for _, shape in shapes]
+    roots = [rows.subquery(f"root_{i}") for i, (rows, _) in enumerate(built)]
+    values = [root.c.answer for root in roots]
     answer: ColumnElement[str | None] = func.json_build_object(
         *_object([(name, value) for (name, _), value in zip(shapes, values, strict=True)])
     ).cast(postgresql.TEXT)
@@ -327,15 +395,28 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> tuple[str, dict[str, 
     ]
     if unanswered:
         answer = case((or_(*unanswered), None), else_=answer)
-    compiled = select(answer).select_from(row).compile(dialect=DIALECT)
-    return str(compiled), {name: value for name, value in compiled.params.items() if name not in CALLER}
+    audited = [
+        (root.c[f"audited_{n}"], audit)
+        for root, (_, audits) in zip(roots, built, strict=True)
+        for n, audit in enumerate(audits)
+    ]
+    compiled = select(answer, *(column for column, _ in audited)).select_from(*roots).compile(dialect=DIALECT)
+    parameters = {name: value for name, value in compiled.params.items() if name not in CALLER}
+    lanes = {shape.first + 1 for _, shape in shapes if isinstance(shape, PageShape) and shape.listing.merges_lanes}
+    if len(lanes) > 1:
+        raise NotCompiled("pages of lanes of two sizes")
+    if lanes:
+        parameters[PAGE_ROWS.key] = lanes.pop()
+    return Statement(str(compiled), parameters, tuple(audit for _, audit in audited))
 
 
-def _root(shape: Root) -> ColumnElement[Any]:
+def _root(shape: Root) -> tuple[Select[Any], Audits]:
+    """One row: the root field's JSON as `answer`, then as `audited_<n>` the ids of the whole
+    values it shows (what each is a view of, in the same order)."""
     if isinstance(shape, Value):
-        return shape.expression
+        return select(shape.expression.label("answer")), ()
     if isinstance(shape, RecordShape):
-        return _record(shape)
+        return select(_record(shape).label("answer")), ()
     return _page(shape, None)
 
 
@@ -373,16 +454,16 @@ def _request_parameters(shapes: Iterable[Root]) -> dict[str, Any]:
     return given
 
 
-CALLER = {TENANT.key, VIEWER.key}
+CALLER = {TENANT.key, VIEWER.key, NOW.key}
 MAX_TYPE_NAME = 19
 # PostgreSQL passes a function at most 100 arguments: json_build_object takes two a field.
 MAX_FIELDS = 50
 DIALECT = postgresql.psycopg.dialect()
 
 
-def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnElement[Any]:
-    """The connection's JSON; `parent`: the listing and page of rows a nested listing's rows
-    belong to."""
+def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> tuple[Select[Any], Audits]:
+    """One row: the connection's JSON as `answer`, then the ids of the whole values its nodes
+    show (`_root`); `parent`: the listing and page of rows a nested listing's rows belong to."""
     listing = shape.listing
     order = [column.desc() for column in listing.order] if listing.descending else list(listing.order)
     model = listing.order[0].class_
@@ -391,12 +472,19 @@ def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnEl
         raise NotCompiled("a listing asked under another than its parent")
     if listing.unanswered is not None and parent is not None:
         raise NotCompiled("a nested listing with rows left to the resolvers")
+    if listing.merges_lanes and parent is not None:
+        raise NotCompiled("a nested listing of lanes")
+    whole = list(dict.fromkeys(_whole_values(shape)))
+    if whole and parent is not None:
+        raise NotCompiled("whole values in a nested listing")
+    audits = [typing.cast(Audited, listing.audited(name)) for name, _ in whole]
     if listing.parent is not None and parent is not None:
         stmt = stmt.where(listing.parent == parent[1].c.id)
     rows = (
         stmt.add_columns(
             *(shown.column for shown in listing.shown),
             *([listing.unanswered.label("unanswered")] if listing.unanswered is not None else []),
+            *(case((audit.whole, audit.subject)).label(f"whole_{n}") for n, audit in enumerate(audits)),
             func.row_number().over(order_by=order).label("position"),
         )
         .order_by(*order)
@@ -422,7 +510,34 @@ def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> ColumnEl
     built: ColumnElement[Any] = func.json_build_object(*_object(fields))
     if listing.unanswered is not None:
         built = case((func.bool_or(page.c.unanswered).filter(on_page), None), else_=built)
-    return select(built).select_from(page).having(true()).scalar_subquery()
+    # Shown whole where the node shows the value: on the page, its object (if any) present.
+    shown_whole = [
+        func.array_agg(page.c[f"whole_{n}"])
+        .filter(and_(on_page, page.c[f"whole_{n}"].is_not(None), *(page.c[c].is_not(None) for c in present)))
+        .label(f"audited_{n}")
+        for n, (_, present) in enumerate(whole)
+    ]
+    answer = select(built.label("answer"), *shown_whole).select_from(page).having(true())
+    return answer, tuple((audit.kind, audit.field) for audit in audits)
+
+
+def _whole_values(shape: PageShape) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """The audited columns the page's nodes show: each with the columns its object needs set
+    to be shown (a Joined's `present`; none for the node's own)."""
+    listing = shape.listing
+    for _, part in shape.fields:
+        if not isinstance(part, Edge):
+            continue
+        for _, node in part.fields:
+            if not isinstance(node, Node):
+                continue
+            for _, value in node.fields:
+                if isinstance(value, Column) and listing.audited(value.name):
+                    yield value.name, ()
+                elif isinstance(value, Joined):
+                    for _, joined in value.fields:
+                        if isinstance(joined, Column) and listing.audited(joined.name):
+                            yield joined.name, value.present
 
 
 def _record(shape: RecordShape) -> ColumnElement[Any]:
@@ -469,20 +584,39 @@ def _page_info_part(
 
 def _cursor(listing: Listing, page: Subquery) -> ColumnElement[str]:
     """encode_cursor of the row's keys: the JSON array of its order's values, in base64url
-    without padding. Written here for keys that are ids (UUIDs), whose JSON is their text
-    quoted; any other key is left to the resolvers."""
+    without padding. Written here for keys that are ids (UUIDs) and moments never null, whose
+    JSON is a quoted text (their text, their UTC isoformat); any other key is left to the
+    resolvers."""
     keys = []
     for column in listing.order:
-        if not isinstance(column.type, Uuid) or listing.column(column.key) is None:
+        if listing.column(column.key) is None:
             raise NotCompiled(f"a cursor on {column.key}")
-        keys.append(
-            _concatenated(literal_column("'\"'"), page.c[column.key].cast(postgresql.TEXT), literal_column("'\"'"))
-        )
+        value = page.c[column.key]
+        written: ColumnElement[str]
+        if isinstance(column.type, Uuid):
+            written = value.cast(postgresql.TEXT)
+        elif isinstance(column.type, UTCDateTime) and not listing.nullable(column.key):
+            written = _isoformat(value)
+        else:
+            raise NotCompiled(f"a cursor on {column.key}")
+        keys.append(_concatenated(literal_column("'\"'"), written, literal_column("'\"'")))
     text = _concatenated(literal_column("'['"), func.concat_ws(literal_column("','"), *keys), literal_column("']'"))
     encoded = func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'"))
     # PostgreSQL's base64 is the standard alphabet, a line after every 76 characters.
     return func.rtrim(
         func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'")), literal_column("'='")
+    )
+
+
+def _isoformat(moment: ColumnElement[Any]) -> ColumnElement[str]:
+    """datetime.isoformat() of a UTC moment: microseconds only when it has some."""
+    utc = moment.op("AT TIME ZONE")(literal_column("'UTC'"))
+    fraction = case(
+        (func.extract("microseconds", utc) % 1_000_000 != 0, func.to_char(utc, literal_column("'.US'"))),
+        else_=literal_column("''"),
+    )
+    return _concatenated(
+        func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")), fraction, literal_column("'+00:00'")
     )
 
 
@@ -494,7 +628,7 @@ def _edge_part(part: Constant | Node, listing: Listing, page: Subquery) -> Colum
         if isinstance(value, Joined):
             fields.append((name, _joined(value, listing, page)))
         elif isinstance(value, PageShape):
-            fields.append((name, _page(value, (listing, page))))
+            fields.append((name, _page(value, (listing, page))[0].scalar_subquery()))
         else:
             fields.append((name, _value(value, listing, page)))
     return func.json_build_object(*_object(fields))

@@ -10,6 +10,7 @@ admins their community's; tenant admins all.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.analytics import ComplaintCommunityStatusRollup
+from models.audit import AuditedField
 from models.complaints import (
     LIFECYCLE,
     OPEN,
@@ -63,7 +65,7 @@ from models.notifications import NotificationKind, Subject, SubjectType
 from models.organisation import Building, Department, Grid
 from models.people import ResidentProfile, ResidentStatus, Role, User, masked_phone
 from resolvers import rollups
-from resolvers.compiled import TENANT, VIEWER, Listing, Shown
+from resolvers.compiled import NOW, PAGE_ROWS, TENANT, VIEWER, Audited, Listing, Shown
 from resolvers.deadlines import calendar_of, tenant_settings
 from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
@@ -748,23 +750,82 @@ def caller_sees_complaint(
     return judged.scalar_subquery()
 
 
+def _stored(statuses: Collection[ComplaintStatus]) -> ColumnElement[bool]:
+    """The status is one of these, written out: a compiled read's SQL is sent as it is."""
+    return or_(*(Complaint.status == literal_column(f"'{status.value}'") for status in sorted(statuses)))
+
+
+# What a compiled read shows a caller who is only a resident or only a grid worker beside the
+# columns of COMPLAINT, by the rules the resolvers show them with (is_overdue at the request's
+# clock; schema.complaints' phones): the handler's phone whole only to the handler themself,
+# the resident's to the resident and to the grid worker handling the item, audited.
+SHOWN_TO_ONE_ROLE = (
+    Shown(
+        and_(
+            _stored(OPEN),
+            or_(
+                Complaint.resolve_due_at < NOW,
+                and_(_stored({ComplaintStatus.SUBMITTED}), Complaint.acknowledge_due_at < NOW),
+            ),
+        ).label("overdue"),
+        nullable=False,
+    ),
+    Shown(
+        case((Complaint.handler_id == VIEWER, HandlerUser.phone), else_=masked_phone(HandlerUser.phone)).label(
+            "handler_shown_phone"
+        )
+    ),
+    Shown(
+        case(
+            (or_(Complaint.resident_id == VIEWER, Complaint.handler_id == VIEWER), ResidentUser.phone),
+            else_=masked_phone(ResidentUser.phone),
+        ).label("resident_shown_phone"),
+        audited=Audited(
+            Complaint.resident_id,
+            and_(Complaint.handler_id == VIEWER, Complaint.resident_id != VIEWER),
+            AuditedField.PHONE,
+        ),
+    ),
+)
+
 # A resident's own complaints newest first, as the compiled reads build them: the scope and order
-# list_complaints pages a caller who is only a resident with, the handler's phone masked as
-# schema.complaints shows it (whole only to the handler themself).
+# list_complaints pages a caller who is only a resident with.
 RESIDENTS_OWN_NEWEST = Listing(
     COMPLAINT.where(CALLERS_COMPLAINTS[Role.RESIDENT]),
     ORDERS[ComplaintOrder.NEWEST][0],
     list_complaints,
     descending=ORDERS[ComplaintOrder.NEWEST][1],
     viewer_roles=frozenset({Role.RESIDENT}),
-    shown=(
-        Shown(
-            case((Complaint.handler_id == VIEWER, HandlerUser.phone), else_=masked_phone(HandlerUser.phone)).label(
-                "handler_shown_phone"
-            )
-        ),
-    ),
+    shown=SHOWN_TO_ONE_ROLE,
 )
+
+
+@functools.cache
+def grid_workers_inbox(statuses: frozenset[ComplaintStatus]) -> Listing:
+    """A grid worker's complaints in these statuses by deadline, as the compiled reads build
+    them: list_complaints' lanes (one index range per status of what they handle and of each
+    grid they work, each stopped at the page's rows), merged. At most one listing per set of
+    statuses."""
+    keyset, descending = ORDERS[ComplaintOrder.DEADLINE]
+
+    def walked(*lane: ColumnElement[bool]) -> Select[Any]:
+        return select(*keyset).where(Complaint.tenant_id == TENANT, *lane).order_by(*keyset).limit(PAGE_ROWS)
+
+    worked = select(Grid.id).where(Grid.tenant_id == TENANT, Grid.worker_id == VIEWER).subquery("worked")
+    lanes: list[Select[Any]] = []
+    for status in sorted(statuses):
+        handled = walked(Complaint.handler_id == VIEWER, _stored({status})).subquery()
+        in_grid = walked(Complaint.grid_id == worked.c.id, _stored({status})).lateral()
+        lanes += [select(handled.c.id), select(in_grid.c.id).select_from(worked.join(in_grid, true()))]
+    return Listing(
+        COMPLAINT.where(Complaint.id.in_(union_all(*lanes))),
+        keyset,
+        list_complaints,
+        descending=descending,
+        viewer_roles=frozenset({Role.GRID_WORKER}),
+        shown=SHOWN_TO_ONE_ROLE,
+        merges_lanes=True,
+    )
 
 
 @allowed_to(*Role)
@@ -803,9 +864,20 @@ async def public_feed(ctx: RequestContext, community_id: uuid.UUID, page: PageRe
     return await paginate(ctx, shown, (Complaint.id,), page, descending=True)
 
 
+@allowed_to(*Role)
 async def timeline(ctx: RequestContext, complaint_id: uuid.UUID, page: PageRequest) -> Page[EventRow]:
     """Only reached through a complaint the caller could see."""
     return await loader(ctx, Loaders.timelines, checked(ctx, page)).load(complaint_id)
+
+
+# A complaint's timeline, under a compiled page of complaints (resolvers.compiled).
+TIMELINE = Listing(
+    EVENT,
+    (ComplaintEvent.id,),
+    timeline,
+    parent=ComplaintEvent.complaint_id,
+    shown=(Shown(ComplaintEvent.created_at.label("at"), nullable=False),),
+)
 
 
 async def attachments(ctx: RequestContext, complaint_id: uuid.UUID) -> list[AttachmentRow]:

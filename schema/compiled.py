@@ -7,7 +7,8 @@ by the database in one statement; so is a root field declared as one SQL value (
 count), and `node(id:)` of a type declared as a record (a room: its columns and the list its
 row makes, its free slots, whose arguments are checked as its use case checks them). A root
 list may be declared for some callers and arguments only (the resident's own complaints: a
-caller who is only a resident, no filter, newest first), and a page may hold a row it leaves to
+caller who is only a resident, no filter, newest first; the grid worker's inbox: a caller who is
+only a grid worker, by deadline, filtered by status at most), and a page may hold a row it leaves to
 the resolvers (a notification about something other than a complaint): the whole query is then
 answered the usual way. The selection is read the way graphql-core reads it (fragments, `@skip`
 and `@include` applied by its own field collection), so a shape is exactly what the client
@@ -39,6 +40,7 @@ from graphql.execution.values import get_argument_values
 from strawberry import relay
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from models.complaints import ComplaintStatus
 from models.notifications import Notification, SubjectType
 from models.people import Role
 from resolvers import bookings, complaints, notifications, organisation
@@ -85,10 +87,18 @@ def without_arguments(answer: Listing | Value) -> Chooser:
 
 
 def _complaints(ctx: RequestContext, arguments: dict[str, Any]) -> Listing | None:
-    plain = arguments.get("filter") is None and set(arguments) <= {"filter", "order"}
-    if not plain or getattr(arguments.get("order"), "value", None) != complaints.ComplaintOrder.NEWEST:
+    """A resident's own newest first, without a filter; a grid worker's inbox by deadline,
+    filtered by status at most."""
+    if not set(arguments) <= {"filter", "order"}:
         return None
-    return complaints.RESIDENTS_OWN_NEWEST
+    order = getattr(arguments.get("order"), "value", None)
+    narrowed = {name: value for name, value in (arguments.get("filter") or {}).items() if value is not None}
+    if order == complaints.ComplaintOrder.NEWEST and not narrowed:
+        return complaints.RESIDENTS_OWN_NEWEST
+    if order == complaints.ComplaintOrder.DEADLINE and set(narrowed) <= {"statuses"}:
+        statuses = frozenset(ComplaintStatus(status.value) for status in narrowed.get("statuses", ()))
+        return complaints.grid_workers_inbox(statuses or frozenset(ComplaintStatus))
+    return None
 
 
 # The caller's notifications, for a caller of one of these roles alone (the subjects they are
@@ -156,6 +166,7 @@ COMPILABLE = Compilable(
     lists={
         ("Community", "grids"): organisation.GRIDS_OF_COMMUNITY,
         ("Grid", "buildings"): organisation.BUILDINGS_OF_GRID,
+        ("Complaint", "timeline"): complaints.TIMELINE,
     },
     columns={
         "Community": frozenset({"code", "name"}),
@@ -180,8 +191,10 @@ COMPILABLE = Compilable(
                 "acknowledged_at",
                 "resolved_at",
                 "closed_at",
+                "overdue",
             }
         ),
+        "TimelineEvent": frozenset({"action", "actor_name", "from_status", "to_status", "note", "at"}),
         "Notification": frozenset({"kind", "title", "body", "created_at", "read"}),
         "Room": frozenset(
             {
@@ -207,6 +220,10 @@ COMPILABLE = Compilable(
             ("handler_id", "handler_name", "handler_phone", "handler_shown_phone"),
             {**prefixed("handler", "id", "name"), "phone": "handler_shown_phone"},
         ),
+        ("Complaint", "resident"): JoinedObject(
+            ("resident_id", "resident_name", "resident_phone", "resident_shown_phone"),
+            {**prefixed("resident", "id", "name"), "phone": "resident_shown_phone"},
+        ),
         ("Notification", "subject"): JoinedObject(
             ("complaint_subject_id",), {"id": "complaint_subject_id"}, type_name="Complaint"
         ),
@@ -215,7 +232,7 @@ COMPILABLE = Compilable(
     derived={
         ("Room", "freeSlots"): DerivedList(
             bookings.FREE_SLOTS,
-            lambda ctx, arguments: bookings.free_slot_parameters(ctx, arguments["fromDate"], arguments["toDate"]),
+            lambda _, arguments: bookings.free_slot_parameters(arguments["fromDate"], arguments["toDate"]),
         )
     },
 )
@@ -233,15 +250,16 @@ async def compiled_answer(
     if not shapes or not can_read(ctx, shapes):
         return None
     try:
-        text = await read_pages(ctx, shapes)
+        answer = await read_pages(ctx, shapes)
     except NotCompiled:  # raised in making the statement, before it runs
         return None
-    if text is None:  # a page holds a row left to the resolvers
+    if answer is None:  # a page holds a row left to the resolvers
         return None
+    ctx.full_views |= answer.full_views
     # Over HTTP and websockets the endpoint's encoder puts the text into the response as it is
     # (server.http): decoding a page of a thousand nodes to encode it again was half of its
     # time. A caller of the schema itself (no request) gets it decoded.
-    return EncodedJSON(text) if ctx.request is not None else json.loads(text)
+    return EncodedJSON(answer.text) if ctx.request is not None else json.loads(answer.text)
 
 
 class EncodedJSON:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,10 +15,17 @@ from sqlalchemy import DateTime, Uuid, literal, select, update
 from starlette.applications import Starlette
 from strawberry import relay
 
-from models.audit import AuditedField
+from models.audit import AuditedField, FullViewEntry
 from models.bookings import BookingStatus, Room, RoomBooking
 from models.calendar import SHANGHAI
-from models.complaints import Complaint
+from models.complaints import (
+    Complaint,
+    ComplaintAction,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintSource,
+    ComplaintStatus,
+)
 from models.notifications import Notification, NotificationKind, SubjectType
 from models.people import User
 from resolvers import organisation
@@ -195,7 +203,8 @@ async def test_a_caller_of_the_schema_itself_gets_the_tree_decoded(app: Starlett
 
 
 def test_no_compiled_column_is_a_whole_value_the_audit_log_must_see() -> None:
-    """A compiled answer goes out as the database wrote it: note_full_views never sees it."""
+    """A compiled answer goes out as the database wrote it: note_full_views never sees it. A
+    whole value in it is a listing's `Audited` column, whose views the statement lists."""
     audited = {field.value for field in AuditedField}
     assert {column for columns in COMPILABLE.columns.values() for column in columns} & audited == set()
 
@@ -361,6 +370,273 @@ async def test_a_resident_with_no_complaints_gets_an_empty_page_without_cursors(
     }
 
 
+MONDAY = date(2026, 11, 30)
+
+
+def shanghai_at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), SHANGHAI)
+
+
+INBOX = """query Inbox($n: Int, $statuses: [ComplaintStatus!]) { complaints(first: $n, order: DEADLINE,
+  filter: {statuses: $statuses}) { __typename
+  edges { node { id title status overdue resolveDueAt acknowledgeDueAt category { name } grid { id name }
+    resident { __typename id name phone } handler { name phone }
+    timeline(first: 3) { edges { node { __typename action actorName fromStatus toStatus note at } }
+      pageInfo { hasNextPage endCursor } } } }
+  pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+OPEN_STATUSES = ["SUBMITTED", "ACCEPTED", "IN_PROGRESS", "REOPENED"]
+INBOX_WORKER, OTHER_WORKER = "13900000081", "13900000082"
+
+
+@dataclass
+class Inbox:
+    """A street office whose grid worker INBOX_WORKER works two grids, OTHER_WORKER a third, and
+    the people their complaints show, by name their ids."""
+
+    office: TenantHandle
+    people: dict[str, uuid.UUID]
+    now: datetime
+
+
+@pytest.fixture(scope="module")
+async def inbox(app: Starlette, api: Api) -> Inbox:
+    """Complaints of every kind an inbox tells apart: handled by the worker in their grids and in
+    another's, in their grids handled by another or by no one, in another's grid handled by
+    another, closed; overdue by the resolve or the acknowledge deadline, due now, or not; deadlines tied,
+    with and without a fraction of a second; reported by a resident, by the worker themself, by
+    no one (found on inspection); timelines longer than a page, by people and by the system; a
+    lane (another's grid, submitted) longer than a page of one while the other lanes are empty."""
+    grids = [("Q1-G1", INBOX_WORKER), ("Q1-G2", INBOX_WORKER), ("Q1-G3", OTHER_WORKER)]
+    manifest = {
+        "slug": "qingshan",
+        "name": "青山街道",
+        "departments": [],
+        "categories": [{"code": "environment", "name": "环境卫生", "acknowledge_hours": 4, "resolve_days": 3}],
+        "staff": [
+            staff("13900000091", "青山街道管理员", {"role": "tenant_admin"}),
+            staff(INBOX_WORKER, "网格员甲", {"role": "grid_worker"}),
+            staff(OTHER_WORKER, "网格员乙", {"role": "grid_worker"}),
+        ],
+        "communities": [
+            {
+                "code": "Q1",
+                "name": "青山社区",
+                "grids": [
+                    {
+                        "code": code,
+                        "name": f"青山{code[-1]}网格",
+                        "worker": worker,
+                        "buildings": [{"code": f"{code}-B1", "name": "1号楼"}],
+                    }
+                    for code, worker in grids
+                ],
+            }
+        ],
+    }
+    office = await _handle(app, manifest)
+    for name in ("李大爷", "王阿姨"):
+        await api.register_resident(office.slug, office.buildings["Q1-G1-B1"], name=name, phone=fresh_phone())
+    # The tests stop the clock here: near the real time, for the tokens they sign in for.
+    now = datetime.now(UTC).replace(microsecond=0)
+    day = timedelta(days=1)
+    async with open_session(app.state.services.sessions, office.id) as session, session.begin():
+        people = dict((await session.execute(select(User.name, User.id))).all())
+        category = await session.scalar(select(ComplaintCategory.id))
+        worker, other = people["网格员甲"], people["网格员乙"]
+        items = [
+            # title, grid, handler, resident, status, resolve due, acknowledge due, events
+            ("楼道堆物", "Q1-G1", worker, "李大爷", ComplaintStatus.IN_PROGRESS, now - day, now - 3 * day, 5),
+            ("路灯不亮", "Q1-G1", other, "王阿姨", ComplaintStatus.ACCEPTED, now + 2 * day, now - day, 2),
+            ("井盖松动", "Q1-G1", None, "王阿姨", ComplaintStatus.SUBMITTED, now + 2 * day, now, 0),
+            ("树枝折断", "Q1-G2", worker, "王阿姨", ComplaintStatus.IN_PROGRESS, now, now - day, 1),
+            (
+                "噪音扰民",
+                "Q1-G2",
+                None,
+                "李大爷",
+                ComplaintStatus.SUBMITTED,
+                now + 3 * day,
+                now - timedelta(hours=1),
+                1,
+            ),
+            (
+                "违章搭建",
+                "Q1-G3",
+                worker,
+                "王阿姨",
+                ComplaintStatus.REOPENED,
+                now + timedelta(microseconds=123_456),
+                now - day,
+                3,
+            ),
+            ("占道经营", "Q1-G3", other, "李大爷", ComplaintStatus.IN_PROGRESS, now - 2 * day, now - 3 * day, 1),
+            ("绿化损毁", "Q1-G1", worker, "李大爷", ComplaintStatus.CLOSED, now - 5 * day, now - 6 * day, 4),
+            ("电梯故障", "Q1-G2", worker, "网格员甲", ComplaintStatus.SUBMITTED, now + 4 * day, now + day, 1),
+            ("消防通道", "Q1-G1", None, None, ComplaintStatus.IN_PROGRESS, now + 5 * day, now - day, 2),
+            ("垃圾满溢", "Q1-G3", None, "王阿姨", ComplaintStatus.SUBMITTED, now + 6 * day, now + day, 0),
+            ("楼顶漏水", "Q1-G3", None, "李大爷", ComplaintStatus.SUBMITTED, now + 7 * day, now + day, 0),
+        ]
+        for title, grid, handler, resident, status, resolve_due, acknowledge_due, events in items:
+            item = Complaint(
+                title=title,
+                content=f"{title}，请尽快处理。",
+                source=ComplaintSource.APP if resident else ComplaintSource.INSPECTION,
+                category_id=category,
+                grid_id=office.grids[grid],
+                community_id=office.communities["Q1"],
+                building_id=office.buildings[f"{grid}-B1"],
+                resident_id=people[resident] if resident else None,
+                filed_by_id=people[resident] if resident else worker,
+                handler_id=handler,
+                status=status,
+                acknowledge_due_at=acknowledge_due,
+                resolve_due_at=resolve_due,
+                submitted_at=now - 7 * day,
+                updated_at=now - day,
+            )
+            session.add(item)
+            await session.flush()
+            for n in range(events):
+                session.add(
+                    ComplaintEvent(
+                        complaint_id=item.id,
+                        action=ComplaintAction.SUPERVISE if n % 2 else ComplaintAction.SUBMIT,
+                        actor_id=None if n == 1 else handler or worker,
+                        from_status=None if n == 0 else status,
+                        to_status=status,
+                        note=f"第{n + 1}步" if n % 3 else None,
+                        created_at=now - 7 * day + n * timedelta(hours=1, microseconds=n),
+                    )
+                )
+    return Inbox(office, people, now)
+
+
+@pytest.mark.parametrize("statuses", [OPEN_STATUSES, ["SUBMITTED"], ["CLOSED", "IN_PROGRESS"], None])
+@pytest.mark.parametrize("caller", [INBOX_WORKER, OTHER_WORKER])
+async def test_a_grid_workers_inbox_is_answered_as_the_resolvers_answer_it(
+    api: Api, clock: Clock, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, caller: str, statuses: list[str] | None
+) -> None:
+    """Every page size, every status filter, each worker: the same items in the same order, the
+    same phones (whole to the handler), overdue flags, timelines and cursors; compiled on
+    PostgreSQL."""
+    token = await api.token(inbox.office.slug, caller)
+    with clock.at(inbox.now):
+        for n in (1, 2, 3, 4, 100):
+            body = await alike(api, monkeypatch, INBOX, {"n": n, "statuses": statuses}, token=token)
+            assert "errors" not in body
+        assert await compiled(api, monkeypatch, INBOX, {"n": 5, "statuses": statuses}, token=token) == COMPILED
+    assert body["data"]["complaints"]["edges"], "each worker has items in each filter"
+
+
+async def test_the_inbox_shows_what_it_should_to_its_grid_worker(api: Api, clock: Clock, inbox: Inbox) -> None:
+    """What the comparison with the resolvers rests on: the worker's own and their grids' open
+    items by deadline, none of another's grid they do not handle; the resident's phone whole on
+    what they handle; overdue by either deadline."""
+    token = await api.token(inbox.office.slug, INBOX_WORKER)
+    with clock.at(inbox.now):
+        body = await api.data(INBOX, {"n": 100, "statuses": OPEN_STATUSES}, token=token)
+    nodes = [edge["node"] for edge in body["complaints"]["edges"]]
+    assert [n["title"] for n in nodes] == [
+        "楼道堆物",
+        "树枝折断",
+        "违章搭建",
+        "路灯不亮",
+        "井盖松动",
+        "噪音扰民",
+        "电梯故障",
+        "消防通道",
+    ]
+    # Due now is not overdue yet, by either deadline.
+    assert [n["overdue"] for n in nodes] == [True, False, False, False, False, True, False, False]
+    phones = {n["title"]: (n["resident"] or {}).get("phone") for n in nodes}
+    assert "*" not in phones["楼道堆物"] + phones["违章搭建"] + phones["电梯故障"]
+    assert "****" in phones["路灯不亮"] and "****" in phones["噪音扰民"] and phones["消防通道"] is None
+    assert [len(n["timeline"]["edges"]) for n in nodes[:3]] == [3, 1, 3] and nodes[0]["timeline"]["pageInfo"][
+        "hasNextPage"
+    ]
+
+
+async def audited_subjects(app: Starlette, office: TenantHandle, ask: Any) -> list[uuid.UUID]:
+    """Whose whole values the audit log records for what `ask()` asks, sorted."""
+    async with open_session(app.state.services.sessions, office.id) as session:
+        before = set((await session.scalars(select(FullViewEntry.id))).all())
+    await ask()
+    async with open_session(app.state.services.sessions, office.id) as session:
+        rows = (await session.execute(select(FullViewEntry.id, FullViewEntry.subject_id))).all()
+    return sorted(subject for row_id, subject in rows if row_id not in before)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (INBOX, {"n": 100, "statuses": OPEN_STATUSES}),
+        (INBOX, {"n": 1, "statuses": OPEN_STATUSES}),
+        ("{ complaints(first: 5, order: DEADLINE) { edges { node { title resident { name } } } } }", None),
+        (
+            "{ complaints(first: 5, order: DEADLINE) { edges { node { a: resident { phone } b: resident { p: phone } } } } }",
+            None,
+        ),
+    ],
+    ids=["the inbox", "its first item", "no phone asked", "phones asked twice"],
+)
+async def test_the_whole_phones_an_inbox_shows_are_audited_as_the_resolvers_audit_them(
+    app: Starlette,
+    api: Api,
+    clock: Clock,
+    inbox: Inbox,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    variables: dict[str, Any] | None,
+) -> None:
+    """Once per person whose phone reached the response whole, but the worker's own."""
+    token = await api.token(inbox.office.slug, INBOX_WORKER)
+
+    async def ask() -> None:
+        assert "errors" not in await api.run(query, variables, token=token)
+
+    with clock.at(inbox.now):
+        answered = await audited_subjects(app, inbox.office, ask)
+        monkeypatch.setattr(batched, "compiled_answer", not_compiled)
+        resolved = await audited_subjects(app, inbox.office, ask)
+    assert answered == resolved
+    if "phone" in query and variables and variables["n"] > 1:
+        assert answered == sorted({inbox.people["李大爷"], inbox.people["王阿姨"]})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ complaints(first: 5, order: DEADLINE, filter: {overdue: true}) { edges { node { title } } } }",
+        "{ complaints(first: 5, order: NEWEST) { edges { node { title } } } }",
+        "{ complaints(first: 5, order: DEADLINE) { edges { cursor node { title } } } }",
+        "{ complaints(first: 5, order: DEADLINE) { edges { node { title timeline(first: 2) { totalCount } } } } }",
+        "{ complaints(first: 5, order: DEADLINE) { edges { node { title timeline { edges { node { at } } } } } } }",
+        "{ complaints(first: 5, order: DEADLINE) { edges { node { title attachments { id } } } } }",
+        "{ complaints(first: 5, order: DEADLINE, filter: {statuses: []}) { edges { node { title status } } } }",
+    ],
+)
+@pytest.mark.parametrize("caller", [INBOX_WORKER, "13900000091"])
+async def test_the_edges_of_what_an_inbox_shape_can_say_are_answered_as_the_resolvers_answer_them(
+    api: Api, clock: Clock, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, query: str, caller: str
+) -> None:
+    with clock.at(inbox.now):
+        await alike(api, monkeypatch, query, token=await api.token(inbox.office.slug, caller))
+
+
+async def test_an_inbox_is_one_statement_on_postgresql(
+    api: Api, clock: Clock, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The items, their timelines and the audit of the phones shown, where the resolvers read the
+    worker's grids, the items and the timelines apart."""
+    token = await api.token(inbox.office.slug, INBOX_WORKER)
+    variables = {"n": 20, "statuses": OPEN_STATUSES}
+    with clock.at(inbox.now):
+        statements = await api.statements(INBOX, variables, token=token)
+        monkeypatch.setattr(batched, "compiled_answer", not_compiled)
+        resolved = await api.statements(INBOX, variables, token=token)
+    assert resolved - statements == (2 if COMPILED else 0)
+
+
 NOTIFICATIONS = """query Notifications($n: Int) { unreadNotificationCount notifications(first: $n) {
   edges { node { __typename id kind title body createdAt read subject { __typename id } } }
   pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
@@ -437,13 +713,6 @@ async def test_anonymous_notifications_are_the_same_error(api: Api, monkeypatch:
 SLOTS = """query Slots($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { __typename id
   ... on Room { name capacity requiresApproval slotMinutes minNoticeHours maxDaysAhead maxDurationMinutes weeklyQuotaHours
     freeSlots(fromDate: $from, toDate: $to) { __typename startsAt endsAt } } } }"""
-MONDAY = date(2026, 11, 30)
-
-
-def shanghai_at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), SHANGHAI)
-
-
 ODD, PLAIN = "多功能厅", "小会议室"
 
 

@@ -23,10 +23,12 @@ import psycopg
 import pytest
 from starlette.applications import Starlette
 
+from schema import batched
 from server.app import create_app
 from tests.conftest import ALPHA, BACKEND, COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, _handle, settings_for
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, admin_dsn, clone, drop
 from tests.support import TEXTS, Api, Clock, TenantHandle, fresh_phone, statements_of
+from tests.test_batched_execution import not_compiled
 
 # A big street office's history for the planner: 100,000 copies of one complaint (marked by their
 # version), one in thirty still open, over the tenant's grids, deadlines spread over years; the
@@ -177,9 +179,12 @@ def uses(plan: str, index: str) -> bool:
     return index in plan
 
 
+@pytest.mark.parametrize("resolved", [False, True], ids=["compiled on postgresql", "by the resolvers"])
 async def test_the_grid_workers_inbox_merges_per_grid_and_per_handler_index_ranges(
-    planned: Planned,
+    planned: Planned, monkeypatch: pytest.MonkeyPatch, resolved: bool
 ) -> None:
+    if resolved:
+        monkeypatch.setattr(batched, "compiled_answer", not_compiled)
     worker = await planned.api.token("alpha", WORKER_1)
     query = f"{{ complaints(first: 20, order: DEADLINE, filter: {{statuses: {OPEN}}}) {{ {FIELDS} }} }}"
     plans = await complaint_plans(planned, query, worker)
@@ -189,6 +194,8 @@ async def test_the_grid_workers_inbox_merges_per_grid_and_per_handler_index_rang
     if BACKEND == "postgresql":
         for plan in plans:
             assert_lanes_read_in_order(plan)
+            assert_lanes_stop_at_a_page(plan)
+        assert any('"root_0"' in plan for plan in plans) != resolved, "the compiled statement is the one planned"
 
 
 def assert_lanes_read_in_order(plan: str) -> None:
@@ -201,6 +208,19 @@ def assert_lanes_read_in_order(plan: str) -> None:
         while below["Node Type"] == "Result" and below.get("Plans"):
             below = below["Plans"][0]
         assert not below["Node Type"].startswith("Index"), f"a lane sorted after its index range: {node}"
+
+
+def assert_lanes_stop_at_a_page(plan: str) -> None:
+    """Each lane's index range is read under its own limit (a page and one), not to its end."""
+
+    def walk(node: dict[str, Any], above: tuple[dict[str, Any], ...]) -> None:
+        if node.get("Index Name", "").endswith("_queue"):
+            nearest = next((n for n in reversed(above) if n["Node Type"] not in ("Result", "Subquery Scan")), None)
+            assert nearest is not None and nearest["Node Type"] == "Limit", f"a lane read to its end: {node}"
+        for child in node.get("Plans", []):
+            walk(child, (*above, node))
+
+    walk(json.loads(plan)[0]["Plan"], ())
 
 
 async def search_index_scans(planned: Planned, text: str) -> tuple[int, int]:
