@@ -380,6 +380,9 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
     the clock. Run as the driver's SQL, it costs SQLAlchemy no cache lookup. A root page with a
     row it leaves to the resolvers is null (never otherwise: a page is an aggregate, one row),
     and the answer then too."""
+    lanes = {shape.first + 1 for _, shape in shapes if isinstance(shape, PageShape) and shape.listing.merges_lanes}
+    if len(lanes) > 1:
+        raise NotCompiled("pages of lanes of two sizes")
     # Each root once, in a subquery of its own of one row (a page is an aggregate): a page
     # written out in place where it is read twice below would be built twice.
     built = [_root(shape) for _, shape in shapes]
@@ -402,9 +405,6 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
     ]
     compiled = select(answer, *(column for column, _ in audited)).select_from(*roots).compile(dialect=DIALECT)
     parameters = {name: value for name, value in compiled.params.items() if name not in CALLER}
-    lanes = {shape.first + 1 for _, shape in shapes if isinstance(shape, PageShape) and shape.listing.merges_lanes}
-    if len(lanes) > 1:
-        raise NotCompiled("pages of lanes of two sizes")
     if lanes:
         parameters[PAGE_ROWS.key] = lanes.pop()
     return Statement(str(compiled), parameters, tuple(audit for _, audit in audited))
@@ -543,6 +543,8 @@ def _whole_values(shape: PageShape) -> Iterator[tuple[str, tuple[str, ...]]]:
 def _record(shape: RecordShape) -> ColumnElement[Any]:
     """The record's object, null if the tenant holds no row of that key."""
     record = shape.record
+    if any(shown.audited for shown in record.shown):
+        raise NotCompiled("whole values in a record")
     row = record.selection.stmt.where(record.key.class_.tenant_id == TENANT, record.key == RECORD_ID)
     found = row.add_columns(*(shown.column for shown in record.shown)).subquery()
     fields = []

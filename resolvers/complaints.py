@@ -755,6 +755,8 @@ def _stored(statuses: Collection[ComplaintStatus]) -> ColumnElement[bool]:
     return or_(*(Complaint.status == literal_column(f"'{status.value}'") for status in sorted(statuses)))
 
 
+_RESIDENT_SEEN_WHOLE = or_(Complaint.resident_id == VIEWER, Complaint.handler_id == VIEWER)
+
 # What a compiled read shows a caller who is only a resident or only a grid worker beside the
 # columns of COMPLAINT, by the rules the resolvers show them with (is_overdue at the request's
 # clock; schema.complaints' phones): the handler's phone whole only to the handler themself,
@@ -776,14 +778,11 @@ SHOWN_TO_ONE_ROLE = (
         )
     ),
     Shown(
-        case(
-            (or_(Complaint.resident_id == VIEWER, Complaint.handler_id == VIEWER), ResidentUser.phone),
-            else_=masked_phone(ResidentUser.phone),
-        ).label("resident_shown_phone"),
+        case((_RESIDENT_SEEN_WHOLE, ResidentUser.phone), else_=masked_phone(ResidentUser.phone)).label(
+            "resident_shown_phone"
+        ),
         audited=Audited(
-            Complaint.resident_id,
-            and_(Complaint.handler_id == VIEWER, Complaint.resident_id != VIEWER),
-            AuditedField.PHONE,
+            Complaint.resident_id, and_(_RESIDENT_SEEN_WHOLE, Complaint.resident_id != VIEWER), AuditedField.PHONE
         ),
     ),
 )
