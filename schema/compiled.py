@@ -7,10 +7,10 @@ by the database in one statement; so is a root field declared as one SQL value (
 count), and `node(id:)` of a type declared as a record (a room: its columns and the list its
 row makes, its free slots, whose arguments are checked as its use case checks them). A root
 list may be declared for some callers and arguments only (the resident's own complaints: a
-caller who is only a resident, no filter, newest first; the grid worker's inbox: a caller who is
-only a grid worker, by deadline, filtered by status at most), and a page may hold a row it leaves to
-the resolvers (a notification about something other than a complaint): the whole query is then
-answered the usual way. The selection is read the way graphql-core reads it (fragments, `@skip`
+caller who is only a resident, no filter, newest first; the grid worker's inbox: a caller who
+is only a grid worker, by deadline, filtered by status at most), and a page may hold a row it
+leaves to the resolvers (a notification about something other than a complaint): the whole
+query is then answered the usual way. The selection is read the way graphql-core reads it (fragments, `@skip`
 and `@include` applied by its own field collection), so a shape is exactly what the client
 asked for. Anything else (a cursor, a count, `after`, another field, an argument out of bounds,
 a caller the list does not admit, SQLite) is answered the usual way (schema.batched), errors
