@@ -73,7 +73,7 @@ from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.pagination import Page, PageRequest, checked, paginate, paginate_lanes
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection, one_of
+from resolvers.rows import Selection, one_of, written_in
 from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, StoredFile, receive
 from tenants.context import RequestContext
@@ -750,11 +750,6 @@ def caller_sees_complaint(
     return judged.scalar_subquery()
 
 
-def _stored(statuses: Collection[ComplaintStatus]) -> ColumnElement[bool]:
-    """The status is one of these, written out: a compiled read's SQL is sent as it is."""
-    return or_(*(Complaint.status == literal_column(f"'{status.value}'") for status in sorted(statuses)))
-
-
 _RESIDENT_SEEN_WHOLE = or_(Complaint.resident_id == VIEWER, Complaint.handler_id == VIEWER)
 
 # What a compiled read shows a caller who is only a resident or only a grid worker beside the
@@ -764,10 +759,10 @@ _RESIDENT_SEEN_WHOLE = or_(Complaint.resident_id == VIEWER, Complaint.handler_id
 SHOWN_TO_ONE_ROLE = (
     Shown(
         and_(
-            _stored(OPEN),
+            written_in(Complaint.status, OPEN),
             or_(
                 Complaint.resolve_due_at < NOW,
-                and_(_stored({ComplaintStatus.SUBMITTED}), Complaint.acknowledge_due_at < NOW),
+                and_(written_in(Complaint.status, {ComplaintStatus.SUBMITTED}), Complaint.acknowledge_due_at < NOW),
             ),
         ).label("overdue"),
         nullable=False,
@@ -813,8 +808,8 @@ def grid_workers_inbox(statuses: frozenset[ComplaintStatus]) -> Listing:
     worked = select(Grid.id).where(Grid.tenant_id == TENANT, Grid.worker_id == VIEWER).subquery("worked")
     lanes: list[Select[Any]] = []
     for status in sorted(statuses):
-        handled = walked(Complaint.handler_id == VIEWER, _stored({status})).subquery()
-        in_grid = walked(Complaint.grid_id == worked.c.id, _stored({status})).lateral()
+        handled = walked(Complaint.handler_id == VIEWER, written_in(Complaint.status, {status})).subquery()
+        in_grid = walked(Complaint.grid_id == worked.c.id, written_in(Complaint.status, {status})).lateral()
         lanes += [select(handled.c.id), select(in_grid.c.id).select_from(worked.join(in_grid, true()))]
     return Listing(
         COMPLAINT.where(Complaint.id.in_(union_all(*lanes))),

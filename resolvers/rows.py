@@ -8,10 +8,11 @@ query that drifts from its row class fails as soon as the module is imported.
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Row, Select, any_, bindparam
+from sqlalchemy import ARRAY, ColumnElement, Row, Select, any_, bindparam, literal_column
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -57,6 +58,13 @@ class Selection(Generic[T]):
     async def one_or_none(self, session: AsyncSession) -> T | None:
         row = (await session.execute(self.stmt)).one_or_none()
         return self.typed(row) if row is not None else None
+
+
+def written_in(column: InstrumentedAttribute[Any], members: Iterable[enum.StrEnum]) -> ColumnElement[bool]:
+    """`column IN members`, the members' stored values written into the SQL rather than bound:
+    a prepared statement's generic plan then still sees them (an index over those rows only),
+    and a compiled read's SQL is sent as it is."""
+    return column.in_([literal_column(f"'{member.value}'") for member in sorted(members)])
 
 
 def one_of(ctx: RequestContext, column: InstrumentedAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:

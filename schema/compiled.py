@@ -10,11 +10,11 @@ list may be declared for some callers and arguments only (the resident's own com
 caller who is only a resident, no filter, newest first; the grid worker's inbox: a caller who
 is only a grid worker, by deadline, filtered by status at most), and a page may hold a row it
 leaves to the resolvers (a notification about something other than a complaint): the whole
-query is then answered the usual way. The selection is read the way graphql-core reads it (fragments, `@skip`
-and `@include` applied by its own field collection), so a shape is exactly what the client
-asked for. Anything else (a cursor, a count, `after`, another field, an argument out of bounds,
-a caller the list does not admit, SQLite) is answered the usual way (schema.batched), errors
-included (tests/test_compiled_reads.py compares the two).
+query is then answered the usual way. The selection is read the way graphql-core reads it
+(fragments, `@skip` and `@include` applied by its own field collection), so a shape is exactly
+what the client asked for. Anything else (a cursor, a count, `after`, another field, an
+argument out of bounds, a caller the list does not admit, SQLite) is answered the usual way
+(schema.batched), errors included (tests/test_compiled_reads.py compares the two).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class DerivedList:
     from the field's arguments (a DomainError for arguments its use case refuses)."""
 
     derivation: Derivation
-    parameters: Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+    parameters: Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ COMPILABLE = Compilable(
     derived={
         ("Room", "freeSlots"): DerivedList(
             bookings.FREE_SLOTS,
-            lambda _, arguments: bookings.free_slot_parameters(arguments["fromDate"], arguments["toDate"]),
+            lambda arguments: bookings.free_slot_parameters(arguments["fromDate"], arguments["toDate"]),
         )
     },
 )
@@ -315,7 +315,7 @@ def _record(executor: BatchedExecution, root_type: GraphQLObjectType, details: F
             return _leaf(object_type, asked)
         items = _object_type(object_type.fields[asked].type)
         try:
-            parameters = derived.parameters(executor.context_value, _arguments(executor, object_type, sub))
+            parameters = derived.parameters(_arguments(executor, object_type, sub))
         except DomainError as error:  # the resolvers' error to give
             raise NotCompiled from error
 
