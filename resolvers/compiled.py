@@ -66,7 +66,7 @@ from sqlalchemy.sql import Subquery
 from models.audit import AuditedField, FullView, SubjectKind
 from models.base import UTCDateTime
 from models.calendar import SHANGHAI
-from models.database import is_postgresql
+from models.database import first_row_on_driver, is_postgresql
 from models.people import Role
 from resolvers.permissions import permits, roles_of
 from resolvers.rows import Selection
@@ -347,10 +347,11 @@ async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) 
     given = _request_parameters(shape for _, shape in shapes)
     statement = statement_for(shapes)
     caller = {TENANT.key: ctx.tenant.id, VIEWER.key: ctx.viewer.user_id if ctx.viewer else None, NOW.key: ctx.clock()}
-    connection = await ctx.session.connection()
-    if statement.planned_once:
-        await connection.exec_driver_sql(PLANNED_ONCE)
-    row = (await connection.exec_driver_sql(statement.sql, {**statement.parameters, **given, **caller})).one()
+    values = {**statement.parameters, **given, **caller}
+    run: list[tuple[str, list[Any] | None]] = [(PLANNED_ONCE, None)] if statement.planned_once else []
+    run.append((statement.sql, [values[name] for name in statement.placeholders]))
+    row = await first_row_on_driver(await ctx.session.connection(), run)
+    assert row is not None  # a page is an aggregate: one row
     if row[0] is None:
         return None
     shown_whole: tuple[list[uuid.UUID] | None, ...] = tuple(row[1:])
@@ -372,10 +373,12 @@ class Answer:
 
 @dataclass(frozen=True)
 class Statement:
-    """A shape's SQL, its fixed parameters (page sizes) and what each column after the answer
-    lists the ids of: whose whole phone or ID number the answer shows (`audited`)."""
+    """A shape's SQL, the parameter of each of its placeholders ($1, $2, ...), its fixed
+    parameters (page sizes) and what each column after the answer lists the ids of: whose whole
+    phone or ID number the answer shows (`audited`)."""
 
     sql: str
+    placeholders: tuple[str, ...]
     parameters: dict[str, Any]
     audited: Audits
     planned_once: bool = False
@@ -422,7 +425,9 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
         for _, part in shape.fields
         if isinstance(part, Derived)
     )
-    return Statement(str(compiled), parameters, tuple(audit for _, audit in audited), planned_once)
+    return Statement(
+        str(compiled), tuple(compiled.positiontup or ()), parameters, tuple(audit for _, audit in audited), planned_once
+    )
 
 
 def _root(shape: Root) -> tuple[Select[Any], Audits]:
@@ -476,7 +481,9 @@ PLANNED_ONCE = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)
 MAX_TYPE_NAME = 19
 # PostgreSQL passes a function at most 100 arguments: json_build_object takes two a field.
 MAX_FIELDS = 50
-DIALECT = postgresql.psycopg.dialect()
+# Written in PostgreSQL's own placeholders, which the statement is sent in as it is
+# (models.database.first_row_on_driver).
+DIALECT = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
 
 
 def _page(shape: PageShape, parent: tuple[Listing, Subquery] | None) -> tuple[Select[Any], Audits]:

@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 import httpx
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from starlette.applications import Starlette
 
 from models import database as engines
 from server.app import create_app
@@ -22,23 +24,32 @@ from tests.support import TEXTS, Api, Clock, TenantHandle
 # Only this test's app connects under this name, so only its connections are dropped.
 APPLICATION = "wanjia_restart_test"
 CATEGORIES = "{ complaintCategories(first: 5) { edges { node { name } } } }"
+# Compiled into one statement on PostgreSQL (schema.compiled).
+COMMUNITIES = "{ communities(first: 3) { edges { node { name grids(first: 2) { edges { node { name } } } } } } }"
 
 
 @pytest.fixture
-async def own_api(database: ProvisionedDatabase, clock: Clock, alpha: TenantHandle) -> AsyncIterator[Api]:
+async def own_app(database: ProvisionedDatabase, clock: Clock, alpha: TenantHandle) -> AsyncIterator[Starlette]:
     url = make_url(database.app_url).update_query_dict({"application_name": APPLICATION})
     app = create_app(settings_for(url.render_as_string(hide_password=False)), clock=clock.now, phone_code_sender=TEXTS)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-        yield Api(client, clock)
+    yield app
     await app.state.engine.dispose()
 
 
-def drop_connections_of(application: str) -> int:
-    """What a restart does to a client's connections; answers how many were dropped."""
+@pytest.fixture
+async def own_api(own_app: Starlette, clock: Clock) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=own_app), base_url="http://testserver") as client:
+        yield Api(client, clock)
+
+
+def drop_connections_of(application: str, *, backend: int | None = None) -> int:
+    """What a restart does to a client's connections (or to the one of `backend`, its server
+    process), each gone when this returns; answers how many were dropped."""
     with psycopg.connect(make_url(admin_url()).render_as_string(hide_password=False), autocommit=True) as admin:
         dropped = admin.execute(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
-            (application,),
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
+            "WHERE application_name = %s AND pid = coalesce(%s, pid)",
+            (application, backend),
         ).fetchone()
     assert dropped is not None
     return int(dropped[0])
@@ -54,6 +65,33 @@ async def test_after_a_restart_an_idle_connection_is_replaced_before_it_is_lent(
     monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", 0.0)
     assert await own_api.data(CATEGORIES, token=token) == before
     assert await own_api.data(CATEGORIES, tenant="alpha") == before
+
+
+async def test_a_connection_lost_under_a_compiled_read_fails_it_as_unavailable_and_is_not_lent_again(
+    own_app: Starlette, own_api: Api
+) -> None:
+    """A compiled read runs on the driver's own cursor (models.database.first_row_on_driver):
+    a connection lost just before its statement fails the request as the database being
+    unavailable, as under the resolvers, and is thrown away rather than lent to the next."""
+    before = await own_api.data(COMMUNITIES, tenant="alpha")
+    dropped: list[int] = []
+
+    def drop_before_the_answer(connection: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if "json_build_object" in statement and not dropped:
+            backend = connection.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+            dropped.append(drop_connections_of(APPLICATION, backend=backend))
+
+    engine = own_app.state.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", drop_before_the_answer)
+    try:
+        failed = await own_api.post(COMMUNITIES, tenant="alpha")
+    finally:
+        event.remove(engine, "before_cursor_execute", drop_before_the_answer)
+    assert dropped == [1]
+    assert failed.status_code == 503, failed.text
+    assert [error["extensions"]["code"] for error in failed.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert "data" not in failed.json()
+    assert await own_api.data(COMMUNITIES, tenant="alpha") == before
 
 
 @pytest.mark.parametrize("options", [None, "-c statement_timeout=4321", "-c max_parallel_workers_per_gather=2"])
