@@ -387,9 +387,10 @@ class Statement:
 @functools.lru_cache(maxsize=256)
 def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
     """The SQL of a shape, made and compiled once: the request adds the tenant, the caller and
-    the clock. Run as the driver's SQL, it costs SQLAlchemy no cache lookup. A root page with a
-    row it leaves to the resolvers is null (never otherwise: a page is an aggregate, one row),
-    and the answer then too."""
+    the clock. Sent as it is on the driver's cursor (models.database.first_row_on_driver), its
+    text is parsed again by neither SQLAlchemy nor psycopg. A root page with a row it leaves to
+    the resolvers is null (never otherwise: a page is an aggregate, one row), and the answer
+    then too."""
     lanes = {shape.first + 1 for _, shape in shapes if isinstance(shape, PageShape) and shape.listing.merges_lanes}
     if len(lanes) > 1:
         raise NotCompiled("pages of lanes of two sizes")
