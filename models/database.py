@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 from sqlalchemy import event, exc
@@ -57,33 +57,49 @@ def _count_statement(*_: object) -> None:
         counter = counter.enclosing
 
 
-async def first_row_on_driver(
+async def one_row_on_driver(
     connection: AsyncConnection, statements: Sequence[tuple[str, Sequence[Any] | None]]
-) -> tuple[Any, ...] | None:
-    """The first row of the last of `statements`, each run in turn on psycopg's own cursor in
+) -> tuple[Any, ...]:
+    """The one row of the last of `statements`, each run in turn on psycopg's own cursor in
     PostgreSQL's placeholders ($1, $2, ...), in which its caller compiled it once. Through
     SQLAlchemy, every call pays for its execution context and result, and psycopg parses the
     text for its own placeholders anew for any statement over 4 KiB (about 0.1 ms for a page
-    compiled into 5 KB). As through SQLAlchemy, the engine's `before_cursor_execute` listeners
-    (the statement counts) see each statement, and a driver error is raised as SQLAlchemy
-    raises it: a lost connection as such, which the rollback that follows throws away."""
+    compiled into 5 KB).
+
+    As for a statement SQLAlchemy runs, the engine's `before_cursor_execute` and
+    `after_cursor_execute` listeners (the statement counts) see each statement, and a failure
+    is SQLAlchemy's to handle: raised as its error, `handle_error` listeners called, and the
+    connection thrown away if it was lost (with the pool's others, as after a restart) or left
+    mid-statement by a cancellation. SQLAlchemy's own statement log (`echo`) does not see them."""
     sync = connection.sync_connection
     assert sync is not None  # a session's connection, begun
     driver = typing.cast(psycopg.AsyncConnection[Any], (await connection.get_raw_connection()).driver_connection)
     cursor = psycopg.AsyncRawCursor(driver)
     sql: str | None = None
+    parameters: Sequence[Any] | None = None
     try:
         for sql, parameters in statements:
             sync.dispatch.before_cursor_execute(sync, cursor, sql, parameters, None, False)
             await cursor.execute(sql, parameters)
-        return await cursor.fetchone()
-    except psycopg.Error as error:
-        lost = sync.dialect.is_disconnect(error, driver, None)  # type: ignore[arg-type]  # the DBAPI's error
-        raise exc.DBAPIError.instance(
-            sql, None, error, psycopg.Error, hide_parameters=True, connection_invalidated=lost, dialect=sync.dialect
-        ) from error
+            sync.dispatch.after_cursor_execute(sync, cursor, sql, parameters, None, False)
+        rows = await cursor.fetchmany(2)
+    except BaseException as error:
+        await connection.run_sync(_failed, error, sql, parameters)
+        raise  # not reached: SQLAlchemy raises
     finally:
         await cursor.close()
+    if len(rows) != 1:
+        raise exc.NoResultFound() if not rows else exc.MultipleResultsFound()
+    return tuple(rows[0])
+
+
+def _failed(connection: Connection, error: BaseException, sql: str | None, parameters: Any) -> NoReturn:
+    """SQLAlchemy's own handling of a failed statement, which reads the exception being handled:
+    raised again in the greenlet it runs in, which has none."""
+    try:
+        raise error
+    except BaseException as failure:
+        connection._handle_dbapi_exception(failure, sql, parameters, None, None)
 
 
 @functools.cache

@@ -66,7 +66,7 @@ from sqlalchemy.sql import Subquery
 from models.audit import AuditedField, FullView, SubjectKind
 from models.base import UTCDateTime
 from models.calendar import SHANGHAI
-from models.database import first_row_on_driver, is_postgresql
+from models.database import is_postgresql, one_row_on_driver
 from models.people import Role
 from resolvers.permissions import permits, roles_of
 from resolvers.rows import Selection
@@ -350,8 +350,7 @@ async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) 
     values = {**statement.parameters, **given, **caller}
     run: list[tuple[str, list[Any] | None]] = [(PLANNED_ONCE, None)] if statement.planned_once else []
     run.append((statement.sql, [values[name] for name in statement.placeholders]))
-    row = await first_row_on_driver(await ctx.session.connection(), run)
-    assert row is not None  # a page is an aggregate: one row
+    row = await one_row_on_driver(await ctx.session.connection(), run)
     if row[0] is None:
         return None
     shown_whole: tuple[list[uuid.UUID] | None, ...] = tuple(row[1:])
@@ -387,7 +386,7 @@ class Statement:
 @functools.lru_cache(maxsize=256)
 def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
     """The SQL of a shape, made and compiled once: the request adds the tenant, the caller and
-    the clock. Sent as it is on the driver's cursor (models.database.first_row_on_driver), its
+    the clock. Sent as it is on the driver's cursor (models.database.one_row_on_driver), its
     text is parsed again by neither SQLAlchemy nor psycopg. A root page with a row it leaves to
     the resolvers is null (never otherwise: a page is an aggregate, one row), and the answer
     then too."""
@@ -483,7 +482,7 @@ MAX_TYPE_NAME = 19
 # PostgreSQL passes a function at most 100 arguments: json_build_object takes two a field.
 MAX_FIELDS = 50
 # Written in PostgreSQL's own placeholders, which the statement is sent in as it is
-# (models.database.first_row_on_driver).
+# (models.database.one_row_on_driver).
 DIALECT = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
 
 

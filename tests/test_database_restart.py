@@ -6,13 +6,15 @@ connection runs without the JIT compiler, keeping any server options its URL nam
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import psycopg
 import pytest
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from starlette.applications import Starlette
 
 from models import database as engines
@@ -70,7 +72,7 @@ async def test_after_a_restart_an_idle_connection_is_replaced_before_it_is_lent(
 async def test_a_connection_lost_under_a_compiled_read_fails_it_as_unavailable_and_is_not_lent_again(
     own_app: Starlette, own_api: Api
 ) -> None:
-    """A compiled read runs on the driver's own cursor (models.database.first_row_on_driver):
+    """A compiled read runs on the driver's own cursor (models.database.one_row_on_driver):
     a connection lost just before its statement fails the request as the database being
     unavailable, as under the resolvers, and is thrown away rather than lent to the next."""
     before = await own_api.data(COMMUNITIES, tenant="alpha")
@@ -82,16 +84,59 @@ async def test_a_connection_lost_under_a_compiled_read_fails_it_as_unavailable_a
             dropped.append(drop_connections_of(APPLICATION, backend=backend))
 
     engine = own_app.state.services.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", drop_before_the_answer)
-    try:
+    with watching(engine, drop_before_the_answer) as thrown_away:
         failed = await own_api.post(COMMUNITIES, tenant="alpha")
-    finally:
-        event.remove(engine, "before_cursor_execute", drop_before_the_answer)
     assert dropped == [1]
+    # Thrown away for the statement's own error, not for a rollback failing on it afterwards.
+    assert [type(error) for error in thrown_away] == [psycopg.errors.AdminShutdown]
     assert failed.status_code == 503, failed.text
     assert [error["extensions"]["code"] for error in failed.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
     assert "data" not in failed.json()
     assert await own_api.data(COMMUNITIES, tenant="alpha") == before
+
+
+async def test_a_compiled_read_cancelled_under_way_is_cancelled_and_its_connection_thrown_away(
+    database: ProvisionedDatabase, own_app: Starlette, own_api: Api
+) -> None:
+    """A client gone mid-request cancels it: a compiled read's statement, waiting for a lock,
+    is cancelled as a statement SQLAlchemy runs would be. The cancellation goes on up (no
+    answer, no error logged as ours) and the connection it interrupted is thrown away, alone."""
+    before = await own_api.data(COMMUNITIES, tenant="alpha")
+    loop = asyncio.get_running_loop()
+    request = asyncio.ensure_future(own_api.post(COMMUNITIES, tenant="alpha"))
+
+    def cancel_once_sent(_connection: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if "json_build_object" in statement:
+            loop.call_soon(request.cancel)
+
+    owner = make_url(database.owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with (
+        psycopg.connect(owner) as locker,
+        watching(own_app.state.services.engine.sync_engine, cancel_once_sent) as thrown_away,
+    ):
+        locker.execute("LOCK TABLE communities IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    assert [type(error) for error in thrown_away] == [asyncio.CancelledError]
+    assert await own_api.data(COMMUNITIES, tenant="alpha") == before
+
+
+@contextmanager
+def watching(engine: Engine, before_each_statement: Callable[..., None]) -> Iterator[list[BaseException | None]]:
+    """Runs `before_each_statement` before each statement `engine` sends while the block runs,
+    and lists why each of its connections was thrown away meanwhile."""
+    thrown_away: list[BaseException | None] = []
+
+    def note(_dbapi_connection: object, _record: object, error: BaseException | None) -> None:
+        thrown_away.append(error)
+
+    event.listen(engine, "before_cursor_execute", before_each_statement)
+    event.listen(engine.pool, "invalidate", note)
+    try:
+        yield thrown_away
+    finally:
+        event.remove(engine, "before_cursor_execute", before_each_statement)
+        event.remove(engine.pool, "invalidate", note)
 
 
 @pytest.mark.parametrize("options", [None, "-c statement_timeout=4321", "-c max_parallel_workers_per_gather=2"])

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from starlette.applications import Starlette
 
-from models.database import first_row_on_driver
+from models.database import one_row_on_driver
 from schema import batched
 from server.app import create_app
 from tests.conftest import ALPHA, BACKEND, COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, _handle, settings_for
@@ -146,10 +146,8 @@ async def complaint_plans(planned: Planned, query: str, token: str, table: str =
             await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
             for statement, parameters in reading:
                 explain = "EXPLAIN (FORMAT JSON) " + statement
-                if isinstance(parameters, list):  # a compiled read, in PostgreSQL's placeholders
-                    row = await first_row_on_driver(connection, [(explain, parameters)])
-                    assert row is not None
-                    plans.append(json.dumps(row[0]))
+                if re.search(r"\$1\b", statement):  # a compiled read, in PostgreSQL's placeholders
+                    plans.append(json.dumps((await one_row_on_driver(connection, [(explain, parameters)]))[0]))
                 else:
                     plans.append(json.dumps((await connection.exec_driver_sql(explain, parameters)).scalar_one()))
             await connection.rollback()
