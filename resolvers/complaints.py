@@ -408,12 +408,14 @@ def parties(viewer: Viewer, complaint: Complaint | ComplaintRow) -> set[Complain
     return found
 
 
-def overdue_condition(now: datetime) -> ColumnElement[bool]:
+def overdue_condition(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """is_overdue in SQL, at a moment or at a compiled read's NOW; its statuses written in
+    (written_in), as a compiled read's statement needs them."""
     return and_(
-        Complaint.status.in_(OPEN),
+        written_in(Complaint.status, OPEN),
         or_(
             Complaint.resolve_due_at < now,
-            and_(Complaint.status == ComplaintStatus.SUBMITTED, Complaint.acknowledge_due_at < now),
+            and_(written_in(Complaint.status, {ComplaintStatus.SUBMITTED}), Complaint.acknowledge_due_at < now),
         ),
     )
 
@@ -757,16 +759,7 @@ _RESIDENT_SEEN_WHOLE = or_(Complaint.resident_id == VIEWER, Complaint.handler_id
 # clock; schema.complaints' phones): the handler's phone whole only to the handler themself,
 # the resident's to the resident and to the grid worker handling the item, audited.
 SHOWN_TO_ONE_ROLE = (
-    Shown(
-        and_(
-            written_in(Complaint.status, OPEN),
-            or_(
-                Complaint.resolve_due_at < NOW,
-                and_(written_in(Complaint.status, {ComplaintStatus.SUBMITTED}), Complaint.acknowledge_due_at < NOW),
-            ),
-        ).label("overdue"),
-        nullable=False,
-    ),
+    Shown(overdue_condition(NOW).label("overdue"), nullable=False),
     Shown(
         case((Complaint.handler_id == VIEWER, HandlerUser.phone), else_=masked_phone(HandlerUser.phone)).label(
             "handler_shown_phone"
