@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from models.errors import ErrorCode
 from resolvers.errors import fail
 from resolvers.permissions import session_of
-from resolvers.rows import AnyRow, AnySelect, Selection, one_of
+from resolvers.rows import AnyRow, AnySelect, Selection, one_of, one_of_found
 from tenants.context import RequestContext
 
 T = TypeVar("T")
@@ -237,7 +237,9 @@ async def paginate_lanes(
     ]
     key = order[-1]
     candidates = union(*(select(first.subquery().c[key.key]) for first in firsts))
-    return await paginate(ctx, rows.where(key.in_(candidates)), order, page, descending=descending, counted=selection)
+    return await paginate(
+        ctx, rows.where(one_of_found(ctx, key, candidates)), order, page, descending=descending, counted=selection
+    )
 
 
 def _ordering(order: Sequence[InstrumentedAttribute[Any]], descending: bool) -> list[Any]:

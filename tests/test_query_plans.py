@@ -54,6 +54,16 @@ JOIN LATERAL (SELECT array_agg(grids ORDER BY code) AS every FROM grids WHERE te
 CROSS JOIN LATERAL (SELECT (gs.every[1 + mod(n, cardinality(gs.every))]).*) g
 """
 OPEN = "[SUBMITTED, ACCEPTED, IN_PROGRESS, REOPENED]"
+# The indexes a list's lanes walk in its order: the office's deadlines and the queues (per place
+# or person, then status).
+LANE_INDEXES = (
+    "ix_complaints_deadlines",
+    "ix_complaints_open_deadlines",
+    "ix_complaints_grid_queue",
+    "ix_complaints_community_queue",
+    "ix_complaints_department_queue",
+    "ix_complaints_handler_queue",
+)
 FIELDS = "edges { node { id title category { name } resident { name } grid { name } } } pageInfo { hasNextPage }"
 
 
@@ -200,6 +210,9 @@ async def test_the_grid_workers_inbox_merges_per_grid_and_per_handler_index_rang
             assert_lanes_read_in_order(plan)
             assert_lanes_stop_at_a_page(plan)
         assert any('"root_0"' in plan for plan in plans) != resolved, "the compiled statement is the one planned"
+        if resolved:
+            for plan in plans:
+                assert_page_read_by_key_after_its_lanes(plan)
 
 
 def assert_lanes_read_in_order(plan: str) -> None:
@@ -212,6 +225,27 @@ def assert_lanes_read_in_order(plan: str) -> None:
         while below["Node Type"] == "Result" and below.get("Plans"):
             below = below["Plans"][0]
         assert not below["Node Type"].startswith("Index"), f"a lane sorted after its index range: {node}"
+
+
+def assert_page_read_by_key_after_its_lanes(plan: str) -> None:
+    """The lanes run first, apart (an init plan), and the page's rows are then read by their keys
+    (`id = ANY` of its array): planned as a semi-join inside the page's joins, the lanes took
+    longer to plan than to run, and the planning was paid on every call where the plan depends on
+    a search word."""
+
+    def walk(node: dict[str, Any], in_init_plan: bool) -> None:
+        in_init_plan = in_init_plan or node.get("Parent Relationship") == "InitPlan"
+        if node.get("Index Name", "").startswith(LANE_INDEXES):
+            assert in_init_plan, f"a lane planned with the page's joins: {node}"
+        for child in node.get("Plans", []):
+            walk(child, in_init_plan)
+
+    top = json.loads(plan)[0]["Plan"]
+    walk(top, False)
+    assert any(
+        n.get("Relation Name") == "complaints" and re.search(r"\bid = ANY \(\$\d+\)", n.get("Index Cond", ""))
+        for n in _nodes(top)
+    ), plan
 
 
 def assert_lanes_stop_at_a_page(plan: str) -> None:
@@ -274,6 +308,7 @@ async def test_searching_a_two_character_word_walks_the_office_by_deadline_once(
     for plan in plans:
         if BACKEND == "postgresql":
             assert_lanes_read_in_order(plan)
+            assert_page_read_by_key_after_its_lanes(plan)
             assert not re.search(r'"Node Type": "Seq Scan", [^}]*"Relation Name": "complaints"', plan), plan
         else:
             assert not re.search(r"^SCAN complaints\b(?!_search)", plan, re.M), plan
