@@ -22,8 +22,9 @@ What the data looks like, and why:
 - Lifecycle: 3% open (submitted, accepted, in progress, dispatched, reopened), ~1% resolved
   awaiting confirmation, most closed, some rejected or withdrawn. Every timeline is the one its
   status implies; every deadline is counted in Chinese working time; items that went past a
-  deadline were flagged once (overdue_at, a timeline step, notifications), and resolved items
-  older than the auto-close limit are closed, exactly as `wanjia jobs run` leaves them. So the
+  deadline were flagged (overdue_at, a timeline step, notifications; again for the resolve
+  deadline if the first was the acknowledgement's), and resolved items older than the
+  auto-close limit are closed, exactly as `wanjia jobs run` leaves them. So the
   sweep `wanjia serve` runs at start finds (almost) nothing to do and the data is in the steady
   state a running system would be in.
 - Ids are UUIDv7 like models.base.new_id makes, stamped with the row's own time (as if created
@@ -536,8 +537,10 @@ class OfficeData:
             timeline.append((action, status, after, actor, moment, note))
             status = after
 
-        # Flagged overdue once, by the sweep (every 5 minutes), at the first moment it was open past
-        # a deadline: acknowledging while submitted, resolving while open.
+        # Flagged overdue by the sweep (every 5 minutes) at the first moment it was open past a
+        # deadline (acknowledging while submitted, resolving while open); flagged again, if the
+        # first was the acknowledgement, once it is open past its resolve deadline and no longer
+        # submitted (resolvers.complaints.sweep).
         left_submitted = timeline[1][4] if len(timeline) > 1 else math.inf
         left_open = next((t[4] for t in timeline if t[2] in ("resolved", "rejected", "withdrawn")), math.inf)
         first_late = min(ack_due if ack_due < left_submitted else math.inf, resolve_due)
@@ -545,14 +548,18 @@ class OfficeData:
         if first_late >= left_open and reopened_at is not None:
             first_late = max(resolve_due, reopened_at)
             left_open = math.inf
+        flags = [(first_late, "受理" if first_late < resolve_due else "办理")]
+        if first_late < resolve_due:
+            flags.append((max(resolve_due, left_submitted), "办理"))
         overdue_at = None
-        if first_late < math.inf:
-            flagged = first_late + rand.uniform(1, 300)
-            if flagged < min(left_open, now - 1):
-                overdue_at = flagged
-                during = next(t[2] for t in reversed(timeline) if t[4] <= flagged)
-                timeline.append(("mark_overdue", during, during, None, flagged, "已超过办理期限"))
-                timeline.sort(key=lambda t: t[4])
+        for late, deadline in flags:
+            flagged = late + rand.uniform(1, 300)
+            if not flagged < min(left_open, now - 1):
+                break
+            overdue_at = flagged
+            during = next(t[2] for t in reversed(timeline) if t[4] <= flagged)
+            timeline.append(("mark_overdue", during, during, None, flagged, f"已超过{deadline}期限"))
+            timeline.sort(key=lambda t: t[4])
 
         complaint_id = uuid7_at(submitted)
         if "dispatched_at" in fields:
@@ -641,7 +648,7 @@ class OfficeData:
                     told.append((staff, "complaint_dispatched", "新的派单", f"“{title}”已派至本部门。", at, actor))
             elif action == "mark_overdue":
                 for recipient in [handler, *self.o.community_admins.get(grid.community_id, [])]:
-                    told.append((recipient, "complaint_overdue", "诉求超期", f"“{title}”已超过办理期限。", at, None))
+                    told.append((recipient, "complaint_overdue", "诉求超期", f"“{title}”{note}。", at, None))
         for recipient, kind, heading, body, at, actor in told:
             if recipient is None or recipient == actor:
                 continue

@@ -1445,18 +1445,22 @@ async def withdraw(ctx: RequestContext, complaint_id: uuid.UUID) -> uuid.UUID:
 
 
 async def sweep(ctx: RequestContext) -> SweepReport:
-    """Run by `wanjia jobs run` for one tenant, as the system: flags overdue items once (timeline
-    and notifications to the handler and the admins) and closes resolved items left unconfirmed
-    past the tenant's limit. Safe to run any number of times."""
+    """Run by `wanjia jobs run` for one tenant, as the system: flags overdue items (timeline and
+    notifications to the handler and the admins) once a deadline, and closes resolved items left
+    unconfirmed past the tenant's limit. Safe to run any number of times.
+
+    An item flagged for a late acknowledgement is flagged again when its resolve deadline passes:
+    the handler hears of the second deadline too, and the item is then overdue for good (counted
+    by the status rollups), so the live part of the overdue count holds only what turned overdue
+    since the last sweep (models.complaints.UNSETTLED_OPEN)."""
     session = session_of(ctx)
     now = ctx.clock()
     report = SweepReport()
-    overdue = (
-        await session.scalars(select(Complaint).where(overdue_condition(now), Complaint.overdue_at.is_(None)))
-    ).all()
+    overdue = (await session.scalars(select(Complaint).where(text(UNSETTLED_OPEN), overdue_condition(now)))).all()
     for item in overdue:
+        deadline = "办理" if item.resolve_due_at < now else "受理"
         await _system_step(
-            ctx, item, ComplaintAction.MARK_OVERDUE, "已超过办理期限", lambda i: setattr(i, "overdue_at", now)
+            ctx, item, ComplaintAction.MARK_OVERDUE, f"已超过{deadline}期限", lambda i: setattr(i, "overdue_at", now)
         )
         recipients = [item.handler_id, *(await admins_of(ctx, item.community_id))]
         if item.department_id:
@@ -1466,7 +1470,7 @@ async def sweep(ctx: RequestContext) -> SweepReport:
             recipients,
             kind=NotificationKind.COMPLAINT_OVERDUE,
             title="诉求超期",
-            body=f"“{item.title}”已超过办理期限。",
+            body=f"“{item.title}”已超过{deadline}期限。",
             subject=Subject(SubjectType.COMPLAINT, item.id),
         )
         report.marked_overdue += 1

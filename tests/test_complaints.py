@@ -532,11 +532,22 @@ async def test_admins_count_overdue_items_as_their_lists_show_them_before_and_af
         assert accepted["complaint"]["status"] == "ACCEPTED"
         await counted(False)  # acknowledged late, its resolve deadline still ahead
     with clock.at(resolve_due + timedelta(minutes=1)):
-        await counted(True)  # past its resolve deadline; flagged before, and not again
+        await counted(True)  # past its resolve deadline, flagged only for the acknowledgement
         await run_jobs(app.state.services)
-        await counted(True)
+        await counted(True)  # flagged again: counted by the rollups
         worker = await story.as_role(WORKER_1)
-        await story.act(worker, "startComplaintWork", followed)
+        started = await story.act(worker, "startComplaintWork", followed)
+        flags = [e["node"] for e in started["complaint"]["timeline"]["edges"] if e["node"]["action"] == "MARK_OVERDUE"]
+        assert [flag["note"] for flag in flags] == ["已超过受理期限", "已超过办理期限"]
+        told = await api.data(
+            "{ notifications(first: 100) { edges { node { kind subject { id } body } } } }", token=worker
+        )
+        overdue_told = [
+            n["node"]["body"]
+            for n in told["notifications"]["edges"]
+            if n["node"]["kind"] == "COMPLAINT_OVERDUE" and n["node"]["subject"]["id"] == followed
+        ]
+        assert sorted(overdue_told) == ["“超期计数”已超过办理期限。", "“超期计数”已超过受理期限。"]
         await counted(True)
         resolved = await story.act(worker, "resolveComplaint", followed, "ResolveComplaintInput", reply="已处理")
         assert resolved["complaint"]["status"] == "RESOLVED"
