@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    CompoundSelect,
     Row,
     Select,
     and_,
@@ -73,7 +74,7 @@ from resolvers.notifications import admins_of, notify, staff_of
 from resolvers.pagination import Page, PageRequest, checked, paginate, paginate_lanes
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
-from resolvers.rows import Selection, one_of, written_in
+from resolvers.rows import Selection, one_of, one_of_found, written_in
 from resolvers.steps import Steps
 from resolvers.uploads import IncomingFiles, StoredFile, receive
 from tenants.context import RequestContext
@@ -444,6 +445,18 @@ async def count_overdue(session: AsyncSession, scope: ColumnElement[bool], now: 
     return int(await session.scalar(select(func.coalesce(func.sum(counts.c[0]), 0))) or 0)
 
 
+def unsettled_past_a_deadline(column: InstrumentedAttribute[Any], now: datetime) -> CompoundSelect[Any]:
+    """`column` of the open complaints past a deadline that the sweep has not settled
+    (models.complaints.UNSETTLED_OPEN): what it has still to flag. Each part is read through its
+    own partial index, a range of the deadlines already past: the unacknowledged past that
+    deadline whatever their resolve deadline, and the others past their resolve deadline."""
+    past_acknowledge = and_(text(UNFLAGGED_UNACKNOWLEDGED), Complaint.acknowledge_due_at < now)
+    return union_all(
+        select(column).where(past_acknowledge),
+        select(column).where(text(UNSETTLED_OPEN), Complaint.resolve_due_at < now, ~past_acknowledge),
+    )
+
+
 async def count_overdue_in(session: AsyncSession, communities: Collection[uuid.UUID] | None, now: datetime) -> int:
     """How many open complaints of these communities (None: the whole street office) are past a
     deadline now: the ones flagged overdue for good from the community status rollups, the others from
@@ -457,13 +470,7 @@ async def count_overdue_in(session: AsyncSession, communities: Collection[uuid.U
     flagged = select(rollup.community_id, func.sum(rollup.overdue))
     if communities is not None:
         flagged = flagged.where(rollup.community_id.in_(communities))
-    # Each part is read through its own index: the unacknowledged past that deadline are
-    # counted whatever their resolve deadline, and left out of the other part.
-    past_acknowledge = and_(text(UNFLAGGED_UNACKNOWLEDGED), Complaint.acknowledge_due_at < now)
-    late = union_all(
-        select(Complaint.community_id).where(past_acknowledge),
-        select(Complaint.community_id).where(text(UNSETTLED_OPEN), Complaint.resolve_due_at < now, ~past_acknowledge),
-    ).subquery()
+    late = unsettled_past_a_deadline(Complaint.community_id, now).subquery()
     counted = union_all(
         flagged.group_by(rollup.community_id),
         select(late.c.community_id, func.count()).group_by(late.c.community_id),
@@ -1456,7 +1463,8 @@ async def sweep(ctx: RequestContext) -> SweepReport:
     session = session_of(ctx)
     now = ctx.clock()
     report = SweepReport()
-    overdue = (await session.scalars(select(Complaint).where(text(UNSETTLED_OPEN), overdue_condition(now)))).all()
+    unsettled = unsettled_past_a_deadline(Complaint.id, now)
+    overdue = (await session.scalars(select(Complaint).where(one_of_found(ctx, Complaint.id, unsettled)))).all()
     for item in overdue:
         deadline = "办理" if item.resolve_due_at < now else "受理"
         await _system_step(

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from models.database import one_row_on_driver
 from schema import batched
 from server.app import create_app
+from server.jobs import sweep_tenant
 from tests.conftest import ALPHA, BACKEND, COMMUNITY_ADMIN, TENANT_ADMIN, WORKER_1, _handle, settings_for
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, admin_dsn, clone, drop
 from tests.support import TEXTS, Api, Clock, TenantHandle, fresh_phone, statements_of
@@ -55,6 +56,13 @@ CROSS JOIN LATERAL (SELECT (gs.every[1 + mod(n, cardinality(gs.every))]).*) g
 """
 OPEN = "[SUBMITTED, ACCEPTED, IN_PROGRESS, REOPENED]"
 FIELDS = "edges { node { id title category { name } resident { name } grid { name } } } pageInfo { hasNextPage }"
+
+# The partial indexes of the open items the sweep has not settled, read by the overdue count and
+# by the sweep. SQLite, without statistics, reads the past resolve deadlines per open status
+# instead: ranges too.
+UNSETTLED_INDEXES = ["ix_complaints_unflagged_acknowledge_deadlines"]
+if BACKEND == "postgresql":
+    UNSETTLED_INDEXES.append("ix_complaints_unsettled_deadlines")
 
 
 # What complaints_search_insert would write for those rows, in one statement. The copies go in
@@ -132,11 +140,16 @@ async def planned(database: ProvisionedDatabase, tmp_path_factory: pytest.TempPa
 
 async def complaint_plans(planned: Planned, query: str, token: str, table: str = "complaints") -> list[str]:
     """The plan of every statement reading `table` that answering `query` sends."""
-    app, alpha = planned.app, planned.alpha
-    with statements_of(app) as sent:
+    with statements_of(planned.app) as sent:
         await planned.api.data(query, token=token)
+    return await plans_of(planned, sent, table)
+
+
+async def plans_of(planned: Planned, sent: list[tuple[str, Any]], table: str = "complaints") -> list[str]:
+    """The plan of every statement in `sent` that reads `table`."""
+    app, alpha = planned.app, planned.alpha
     reading = [(s, p) for s, p in sent if re.search(rf"\bFROM {table}\b", s)]
-    assert reading, f"the request sent no statement reading {table}"
+    assert reading, f"no statement reading {table} was sent"
     plans = []
     if BACKEND == "postgresql":
         async with app.state.services.engine.connect() as connection:
@@ -352,13 +365,22 @@ async def test_an_admins_counts_read_the_rollups_per_community_and_status(planne
 async def test_an_admins_overdue_count_reads_only_the_unsettled_deadlines(planned: Planned, phone: str) -> None:
     """The items flagged overdue for good come from the status rollups; the complaints table is
     read only through the partial indexes of the open items not flagged so, each a range of the
-    deadlines already past. (SQLite, without statistics, reads the past resolve deadlines per
-    open status instead: ranges too.)"""
+    deadlines already past."""
     admin = await planned.api.token("alpha", phone)
     plans = await complaint_plans(planned, "{ complaintCounts { overdue } }", admin)
     for plan in plans:
         assert_complaints_by_index_ranges(plan)
-    partial = ["ix_complaints_unflagged_acknowledge_deadlines"]
-    if BACKEND == "postgresql":
-        partial.append("ix_complaints_unsettled_deadlines")
-    assert any(all(uses(p, index) for index in partial) for p in plans), plans
+    assert any(all(uses(p, index) for index in UNSETTLED_INDEXES) for p in plans), plans
+
+
+async def test_the_sweep_finds_what_to_flag_in_the_ranges_of_the_deadlines_past(planned: Planned) -> None:
+    """Every office's sweep runs every 5 minutes: the items it flags are found through the partial
+    indexes of the unsettled deadlines, each a range of those past, not by walking every open
+    item of the office."""
+    services = planned.app.state.services
+    with statements_of(planned.app) as sent:
+        await sweep_tenant(services, await services.directory.by_id(planned.alpha.id))
+    plans = await plans_of(planned, sent)
+    for plan in plans:
+        assert_complaints_by_index_ranges(plan)
+    assert any(all(uses(p, index) for index in UNSETTLED_INDEXES) for p in plans), plans
