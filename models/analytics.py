@@ -496,9 +496,11 @@ async def recount(session: AsyncSession, calendar: WorkingCalendar) -> Totals:
         (WorkOrder, WORK_ORDER_COLUMNS, work_order_contributions),
     ):
         # Rows of the columns the contributions read, not ORM objects: a million of them in seconds.
+        # A batch at a time: each step of a stream crosses from the greenlet and back.
         read = select(*(getattr(facts, name) for name in columns)).execution_options(yield_per=5000)
-        async for item in await session.stream(read):
-            add_up(totals, contributing(item, calendar))
+        async for batch in (await session.stream(read)).partitions():
+            for item in batch:
+                add_up(totals, contributing(item, calendar))
     return totals
 
 
