@@ -537,25 +537,34 @@ class OfficeData:
             timeline.append((action, status, after, actor, moment, note))
             status = after
 
-        # Flagged overdue by the sweep (every 5 minutes) at the first moment it was open past a
-        # deadline (acknowledging while submitted, resolving while open); flagged again, if the
-        # first was the acknowledgement, once it is open past its resolve deadline and no longer
-        # submitted (resolvers.complaints.sweep).
+        # Flagged overdue as the sweep (every 5 minutes, resolvers.complaints.sweep) would have:
+        # for the acknowledgement if still submitted when it came past that deadline; for the
+        # resolve deadline if open when it came past that one (or once reopened), and, if flagged
+        # for the acknowledgement before, once no longer submitted.
         left_submitted = timeline[1][4] if len(timeline) > 1 else math.inf
         left_open = next((t[4] for t in timeline if t[2] in ("resolved", "rejected", "withdrawn")), math.inf)
-        first_late = min(ack_due if ack_due < left_submitted else math.inf, resolve_due)
         reopened_at = next((t[4] for t in timeline if t[0] == "reopen"), None)
-        if first_late >= left_open and reopened_at is not None:
-            first_late = max(resolve_due, reopened_at)
-            left_open = math.inf
-        flags = [(first_late, "受理" if first_late < resolve_due else "办理")]
-        if first_late < resolve_due:
-            flags.append((max(resolve_due, left_submitted), "办理"))
+
+        def swept(late: float) -> float | None:
+            """When the sweep found it open past `late`, if it has yet."""
+            found = late + rand.uniform(1, 300)
+            if found >= left_open:
+                if reopened_at is None:
+                    return None
+                found = max(late, reopened_at) + rand.uniform(1, 300)
+            return found if found < now - 1 else None
+
+        flags: list[tuple[float, str]] = []
+        if ack_due < left_submitted:
+            found = ack_due + rand.uniform(1, 300)
+            if found < min(left_submitted, now - 1):
+                flags.append((found, "办理" if resolve_due < found else "受理"))
+        if not flags or flags[0][1] == "受理":
+            found = swept(max(resolve_due, left_submitted) if flags else resolve_due)
+            if found is not None:
+                flags.append((found, "办理"))
         overdue_at = None
-        for late, deadline in flags:
-            flagged = late + rand.uniform(1, 300)
-            if not flagged < min(left_open, now - 1):
-                break
+        for flagged, deadline in flags:
             overdue_at = flagged
             during = next(t[2] for t in reversed(timeline) if t[4] <= flagged)
             timeline.append(("mark_overdue", during, during, None, flagged, f"已超过{deadline}期限"))

@@ -1456,10 +1456,10 @@ async def sweep(ctx: RequestContext) -> SweepReport:
     notifications to the handler and the admins) once a deadline, and closes resolved items left
     unconfirmed past the tenant's limit. Safe to run any number of times.
 
-    An item flagged for a late acknowledgement is flagged again when its resolve deadline passes:
-    the handler hears of the second deadline too, and the item is then overdue for good (counted
-    by the status rollups), so the live part of the overdue count holds only what turned overdue
-    since the last sweep (models.complaints.UNSETTLED_OPEN)."""
+    An item flagged for a late acknowledgement is flagged again once it is acknowledged and past
+    its resolve deadline: the handler hears of the second deadline too, and the item is then
+    overdue for good (counted by the status rollups), so the live part of the overdue count holds
+    only what turned overdue since the last sweep (models.complaints.UNSETTLED_OPEN)."""
     session = session_of(ctx)
     now = ctx.clock()
     report = SweepReport()

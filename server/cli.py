@@ -458,7 +458,7 @@ def rollups_rebuild(
 
 @jobs_app.command("run")
 def jobs_run() -> None:
-    """Sweep every street office once: flag overdue complaints (once), close unconfirmed ones.
+    """Sweep every street office once: flag overdue complaints (once per deadline), close unconfirmed ones.
     Exits 1 if any street office's sweep failed (the others are still swept)."""
     from server.jobs import run_jobs
 
