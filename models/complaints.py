@@ -144,10 +144,10 @@ def _listed(statuses: frozenset[ComplaintStatus]) -> str:
 # unacknowledged, or flagged after its resolve deadline) stays overdue until it leaves that state,
 # so the status rollups count it (`overdue_for_good`) as they count it by status. The others, the
 # ones the sweep has not reached yet and the ones flagged only for a late acknowledgement (which
-# it flags again once their resolve deadline passes), are counted live through two partial indexes
-# that hold nothing else: each range read is the items past a deadline since the sweep last ran,
-# however many overdue items there are in all. The
-# statements carry these predicates word for word, as SQLite wants to use a partial index.
+# it flags again once they are acknowledged and past their resolve deadline), are counted live
+# through two partial indexes that hold nothing else: each range read is the items past a
+# deadline since the sweep last ran, however many overdue items there are in all. The statements
+# carry these predicates word for word, as SQLite wants to use a partial index.
 UNSETTLED_OPEN = (
     f"status IN ({_listed(OPEN)}) "
     f"AND (overdue_at IS NULL OR (status <> '{ComplaintStatus.SUBMITTED.value}' AND resolve_due_at >= overdue_at))"

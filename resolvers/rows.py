@@ -80,8 +80,8 @@ def one_of(ctx: RequestContext, column: InstrumentedAttribute[Any], values: Iter
 def one_of_found(
     ctx: RequestContext, column: InstrumentedAttribute[Any], found: Select[Any] | CompoundSelect[Any]
 ) -> ColumnElement[bool]:
-    """`column IN (found)`, for the few keys a subquery finds and stops after (a page's
-    candidates). On PostgreSQL `= ANY(ARRAY(found))`: the subquery is planned on its own (an
+    """`column IN (found)`, for the few keys a subquery finds (a page's candidates, what the
+    sweep has to flag). On PostgreSQL `= ANY(ARRAY(found))`: the subquery is planned on its own (an
     init plan), not as a semi-join within every join around it, whose planning cost more than
     running it and is paid on every call where the plan depends on the values (a search word)."""
     if is_postgresql(ctx.settings.database_url):
