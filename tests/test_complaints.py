@@ -479,42 +479,28 @@ async def test_the_sweep_flags_overdue_once_and_closes_unconfirmed(story: Story,
     assert len(overdue_notes) == 1
 
 
-async def _overdue_listed(api: Api, token: str) -> set[str]:
-    """The complaints the caller's list shows overdue, each judged on its own deadlines."""
-    found: set[str] = set()
-    after = None
-    while True:
-        page = (
-            await api.data(
-                "query($after: String) { complaints(first: 100, after: $after) "
-                "{ edges { node { id overdue } } pageInfo { endCursor hasNextPage } } }",
-                {"after": after},
-                token=token,
-            )
-        )["complaints"]
-        found |= {e["node"]["id"] for e in page["edges"] if e["node"]["overdue"]}
-        if not page["pageInfo"]["hasNextPage"]:
-            return found
-        after = page["pageInfo"]["endCursor"]
-
-
-async def _notified(api: Api, token: str) -> list[dict[str, Any]]:
-    """Every notification the caller has had, page by page."""
+async def _every_node(api: Api, token: str, connection: str, node: str) -> list[dict[str, Any]]:
+    """Every node of one of the caller's connections (`node`: the fields asked), page by page."""
     found: list[dict[str, Any]] = []
     after = None
     while True:
         page = (
             await api.data(
-                "query($after: String) { notifications(first: 100, after: $after) "
-                "{ edges { node { kind subject { id } body } } pageInfo { endCursor hasNextPage } } }",
+                f"query($after: String) {{ {connection}(first: 100, after: $after) "
+                f"{{ edges {{ node {{ {node} }} }} pageInfo {{ endCursor hasNextPage }} }} }}",
                 {"after": after},
                 token=token,
             )
-        )["notifications"]
+        )[connection]
         found += [e["node"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             return found
         after = page["pageInfo"]["endCursor"]
+
+
+async def _overdue_listed(api: Api, token: str) -> set[str]:
+    """The complaints the caller's list shows overdue, each judged on its own deadlines."""
+    return {c["id"] for c in await _every_node(api, token, "complaints", "id overdue") if c["overdue"]}
 
 
 async def test_admins_count_overdue_items_as_their_lists_show_them_before_and_after_the_sweep(  # type: ignore[no-untyped-def]
@@ -558,7 +544,7 @@ async def test_admins_count_overdue_items_as_their_lists_show_them_before_and_af
         started = await story.act(worker, "startComplaintWork", followed)
         flags = [e["node"] for e in started["complaint"]["timeline"]["edges"] if e["node"]["action"] == "MARK_OVERDUE"]
         assert [flag["note"] for flag in flags] == ["已超过受理期限", "已超过办理期限"]
-        told = await _notified(api, worker)
+        told = await _every_node(api, worker, "notifications", "kind subject { id } body")
         overdue_told = [
             n["body"] for n in told if n["kind"] == "COMPLAINT_OVERDUE" and n["subject"] == {"id": followed}
         ]
