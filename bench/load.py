@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import multiprocessing
 import queue
@@ -53,8 +54,9 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import chinese_calendar
@@ -73,11 +75,12 @@ from bench.texts import (
     Stories,
     person_name,
 )
-from models import migrations
-from models.analytics import ROLLUPS
+from models import analytics, migrations
+from models.analytics import ROLLUPS, IdRange, Totals
 from models.settings import Settings
-from resolvers import rollups
-from tenants.context import Services
+from resolvers.deadlines import calendar_of
+from resolvers.permissions import session_of
+from tenants.context import Services, unit_of_work
 from tenants.onboarding import onboard
 
 DAY = 86400.0
@@ -87,6 +90,7 @@ EPOCH = date(1970, 1, 1)
 NULL = "\\N"
 BATCH = 10_000  # complaints per COPY batch
 AUTO_CLOSE_DAYS = 7  # the offices' complaint_auto_close_days (the manifest default)
+RECOUNT_PROCESSES = 2  # one per core of the benchmark machine
 
 COLUMNS = {
     "users": "tenant_id, id, phone, name, password_hash, is_active, created_at",
@@ -131,8 +135,21 @@ def uuid7_at(moment: float) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+# A third of the generator's time went to datetime's isoformat: the date of each day and the
+# time of each second of a day, formatted once.
+_DATES: dict[int, str] = {}
+_CLOCK = [f"{h:02}:{m:02}:{s:02}" for h in range(24) for m in range(60) for s in range(60)]
+
+
 def ts(moment: float | None) -> str:
-    return NULL if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+    if moment is None:
+        return NULL
+    seconds = int(moment)
+    day = seconds // 86400
+    on = _DATES.get(day)
+    if on is None:
+        on = _DATES[day] = f"{EPOCH + timedelta(days=day)}T"
+    return f"{on}{_CLOCK[seconds - day * 86400]}.{int((moment - seconds) * 1e6):06}+00"
 
 
 def opt(value: str | None) -> str:
@@ -935,22 +952,66 @@ def bulk_load(
     return counts
 
 
-def recount_rollups(db: BenchDatabase) -> dict[str, int]:
-    """Every office's rollups recounted (rows written per office), then analysed as autovacuum
-    would a while later (ANALYZE is the owner's to run)."""
+def recount_rollups(db: BenchDatabase, offices: list[Office]) -> dict[str, int]:
+    """Every office's rollups recounted, as `wanjia rollups rebuild` does (rows written per
+    office), then analysed as autovacuum would a while later (ANALYZE is the owner's to run).
 
-    async def recount() -> dict[str, int]:
-        services = Services.start(Settings(database_url=db.app_url), pool_size=2)
-        try:
-            return await rollups.rebuild_offices(services, await services.directory.all())
-        finally:
-            await services.close()
-
-    rows = asyncio.run(recount())
+    The recount is Python over every complaint, so each office's is split into ranges of ids
+    recounted by processes of their own, one per core, and put together: the rebuild's answer
+    in a fraction of the time. While one office's rows are written, the next is recounted."""
+    with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
+        ranges = {office.slug: _id_ranges(connection, office, RECOUNT_PROCESSES) for office in offices}
+    # Forked before any event loop or pool of connections exists in this process.
+    with ProcessPoolExecutor(RECOUNT_PROCESSES, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = {
+            slug: [pool.submit(_recount_range, db.app_url, slug, ids) for ids in office_ranges]
+            for slug, office_ranges in ranges.items()
+        }
+        rows = asyncio.run(_write_rollups(db, parts))
     with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
         for table in ROLLUPS:
             connection.execute(f"ANALYZE {table.__tablename__}")
     return rows
+
+
+def _id_ranges(connection: psycopg.Connection, office: Office, parts: int) -> list[IdRange]:
+    """`parts` ranges of the office's complaint ids, about as many complaints in each."""
+    connection.execute("SELECT set_config('app.tenant_id', %s, false)", (office.tenant_id,))
+    (bounds,) = connection.execute(
+        "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY id) FROM complaints",
+        ([k / parts for k in range(1, parts)],),
+    ).fetchone()
+    connection.execute("SELECT set_config('app.tenant_id', '', false)")
+    edges = [None, *(bounds or []), None]
+    return list(itertools.pairwise(edges))
+
+
+def _recount_range(app_url: str, slug: str, ids: IdRange) -> Totals:
+    async def recount() -> Totals:
+        services = Services.start(Settings(database_url=app_url), pool_size=1)
+        try:
+            async with unit_of_work(
+                services, tenant=await services.directory.by_slug(slug), viewer=None, writes=False
+            ) as ctx:
+                return await analytics.recount(session_of(ctx), calendar_of(ctx), ids)
+        finally:
+            await services.close()
+
+    return asyncio.run(recount())
+
+
+async def _write_rollups(db: BenchDatabase, parts: dict[str, list[Future[Totals]]]) -> dict[str, int]:
+    services = Services.start(Settings(database_url=db.app_url), pool_size=2)
+    try:
+        written = {}
+        for slug, futures in parts.items():
+            totals = analytics.put_together([await asyncio.wrap_future(future) for future in futures])
+            office = await services.directory.by_slug(slug)
+            async with unit_of_work(services, tenant=office, viewer=None, writes=True) as ctx:
+                written[slug] = await analytics.replace(session_of(ctx), ctx.tenant_id, totals)
+        return written
+    finally:
+        await services.close()
 
 
 async def _onboard_all(db: BenchDatabase, tenants: int) -> tuple[list[str], str]:
@@ -1004,7 +1065,7 @@ def main() -> None:
         connection.execute("VACUUM (ANALYZE)")
     vacuumed = time.perf_counter() - vacuuming
     recounting = time.perf_counter()
-    rollup_rows = recount_rollups(db)
+    rollup_rows = recount_rollups(db, offices)
     recounted = time.perf_counter() - recounting
 
     total = sum(counts.values())
