@@ -305,6 +305,65 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str:
     return f"{path}: {json.dumps(a, ensure_ascii=False)[:80]} against {json.dumps(b, ensure_ascii=False)[:80]}"
 
 
+# --- CPU per request ---------------------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of a live process so far (0 if it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        found.append(current := pending.pop())
+        pending.extend(children.get(current, []))
+    return found
+
+
+@dataclass
+class CpuSample:
+    """CPU used so far by the server under test (every process of it) and by each of the
+    database's backends. PostgreSQL runs on this machine, so its backends are processes here."""
+
+    server: float
+    backends: dict[int, float]
+
+    @classmethod
+    def take(cls, server: Server, db: BenchDatabase, admin: psycopg.Connection) -> CpuSample:
+        assert server.process is not None
+        pids = [
+            pid
+            for (pid,) in admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' "
+                "AND pid <> pg_backend_pid()",
+                (db.name,),
+            )
+        ]
+        return cls(
+            sum(_cpu_seconds(pid) for pid in _descendants(server.process.pid)), {pid: _cpu_seconds(pid) for pid in pids}
+        )
+
+    def since(self, before: CpuSample) -> tuple[float, float]:
+        """Server and database CPU seconds between the two samples."""
+        database = sum(seconds - before.backends.get(pid, 0.0) for pid, seconds in self.backends.items())
+        return self.server - before.server, database
+
+
 # --- wrk -----------------------------------------------------------------------------------------
 
 
@@ -350,6 +409,9 @@ class Figures:
     rps: float | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
+    # CPU milliseconds per request completed in the timed run: the server's and PostgreSQL's.
+    server_cpu_ms: float | None = None
+    database_cpu_ms: float | None = None
     failures: int = 0
 
 
@@ -376,7 +438,7 @@ def measure(
                     ask(client, name, request, subjects, tokens)
                 figures[request.name].wire_statements = counter.count / options.repeats
     server = make_server(name, options)
-    with serving(server, options.server_cpus):
+    with serving(server, options.server_cpus), psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         for request in requests:
             path, body = path_and_body(name, request, subjects)
             headers = headers_for(request, subjects, tokens)
@@ -384,17 +446,27 @@ def measure(
                 wrk(server.url + path, body, headers, options.warmup, options)
                 settle(options.db)
             offset = server.log.stat().st_size
+            before = CpuSample.take(server, options.db, admin)
             result = wrk(server.url + path, body, headers, options.seconds, options)
+            server_cpu, database_cpu = CpuSample.take(server, options.db, admin).since(before)
             settle(options.db)
             f = figures[request.name]
             f.rps, f.p50_ms, f.p99_ms = result["rps"], result["p50"] / 1000, result["p99"] / 1000
             f.failures = result["non_2xx"] + result["socket_errors"]
+            if result["requests"]:
+                f.server_cpu_ms = server_cpu * 1000 / result["requests"]
+                f.database_cpu_ms = database_cpu * 1000 / result["requests"]
             if name == "wanjia":
                 counts = logged_statements(server.log, offset)
                 f.app_statements = statistics.mean(counts) if counts else None
+            cpu = (
+                f"  CPU/req {f.server_cpu_ms:5.2f} + {f.database_cpu_ms:5.2f} ms"
+                if f.server_cpu_ms is not None and f.database_cpu_ms is not None
+                else ""
+            )
             print(
                 f"  {name:<12} {request.label:<34} {f.rps:8.1f} req/s  p50 {f.p50_ms:8.1f} ms  p99 {f.p99_ms:8.1f} ms"
-                f"  {f.verdict}" + (f"  FAILED {f.failures}" if f.failures else ""),
+                f"{cpu}  {f.verdict}" + (f"  FAILED {f.failures}" if f.failures else ""),
                 flush=True,
             )
     return figures
