@@ -14,7 +14,7 @@
 4. VACUUM (ANALYZE) as the owner, as autovacuum would have done on a database that grew slowly.
 5. Recounts every office's rollups as `wanjia rollups rebuild` does (COPY goes round the
    lifecycle steps that keep them), so that counts and dashboards answer from the loaded data,
-   and analyses them.
+   each office's complaints in two ranges of ids recounted side by side, and analyses them.
 
 What the data looks like, and why:
 - Skew: grids and buildings are weighted Zipf-like (a few hot grids hold several times the
