@@ -37,14 +37,15 @@ ever sees the table without it. The transaction also drops the secondary indexes
 of the tables it fills and recreates them (from their catalogue definitions) before committing,
 which validates every row in bulk: semantics are unchanged, only the order of work differs, and
 it is 2.5 times faster than COPY with every index and foreign key in place (`--keep-constraints`:
-28k against 73k rows/s here, at 220,000 complaints). Rows are generated in a child process while the server ingests
-the previous batch, so both cores work.
+28k against 73k rows/s here, at 220,000 complaints). Rows are made by child processes (two by default, each
+making every other batch: making them is the slower side) while the server copies the batch before.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import itertools
 import math
 import multiprocessing
@@ -53,7 +54,7 @@ import random
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -121,7 +122,10 @@ FILLED = (*LOADED, "complaints_search")
 
 # --- values as COPY text -----------------------------------------------------------------------
 
-_getrandbits = random.getrandbits
+# The random part of ids, seeded with each batch's own generator (OfficeData._seed): two
+# processes making the same batch make the same ids.
+_id_bits = random.Random()
+_getrandbits = _id_bits.getrandbits
 
 
 def uuid7_at(moment: float) -> str:
@@ -310,6 +314,10 @@ class Resident:
     community_id: str
 
 
+# The COPY text of a batch's rows, table by table: (table, text, rows).
+Batch = list[tuple[str, bytes, int]]
+
+
 class Chunk:
     """COPY text for one table, built line by line."""
 
@@ -334,7 +342,8 @@ class OfficeData:
         self.now = now
         self.span = years * 365 * DAY
         self.password_hash = password_hash
-        self.rand = random.Random(f"bench-{office.index}")
+        self.rand: random.Random
+        self._seed(f"bench-{office.index}")
         self.work = WorkingTime()
         self.stories = Stories(self.rand)
         self.tid = office.tenant_id
@@ -356,38 +365,62 @@ class OfficeData:
         self.category_weights = _cumulative(list(CATEGORY_SHARE.values()))
         self.residents: list[Resident] = []
 
-    def batches(self) -> Iterator[list[tuple[str, bytes, int]]]:
-        """Complaints come in the order they were submitted, as a table that grew over the years
-        holds them (and so do the id indexes, which then only grow at their right edge)."""
+    def batches(self) -> list[Callable[[], Batch]]:
+        """Every batch of the office in order, each made when called, with a random generator of
+        its own: a batch is the same whichever process makes it and whatever that process made
+        before, so several processes can share the making. Complaints come in the order they were
+        submitted, as a table that grew over the years holds them (and so do the id indexes, which
+        then only grow at their right edge)."""
         rand, now = self.rand, self.now
-        yield self._residents()
+        # Every process makes the residents and the recent items' times: later batches draw on them.
+        residents = self._residents()
         recent = round(self.complaints * sum(w for _, w in RECENT) / 100)
         historic = self.complaints - recent
-        finals, weights = zip(*HISTORIC, strict=True)
-        for start in range(0, historic, BATCH):
-            count = min(BATCH, historic - start)
-            # Stratified and increasing; more of them lately (density rising linearly to now).
-            moments = [self._historic(start + i + rand.random(), historic) for i in range(count)]
-            yield self._complaints(list(zip(rand.choices(finals, weights, k=count), moments, strict=True)))
-        finals, weights = zip(*RECENT, strict=True)
         late = []
+        finals, weights = zip(*RECENT, strict=True)
         for final in rand.choices(finals, weights, k=recent):
             age = (
                 rand.uniform(0.1, 6.5) * DAY if final == "resolved" else min(rand.expovariate(1 / (3 * DAY)), 120 * DAY)
             )
             late.append((final, now - 60 - age))
         late.sort(key=lambda item: item[1])
-        for start in range(0, recent, BATCH):
-            yield self._complaints(late[start : start + BATCH])
-        yield self._bookings()
-        yield self._appointments()
+
+        def historic_batch(start: int) -> Callable[[], Batch]:
+            def make() -> Batch:
+                count = min(BATCH, historic - start)
+                finals, weights = zip(*HISTORIC, strict=True)
+                # Stratified and increasing; more of them lately (density rising linearly to now).
+                moments = [self._historic(start + i + self.rand.random(), historic) for i in range(count)]
+                return self._complaints(list(zip(self.rand.choices(finals, weights, k=count), moments, strict=True)))
+
+            return make
+
+        makers = [
+            lambda: residents,
+            *(historic_batch(start) for start in range(0, historic, BATCH)),
+            *(functools.partial(self._complaints, late[start : start + BATCH]) for start in range(0, recent, BATCH)),
+            self._bookings,
+            self._appointments,
+        ]
+        return [self._seeded(number, make) for number, make in enumerate(makers)]
+
+    def _seeded(self, number: int, make: Callable[[], Batch]) -> Callable[[], Batch]:
+        def seeded() -> Batch:
+            self._seed(f"bench-{self.o.index}-{number}")
+            return make()
+
+        return seeded
+
+    def _seed(self, label: str) -> None:
+        self.rand = random.Random(label)
+        _id_bits.seed(f"{label}-ids")
 
     def _historic(self, position: float, count: int) -> float:
         return self.now - self.span * (1 - math.sqrt(position / count))
 
     # residents ---------------------------------------------------------------------------------
 
-    def _residents(self) -> list[tuple[str, bytes, int]]:
+    def _residents(self) -> Batch:
         rand, tid = self.rand, self.tid
         count = max(300, self.complaints // 20)
         users, grants, households, profiles = (
@@ -440,7 +473,7 @@ class OfficeData:
 
     # complaints --------------------------------------------------------------------------------
 
-    def _complaints(self, items: list[tuple[str, float]]) -> list[tuple[str, bytes, int]]:
+    def _complaints(self, items: list[tuple[str, float]]) -> Batch:
         """`items`: (final status, when submitted)."""
         rand = self.rand
         complaints, events, notes = Chunk("complaints"), Chunk("complaint_events"), Chunk("notifications")
@@ -687,7 +720,7 @@ class OfficeData:
 
     # room bookings -----------------------------------------------------------------------------
 
-    def _bookings(self) -> list[tuple[str, bytes, int]]:
+    def _bookings(self) -> Batch:
         """Past and coming bookings; none overlap (the exclusion constraint only covers pending
         and approved ones, but a room's calendar has no double bookings at all)."""
         rand, now, tid = self.rand, self.now, self.tid
@@ -759,7 +792,7 @@ class OfficeData:
 
     # appointments ------------------------------------------------------------------------------
 
-    def _appointments(self) -> list[tuple[str, bytes, int]]:
+    def _appointments(self) -> Batch:
         rand, now, tid = self.rand, self.now, self.tid
         appointments, events = Chunk("appointments"), Chunk("appointment_events")
         every_staff = [s for staff in self.o.department_staff.values() for s in staff]
@@ -857,11 +890,17 @@ def _cumulative(weights: list[float]) -> list[float]:
 # --- the load --------------------------------------------------------------------------------------
 
 
-def _produce(plans: list[tuple[Office, int]], now: float, years: float, password_hash: str, out: Any) -> None:
+def _produce(
+    plans: list[tuple[Office, int]], now: float, years: float, password_hash: str, part: int, parts: int, out: Any
+) -> None:
+    """Makes the `part`-th of every `parts` batches of the offices in turn."""
     try:
+        number = 0
         for office, complaints in plans:
-            for batch in OfficeData(office, complaints, now, years, password_hash).batches():
-                out.put(batch)
+            for make in OfficeData(office, complaints, now, years, password_hash).batches():
+                if number % parts == part:
+                    out.put(make())
+                number += 1
         out.put(None)
     except BaseException:
         out.put(traceback.format_exc())
@@ -894,13 +933,24 @@ GROUP BY tenant_id, recipient_id
 
 
 def bulk_load(
-    db: BenchDatabase, plans: list[tuple[Office, int]], now: float, years: float, password_hash: str, rebuild: bool
+    db: BenchDatabase,
+    plans: list[tuple[Office, int]],
+    now: float,
+    years: float,
+    password_hash: str,
+    rebuild: bool,
+    producers: int,
 ) -> dict[str, int]:
     counts = dict.fromkeys(LOADED, 0)
     context = multiprocessing.get_context("fork")
-    batches = context.Queue(maxsize=3)
-    producer = context.Process(target=_produce, args=(plans, now, years, password_hash, batches), daemon=True)
-    producer.start()
+    # Each producer makes every `producers`-th batch; they are copied in order, taken in turn.
+    made = [context.Queue(maxsize=2) for _ in range(producers)]
+    processes = [
+        context.Process(target=_produce, args=(plans, now, years, password_hash, part, producers, out), daemon=True)
+        for part, out in enumerate(made)
+    ]
+    for process in processes:
+        process.start()
     with psycopg.connect(db.owner_dsn) as connection, connection.cursor() as cursor:
         # For this session only: index builds sort in memory, validating foreign keys hashes in memory.
         cursor.execute("SET maintenance_work_mem = '512MB'")
@@ -920,15 +970,14 @@ def bulk_load(
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {name}")
         started = time.perf_counter()
-        while True:
-            try:
-                batch = batches.get(timeout=600)
-            except queue.Empty:
-                raise SystemExit("the row generator stopped answering") from None
+        for number in itertools.count():
+            batch = _next_batch(made[number % producers])
             if batch is None:
+                # The first producer to end ends after the last batch: the others end too.
+                for out in made:
+                    if out is not made[number % producers] and _next_batch(out) is not None:
+                        raise SystemExit("a row generator made more batches than there are")
                 break
-            if isinstance(batch, str):
-                raise SystemExit(f"generating rows failed:\n{batch}")
             for table, data, rows in batch:
                 if rows:
                     with cursor.copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN") as copy:
@@ -948,8 +997,19 @@ def bulk_load(
         connection.commit()
         if rebuild:
             print(f"  COPY {copied:.0f} s, indexes and foreign keys rebuilt in {time.perf_counter() - rebuilt:.0f} s")
-    producer.join()
+    for process in processes:
+        process.join()
     return counts
+
+
+def _next_batch(made: Any) -> Batch | None:
+    try:
+        batch = made.get(timeout=600)
+    except queue.Empty:
+        raise SystemExit("a row generator stopped answering") from None
+    if isinstance(batch, str):
+        raise SystemExit(f"generating rows failed:\n{batch}")
+    return batch
 
 
 def recount_rollups(db: BenchDatabase, offices: list[Office]) -> dict[str, int]:
@@ -1038,6 +1098,12 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=3.0, help="how far back the history goes")
     parser.add_argument("--database", default="wanjia_bench")
     parser.add_argument(
+        "--producers",
+        type=int,
+        default=2,
+        help="processes making the rows while the server copies them (the making is the slower side)",
+    )
+    parser.add_argument(
         "--keep-constraints",
         action="store_true",
         help="COPY with every index and foreign key in place (about 2.5 times slower) instead of dropping the "
@@ -1058,7 +1124,7 @@ def main() -> None:
 
     plans = [(office, args.complaints if office.index == 0 else others) for office in offices]
     loading = time.perf_counter()
-    counts = bulk_load(db, plans, time.time(), args.years, demo_hash, not args.keep_constraints)
+    counts = bulk_load(db, plans, time.time(), args.years, demo_hash, not args.keep_constraints, args.producers)
     loaded = time.perf_counter() - loading
     vacuuming = time.perf_counter()
     with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
