@@ -154,7 +154,8 @@ class Listing(SelectedRows):
     whose visibility is not written here); a page holding one is left to the resolvers, the
     whole query with it (a root listing only). `merges_lanes`: its selection merges lanes
     that each stop at `PAGE_ROWS`, which the statement sets to its page's rows (a root listing
-    only)."""
+    only). `planned_once`: as a Derivation's (a root listing only); if the page is then left to
+    the resolvers, their statements run on the plans they would have had."""
 
     selection: Selection[Any]
     order: tuple[InstrumentedAttribute[Any], ...]
@@ -165,6 +166,7 @@ class Listing(SelectedRows):
     shown: tuple[Shown, ...] = ()
     unanswered: ColumnElement[bool] | None = None
     merges_lanes: bool = False
+    planned_once: bool = False
 
     @property
     def roles(self) -> tuple[Role | None, ...]:
@@ -350,8 +352,11 @@ async def read_pages(ctx: RequestContext, shapes: tuple[tuple[str, Root], ...]) 
     values = {**statement.parameters, **given, **caller}
     run: list[tuple[str, list[Any] | None]] = [(PLANNED_ONCE, None)] if statement.planned_once else []
     run.append((statement.sql, [values[name] for name in statement.placeholders]))
-    row = await one_row_on_driver(await ctx.session.connection(), run)
+    connection = await ctx.session.connection()
+    row = await one_row_on_driver(connection, run)
     if row[0] is None:
+        if statement.planned_once:
+            await connection.exec_driver_sql(PLANNED_AGAIN)
         return None
     shown_whole: tuple[list[uuid.UUID] | None, ...] = tuple(row[1:])
     views = {
@@ -417,17 +422,18 @@ def statement_for(shapes: tuple[tuple[str, Root], ...]) -> Statement:
     parameters = {name: value for name, value in compiled.params.items() if name not in CALLER}
     if lanes:
         parameters[PAGE_ROWS.key] = lanes.pop()
-    # Not where the resolvers may answer after it, in the same transaction (`unanswered`).
-    planned_once = not unanswered and any(
-        part.derivation.planned_once
-        for _, shape in shapes
-        if isinstance(shape, RecordShape)
-        for _, part in shape.fields
-        if isinstance(part, Derived)
-    )
+    planned_once = any(_planned_once(shape) for _, shape in shapes)
     return Statement(
         str(compiled), tuple(compiled.positiontup or ()), parameters, tuple(audit for _, audit in audited), planned_once
     )
+
+
+def _planned_once(shape: Root) -> bool:
+    if isinstance(shape, PageShape):
+        return shape.listing.planned_once
+    if isinstance(shape, RecordShape):
+        return any(part.derivation.planned_once for _, part in shape.fields if isinstance(part, Derived))
+    return False
 
 
 def _root(shape: Root) -> tuple[Select[Any], Audits]:
@@ -475,9 +481,10 @@ def _request_parameters(shapes: Iterable[Root]) -> dict[str, Any]:
 
 
 CALLER = {TENANT.key, VIEWER.key, NOW.key}
-# For the rest of the transaction, which a reading request ends after its compiled statement
-# (statement_for leaves it out where the resolvers may answer instead).
+# For the rest of the transaction, which a reading request ends after its compiled statement,
+# unless the statement leaves its answer to the resolvers: they then plan as always.
 PLANNED_ONCE = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+PLANNED_AGAIN = "SET LOCAL plan_cache_mode TO DEFAULT"
 MAX_TYPE_NAME = 19
 # PostgreSQL passes a function at most 100 arguments: json_build_object takes two a field.
 MAX_FIELDS = 50

@@ -224,7 +224,9 @@ def compiled_notifications(role: Role, subject_type: SubjectType, visible: Colum
     """The caller's notifications newest first, as my_notifications pages them, for a caller
     whose one role is `role`: with `read`, and the id of each subject of `subject_type` the
     caller may see (`visible`, a condition on Notification.subject_id) as
-    `<subject type>_subject_id`. A page with a subject of another type is left to the resolvers."""
+    `<subject type>_subject_id`. A page with a subject of another type is left to the resolvers.
+    Planned once: at ten million complaints PostgreSQL planned the page anew for every request
+    (0.4 ms, as much as running it), every plan the same."""
     shown = case((and_(Notification.subject_type == subject_type, visible), Notification.subject_id))
     return Listing(
         NOTIFICATION.where(Notification.recipient_id == VIEWER),
@@ -237,6 +239,7 @@ def compiled_notifications(role: Role, subject_type: SubjectType, visible: Colum
             Shown(shown.label(f"{subject_type.name.lower()}_subject_id")),
         ),
         unanswered=Notification.subject_type.is_not(None) & (Notification.subject_type != subject_type),
+        planned_once=True,
     )
 
 

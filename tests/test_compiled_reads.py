@@ -27,14 +27,14 @@ from models.complaints import (
     ComplaintStatus,
 )
 from models.notifications import Notification, NotificationKind, SubjectType
-from models.people import Role, User
+from models.people import User
 from resolvers import bookings, organisation
 from resolvers.compiled import (
     MAX_TYPE_NAME,
+    PLANNED_AGAIN,
     PLANNED_ONCE,
     Audited,
     Column,
-    Derived,
     Edge,
     Node,
     NotCompiled,
@@ -47,7 +47,7 @@ from resolvers.compiled import (
 )
 from schema import batched
 from schema.build import build_schema
-from schema.compiled import COMPILABLE, NOTIFICATIONS_OF, compiled_answer
+from schema.compiled import COMPILABLE, compiled_answer
 from schema.scalars import serialize_datetime
 from tenants.context import RequestContext
 from tenants.sessions import open_session
@@ -236,18 +236,6 @@ def test_a_record_showing_a_whole_value_is_refused_before_any_sql() -> None:
     shape = RecordShape(record, (("name", Column("name", True)),), record_id=uuid.uuid4())
     with pytest.raises(NotCompiled):
         statement_for((("node", shape),))
-
-
-def test_a_statement_after_which_the_resolvers_may_answer_keeps_their_plans() -> None:
-    """Free slots are run on the plan made once for any window, set for the transaction: not
-    where the answer may be left to the resolvers (a notification about something else than a
-    complaint), whose statements would then run on such plans too."""
-    slots = Derived(bookings.FREE_SLOTS, (("startsAt", Column("starts_at", True, moment=True)),))
-    room = RecordShape(bookings.ROOM_RECORD, (("freeSlots", slots),), record_id=uuid.uuid4())
-    node = Node((("title", Column("title", True)),))
-    told = PageShape(NOTIFICATIONS_OF[Role.GRID_WORKER], 5, (("edges", Edge((("node", node),))),))
-    assert statement_for((("node", room),)).planned_once
-    assert not statement_for((("node", room), ("notifications", told))).planned_once
 
 
 async def test_a_global_id_is_written_as_strawberry_writes_it_up_to_the_longest_type_name(app: Starlette) -> None:
@@ -700,6 +688,39 @@ async def tell(app: Starlette, tenant: uuid.UUID, phone: str, subject_type: Subj
                 read_at=datetime.now(UTC),
             )
         )
+
+
+async def test_notifications_are_planned_once_and_left_to_the_resolvers_planned_as_always(
+    app: Starlette, api: Api, inbox: Inbox
+) -> None:
+    """A grid worker's notifications run on the plan PostgreSQL makes for any caller (set for
+    the transaction just before): at ten million complaints it planned the page anew for every
+    request. A page left to the resolvers (a notification about a resident) has them plan as
+    always: the setting is undone right after the compiled statement."""
+    # The worker of no grid: no other test reads their notifications.
+    worker = await api.token(inbox.office.slug, GRIDLESS_WORKER)
+
+    async def sent_for_a_page() -> tuple[list[str], list[int]]:
+        with statements_of(app) as sent:
+            await api.data(NOTIFICATIONS, {"n": 3}, token=worker)
+        texts = [statement for statement, _ in sent]
+        return texts, [i for i, text in enumerate(texts) if "json_build_object" in text]
+
+    for _ in range(3):
+        await tell(app, inbox.office.id, GRIDLESS_WORKER, SubjectType.COMPLAINT, uuid.uuid4())
+    texts, built = await sent_for_a_page()
+    if COMPILED:
+        assert len(built) == 1 and texts[built[0] - 1] == PLANNED_ONCE and PLANNED_AGAIN not in texts
+    else:
+        assert built == [] and PLANNED_ONCE not in texts
+
+    await tell(app, inbox.office.id, GRIDLESS_WORKER, SubjectType.RESIDENT, inbox.people["李大爷"])
+    texts, built = await sent_for_a_page()
+    if COMPILED:
+        assert len(built) == 1 and texts[built[0] - 1] == PLANNED_ONCE and texts[built[0] + 1] == PLANNED_AGAIN
+        assert len(texts) > built[0] + 2  # the resolvers' statements
+    else:
+        assert built == [] and PLANNED_AGAIN not in texts
 
 
 async def test_notifications_are_answered_as_the_resolvers_answer_them_and_compiled_while_about_complaints(
