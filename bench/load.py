@@ -422,7 +422,9 @@ class OfficeData:
 
     def _residents(self) -> Batch:
         rand, tid = self.rand, self.tid
-        count = max(300, self.complaints // 20)
+        # At least enough that the tenant admin's page of 50 residents awaiting review (7% of
+        # them) is full in the smallest office too, as it is in a big one.
+        count = max(1000, self.complaints // 20)
         users, grants, households, profiles = (
             Chunk("users"),
             Chunk("role_grants"),
