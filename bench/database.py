@@ -19,6 +19,7 @@ OWNER_ROLE = "wanjia_bench_owner"
 APP_ROLE = "wanjia_bench_app"
 ROLE_PASSWORD = "wanjia-bench"
 DEFAULT_NAME = "wanjia_bench"
+LOADED_MARK = "loaded by bench.load"  # the comment on a database whose load completed
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,21 @@ class BenchDatabase:
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.name), sql.Identifier(OWNER_ROLE))
             )
 
-    def exists(self) -> bool:
+    def mark_loaded(self) -> None:
+        """Marks the database complete: what a load does last, so that one killed halfway is
+        never measured."""
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.name,)).fetchone() is not None
+            admin.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(self.name), sql.Literal(LOADED_MARK))
+            )
+
+    def is_loaded(self) -> bool:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            found = admin.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (self.name,)
+            ).fetchone()
+        return found is not None and found[0] == LOADED_MARK
+
+    def drop(self) -> None:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))

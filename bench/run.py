@@ -634,8 +634,10 @@ def main() -> None:
     args = parser.parse_args()
 
     db = BenchDatabase(args.database)
-    if not db.exists():
-        raise SystemExit(f"no database {db.name}: load it first, e.g. python -m bench.load --complaints 1000000")
+    if not db.is_loaded():
+        raise SystemExit(
+            f"no complete database {db.name}: load it first, e.g. python -m bench.load --complaints 1000000"
+        )
     options = Options(
         db=db,
         secret=secrets.token_urlsafe(48),

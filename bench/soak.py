@@ -200,8 +200,8 @@ def main() -> None:
     args = parser.parse_args()
 
     db = BenchDatabase(args.database)
-    if not db.exists():
-        raise SystemExit(f"no database {db.name}: load it first, e.g. python -m bench.load --complaints 10000")
+    if not db.is_loaded():
+        raise SystemExit(f"no complete database {db.name}: load it first, e.g. python -m bench.load --complaints 10000")
     options = Options(
         db=db,
         secret=secrets.token_urlsafe(48),
