@@ -472,13 +472,18 @@ Totals = dict[tuple[type[Base], tuple[tuple[str, object], ...]], dict[str, int]]
 def add_up(into: Totals, found: Iterable[Contribution], sign: int = 1) -> Totals:
     """Adds (or with sign=-1 takes away) contributions, dropping counters that come to zero."""
     for c in found:
-        row = into.setdefault((c.table, c.key), {})
+        key = (c.table, c.key)
+        row = into.setdefault(key, {})
         for name, value in c.counts.items():
-            row[name] = row.get(name, 0) + sign * value
-            if row[name] == 0:
-                del row[name]
+            # Most counters of most complaints are 0 (not closed, not reopened, ...): nothing to add.
+            if value:
+                total = row.get(name, 0) + sign * value
+                if total:
+                    row[name] = total
+                else:
+                    del row[name]
         if not row:
-            del into[(c.table, c.key)]
+            del into[key]
     return into
 
 

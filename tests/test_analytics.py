@@ -19,7 +19,13 @@ from sqlalchemy import select, true
 from starlette.applications import Starlette
 
 from models import analytics
-from models.analytics import ComplaintCommunityStatusRollup, WorkOrderDayRollup, WorkOrderMonthRollup
+from models.analytics import (
+    ComplaintCommunityStatusRollup,
+    ComplaintDayRollup,
+    Contribution,
+    WorkOrderDayRollup,
+    WorkOrderMonthRollup,
+)
 from models.complaints import Complaint
 from models.settings import Settings
 from resolvers import rollups
@@ -1194,6 +1200,27 @@ async def test_the_work_order_rollups_equal_a_recount_and_a_rebuild_changes_no_f
     assert rebuilt.exit_code == 0, rebuilt.output
     assert await ask_dashboard(services, DEPARTMENTS, ADMIN, period="WEEK", on="2026-11-18") == before
     assert await _consistent(app, services.handle) == (kept, recounted)
+
+
+def test_a_step_records_only_the_counters_it_changes() -> None:
+    """What a lifecycle step writes (resolvers.rollups): its contributions after less those
+    before, with counters and rows that come to zero left out, so nothing is written for them."""
+    day = (("day", date(2026, 11, 2)), ("community_id", "c1"), ("category_id", "k1"), ("source", "app"))
+    accepted, closed = ((("community_id", "c1"), ("status", status)) for status in ("accepted", "closed"))
+    before = [
+        Contribution(ComplaintDayRollup, day, {"submitted": 1, "closed": 0, "rejected": 0}),
+        Contribution(ComplaintCommunityStatusRollup, accepted, {"complaints": 1, "overdue": 0}),
+    ]
+    after = [
+        Contribution(ComplaintDayRollup, day, {"submitted": 1, "closed": 1, "rejected": 0}),
+        Contribution(ComplaintCommunityStatusRollup, closed, {"complaints": 1, "overdue": 0}),
+    ]
+    assert analytics.add_up(analytics.add_up({}, after), before, -1) == {
+        (ComplaintDayRollup, day): {"closed": 1},
+        (ComplaintCommunityStatusRollup, accepted): {"complaints": -1},
+        (ComplaintCommunityStatusRollup, closed): {"complaints": 1},
+    }
+    assert analytics.add_up(analytics.add_up({}, before), before, -1) == {}
 
 
 async def test_recounts_of_ranges_of_ids_put_together_are_the_whole_recount(services: Office, app: Starlette) -> None:
