@@ -379,8 +379,16 @@ class Walkthrough:
         match placeholder:
             case "<badge token>":
                 return str((await self.ask("{ myBadges { token } }", "13904721001"))["myBadges"][0]["token"])
-            case "<this month>":
-                return datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m")
+            case "<month of the last completed activity>":
+                # Not this month: in its first days nobody has served yet.
+                completed = await self.ask(
+                    "{ volunteerActivities(first: 100, filter: {statuses: [COMPLETED]}) { edges { node { startsAt } } } }",
+                    "13904720100",
+                )
+                last = max(
+                    datetime.fromisoformat(e["node"]["startsAt"]) for e in completed["volunteerActivities"]["edges"]
+                )
+                return last.astimezone(SHANGHAI).strftime("%Y-%m")
             case _ if "Volunteer" not in placeholder and "Community id" not in placeholder:
                 return await self.service_guides(placeholder)
         admin = "13904720100"
