@@ -67,7 +67,8 @@ class BenchDatabase:
                         sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(role), sql.Literal(ROLE_PASSWORD)
                     )
                 )
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
+        self.drop()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.name), sql.Identifier(OWNER_ROLE))
             )

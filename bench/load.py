@@ -914,19 +914,15 @@ def _produce(
         out.put(traceback.format_exc())
 
 
-class ForeignKey(NamedTuple):
+class Definition(NamedTuple):
+    """A foreign key or an index of a table, as the catalogue defines it."""
+
     table: str
     name: str
     definition: str
 
 
-class Index(NamedTuple):
-    table: str
-    name: str
-    definition: str
-
-
-def _definitions(connection: psycopg.Connection) -> tuple[list[ForeignKey], list[Index]]:
+def _definitions(connection: psycopg.Connection) -> tuple[list[Definition], list[Definition]]:
     """Foreign keys of the loaded tables and secondary indexes of the filled ones, as the catalogue
     defines them."""
     foreign_keys = connection.execute(
@@ -940,7 +936,7 @@ def _definitions(connection: psycopg.Connection) -> tuple[list[ForeignKey], list
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1, 2",
         (list(FILLED),),
     ).fetchall()
-    return [ForeignKey(*row) for row in foreign_keys], [Index(*row) for row in indexes]
+    return [Definition(*row) for row in foreign_keys], [Definition(*row) for row in indexes]
 
 
 # Each user's unread count (models.notifications.UnreadNotifications), which the app keeps as it
@@ -1027,7 +1023,7 @@ def bulk_load(
     return counts
 
 
-def _rebuild(db: BenchDatabase, indexes: list[Index], foreign_keys: list[ForeignKey]) -> None:
+def _rebuild(db: BenchDatabase, indexes: list[Definition], foreign_keys: list[Definition]) -> None:
     """Builds the indexes and validates the foreign keys (added NOT VALID) on `REBUILDERS`
     connections at once: the indexes first, largest table first, then each table's foreign keys
     in one transaction, largest table first. On the first failure the others stop taking work.

@@ -376,6 +376,7 @@ class Walkthrough:
         return self.slot
 
     async def volunteering(self, placeholder: str) -> str:
+        admin = "13904720100"
         match placeholder:
             case "<badge token>":
                 return str((await self.ask("{ myBadges { token } }", "13904721001"))["myBadges"][0]["token"])
@@ -383,7 +384,7 @@ class Walkthrough:
                 # Not this month: in its first days nobody has served yet.
                 completed = await self.ask(
                     "{ volunteerActivities(first: 100, filter: {statuses: [COMPLETED]}) { edges { node { startsAt } } } }",
-                    "13904720100",
+                    admin,
                 )
                 last = max(
                     datetime.fromisoformat(e["node"]["startsAt"]) for e in completed["volunteerActivities"]["edges"]
@@ -391,7 +392,6 @@ class Walkthrough:
                 return last.astimezone(SHANGHAI).strftime("%Y-%m")
             case _ if "Volunteer" not in placeholder and "Community id" not in placeholder:
                 return await self.service_guides(placeholder)
-        admin = "13904720100"
         lookups = await self.ask(
             """{ communities(first: 10) { edges { node { id name } } }
                  volunteers(first: 1, filter: {statuses: [PENDING]}) { edges { node { id } } }
