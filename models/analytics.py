@@ -18,9 +18,8 @@ import math
 import uuid
 from collections import namedtuple
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -244,9 +243,10 @@ ROLLUPS: tuple[type[Base], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Contribution:
-    """What one complaint adds to one rollup row: the row's key and its counters."""
+class Contribution(NamedTuple):
+    """What one complaint adds to one rollup row: the row's key and its counters. A named tuple:
+    a rebuild makes seven for each complaint, and one is made in a third of a frozen dataclass's
+    time."""
 
     table: type[Base]
     key: tuple[tuple[str, object], ...]
@@ -272,11 +272,14 @@ def cell_centre(cell: str) -> tuple[float, float]:
 
 class RememberedCalendar(WorkingCalendar):
     """A calendar that asks once per day: chinese_calendar checks each date against its whole
-    table's range, which a rebuild's millions of days would otherwise pay each time."""
+    table's range, which a rebuild's millions of days would otherwise pay each time. It counts
+    the working days between two days from running totals, without walking the days between."""
 
     def __init__(self, calendar: WorkingCalendar) -> None:
         super().__init__(calendar.official, calendar.overrides)
         self._known: dict[date, bool] = {}
+        self._first_counted: int | None = None  # the ordinal of the day the running totals start at
+        self._running: list[int] = []  # _running[i]: working days in the i days from _first_counted
 
     def is_working_day(self, day: date) -> bool:
         known = self._known.get(day)
@@ -284,22 +287,39 @@ class RememberedCalendar(WorkingCalendar):
             known = self._known[day] = super().is_working_day(day)
         return known
 
+    def working_days_between(self, first: date, last: date) -> int:
+        if last <= first:
+            return 0
+        after, before = first.toordinal() + 1, last.toordinal()
+        if self._first_counted is None or after < self._first_counted:
+            # Counted again from there: a recount walks forward in time, so seldom and not far.
+            self._first_counted, self._running = after, [0]
+        running = self._running
+        while self._first_counted + len(running) <= before:
+            day = date.fromordinal(self._first_counted + len(running) - 1)
+            running.append(running[-1] + self.is_working_day(day))
+        return running[before - self._first_counted] - running[after - self._first_counted]
+
+
+WORKING_DAY = datetime.combine(date.min, DAY_ENDS) - datetime.combine(date.min, DAY_STARTS)
+
 
 def working_minutes_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
     """Working time (the working hours of working days, as the deadlines count them) from start to end."""
     if end <= start:
         return 0
-    begin = start.astimezone(SHANGHAI)
-    finish = end.astimezone(SHANGHAI)
-    total = timedelta()
-    day = begin.date()
-    while day <= finish.date():
+    # On Shanghai's wall clock: its offset never changes within working hours. Only the first and
+    # last day can be partly worked; every working day between counts whole.
+    begin = start.astimezone(SHANGHAI).replace(tzinfo=None)
+    finish = end.astimezone(SHANGHAI).replace(tzinfo=None)
+    first, last = begin.date(), finish.date()
+    total = WORKING_DAY * calendar.working_days_between(first, last)
+    for day in {first, last}:
         if calendar.is_working_day(day):
-            opens = max(datetime.combine(day, DAY_STARTS, SHANGHAI), begin)
-            closes = min(datetime.combine(day, DAY_ENDS, SHANGHAI), finish)
+            opens = max(datetime.combine(day, DAY_STARTS), begin)
+            closes = min(datetime.combine(day, DAY_ENDS), finish)
             if closes > opens:
                 total += closes - opens
-        day += timedelta(days=1)
     return int(total.total_seconds() // 60)
 
 

@@ -125,6 +125,14 @@ class WorkingCalendar:
                 counted += 1
         return datetime.combine(day, DAY_ENDS, SHANGHAI)
 
+    def working_days_between(self, first: date, last: date) -> int:
+        """How many working days come after `first` and before `last`."""
+        day, counted = first + timedelta(days=1), 0
+        while day < last:
+            counted += self.is_working_day(day)
+            day += timedelta(days=1)
+        return counted
+
     def working_hours_after(self, start: datetime, hours: float) -> datetime:
         """The moment `hours` working hours after `start` (time outside working hours is skipped)."""
         moment = start.astimezone(SHANGHAI)

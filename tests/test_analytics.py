@@ -23,9 +23,12 @@ from models.analytics import (
     ComplaintCommunityStatusRollup,
     ComplaintDayRollup,
     Contribution,
+    RememberedCalendar,
     WorkOrderDayRollup,
     WorkOrderMonthRollup,
+    working_minutes_between,
 )
+from models.calendar import WorkingCalendar
 from models.complaints import Complaint
 from models.settings import Settings
 from resolvers import rollups
@@ -1221,6 +1224,26 @@ def test_a_step_records_only_the_counters_it_changes() -> None:
         (ComplaintCommunityStatusRollup, closed): {"complaints": 1},
     }
     assert analytics.add_up(analytics.add_up({}, before), before, -1) == {}
+
+
+# Years chinese_calendar knows, so that holidays and the working weekends around them count.
+CALENDAR_MOMENTS = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(CALENDAR_MOMENTS, st.integers(0, 8 * 60 * 40)), min_size=1, max_size=12))
+def test_the_working_minutes_between_two_moments_undo_the_working_hours_after(
+    spans: list[tuple[datetime, int]],
+) -> None:
+    """From any moment, the working time to the moment `minutes` working minutes later is
+    `minutes`: counted by walking the days, and from the running totals a recount keeps while it
+    is asked about spans in any order."""
+    calendar = WorkingCalendar()
+    remembered = RememberedCalendar(calendar)
+    for start, minutes in spans:
+        end = calendar.working_hours_after(start, minutes / 60)
+        assert working_minutes_between(calendar, start, end) == minutes
+        assert working_minutes_between(remembered, start, end) == minutes
 
 
 async def test_recounts_of_ranges_of_ids_put_together_are_the_whole_recount(services: Office, app: Starlette) -> None:
