@@ -32,12 +32,17 @@ BACKEND = os.environ.get("WANJIA_TEST_BACKEND", "sqlite")
 if BACKEND not in ("postgresql", "sqlite"):
     raise pytest.UsageError(f"WANJIA_TEST_BACKEND must be postgresql or sqlite, not {BACKEND!r}")
 
-# Row-level security and a server that restarts are PostgreSQL's; on SQLite there is nothing
-# for those tests to test.
+# Row-level security, a server that restarts and the benchmark's loader are PostgreSQL's; on
+# SQLite there is nothing for those tests to test.
 collect_ignore = (
     []
     if BACKEND == "postgresql"
-    else ["test_row_level_security.py", "test_database_restart.py", "test_prepared_statements.py"]
+    else [
+        "test_row_level_security.py",
+        "test_database_restart.py",
+        "test_prepared_statements.py",
+        "test_bench_load.py",
+    ]
 )
 
 
