@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -810,9 +811,12 @@ def grid_workers_inbox(statuses: frozenset[ComplaintStatus]) -> Listing:
     for status in sorted(statuses):
         handled = walked(Complaint.handler_id == VIEWER, written_in(Complaint.status, {status})).subquery()
         in_grid = walked(Complaint.grid_id == worked.c.id, written_in(Complaint.status, {status})).lateral()
-        lanes += [select(handled.c.id), select(in_grid.c.id).select_from(worked.join(in_grid, true()))]
+        lanes += [select(*handled.c), select(*in_grid.c).select_from(worked.join(in_grid, true()))]
+    # The page's ids picked from the lanes' keys before any row is read (paginate_lanes).
+    merged = union(*lanes).subquery("lanes")
+    picked = select(merged.c.id).order_by(*(merged.c[column.key] for column in keyset)).limit(PAGE_ROWS)
     return Listing(
-        COMPLAINT.where(Complaint.id.in_(union_all(*lanes))),
+        COMPLAINT.where(Complaint.id.in_(picked)),
         keyset,
         list_complaints,
         descending=descending,

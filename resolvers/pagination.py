@@ -235,14 +235,18 @@ async def paginate_lanes(
         _after(lane, order, page.after, descending).order_by(*_ordering(order, descending)).limit(page.first + 1)
         for lane in lanes
     ]
+    # The page's keys are picked from the lanes' keys before any row is read: reading the rows
+    # of every lane's page first read (lanes × page) rows for a page's worth.
+    merged = union(*(select(*first.subquery().c) for first in firsts)).subquery()
+    picked = [merged.c[column.key] for column in order]
     key = order[-1]
-    candidates = union(*(select(first.subquery().c[key.key]) for first in firsts))
+    candidates = select(merged.c[key.key]).order_by(*_ordering(picked, descending)).limit(page.first + 1)
     return await paginate(
         ctx, rows.where(one_of_found(ctx, key, candidates)), order, page, descending=descending, counted=selection
     )
 
 
-def _ordering(order: Sequence[InstrumentedAttribute[Any]], descending: bool) -> list[Any]:
+def _ordering(order: Sequence[Any], descending: bool) -> list[Any]:
     return [column.desc() for column in order] if descending else list(order)
 
 
