@@ -31,7 +31,6 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,7 +71,7 @@ from resolvers.deadlines import calendar_of, tenant_settings
 from resolvers.errors import DomainError, InputCheck, fail, not_found
 from resolvers.loaders import batch_by_key, groups_by_key, loader, pages_by_parent
 from resolvers.notifications import admins_of, notify, staff_of
-from resolvers.pagination import Page, PageRequest, checked, paginate, paginate_lanes
+from resolvers.pagination import Page, PageRequest, checked, paginate, paginate_lanes, picked_from_lanes
 from resolvers.people import resident as visible_resident
 from resolvers.permissions import ADMINS, ANYONE, allowed_to, session_of, viewer_of, visible_rows
 from resolvers.rows import Selection, one_of, one_of_found, written_in
@@ -812,11 +811,8 @@ def grid_workers_inbox(statuses: frozenset[ComplaintStatus]) -> Listing:
         handled = walked(Complaint.handler_id == VIEWER, written_in(Complaint.status, {status})).subquery()
         in_grid = walked(Complaint.grid_id == worked.c.id, written_in(Complaint.status, {status})).lateral()
         lanes += [select(*handled.c), select(*in_grid.c).select_from(worked.join(in_grid, true()))]
-    # The page's ids picked from the lanes' keys before any row is read (paginate_lanes).
-    merged = union(*lanes).subquery("lanes")
-    picked = select(merged.c.id).order_by(*(merged.c[column.key] for column in keyset)).limit(PAGE_ROWS)
     return Listing(
-        COMPLAINT.where(Complaint.id.in_(picked)),
+        COMPLAINT.where(Complaint.id.in_(picked_from_lanes(lanes, keyset, PAGE_ROWS))),
         keyset,
         list_complaints,
         descending=descending,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar, overload
 
-from sqlalchemy import Select, func, select, tuple_, union
+from sqlalchemy import BindParameter, Select, func, select, tuple_, union
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.errors import ErrorCode
@@ -235,15 +235,24 @@ async def paginate_lanes(
         _after(lane, order, page.after, descending).order_by(*_ordering(order, descending)).limit(page.first + 1)
         for lane in lanes
     ]
-    # The page's keys are picked from the lanes' keys before any row is read: reading the rows
-    # of every lane's page first read (lanes × page) rows for a page's worth.
-    merged = union(*(select(*first.subquery().c) for first in firsts)).subquery()
-    picked = [merged.c[column.key] for column in order]
-    key = order[-1]
-    candidates = select(merged.c[key.key]).order_by(*_ordering(picked, descending)).limit(page.first + 1)
+    candidates = picked_from_lanes([select(*first.subquery().c) for first in firsts], order, page.first + 1, descending)
     return await paginate(
-        ctx, rows.where(one_of_found(ctx, key, candidates)), order, page, descending=descending, counted=selection
+        ctx, rows.where(one_of_found(ctx, order[-1], candidates)), order, page, descending=descending, counted=selection
     )
+
+
+def picked_from_lanes(
+    lanes: Sequence[Select[Any]],
+    order: Sequence[InstrumentedAttribute[Any]],
+    limit: int | BindParameter[int],
+    descending: bool = False,
+) -> Select[Any]:
+    """The keys (`order`'s last column) of the first `limit` rows in `order` of the lanes, each
+    selecting `order`'s columns: picked from the keys before any row is read, where reading the
+    rows of every lane's page read lanes × page rows for a page's worth."""
+    merged = union(*lanes).subquery("lanes")
+    picked = [merged.c[column.key] for column in order]
+    return select(picked[-1]).order_by(*_ordering(picked, descending)).limit(limit)
 
 
 def _ordering(order: Sequence[Any], descending: bool) -> list[Any]:
