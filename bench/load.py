@@ -12,9 +12,10 @@
    bookings, appointments with their timelines. The big office gets `--complaints`, every other
    office `--other-complaints`.
 4. VACUUM (ANALYZE) as the owner, as autovacuum would have done on a database that grew slowly.
-5. Recounts every office's rollups as `wanjia rollups rebuild` does (COPY goes round the
-   lifecycle steps that keep them), so that counts and dashboards answer from the loaded data,
-   each office's complaints in two ranges of ids recounted side by side, and analyses them.
+5. Counts every office's rollups from what was loaded, the rows `wanjia rollups rebuild` would
+   write (COPY goes round the lifecycle steps that keep them), so that counts and dashboards
+   answer from the loaded data: in SQL, one INSERT … SELECT a rollup table (bench.rollups).
+   Then analyses them.
 
 What the data looks like, and why:
 - Skew: grids and buildings are weighted Zipf-like (a few hot grids hold several times the
@@ -63,7 +64,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -71,6 +72,7 @@ from typing import Any, NamedTuple
 import chinese_calendar
 import psycopg
 
+from bench import rollups
 from bench.database import APP_ROLE, BenchDatabase
 from bench.offices import BIG, DEMO_PASSWORD, SMALL, manifest, resident_phone
 from bench.texts import (
@@ -84,8 +86,8 @@ from bench.texts import (
     Stories,
     person_name,
 )
-from models import analytics, migrations
-from models.analytics import ROLLUPS, IdRange, Totals
+from models import migrations
+from models.analytics import ROLLUPS
 from models.settings import Settings
 from resolvers.deadlines import calendar_of
 from resolvers.permissions import session_of
@@ -98,7 +100,6 @@ SHANGHAI_OFFSET = 8 * HOUR  # China Standard Time has no daylight saving
 EPOCH = date(1970, 1, 1)
 BATCH = 10_000  # complaints per COPY batch
 AUTO_CLOSE_DAYS = 7  # the offices' complaint_auto_close_days (the manifest default)
-RECOUNT_PROCESSES = 2  # one per core of the benchmark machine
 REBUILDERS = 2  # connections building indexes and foreign keys at once, one per core
 
 COLUMNS = {
@@ -1176,62 +1177,24 @@ def _next_batch(made: Any) -> Batch | None:
 
 
 def recount_rollups(db: BenchDatabase, offices: list[Office]) -> dict[str, int]:
-    """Every office's rollups recounted, as `wanjia rollups rebuild` does (rows written per
-    office), then analysed as autovacuum would a while later (ANALYZE is the owner's to run).
-
-    The recount is Python over every complaint, so each office's is split into ranges of ids
-    recounted by processes of their own, one per core, and put together: the rebuild's answer
-    in a fraction of the time. While one office's rows are written, the next is recounted."""
-    with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
-        ranges = {office.slug: _id_ranges(connection, office, RECOUNT_PROCESSES) for office in offices}
-    # Forked before any event loop or pool of connections exists in this process.
-    with ProcessPoolExecutor(RECOUNT_PROCESSES, mp_context=multiprocessing.get_context("fork")) as pool:
-        parts = {
-            slug: [pool.submit(_recount_range, db.app_url, slug, ids) for ids in office_ranges]
-            for slug, office_ranges in ranges.items()
-        }
-        rows = asyncio.run(_write_rollups(db, parts))
+    """Every office's rollups counted by the database from what was loaded (bench.rollups: the
+    rows `wanjia rollups rebuild` writes, which the suite checks), rows written per office, then
+    analysed as autovacuum would a while later (ANALYZE is the owner's to run)."""
+    written = asyncio.run(_count_rollups(db, offices))
     with psycopg.connect(db.owner_dsn, autocommit=True) as connection:
         for table in ROLLUPS:
             connection.execute(f"ANALYZE {table.__tablename__}")
-    return rows
+    return written
 
 
-def _id_ranges(connection: psycopg.Connection, office: Office, parts: int) -> list[IdRange]:
-    """`parts` ranges of the office's complaint ids, about as many complaints in each."""
-    connection.execute("SELECT set_config('app.tenant_id', %s, false)", (office.tenant_id,))
-    (bounds,) = connection.execute(
-        "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY id) FROM complaints",
-        ([k / parts for k in range(1, parts)],),
-    ).fetchone()
-    connection.execute("SELECT set_config('app.tenant_id', '', false)")
-    edges = [None, *(bounds or []), None]
-    return list(itertools.pairwise(edges))
-
-
-def _recount_range(app_url: str, slug: str, ids: IdRange) -> Totals:
-    async def recount() -> Totals:
-        services = Services.start(Settings(database_url=app_url), pool_size=1)
-        try:
-            async with unit_of_work(
-                services, tenant=await services.directory.by_slug(slug), viewer=None, writes=False
-            ) as ctx:
-                return await analytics.recount(session_of(ctx), calendar_of(ctx), ids)
-        finally:
-            await services.close()
-
-    return asyncio.run(recount())
-
-
-async def _write_rollups(db: BenchDatabase, parts: dict[str, list[Future[Totals]]]) -> dict[str, int]:
-    services = Services.start(Settings(database_url=db.app_url), pool_size=2)
+async def _count_rollups(db: BenchDatabase, offices: list[Office]) -> dict[str, int]:
+    services = Services.start(Settings(database_url=db.app_url), pool_size=1)
     try:
         written = {}
-        for slug, futures in parts.items():
-            totals = analytics.put_together([await asyncio.wrap_future(future) for future in futures])
-            office = await services.directory.by_slug(slug)
-            async with unit_of_work(services, tenant=office, viewer=None, writes=True) as ctx:
-                written[slug] = await analytics.replace(session_of(ctx), ctx.tenant_id, totals)
+        for office in offices:
+            tenant = await services.directory.by_slug(office.slug)
+            async with unit_of_work(services, tenant=tenant, viewer=None, writes=True) as ctx:
+                written[office.slug] = await rollups.count(session_of(ctx), ctx.tenant_id, calendar_of(ctx))
         return written
     finally:
         await services.close()

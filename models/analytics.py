@@ -571,13 +571,18 @@ async def rebuild(session: AsyncSession, tenant_id: uuid.UUID, calendar: Working
     return await replace(session, tenant_id, await recount(session, calendar))
 
 
-async def replace(session: AsyncSession, tenant_id: uuid.UUID, totals: Totals) -> int:
-    """Replaces the tenant's rollups with `totals`; answers how many rows it wrote."""
+async def clear(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Deletes every rollup row of the tenant."""
     for table in ROLLUPS:
         # Not looked for in the session: it would read back the id of every row deleted.
         await session.execute(
             delete(table).where(table.tenant_id == tenant_id).execution_options(synchronize_session=False)  # type: ignore[attr-defined]
         )
+
+
+async def replace(session: AsyncSession, tenant_id: uuid.UUID, totals: Totals) -> int:
+    """Replaces the tenant's rollups with `totals`; answers how many rows it wrote."""
+    await clear(session, tenant_id)
     by_table: dict[type[Base], list[dict[str, Any]]] = {}
     for (table, key), counts in totals.items():
         by_table.setdefault(table, []).append({"tenant_id": tenant_id, **dict(key), **counts})

@@ -1,23 +1,35 @@
 """The benchmark's loader (bench.load) against the project as it now is: a small load, through
 the migrations and the onboarding, leaves a database with every index, foreign key and
-row-level security the migrations make, whose copied rows the app role reads. Nothing else in
+row-level security the migrations make, whose copied rows the app role reads, and whose rollups
+(counted in SQL by bench.rollups) are the project's recount of those rows. Nothing else in
 the suite runs the loader, and a migration it does not keep up with would otherwise surface
 only when someone benchmarks. (Collected on PostgreSQL only: the loader is PostgreSQL's.)"""
 
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench import database as bench_database
+from bench import rollups
 from bench.database import BenchDatabase
+from models import analytics
+from models.calendar import DAY_ENDS, DAY_STARTS, SHANGHAI, WorkingCalendar
+from models.settings import Settings
+from resolvers.deadlines import calendar_of
+from resolvers.permissions import session_of
+from tenants.context import Services, unit_of_work
 from tests.provision import DATABASE_NAME, ProvisionedDatabase, admin_url
 
 COMPLAINTS, OTHER_COMPLAINTS, YEARS = 300, 30, 3
@@ -83,3 +95,78 @@ def test_the_app_role_reads_each_office_its_copied_complaints_with_ids_made_when
             assert stamped_otherwise == 0
             assert now - YEARS * 366 * 86400 < first.timestamp() <= last.timestamp() < now
     assert sorted(counted.values()) == [OTHER_COMPLAINTS, COMPLAINTS]
+
+
+async def test_each_office_s_rollups_are_what_the_project_s_recount_makes_of_its_loaded_rows(
+    loaded: BenchDatabase,
+) -> None:
+    with psycopg.connect(loaded.owner_dsn) as owner:
+        slugs = [slug for (slug,) in owner.execute("SELECT slug FROM tenants")]
+    services = Services.start(Settings(database_url=loaded.app_url), pool_size=1)
+    try:
+        for slug in slugs:
+            tenant = await services.directory.by_slug(slug)
+            async with unit_of_work(services, tenant=tenant, viewer=None, writes=False) as ctx:
+                session = session_of(ctx)
+                recounted = await analytics.recount(session, calendar_of(ctx))
+                assert {table for table, _ in recounted} >= set(analytics.ROLLUPS) - {analytics.ComplaintCellRollup}
+                assert await analytics.stored(session) == recounted, slug
+    finally:
+        await services.close()
+
+
+def _moments(rand: random.Random, count: int) -> list[datetime]:
+    """Moments of 2024–2026 (Shanghai), half of them on or a moment either side of a working day's
+    start or end, or at midnight."""
+    edges = [DAY_STARTS, DAY_ENDS, clock(0)]
+    moments = []
+    for _ in range(count):
+        day = date(2024, 1, 1) + timedelta(days=rand.randrange(1000))
+        if rand.random() < 0.5:
+            wall = datetime.combine(day, rand.choice(edges)) + timedelta(microseconds=rand.choice((-1, 0, 1)))
+        else:
+            wall = datetime.combine(day, clock(0)) + timedelta(seconds=rand.uniform(0, 86400))
+        moments.append(wall.replace(tzinfo=SHANGHAI).astimezone(UTC))
+    return moments
+
+
+async def test_the_loader_s_working_time_in_sql_is_the_calendar_s(loaded: BenchDatabase) -> None:
+    """bench.rollups's working minutes and sign-for deadline against models.calendar's, over
+    spans of minutes to weeks across weekends, holidays and a tenant's own overrides."""
+    rand = random.Random(2026)
+    calendar = WorkingCalendar(overrides={date(2025, 3, 5): False, date(2025, 3, 8): True, date(2026, 5, 9): True})
+    starts = _moments(rand, 3000)
+    ends = [
+        start + timedelta(seconds=rand.choice((-1, 0, 1, 60, 3600, 86400, 30 * 86400)) * rand.random())
+        for start in starts
+    ]
+    ends[::7] = _moments(rand, len(ends[::7]))  # and from one edge to another
+    days = [moment.astimezone(SHANGHAI).date() for moment in starts + ends]
+    with psycopg.connect(loaded.owner_dsn) as owner:
+        (slug,) = owner.execute("SELECT slug FROM tenants LIMIT 1").fetchone() or ("",)
+    services = Services.start(Settings(database_url=loaded.app_url), pool_size=1)
+    try:
+        tenant = await services.directory.by_slug(slug)
+        async with unit_of_work(services, tenant=tenant, viewer=None, writes=True) as ctx:
+            session = session_of(ctx)
+            await rollups.use_calendar(session, calendar, min(days), max(days))
+            worked_out = (
+                await session.execute(
+                    text(
+                        f"SELECT {rollups.MINUTES}, {rollups.SIGNED_BY} FROM unnest(CAST(:starts AS timestamptz[]),"
+                        " CAST(:ends AS timestamptz[])) WITH ORDINALITY AS c(submitted_at, resolved_at, n)"
+                        f" {rollups.SPAN_DAYS} CROSS JOIN LATERAL (SELECT c.submitted_at AS dispatched_at) w"
+                        f" {rollups.DISPATCH_DAY} ORDER BY n"
+                    ),
+                    {"starts": starts, "ends": ends, **rollups.PARAMETERS},
+                )
+            ).all()
+            await session.rollback()
+    finally:
+        await services.close()
+    assert [minutes for minutes, _ in worked_out] == [
+        analytics.working_minutes_between(calendar, start, end) for start, end in zip(starts, ends, strict=True)
+    ]
+    assert [signed_by for _, signed_by in worked_out] == [
+        calendar.working_hours_after(start, analytics.SIGN_FOR_WORKING_HOURS) for start in starts
+    ]
