@@ -1,4 +1,4 @@
-"""Dashboard latency at scale: after `python -m bench.load` (which recounts the rollups of every
+"""Dashboard latency at scale: after `python -m bench.load` (which counts the rollups of every
 office), time each dashboard as each admin role asks it (tenant, community and platform admin),
 through the whole GraphQL stack in process (no HTTP server, no wrk: one request at a time, what a
 dashboard user waits for).
@@ -7,7 +7,7 @@ dashboard user waits for).
     .venv/bin/python -m bench.dashboards --database wanjia_bench_analytics
 
 Prints, per dashboard and role, p50 and p95 over --calls calls after a warm-up (and with
---rebuild, the time to recount the rollups again first). Nothing asserts a figure; the target is
+--rebuild, the time to count the rollups again first). Nothing asserts a figure; the target is
 a p95 under 200 ms.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from bench.database import BenchDatabase
-from bench.load import recount_rollups
+from bench.load import count_rollups
 from bench.offices import DEMO_PASSWORD, staff_phone
 from bench.requests import BIG_OFFICE
 from models.settings import Settings
@@ -151,10 +151,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="wanjia_bench")
     parser.add_argument("--calls", type=int, default=40, help="timed calls per dashboard and role")
-    parser.add_argument("--rebuild", action="store_true", help="recount the rollups first (bench.load did)")
+    parser.add_argument("--rebuild", action="store_true", help="count the rollups again first (bench.load did)")
     args = parser.parse_args()
     if args.rebuild:
         started = time.perf_counter()
-        rows = recount_rollups(BenchDatabase(args.database))
-        print(f"rollups recounted ({sum(rows.values()):,} rows) in {time.perf_counter() - started:.1f} s")
+        rows = count_rollups(BenchDatabase(args.database))
+        print(f"rollups counted ({sum(rows.values()):,} rows) in {time.perf_counter() - started:.1f} s")
     asyncio.run(main(args.database, args.calls))

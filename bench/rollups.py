@@ -16,7 +16,7 @@ written here against the project's recount of the same loaded offices
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -31,11 +31,11 @@ from models.analytics import (
     RATING_COLUMNS,
     RATINGS,
     SIGN_FOR_WORKING_HOURS,
+    WORKING_DAY,
 )
 from models.calendar import DAY_ENDS, DAY_STARTS, SHANGHAI, WorkingCalendar
 from models.complaints import OPEN, ComplaintStatus
 
-WORKING_DAY = datetime.combine(date.min, DAY_ENDS) - datetime.combine(date.min, DAY_STARTS)
 SIGN_FOR = timedelta(hours=SIGN_FOR_WORKING_HOURS)
 # The sign-for deadline below carries what is left of the day into the next working day only.
 assert SIGN_FOR <= WORKING_DAY

@@ -513,18 +513,10 @@ def add_up(into: Totals, found: Iterable[Contribution], sign: int = 1) -> Totals
 REBUILD_BATCH = 500
 
 
-# The complaints and work orders whose ids are in [first, last) (None: unbounded on that side).
-IdRange = tuple[uuid.UUID | None, uuid.UUID | None]
-EVERY_ID: IdRange = (None, None)
-
-
-async def recount(session: AsyncSession, calendar: WorkingCalendar, ids: IdRange = EVERY_ID) -> Totals:
-    """Every rollup row as the complaints and work orders now are: the sum of their contributions.
-    With `ids`, the sum over that range only: recounts of ranges that cover every id, put
-    together (`put_together`), are the whole recount."""
+async def recount(session: AsyncSession, calendar: WorkingCalendar) -> Totals:
+    """Every rollup row as the complaints and work orders now are: the sum of their contributions."""
     totals: Totals = {}
     calendar = RememberedCalendar(calendar)
-    first, last = ids
     for facts, columns, contributing in (
         (Complaint, CONTRIBUTING_COLUMNS, contributions),
         (WorkOrder, WORK_ORDER_COLUMNS, work_order_contributions),
@@ -533,22 +525,10 @@ async def recount(session: AsyncSession, calendar: WorkingCalendar, ids: IdRange
         # A batch at a time: each step of a stream crosses from the greenlet and back. Each row as
         # a named tuple, whose fields read ten times faster than a Row's.
         read = select(*(getattr(facts, name) for name in columns)).execution_options(yield_per=5000)
-        if first is not None:
-            read = read.where(facts.id >= first)
-        if last is not None:
-            read = read.where(facts.id < last)
         named: Any = namedtuple(facts.__name__, columns)  # type: ignore[misc]
         async for batch in (await session.stream(read)).partitions():
             for row in batch:
                 add_up(totals, contributing(named._make(row), calendar))
-    return totals
-
-
-def put_together(parts: Iterable[Totals]) -> Totals:
-    """The recount whose parts (recounts of ranges of ids) these are."""
-    totals: Totals = {}
-    for part in parts:
-        add_up(totals, (Contribution(table, key, counts) for (table, key), counts in part.items()))
     return totals
 
 

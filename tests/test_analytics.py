@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
-from sqlalchemy import select, true
+from sqlalchemy import true
 from starlette.applications import Starlette
 
 from models import analytics
@@ -29,12 +29,10 @@ from models.analytics import (
     working_minutes_between,
 )
 from models.calendar import WorkingCalendar
-from models.complaints import Complaint
 from models.settings import Settings
 from resolvers import rollups
 from resolvers.analytics import monthly_report
 from resolvers.complaints import count_overdue, count_overdue_in
-from resolvers.deadlines import calendar_of
 from resolvers.permissions import session_of
 from server.app import create_app
 from server.jobs import run_jobs, sweep_tenant
@@ -1244,21 +1242,6 @@ def test_the_working_minutes_between_two_moments_undo_the_working_hours_after(
         end = calendar.working_hours_after(start, minutes / 60)
         assert working_minutes_between(calendar, start, end) == minutes
         assert working_minutes_between(remembered, start, end) == minutes
-
-
-async def test_recounts_of_ranges_of_ids_put_together_are_the_whole_recount(services: Office, app: Starlette) -> None:
-    """How the benchmark's loader recounts a big office on every core: ranges of ids that cover
-    them all, each recounted alone, add up to the recount of the whole office."""
-    tenant = await app.state.services.directory.by_id(services.handle.id)
-    async with unit_of_work(app.state.services, tenant=tenant, viewer=None, writes=False) as ctx:
-        session, calendar = session_of(ctx), calendar_of(ctx)
-        ids = sorted((await session.execute(select(Complaint.id))).scalars())
-        middle = ids[len(ids) // 2]
-        whole = await analytics.recount(session, calendar)
-        parts = [await analytics.recount(session, calendar, part) for part in ((None, middle), (middle, None))]
-    assert {WorkOrderDayRollup, ComplaintCommunityStatusRollup} <= {table for table, _ in whole}
-    assert whole not in parts and all(parts)
-    assert analytics.put_together(parts) == whole
 
 
 # --- the platform: rooms, appointments and volunteers of every street office -------------------
